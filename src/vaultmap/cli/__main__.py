@@ -1,0 +1,3 @@
+from vaultmap.cli import main
+
+main()

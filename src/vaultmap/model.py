@@ -1,0 +1,187 @@
+"""The task model: plain frozen values, no I/O.
+
+Every other layer speaks in these types. A :class:`Note` is what the parser makes of one file's
+bytes; a :class:`Task` carries its exact byte position so that an edit can replace just the
+status character, and a stable :attr:`Task.key` so that sync can find it again after edits
+elsewhere in the file (design.md §3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class StatusType(StrEnum):
+    """What a status character means for progress."""
+
+    TODO = "todo"
+    DOING = "doing"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    OTHER = "other"
+
+    @property
+    def is_open(self) -> bool:
+        """Todo, doing and other are open: they still count as work left."""
+        return self in (StatusType.TODO, StatusType.DOING, StatusType.OTHER)
+
+
+class Flavor(StrEnum):
+    """Which dialect decides what is a task (design.md §2)."""
+
+    GFM = "gfm"
+    OBSIDIAN = "obsidian"
+
+
+DEFAULT_STATUS_CHARS: Mapping[str, StatusType] = MappingProxyType(
+    {
+        " ": StatusType.TODO,
+        "x": StatusType.DONE,
+        "X": StatusType.DONE,
+        "/": StatusType.DOING,
+        "-": StatusType.CANCELLED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMap:
+    """Maps a status character to its type; unknown characters are ``other`` (counted open)."""
+
+    chars: Mapping[str, StatusType] = field(default_factory=lambda: DEFAULT_STATUS_CHARS)
+
+    def type_of(self, char: str) -> StatusType:
+        return self.chars.get(char, StatusType.OTHER)
+
+    def char_for(self, status_type: StatusType) -> str:
+        """The canonical character to write for a type (first one configured for it)."""
+        canonical = {StatusType.TODO: " ", StatusType.DONE: "x", StatusType.DOING: "/",
+                     StatusType.CANCELLED: "-"}
+        preferred = canonical.get(status_type)
+        if preferred is not None and self.chars.get(preferred) is status_type:
+            return preferred
+        for char, kind in self.chars.items():
+            if kind is status_type:
+                return char
+        raise KeyError(f"no status character is configured for {status_type.value!r}")
+
+
+DEFAULT_STATUS_MAP = StatusMap()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFields:
+    """What the task-line grammar reads from a task's text (Tasks plugin + Dataview).
+
+    Dates are kept as written (``YYYY-MM-DD``); a malformed date like ``2023-12-32`` is kept
+    too, so a report can flag it instead of silently dropping it.
+    """
+
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    due: str | None = None
+    scheduled: str | None = None
+    start: str | None = None
+    created: str | None = None
+    done: str | None = None
+    cancelled: str | None = None
+    priority: str | None = None  # highest | high | medium | low | lowest
+    recurrence: str | None = None
+    on_completion: str | None = None
+    id: str | None = None
+    depends_on: tuple[str, ...] = ()
+    block_id: str | None = None
+    dataview: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One checkbox list item, addressed by bytes.
+
+    ``offset`` is the byte offset in the file of the status character (between ``[`` and
+    ``]``), ``status_len`` its length in bytes (a status may be a multi-byte character).
+    ``line`` is 1-based; ``\\n``, ``\\r\\n`` and a lone ``\\r`` each end a line.
+    """
+
+    path: str  # vault-relative, POSIX separators
+    line: int
+    offset: int
+    status: str
+    type: StatusType
+    text: str  # the task's first-line text after "[c] ", as written (decoded for display)
+    fields: TaskFields
+    section: tuple[str, ...]  # heading texts, outermost first
+    depth: int  # 0 for a top-level list item
+    parent_line: int | None  # the line of the enclosing list item (task or not)
+    key: str
+    status_len: int = 1
+    in_quote: bool = False
+
+    @property
+    def description(self) -> str:
+        return self.fields.description
+
+    @property
+    def is_open(self) -> bool:
+        return self.type.is_open
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Everything vaultmap knows about one Markdown file."""
+
+    path: str  # vault-relative, POSIX separators
+    tasks: tuple[Task, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    tags: tuple[str, ...] = ()  # front-matter tags, without '#'
+    frontmatter: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[str, ...] = ()
+    encoding: str = "utf-8"  # how `text` fields were decoded: utf-8, utf-8-sig or a legacy codec
+    size: int = 0
+    sha256: str = ""
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """Case- and whitespace-insensitive form of a description, for identity and matching."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def task_key(
+    *,
+    path: str,
+    section: tuple[str, ...],
+    description: str,
+    ordinal: int,
+    explicit_id: str | None = None,
+    block_id: str | None = None,
+) -> str:
+    """The stable key of a task (design.md §3).
+
+    An explicit Tasks ``🆔`` / ``[id:: …]`` id is vault-wide, so it is the key as is. A block id
+    is unique within its note. Otherwise the key hashes the note path, the heading path, the
+    normalised description (fields stripped, so adding a due date keeps the key) and the
+    ordinal among identical siblings. Line numbers never enter a key.
+    """
+    if explicit_id:
+        return f"id:{explicit_id}"
+    if block_id:
+        return f"block:{path}#^{block_id}"
+    material = "\x1f".join((path, "\x1e".join(section), normalise_text(description), str(ordinal)))
+    return "k:" + hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
