@@ -1,0 +1,467 @@
+"""Progress roll-ups: parsed notes in, a progress model out. Pure: no files, no clock.
+
+Counting rules (issue 2, "Measuring"):
+
+* Every task has a status type: todo, doing, done, cancelled or other. Todo, doing and other are
+  *open*. ``percent = done / (all - cancelled)``: cancelled tasks are shown but leave the
+  denominator, so dropping a task never lowers progress. When nothing is left to count the
+  percent is ``None`` and reads "no tasks" (or "all cancelled"), never NaN or 0 %.
+* Nested tasks count as tasks. With ``top_level_only`` only depth-0 tasks count.
+* A heading section includes its subsections; a folder includes its subfolders; a tag collects
+  the tasks that carry it, either on their own line or through the note's front-matter tags.
+  Tags are compared without their ``#`` and without case (``#Work`` and front-matter ``work``
+  are one tag); the first spelling seen is the one shown.
+
+Gaps (what is left, where to go next):
+
+* ``open_by_section``: the open tasks of each innermost section, in document order.
+* The *next task* of a section is the first open task, in document order, that has no open
+  child task of its own (you cannot finish a parent before its children), preferring a task
+  already in progress (``doing``) over one not started: work you started comes first.
+* ``no_progress``: sections (and whole notes) that hold countable tasks but none done. Only the
+  outermost such section is listed; its subsections are implied.
+* ``overdue``: open tasks whose ``📅`` due date is before ``today``. ``today`` is passed in; a
+  malformed date (``2023-12-32``) is never overdue (the parser keeps it for other checks).
+* ``parents_open``: open tasks whose child tasks are all closed (done or cancelled, at least one
+  done): usually a box someone forgot to tick.
+
+Usage::
+
+    progress = build_progress(notes, today=date(2026, 11, 22))
+    progress.counts.percent          # 42.5, or None when nothing counts
+    progress.notes[0].root.children  # the heading tree of the first note
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from vaultmap.model import Note, StatusType, Task
+
+__all__ = [
+    "Counts",
+    "FolderProgress",
+    "Gaps",
+    "NoteProgress",
+    "OverdueTask",
+    "Progress",
+    "Section",
+    "SectionGap",
+    "SectionRef",
+    "TagProgress",
+    "build_progress",
+    "normalise_tag",
+    "percent_label",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many tasks of each status type; adds up with ``+``."""
+
+    todo: int = 0
+    doing: int = 0
+    done: int = 0
+    cancelled: int = 0
+    other: int = 0
+
+    @classmethod
+    def of(cls, tasks: Iterable[Task]) -> Counts:
+        """Count tasks by their status type."""
+        tally = dict.fromkeys(StatusType, 0)
+        for task in tasks:
+            tally[task.type] += 1
+        return cls(todo=tally[StatusType.TODO], doing=tally[StatusType.DOING],
+                   done=tally[StatusType.DONE], cancelled=tally[StatusType.CANCELLED],
+                   other=tally[StatusType.OTHER])
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.todo + other.todo, self.doing + other.doing, self.done + other.done,
+                      self.cancelled + other.cancelled, self.other + other.other)
+
+    @property
+    def total(self) -> int:
+        """Every task, cancelled ones included."""
+        return self.todo + self.doing + self.done + self.cancelled + self.other
+
+    @property
+    def counted(self) -> int:
+        """The denominator of the percent: every task except cancelled ones."""
+        return self.total - self.cancelled
+
+    @property
+    def open(self) -> int:
+        """Work left: todo, doing and other."""
+        return self.todo + self.doing + self.other
+
+    @property
+    def percent(self) -> float | None:
+        """``100 * done / counted``, or ``None`` when nothing counts (never NaN)."""
+        if self.counted == 0:
+            return None
+        return 100.0 * self.done / self.counted
+
+    @property
+    def percent_floor(self) -> int | None:
+        """The percent rounded down, so 199 of 200 reads 99 %, never a premature 100 %."""
+        if self.counted == 0:
+            return None
+        return (100 * self.done) // self.counted
+
+
+def percent_label(counts: Counts) -> str:
+    """``"42%"``, or ``"no tasks"`` / ``"all cancelled"`` when there is nothing to measure."""
+    floor = counts.percent_floor
+    if floor is not None:
+        return f"{floor}%"
+    return "all cancelled" if counts.cancelled else "no tasks"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One heading section of a note, with its subsections.
+
+    The root section of a note has ``title == ""``, ``level == 0`` and ``line == 0``; its own
+    tasks are the ones before the first heading. Sections holding no task (themselves or below)
+    are left out of the tree.
+    """
+
+    title: str
+    path: tuple[str, ...]  # heading texts, outermost first; () for the root
+    level: int  # the heading level (1-6); 0 for the root
+    line: int  # the heading's line; 0 for the root
+    counts: Counts  # this section and all its subsections
+    own: Counts  # tasks directly under this heading, not in a subsection
+    tasks: tuple[Task, ...]  # the tasks directly under this heading, in document order
+    children: tuple[Section, ...] = ()
+
+    def walk(self) -> Iterable[Section]:
+        """This section and every subsection, in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True, slots=True)
+class NoteProgress:
+    """The progress of one note."""
+
+    path: str
+    counts: Counts
+    root: Section
+    tags: tuple[str, ...]  # the note's front-matter tags, normalised (no '#')
+
+    @property
+    def title(self) -> str:
+        """The file name without its Markdown extension, as Obsidian shows it."""
+        name = self.path.rsplit("/", 1)[-1]
+        stem, dot, _ext = name.rpartition(".")
+        return stem if dot and stem else name
+
+
+@dataclass(frozen=True, slots=True)
+class FolderProgress:
+    """A folder with everything below it; ``path == ""`` is the vault itself."""
+
+    path: str
+    name: str
+    counts: Counts
+    folders: tuple[FolderProgress, ...] = ()
+    notes: tuple[NoteProgress, ...] = ()
+
+    def walk(self) -> Iterable[FolderProgress]:
+        """This folder and every subfolder, depth first."""
+        yield self
+        for folder in self.folders:
+            yield from folder.walk()
+
+
+@dataclass(frozen=True, slots=True)
+class TagProgress:
+    """The tasks that carry one tag (on their line or through their note's front matter)."""
+
+    tag: str  # as first seen, without '#'
+    counts: Counts
+    notes: int  # how many notes hold such tasks
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRef:
+    """Points at a section of a note; ``section == ()`` is the whole note."""
+
+    path: str
+    section: tuple[str, ...]
+    line: int
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class SectionGap:
+    """The open tasks directly under one section, and the one to do next."""
+
+    path: str
+    section: tuple[str, ...]
+    line: int  # the heading's line; 0 before the first heading
+    open: tuple[Task, ...]
+    next: Task
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueTask:
+    task: Task
+    due: date
+    days_late: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gaps:
+    """What is left and where to go next; see the module docstring for each rule."""
+
+    open_by_section: tuple[SectionGap, ...] = ()
+    no_progress: tuple[SectionRef, ...] = ()
+    overdue: tuple[OverdueTask, ...] = ()
+    parents_open: tuple[Task, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Everything a report shows, computed once from the notes."""
+
+    counts: Counts
+    notes: tuple[NoteProgress, ...]  # every note, sorted by path (also those without tasks)
+    folders: FolderProgress
+    tags: tuple[TagProgress, ...]  # sorted by tag, case-insensitively
+    gaps: Gaps
+    today: date | None
+    top_level_only: bool
+
+    @property
+    def notes_with_tasks(self) -> tuple[NoteProgress, ...]:
+        return tuple(n for n in self.notes if n.counts.total)
+
+
+def normalise_tag(tag: str) -> str:
+    """A tag without its leading ``#`` and surrounding space: ``"#a/b "`` -> ``"a/b"``."""
+    return tag.strip().lstrip("#").strip()
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _SectionBuilder:
+    title: str
+    path: tuple[str, ...]
+    level: int
+    line: int
+    tasks: list[Task] = field(default_factory=list)
+    children: list[_SectionBuilder] = field(default_factory=list)
+    parent: _SectionBuilder | None = None
+
+    def child(self, title: str, level: int, line: int) -> _SectionBuilder:
+        node = _SectionBuilder(title, (*self.path, title), level, line, parent=self)
+        self.children.append(node)
+        return node
+
+    def freeze(self) -> Section:
+        children = tuple(c for c in (b.freeze() for b in self.children) if c.counts.total)
+        own = Counts.of(self.tasks)
+        total = own
+        for child in children:
+            total = total + child.counts
+        return Section(self.title, self.path, self.level, self.line, total, own,
+                       tuple(self.tasks), children)
+
+
+def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
+    """Build a note's heading tree and hang each task under its section.
+
+    The headings give the tree (and tell apart two sections with the same title); the task's
+    own ``section`` is the truth about where it belongs, so a task whose preceding heading does
+    not match its section path (a heading the parser did not count, say) still lands right.
+    """
+    root = _SectionBuilder("", (), 0, 0)
+    ordered: list[_SectionBuilder] = []  # one per heading, in line order
+    by_path: dict[tuple[str, ...], list[_SectionBuilder]] = {}
+    current = root
+    for heading in sorted(note.headings, key=lambda h: h.line):
+        while current is not root and current.level >= heading.level:
+            assert current.parent is not None
+            current = current.parent
+        current = current.child(heading.text, heading.level, heading.line)
+        ordered.append(current)
+        by_path.setdefault(current.path, []).append(current)
+    lines = [node.line for node in ordered]
+
+    for task in tasks:
+        index = bisect.bisect_left(lines, task.line) - 1
+        node: _SectionBuilder | None = ordered[index] if index >= 0 else root
+        while node is not None and node.path != task.section:
+            node = node.parent
+        if node is None:
+            node = _find_or_make(root, by_path, task)
+        node.tasks.append(task)
+    return root.freeze()
+
+
+def _find_or_make(root: _SectionBuilder, by_path: dict[tuple[str, ...], list[_SectionBuilder]],
+                  task: Task) -> _SectionBuilder:
+    """The last section with the task's path before it, made (without a line) if none is."""
+    before = [n for n in by_path.get(task.section, ()) if n.line <= task.line]
+    if before:
+        return before[-1]
+    node = root
+    for depth, title in enumerate(task.section, start=1):
+        found = [c for c in node.children if c.title == title]
+        node = found[-1] if found else node.child(title, depth, 0)
+        by_path.setdefault(node.path, []).append(node)
+    return node
+
+
+def _folder_tree(notes: Sequence[NoteProgress]) -> FolderProgress:
+    def build(path: str, members: list[NoteProgress]) -> FolderProgress:
+        prefix = f"{path}/" if path else ""
+        direct: list[NoteProgress] = []
+        sub: dict[str, list[NoteProgress]] = {}
+        for note in members:
+            rest = note.path[len(prefix):]
+            head, slash, _tail = rest.partition("/")
+            if slash:
+                sub.setdefault(head, []).append(note)
+            else:
+                direct.append(note)
+        folders = tuple(build(f"{prefix}{name}", sub[name])
+                        for name in sorted(sub, key=lambda s: (s.casefold(), s)))
+        counts = Counts()
+        for part in [f.counts for f in folders] + [n.counts for n in direct]:
+            counts = counts + part
+        name = path.rsplit("/", 1)[-1]
+        return FolderProgress(path, name, counts, folders, tuple(direct))
+
+    return build("", list(notes))
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _parse_date(text: str | None) -> date | None:
+    if not text or not _DATE.fullmatch(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _next_task(open_tasks: Sequence[Task], has_open_child: set[int]) -> Task:
+    actionable = [t for t in open_tasks if t.line not in has_open_child] or list(open_tasks)
+    for task in actionable:
+        if task.type is StatusType.DOING:
+            return task
+    return actionable[0]
+
+
+def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task],
+               today: date | None, gaps: _GapLists) -> None:
+    open_child_parents = {t.parent_line for t in counted
+                          if t.is_open and t.parent_line is not None}
+    for section in note.root.walk():
+        open_tasks = tuple(t for t in section.tasks if t.is_open)
+        if open_tasks:
+            gaps.open_by_section.append(SectionGap(
+                note.path, section.path, section.line, open_tasks,
+                _next_task(open_tasks, open_child_parents)))
+    _no_progress(note.path, note.root, gaps.no_progress)
+
+    if today is not None:
+        for task in counted:
+            due = _parse_date(task.fields.due)
+            if task.is_open and due is not None and due < today:
+                gaps.overdue.append(OverdueTask(task, due, (today - due).days))
+
+    children: dict[int, list[Task]] = {}
+    for task in every:
+        if task.parent_line is not None:
+            children.setdefault(task.parent_line, []).append(task)
+    for task in counted:
+        kids = children.get(task.line, ())
+        if task.is_open and kids and all(not k.is_open for k in kids) \
+                and any(k.type is StatusType.DONE for k in kids):
+            gaps.parents_open.append(task)
+
+
+def _no_progress(path: str, section: Section, out: list[SectionRef]) -> None:
+    if section.counts.counted and section.counts.done == 0:
+        out.append(SectionRef(path, section.path, section.line, section.counts))
+        return  # its subsections have no progress either: the outermost one says it all
+    for child in section.children:
+        _no_progress(path, child, out)
+
+
+@dataclass(slots=True)
+class _GapLists:
+    open_by_section: list[SectionGap] = field(default_factory=list)
+    no_progress: list[SectionRef] = field(default_factory=list)
+    overdue: list[OverdueTask] = field(default_factory=list)
+    parents_open: list[Task] = field(default_factory=list)
+
+
+def build_progress(notes: Iterable[Note], *, today: date | None = None,
+                   top_level_only: bool = False) -> Progress:
+    """Roll the notes' tasks up per note, section, folder and tag, and find the gaps.
+
+    ``today`` decides what is overdue (``None``: nothing is). With ``top_level_only`` only
+    tasks at depth 0 count, everywhere.
+    """
+    gap_lists = _GapLists()
+    note_progress: list[NoteProgress] = []
+    tag_counts: dict[str, Counts] = {}
+    tag_names: dict[str, str] = {}
+    tag_notes: dict[str, set[str]] = {}
+
+    for note in sorted(notes, key=lambda n: n.path):
+        every = sorted(note.tasks, key=lambda t: (t.line, t.offset))
+        counted = [t for t in every if t.depth == 0] if top_level_only else every
+        note_tags = _unique_tags(note.tags)
+        progress = NoteProgress(note.path, Counts.of(counted), _section_tree(note, counted),
+                                tuple(note_tags.values()))
+        note_progress.append(progress)
+        _note_gaps(progress, counted, every, today, gap_lists)
+
+        for task in counted:
+            task_tags = dict(note_tags)
+            task_tags.update((k, v) for k, v in _unique_tags(task.fields.tags).items()
+                             if k not in task_tags)
+            for key, spelling in task_tags.items():
+                tag_names.setdefault(key, spelling)
+                tag_counts[key] = tag_counts.get(key, Counts()) + Counts.of((task,))
+                tag_notes.setdefault(key, set()).add(note.path)
+
+    total = Counts()
+    for item in note_progress:
+        total = total + item.counts
+    tags = tuple(TagProgress(tag_names[k], tag_counts[k], len(tag_notes[k]))
+                 for k in sorted(tag_counts, key=lambda k: (k, tag_names[k])))
+    gaps = Gaps(
+        open_by_section=tuple(gap_lists.open_by_section),
+        no_progress=tuple(gap_lists.no_progress),
+        overdue=tuple(sorted(gap_lists.overdue,
+                             key=lambda o: (o.due, o.task.path, o.task.line))),
+        parents_open=tuple(gap_lists.parents_open),
+    )
+    return Progress(total, tuple(note_progress), _folder_tree(note_progress), tags, gaps,
+                    today, top_level_only)
+
+
+def _unique_tags(tags: Iterable[str]) -> dict[str, str]:
+    """Case-insensitive key -> first spelling, for tags with or without ``#``."""
+    out: dict[str, str] = {}
+    for raw in tags:
+        name = normalise_tag(raw)
+        if name:
+            out.setdefault(name.casefold(), name)
+    return out
