@@ -1,0 +1,216 @@
+"""Byte-exact status changes with atomic, compare-and-swap writes (issue 3).
+
+This package is the one place where vaultmap writes a user's notes. Sync, the daemon and the CLI
+all go through :func:`set_statuses` and :func:`append_tasks`::
+
+    from vaultmap.edit import StatusChange, set_statuses
+
+    results = set_statuses(settings, Path("Projects/Roadmap.md"),
+                           [StatusChange(key=task.key, expected=" ", new="x")])
+    for result in results:
+        if not result.applied:
+            print(result.key, result.reason)
+
+The promises:
+
+1. Only the status character changes (plus a `` ✅ YYYY-MM-DD`` done date when
+   ``[edit] done_date = true``). Every other byte stays, permission bits included.
+2. The note is replaced atomically (temporary file, fsync, rename, fsync of the folder); a
+   symlinked note is written at its target and the link stays a link.
+3. Compare-and-swap: a note that changed since it was read is read and parsed again, and each
+   change is applied only if its task is still there (by key) with the expected status.
+4. A read-only note (no write bit in its mode; enforced even for root), a vanished note and a
+   note that never stops changing are refused with a one-line :class:`~vaultmap.errors.EditError`.
+
+The pure byte functions live in :mod:`vaultmap.edit.patch`, the file handling in
+:mod:`vaultmap.edit.atomic`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from vaultmap.config import Settings
+from vaultmap.edit.atomic import rewrite_file
+from vaultmap.edit.patch import (
+    ChangeResult,
+    StatusChange,
+    append_lines,
+    note_codec,
+    plan_status_changes,
+    status_problem,
+)
+from vaultmap.errors import EditError, NoteVanishedError
+from vaultmap.model import Note, Task
+from vaultmap.parse import parse_note
+
+RECOVERY_FOLDER = "recovered"
+
+
+def note_path(settings: Settings, note: Path) -> str:
+    """The vault-relative POSIX path of ``note`` (absolute, or relative to the vault root).
+
+    Symlinks are not resolved (a linked note keeps the path it has in the vault). A path that
+    leaves the vault is refused: nothing vaultmap is told to write may land outside it.
+    """
+    root = Path(os.path.abspath(settings.root))
+    full = Path(os.path.abspath(note if note.is_absolute() else root / note))
+    try:
+        relative = full.relative_to(root)
+    except ValueError:
+        raise EditError(f"{note}: not inside the vault {root}") from None
+    if not relative.parts:
+        raise EditError(f"{note}: is the vault folder, not a note")
+    return relative.as_posix()
+
+
+def _full_path(settings: Settings, note: Path) -> tuple[Path, str]:
+    relative = note_path(settings, note)
+    return Path(os.path.abspath(settings.root)) / relative, relative
+
+
+def parse_for_edit(settings: Settings, data: bytes, relative: str) -> Note:
+    """Parse ``data`` the way the vault does (same flavour and status map)."""
+    return parse_note(data, relative, flavor=settings.vault.flavor, statuses=settings.statuses)
+
+
+def _done_date(settings: Settings, done_date: date | None) -> date | None:
+    if not settings.edit.done_date:
+        return None
+    return done_date if done_date is not None else date.today()
+
+
+def set_statuses(
+    settings: Settings,
+    note: Path,
+    changes: Sequence[StatusChange],
+    *,
+    done_date: date | None = None,
+) -> list[ChangeResult]:
+    """Apply ``changes`` to one note in one atomic write; return one result per change.
+
+    ``note`` is absolute or relative to the vault root. A change is applied only when the task
+    with its key is in the note with the ``expected`` status; otherwise its result says why and
+    the other changes still go ahead. When ``[edit] done_date`` is on, a task that becomes done
+    gets `` ✅ <done_date>`` (default: today) and a task that stops being done loses it.
+
+    Raises :class:`~vaultmap.errors.NoteVanishedError`,
+    :class:`~vaultmap.errors.ReadOnlyNoteError` or :class:`~vaultmap.errors.NoteBusyError`
+    (nothing changed) and :class:`~vaultmap.errors.EditError` for other I/O failures.
+    """
+    full, relative = _full_path(settings, note)
+    stamp = _done_date(settings, done_date)
+
+    def transform(data: bytes) -> tuple[bytes | None, list[ChangeResult]]:
+        parsed = parse_for_edit(settings, data, relative)
+        new, results = plan_status_changes(data, parsed, changes, settings.statuses,
+                                           done_date=stamp)
+        return (None if new == data else new), results
+
+    if not changes:
+        return []
+    return rewrite_file(full, transform, display=relative,
+                        recovery_dir=settings.state_dir / RECOVERY_FOLDER)
+
+
+def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
+    """Append ``lines`` (each one Markdown line, no line break) to a note in one atomic write.
+
+    Keeps the note's line-ending style and BOM, ends an unterminated last line first, and
+    creates the note (and its folders, inside the vault) when it does not exist yet. Same
+    atomic and compare-and-swap rules as :func:`set_statuses`.
+    """
+    full, relative = _full_path(settings, note)
+    if not lines:
+        return
+    for line in lines:
+        if "\n" in line or "\r" in line:
+            raise EditError(f"{relative}: a line to append holds a line break")
+
+    def transform(data: bytes) -> tuple[bytes | None, None]:
+        codec = note_codec(data, parse_for_edit(settings, data, relative)) if data else "utf-8"
+        try:
+            return append_lines(data, lines, codec), None
+        except ValueError:
+            raise EditError(f"{relative}: the lines cannot be written in this note's encoding; "
+                            "nothing changed") from None
+
+    folder = full.parent
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EditError(f"{relative}: cannot create its folder ({exc.strerror})") from None
+    rewrite_file(full, transform, display=relative, create=True,
+                 recovery_dir=settings.state_dir / RECOVERY_FOLDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What :func:`preview_statuses` would write, without writing it."""
+
+    path: str
+    before: bytes
+    after: bytes
+    results: list[ChangeResult]
+    encoding: str
+
+
+def preview_statuses(
+    settings: Settings,
+    note: Path,
+    changes: Sequence[StatusChange],
+    *,
+    done_date: date | None = None,
+) -> Preview:
+    """The bytes :func:`set_statuses` would write now (for ``--dry-run``); changes nothing."""
+    full, relative = _full_path(settings, note)
+    try:
+        data = full.read_bytes()
+    except FileNotFoundError:
+        raise NoteVanishedError(f"{relative}: the note no longer exists") from None
+    except OSError as exc:
+        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+    parsed = parse_for_edit(settings, data, relative)
+    after, results = plan_status_changes(data, parsed, changes, settings.statuses,
+                                         done_date=_done_date(settings, done_date))
+    return Preview(relative, data, after, results, note_codec(data, parsed) or "utf-8")
+
+
+def descendants(note: Note, parent: Task) -> list[Task]:
+    """The tasks nested under ``parent`` (children, grandchildren ...), in file order.
+
+    A task belongs to the subtree while it follows ``parent`` with a greater depth and no
+    heading or shallower-or-equal task comes between. When the parser reports parent lines, a
+    task whose parent item starts before ``parent`` is outside the subtree too.
+    """
+    heading_lines = {h.line for h in note.headings}
+    found: list[Task] = []
+    for task in note.tasks:
+        if task.line <= parent.line:
+            continue
+        if task.depth <= parent.depth:
+            break
+        if any(parent.line < line < task.line for line in heading_lines):
+            break
+        if task.parent_line is not None and task.parent_line < parent.line:
+            break
+        found.append(task)
+    return found
+
+
+__all__ = [
+    "ChangeResult",
+    "Preview",
+    "StatusChange",
+    "append_tasks",
+    "descendants",
+    "note_path",
+    "preview_statuses",
+    "set_statuses",
+    "status_problem",
+]
