@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +26,8 @@ class VaultSettings:
     extensions: tuple[str, ...] = (".md", ".markdown")
     exclude: tuple[str, ...] = ()  # gitignore syntax, relative to the vault root
     flavor: Flavor = Flavor.OBSIDIAN
+    # Notes larger than this are skipped with a warning (a 50 MB log pasted into a vault).
+    max_note_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,8 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
             flavor=vault.flavor,
         )
     if "exclude" in v:
-        vault = VaultSettings(vault.extensions, tuple(map(str, _expect(v, "exclude", list, "vault"))),
-                              vault.flavor)
+        exclude = tuple(map(str, _expect(v, "exclude", list, "vault")))
+        vault = replace(vault, exclude=exclude)
     if "flavor" in v:
         flavor = _expect(v, "flavor", str, "vault")
         try:
@@ -131,6 +133,11 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
         except ValueError:
             raise ConfigError(f"{CONFIG_NAME}: [vault] flavor must be 'gfm' or 'obsidian', "
                               f"not {flavor!r}") from None
+    if "max_note_mb" in v:
+        max_mb = float(_expect(v, "max_note_mb", (int, float), "vault"))
+        if max_mb <= 0:
+            raise ConfigError(f"{CONFIG_NAME}: [vault] max_note_mb must be more than 0")
+        vault = replace(vault, max_note_bytes=int(max_mb * 1024 * 1024))
 
     s = _table(data, "statuses")
     chars = dict(DEFAULT_STATUS_CHARS)
