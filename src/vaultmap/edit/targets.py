@@ -1,0 +1,179 @@
+"""Turning what a user typed (``PATH:LINE``, a task key, ``--match TEXT``) into tasks.
+
+Resolution only reads; the write (and its compare-and-swap) happens in
+:func:`vaultmap.edit.set_statuses`, which finds every task again by key just before writing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vaultmap.config import Settings
+from vaultmap.edit import descendants, note_path, parse_for_edit
+from vaultmap.errors import AmbiguousTargetError, EditError, TargetNotFoundError, VaultmapError
+from vaultmap.model import Note, Task
+
+KEY_PREFIXES = ("k:", "id:", "block:")
+_LINE_TARGET = re.compile(r"^(?P<path>.+):(?P<line>[1-9][0-9]*)$")
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One task to change, with the parsed note it was found in."""
+
+    path: str  # vault-relative POSIX path
+    task: Task
+    note: Note
+
+
+def describe(path: str, task: Task) -> str:
+    """``path:line  [s]  text``: how a task is shown in lists and messages."""
+    return f"{path}:{task.line}  [{task.status}]  {task.text}"
+
+
+class _Notes:
+    """Parsed notes, read at most once per command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._cache: dict[str, Note] = {}
+        self._scanned = False
+
+    def one(self, relative: str) -> Note:
+        note = self._cache.get(relative)
+        if note is None:
+            full = Path(os.path.abspath(self.settings.root)) / relative
+            try:
+                data = full.read_bytes()
+            except FileNotFoundError:
+                raise TargetNotFoundError(f"{relative}: no such note") from None
+            except IsADirectoryError:
+                raise TargetNotFoundError(f"{relative}: is a folder, not a note") from None
+            except OSError as exc:
+                raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+            note = parse_for_edit(self.settings, data, relative)
+            self._cache[relative] = note
+        return note
+
+    def all(self) -> list[Note]:
+        if not self._scanned:
+            from vaultmap.vault import scan_vault  # the vault walk is only needed for keys/--match
+
+            result = scan_vault(self.settings)
+            for note in result.notes:
+                self._cache.setdefault(note.path, note)
+            self._scanned = True
+        return [self._cache[path] for path in sorted(self._cache)]
+
+
+def _ambiguous(what: str, hits: Sequence[Target]) -> AmbiguousTargetError:
+    listed = [f"  {describe(hit.path, hit.task)}" for hit in hits[:_MAX_LISTED]]
+    if len(hits) > _MAX_LISTED:
+        listed.append(f"  ... and {len(hits) - _MAX_LISTED} more")
+    return AmbiguousTargetError(
+        f"{what} matches {len(hits)} tasks; name one as PATH:LINE, or pass --all to change "
+        "them all. Nothing changed.\n" + "\n".join(listed))
+
+
+def _by_line(notes: _Notes, settings: Settings, raw_path: str, line: int, cwd: Path) -> Target:
+    given = Path(raw_path)
+    candidates = [given] if given.is_absolute() else [cwd / given, settings.root / given]
+    chosen = next((c for c in candidates if c.exists()), candidates[-1])
+    try:
+        relative = note_path(settings, chosen)
+    except VaultmapError as exc:
+        raise TargetNotFoundError(str(exc)) from None
+    note = notes.one(relative)
+    for task in note.tasks:
+        if task.line == line:
+            return Target(relative, task, note)
+    raise TargetNotFoundError(f"{relative}:{line}: no task on that line")
+
+
+def _by_key(notes: _Notes, key: str) -> list[Target]:
+    if key.startswith("block:") and "#^" in key:
+        # A block id is unique within its note, and the key names the note: read just that one.
+        relative = key[len("block:"):key.rindex("#^")]
+        pool = [notes.one(relative)]
+    else:
+        pool = notes.all()
+    return [Target(note.path, task, note) for note in pool for task in note.tasks
+            if task.key == key]
+
+
+def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:
+    if regex:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise EditError(f"--regex {pattern!r}: {exc}") from None
+        return lambda text: compiled.search(text) is not None
+    needle = pattern.casefold()
+    return lambda text: needle in text.casefold()
+
+
+def resolve_targets(
+    settings: Settings,
+    specs: Sequence[str],
+    matches: Sequence[str] = (),
+    *,
+    regex: bool = False,
+    all_matches: bool = False,
+    with_children: bool = False,
+    cwd: Path | None = None,
+) -> list[Target]:
+    """The tasks named by ``specs`` (``PATH:LINE`` or keys) and ``matches`` (substring/regex).
+
+    ``PATH`` is taken relative to ``cwd`` (default: the current folder) when it exists there,
+    else relative to the vault root. A ``--match`` is case-insensitive unless ``regex``. A key
+    or match that names several tasks raises :class:`AmbiguousTargetError` (exit 2) listing
+    them, unless ``all_matches``. Each task appears once, in the order first named; with
+    ``with_children`` each target's nested tasks follow it.
+    """
+    notes = _Notes(settings)
+    here = cwd if cwd is not None else Path.cwd()
+    found: list[Target] = []
+    for spec in specs:
+        line_target = _LINE_TARGET.match(spec)
+        is_key = spec.startswith(KEY_PREFIXES)
+        if line_target and not (is_key and not Path(line_target["path"]).exists()):
+            found.append(_by_line(notes, settings, line_target["path"], int(line_target["line"]),
+                                  here))
+        elif is_key:
+            hits = _by_key(notes, spec)
+            if not hits:
+                raise TargetNotFoundError(f"{spec}: no task has this key")
+            if len(hits) > 1 and not all_matches:
+                raise _ambiguous(f"key {spec}", hits)
+            found.extend(hits)
+        else:
+            raise TargetNotFoundError(
+                f"{spec!r}: not a target; give PATH:LINE, a task key or --match TEXT")
+    for pattern in matches:
+        accepts = _matcher(pattern, regex)
+        hits = [Target(note.path, task, note) for note in notes.all() for task in note.tasks
+                if accepts(task.text)]
+        if not hits:
+            raise TargetNotFoundError(f"--match {pattern!r}: no task matches")
+        if len(hits) > 1 and not all_matches:
+            raise _ambiguous(f"--match {pattern!r}", hits)
+        found.extend(hits)
+
+    ordered: list[Target] = []
+    seen: set[tuple[str, int]] = set()
+    for target in found:
+        family = [target]
+        if with_children:
+            family += [Target(target.path, child, target.note)
+                       for child in descendants(target.note, target.task)]
+        for member in family:
+            ident = (member.path, member.task.offset)
+            if ident not in seen:
+                seen.add(ident)
+                ordered.append(member)
+    return ordered
