@@ -1,0 +1,47 @@
+"""Renderers of a :class:`~vaultmap.progress.Progress`: terminal (rich), JSON and Markdown.
+
+All three show the same numbers; they differ in form only. Each takes the progress model and a
+:class:`ReportOptions` and never touches the vault::
+
+    from vaultmap.report import ReportOptions, render_json, render_markdown, render_terminal
+    text = render_markdown(progress, ReportOptions(by="folder", depth=1, title="My vault"))
+
+The pieces every view shares (rows of the ``--by`` views, bars, labels) live in ``common``.
+"""
+
+from __future__ import annotations
+
+from vaultmap.report.common import (
+    BY_CHOICES,
+    By,
+    ReportOptions,
+    Row,
+    bar_cells,
+    breakdown_rows,
+    counts_summary,
+    note_title,
+    section_label,
+    text_bar,
+)
+from vaultmap.report.json_report import SCHEMA, render_json, report_dict, task_dict
+from vaultmap.report.markdown import render_markdown
+from vaultmap.report.terminal import render_terminal
+
+__all__ = [
+    "BY_CHOICES",
+    "SCHEMA",
+    "By",
+    "ReportOptions",
+    "Row",
+    "bar_cells",
+    "breakdown_rows",
+    "counts_summary",
+    "note_title",
+    "render_json",
+    "render_markdown",
+    "render_terminal",
+    "report_dict",
+    "section_label",
+    "task_dict",
+    "text_bar",
+]

@@ -1,0 +1,180 @@
+"""The JSON report, schema ``vaultmap.report/1``, and the JSON form of one task.
+
+The schema is documented field by field in ``docs/report-schema.md``. Within a schema version
+fields are only ever added; a removed or re-typed field bumps the version. Every object that
+holds numbers holds a *counts* object, so a consumer needs one reader for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vaultmap import __version__
+from vaultmap.model import Task
+from vaultmap.progress import (
+    Counts,
+    FolderProgress,
+    NoteProgress,
+    Progress,
+    Section,
+    percent_label,
+)
+from vaultmap.report.common import ReportOptions
+
+SCHEMA = "vaultmap.report/1"
+TASKS_SCHEMA = "vaultmap.tasks/1"
+
+
+def counts_dict(counts: Counts) -> dict[str, Any]:
+    """The counts object: every status type, the sums, the percent and the label shown."""
+    percent = counts.percent
+    return {
+        "todo": counts.todo,
+        "doing": counts.doing,
+        "done": counts.done,
+        "cancelled": counts.cancelled,
+        "other": counts.other,
+        "total": counts.total,
+        "counted": counts.counted,
+        "open": counts.open,
+        "percent": None if percent is None else round(percent, 2),
+        "label": percent_label(counts),
+    }
+
+
+def task_dict(task: Task, *, note_tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Everything known about one task, as ``vaultmap tasks --json`` prints it."""
+    f = task.fields
+    return {
+        "path": task.path,
+        "line": task.line,
+        "offset": task.offset,
+        "status": task.status,
+        "type": task.type.value,
+        "text": task.text,
+        "description": f.description,
+        "section": list(task.section),
+        "depth": task.depth,
+        "parent_line": task.parent_line,
+        "in_quote": task.in_quote,
+        "tags": list(f.tags),
+        "note_tags": list(note_tags),
+        "links": list(f.links),
+        "fields": {
+            "due": f.due,
+            "scheduled": f.scheduled,
+            "start": f.start,
+            "created": f.created,
+            "done": f.done,
+            "cancelled": f.cancelled,
+            "priority": f.priority,
+            "recurrence": f.recurrence,
+            "on_completion": f.on_completion,
+            "id": f.id,
+            "depends_on": list(f.depends_on),
+            "block_id": f.block_id,
+            "dataview": dict(f.dataview),
+        },
+        "key": task.key,
+    }
+
+
+def task_ref(task: Task) -> dict[str, Any]:
+    """The short form of a task used inside the report's gaps."""
+    return {
+        "path": task.path,
+        "line": task.line,
+        "status": task.status,
+        "type": task.type.value,
+        "text": task.text,
+        "description": task.fields.description,
+        "section": list(task.section),
+        "due": task.fields.due,
+        "key": task.key,
+    }
+
+
+def _section_dict(section: Section) -> dict[str, Any]:
+    return {
+        "title": section.title,
+        "path": list(section.path),
+        "level": section.level,
+        "line": section.line,
+        "counts": counts_dict(section.counts),
+        "own": counts_dict(section.own),
+        "sections": [_section_dict(c) for c in section.children],
+    }
+
+
+def _note_dict(note: NoteProgress) -> dict[str, Any]:
+    return {
+        "path": note.path,
+        "title": note.title,
+        "tags": list(note.tags),
+        "counts": counts_dict(note.counts),
+        "own": counts_dict(note.root.own),
+        "sections": [_section_dict(c) for c in note.root.children],
+    }
+
+
+def _folder_dict(folder: FolderProgress) -> dict[str, Any]:
+    return {
+        "path": folder.path,
+        "name": folder.name,
+        "counts": counts_dict(folder.counts),
+        "folders": [_folder_dict(f) for f in folder.folders],
+        "notes": [n.path for n in folder.notes],
+    }
+
+
+def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
+    """The whole report as plain JSON-ready data (schema ``vaultmap.report/1``)."""
+    gaps = progress.gaps
+    return {
+        "schema": SCHEMA,
+        "vaultmap": __version__,
+        "vault": {"name": options.title, "root": options.root},
+        "today": progress.today.isoformat() if progress.today else None,
+        "options": {"by": options.by, "depth": options.depth,
+                    "top_level_only": progress.top_level_only},
+        "totals": counts_dict(progress.counts),
+        "notes": [_note_dict(n) for n in progress.notes],
+        "folders": _folder_dict(progress.folders),
+        "tags": [{"tag": t.tag, "notes": t.notes, "counts": counts_dict(t.counts)}
+                 for t in progress.tags],
+        "gaps": {
+            "open_by_section": [
+                {"path": g.path, "section": list(g.section), "line": g.line,
+                 "open": [task_ref(t) for t in g.open], "next": task_ref(g.next)}
+                for g in gaps.open_by_section
+            ],
+            "no_progress": [
+                {"path": r.path, "section": list(r.section), "line": r.line,
+                 "counts": counts_dict(r.counts)}
+                for r in gaps.no_progress
+            ],
+            "overdue": [
+                {"task": task_ref(o.task), "due": o.due.isoformat(), "days_late": o.days_late}
+                for o in gaps.overdue
+            ],
+            "parents_open": [task_ref(t) for t in gaps.parents_open],
+        },
+        "warnings": list(options.warnings),
+    }
+
+
+def render_json(progress: Progress, options: ReportOptions) -> str:
+    """The JSON report as text (UTF-8 characters kept, two-space indent, final newline)."""
+    return dumps(report_dict(progress, options))
+
+
+def dumps(data: object) -> str:
+    """JSON text that keeps readable characters, escaping all of them only when some text holds
+    an undecodable byte (a lone surrogate), which no UTF-8 output could carry."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2)
+    return text + "\n"

@@ -1,0 +1,115 @@
+"""The Markdown report: a block a person can paste into a note.
+
+It must never add tasks to the vault it describes, so it holds no checkboxes: progress is
+written as ``▓░`` bars and percentages, lists are plain bullets that start with text, tags are
+shown in code spans (so Obsidian does not index them as tags) and nothing in a task's text can
+open a table cell, a comment or a list item.
+"""
+
+from __future__ import annotations
+
+from vaultmap.model import Task
+from vaultmap.progress import Progress, percent_label
+from vaultmap.report.common import (
+    ReportOptions,
+    Row,
+    breakdown_rows,
+    counts_summary,
+    note_title,
+    plain,
+    section_label,
+    text_bar,
+)
+
+_INDENT = "\u2003"  # an em space: indents a table cell without Markdown reading it as code
+_HEADERS = {"note": "Note", "section": "Section", "folder": "Folder", "tag": "Tag"}
+
+
+def inline(text: str) -> str:
+    """Text made safe inside a table cell or a bullet: no cell breaks, comments or markup."""
+    text = " ".join(text.split())
+    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("<", "&lt;"),
+                      ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_"),
+                      ("#", "\\#"), ("$", "\\$")):
+        text = text.replace(raw, safe)
+    return text
+
+
+def _row_name(row: Row, by: str) -> str:
+    if row.kind == "tag":
+        return f"`#{row.label.replace('`', '')}`"
+    if row.kind == "folder":
+        return _INDENT * row.level + inline(row.label) + "/"
+    if row.kind == "note":
+        return _INDENT * row.level + f"**{inline(row.label)}**"
+    if by == "section":
+        return inline(section_label(note_title(row.path), row.section))
+    return _INDENT * row.level + inline(row.label)
+
+
+def _bar(counts_percent: str, bar: str) -> str:
+    return f"`{bar}` {counts_percent}"
+
+
+def render_markdown(progress: Progress, options: ReportOptions) -> str:
+    """The report as Markdown: a heading, the overall bar, a table per ``--by``, the gaps."""
+    out: list[str] = []
+    total = progress.counts
+    dated = f" ({progress.today.isoformat()})" if progress.today else ""
+    out.append(f"## Progress of {inline(options.title)}{dated}")
+    out.append("")
+    out.append(f"**{percent_label(total)}** `{text_bar(total, 20)}` {counts_summary(total)}"
+               + (" (top-level tasks only)" if progress.top_level_only else ""))
+    out.append("")
+
+    rows = breakdown_rows(progress, options)
+    if rows:
+        out.append(f"| {_HEADERS[options.by]} | Progress | Done | Open |")
+        out.append("| :-- | :-- | --: | --: |")
+        for row in rows:
+            c = row.counts
+            out.append(f"| {_row_name(row, options.by)} | "
+                       f"{_bar(percent_label(c), text_bar(c, 10))} | "
+                       f"{c.done}/{c.counted} | {c.open} |")
+        out.append("")
+
+    out.extend(_gaps(progress, options))
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _block(title: str, items: list[str], total: int, limit: int) -> list[str]:
+    """A gap list: heading, at most ``limit`` bullets, and how many more there are."""
+    if not total:
+        return []
+    more = [f"- … and {total - limit} more"] if total > limit else []
+    return [f"### {title}", "", *items[:limit], *more, ""]
+
+
+def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
+    gaps = progress.gaps
+    limit = max(options.limit, 1)
+
+    def where(path: str, section: tuple[str, ...]) -> str:
+        return inline(section_label(note_title(path), section))
+
+    def what(task: Task) -> str:
+        return inline(plain(task.fields.description or task.text))
+
+    next_up = [f"- {where(g.path, g.section)}: {what(g.next)} ({len(g.open)} open)"
+               for g in gaps.open_by_section[:limit]]
+    overdue = [f"- {where(o.task.path, o.task.section)}: {what(o.task)} "
+               f"(due {o.due.isoformat()}, {o.days_late} days late)"
+               for o in gaps.overdue[:limit]]
+    untouched = [f"- {where(r.path, r.section)}: 0 of {r.counts.counted} done"
+                 for r in gaps.no_progress[:limit]]
+    parents = [f"- {where(t.path, t.section)}: {what(t)} (line {t.line})"
+               for t in gaps.parents_open[:limit]]
+    return [
+        *_block("Next up", next_up, len(gaps.open_by_section), limit),
+        *_block("Overdue", overdue, len(gaps.overdue), limit),
+        *_block("No progress yet", untouched, len(gaps.no_progress), limit),
+        *_block("Parents left open (all their subtasks are done)", parents,
+                len(gaps.parents_open), limit),
+    ]
