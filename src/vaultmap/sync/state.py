@@ -1,0 +1,318 @@
+"""The sync base: what both sides agreed on at the last sync, per remote, per task key.
+
+One SQLite file per vault, ``<vault>/.vaultmap/sync.sqlite`` (WAL mode), holds a base for each
+remote (``remote`` column). Every write is its own transaction, so a sync killed at any point
+leaves a base that is true for every action that finished; the next run completes the rest
+(design.md §4). The file is a cache of agreement, never the only copy of anything: the remote
+rows carry the task key, so a base that is lost, corrupt or of an unknown older schema is
+rebuilt empty and refilled by matching keys on the next (full) sync.
+
+Usage::
+
+    with StateStore.open(settings.state_dir, "notion") as state:
+        base = state.entries()
+        state.put(entry)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from vaultmap.errors import VaultmapError
+
+SCHEMA_VERSION = 1
+STATE_FILE = "sync.sqlite"
+
+
+class StateError(VaultmapError):
+    """The sync state file cannot be opened or written."""
+
+    exit_code = 12
+
+
+@dataclass(frozen=True, slots=True)
+class BaseEntry:
+    """The agreed state of one task with one remote.
+
+    ``vault_status`` and ``remote_status`` are kept apart because a remote may store a status
+    with less detail than a note (Notion has one "Other" for every custom character): each
+    side's change is detected against what that side itself showed last time.
+    An entry with an empty ``remote_id`` is *unlinked*: its row was trashed in the remote, and
+    the task must not be pushed again until a row with its key comes back.
+    """
+
+    key: str
+    remote_id: str
+    vault_status: str
+    remote_status: str
+    vault_hash: str
+    remote_hash: str
+    note: str
+    description: str  # normalised description, for re-matching
+    section: tuple[str, ...] = ()
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.remote_id)
+
+    def unlinked(self) -> BaseEntry:
+        """This entry with its row forgotten (the task stays known, so it is not re-created)."""
+        return replace(self, remote_id="", remote_status="", remote_hash="")
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A status changed differently on both sides; ``chosen`` is what the policy kept."""
+
+    key: str
+    note: str
+    description: str
+    vault_status: str
+    remote_status: str
+    chosen: str
+    at: str  # ISO time of the sync that met it
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOp:
+    """An action that was started but may not have finished (a create whose answer was lost)."""
+
+    key: str
+    op: str  # "create" | "import"
+    remote_id: str
+    detail: str
+
+
+_SCHEMA = """
+CREATE TABLE base (
+    remote TEXT NOT NULL, key TEXT NOT NULL, remote_id TEXT NOT NULL,
+    vault_status TEXT NOT NULL, remote_status TEXT NOT NULL,
+    vault_hash TEXT NOT NULL, remote_hash TEXT NOT NULL,
+    note TEXT NOT NULL, description TEXT NOT NULL, section TEXT NOT NULL,
+    PRIMARY KEY (remote, key)
+);
+CREATE INDEX base_by_remote_id ON base (remote, remote_id);
+CREATE TABLE meta (remote TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+                   PRIMARY KEY (remote, name));
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY, remote TEXT NOT NULL, key TEXT NOT NULL, note TEXT NOT NULL,
+    description TEXT NOT NULL, vault_status TEXT NOT NULL, remote_status TEXT NOT NULL,
+    chosen TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE pending (remote TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,
+                      remote_id TEXT NOT NULL, detail TEXT NOT NULL,
+                      PRIMARY KEY (remote, key, op));
+"""
+_TABLES = ("base", "meta", "conflicts", "pending")
+
+
+class StateStore:
+    """The base of one remote inside a vault's state file. Not thread-safe; one per process."""
+
+    def __init__(self, connection: sqlite3.Connection, remote: str, path: Path,
+                 notes: tuple[str, ...] = ()) -> None:
+        self._db = connection
+        self.remote = remote
+        self.path = path
+        self.notes = notes  # what happened while opening (a rebuilt base), for the user
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, state_dir: Path, remote: str) -> StateStore:
+        """Open (creating, migrating or rebuilding) the state file in ``state_dir``."""
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror})") \
+                from None
+        path = state_dir / STATE_FILE
+        notes: list[str] = []
+        try:
+            db = cls._connect(path)
+            rebuilt = cls._prepare(db)
+        except sqlite3.DatabaseError:
+            # A damaged file holds nothing the remote does not also hold (rows carry keys):
+            # keep it aside for inspection and start a fresh base.
+            aside = path.with_name(path.name + ".damaged")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(path) + suffix)
+                if src.exists():
+                    src.replace(Path(str(aside) + suffix))
+            notes.append(f"the sync state {path.name} was damaged; it was moved to "
+                         f"{aside.name} and is rebuilt from the remote")
+            try:
+                db = cls._connect(path)
+                rebuilt = cls._prepare(db)
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"{path}: cannot open the sync state ({exc})") from None
+        if rebuilt:
+            notes.append(rebuilt)
+        return cls(db, remote, path, tuple(notes))
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> str:
+        """Create or upgrade the schema; returns a note when an old base had to be dropped."""
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version == SCHEMA_VERSION:
+            return ""
+        if version > SCHEMA_VERSION:
+            raise StateError("the sync state was written by a newer vaultmap (schema "
+                             f"{version}); upgrade vaultmap or delete .vaultmap/{STATE_FILE}")
+        note = ""
+        with _transaction(db):
+            # Read again under the write lock: another process may have just created it.
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version == SCHEMA_VERSION:
+                return ""
+            present = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+            if version > 0 or present & set(_TABLES):
+                # No migration path from a pre-release schema: the rows carry the keys, so
+                # the base is rebuilt by the next sync instead.
+                for table in present:
+                    db.execute(f'DROP TABLE IF EXISTS "{table}"')
+                note = (f"the sync state had an old format (schema {version}); it was reset "
+                        "and is rebuilt from the remote")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return note
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    # -- base ------------------------------------------------------------------------------
+    def entries(self) -> dict[str, BaseEntry]:
+        """Every entry of this remote's base, by key."""
+        rows = self._db.execute(
+            "SELECT key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
+            " description, section FROM base WHERE remote=?", (self.remote,))
+        return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                                tuple(json.loads(r[8]))) for r in rows}
+
+    def put(self, entry: BaseEntry, *, drop_key: str | None = None,
+            done: PendingOp | None = None) -> None:
+        """Record one entry (one transaction); optionally drop a replaced key and a pending op."""
+        with _transaction(self._db):
+            if drop_key is not None and drop_key != entry.key:
+                self._db.execute("DELETE FROM base WHERE remote=? AND key=?",
+                                 (self.remote, drop_key))
+            self._db.execute(
+                "INSERT OR REPLACE INTO base VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (self.remote, entry.key, entry.remote_id, entry.vault_status,
+                 entry.remote_status, entry.vault_hash, entry.remote_hash, entry.note,
+                 entry.description, json.dumps(list(entry.section), ensure_ascii=False)))
+            if done is not None:
+                self._delete_pending(done)
+
+    def forget(self, key: str) -> None:
+        """Drop a key from the base (its task and its row are both gone)."""
+        with _transaction(self._db):
+            self._db.execute("DELETE FROM base WHERE remote=? AND key=?", (self.remote, key))
+
+    def clear(self) -> None:
+        """Drop this remote's whole base (used when the remote database changes)."""
+        with _transaction(self._db):
+            for table in _TABLES:
+                self._db.execute(f"DELETE FROM {table} WHERE remote=?", (self.remote,))
+
+    # -- pending operations ------------------------------------------------------------
+    def begin(self, op: PendingOp) -> None:
+        """Note that ``op`` is about to run, before its request is sent."""
+        with _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?,?,?,?,?)",
+                             (self.remote, op.key, op.op, op.remote_id, op.detail))
+
+    def finish(self, op: PendingOp) -> None:
+        with _transaction(self._db):
+            self._delete_pending(op)
+
+    def _delete_pending(self, op: PendingOp) -> None:
+        self._db.execute("DELETE FROM pending WHERE remote=? AND key=? AND op=?",
+                         (self.remote, op.key, op.op))
+
+    def pending(self) -> list[PendingOp]:
+        rows = self._db.execute(
+            "SELECT key, op, remote_id, detail FROM pending WHERE remote=? ORDER BY key",
+            (self.remote,))
+        return [PendingOp(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # -- conflicts -----------------------------------------------------------------------
+    def add_conflict(self, conflict: ConflictRecord) -> None:
+        with _transaction(self._db):
+            self._db.execute(
+                "INSERT INTO conflicts (remote, key, note, description, vault_status,"
+                " remote_status, chosen, at) VALUES (?,?,?,?,?,?,?,?)",
+                (self.remote, conflict.key, conflict.note, conflict.description,
+                 conflict.vault_status, conflict.remote_status, conflict.chosen, conflict.at))
+
+    def conflicts(self) -> list[ConflictRecord]:
+        """Conflicts not yet acknowledged, oldest first."""
+        rows = self._db.execute(
+            "SELECT key, note, description, vault_status, remote_status, chosen, at"
+            " FROM conflicts WHERE remote=? ORDER BY id", (self.remote,))
+        return [ConflictRecord(*r) for r in rows]
+
+    def clear_conflicts(self) -> int:
+        """Acknowledge every listed conflict; returns how many there were."""
+        with _transaction(self._db):
+            cursor = self._db.execute("DELETE FROM conflicts WHERE remote=?", (self.remote,))
+        return cursor.rowcount
+
+    # -- sync metadata ---------------------------------------------------------------------
+    def meta(self) -> Mapping[str, str]:
+        rows = self._db.execute("SELECT name, value FROM meta WHERE remote=?", (self.remote,))
+        return {r[0]: r[1] for r in rows}
+
+    def set_meta(self, **values: str) -> None:
+        with _transaction(self._db):
+            for name, value in values.items():
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?,?)",
+                                 (self.remote, name, value))
+
+    @property
+    def last_sync_start(self) -> datetime | None:
+        """When the last *completed* sync started (its snapshot time)."""
+        value = self.meta().get("last_start")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def sync_count(self) -> int:
+        return int(self.meta().get("count", "0"))
+
+    def finish_sync(self, started_at: datetime) -> None:
+        """Mark a sync complete: later syncs may read only what changed since ``started_at``."""
+        self.set_meta(last_start=started_at.isoformat(), count=str(self.sync_count + 1))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
