@@ -1,7 +1,425 @@
-"""Commands of one area; attached to the ``vaultmap`` group by ``vaultmap.cli``."""
+"""``vaultmap report``, ``tasks`` and ``init``: read a vault and say where it stands.
+
+Thin: find the vault, scan it (:func:`vaultmap.vault.scan_vault`), roll the notes up
+(:func:`vaultmap.progress.build_progress`), hand the result to a renderer. Scan warnings go to
+stderr, one line each; the report goes to stdout or ``--output``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
+import io
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import cast
+
 import click
 
-COMMANDS: list[click.Command] = []
+from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
+from vaultmap.errors import VaultmapError
+from vaultmap.model import Flavor, Note, StatusType, Task
+from vaultmap.progress import build_progress
+from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
+from vaultmap.report.common import plain
+from vaultmap.report.json_report import dumps, task_dict
+from vaultmap.report.terminal import ColorMode, make_console, render_terminal
+from vaultmap.vault import scan_vault
+
+VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
+
+
+class InitError(VaultmapError):
+    """``vaultmap init`` would overwrite a file, or cannot find its template."""
+
+    exit_code = 1
+
+
+# --------------------------------------------------------------------------- finding the vault
+
+
+def find_vault_root(path: Path) -> Path:
+    """The vault that holds ``path``: the nearest folder, ``path``'s own folder first, that has
+    a ``.vaultmap.toml`` or an ``.obsidian/``; else ``path`` itself (or a file's folder)."""
+    start = path.absolute()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in VAULT_MARKERS):
+            return candidate
+    return folder
+
+
+def _settings_for(root: Path, flavor: str | None) -> Settings:
+    settings = load_settings(root)
+    if flavor:
+        settings = dataclasses.replace(
+            settings, vault=dataclasses.replace(settings.vault, flavor=Flavor(flavor)))
+    return settings
+
+
+def _warn(lines: Iterable[str]) -> None:
+    for line in lines:
+        # One line per warning, whatever the message holds.
+        click.echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
+
+
+def _scan(paths: Sequence[Path], flavor: str | None,
+          use_index: bool) -> list[tuple[Settings, list[Note]]]:
+    """Scan each path inside its own vault; paths in one vault share one scan."""
+    groups: dict[Path, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(find_vault_root(path), []).append(path.absolute())
+    results: list[tuple[Settings, list[Note]]] = []
+    for root, members in groups.items():
+        settings = _settings_for(root, flavor)
+        _warn(settings.warnings)
+        whole = any(m == root for m in members)
+        # A note named on its own outside any vault gets no .vaultmap/ index planted beside it.
+        marked = any((root / marker).exists() for marker in VAULT_MARKERS)
+        indexed = use_index and (marked or any(m.is_dir() for m in members))
+        result = scan_vault(settings, paths=None if whole else members, use_index=indexed)
+        _warn(result.warnings)
+        results.append((settings, list(result.notes)))
+    return results
+
+
+def _tolerant_stdout() -> None:
+    """Let a name or text holding an undecodable byte print as a replacement character rather
+    than crash the report with an encoding error."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        _tolerant_stdout()
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", errors="surrogateescape")
+    except OSError as error:
+        raise VaultmapError(f"{output}: cannot write ({error.strerror})") from None
+
+
+def _parse_today(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22",
+                                 param_hint="--today") from None
+
+
+# --------------------------------------------------------------------------- report
+
+
+@click.command("report")
+@click.argument("vault", required=False, type=click.Path(exists=True, file_okay=False,
+                                                         path_type=Path), default=Path("."))
+@click.option("--by", type=click.Choice(BY_CHOICES), default="note", show_default=True,
+              help="Break progress down per note (with its sections), section, folder or tag.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="How many levels of sections (or folders) to show.  [default: the config's "
+                   "[report] depth, 2]")
+@click.option("--top-level", "top_level", is_flag=True, default=None,
+              help="Count only top-level tasks, not nested ones.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
+              default="terminal", show_default=True,
+              help="terminal: bars and colour; json: schema vaultmap.report/1; markdown: a "
+                   "block to paste into a note.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of printing it.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="At most this many items per gap list (JSON always has all).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="auto: colour on a terminal unless NO_COLOR is set.")
+@click.option("--today", metavar="YYYY-MM-DD", help="Count overdue tasks as of this date.")
+@click.option("--flavor", type=click.Choice([f.value for f in Flavor]),
+              help="Which tasks count: gfm or obsidian.  [default: the config's]")
+@click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
+                                                "index in .vaultmap/.")
+def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
+               output: Path | None, limit: int, color: str, today: str | None,
+               flavor: str | None, no_index: bool) -> None:
+    """Print the progress of the vault VAULT (default: the current folder).
+
+    Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
+    in each section, overdue tasks, sections with no progress yet and parents left open whose
+    subtasks are all done. Percent = done / (all - cancelled). If VAULT is a folder inside a
+    vault, only that folder is counted, with the vault's settings.
+    """
+    day = _parse_today(today)
+    root = find_vault_root(vault)
+    settings = _settings_for(root, flavor)
+    _warn(settings.warnings)
+    inside = vault.absolute() if vault.absolute() != root else None
+    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index)
+    _warn(result.warnings)
+
+    top = settings.report.top_level_only if top_level is None else top_level
+    progress = build_progress(result.notes, today=day, top_level_only=top)
+    name = root.name or str(root)
+    if inside is not None:
+        name = f"{name}/{inside.relative_to(root).as_posix()}"
+    options = ReportOptions(by=cast(By, by),
+                            depth=settings.report.depth if depth is None else depth,
+                            limit=limit, title=name, root=str(root),
+                            warnings=tuple(settings.warnings) + tuple(result.warnings))
+    if fmt == "json":
+        _write_output(render_json(progress, options), output)
+    elif fmt == "markdown":
+        _write_output(render_markdown(progress, options), output)
+    elif output is not None:
+        buffer = io.StringIO()
+        render_terminal(progress, options, make_console(buffer, color="never", width=100))
+        _write_output(buffer.getvalue(), output)
+    else:
+        _tolerant_stdout()
+        render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _status_matcher(values: Sequence[str]) -> set[str]:
+    """Check ``--status`` values: a type name, ``open``, ``closed`` or one status character."""
+    known = {t.value for t in StatusType} | {"open", "closed"}
+    for value in values:
+        if value.lower() not in known and len(value) != 1:
+            raise click.BadParameter(
+                f"{value!r}: give a status character (x, ' ', /) or a type "
+                f"({', '.join(sorted(known))})", param_hint="--status")
+    return set(values)
+
+
+def _status_ok(task: Task, wanted: set[str]) -> bool:
+    if not wanted:
+        return True
+    for value in wanted:
+        lowered = value.lower()
+        if len(value) == 1 and task.status == value:
+            return True
+        if lowered == task.type.value or (lowered == "open" and task.is_open) \
+                or (lowered == "closed" and not task.is_open):
+            return True
+    return False
+
+
+def _note_ok(path: str, globs: Sequence[str]) -> bool:
+    """A note matches a glob on its vault path (``Projects/*.md``) or its name (``plan*``)."""
+    if not globs:
+        return True
+    name = path.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0]
+    return any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(name, g)
+               or fnmatch.fnmatchcase(stem, g) for g in globs)
+
+
+@click.command("tasks")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of tasks.")
+@click.option("--flavor", type=click.Choice([f.value for f in Flavor]),
+              help="Which list items are tasks: gfm or obsidian.  [default: the config's]")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help="Only tasks with this status character (x, ' ', /) or type (todo, doing, "
+                   "done, cancelled, other, open, closed). Repeatable.")
+@click.option("--note", "notes", multiple=True, metavar="GLOB",
+              help="Only notes whose vault path or name matches GLOB. Repeatable.")
+@click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
+                                                "index in .vaultmap/.")
+def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
+              statuses: tuple[str, ...], notes: tuple[str, ...], no_index: bool) -> None:
+    """List the tasks in PATH... (vault folders or single notes; default: the current folder).
+
+    Each PATH is read inside its vault: the nearest folder above it with a .vaultmap.toml or an
+    .obsidian/ folder, else the folder itself (or the note's folder). Task paths are relative
+    to that vault.
+    """
+    wanted = _status_matcher(statuses)
+    selected: list[tuple[Settings, Note, Task]] = []
+    for settings, scanned in _scan(list(paths) or [Path(".")], flavor, not no_index):
+        for note in scanned:
+            if not _note_ok(note.path, notes):
+                continue
+            selected.extend((settings, note, t) for t in note.tasks if _status_ok(t, wanted))
+
+    if as_json:
+        items = []
+        for settings, note, task in selected:
+            item = task_dict(task, note_tags=note.tags)
+            item["vault"] = str(settings.root.absolute())
+            items.append(item)
+        click.echo(dumps(items), nl=False)
+        return
+    _print_tasks(selected)
+
+
+def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
+    from rich.text import Text  # only the readable list needs it
+
+    _tolerant_stdout()
+    console = make_console()
+    if not selected:
+        console.print("No tasks.")
+        return
+    styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
+              StatusType.CANCELLED: "dim strike", StatusType.OTHER: "magenta"}
+    last_note: tuple[Path, str] | None = None
+    for settings, note, task in selected:
+        if (settings.root, note.path) != last_note:
+            if last_note is not None:
+                console.print()
+            console.print(Text(note.path, style="bold blue"))
+            last_note = (settings.root, note.path)
+        line = Text(f"{task.line:>5}  ", style="dim")
+        line.append("  " * task.depth)
+        line.append(f"[{task.status}] ", style=styles.get(task.type, ""))
+        line.append(plain(task.text), style="strike dim" if task.type is
+                    StatusType.CANCELLED else "")
+        if task.section:
+            line.append("  · " + " › ".join(plain(s) for s in task.section), style="dim")
+        console.print(line)
+    count = len(selected)
+    console.print(Text(f"\n{count} task{'s' if count != 1 else ''}", style="dim"))
+
+
+# --------------------------------------------------------------------------- init
+
+_SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
+
+DEFAULT_CONFIG = """\
+# vaultmap settings for this vault. Every option is optional; these are the defaults.
+
+[vault]
+extensions = [".md", ".markdown"]
+exclude = []            # gitignore patterns, relative to the vault
+flavor = "obsidian"     # or "gfm"
+
+[statuses]              # status character = todo | doing | done | cancelled | other
+" " = "todo"
+"x" = "done"
+"X" = "done"
+"/" = "doing"
+"-" = "cancelled"
+
+[report]
+top_level_only = false  # count nested tasks too
+depth = 2               # section levels shown by `vaultmap report`
+"""
+
+
+def template_dir() -> Path:
+    """The vault template: shipped in the package as ``vaultmap/_template`` (a link to the
+    repository's ``vault-template/`` in a source tree), else the source tree's folder."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_template", package.parent.parent / "vault-template"):
+        if candidate.is_dir():
+            return candidate
+    raise InitError("the vault template is missing from this installation; "
+                    "try 'vaultmap init --config-only'")
+
+
+def template_files(template: Path) -> list[str]:
+    """The template's files as POSIX paths relative to it, sorted; caches and state skipped."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(template, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_IN_TEMPLATE)
+        rel = Path(folder).relative_to(template)
+        found.extend((rel / name).as_posix() for name in files
+                     if name not in _SKIPPED_IN_TEMPLATE and not name.endswith(".pyc"))
+    return sorted(found)
+
+
+def _refuse(target: Path, existing: Sequence[str]) -> InitError:
+    shown = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3
+                                       else "")
+    noun = "file" if len(existing) == 1 else "files"
+    return InitError(f"{target}: {len(existing)} {noun} already there ({shown}); init never "
+                     "overwrites a file, nothing was written")
+
+
+def init_vault(target: Path, template: Path) -> list[str]:
+    """Copy every template file into ``target``; refuse, writing nothing, if any exists.
+
+    Returns the files written (relative POSIX paths). Each file is created exclusively
+    (``O_EXCL``), so even a file that appears meanwhile is never overwritten.
+    """
+    files = template_files(template)
+    if not files:
+        raise InitError(f"the vault template {template} is empty")
+    existing = [rel for rel in files if os.path.lexists(target / rel)]
+    if existing:
+        raise _refuse(target, existing)
+    written: list[str] = []
+    for rel in files:
+        destination = target / rel
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with open(destination, "xb") as out:
+                out.write((template / rel).read_bytes())
+        except FileExistsError:
+            raise _refuse(target, [rel]) from None
+        except OSError as error:
+            raise InitError(f"{destination}: cannot write ({error.strerror}); "
+                            f"{len(written)} files were written before") from None
+        written.append(rel)
+    return written
+
+
+def init_config(target: Path, template: Path | None) -> Path:
+    """Write ``target/.vaultmap.toml`` (the template's, else the defaults); never overwrite."""
+    if not target.is_dir():
+        raise InitError(f"{target}: no such folder")
+    destination = target / CONFIG_NAME
+    source = template / CONFIG_NAME if template is not None else None
+    data = source.read_bytes() if source is not None and source.is_file() \
+        else DEFAULT_CONFIG.encode()
+    try:
+        with open(destination, "xb") as out:
+            out.write(data)
+    except FileExistsError:
+        raise InitError(f"{destination}: already exists; init never overwrites a file") \
+            from None
+    except OSError as error:
+        raise InitError(f"{destination}: cannot write ({error.strerror})") from None
+    return destination
+
+
+@click.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path),
+                default=Path("."))
+@click.option("--config-only", is_flag=True,
+              help="Only add a .vaultmap.toml to an existing vault.")
+def init_cmd(directory: Path, config_only: bool) -> None:
+    """Make a new vault in DIRECTORY (default: the current folder) from the example template.
+
+    It never overwrites a file: if any file it would write is already there, it stops with an
+    error and writes nothing. With --config-only it adds just .vaultmap.toml (every option,
+    documented) to an existing vault.
+    """
+    if config_only:
+        try:
+            template: Path | None = template_dir()
+        except InitError:
+            template = None
+        written = init_config(directory, template)
+        click.echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
+        return
+    files = init_vault(directory, template_dir())
+    click.echo(f"Created a vault in {directory} ({len(files)} files). "
+               f"Next: vaultmap report {_quoted(directory)}")
+
+
+def _quoted(path: Path) -> str:
+    text = str(path)
+    return f"'{text}'" if any(c.isspace() for c in text) else text
+
+
+COMMANDS: list[click.Command] = [report_cmd, tasks_cmd, init_cmd]
+
+__all__ = ["COMMANDS", "find_vault_root", "init_config", "init_vault", "template_dir",
+           "template_files"]
