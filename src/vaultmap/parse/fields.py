@@ -1,10 +1,358 @@
-"""The task-line grammar: Tasks-plugin emoji fields, Dataview fields, tags, links, block ids."""
+"""The task-line grammar: Tasks-plugin emoji fields, Dataview fields, tags, links, block ids.
+
+:func:`parse_task_text` reads the text of a task's first line (everything after ``[c] ``) the
+way the Obsidian Tasks plugin does (``DefaultTaskSerializer.deserialize`` and
+``DataviewTaskSerializer``), so that a vault reads the same in vaultmap and in Obsidian:
+
+* A trailing `` ^block-id`` (a space before ``^`` is required) is removed first.
+* Then fields are stripped **from the end of the line**, in passes. Each pass tries, in this
+  order: priority, done, cancelled, due, scheduled, start, created, recurrence, on-completion,
+  one trailing ``#tag``, id, depends-on; each kind in its emoji form (``📅 2024-05-01``, an
+  optional U+FE0F after the emoji, any number of spaces before the value) and then in its
+  Dataview form (``[due:: 2024-05-01]`` or ``(due:: 2024-05-01)``, matching brackets, one
+  trailing comma allowed). Passes repeat while one of them strips something, at most 21 passes
+  as in Tasks. Anything that is not a field stops the parse, so ``📅 2024-05-01 then text``
+  keeps its date in the description.
+* Dates are matched by shape (``NNNN-NN-NN``) and kept as written, even ``2023-12-32``.
+* Tags stripped while reading fields stay in the description: Tasks moves them after the
+  description text, joined by single spaces, and so does this function.
+* When the same field appears twice, the leftmost one wins (it is read last), as in Tasks.
+
+Choices this module makes where Tasks leaves room:
+
+* ``tags`` keep their ``#`` (``#context/pc``), in order of first appearance, without
+  duplicates. A tag is ``#`` at the start or after whitespace, then one or more characters
+  other than whitespace and ``!@#$%^&*(),.?":{}|<>`` (Tasks excludes only U+0020; a tab or
+  another space character also ends a tag here, as in Obsidian).
+* ``links`` are the targets of ``[[wiki links]]`` and ``![[embeds]]``, in order, without
+  duplicates: the text before ``|`` (the alias is dropped), with a ``#heading`` or ``#^block``
+  part **kept** (``[[Plan#Risks|risks]]`` gives ``Plan#Risks``).
+* ``recurrence`` is the rule as written (``every week when done``) when it looks like a rule
+  Tasks accepts (``every`` + optional count + a unit, weekday or month name); an invalid rule
+  is consumed from the description but gives ``None``, as Tasks drops it.
+* ``on_completion`` is ``"keep"`` or ``"delete"`` (lower-cased); other words are consumed and
+  ignored, as in Tasks.
+* ``dataview`` holds every ``[key:: value]`` / ``(key:: value)`` anywhere in the text, found
+  the way Dataview finds them (nesting and ``\\`` escapes inside the value), raw key -> trimmed
+  value; the first occurrence of a key wins. Only the Tasks keys at the end of the line are
+  removed from the description; other inline fields stay in it.
+"""
 
 from __future__ import annotations
 
+import re
+from types import MappingProxyType
+from typing import Final
+
 from vaultmap.model import TaskFields
+
+_VS16: Final = "\ufe0f"  # emoji presentation selector, often hidden after an emoji
+
+_PRIORITY_BY_EMOJI: Final = {
+    "🔺": "highest",
+    "⏫": "high",
+    "🔼": "medium",
+    "🔽": "low",
+    "⏬": "lowest",
+}
+
+# The kinds of trailing field, in the order Tasks tries them within one pass. The tag step
+# sits between on-completion and id, exactly where Tasks has it.
+(_PRIORITY, _DONE, _CANCELLED, _DUE, _SCHEDULED, _START, _CREATED, _RECURRENCE,
+ _ON_COMPLETION, _TAG, _ID, _DEPENDS_ON) = range(12)
+
+_DATE_KIND_BY_EMOJI: Final = {
+    "✅": _DONE,
+    "❌": _CANCELLED,
+    "📅": _DUE,
+    "📆": _DUE,
+    "🗓": _DUE,
+    "⏳": _SCHEDULED,
+    "⌛": _SCHEDULED,
+    "🛫": _START,
+    "➕": _CREATED,
+}
+_SIGNIFIERS: Final = "".join([*_PRIORITY_BY_EMOJI, *_DATE_KIND_BY_EMOJI, "🔁🏁🆔⛔"])
+
+_DATAVIEW_KIND: Final = {
+    "priority": _PRIORITY,
+    "completion": _DONE,
+    "cancelled": _CANCELLED,
+    "due": _DUE,
+    "scheduled": _SCHEDULED,
+    "start": _START,
+    "created": _CREATED,
+    "repeat": _RECURRENCE,
+    "onCompletion": _ON_COMPLETION,
+    "id": _ID,
+    "dependsOn": _DEPENDS_ON,
+}
+_CLOSING: Final = {"[": "]", "(": ")"}
+
+# Values, written forwards. [0-9], not \d: \d also matches other scripts' digits.
+_DATE: Final = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ID_CHARS: Final = r"[a-zA-Z0-9_-]+"
+_RULE_CHARS: Final = r"[a-zA-Z0-9, !]+"
+_DATAVIEW_VALUE: Final = {
+    _PRIORITY: re.compile(r" *(highest|high|medium|low|lowest) *"),
+    **{kind: re.compile(f" *({_DATE}) *")
+       for kind in (_DONE, _CANCELLED, _DUE, _SCHEDULED, _START, _CREATED)},
+    _RECURRENCE: re.compile(f" *({_RULE_CHARS})"),
+    _ON_COMPLETION: re.compile(r" *([a-zA-Z]+) *"),
+    _ID: re.compile(f" *({_ID_CHARS}) *"),
+    _DEPENDS_ON: re.compile(f" *({_ID_CHARS}(?: *, *{_ID_CHARS} *)*) *"),
+}
+
+# Python's re cannot search backwards, so the fields at the end of the text are matched at the
+# START of the reversed text, with each Tasks regex written in reverse (a reversed regex
+# matches exactly the reversed strings). `\s*` first: Tasks trims after each removal.
+_REVERSED_FIELD: Final = re.compile(
+    r"\s*(?:"
+    f"\ufe0f?(?P<priority>[{''.join(_PRIORITY_BY_EMOJI)}])"
+    f"|(?P<date>[0-9]{{2}}-[0-9]{{2}}-[0-9]{{4}}) *\ufe0f?"
+    f"(?P<date_kind>[{''.join(_DATE_KIND_BY_EMOJI)}])"
+    f"|(?P<recurrence>{_RULE_CHARS})\ufe0f?🔁"
+    r"|(?P<on_completion>[a-zA-Z]+) *\ufe0f?🏁"
+    f"|(?P<id>{_ID_CHARS}) *\ufe0f?🆔"
+    f"|(?P<depends_on>(?: *{_ID_CHARS} *, *)*{_ID_CHARS}) *\ufe0f?⛔"
+    # Dataview: "[key:: value]" / "(key:: value)", maybe then " ,". Brackets, key and value
+    # are checked after the match.
+    r"|(?:, *)?(?P<close>[\])])(?P<dv_value>[^\[\]()]*)::(?P<dv_key>[a-zA-Z]+) *(?P<open>[\[(])"
+    r")"
+)
+_EMOJI_KIND_BY_GROUP: Final = {
+    "priority": _PRIORITY,
+    "recurrence": _RECURRENCE,
+    "on_completion": _ON_COMPLETION,
+    "id": _ID,
+    "depends_on": _DEPENDS_ON,
+}
+_TAG_EXCLUDED: Final = r'\s!@#$%^&*(),.?":{}|<>'
+_REVERSED_TAG: Final = re.compile(f"\\s*[^{_TAG_EXCLUDED}]+#(?=\\s|\\Z)")
+_TAG_ANYWHERE: Final = re.compile(f"(?:^|(?<=\\s))#[^{_TAG_EXCLUDED}]+")
+_BLOCK_ID: Final = re.compile(r"[a-zA-Z0-9-]+")
+_SIGNIFIER: Final = re.compile(f"[{_SIGNIFIERS}]")
+_SIGNIFIER_OR_MARK: Final = re.compile(f"[{_SIGNIFIERS}#^]|::|\\[\\[")
+_WIKI_LINK: Final = re.compile(r"\[\[([^\[\]]+?)\]\]")
+
+# What rrule's text parser (used by Tasks) accepts at the start of a rule.
+_RECURRENCE_RULE: Final = re.compile(
+    r"every\s+(?:[0-9]+(?:st|nd|rd|th)?\s+|other\s+)?"
+    r"(?:days?|weekdays?|weeks?|hours?|minutes?|months?|years?"
+    r"|mo(?:n(?:day)?)?|tu(?:e(?:s(?:day)?)?)?|we(?:d(?:nesday)?)?|th(?:u(?:r(?:sday)?)?)?"
+    r"|fr(?:i(?:day)?)?|sa(?:t(?:urday)?)?|su(?:n(?:day)?)?"
+    r"|ja(?:n(?:uary)?)?|fe(?:b(?:ruary)?)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b",
+    re.IGNORECASE,
+)
+
+_MAX_PASSES: Final = 21  # Tasks: `do { … runs++ } while (matched && runs <= 20)`
+_TAG_STEP: Final = 2 * _TAG  # within a pass, kind k tries its emoji form (2k), then Dataview
+_NO_DATAVIEW: Final = MappingProxyType[str, str]({})
 
 
 def parse_task_text(text: str) -> TaskFields:
-    """Read the fields of a task's text (everything after ``[c] `` on its first line)."""
-    return TaskFields(description=text.strip())  # placeholder until the grammar lands
+    """Read the fields of a task's text (everything after ``[c] `` on its first line).
+
+    Never raises; any string is accepted (including surrogate-escaped bytes). See the module
+    docstring for the grammar and the forms chosen for tags and links.
+
+    >>> f = parse_task_text("Ship it #work 📅 2026-03-01 ⏫ ^ship")
+    >>> f.description, f.due, f.priority, f.tags, f.block_id
+    ('Ship it #work', '2026-03-01', 'high', ('#work',), 'ship')
+    """
+    # Fast path: every field emoji is non-ASCII, so plain ASCII text needs four `in` tests.
+    if text.isascii():
+        if "#" not in text and "^" not in text and "::" not in text and "[[" not in text:
+            return TaskFields(description=text.strip())
+    elif _SIGNIFIER_OR_MARK.search(text) is None:
+        return TaskFields(description=text.strip())
+    return _parse_fields(text)
+
+
+def _field_at(reversed_text: str, pos: int) -> tuple[int, int, str] | None:
+    """The field ending the text where ``pos`` reversed characters are consumed.
+
+    Returns ``(step, new_pos, value)``; the value of a priority is its word.
+    """
+    m = _REVERSED_FIELD.match(reversed_text, pos)
+    if m is None:
+        return None
+    group = m.lastgroup
+    if group == "open":  # a Dataview field
+        opener, closer = m.group("open"), m.group("close")
+        kind = _DATAVIEW_KIND.get(m.group("dv_key")[::-1])
+        if kind is None or _CLOSING[opener] != closer:
+            return None
+        value = _DATAVIEW_VALUE[kind].fullmatch(m.group("dv_value")[::-1])
+        if value is None:
+            return None
+        return 2 * kind + 1, m.end(), value.group(1)
+    if group == "date_kind":
+        return 2 * _DATE_KIND_BY_EMOJI[m.group("date_kind")], m.end(), m.group("date")[::-1]
+    if group == "priority":
+        return 2 * _PRIORITY, m.end(), _PRIORITY_BY_EMOJI[m.group("priority")]
+    assert group is not None
+    return 2 * _EMOJI_KIND_BY_GROUP[group], m.end(), m.group(group)[::-1]
+
+
+def _strip_trailing_fields(reversed_text: str, may_have_fields: bool, may_have_tags: bool,
+                           values: dict[int, str], moved_tags: list[str]) -> int:
+    """Take fields off the end as Tasks' passes do; return how many characters they took.
+
+    Fills ``values`` (kind -> value) and ``moved_tags`` (right to left).
+    """
+    pos = 0  # characters consumed from the end
+    step = -1  # the last try that matched in this pass
+    consumed = False
+    passes = 1
+    field_pos = tag_pos = -1
+    field: tuple[int, int, str] | None = None
+    tag_end = -1
+    while True:
+        if may_have_fields and field_pos != pos:
+            field_pos, field = pos, _field_at(reversed_text, pos)
+        if may_have_tags and tag_pos != pos:
+            tag_pos = pos
+            tag_match = _REVERSED_TAG.match(reversed_text, pos)
+            tag_end = tag_match.end() if tag_match is not None else -1
+        # Emulate Tasks' pass: the next try that matches is the lowest step after `step`.
+        # Only a tag and an emoji field glued to it (`#a⏫`) can both end the text at once.
+        if field is not None and field[0] > step and not (
+                tag_end >= 0 and step < _TAG_STEP < field[0]):
+            step, pos, value = field
+            # Read right to left: a later assignment is a field further left, which wins.
+            values[step // 2] = value
+        elif tag_end >= 0 and step < _TAG_STEP:
+            step = _TAG_STEP
+            moved_tags.append(reversed_text[pos:tag_end][::-1].strip())
+            pos = tag_end
+        elif consumed and passes < _MAX_PASSES:
+            passes += 1
+            step = -1
+            consumed = False
+            continue
+        else:
+            return pos
+        consumed = True
+
+
+def _parse_fields(text: str) -> TaskFields:
+    s = text.strip()
+    end = len(s)
+
+    block_id: str | None = None
+    caret = s.rfind("^")
+    if caret > 0 and s[caret - 1] == " " and _BLOCK_ID.fullmatch(s, caret + 1) is not None:
+        block_id = s[caret + 1:]
+        end = caret
+
+    reversed_text = s[end - 1::-1] if end else ""
+    values: dict[int, str] = {}
+    moved_tags: list[str] = []
+    may_have_fields = "::" in reversed_text or (
+        not reversed_text.isascii() and _SIGNIFIER.search(reversed_text) is not None)
+    may_have_tags = "#" in reversed_text
+    pos = 0  # characters consumed from the end
+    if may_have_fields or may_have_tags:
+        pos = _strip_trailing_fields(reversed_text, may_have_fields, may_have_tags,
+                                     values, moved_tags)
+    head = reversed_text[pos:][::-1].rstrip()
+    description = " ".join([head, *reversed(moved_tags)]).strip() if moved_tags else head
+
+    recurrence = values.get(_RECURRENCE)
+    if recurrence is not None:
+        recurrence = recurrence.strip()
+        if _RECURRENCE_RULE.match(recurrence) is None:
+            recurrence = None
+    on_completion = values.get(_ON_COMPLETION)
+    if on_completion is not None:
+        on_completion = on_completion.lower()
+        if on_completion not in ("keep", "delete"):
+            on_completion = None
+    depends_on = values.get(_DEPENDS_ON)
+
+    return TaskFields(
+        description=description,
+        tags=_tags(description) if "#" in description else (),
+        links=_links(text) if "[[" in text else (),
+        due=values.get(_DUE),
+        scheduled=values.get(_SCHEDULED),
+        start=values.get(_START),
+        created=values.get(_CREATED),
+        done=values.get(_DONE),
+        cancelled=values.get(_CANCELLED),
+        priority=values.get(_PRIORITY),
+        recurrence=recurrence,
+        on_completion=on_completion,
+        id=values.get(_ID),
+        depends_on=tuple(d for d in depends_on.replace(" ", "").split(",") if d)
+        if depends_on else (),
+        block_id=block_id,
+        dataview=_dataview_fields(text) if "::" in text else _NO_DATAVIEW,
+    )
+
+
+def _tags(description: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_TAG_ANYWHERE.findall(description)))
+
+
+def _links(text: str) -> tuple[str, ...]:
+    targets: dict[str, None] = {}
+    for inner in _WIKI_LINK.findall(text):
+        target = inner.split("|", 1)[0]
+        # Inside a table the alias pipe is escaped: [[Note\|alias]].
+        target = target.removesuffix("\\").strip()
+        if target:
+            targets[target] = None
+    return tuple(targets)
+
+
+def _dataview_fields(text: str) -> MappingProxyType[str, str]:
+    """Every inline field, found as Dataview's ``extractInlineFields`` finds them."""
+    found: list[tuple[int, str, str]] = []
+    for opener, closer in _CLOSING.items():
+        at = text.find(opener)
+        while at >= 0:
+            field = _inline_field_at(text, at, opener, closer)
+            if field is None:
+                at = text.find(opener, at + 1)
+                continue
+            key, value, after = field
+            found.append((at, key, value))
+            at = text.find(opener, after)
+    found.sort()
+    fields: dict[str, str] = {}
+    for _, key, value in found:
+        fields.setdefault(key, value)
+    return MappingProxyType(fields)
+
+
+def _inline_field_at(text: str, at: int, opener: str, closer: str) -> tuple[str, str, int] | None:
+    """``(key, value, index after the closer)`` of an inline field opened at ``at``, or None."""
+    separator = text.find("::", at + 1)
+    if separator < 0:
+        return None
+    key = text[at + 1:separator].strip()
+    if not key or any(bracket in key for bracket in "[]()"):
+        return None
+    nesting = 0
+    escaped = False
+    for index in range(separator + 2, len(text)):
+        char = text[index]
+        if char == "\\":
+            escaped = not escaped
+            continue
+        if escaped:
+            escaped = False
+            continue
+        if char == opener:
+            nesting += 1
+        elif char == closer:
+            nesting -= 1
+            if nesting < 0:
+                return key, text[separator + 2:index].strip(), index + 1
+    return None
+
+
+__all__ = ["parse_task_text"]
