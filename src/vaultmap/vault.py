@@ -85,7 +85,7 @@ _CHUNK_MIN_BYTES = 256 * 1024
 class VaultReadError(VaultmapError):
     """A note or folder the user named cannot be read (missing, outside the vault, binary...)."""
 
-    exit_code = 4
+    exit_code = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +240,13 @@ def read_note(settings: Settings, path: Path) -> tuple[Note, bytes]:
     ``note.warnings``.
     """
     rel = _vault_relative(settings, path)
+    if os.path.isdir(path):
+        raise VaultReadError(f"{rel}: is a folder, not a note")
     try:
         data, _ = _read_bytes(_abs(path), settings.vault.max_note_bytes)
         _check_text(data)
     except _Skip as skip:
         raise VaultReadError(f"{rel}: {skip}") from None
-    except IsADirectoryError:
-        raise VaultReadError(f"{rel}: is a folder, not a note") from None
     except OSError as error:
         raise VaultReadError(f"{rel}: {_oserror_reason(error)}") from None
     note = parse_note(data, rel, flavor=settings.vault.flavor, statuses=settings.statuses)
@@ -269,6 +269,7 @@ class _Walker:
 
     def __init__(self, settings: Settings, root_abs: str) -> None:
         self.root_abs = root_abs
+        self.root_real = os.path.realpath(root_abs)
         self.extensions = tuple(ext.lower() for ext in settings.vault.extensions)
         patterns = [p for p in settings.vault.exclude if p.strip()]
         self.spec: pathspec.GitIgnoreSpec | None = (
@@ -279,10 +280,20 @@ class _Walker:
         # (st_dev, st_ino) of every folder walked -> its vault-relative path.
         self.seen_dirs: dict[tuple[int, int], str] = {}
 
-    def excluded(self, rel: str, is_dir: bool) -> bool:
-        if self.spec is None:
+    def link_inside_vault(self, link_abs: str, rel: str) -> bool:
+        """Warn about and skip a folder link whose target is inside the vault.
+
+        Such a folder is read at its real place (or is excluded there); reading it again
+        through the link would count its tasks twice, or forever for a link to a parent.
+        """
+        target = _relative(self.root_real, os.path.realpath(link_abs))
+        if target is None:
             return False
-        return self.spec.match_file(rel + "/" if is_dir else rel)
+        if target == "" or rel.startswith(target + "/"):
+            self.warn(rel + "/", "symbolic link loop (points to an enclosing folder), skipped")
+        else:
+            self.warn(rel + "/", f"links to {target}/ inside the vault, read there, skipped")
+        return True
 
     def warn(self, rel: str, message: str) -> None:
         self.warnings.append((rel, f"{rel}: {message}"))
@@ -325,6 +336,8 @@ class _Walker:
                     is_dir = False
                 if is_dir:
                     if spec is not None and spec.match_file(rel + "/"):
+                        continue
+                    if entry.is_symlink() and self.link_inside_vault(entry.path, rel):
                         continue
                     try:
                         dir_st = entry.stat()
@@ -497,11 +510,10 @@ def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:
         with open(_index_path(settings), "rb") as handle:
-            unpickler = _SafeUnpickler(handle)
-            header = unpickler.load()
+            header = _SafeUnpickler(handle).load()
             if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
                 return {}
-            body = unpickler.load()
+            body = _SafeUnpickler(handle).load()
     except Exception:  # missing, truncated, corrupt, planted: rebuild silently
         return {}
     if not isinstance(body, dict):
@@ -527,10 +539,10 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
         body = {rel: tuple(entry) for rel, entry in entries.items()}
         fd, tmp_name = tempfile.mkstemp(prefix=INDEX_NAME + ".", suffix=".tmp", dir=state_dir)
         with os.fdopen(fd, "wb") as handle:
-            pickler = _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dump((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
-            pickler.clear_memo()
-            pickler.dump(body)
+            # Two independent pickles: the header is checked before the body is read.
+            _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
+            _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(body)
         os.replace(tmp_name, _index_path(settings))
         tmp_name = None
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
