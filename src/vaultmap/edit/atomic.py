@@ -220,7 +220,8 @@ def rewrite_file(
     for _attempt in range(MAX_ATTEMPTS):
         fd: int | None
         try:
-            fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: a FIFO named like a note must not hang us; it is refused below.
+            fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             if not create:
                 raise NoteVanishedError(f"{display}: the note no longer exists") from None
@@ -230,6 +231,9 @@ def rewrite_file(
         except OSError as exc:
             raise EditError(f"{display}: cannot open ({exc.strerror})") from None
         try:
+            if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
+                kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
+                raise EditError(f"{display}: is {kind}, not a note")
             seen = _see(fd) if fd is not None else None
             current = seen.data if seen is not None else b""
             base, suffix = current, b""
