@@ -69,6 +69,11 @@ class NotionSettings:
     guard_ratio: float = 0.5  # refuse to mirror a loss of more than this share ...
     guard_min: int = 10  # ... of at least this many tasks, without --force
     properties: Mapping[str, str] = field(default_factory=lambda: NOTION_PROPERTY_DEFAULTS)
+    # HTTP behaviour of the Notion adapter (tests turn pacing off and backoff down).
+    requests_per_second: float = 3.0  # 0: no pacing
+    timeout: float = 30.0  # seconds per request
+    max_attempts: int = 8  # per request, the first try included
+    backoff: float = 0.5  # first retry delay in seconds (doubles, with jitter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +196,13 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
         else defaults.guard_min,
         properties=MappingProxyType(props),
     )
+    for key, kind in (("requests_per_second", (int, float)), ("timeout", (int, float)),
+                      ("max_attempts", int), ("backoff", (int, float))):
+        if key in n:
+            number = _expect(n, key, kind, "notion")
+            if number < 0 or (key in ("timeout", "max_attempts") and number <= 0):
+                raise ConfigError(f"{CONFIG_NAME}: [notion] {key} must be more than 0")
+            notion = replace(notion, **{key: number})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
                     report=report, edit=edit, notion=notion, warnings=tuple(warnings))
 

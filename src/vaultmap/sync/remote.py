@@ -33,6 +33,15 @@ class RemoteSchemaError(RemoteError):
     exit_code = 6
 
 
+class RemoteGoneError(RemoteError):
+    """A row is in the remote's trash (``trashed``) or no longer exists: unlink it."""
+
+    def __init__(self, message: str, *, remote_id: str = "", trashed: bool = False) -> None:
+        super().__init__(message)
+        self.remote_id = remote_id
+        self.trashed = trashed
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
     """A vault task as a remote stores it. Text flows vault -> remote; status flows both ways."""
@@ -75,6 +84,7 @@ class RemoteRow:
     content_hash: str = ""  # hash of the vault->remote fields as the remote holds them now
     last_edited: datetime | None = None
     trashed: bool = False
+    status_type: str = ""  # todo | doing | done | cancelled | other ("" if the remote can't say)
 
 
 @dataclass(frozen=True, slots=True)

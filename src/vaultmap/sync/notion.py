@@ -1,0 +1,946 @@
+"""The Notion remote: one row per task in a Notion database (API 2025-09-03).
+
+All HTTP goes through the official ``notion_client.Client``; this module adds what the SDK
+leaves out (notion-api.md §9.3): pacing (about 3 requests a second), retries with backoff for
+429 (honouring ``Retry-After``), 409, 5xx, 529, timeouts and dropped connections, a create that
+never duplicates (after an ambiguous failure the Key is looked up before trying again), and
+errors a person can act on. The token lives only inside the SDK client; it never appears in a
+message, a log line or a ``repr``.
+
+Usage::
+
+    remote = NotionRemote.from_settings(settings)          # token from $NOTION_TOKEN
+    database_id = remote.create_database(parent_page, "Tasks")   # or remote.link_database(id)
+    snap = remote.snapshot(None)                            # every live row
+    row = remote.create(record)
+    remote.update(row.remote_id, record, content=False)     # status only
+    remote.trash(row.remote_id)
+
+Decisions (see also :func:`status_type_from`):
+
+* The title column is whatever the database's title property is called; ``link_database``
+  uses an existing title property under its own name rather than renaming a person's column.
+* Only the title, Key and Done properties are required. Any other configured property that is
+  missing from the database is simply not written, so a person may delete columns they do not
+  want. A present property of the wrong type is refused (:class:`RemoteSchemaError`).
+* ``snapshot`` reads live rows with one paginated query. Rows trashed in Notion are found with
+  ``snapshot(since, include_trashed=True)`` (one more query) or one by one with
+  :meth:`NotionRemote.retrieve`; updating a trashed row raises :class:`RemoteGoneError`.
+* ``RemoteRow.content_hash`` is ``TaskRecord.content_hash()`` of the record rebuilt from the
+  row's properties (title rendered back to Markdown). For plain text, bold, italic, strike,
+  code and links this equals the vault record's hash; wiki links are written as their text, so
+  compare a row against the hash of the row returned by the last create/update (or
+  :meth:`NotionRemote.expected_hash`), not against the vault record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import notion_client
+import tenacity
+from notion_client.errors import (
+    APIResponseError,
+    HTTPResponseError,
+    RequestTimeoutError,
+)
+
+from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings
+from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType
+from vaultmap.sync.notion_text import (
+    markdown_from_rich_text,
+    plain_rich_text,
+    plain_text,
+    rich_text_from_markdown,
+    utf16_len,
+)
+from vaultmap.sync.remote import (
+    RemoteAuthError,
+    RemoteError,
+    RemoteGoneError,
+    RemoteRow,
+    RemoteSchemaError,
+    RemoteSnapshot,
+    TaskRecord,
+)
+
+API_VERSION = "2025-09-03"
+DEFAULT_BASE_URL = "https://api.notion.com"
+BASE_URL_ENV = "VAULTMAP_NOTION_BASE_URL"
+SECTION_JOINER = " › "
+# Notion rounds edit times down to the minute; an incremental query looks back this far.
+EDIT_TIME_SLACK = timedelta(minutes=2)
+
+log = logging.getLogger("vaultmap.notion")
+
+# role -> Notion property type. Roles are the keys of [notion.properties].
+ROLE_TYPES: Mapping[str, str] = {
+    "task": "title",
+    "done": "checkbox",
+    "status": "select",
+    "note": "rich_text",
+    "section": "rich_text",
+    "due": "date",
+    "scheduled": "date",
+    "start": "date",
+    "priority": "select",
+    "tags": "multi_select",
+    "key": "rich_text",
+    "open": "url",
+}
+REQUIRED_ROLES = ("task", "key", "done")
+
+STATUS_NAMES: Mapping[StatusType, str] = {
+    StatusType.TODO: "Todo",
+    StatusType.DOING: "Doing",
+    StatusType.DONE: "Done",
+    StatusType.CANCELLED: "Cancelled",
+    StatusType.OTHER: "Other",
+}
+_NAME_TO_TYPE = {name.casefold(): kind for kind, name in STATUS_NAMES.items()}
+_STATUS_COLOURS = {"Todo": "default", "Doing": "blue", "Done": "green", "Cancelled": "gray",
+                   "Other": "yellow"}
+PRIORITIES = ("highest", "high", "medium", "low", "lowest")
+_PRIORITY_COLOURS = ("red", "orange", "yellow", "blue", "gray")
+
+_ID_IN_TEXT = re.compile(r"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                         r"[0-9a-fA-F]{12})(?![0-9a-fA-F])")
+_BARE_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                      r"[0-9a-fA-F]{12}$")
+
+
+# ------------------------------------------------------------------------------------ ids
+def parse_notion_id(text: str, *, what: str = "Notion page") -> str:
+    """The dashed id in ``text``: a bare id (dashed or not) or a Notion URL.
+
+    >>> parse_notion_id("https://www.notion.so/Home-26899f72bada80dc843deacaf51e89ad?v=1")
+    '26899f72-bada-80dc-843d-eacaf51e89ad'
+    """
+    candidate = text.strip()
+    if not _BARE_ID.match(candidate):
+        parts = urlsplit(candidate)
+        # The id is the last 32 hex digits of the path (a "?v=" view id must not win).
+        found = _ID_IN_TEXT.findall(parts.path) if parts.scheme else []
+        if not found:
+            raise RemoteError(f"{what} {text.strip()[:80]!r} is neither a Notion id nor a "
+                              "Notion URL containing one")
+        candidate = found[-1]
+    hexes = candidate.replace("-", "").lower()
+    return f"{hexes[:8]}-{hexes[8:12]}-{hexes[12:16]}-{hexes[16:20]}-{hexes[20:]}"
+
+
+def obsidian_url(vault_name: str, note: str) -> str:
+    """``obsidian://open?vault=…&file=…`` for a note (``.md`` dropped, as Obsidian writes it)."""
+    file = note[:-3] if note.endswith(".md") else note
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+# ------------------------------------------------------------------------------------ status
+def status_type_from(done: bool | None, status_name: str | None,
+                     agreed: StatusType | None = None) -> StatusType:
+    """The status a row means, from its Done checkbox and Status select.
+
+    vaultmap always writes the two consistently (Done ticked exactly when the status is done),
+    so when they disagree a person changed one of them:
+
+    * With ``agreed`` (the status both sides agreed on at the last sync), the one that still
+      matches what vaultmap wrote is stale and the other one wins: ticking Done makes a task
+      done, unticking it reopens it as todo, choosing a Status sets that status.
+    * Without it (or when both changed), the more finished one wins, like the default conflict
+      policy: a ticked box means done (cancelled if Status says Cancelled), an unticked box
+      with Status "Done" stays done.
+
+    An empty or unknown Status counts as no opinion: the checkbox decides.
+    """
+    named = _NAME_TO_TYPE.get(status_name.casefold()) if status_name else None
+    if done is None:
+        return named or StatusType.TODO
+    if named is None:
+        return StatusType.DONE if done else StatusType.TODO
+    if (named is StatusType.DONE) == done:
+        return named
+    if agreed is not None:
+        box_changed = done != (agreed is StatusType.DONE)
+        status_changed = named is not agreed
+        if box_changed and not status_changed:
+            return StatusType.DONE if done else StatusType.TODO
+        if status_changed and not box_changed:
+            return named
+    if done:
+        return StatusType.CANCELLED if named is StatusType.CANCELLED else StatusType.DONE
+    return named
+
+
+# ------------------------------------------------------------------------------------ options
+@dataclass(frozen=True, slots=True)
+class NotionOptions:
+    """Tunables of the HTTP side. Tests make everything fast; users keep the defaults."""
+
+    requests_per_second: float = 3.0  # 0 or less: no pacing
+    timeout: float = 30.0  # seconds per request
+    max_attempts: int = 8  # per call, the first try included
+    backoff: float = 0.5  # first retry delay (seconds) without a Retry-After; doubles
+    backoff_max: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After is capped to this
+
+
+class _Pacer:
+    """Spaces request starts ``1/rate`` seconds apart (shared by threads)."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = self._monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+# ------------------------------------------------------------------------------------ errors
+_TRANSIENT_CODES = {"rate_limited", "conflict_error", "internal_server_error",
+                    "service_unavailable", "gateway_timeout", "service_overload",
+                    "database_connection_unavailable"}
+
+
+def _code(error: BaseException) -> str:
+    code = getattr(error, "code", "")
+    return str(getattr(code, "value", code))
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth another try: rate limits, conflicts, 5xx, 529, timeouts, network trouble."""
+    if isinstance(error, RequestTimeoutError | httpx.TransportError):
+        return True
+    if isinstance(error, HTTPResponseError):
+        return _code(error) in _TRANSIENT_CODES or error.status >= 500 or error.status == 429
+    return False
+
+
+def _may_have_applied(error: BaseException) -> bool:
+    """After this failure a write may have happened (the answer, not the request, was lost)."""
+    if isinstance(error, HTTPResponseError):
+        return error.status != 429 and _code(error) != "rate_limited"
+    return not isinstance(error, httpx.ConnectError)
+
+
+def _retry_after(error: BaseException, cap: float) -> float | None:
+    headers = getattr(error, "headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), cap)
+
+
+_PROPERTY_IN_MESSAGE = (
+    re.compile(r"body\.properties\.([^.\[\s]+)"),
+    re.compile(r"^(.+?) is expected to be "),
+    re.compile(r"^(.+?) is not a property that exists"),
+    re.compile(r"Could not find property with name or id: (.+?)\.?$"),
+)
+
+
+def _property_named(message: str) -> str | None:
+    for pattern in _PROPERTY_IN_MESSAGE:
+        found = pattern.search(message)
+        if found:
+            return found.group(1)
+    return None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------------ schema
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """Which Notion property holds each role (absent roles are not written)."""
+
+    names: Mapping[str, str]  # role -> property name in the database
+
+    def get(self, role: str) -> str | None:
+        return self.names.get(role)
+
+
+@dataclass(slots=True)
+class _Counter:
+    count: int = 0
+    server_date: datetime | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class NotionRemote:
+    """A :class:`~vaultmap.sync.remote.Remote` backed by one Notion database."""
+
+    name = "notion"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        database_id: str = "",
+        properties: Mapping[str, str] = NOTION_PROPERTY_DEFAULTS,
+        vault_name: str = "",
+        base_url: str | None = None,
+        options: NotionOptions | None = None,
+        statuses: StatusMap = DEFAULT_STATUS_MAP,
+        token_env: str = "NOTION_TOKEN",
+        data_source_id: str = "",
+        agreed_status: Callable[[str], str | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if not token:
+            raise RemoteAuthError(f"no Notion token: set ${token_env} to your integration's "
+                                  "secret (Notion → Settings → Connections → Develop)")
+        self.options = options or NotionOptions()
+        self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
+        self.data_source_id = data_source_id
+        self.properties = dict(properties)
+        self.vault_name = vault_name
+        self.statuses = statuses
+        self.token_env = token_env
+        #: remote_id -> the status character both sides agreed on (set by the runner; lets
+        #: :func:`status_type_from` tell which of Done / Status a person changed).
+        self.agreed_status = agreed_status
+        self._sleep = sleep
+        self._clock = clock
+        self._token = token
+        self.base_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
+        self._schema: Schema | None = None
+        self._pacer = _Pacer(self.options.requests_per_second, sleep)
+        self._counter = _Counter()
+        http = httpx.Client(event_hooks={"request": [self._on_request],
+                                         "response": [self._on_response]})
+        sdk_log = logging.getLogger("vaultmap.notion.sdk")
+        sdk_log.propagate = False  # the SDK warns on every failure; we log retries ourselves
+        if not sdk_log.handlers:
+            sdk_log.addHandler(logging.NullHandler())
+        self._client = notion_client.Client(
+            client=http, auth=token, base_url=self.base_url,
+            timeout_ms=int(self.options.timeout * 1000), notion_version=API_VERSION,
+            retry=False, logger=sdk_log, log_level=logging.CRITICAL)
+
+    # -------------------------------------------------------------- construction
+    @classmethod
+    def from_settings(cls, settings: Settings, *, environ: Mapping[str, str] | None = None,
+                      vault_name: str | None = None, options: NotionOptions | None = None,
+                      **kwargs: Any) -> NotionRemote:
+        """Build from ``.vaultmap.toml``: token from ``$token_env``, base URL from
+        ``$VAULTMAP_NOTION_BASE_URL`` (tests, proxies), pacing/timeouts from ``[notion]``."""
+        env = os.environ if environ is None else environ
+        notion = settings.notion
+        if options is None:
+            options = NotionOptions(requests_per_second=float(notion.requests_per_second),
+                                    timeout=float(notion.timeout),
+                                    max_attempts=int(notion.max_attempts),
+                                    backoff=float(notion.backoff))
+        return cls(env.get(notion.token_env, "").strip(), database_id=notion.database_id,
+                   properties=notion.properties,
+                   vault_name=settings.root.name if vault_name is None else vault_name,
+                   base_url=env.get(BASE_URL_ENV) or None, options=options,
+                   statuses=settings.statuses, token_env=notion.token_env, **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"NotionRemote(database_id={self.database_id!r}, base_url={self.base_url!r})")
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> NotionRemote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (every attempt counts)."""
+        return self._counter.count
+
+    # -------------------------------------------------------------- HTTP plumbing
+    def _on_request(self, request: httpx.Request) -> None:
+        with self._counter.lock:
+            self._counter.count += 1
+
+    def _on_response(self, response: httpx.Response) -> None:
+        stamp = response.headers.get("date")
+        if stamp:
+            try:
+                moment = parsedate_to_datetime(stamp)
+            except (TypeError, ValueError):
+                return
+            if moment.tzinfo is not None:
+                self._counter.server_date = moment
+
+    def _safe(self, text: str) -> str:
+        # Last line of defence: nothing the SDK or httpx says may carry the token out.
+        return text.replace(self._token, "***") if self._token else text
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if error is not None:
+            after = _retry_after(error, self.options.max_retry_after)
+            if after is not None:
+                return after
+        backoff = tenacity.wait_random_exponential(multiplier=self.options.backoff,
+                                                   max=self.options.backoff_max)
+        return max(float(backoff(state)), self.options.backoff / 2)
+
+    def _retrying(self) -> tenacity.Retrying:
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.options.max_attempts)),
+            wait=self._wait, retry=tenacity.retry_if_exception(is_transient),
+            sleep=self._sleep, reraise=True, before_sleep=self._log_retry)
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.info("notion: retrying after %s (attempt %d)",
+                 self._safe(_describe(error)), state.attempt_number)
+
+    def _call(self, what: str, fn: Callable[[], object], *, subject: str = "") -> dict[str, Any]:
+        """Run one API call paced and retried; failures become one-line RemoteErrors."""
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    self._pacer.wait()
+                    return _json_object(fn())
+        except Exception as error:
+            raise self._translate(error, what, subject) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _translate(self, error: BaseException, what: str, subject: str) -> RemoteError:
+        attempts = self.options.max_attempts
+        if isinstance(error, RemoteError):
+            return error
+        if isinstance(error, APIResponseError | HTTPResponseError):
+            code, status = _code(error), error.status
+            message = _one_line(self._safe(str(error)))
+            if status == 401 or code == "unauthorized":
+                return RemoteAuthError(f"Notion rejected the token in ${self.token_env} "
+                                       "(401 unauthorized): copy the integration's secret again")
+            if status == 403 or code == "restricted_resource":
+                return RemoteAuthError(f"the Notion integration may not {what} (403 "
+                                       "restricted_resource): give it read, update and insert "
+                                       "content capabilities")
+            if status == 404 or code == "object_not_found":
+                if subject.startswith("row "):
+                    return RemoteGoneError(f"Notion row {subject[4:]} no longer exists",
+                                           remote_id=subject[4:], trashed=False)
+                return RemoteAuthError(f"{subject or 'the Notion object'} was not found or is "
+                                       "not shared with the integration: open it in Notion, "
+                                       "••• → Connections → add the integration")
+            if code == "validation_error" and "archived" in message and subject.startswith("row "):
+                return RemoteGoneError(f"Notion row {subject[4:]} is in the trash",
+                                       remote_id=subject[4:], trashed=True)
+            if code == "validation_error":
+                prop = _property_named(message)
+                where = f" (property {prop!r})" if prop else ""
+                return RemoteError(f"Notion refused to {what}{where}: {message}")
+            if is_transient(error):
+                return RemoteError(f"Notion kept failing to {what} (HTTP {status} {code}) after "
+                                   f"{attempts} attempts; try again later")
+            return RemoteError(f"Notion refused to {what} (HTTP {status} {code}): {message}")
+        if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
+            return RemoteError(f"Notion did not answer within {self.options.timeout:g}s to "
+                               f"{what} ({attempts} attempts); check the network or try later")
+        if isinstance(error, httpx.ConnectError):
+            host = urlsplit(self.base_url).netloc
+            return RemoteError(f"cannot reach Notion at {host} to {what}: "
+                               f"{_one_line(self._safe(str(error)) or 'connection failed')} "
+                               "(no network?)")
+        if isinstance(error, httpx.TransportError):
+            return RemoteError(f"the connection to Notion broke while trying to {what} "
+                               f"({attempts} attempts): "
+                               f"{_one_line(self._safe(str(error)) or type(error).__name__)}")
+        if isinstance(error, ValueError):
+            return RemoteError(f"Notion sent an answer vaultmap cannot read while trying to "
+                               f"{what}")
+        return RemoteError(f"talking to Notion failed while trying to {what}: "
+                           f"{type(error).__name__}")
+
+    # -------------------------------------------------------------- discovery and schema
+    def _need_database(self) -> str:
+        if not self.database_id:
+            raise RemoteError("no Notion database configured: run `vaultmap notion init "
+                              "--parent PAGE` or `vaultmap notion link DATABASE`")
+        return self.database_id
+
+    def _source_id(self) -> str:
+        """The database's first data source (rows live there); one GET the first time."""
+        if not self.data_source_id:
+            database_id = self._need_database()
+            answer = self._call("read the database",
+                                lambda: self._client.databases.retrieve(database_id),
+                                subject=f"Notion database {database_id}")
+            sources = answer.get("data_sources") or []
+            if not sources:
+                raise RemoteSchemaError(f"Notion database {database_id} has no data source")
+            self.data_source_id = str(sources[0]["id"])
+        return self.data_source_id
+
+    def _read_schema(self) -> dict[str, Any]:
+        source_id = self._source_id()
+        answer = self._call(
+            "read the database's properties",
+            lambda: self._client.data_sources.retrieve(source_id),
+            subject=f"Notion database {self.database_id}")
+        return dict(answer.get("properties") or {})
+
+    def _resolve(self, existing: Mapping[str, Any]) -> tuple[Schema, list[str], list[str]]:
+        """Roles -> names; returns (schema, wrong-type complaints, missing roles)."""
+        names: dict[str, str] = {}
+        wrong: list[str] = []
+        missing: list[str] = []
+        title_name = next((n for n, p in existing.items() if p.get("type") == "title"), None)
+        for role, kind in ROLE_TYPES.items():
+            wanted = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
+            if role == "task":
+                if wanted in existing and existing[wanted].get("type") != "title":
+                    wrong.append(f"{wanted!r} is {existing[wanted].get('type')}, "
+                                 "vaultmap needs title")
+                elif title_name is not None:
+                    names[role] = title_name
+                continue
+            prop = existing.get(wanted)
+            if prop is None:
+                missing.append(role)
+            elif prop.get("type") != kind:
+                wrong.append(f"{wanted!r} is {prop.get('type')}, vaultmap needs {kind}")
+            else:
+                names[role] = wanted
+        return Schema(names), wrong, missing
+
+    def _wrong_type(self, wrong: list[str]) -> RemoteSchemaError:
+        return RemoteSchemaError(
+            f"Notion database {self.database_id}: property {'; '.join(wrong)}; rename or "
+            "delete it in Notion, or name another property in [notion.properties]")
+
+    def schema(self) -> Schema:
+        """The database's property names per role (read once, then cached)."""
+        if self._schema is None:
+            schema, wrong, missing = self._resolve(self._read_schema())
+            if wrong:
+                raise self._wrong_type(wrong)
+            absent = [self.properties.get(r, r) for r in REQUIRED_ROLES if r in missing]
+            if absent:
+                raise RemoteSchemaError(
+                    f"Notion database {self.database_id} lacks the {', '.join(absent)} "
+                    f"propert{'y' if len(absent) == 1 else 'ies'}: run `vaultmap notion link "
+                    f"{self.database_id}` to add them")
+            self._schema = schema
+        return self._schema
+
+    def _property_configs(self, roles: list[str]) -> dict[str, Any]:
+        configs: dict[str, Any] = {}
+        for role in roles:
+            kind = ROLE_TYPES[role]
+            name = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
+            config: dict[str, Any] = {}
+            if role == "status":
+                config = {"options": [{"name": n, "color": _STATUS_COLOURS[n]}
+                                      for n in STATUS_NAMES.values()]}
+            elif role == "priority":
+                config = {"options": [{"name": n, "color": c}
+                                      for n, c in zip(PRIORITIES, _PRIORITY_COLOURS,
+                                                      strict=True)]}
+            configs[name] = {kind: config}
+        return configs
+
+    def create_database(self, parent_page: str, title: str) -> str:
+        """Create the task database inside ``parent_page`` (an id or a Notion URL).
+
+        Returns the new database's dashed id and binds this remote to it.
+        """
+        page_id = parse_notion_id(parent_page)
+        properties = self._property_configs(list(ROLE_TYPES))
+        answer = self._call(
+            "create the database",
+            lambda: self._client.databases.create(
+                parent={"type": "page_id", "page_id": page_id},
+                title=plain_rich_text(title or "Tasks"),
+                initial_data_source={"properties": properties}),
+            subject=f"Notion page {page_id}")
+        self.database_id = str(answer["id"])
+        sources = answer.get("data_sources") or []
+        self.data_source_id = str(sources[0]["id"]) if sources else ""
+        self._schema = None
+        return self.database_id
+
+    def link_database(self, database_id: str) -> list[str]:
+        """Use an existing database: add the properties it lacks (one PATCH).
+
+        Returns one line per change made (empty when nothing was needed). Refuses, changing
+        nothing, when a property has the wrong type.
+        """
+        self.database_id = parse_notion_id(database_id, what="database")
+        self.data_source_id = ""
+        self._schema = None
+        existing = self._read_schema()
+        schema, wrong, missing = self._resolve(existing)
+        if wrong:
+            raise self._wrong_type(wrong)
+        changes: list[str] = []
+        patch = self._property_configs(missing)
+        if "task" not in schema.names:  # a data source always has a title; defensive only
+            raise RemoteSchemaError(f"Notion database {self.database_id} has no title property")
+        title_name = schema.names["task"]
+        wanted_title = self.properties.get("task", NOTION_PROPERTY_DEFAULTS["task"])
+        if title_name != wanted_title:
+            changes.append(f"using the title property {title_name!r} for the task text")
+        if patch:
+            source_id = self._source_id()
+            self._call("add properties to the database",
+                       lambda: self._client.data_sources.update(source_id, properties=patch),
+                       subject=f"Notion database {self.database_id}")
+            for name, config in patch.items():
+                changes.append(f"added property {name!r} ({next(iter(config))})")
+        self._schema = None
+        self.schema()
+        return changes
+
+    # -------------------------------------------------------------- rows: writing
+    def properties_for(self, record: TaskRecord, *, content: bool = True) -> dict[str, Any]:
+        """Request-shaped properties for ``record`` (status always; the rest with ``content``)."""
+        schema = self.schema()
+        kind = _status_type(record)
+        props: dict[str, Any] = {}
+
+        def put(role: str, value: Any) -> None:
+            name = schema.get(role)
+            if name is not None:
+                props[name] = value
+
+        put("done", {"checkbox": kind is StatusType.DONE})
+        put("status", {"select": {"name": STATUS_NAMES[kind]}})
+        if not content:
+            return props
+        put("task", {"title": rich_text_from_markdown(record.text)})
+        put("key", {"rich_text": plain_rich_text(record.key)})
+        put("note", {"rich_text": plain_rich_text(record.note)})
+        put("section", {"rich_text": plain_rich_text(SECTION_JOINER.join(record.section))})
+        for role in ("due", "scheduled", "start"):
+            put(role, {"date": _date_value(getattr(record, role))})
+        put("priority", {"select": _option(record.priority)})
+        tags = [t for t in (_option_name(tag) for tag in record.tags) if t]
+        put("tags", {"multi_select": [{"name": t} for t in dict.fromkeys(tags)][:100]})
+        url = record.open_url or (obsidian_url(self.vault_name, record.note)
+                                  if self.vault_name else "")
+        put("open", {"url": url if url and utf16_len(url) <= 2000 else None})
+        return props
+
+    def expected_hash(self, record: TaskRecord) -> str:
+        """The ``content_hash`` a row reads back with right after ``record`` was written."""
+        return self._row(record.key, self.properties_for(record), "", False, None).content_hash
+
+    def create(self, record: TaskRecord) -> RemoteRow:
+        """Create the row of ``record``. Never duplicates: after a failure that may have
+        created it anyway (timeout, dropped connection, 5xx), the Key is looked up first."""
+        source_id = self._source_id()
+        props = self.properties_for(record)
+        what = f"create the row of task {record.key} {_excerpt(record.text)}"
+        last: BaseException | None = None
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    if last is not None and _may_have_applied(last):
+                        found = self.find_by_key(record.key)
+                        if found is not None:
+                            log.info("notion: the lost create of %s had worked", record.key)
+                            return found
+                    self._pacer.wait()
+                    try:
+                        answer = self._client.pages.create(
+                            parent={"type": "data_source_id", "data_source_id": source_id},
+                            properties=props)
+                    except Exception as error:
+                        last = error
+                        raise
+                    return self.row_from_page(_json_object(answer))
+        except Exception as error:
+            raise self._translate(error, what, f"Notion database {self.database_id}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
+        """Write the status (and, with ``content``, everything else) of a row.
+
+        A row that is in Notion's trash or gone raises :class:`RemoteGoneError`.
+        """
+        page_id = _checked_id(remote_id)
+        props = self.properties_for(record, content=content)
+        answer = self._call(f"update the row of task {record.key} {_excerpt(record.text)}",
+                            lambda: self._client.pages.update(page_id, properties=props),
+                            subject=f"row {page_id}")
+        return self.row_from_page(answer)
+
+    def trash(self, remote_id: str) -> None:
+        """Move a row to Notion's trash (a row already trashed or gone is fine)."""
+        page_id = _checked_id(remote_id)
+        with contextlib.suppress(RemoteGoneError):
+            self._call("move a row to the trash",
+                       lambda: self._client.pages.update(page_id, in_trash=True),
+                       subject=f"row {page_id}")
+
+    # -------------------------------------------------------------- rows: reading
+    def retrieve(self, remote_id: str) -> RemoteRow | None:
+        """One row by id (trashed rows too, with ``trashed`` set); None when it is gone."""
+        page_id = _checked_id(remote_id)
+        try:
+            answer = self._call("read a row", lambda: self._client.pages.retrieve(page_id),
+                                subject=f"row {page_id}")
+        except RemoteGoneError:
+            return None
+        return self.row_from_page(answer)
+
+    def find_by_key(self, key: str) -> RemoteRow | None:
+        """The live row carrying ``key`` (the oldest, should there be several)."""
+        name = self.properties.get("key", NOTION_PROPERTY_DEFAULTS["key"])
+        rows = list(self._query({"property": name, "rich_text": {"equals": key}},
+                                in_trash=False, what="look a row up by its key"))
+        return rows[0] if rows else None
+
+    def snapshot(self, since: datetime | None, *,
+                 include_trashed: bool = False) -> RemoteSnapshot:
+        """Every live row (``since`` None), or the rows edited at or after ``since``.
+
+        Notion rounds edit times down to the minute, so the query looks back two minutes
+        more; the engine compares content hashes, so an overlap costs nothing. With
+        ``include_trashed`` a second query returns the rows trashed in the same window
+        (every trashed row when ``since`` is None). ``started_at`` is the earlier of the
+        local clock and Notion's clock, so the next incremental read misses no edit.
+        """
+        before = self._counter.count
+        started_local = self._clock()
+        self._counter.server_date = None
+        flt: dict[str, Any] | None = None
+        if since is not None:
+            edge = (since - EDIT_TIME_SLACK).astimezone(UTC)
+            flt = {"timestamp": "last_edited_time",
+                   "last_edited_time": {"on_or_after": edge.strftime("%Y-%m-%dT%H:%M:%S.000Z")}}
+        rows = list(self._query(flt, in_trash=False, what="read the database's rows"))
+        server = self._counter.server_date
+        if include_trashed:
+            rows += self._query(flt, in_trash=True, what="read the database's trashed rows")
+        started = min(started_local, server) if server is not None else started_local
+        seen: dict[str, int] = {}
+        for row in rows:
+            if row.key and not row.trashed:
+                seen[row.key] = seen.get(row.key, 0) + 1
+        notes = tuple(f"{count} live rows carry the key {key}"
+                      for key, count in sorted(seen.items()) if count > 1)
+        return RemoteSnapshot(rows=tuple(rows), complete=since is None, started_at=started,
+                              requests=self._counter.count - before, notes=notes)
+
+    def _query(self, flt: dict[str, Any] | None, *, in_trash: bool,
+               what: str) -> Iterator[RemoteRow]:
+        source_id = self._source_id()
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {
+                "page_size": 100, "in_trash": in_trash,
+                "sorts": [{"timestamp": "created_time", "direction": "ascending"}]}
+            if flt is not None:
+                body["filter"] = flt
+            if cursor is not None:
+                body["start_cursor"] = cursor
+            answer = self._call(what, functools.partial(self._client.data_sources.query,
+                                                        source_id, **body),
+                                subject=f"Notion database {self.database_id}")
+            for page in answer.get("results") or []:
+                if page.get("object", "page") == "page":
+                    yield self.row_from_page(page)
+            cursor = answer.get("next_cursor")
+            if not answer.get("has_more") or not cursor:
+                return
+
+    def row_from_page(self, page: Mapping[str, Any]) -> RemoteRow:
+        """A page object (as Notion returns it) -> :class:`RemoteRow`."""
+        props = page.get("properties")
+        if not isinstance(props, dict):
+            raise RemoteError("Notion sent a row without properties")
+        self._check_page_types(props)
+        edited = _parse_time(page.get("last_edited_time"))
+        trashed = bool(page.get("in_trash") or page.get("archived"))
+        key_name = self.properties.get("key", NOTION_PROPERTY_DEFAULTS["key"])
+        key = plain_text(_value(props.get(key_name), "rich_text")).strip() or None
+        return self._row(key, props, str(page.get("id", "")), trashed, edited)
+
+    def _check_page_types(self, props: Mapping[str, Any]) -> None:
+        # A page carries every property of its data source with its type: check the roles
+        # the adapter relies on without an extra request.
+        wrong: list[str] = []
+        for role in ("key", "done", "status"):
+            name = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
+            value = props.get(name)
+            if value is None:
+                if role == "key":
+                    raise RemoteSchemaError(
+                        f"Notion database {self.database_id} has no {name!r} property: run "
+                        f"`vaultmap notion link {self.database_id}` to add it")
+                continue
+            kind = value.get("type") if isinstance(value, dict) else None
+            if kind is not None and kind != ROLE_TYPES[role]:
+                wrong.append(f"{name!r} is {kind}, vaultmap needs {ROLE_TYPES[role]}")
+        if wrong:
+            raise self._wrong_type(wrong)
+
+    def _row(self, key: str | None, props: Mapping[str, Any], remote_id: str, trashed: bool,
+             edited: datetime | None) -> RemoteRow:
+        def value(role: str, kind: str) -> Any:
+            name = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
+            if role == "task":
+                # The title property, whatever its name; request shapes carry no "type".
+                found = next((v for v in props.values() if isinstance(v, dict) and (
+                    v.get("type") == "title" or ("type" not in v and "title" in v))), None)
+                return _value(found if found is not None else props.get(name), kind)
+            return _value(props.get(name), kind)
+
+        done_raw = value("done", "checkbox")
+        done = done_raw if isinstance(done_raw, bool) else None
+        status_raw = value("status", "select")
+        status_name = status_raw.get("name") if isinstance(status_raw, dict) else None
+        agreed_char = self.agreed_status(remote_id) if self.agreed_status and remote_id else None
+        agreed = self.statuses.type_of(agreed_char) if agreed_char is not None else None
+        kind = status_type_from(done, status_name, agreed)
+        char = agreed_char if agreed_char is not None and agreed is kind else self._char(kind)
+        title = value("task", "title")
+        section_text = plain_text(value("section", "rich_text"))
+        priority = value("priority", "select")
+        tags = value("tags", "multi_select")
+        rebuilt = TaskRecord(
+            key=key or "", status=char, status_type=kind.value,
+            text=markdown_from_rich_text(title),
+            note=plain_text(value("note", "rich_text")),
+            section=tuple(section_text.split(SECTION_JOINER)) if section_text else (),
+            due=_date_start(value("due", "date")),
+            scheduled=_date_start(value("scheduled", "date")),
+            start=_date_start(value("start", "date")),
+            priority=priority.get("name") if isinstance(priority, dict) else None,
+            tags=tuple(str(t.get("name")) for t in tags if isinstance(t, dict))
+            if isinstance(tags, list) else (),
+            open_url=str(value("open", "url") or ""))
+        return RemoteRow(remote_id=remote_id, key=key, status=char, text=plain_text(title),
+                         note=rebuilt.note, content_hash=rebuilt.content_hash(),
+                         last_edited=edited, trashed=trashed, status_type=kind.value)
+
+    def _char(self, kind: StatusType) -> str:
+        try:
+            return self.statuses.char_for(kind)
+        except KeyError:
+            return "?"  # "other" with no configured character: any non-standard one will do
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _json_object(answer: object) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise ValueError("Notion's answer is not a JSON object")
+    return answer
+
+
+def _clean_base_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+def _checked_id(remote_id: str) -> str:
+    if not _BARE_ID.match(remote_id.strip()):
+        raise RemoteError(f"{remote_id[:80]!r} is not a Notion row id")
+    return parse_notion_id(remote_id)
+
+
+def _status_type(record: TaskRecord) -> StatusType:
+    try:
+        return StatusType(record.status_type)
+    except ValueError:
+        return StatusType.OTHER
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "an unknown failure"
+    status = getattr(error, "status", None)
+    return f"{type(error).__name__}" + (f" HTTP {status}" if status else "")
+
+
+def _value(prop: Any, kind: str) -> Any:
+    """The typed value of a property, from a response (``{"type":…, kind: v}``) or a request
+    (``{kind: v}``) shape."""
+    if not isinstance(prop, dict):
+        return None
+    return prop.get(kind)
+
+
+def _date_value(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return None  # a malformed date in a note (2023-12-32) is not sent; the note keeps it
+    return {"start": text}
+
+
+def _date_start(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("start"), str):
+        return str(value["start"])[:10]
+    return None
+
+
+def _option_name(text: str) -> str:
+    # Select option names may not contain commas and hold at most 100 characters.
+    cleaned = text.replace(",", " ").strip()
+    while utf16_len(cleaned) > 100:
+        cleaned = cleaned[:-1]
+    return cleaned
+
+
+def _option(text: str | None) -> dict[str, str] | None:
+    name = _option_name(text) if text else ""
+    return {"name": name} if name else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
