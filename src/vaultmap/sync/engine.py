@@ -390,6 +390,7 @@ def plan_sync(
     complete: bool,
     policy: Policy = Policy(),
     pending_creates: Collection[str] = (),
+    unreadable: Collection[str] = (),
 ) -> Plan:
     """Plan one sync. Pure: the same input gives the same plan.
 
@@ -397,13 +398,23 @@ def plan_sync(
     (every live row when ``complete``, else only rows edited since the last sync, trashed rows
     included when the remote reports them); ``base`` is the stored agreement.
     ``pending_creates`` are keys whose create was started but not recorded: a row found
-    with such a key is our own, so the vault's state wins over it.
+    with such a key is our own, so the vault's state wins over it. ``unreadable`` lists notes
+    (and ``folder/`` prefixes) the scan could not read: their tasks are missing from ``vault``
+    but are not gone, so their rows are left as they are.
     """
+    claimed = {e.remote_id for e in base.values() if e.linked}
+    if unreadable:
+        folders = tuple(p for p in unreadable if p.endswith("/"))
+        files = set(unreadable)
+
+        def hidden(entry: BaseEntry) -> bool:
+            return entry.note in files or entry.note.startswith(folders)
+
+        base = {k: e for k, e in base.items() if k in vault or not hidden(e)}
     planner = _Planner(policy)
     rows_by_id: dict[str, RemoteRow] = {}
     for row in rows:
         rows_by_id.setdefault(row.remote_id, row)
-    claimed = {e.remote_id for e in base.values() if e.linked}
 
     # The remote side of every base entry: seen, assumed unchanged, or gone.
     remote_of: dict[str, _RowState | None] = {}

@@ -1,0 +1,451 @@
+"""Execute a sync plan: the edge where files, requests and the clock live (design.md §4.5).
+
+:func:`run_sync` reads the vault and the remote, asks the pure planner what to do, and does it:
+note edits through :mod:`vaultmap.edit` (byte-exact, compare-and-swap), row writes through the
+:class:`~vaultmap.sync.remote.Remote`. Every success is recorded in the base at once, in its own
+transaction, so a sync killed at any point is completed by the next run:
+
+* a create is noted as *pending* before its request goes out; if the answer is lost, the next
+  run looks the key up (``find_by_key``) before creating again, so no row is duplicated;
+* an inbox import is noted before the line is appended; the next run finds the line instead of
+  appending it twice;
+* the time a sync started becomes the next incremental window only when every action of the
+  sync succeeded, so a change that could not be applied is read again.
+
+Usage::
+
+    report = run_sync(settings, remote, dry_run=True)
+    for line in report.plan.describe():
+        print(line)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from vaultmap.config import Settings
+from vaultmap.edit import StatusChange, append_tasks, set_statuses
+from vaultmap.errors import VaultmapError
+from vaultmap.model import Task, normalise_text
+from vaultmap.sync.engine import (
+    Action,
+    CreateRow,
+    Forget,
+    ImportRow,
+    Plan,
+    Policy,
+    Record,
+    Rekey,
+    SetVaultStatus,
+    TrashRow,
+    Unlink,
+    UpdateRow,
+    plan_sync,
+    task_record,
+    valid_status_char,
+)
+from vaultmap.sync.remote import (
+    Remote,
+    RemoteAuthError,
+    RemoteError,
+    RemoteRow,
+    RemoteSchemaError,
+    TaskRecord,
+)
+from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, StateStore
+from vaultmap.vault import read_note, scan_vault
+
+log = logging.getLogger("vaultmap.sync")
+
+# Notion rounds last_edited_time down to the minute; read a little before the last start.
+INCREMENTAL_OVERLAP = timedelta(minutes=2)
+# After this many remote failures in a row the remote is taken to be down for this run.
+MAX_FAILURES_IN_A_ROW = 5
+
+
+class SyncGuardError(VaultmapError):
+    """A side lost most of its tasks at once; nothing was changed (vdirsyncer's rule)."""
+
+    exit_code = 13
+
+
+class SyncBusyError(VaultmapError):
+    """Another sync of this vault is running."""
+
+    exit_code = 14
+
+
+@dataclass(frozen=True, slots=True)
+class VaultSnapshot:
+    """The vault as the planner sees it."""
+
+    records: dict[str, TaskRecord]
+    unreadable: tuple[str, ...]  # notes (or "folder/") that could not be read this time
+    warnings: tuple[str, ...]
+    duplicate_keys: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What a sync did (or, for a dry run, would do)."""
+
+    plan: Plan
+    full: bool
+    dry_run: bool
+    done: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # notices and warnings for the user
+    snapshot_requests: int = 0
+    remote_calls: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        """One line: what changed where."""
+        if self.dry_run:
+            return f"dry run: {len(self.plan.actions)} action(s) planned, nothing changed"
+        parts = [f"{self.done[name]} {label}" for name, label in (
+            ("CreateRow", "created"), ("UpdateRow", "updated"),
+            ("SetVaultStatus", "note edit(s)"), ("TrashRow", "trashed"),
+            ("Unlink", "unlinked"), ("ImportRow", "imported")) if self.done[name]]
+        if not parts:
+            parts = ["nothing to do"]
+        if self.plan.conflicts:
+            parts.append(f"{len(self.plan.conflicts)} conflict(s) resolved by policy")
+        if self.failures:
+            parts.append(f"{len(self.failures)} failed (run sync again)")
+        return "synced: " + ", ".join(parts)
+
+
+def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
+    notion = settings.notion
+    return Policy(prefer=notion.prefer, statuses=settings.statuses,
+                  guard_ratio=notion.guard_ratio, guard_min=notion.guard_min,
+                  inbox=notion.inbox, remote_name=remote_name)
+
+
+def read_vault(settings: Settings) -> VaultSnapshot:
+    """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
+    scan = scan_vault(settings)
+    vault_name = Path(settings.root).resolve().name
+    records: dict[str, TaskRecord] = {}
+    duplicates: list[str] = []
+    for note in scan.notes:
+        for task in note.tasks:
+            if task.key in records:
+                duplicates.append(f"{note.path}: {task.text!r} has the same key as a task in "
+                                  f"{records[task.key].note}; only the first is synced")
+                continue
+            records[task.key] = task_record(task, vault_name=vault_name)
+    parsed = {note.path for note in scan.notes}
+    unreadable: list[str] = []
+    for warning in scan.warnings:
+        path = warning.split(": ", 1)[0]
+        if path and path not in parsed:
+            unreadable.append(path)
+    return VaultSnapshot(records, tuple(unreadable), scan.warnings, tuple(duplicates))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Runner:
+    def __init__(self, settings: Settings, remote: Remote, state: StateStore,
+                 vault: VaultSnapshot, report: SyncReport, progress: bool | None,
+                 clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.remote = remote
+        self.state = state
+        self.vault = vault
+        self.report = report
+        self.progress = progress
+        self.clock = clock
+        self.failed_keys: set[str] = set()
+        self.failures_in_a_row = 0
+        self.pending = {(p.op, p.key): p for p in state.pending()}
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def fail(self, key: str, message: str) -> None:
+        self.failed_keys.add(key)
+        self.report.failures.append(message)
+        log.warning("sync: %s", message)
+
+    def remote_call_failed(self, key: str, what: str, error: RemoteError) -> None:
+        if isinstance(error, RemoteAuthError | RemoteSchemaError):
+            raise error
+        self.fail(key, f"{what}: {error}")
+        self.failures_in_a_row += 1
+        if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+            raise RemoteError(f"{self.remote.name} failed {self.failures_in_a_row} times in a "
+                              f"row ({error}); the rest is left for the next sync")
+
+    def remote_call_ok(self) -> None:
+        self.failures_in_a_row = 0
+        self.report.remote_calls += 1
+
+    # -- phases ------------------------------------------------------------------------------
+    def execute(self, plan: Plan) -> None:
+        at = self.clock().isoformat(timespec="seconds")
+        for conflict in plan.conflicts:
+            self.state.add_conflict(ConflictRecord(
+                key=conflict.key, note=conflict.note, description=conflict.description,
+                vault_status=conflict.vault_status, remote_status=conflict.remote_status,
+                chosen=conflict.chosen, at=at))
+            log.warning("sync conflict: %s: %r is [%s] in the note and [%s] in %s; kept [%s]",
+                        conflict.note, conflict.description, conflict.vault_status,
+                        conflict.remote_status, self.remote.name, conflict.kept_status)
+        local = [a for a in plan.actions if isinstance(a, Rekey | Record | Forget | Unlink)]
+        edits = [a for a in plan.actions if isinstance(a, SetVaultStatus)]
+        remote = [a for a in plan.actions
+                  if isinstance(a, UpdateRow | CreateRow | TrashRow | ImportRow)]
+        for action in local:
+            self.apply_local(action)
+        self.apply_edits(edits)
+        self.apply_remote(remote)
+
+    def apply_local(self, action: Rekey | Record | Forget | Unlink) -> None:
+        if isinstance(action, Rekey):
+            self.state.put(action.entry, drop_key=action.old_key)
+        elif isinstance(action, Record | Unlink):
+            self.state.put(action.entry)
+        else:
+            self.state.forget(action.key)
+        self.report.done[type(action).__name__] += 1
+
+    def apply_edits(self, edits: Sequence[SetVaultStatus]) -> None:
+        by_note: dict[str, list[SetVaultStatus]] = {}
+        for edit in edits:
+            by_note.setdefault(edit.note, []).append(edit)
+        for note, group in by_note.items():
+            changes = [StatusChange(key=e.key, expected=e.expected, new=e.new) for e in group]
+            try:
+                results = set_statuses(self.settings, Path(note), changes)
+            except VaultmapError as error:
+                for edit in group:
+                    self.fail(edit.key, f"{note}: {error}")
+                continue
+            applied = {r.key: r for r in results}
+            for edit in group:
+                result = applied.get(edit.key)
+                if result is not None and result.applied:
+                    self.state.put(edit.entry)
+                    self.report.done["SetVaultStatus"] += 1
+                else:
+                    reason = result.reason if result is not None else "not applied"
+                    self.fail(edit.key, f"{note}: {edit.entry.description!r} not changed "
+                              f"({reason}); it is planned again next sync")
+
+    def apply_remote(self, actions: Sequence[UpdateRow | CreateRow | TrashRow | ImportRow]) -> None:
+        from rich.progress import Progress
+
+        todo = [a for a in actions if a.key not in self.failed_keys]
+        with Progress(transient=True, disable=not self._show_progress(len(todo))) as bar:
+            task = bar.add_task(f"syncing with {self.remote.name}", total=len(todo))
+            for action in todo:
+                self.apply_one(action)
+                bar.advance(task)
+
+    def _show_progress(self, count: int) -> bool:
+        if self.progress is not None:
+            return self.progress and count > 0
+        import sys
+
+        return count >= 20 and sys.stderr.isatty()
+
+    def apply_one(self, action: UpdateRow | CreateRow | TrashRow | ImportRow) -> None:
+        name = type(action).__name__
+        try:
+            if isinstance(action, UpdateRow):
+                row = self.remote.update(action.remote_id, action.record, content=action.content)
+                self.remote_call_ok()
+                self.state.put(_remote_side(action.entry, row))
+            elif isinstance(action, CreateRow):
+                self.create(action)
+            elif isinstance(action, TrashRow):
+                self.remote.trash(action.remote_id)
+                self.remote_call_ok()
+                self.state.forget(action.key)
+            else:
+                if not self.import_row(action):
+                    return
+        except RemoteError as error:
+            self.remote_call_failed(action.key, _what(action), error)
+            return
+        self.report.done[name] += 1
+
+    def create(self, action: CreateRow) -> None:
+        op = PendingOp(action.key, "create", "", action.record.note)
+        if ("create", action.key) in self.pending:
+            # The last run sent this create and did not live to hear the answer.
+            found = self.remote.find_by_key(action.key)
+            self.remote_call_ok()
+            if found is not None:
+                row = self.remote.update(found.remote_id, action.record, content=True)
+                self.remote_call_ok()
+                self.state.put(_remote_side(replace(action.entry, remote_id=row.remote_id), row),
+                               done=op)
+                return
+        self.state.begin(op)
+        row = self.remote.create(action.record)
+        self.remote_call_ok()
+        self.state.put(_remote_side(replace(action.entry, remote_id=row.remote_id), row),
+                       done=op)
+
+    def import_row(self, action: ImportRow) -> bool:
+        """Append a row made in the remote to the inbox note and give the row its key."""
+        row = action.row
+        text = _inbox_text(row.text)
+        if not text:
+            self.report.notes.append(f"row {row.remote_id} has no title; not imported")
+            return False
+        status = row.status if valid_status_char(row.status) else " "
+        op = PendingOp(action.key, "import", row.remote_id, text)
+        known = set(self.vault.records) | set(self.state.entries())
+        if ("import", action.key) not in self.pending:
+            self.state.begin(op)
+            try:
+                append_tasks(self.settings, Path(action.inbox), [f"- [{status}] {text}"])
+            except VaultmapError as error:
+                self.state.finish(op)
+                self.fail(action.key, f"{action.inbox}: {error}")
+                return False
+        task = self._find_imported(action.inbox, text, known)
+        if task is None:
+            self.fail(action.key, f"{action.inbox}: the task {text!r} for row {row.remote_id} "
+                      "was not found after appending it")
+            self.state.finish(op)
+            return False
+        record = task_record(task, vault_name=Path(self.settings.root).resolve().name)
+        updated = self.remote.update(row.remote_id, record, content=True)
+        self.remote_call_ok()
+        entry = BaseEntry(key=record.key, remote_id=updated.remote_id,
+                          vault_status=record.status, remote_status=updated.status,
+                          vault_hash=record.content_hash(), remote_hash=updated.content_hash,
+                          note=record.note, description=normalise_text(record.text),
+                          section=record.section)
+        self.state.put(entry, done=op)
+        return True
+
+    def _find_imported(self, inbox: str, text: str, known: set[str]) -> Task | None:
+        try:
+            note, _ = read_note(self.settings, Path(self.settings.root) / inbox)
+        except VaultmapError:
+            return None
+        from vaultmap.parse.fields import parse_task_text
+
+        wanted = normalise_text(parse_task_text(text).description or text)
+        found = [t for t in note.tasks if t.key not in known
+                 and normalise_text(t.fields.description or t.text) == wanted]
+        return found[-1] if found else None
+
+
+def _what(action: Action) -> str:
+    return action.describe()
+
+
+def _remote_side(entry: BaseEntry, row: RemoteRow) -> BaseEntry:
+    return replace(entry, remote_id=row.remote_id, remote_status=row.status,
+                   remote_hash=row.content_hash)
+
+
+def _inbox_text(title: str) -> str:
+    """A remote title as the text of one task line: one line, nothing that opens a block.
+
+    ``%%`` (Obsidian comment), ``<!--`` and ``$$`` would hide or swallow the rest of the note
+    if left unclosed, so they are backslash-escaped (they still render as typed).
+    """
+    text = " ".join(title.split())
+    return (text.replace("%%", "\\%\\%").replace("<!--", "\\<!--").replace("$$", "\\$\\$"))
+
+
+def _lock(settings: Settings, remote: str) -> FileLock:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.state_dir / f"sync-{remote}.lock"))
+
+
+def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
+             *, full: bool, clock: Callable[[], datetime] = _now) -> tuple[Plan, bool, int,
+                                                                            datetime]:
+    """Read the remote (incrementally when allowed) and plan; returns plan, full, requests."""
+    base = state.entries()
+    every = settings.notion.full_every
+    last = state.last_sync_start
+    full = (full or last is None or not base
+            or (every > 0 and (state.sync_count + 1) % every == 0))
+    since = None if full or last is None else last - INCREMENTAL_OVERLAP
+    snapshot = remote.snapshot(since)
+    pending_creates = {p.key for p in state.pending() if p.op == "create"}
+    plan = plan_sync(vault.records, snapshot.rows, base, complete=snapshot.complete,
+                     policy=policy_of(settings, remote.name), pending_creates=pending_creates,
+                     unreadable=vault.unreadable)
+    return plan, snapshot.complete, snapshot.requests, snapshot.started_at
+
+
+def run_sync(
+    settings: Settings,
+    remote: Remote,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
+    force: bool = False,
+    progress: bool | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> SyncReport:
+    """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
+
+    Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
+    :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
+    remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
+    ``progress`` None shows a bar only for long pushes on a terminal.
+    """
+    try:
+        with (_lock(settings, remote.name).acquire(timeout=30),
+              StateStore.open(settings.state_dir, remote.name) as state):
+            return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
+                                   force=force, progress=progress, clock=clock)
+    except Timeout:
+        raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
+                            "it has finished") from None
+
+
+def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
+                full: bool, force: bool, progress: bool | None,
+                clock: Callable[[], datetime]) -> SyncReport:
+    vault = read_vault(settings)
+    plan, complete, requests, started_at = plan_for(settings, remote, state, vault, full=full,
+                                                    clock=clock)
+    report = SyncReport(plan=plan, full=complete, dry_run=dry_run, snapshot_requests=requests)
+    report.notes.extend(state.notes)
+    report.notes.extend(vault.duplicate_keys)
+    report.notes.extend(n.message for n in plan.notices)
+    if plan.guard and not force:
+        if dry_run:
+            report.notes.append(f"guard: {plan.guard}")
+            return report
+        raise SyncGuardError(f"sync stopped: {plan.guard}")
+    if dry_run:
+        return report
+    runner = _Runner(settings, remote, state, vault, report, progress, clock)
+    runner.execute(plan)
+    if report.ok:
+        # Only a sync that finished everything may narrow the next incremental read.
+        state.finish_sync(started_at)
+    return report
+
+
+def describe_conflicts(conflicts: Iterable[ConflictRecord], remote: str) -> list[str]:
+    """Lines for ``vaultmap status``."""
+    return [f"{c.at}  {c.note}: {c.description!r} was [{c.vault_status}] in the note and "
+            f"[{c.remote_status}] in {remote}; kept the {'note' if c.chosen == 'vault' else remote}"
+            f" ([{c.vault_status if c.chosen == 'vault' else c.remote_status}])"
+            for c in conflicts]
