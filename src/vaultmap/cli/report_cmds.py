@@ -121,7 +121,8 @@ def _parse_today(value: str | None) -> date:
 @click.argument("vault", required=False, type=click.Path(exists=True, file_okay=False,
                                                          path_type=Path), default=Path("."))
 @click.option("--by", type=click.Choice(BY_CHOICES), default="note", show_default=True,
-              help="Break progress down per note (with its sections), section, folder or tag.")
+              help="Break progress down per note (with its sections to --depth), section, "
+                   "folder (the tree to --depth) or tag.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="How many levels of sections (or folders) to show.  [default: the config's "
                    "[report] depth, 2]")
@@ -220,7 +221,8 @@ def _note_ok(path: str, globs: Sequence[str]) -> bool:
 
 
 @click.command("tasks")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[PATH]...",
+                type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of tasks.")
 @click.option("--flavor", type=click.Choice([f.value for f in Flavor]),
               help="Which list items are tasks: gfm or obsidian.  [default: the config's]")

@@ -1,8 +1,9 @@
 """The JSON report, schema ``vaultmap.report/1``, and the JSON form of one task.
 
-The schema is documented field by field in ``docs/report-schema.md``. Within a schema version
-fields are only ever added; a removed or re-typed field bumps the version. Every object that
-holds numbers holds a *counts* object, so a consumer needs one reader for all of them.
+The schema is documented field by field in ``docs/report-schema.md`` (keep the two in step).
+Within a schema version fields are only ever added; a removed or re-typed field bumps the
+version. Every object that holds numbers holds a *counts* object, so a consumer needs one
+reader for all of them.
 """
 
 from __future__ import annotations
