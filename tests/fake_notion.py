@@ -313,7 +313,8 @@ class FakeNotion:
 
         ``drop`` closes the connection without applying the request; ``drop_after`` applies it,
         then closes the connection without an answer (a create whose answer was lost);
-        ``slow`` waits ``delay`` seconds, then applies and answers (a client timeout).
+        ``slow`` applies the request, then waits ``delay`` seconds before answering (a client
+        timeout whose write happened anyway).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}")
@@ -424,6 +425,25 @@ class FakeNotion:
         with self._lock:
             source = self._source_of(_dashed(database_or_source))
             return {p.name: p.type for p in source.props}
+
+    def retype_property(self, database_or_source: str, name: str, kind: str) -> None:
+        """Change a column's type as a person would (values of the old type are dropped)."""
+        with self._lock:
+            source = self._source_of(_dashed(database_or_source))
+            prop = source.by_name_or_id(name)
+            assert prop is not None, name
+            prop.type, prop.config = kind, {}
+            for page in self._pages.values():
+                if page.parent_ds == source.id:
+                    page.values.pop(prop.id, None)
+
+    def delete_property(self, database_or_source: str, name: str) -> None:
+        """Delete a column as a person would."""
+        with self._lock:
+            source = self._source_of(_dashed(database_or_source))
+            prop = source.by_name_or_id(name)
+            assert prop is not None and prop.type != "title", name
+            source.props.remove(prop)
 
     def rename_property(self, database_or_source: str, old: str, new: str) -> None:
         """Rename a column as a person would."""
@@ -1133,6 +1153,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if self._serve_fault(fault, method, parts, body, request_id):
                     return
             answer = fake._route(method, parts, body)
+            if fault is not None and fault.kind == "slow":
+                # The work is done, the answer is late: a client that times out must not
+                # assume the write did not happen.
+                fake._stopping.wait(fault.delay)
             answer["request_id"] = request_id
             self._send_json(200, answer, request_id)
         except ApiError as error:
@@ -1149,8 +1173,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.owner
         kind = fault.kind
         if kind == "slow":
-            fake._stopping.wait(fault.delay)
-            return False
+            return False  # answered late by the caller, after the request was applied
         if kind in ("drop", "drop_after"):
             if kind == "drop_after":
                 with contextlib.suppress(ApiError):

@@ -414,7 +414,8 @@ class NotionRemote:
         if error is not None:
             after = _retry_after(error, self.options.max_retry_after)
             if after is not None:
-                return after
+                # "Retry-After: 0" still gets a breath, or a burst would meet the limit again.
+                return max(after, self.options.backoff / 2)
         backoff = tenacity.wait_random_exponential(multiplier=self.options.backoff,
                                                    max=self.options.backoff_max)
         return max(float(backoff(state)), self.options.backoff / 2)
