@@ -103,6 +103,8 @@ _DATAVIEW_VALUE: Final = {
     _DEPENDS_ON: re.compile(f" *({_ID_CHARS}(?: *, *{_ID_CHARS} *)*) *"),
 }
 
+_TAG_EXCLUDED: Final = r'\s!@#$%^&*(),.?":{}|<>'
+
 # Python's re cannot search backwards, so the fields at the end of the text are matched at the
 # START of the reversed text, with each Tasks regex written in reverse (a reversed regex
 # matches exactly the reversed strings). `\s*` first: Tasks trims after each removal.
@@ -118,6 +120,8 @@ _REVERSED_FIELD: Final = re.compile(
     # Dataview: "[key:: value]" / "(key:: value)", maybe then " ,". Brackets, key and value
     # are checked after the match.
     r"|(?:, *)?(?P<close>[\])])(?P<dv_value>[^\[\]()]*)::(?P<dv_key>[a-zA-Z]+) *(?P<open>[\[(])"
+    # A tag: '#' at the start or after whitespace.
+    f"|(?P<tag>[^{_TAG_EXCLUDED}]+#)(?=\\s|\\Z)"
     r")"
 )
 _EMOJI_KIND_BY_GROUP: Final = {
@@ -127,11 +131,9 @@ _EMOJI_KIND_BY_GROUP: Final = {
     "id": _ID,
     "depends_on": _DEPENDS_ON,
 }
-_TAG_EXCLUDED: Final = r'\s!@#$%^&*(),.?":{}|<>'
-_REVERSED_TAG: Final = re.compile(f"\\s*[^{_TAG_EXCLUDED}]+#(?=\\s|\\Z)")
+_REVERSED_TAG: Final = re.compile(f"\\s*([^{_TAG_EXCLUDED}]+#)(?=\\s|\\Z)")
 _TAG_ANYWHERE: Final = re.compile(f"(?:^|(?<=\\s))#[^{_TAG_EXCLUDED}]+")
 _BLOCK_ID: Final = re.compile(r"[a-zA-Z0-9-]+")
-_SIGNIFIER: Final = re.compile(f"[{_SIGNIFIERS}]")
 _SIGNIFIER_OR_MARK: Final = re.compile(f"[{_SIGNIFIERS}#^]|::|\\[\\[")
 _WIKI_LINK: Final = re.compile(r"\[\[([^\[\]]+?)\]\]")
 
@@ -170,63 +172,72 @@ def parse_task_text(text: str) -> TaskFields:
     return _parse_fields(text)
 
 
-def _field_at(reversed_text: str, pos: int) -> tuple[int, int, str] | None:
-    """The field ending the text where ``pos`` reversed characters are consumed.
+_Found = tuple[int, int, str]  # (step, position after it in the reversed text, value)
 
-    Returns ``(step, new_pos, value)``; the value of a priority is its word.
+
+def _fields_at(reversed_text: str, pos: int, may_have_tags: bool) -> tuple[
+        _Found | None, _Found | None]:
+    """The field and the tag that end the text once ``pos`` reversed characters are consumed.
+
+    Both exist only when a tag is glued to an emoji field (``#a⏫``). A priority's value is its
+    word; a tag's value is the tag.
     """
     m = _REVERSED_FIELD.match(reversed_text, pos)
     if m is None:
-        return None
+        return None, None
     group = m.lastgroup
+    field: _Found | None
+    if group == "tag":
+        return None, (_TAG_STEP, m.end(), m.group("tag")[::-1])
     if group == "open":  # a Dataview field
-        opener, closer = m.group("open"), m.group("close")
         kind = _DATAVIEW_KIND.get(m.group("dv_key")[::-1])
-        if kind is None or _CLOSING[opener] != closer:
-            return None
+        if kind is None or _CLOSING[m.group("open")] != m.group("close"):
+            return None, None
         value = _DATAVIEW_VALUE[kind].fullmatch(m.group("dv_value")[::-1])
-        if value is None:
-            return None
-        return 2 * kind + 1, m.end(), value.group(1)
+        # A Dataview field holds "::", which no tag does: no tag can end here too.
+        return (2 * kind + 1, m.end(), value.group(1)) if value is not None else None, None
     if group == "date_kind":
-        return 2 * _DATE_KIND_BY_EMOJI[m.group("date_kind")], m.end(), m.group("date")[::-1]
-    if group == "priority":
-        return 2 * _PRIORITY, m.end(), _PRIORITY_BY_EMOJI[m.group("priority")]
-    assert group is not None
-    return 2 * _EMOJI_KIND_BY_GROUP[group], m.end(), m.group(group)[::-1]
+        field = (2 * _DATE_KIND_BY_EMOJI[m.group("date_kind")], m.end(), m.group("date")[::-1])
+    elif group == "priority":
+        field = (2 * _PRIORITY, m.end(), _PRIORITY_BY_EMOJI[m.group("priority")])
+    else:
+        assert group is not None
+        field = (2 * _EMOJI_KIND_BY_GROUP[group], m.end(), m.group(group)[::-1])
+    after = m.end()
+    if may_have_tags and after < len(reversed_text) and not reversed_text[after].isspace():
+        tag = _REVERSED_TAG.match(reversed_text, pos)
+        if tag is not None:
+            return field, (_TAG_STEP, tag.end(), tag.group(1)[::-1])
+    return field, None
 
 
-def _strip_trailing_fields(reversed_text: str, may_have_fields: bool, may_have_tags: bool,
-                           values: dict[int, str], moved_tags: list[str]) -> int:
+def _strip_trailing_fields(reversed_text: str, values: dict[int, str],
+                           moved_tags: list[str]) -> int:
     """Take fields off the end as Tasks' passes do; return how many characters they took.
 
     Fills ``values`` (kind -> value) and ``moved_tags`` (right to left).
     """
+    may_have_tags = "#" in reversed_text
     pos = 0  # characters consumed from the end
     step = -1  # the last try that matched in this pass
     consumed = False
     passes = 1
-    field_pos = tag_pos = -1
-    field: tuple[int, int, str] | None = None
-    tag_end = -1
+    found_at = -1
+    field: _Found | None = None
+    tag: _Found | None = None
     while True:
-        if may_have_fields and field_pos != pos:
-            field_pos, field = pos, _field_at(reversed_text, pos)
-        if may_have_tags and tag_pos != pos:
-            tag_pos = pos
-            tag_match = _REVERSED_TAG.match(reversed_text, pos)
-            tag_end = tag_match.end() if tag_match is not None else -1
+        if found_at != pos:
+            found_at = pos
+            field, tag = _fields_at(reversed_text, pos, may_have_tags)
         # Emulate Tasks' pass: the next try that matches is the lowest step after `step`.
-        # Only a tag and an emoji field glued to it (`#a⏫`) can both end the text at once.
         if field is not None and field[0] > step and not (
-                tag_end >= 0 and step < _TAG_STEP < field[0]):
+                tag is not None and step < _TAG_STEP < field[0]):
             step, pos, value = field
             # Read right to left: a later assignment is a field further left, which wins.
             values[step // 2] = value
-        elif tag_end >= 0 and step < _TAG_STEP:
-            step = _TAG_STEP
-            moved_tags.append(reversed_text[pos:tag_end][::-1].strip())
-            pos = tag_end
+        elif tag is not None and step < _TAG_STEP:
+            step, pos, value = tag
+            moved_tags.append(value)
         elif consumed and passes < _MAX_PASSES:
             passes += 1
             step = -1
@@ -250,13 +261,7 @@ def _parse_fields(text: str) -> TaskFields:
     reversed_text = s[end - 1::-1] if end else ""
     values: dict[int, str] = {}
     moved_tags: list[str] = []
-    may_have_fields = "::" in reversed_text or (
-        not reversed_text.isascii() and _SIGNIFIER.search(reversed_text) is not None)
-    may_have_tags = "#" in reversed_text
-    pos = 0  # characters consumed from the end
-    if may_have_fields or may_have_tags:
-        pos = _strip_trailing_fields(reversed_text, may_have_fields, may_have_tags,
-                                     values, moved_tags)
+    pos = _strip_trailing_fields(reversed_text, values, moved_tags)
     head = reversed_text[pos:][::-1].rstrip()
     description = " ".join([head, *reversed(moved_tags)]).strip() if moved_tags else head
 
