@@ -564,3 +564,17 @@ def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
     # Notes made in workers go into the index and come back equal.
     indexed = scan_vault(settings_for(root), jobs=2)
     assert indexed.notes == serial.notes
+
+
+def test_index_encoding_round_trips_model_objects_exactly(vault: Path) -> None:
+    write(vault, "Fields.md", "---\ntags: [a, b]\nwhen: 2024-01-02\nnested: {k: [1, 2]}\n---\n"
+          "# Top\n## Sub\n- [ ] one 📅 2024-02-03 [owner:: me] #x ^blk\n"
+          "  - [x] two 🆔 abc ⛔ def\n")
+    note, _ = read_note(settings_for(vault), vault / "Fields.md")
+    copy = vault_module._loads(vault_module._dumps(note))
+    assert copy == note and repr(copy) == repr(note)
+    assert type(copy) is Note and type(copy.tasks[0]) is type(note.tasks[0])
+    assert hash(copy.tasks[0].key) == hash(note.tasks[0].key)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.tasks[0].line = 99  # type: ignore[misc]
+    assert isinstance(copy.frontmatter, type(note.frontmatter))
