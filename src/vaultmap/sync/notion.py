@@ -449,6 +449,9 @@ class NotionRemote:
         if isinstance(error, APIResponseError | HTTPResponseError):
             code, status = _code(error), error.status
             message = _one_line(self._safe(str(error)))
+            # The SDK's stand-in code for a non-JSON answer says nothing to a person.
+            label = f"HTTP {status} {code}" if isinstance(error, APIResponseError) \
+                else f"HTTP {status}"
             if status == 401 or code == "unauthorized":
                 return RemoteAuthError(f"Notion rejected the token in ${self.token_env} "
                                        "(401 unauthorized): copy the integration's secret again")
@@ -471,9 +474,9 @@ class NotionRemote:
                 where = f" (property {prop!r})" if prop else ""
                 return RemoteError(f"Notion refused to {what}{where}: {message}")
             if is_transient(error):
-                return RemoteError(f"Notion kept failing to {what} (HTTP {status} {code}) after "
+                return RemoteError(f"Notion kept failing to {what} ({label}) after "
                                    f"{attempts} attempts; try again later")
-            return RemoteError(f"Notion refused to {what} (HTTP {status} {code}): {message}")
+            return RemoteError(f"Notion refused to {what} ({label}): {message}")
         if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
             return RemoteError(f"Notion did not answer within {self.options.timeout:g}s to "
                                f"{what} ({attempts} attempts); check the network or try later")
