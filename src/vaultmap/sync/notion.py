@@ -40,6 +40,7 @@ import functools
 import logging
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -341,7 +342,8 @@ class NotionRemote:
         self._schema: Schema | None = None
         self._pacer = _Pacer(self.options.requests_per_second, sleep)
         self._counter = _Counter()
-        http = httpx.Client(event_hooks={"request": [self._on_request],
+        http = httpx.Client(verify=_ssl_context(),
+                            event_hooks={"request": [self._on_request],
                                          "response": [self._on_response]})
         sdk_log = logging.getLogger("vaultmap.notion.sdk")
         sdk_log.propagate = False  # the SDK warns on every failure; we log retries ourselves
@@ -867,6 +869,12 @@ class NotionRemote:
 
 
 # ------------------------------------------------------------------------------------ helpers
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms; one verified context serves every remote.
+    return httpx.create_ssl_context()
+
+
 def _json_object(answer: object) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise ValueError("Notion's answer is not a JSON object")
