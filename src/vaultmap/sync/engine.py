@@ -545,6 +545,12 @@ def plan_sync(
     for key, row in sorted(orphans.items()):
         if key in matched_old:
             continue
+        if key in pending_creates:
+            # Our own create whose answer was lost, for a task deleted since.
+            vault_lost += 1
+            planner.actions.append(TrashRow(key, row.remote_id, row.note,
+                                            normalise_text(row.text)))
+            continue
         planner.notices.append(Notice(
             "orphan", f"row {row.text!r} ({row.note or 'no note'}) has a key no task in the "
             "vault carries; left alone", key))

@@ -21,6 +21,7 @@ Usage::
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -55,8 +56,10 @@ from vaultmap.sync.remote import (
     Remote,
     RemoteAuthError,
     RemoteError,
+    RemoteGoneError,
     RemoteRow,
     RemoteSchemaError,
+    RemoteSnapshot,
     TaskRecord,
 )
 from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, StateStore
@@ -212,6 +215,25 @@ class _Runner:
             self.apply_local(action)
         self.apply_edits(edits)
         self.apply_remote(remote)
+        self.settle_pending_creates(plan)
+
+    def settle_pending_creates(self, plan: Plan) -> None:
+        """A create that was sent for a task deleted before its row was ever seen: find the
+        row by key and trash it, so no stray row is left behind."""
+        planned = {a.key for a in plan.actions}
+        for (op_name, key), op in self.pending.items():
+            if op_name != "create" or key in self.vault.records or key in planned:
+                continue
+            try:
+                found = self.remote.find_by_key(key)
+                self.remote_call_ok()
+                if found is not None:
+                    self.remote.trash(found.remote_id)
+                    self.remote_call_ok()
+            except RemoteError as error:
+                self.remote_call_failed(key, f"settle the earlier create of {key}", error)
+                continue
+            self.state.finish(op)
 
     def apply_local(self, action: Rekey | Record | Forget | Unlink) -> None:
         if isinstance(action, Rekey):
@@ -266,7 +288,20 @@ class _Runner:
         name = type(action).__name__
         try:
             if isinstance(action, UpdateRow):
-                row = self.remote.update(action.remote_id, action.record, content=action.content)
+                try:
+                    row = self.remote.update(action.remote_id, action.record,
+                                             content=action.content)
+                except RemoteGoneError:
+                    # Trashed in the remote since it was read (or read incrementally).
+                    self.remote_call_ok()
+                    self.state.put(replace(action.entry, vault_status=action.record.status)
+                                   .unlinked())
+                    self.report.done["Unlink"] += 1
+                    self.report.notes.append(
+                        f"{action.record.note}: the row of {action.record.text!r} was trashed "
+                        f"in {self.remote.name}; the task stays in the note and is no longer "
+                        "synced")
+                    return
                 self.remote_call_ok()
                 self.state.put(_remote_side(action.entry, row))
             elif isinstance(action, CreateRow):
@@ -373,22 +408,81 @@ def _lock(settings: Settings, remote: str) -> FileLock:
     return FileLock(str(settings.state_dir / f"sync-{remote}.lock"))
 
 
+def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
+    """Read the remote; an incremental read also asks for rows trashed in the window when
+    the remote can say (a full read needs not: a row it lacks is gone)."""
+    if since is not None and "include_trashed" in inspect.signature(remote.snapshot).parameters:
+        return remote.snapshot(since, include_trashed=True)  # type: ignore[call-arg]
+    return remote.snapshot(since)
+
+
+def _bind_remote(remote: Remote, state: StateStore, base: dict[str, BaseEntry]) -> None:
+    """Share what the base knows with a remote that can use it (Notion: the agreed status
+    per row tells which of Done / Status a person changed; a cached data source id saves
+    one request per sync)."""
+    by_id = {e.remote_id: e.remote_status for e in base.values() if e.linked}
+    if hasattr(remote, "agreed_status"):
+        remote.agreed_status = by_id.get
+    database = getattr(remote, "database_id", "")
+    if database and hasattr(remote, "data_source_id") and not remote.data_source_id:
+        remote.data_source_id = state.meta().get(f"data_source:{database}", "")
+
+
+def _remember_remote(remote: Remote, state: StateStore) -> None:
+    database = getattr(remote, "database_id", "")
+    source = getattr(remote, "data_source_id", "")
+    if database and source and state.meta().get(f"data_source:{database}") != source:
+        state.set_meta(**{f"data_source:{database}": source})
+
+
+def _check_database(remote: Remote, state: StateStore) -> str:
+    """Forget the base when the remote now points at another database than it was made
+    with (a `notion link` to a new database): its rows are not the ones the base knows."""
+    database = getattr(remote, "database_id", "")
+    if not database:
+        return ""
+    known = state.meta().get("database")
+    if known == database:
+        return ""
+    note = ""
+    if known and state.entries():
+        state.clear()
+        note = (f"the {remote.name} database changed; the sync state of the old one was "
+                "dropped and this sync starts afresh (tasks are matched to rows by key)")
+    state.set_meta(database=database)
+    return note
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A plan with what was learned while reading the remote."""
+
+    plan: Plan
+    complete: bool  # the remote was read in full
+    requests: int
+    started_at: datetime
+    notes: tuple[str, ...]
+
+
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
-             *, full: bool, clock: Callable[[], datetime] = _now) -> tuple[Plan, bool, int,
-                                                                            datetime]:
-    """Read the remote (incrementally when allowed) and plan; returns plan, full, requests."""
+             *, full: bool) -> Planned:
+    """Read the remote (incrementally when allowed: not ``full``, not every Nth sync, not a
+    fresh base) and plan against the base."""
     base = state.entries()
     every = settings.notion.full_every
     last = state.last_sync_start
     full = (full or last is None or not base
             or (every > 0 and (state.sync_count + 1) % every == 0))
     since = None if full or last is None else last - INCREMENTAL_OVERLAP
-    snapshot = remote.snapshot(since)
+    _bind_remote(remote, state, base)
+    snapshot = _take_snapshot(remote, since)
+    _remember_remote(remote, state)
     pending_creates = {p.key for p in state.pending() if p.op == "create"}
     plan = plan_sync(vault.records, snapshot.rows, base, complete=snapshot.complete,
                      policy=policy_of(settings, remote.name), pending_creates=pending_creates,
                      unreadable=vault.unreadable)
-    return plan, snapshot.complete, snapshot.requests, snapshot.started_at
+    return Planned(plan, snapshot.complete, snapshot.requests, snapshot.started_at,
+                   snapshot.notes)
 
 
 def run_sync(
@@ -422,10 +516,15 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 full: bool, force: bool, progress: bool | None,
                 clock: Callable[[], datetime]) -> SyncReport:
     vault = read_vault(settings)
-    plan, complete, requests, started_at = plan_for(settings, remote, state, vault, full=full,
-                                                    clock=clock)
-    report = SyncReport(plan=plan, full=complete, dry_run=dry_run, snapshot_requests=requests)
+    changed_database = _check_database(remote, state)
+    planned = plan_for(settings, remote, state, vault, full=full)
+    plan = planned.plan
+    report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
+                        snapshot_requests=planned.requests)
     report.notes.extend(state.notes)
+    report.notes.extend(planned.notes)
+    if changed_database:
+        report.notes.append(changed_database)
     report.notes.extend(vault.duplicate_keys)
     report.notes.extend(n.message for n in plan.notices)
     if plan.guard and not force:
@@ -439,7 +538,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     runner.execute(plan)
     if report.ok:
         # Only a sync that finished everything may narrow the next incremental read.
-        state.finish_sync(started_at)
+        state.finish_sync(planned.started_at)
     return report
 
 

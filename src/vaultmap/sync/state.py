@@ -226,11 +226,15 @@ class StateStore:
                  entry.description, json.dumps(list(entry.section), ensure_ascii=False)))
             if done is not None:
                 self._delete_pending(done)
+            if entry.linked:
+                # The key has its row now: any create started for it is settled.
+                self._delete_pending(PendingOp(entry.key, "create", "", ""))
 
     def forget(self, key: str) -> None:
         """Drop a key from the base (its task and its row are both gone)."""
         with _transaction(self._db):
             self._db.execute("DELETE FROM base WHERE remote=? AND key=?", (self.remote, key))
+            self._delete_pending(PendingOp(key, "create", "", ""))
 
     def clear(self) -> None:
         """Drop this remote's whole base (used when the remote database changes)."""
