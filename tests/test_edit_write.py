@@ -277,8 +277,28 @@ def test_an_edit_made_while_we_work_is_read_and_kept(tmp_path: Path) -> None:
         note_file, _status_transform(settings, "n.md", [StatusChange(key, " ", "x")], user_types),
         display="n.md")
     assert results[0].applied
-    assert calls == [1, 2]
+    assert calls == [1]  # an append needs no second pass: it is carried into the new file
     assert note_file.read_bytes() == b"- [x] a\ntyped in Obsidian\n"
+
+
+def test_an_in_place_edit_made_while_we_work_makes_us_start_again(tmp_path: Path) -> None:
+    settings = _vault(tmp_path)
+    note_file = tmp_path / "n.md"
+    note_file.write_bytes(b"- [ ] a\n- [ ] b\n")
+    key = _parse(settings, "n.md").tasks[1].key
+    calls: list[int] = []
+
+    def user_edits(call: int) -> None:
+        calls.append(call)
+        if call == 1:
+            note_file.write_bytes(b"Typed on top.\n\n- [ ] a\n- [ ] b\n")
+
+    results = rewrite_file(
+        note_file, _status_transform(settings, "n.md", [StatusChange(key, " ", "x")], user_edits),
+        display="n.md")
+    assert results[0].applied
+    assert calls == [1, 2]
+    assert note_file.read_bytes() == b"Typed on top.\n\n- [ ] a\n- [x] b\n"
 
 
 def test_a_status_changed_meanwhile_wins_and_is_reported(tmp_path: Path) -> None:
@@ -323,16 +343,14 @@ def test_a_note_that_never_stops_changing_is_given_up_without_writing(tmp_path: 
     key = _parse(settings, "n.md").tasks[0].key
 
     def always(call: int) -> None:
-        with open(note_file, "ab") as handle:
-            handle.write(b"%d\n" % call)
+        note_file.write_bytes(b"%d\n- [ ] a\n" % call)  # saved again, in place
 
     with pytest.raises(NoteBusyError) as caught:
         rewrite_file(note_file, _status_transform(settings, "n.md", [StatusChange(key, " ", "x")],
                                                   always), display="n.md")
     assert caught.value.exit_code == 10
     data = note_file.read_bytes()
-    assert data.startswith(b"- [ ] a\n")  # our change never landed over the user's edits
-    assert data.count(b"\n") == 1 + MAX_ATTEMPTS
+    assert data == b"%d\n- [ ] a\n" % MAX_ATTEMPTS  # the user's last save, never ours
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
 
 

@@ -7,20 +7,21 @@
 2. asks a pure ``transform`` for the new bytes;
 3. writes them to a temporary file in the same folder, ``fsync``\\s it and gives it the note's
    permission bits (and owner, when allowed);
-4. checks that the note is still exactly what was read (same inode, size, mtime, hash);
-   otherwise it drops the temporary file and starts again from step 1 (bounded);
+4. checks that the note is still the file we read, with the bytes we read (same inode; same
+   size, mtime and hash) or those bytes plus an append; after any other change it drops the
+   temporary file and starts again from step 1 (bounded, with jittered backoff);
 5. renames the temporary file over the note and ``fsync``\\s the folder.
 
 A kill at any moment therefore leaves either the old note or the new one.
 
-Step 4 and step 5 are two system calls, so another program can still write between them, or
-write through a file descriptor it opened just before the rename. Such a write lands in the old
-file, which the rename has just unlinked. To never lose it, we keep the old file open, wait
-(Linux file leases, bounded) until no process has it open for writing any more, and compare it
-with what we read. If it changed, the change is carried over: the ``transform`` is applied again
-to that newer content, and whatever was appended to our new file meanwhile is kept after it. If
-that cannot be done safely, the lost content is saved in the recovery folder and a warning is
-logged, so no byte a user wrote is ever silently dropped.
+Between step 4 and step 5, or through a file descriptor opened just before the rename, another
+program can still write into the old file, which the rename has just unlinked. To never lose
+such a write, we keep the old file open, wait (a Linux read lease, bounded) until no process
+has it open for writing any more, and compare it with what we read. Bytes appended to it are
+appended to the new note. If it was rewritten in place (an editor saving), the ``transform`` is
+applied again to that newer content, and anything appended to our new file meanwhile is kept
+after it. If that cannot be done safely, the lost content is saved in the recovery folder and a
+warning is logged, so no byte a user wrote is ever silently dropped.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import random
 import secrets
 import stat
 import time
@@ -82,20 +84,6 @@ def _see(fd: int) -> _Seen:
     data = _read_fd(fd)
     return _Seen(data, st.st_ino, st.st_dev, len(data), st.st_mtime_ns, stat.S_IMODE(st.st_mode),
                  st.st_uid, st.st_gid, hashlib.sha256(data).digest())
-
-
-def _still_same(real: Path, fd: int, seen: _Seen) -> bool:
-    """True when the path still names the file we read, with the bytes we read."""
-    try:
-        now = os.stat(real)
-    except FileNotFoundError:
-        return False
-    if (now.st_ino, now.st_dev) != (seen.ino, seen.dev):
-        return False
-    if now.st_size != seen.size or now.st_mtime_ns != seen.mtime_ns:
-        return False
-    # Same size and mtime can still hide an edit within the clock's granularity: compare bytes.
-    return hashlib.sha256(_read_fd(fd)).digest() == seen.sha256
 
 
 def wait_for_writers(fd: int, timeout: float = WRITER_WAIT_SECONDS) -> bool:
@@ -195,6 +183,76 @@ def _check_writable(real: Path, seen: _Seen, display: str) -> None:
         raise ReadOnlyNoteError(f"{display}: the note is read-only; nothing changed")
 
 
+@dataclass(frozen=True, slots=True)
+class _Rebase:
+    """The file we replaced was rewritten in place during our write: redo our change on it."""
+
+    content: bytes  # what the replaced file held in the end
+    written: bytes  # what we had written; appends made to it since are kept after it
+    ours: bool  # the replaced file already held our change (an earlier write of this call)
+
+
+def _grown_only(real: Path, fd: int, seen: _Seen) -> bool | None:
+    """None: the path still names exactly what we read. True: the same file, only appended to.
+    False: anything else (edited, replaced, gone)."""
+    try:
+        now = os.stat(real)
+    except FileNotFoundError:
+        return False
+    if (now.st_ino, now.st_dev) != (seen.ino, seen.dev) or now.st_size < seen.size:
+        return False
+    if now.st_size == seen.size and now.st_mtime_ns == seen.mtime_ns:
+        # Same size and mtime can hide an edit within the clock's granularity: compare bytes.
+        return None if hashlib.sha256(_read_fd(fd)).digest() == seen.sha256 else False
+    data = _read_fd(fd)
+    if len(data) > seen.size and hashlib.sha256(data[:seen.size]).digest() == seen.sha256:
+        return True
+    return None if data == seen.data else False
+
+
+def _append_lost(real: Path, our_inode: tuple[int, int], extra: bytes,
+                 recovery_dir: Path | None) -> None:
+    """Append bytes that landed in the replaced file to our new file, if it is still ours."""
+    try:
+        fd = os.open(real, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        save_lost(recovery_dir, real, extra)
+        return
+    try:
+        st = os.fstat(fd)
+        if (st.st_ino, st.st_dev) != our_inode:
+            save_lost(recovery_dir, real, extra)  # replaced again meanwhile: keep it aside
+            return
+        view = memoryview(extra)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError:
+        save_lost(recovery_dir, real, extra)
+    finally:
+        os.close(fd)
+
+
+def _open_note(real: Path, display: str, create: bool) -> int | None:
+    try:
+        # O_NONBLOCK: a FIFO named like a note must not hang us; it is refused below.
+        fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if not create:
+            raise NoteVanishedError(f"{display}: the note no longer exists") from None
+        return None
+    except IsADirectoryError:
+        raise EditError(f"{display}: is a folder, not a note") from None
+    except OSError as exc:
+        raise EditError(f"{display}: cannot open ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise EditError(f"{display}: is {kind}, not a note")
+    return fd
+
+
 def rewrite_file(
     path: Path,
     transform: Transform[T],
@@ -210,43 +268,33 @@ def rewrite_file(
     the note in messages. With ``create``, a missing file is treated as empty and created;
     otherwise a missing file is :class:`NoteVanishedError`. A read-only note is
     :class:`ReadOnlyNoteError`; a note that keeps changing under us is :class:`NoteBusyError`.
+
+    Appends made by others while we work never force a retry: they land in the file we
+    replace and are appended to our new file right after the rename. No byte is lost; lines
+    appended within the same few milliseconds may end up in a different order.
     """
     real = Path(os.path.realpath(path))
-    # After a lost write (see the module docstring): the content that was lost, and what we
-    # wrote just before, so its later appends can be kept.
-    carried: bytes | None = None
-    written: bytes | None = None
-    applied: list[T] = []  # the payload of the transform whose result we last wrote
-    for _attempt in range(MAX_ATTEMPTS):
-        fd: int | None
+    rebase: _Rebase | None = None
+    applied: list[T] = []  # payloads of the transforms whose results we wrote
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            # Jittered backoff: a note being saved repeatedly usually goes quiet in a moment.
+            time.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** attempt)))
+        fd = _open_note(real, display, create)
         try:
-            # O_NONBLOCK: a FIFO named like a note must not hang us; it is refused below.
-            fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-        except FileNotFoundError:
-            if not create:
-                raise NoteVanishedError(f"{display}: the note no longer exists") from None
-            fd = None
-        except IsADirectoryError:
-            raise EditError(f"{display}: is a folder, not a note") from None
-        except OSError as exc:
-            raise EditError(f"{display}: cannot open ({exc.strerror})") from None
-        try:
-            if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
-                kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file"
-                raise EditError(f"{display}: is {kind}, not a note")
             seen = _see(fd) if fd is not None else None
             current = seen.data if seen is not None else b""
             base, suffix = current, b""
-            if carried is not None and written is not None:
-                if not current.startswith(written):
-                    # Rewritten again since our write: our change is in, the lost edit is kept
+            if rebase is not None:
+                if not current.startswith(rebase.written):
+                    # Replaced again since our write: our change is in; the lost edit is kept
                     # aside rather than guessed into someone else's version.
-                    save_lost(recovery_dir, real, carried)
+                    save_lost(recovery_dir, real, rebase.content)
                     return applied[-1]
-                # Redo our change on the content that was lost, keep what came after ours.
-                base, suffix = carried, current[len(written):]
-                carried = written = None
+                base, suffix = rebase.content, current[len(rebase.written):]
             new, payload = transform(base)
+            if rebase is not None and rebase.ours:
+                payload = applied[-1]  # our change was applied before; the user built on it
             target = (base if new is None else new) + suffix
             if target == current:
                 return payload
@@ -254,7 +302,8 @@ def rewrite_file(
                 _check_writable(real, seen, display)
             temp = _write_temp(real, target, seen, display)
             try:
-                if seen is None:
+                temp_st = os.stat(temp)
+                if fd is None or seen is None:
                     try:
                         os.link(temp, real)  # creates, but never over a file made meanwhile
                     except FileExistsError:
@@ -262,8 +311,7 @@ def rewrite_file(
                     except OSError as exc:
                         raise EditError(f"{display}: cannot create ({exc.strerror})") from None
                 else:
-                    assert fd is not None
-                    if not _still_same(real, fd, seen):
+                    if _grown_only(real, fd, seen) is False:
                         continue
                     try:
                         os.replace(temp, real)
@@ -273,18 +321,26 @@ def rewrite_file(
                 _unlink_quietly(temp)  # after link/replace/abandon alike
             _fsync_dir(real.parent)
             applied.append(payload)
+            rebase = None
             if fd is None or seen is None:
                 return payload
             wait_for_writers(fd)
             after = _read_fd(fd)
             if after == seen.data:
                 return payload
-            # Someone wrote into the file we just replaced: carry it over on the next attempt.
-            carried, written = after, target
+            if after.startswith(seen.data):
+                _append_lost(real, (temp_st.st_ino, temp_st.st_dev), after[seen.size:],
+                             recovery_dir)
+                return payload
+            # The replaced file was rewritten in place: redo our change on that content.
+            rebase = _Rebase(after, target, ours=len(applied) > 1)
         finally:
             if fd is not None:
                 os.close(fd)
-    if carried is not None:
-        save_lost(recovery_dir, real, carried)
+    if applied:
+        # Our change is in the note; only a concurrent in-place edit could not be redone on top.
+        if rebase is not None:
+            save_lost(recovery_dir, real, rebase.content)
+        return applied[-1]
     raise NoteBusyError(f"{display}: the note kept changing while vaultmap wrote it; "
                         "nothing changed, try again")

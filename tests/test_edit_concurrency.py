@@ -1,0 +1,132 @@
+"""vaultmap.edit against other processes: a concurrent appender and a writer killed mid-write."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from vaultmap.config import Settings
+from vaultmap.edit import StatusChange, set_statuses
+from vaultmap.edit.atomic import TEMP_SUFFIX
+from vaultmap.edit.patch import plan_status_changes
+from vaultmap.parse import parse_note
+
+APPENDER = r"""
+import sys, time
+path, count = sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+for i in range(count):
+    with open(path, "ab") as handle:  # like an editor or a script adding one line, then closing
+        handle.write(b"appended %d\n" % i)
+    if i % 4 == 0:
+        time.sleep(0.001)  # pacing: keep appending for about a second, not synchronisation
+"""
+
+FLIPPER = r"""
+import sys
+from pathlib import Path
+from vaultmap.config import Settings
+from vaultmap.edit import StatusChange, set_statuses
+from vaultmap.parse import parse_note
+
+root, rel = Path(sys.argv[1]), sys.argv[2]
+settings = Settings(root=root)
+print("ready", flush=True)
+while True:
+    data = (root / rel).read_bytes()
+    note = parse_note(data, rel)
+    flip = "x" if note.tasks[0].status == " " else " "
+    set_statuses(settings, Path(rel), [StatusChange(t.key, t.status, flip, line=t.line)
+                                       for t in note.tasks])
+    print("wrote", flush=True)
+"""
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def _toggle_first(settings: Settings, rel: str) -> bool:
+    data = (settings.root / rel).read_bytes()
+    task = parse_note(data, rel).tasks[0]
+    new = "x" if task.status == " " else " "
+    result = set_statuses(settings, Path(rel), [StatusChange(task.key, task.status, new)])[0]
+    assert result.applied, result.reason
+    return True
+
+
+def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path)
+    note_file = tmp_path / "log.md"
+    header = b"# Daily log\n- [ ] water the plants\n- [x] feed the cat\n"
+    note_file.write_bytes(header)
+    count = 1200
+    appender = subprocess.Popen([sys.executable, "-c", APPENDER, str(note_file), str(count)],
+                                stdout=subprocess.PIPE, env=_env())
+    assert appender.stdout is not None
+    assert appender.stdout.readline() == b"ready\n"
+    toggles = 0
+    deadline = time.monotonic() + 60
+    while appender.poll() is None and time.monotonic() < deadline:
+        assert _toggle_first(settings, "log.md")
+        toggles += 1
+    assert appender.wait(timeout=60) == 0
+    data = note_file.read_bytes()
+    lines = data.split(b"\n")
+    appended = [line for line in lines if line.startswith(b"appended ")]
+    # Every line is there exactly once. (Lines appended during the few milliseconds of one of
+    # our writes may swap places with lines appended just after it; none is lost.)
+    assert sorted(appended) == sorted(b"appended %d" % i for i in range(count))
+    assert data.startswith(b"# Daily log\n- [")
+    assert b"- [x] feed the cat\n" in data
+    assert toggles >= 10
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
+
+
+def _sizeable_note() -> bytes:
+    rng = random.Random(7)
+    parts = []
+    for week in range(1, 50):
+        parts.append(f"### **Week {week}: topic {rng.randrange(1000)}**\r\n")
+        for item in range(8):
+            filler = "lorem ipsum " * rng.randrange(2, 40)
+            parts.append(f"- [ ] Study item {week}.{item} — {filler}\r\n")
+            parts.append(f"\t- [ ] Exercise {week}.{item} 📅 2025-0{1 + item % 9}-1{item}\r\n")
+        parts.append("Some prose between the lists, " * 30 + "\r\n\r\n")
+    return "".join(parts).encode()
+
+
+def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_note(tmp_path: Path) -> None:
+    old = _sizeable_note()
+    note = parse_note(old, "big.md")
+    new, _ = plan_status_changes(
+        old, note, [StatusChange(t.key, " ", "x", line=t.line) for t in note.tasks],
+        Settings(root=tmp_path).statuses)
+    assert len(old) > 100_000 and len(note.tasks) > 500 and new != old
+    note_file = tmp_path / "big.md"
+    note_file.write_bytes(old)
+    rng = random.Random(20250314)
+    seen: set[bytes] = set()
+    kills_after_a_write = 0
+    for _ in range(15):
+        writer = subprocess.Popen([sys.executable, "-c", FLIPPER, str(tmp_path), "big.md"],
+                                  stdout=subprocess.PIPE, env=_env())
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == b"ready\n"
+        time.sleep(rng.uniform(0.0, 0.5))  # a random moment to kill at, not synchronisation
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(timeout=30)
+        kills_after_a_write += b"wrote" in writer.stdout.read()
+        writer.stdout.close()
+        content = note_file.read_bytes()
+        assert content in (old, new), "the note is neither the old nor the new version"
+        seen.add(content)
+    # The kills landed both before and after completed writes, so both versions were checked.
+    assert kills_after_a_write > 0
+    assert seen == {old, new}
