@@ -908,6 +908,9 @@ class FakeNotion:
         else:
             rows = [p for p in rows if p.in_trash == bool(trash)]
         if "filter" in body and body["filter"] is not None:
+            # Validate the filter even when no row would be tested against it, as Notion does.
+            probe = _Page("probe", self.clock.now(), self.clock.now(), source.id, {})
+            self._matches(source, probe, body["filter"])
             rows = [p for p in rows if self._matches(source, p, body["filter"])]
         # Observed default order: most recently created first.
         rows.sort(key=lambda p: (p.created, p.id), reverse=True)
