@@ -473,3 +473,23 @@ def test_every_edit_error_is_one_line(tmp_path: Path) -> None:
             call()
         errors.append(caught.value)
     assert all("\n" not in str(e) and "Traceback" not in str(e) for e in errors)
+
+
+def test_a_fifo_named_like_a_note_is_refused_without_hanging(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.md")
+    with pytest.raises(EditError, match="not a regular file"):
+        set_statuses(_vault(tmp_path), Path("pipe.md"), [StatusChange("k:x", " ", "x")])
+
+
+def test_a_vault_reached_through_a_symlink_accepts_real_paths(tmp_path: Path) -> None:
+    real_root = tmp_path / "data"
+    real_root.mkdir()
+    (real_root / "n.md").write_bytes(b"- [ ] a\n")
+    linked_root = tmp_path / "Notes"
+    linked_root.symlink_to(real_root)
+    settings = _vault(linked_root)
+    key = _parse(settings, "n.md").tasks[0].key
+    results = set_statuses(settings, real_root / "n.md", [StatusChange(key, " ", "x")])
+    assert results[0].applied
+    assert (real_root / "n.md").read_bytes() == b"- [x] a\n"
+    assert linked_root.is_symlink()

@@ -62,7 +62,12 @@ def note_path(settings: Settings, note: Path) -> str:
     try:
         relative = full.relative_to(root)
     except ValueError:
-        raise EditError(f"{note}: not inside the vault {root}") from None
+        # The vault may be reached through a symlink (~/Notes -> /data/notes) and the note
+        # named by its real path, or the other way round.
+        try:
+            relative = Path(os.path.realpath(full)).relative_to(os.path.realpath(root))
+        except ValueError:
+            raise EditError(f"{note}: not inside the vault {root}") from None
     if not relative.parts:
         raise EditError(f"{note}: is the vault folder, not a note")
     return relative.as_posix()
