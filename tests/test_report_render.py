@@ -113,7 +113,10 @@ def test_json_gaps() -> None:
     assert nexts[("Month 1", "Week 2: Data")] == "Learn list comprehensions"  # doing first
     assert nexts[("Month 1", "Week 1: Basics")] == "Read the style guide"
     first = gaps["open_by_section"][0]
-    assert set(first) == {"path", "section", "line", "open", "next"}
+    assert set(first) == {"path", "section", "line", "open", "open_lines", "next"}
+    week2 = next(g for g in gaps["open_by_section"]
+                 if g["section"] == ["Month 1", "Week 2: Data"])
+    assert (week2["open"], week2["open_lines"]) == (2, [12, 13])
     assert set(first["next"]) == {"path", "line", "status", "type", "text", "description",
                                   "section", "due", "key"}
     assert [(r["path"], r["section"]) for r in gaps["no_progress"]] == [
@@ -257,3 +260,13 @@ def test_breakdown_rows_skip_empty_folders_and_respect_depth() -> None:
         ("folder", "Projects", 0), ("folder", "Roadmap", 0)]
     rows = breakdown_rows(progress_of_fixture(), ReportOptions(by="folder", depth=2))
     assert ("note", "Garden", 1) in [(r.kind, r.label, r.level) for r in rows]
+
+
+def test_breakdown_is_capped_and_says_how_much_is_hidden() -> None:
+    progress = progress_of_fixture()
+    all_rows = len(breakdown_rows(progress, ReportOptions()))
+    text = terminal_text(progress, ReportOptions(max_rows=2))
+    assert f"and {all_rows - 2} more rows" in text
+    markdown = render_markdown(progress, ReportOptions(max_rows=2))
+    assert f"| … and {all_rows - 2} more | | | |" in markdown
+    assert "more rows" not in terminal_text(progress, ReportOptions(max_rows=0))

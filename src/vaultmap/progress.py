@@ -35,8 +35,10 @@ Usage::
 from __future__ import annotations
 
 import bisect
+import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -72,12 +74,15 @@ class Counts:
     @classmethod
     def of(cls, tasks: Iterable[Task]) -> Counts:
         """Count tasks by their status type."""
-        tally = dict.fromkeys(StatusType, 0)
-        for task in tasks:
-            tally[task.type] += 1
-        return cls(todo=tally[StatusType.TODO], doing=tally[StatusType.DOING],
-                   done=tally[StatusType.DONE], cancelled=tally[StatusType.CANCELLED],
-                   other=tally[StatusType.OTHER])
+        return cls.of_tally(Counter(task.type for task in tasks))
+
+    @classmethod
+    def of_tally(cls, tally: Mapping[StatusType, int]) -> Counts:
+        """Counts from a status-type -> number mapping (missing types are 0)."""
+        return cls(todo=tally.get(StatusType.TODO, 0), doing=tally.get(StatusType.DOING, 0),
+                   done=tally.get(StatusType.DONE, 0),
+                   cancelled=tally.get(StatusType.CANCELLED, 0),
+                   other=tally.get(StatusType.OTHER, 0))
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.todo + other.todo, self.doing + other.doing, self.done + other.done,
@@ -346,8 +351,10 @@ def _folder_tree(notes: Sequence[NoteProgress]) -> FolderProgress:
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_OPEN = frozenset(t for t in StatusType if t.is_open)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_date(text: str | None) -> date | None:
     if not text or not _DATE.fullmatch(text.strip()):
         return None
@@ -368,9 +375,9 @@ def _next_task(open_tasks: Sequence[Task], has_open_child: set[int]) -> Task:
 def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task],
                today: date | None, gaps: _GapLists) -> None:
     open_child_parents = {t.parent_line for t in counted
-                          if t.is_open and t.parent_line is not None}
+                          if t.type in _OPEN and t.parent_line is not None}
     for section in note.root.walk():
-        open_tasks = tuple(t for t in section.tasks if t.is_open)
+        open_tasks = tuple(t for t in section.tasks if t.type in _OPEN)
         if open_tasks:
             gaps.open_by_section.append(SectionGap(
                 note.path, section.path, section.line, open_tasks,
@@ -379,8 +386,10 @@ def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task
 
     if today is not None:
         for task in counted:
+            if task.type not in _OPEN or not task.fields.due:
+                continue
             due = _parse_date(task.fields.due)
-            if task.is_open and due is not None and due < today:
+            if due is not None and due < today:
                 gaps.overdue.append(OverdueTask(task, due, (today - due).days))
 
     children: dict[int, list[Task]] = {}
@@ -389,7 +398,7 @@ def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task
             children.setdefault(task.parent_line, []).append(task)
     for task in counted:
         kids = children.get(task.line, ())
-        if task.is_open and kids and all(not k.is_open for k in kids) \
+        if kids and task.type in _OPEN and all(k.type not in _OPEN for k in kids) \
                 and any(k.type is StatusType.DONE for k in kids):
             gaps.parents_open.append(task)
 
@@ -419,7 +428,7 @@ def build_progress(notes: Iterable[Note], *, today: date | None = None,
     """
     gap_lists = _GapLists()
     note_progress: list[NoteProgress] = []
-    tag_counts: dict[str, Counts] = {}
+    tag_tally: dict[str, Counter[StatusType]] = {}
     tag_names: dict[str, str] = {}
     tag_notes: dict[str, set[str]] = {}
 
@@ -432,20 +441,28 @@ def build_progress(notes: Iterable[Note], *, today: date | None = None,
         note_progress.append(progress)
         _note_gaps(progress, counted, every, today, gap_lists)
 
-        for task in counted:
-            task_tags = dict(note_tags)
-            task_tags.update((k, v) for k, v in _unique_tags(task.fields.tags).items()
-                             if k not in task_tags)
-            for key, spelling in task_tags.items():
+        # A front-matter tag covers every task of the note; a task's own tags add to that.
+        if counted:
+            note_tally = Counter(t.type for t in counted)
+            for key, spelling in note_tags.items():
                 tag_names.setdefault(key, spelling)
-                tag_counts[key] = tag_counts.get(key, Counts()) + Counts.of((task,))
+                tag_tally.setdefault(key, Counter()).update(note_tally)
+                tag_notes.setdefault(key, set()).add(note.path)
+        for task in counted:
+            if not task.fields.tags:
+                continue
+            for key, spelling in _unique_tags(task.fields.tags).items():
+                if key in note_tags:
+                    continue
+                tag_names.setdefault(key, spelling)
+                tag_tally.setdefault(key, Counter())[task.type] += 1
                 tag_notes.setdefault(key, set()).add(note.path)
 
     total = Counts()
     for item in note_progress:
         total = total + item.counts
-    tags = tuple(TagProgress(tag_names[k], tag_counts[k], len(tag_notes[k]))
-                 for k in sorted(tag_counts, key=lambda k: (k, tag_names[k])))
+    tags = tuple(TagProgress(tag_names[k], Counts.of_tally(tag_tally[k]), len(tag_notes[k]))
+                 for k in sorted(tag_tally, key=lambda k: (k, tag_names[k])))
     gaps = Gaps(
         open_by_section=tuple(gap_lists.open_by_section),
         no_progress=tuple(gap_lists.no_progress),

@@ -104,6 +104,11 @@ def _write_output(text: str, output: Path | None) -> None:
         raise VaultmapError(f"{output}: cannot write ({error.strerror})") from None
 
 
+def _pretty(output: Path | None) -> bool:
+    """Indented JSON for a person at a terminal; compact (fast, one line) for pipes and files."""
+    return output is None and sys.stdout.isatty()
+
+
 def _parse_today(value: str | None) -> date:
     if value is None:
         return date.today()
@@ -136,6 +141,8 @@ def _parse_today(value: str | None) -> date:
               help="Write the report to FILE instead of printing it.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="At most this many items per gap list (JSON always has all).")
+@click.option("--rows", type=click.IntRange(min=0), default=200, show_default=True,
+              help="At most this many breakdown rows in the terminal / Markdown (0: all).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="auto: colour on a terminal unless NO_COLOR is set.")
 @click.option("--today", metavar="YYYY-MM-DD", help="Count overdue tasks as of this date.")
@@ -144,7 +151,7 @@ def _parse_today(value: str | None) -> date:
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
-               output: Path | None, limit: int, color: str, today: str | None,
+               output: Path | None, limit: int, rows: int, color: str, today: str | None,
                flavor: str | None, no_index: bool) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
@@ -168,10 +175,10 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         name = f"{name}/{inside.relative_to(root).as_posix()}"
     options = ReportOptions(by=cast(By, by),
                             depth=settings.report.depth if depth is None else depth,
-                            limit=limit, title=name, root=str(root),
+                            limit=limit, max_rows=rows, title=name, root=str(root),
                             warnings=tuple(settings.warnings) + tuple(result.warnings))
     if fmt == "json":
-        _write_output(render_json(progress, options), output)
+        _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
         _write_output(render_markdown(progress, options), output)
     elif output is not None:
@@ -255,7 +262,7 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
             item = task_dict(task, note_tags=note.tags)
             item["vault"] = str(settings.root.absolute())
             items.append(item)
-        click.echo(dumps(items), nl=False)
+        click.echo(dumps(items, pretty=_pretty(None)), nl=False)
         return
     _print_tasks(selected)
 

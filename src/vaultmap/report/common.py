@@ -20,12 +20,15 @@ class ReportOptions:
     ``by``: the breakdown (``note`` also shows each note's sections to ``depth`` levels,
     ``section`` lists sections alone, ``folder`` is the folder tree to ``depth`` levels,
     ``tag`` the tags). ``limit``: the most items a gap list shows in the terminal and Markdown
-    (JSON always holds everything). ``title``: the vault's name. ``warnings``: the scan's.
+    (JSON always holds everything). ``max_rows``: the most breakdown rows they show (0: all);
+    a big vault's tree is better narrowed than scrolled. ``title``: the vault's name.
+    ``warnings``: the scan's.
     """
 
     by: By = "note"
     depth: int = 2
     limit: int = 10
+    max_rows: int = 200
     title: str = "vault"
     root: str = ""
     warnings: tuple[str, ...] = ()

@@ -147,7 +147,8 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
         "gaps": {
             "open_by_section": [
                 {"path": g.path, "section": list(g.section), "line": g.line,
-                 "open": [task_ref(t) for t in g.open], "next": task_ref(g.next)}
+                 "open": len(g.open), "open_lines": [t.line for t in g.open],
+                 "next": task_ref(g.next)}
                 for g in gaps.open_by_section
             ],
             "no_progress": [
@@ -165,17 +166,20 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
     }
 
 
-def render_json(progress: Progress, options: ReportOptions) -> str:
-    """The JSON report as text (UTF-8 characters kept, two-space indent, final newline)."""
-    return dumps(report_dict(progress, options))
+def render_json(progress: Progress, options: ReportOptions, *, pretty: bool = True) -> str:
+    """The JSON report as text, ending in a newline: indented for people when ``pretty``,
+    else compact (and about ten times faster to write on a big vault)."""
+    return dumps(report_dict(progress, options), pretty=pretty)
 
 
-def dumps(data: object) -> str:
+def dumps(data: object, *, pretty: bool = True) -> str:
     """JSON text that keeps readable characters, escaping all of them only when some text holds
     an undecodable byte (a lone surrogate), which no UTF-8 output could carry."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    # Python's C encoder only runs without indent: compact output is the fast path.
+    layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    text = json.dumps(data, ensure_ascii=False, **layout)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(data, ensure_ascii=True, indent=2)
+        text = json.dumps(data, ensure_ascii=True, **layout)
     return text + "\n"

@@ -66,11 +66,14 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
     if rows:
         out.append(f"| {_HEADERS[options.by]} | Progress | Done | Open |")
         out.append("| :-- | :-- | --: | --: |")
-        for row in rows:
+        shown = rows[:options.max_rows] if options.max_rows > 0 else rows
+        for row in shown:
             c = row.counts
             out.append(f"| {_row_name(row, options.by)} | "
                        f"{_bar(percent_label(c), text_bar(c, 10))} | "
                        f"{c.done}/{c.counted} | {c.open} |")
+        if len(shown) < len(rows):
+            out.append(f"| … and {len(rows) - len(shown)} more | | | |")
         out.append("")
 
     out.extend(_gaps(progress, options))

@@ -126,7 +126,12 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     rows = breakdown_rows(progress, options)
     if rows:
         console.print()
-        console.print(_breakdown_table(rows, options, bar_width, glyphs, width))
+        shown = rows[:options.max_rows] if options.max_rows > 0 else rows
+        console.print(_breakdown_table(shown, options, bar_width, glyphs, width))
+        if len(shown) < len(rows):
+            console.print(Text(f"  {glyphs.ellipsis} and {len(rows) - len(shown)} more rows "
+                               "(narrow with --depth, --by folder or a sub-folder; --rows 0 "
+                               "shows all)", style="dim"))
         hidden = len(progress.notes) - len(progress.notes_with_tasks)
         if hidden and options.by in ("note", "section", "folder"):
             console.print(Text(f"  ({hidden} note{'s' if hidden != 1 else ''} without tasks "
