@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vaultmap.config import Settings
 from vaultmap.edit import StatusChange, set_statuses
-from vaultmap.edit.atomic import TEMP_SUFFIX
+from vaultmap.edit.atomic import TEMP_SUFFIX, wait_for_writers
 from vaultmap.edit.patch import plan_status_changes
 from vaultmap.parse import parse_note
 
@@ -130,3 +130,34 @@ def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_note(tmp_pa
     # The kills landed both before and after completed writes, so both versions were checked.
     assert kills_after_a_write > 0
     assert seen == {old, new}
+
+
+OPENER = r"""
+import os, sys, time
+path = sys.argv[1]
+print("ready", flush=True)
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    os.close(os.open(path, os.O_WRONLY))
+"""
+
+
+def test_waiting_for_writers_survives_a_lease_break(tmp_path: Path) -> None:
+    """A hard link keeps the replaced file reachable; an open for writing through it breaks
+    our lease, which must not kill us (the default lease-break signal, SIGIO, would)."""
+    note_file = tmp_path / "n.md"
+    note_file.write_bytes(b"- [ ] a\n")
+    os.link(note_file, tmp_path / "hard-link.md")
+    opener = subprocess.Popen([sys.executable, "-c", OPENER, str(tmp_path / "hard-link.md")],
+                              stdout=subprocess.PIPE, env=_env())
+    assert opener.stdout is not None
+    assert opener.stdout.readline() == b"ready\n"
+    fd = os.open(note_file, os.O_RDONLY)
+    try:
+        granted = 0
+        while opener.poll() is None:
+            granted += wait_for_writers(fd, timeout=0.05)
+    finally:
+        os.close(fd)
+    assert opener.wait(timeout=30) == 0
+    assert granted > 0  # still alive, and leases were taken between the opens

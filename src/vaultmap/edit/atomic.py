@@ -34,6 +34,7 @@ import logging
 import os
 import random
 import secrets
+import signal
 import stat
 import time
 from collections.abc import Callable
@@ -96,6 +97,11 @@ def wait_for_writers(fd: int, timeout: float = WRITER_WAIT_SECONDS) -> bool:
     set_lease = getattr(fcntl, "F_SETLEASE", None)
     if set_lease is None:
         return False
+    # Should someone open the file for writing while we hold the lease (a hard link to it),
+    # the kernel signals us; the default SIGIO would kill the process. SIGURG is ignored by
+    # default and nobody handles it for a regular file.
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
     deadline = time.monotonic() + timeout
     delay = 0.0002
     while True:
