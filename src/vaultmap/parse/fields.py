@@ -109,19 +109,23 @@ _TAG_EXCLUDED: Final = r'\s!@#$%^&*(),.?":{}|<>'
 # START of the reversed text, with each Tasks regex written in reverse (a reversed regex
 # matches exactly the reversed strings). `\s*` first: Tasks trims after each removal.
 _REVERSED_FIELD: Final = re.compile(
-    r"\s*(?:"
+    # Possessive quantifiers (*+, ++): a value's characters never include what follows it, so
+    # giving some back can never help, and without them a long description is re-scanned by
+    # each alternative.
+    r"\s*+(?:"
     f"\ufe0f?(?P<priority>[{''.join(_PRIORITY_BY_EMOJI)}])"
-    f"|(?P<date>[0-9]{{2}}-[0-9]{{2}}-[0-9]{{4}}) *\ufe0f?"
+    f"|(?P<date>[0-9]{{2}}-[0-9]{{2}}-[0-9]{{4}}) *+\ufe0f?"
     f"(?P<date_kind>[{''.join(_DATE_KIND_BY_EMOJI)}])"
-    f"|(?P<recurrence>{_RULE_CHARS})\ufe0f?🔁"
-    r"|(?P<on_completion>[a-zA-Z]+) *\ufe0f?🏁"
-    f"|(?P<id>{_ID_CHARS}) *\ufe0f?🆔"
-    f"|(?P<depends_on>(?: *{_ID_CHARS} *, *)*{_ID_CHARS}) *\ufe0f?⛔"
+    f"|(?P<recurrence>{_RULE_CHARS}+)\ufe0f?🔁"
+    r"|(?P<on_completion>[a-zA-Z]++) *+\ufe0f?🏁"
+    f"|(?P<id>{_ID_CHARS}+) *+\ufe0f?🆔"
+    f"|(?P<depends_on>(?: *+{_ID_CHARS}+ *+, *+)*+{_ID_CHARS}+) *+\ufe0f?⛔"
     # Dataview: "[key:: value]" / "(key:: value)", maybe then " ,". Brackets, key and value
-    # are checked after the match.
-    r"|(?:, *)?(?P<close>[\])])(?P<dv_value>[^\[\]()]*)::(?P<dv_key>[a-zA-Z]+) *(?P<open>[\[(])"
+    # are checked after the match. No Tasks value holds ':', so the value stops at "::".
+    r"|(?:, *+)?(?P<close>[\])])(?P<dv_value>[^\[\]():]*+)::(?P<dv_key>[a-zA-Z]++) *+"
+    r"(?P<open>[\[(])"
     # A tag: '#' at the start or after whitespace.
-    f"|(?P<tag>[^{_TAG_EXCLUDED}]+#)(?=\\s|\\Z)"
+    f"|(?P<tag>[^{_TAG_EXCLUDED}]++#)(?=\\s|\\Z)"
     r")"
 )
 _EMOJI_KIND_BY_GROUP: Final = {
@@ -131,9 +135,10 @@ _EMOJI_KIND_BY_GROUP: Final = {
     "id": _ID,
     "depends_on": _DEPENDS_ON,
 }
-_REVERSED_TAG: Final = re.compile(f"\\s*([^{_TAG_EXCLUDED}]+#)(?=\\s|\\Z)")
+_REVERSED_TAG: Final = re.compile(f"\\s*+([^{_TAG_EXCLUDED}]++#)(?=\\s|\\Z)")
 _TAG_ANYWHERE: Final = re.compile(f"(?:^|(?<=\\s))#[^{_TAG_EXCLUDED}]+")
 _BLOCK_ID: Final = re.compile(r"[a-zA-Z0-9-]+")
+_SIGNIFIER: Final = re.compile(f"[{_SIGNIFIERS}]")
 _SIGNIFIER_OR_MARK: Final = re.compile(f"[{_SIGNIFIERS}#^]|::|\\[\\[")
 _WIKI_LINK: Final = re.compile(r"\[\[([^\[\]]+?)\]\]")
 
@@ -219,6 +224,17 @@ def _strip_trailing_fields(reversed_text: str, values: dict[int, str],
     """
     may_have_tags = "#" in reversed_text
     pos = 0  # characters consumed from the end
+    if "::" not in reversed_text and (
+            reversed_text.isascii() or _SIGNIFIER.search(reversed_text) is None):
+        # Only tags can end this text (no field emoji, no inline field): Tasks takes one
+        # trailing tag per pass, so at most one per pass up to the pass limit.
+        while may_have_tags and len(moved_tags) < _MAX_PASSES:
+            tag_match = _REVERSED_TAG.match(reversed_text, pos)
+            if tag_match is None:
+                break
+            moved_tags.append(tag_match.group(1)[::-1])
+            pos = tag_match.end()
+        return pos
     step = -1  # the last try that matched in this pass
     consumed = False
     passes = 1
@@ -264,6 +280,12 @@ def _parse_fields(text: str) -> TaskFields:
     pos = _strip_trailing_fields(reversed_text, values, moved_tags)
     head = reversed_text[pos:][::-1].rstrip()
     description = " ".join([head, *reversed(moved_tags)]).strip() if moved_tags else head
+    tags = _tags(description) if "#" in description else ()
+    links = _links(text) if "[[" in text else ()
+    dataview = _dataview_fields(text) if "::" in text else _NO_DATAVIEW
+    if not values:  # the common case: only tags, links or a block id
+        return TaskFields(description=description, tags=tags, links=links, block_id=block_id,
+                          dataview=dataview)
 
     recurrence = values.get(_RECURRENCE)
     if recurrence is not None:
@@ -279,8 +301,8 @@ def _parse_fields(text: str) -> TaskFields:
 
     return TaskFields(
         description=description,
-        tags=_tags(description) if "#" in description else (),
-        links=_links(text) if "[[" in text else (),
+        tags=tags,
+        links=links,
         due=values.get(_DUE),
         scheduled=values.get(_SCHEDULED),
         start=values.get(_START),
@@ -294,7 +316,7 @@ def _parse_fields(text: str) -> TaskFields:
         depends_on=tuple(d for d in depends_on.replace(" ", "").split(",") if d)
         if depends_on else (),
         block_id=block_id,
-        dataview=_dataview_fields(text) if "::" in text else _NO_DATAVIEW,
+        dataview=dataview,
     )
 
 
