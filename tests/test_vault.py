@@ -578,3 +578,55 @@ def test_index_encoding_round_trips_model_objects_exactly(vault: Path) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         copy.tasks[0].line = 99  # type: ignore[misc]
     assert isinstance(copy.frontmatter, type(note.frontmatter))
+
+
+def test_a_damaged_entry_is_parsed_again(vault: Path) -> None:
+    age_tree(vault)
+    reference = scan_vault(settings_for(vault))
+    index = vault / ".vaultmap" / INDEX_NAME
+    with open(index, "rb") as handle:
+        header = pickle.load(handle)
+        body = pickle.load(handle)
+    size, mtime_ns, ino, trusted, _blob, warning = body["Plan.md"]
+    body["Plan.md"] = (size, mtime_ns, ino, trusted, b"\x80\x05not a pickle", warning)
+    index.write_bytes(pickle.dumps(header) + pickle.dumps(body))
+    result = scan_vault(settings_for(vault))
+    assert result.notes == reference.notes and result.warnings == ()
+    assert (result.parsed, result.reused) == (1, 3)
+
+
+def test_file_links_inside_the_vault_are_read_once(vault: Path, tmp_path: Path) -> None:
+    (vault / "Areas" / "Plan link.md").symlink_to(vault / "Plan.md")
+    outside = write(tmp_path, "outside/Ext.md", "- [ ] from outside\n")
+    (vault / "Ext.md").symlink_to(outside)
+    result = scan_vault(settings_for(vault), use_index=False)
+    assert "Ext.md" in paths_of(result) and "Areas/Plan link.md" not in paths_of(result)
+    assert result.warnings == (
+        "Areas/Plan link.md: links to Plan.md inside the vault, read there, skipped",)
+
+
+def _worker_dies(job: object) -> object:
+    os._exit(3)  # a worker killed mid-parse (the OOM killer, a crash in C code)
+
+
+def test_a_dead_worker_falls_back_to_parsing_here(vault: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = scan_vault(settings_for(vault), use_index=False, jobs=1)
+    monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(vault_module, "_parse_chunk", _worker_dies)
+    result = scan_vault(settings_for(vault), use_index=False, jobs=2)
+    assert result.notes == reference.notes and result.parsed == 4
+
+
+def test_max_note_mb_must_be_a_positive_number(tmp_path: Path) -> None:
+    from vaultmap.errors import ConfigError
+
+    write(tmp_path, ".vaultmap.toml", '[vault]\nmax_note_mb = "big"\n')
+    with pytest.raises(ConfigError, match="max_note_mb must be a"):
+        load_settings(tmp_path)
+    write(tmp_path, ".vaultmap.toml", "[vault]\nmax_note_mb = 0\n")
+    with pytest.raises(ConfigError, match="more than 0"):
+        load_settings(tmp_path)
+    write(tmp_path, ".vaultmap.toml", "[vault]\nmax_note_mb = 2\n")
+    assert load_settings(tmp_path).vault.max_note_bytes == 2 * 1024 * 1024

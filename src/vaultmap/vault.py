@@ -43,8 +43,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from types import MappingProxyType, MemberDescriptorType
 from typing import Any, NamedTuple
@@ -79,6 +80,7 @@ _INDEX_FORMAT = 1
 _RACY_NS = 2_000_000_000
 # Below this many bytes to parse, starting worker processes costs more than it saves.
 _POOL_MIN_BYTES = 2 * 1024 * 1024
+_POOL_MIN_BYTES_SPAWN = 16 * 1024 * 1024
 _CHUNK_MIN_BYTES = 256 * 1024
 
 
@@ -136,16 +138,15 @@ def note_path(settings: Settings, path: Path) -> str:
     return _vault_relative(settings, path)
 
 
-def _is_markdown(name: str, extensions: tuple[str, ...]) -> bool:
-    lowered = name.lower()
-    return any(lowered.endswith(ext) for ext in extensions)
-
-
 # --------------------------------------------------------------------------- reading
 
 
 class _Outcome(NamedTuple):
-    """One file's result: a note, or a warning explaining why it was skipped."""
+    """One file's result: a note, or a warning explaining why it was skipped.
+
+    ``size`` is -1 when the file could not even be opened (nothing to remember in the index).
+    A worker process sends ``blob`` (the note in index encoding) instead of ``note``.
+    """
 
     rel: str
     size: int
@@ -153,6 +154,7 @@ class _Outcome(NamedTuple):
     ino: int
     note: Note | None
     warning: str | None
+    blob: bytes | None = None
 
 
 def _oserror_reason(error: OSError) -> str:
@@ -280,16 +282,19 @@ class _Walker:
         # (st_dev, st_ino) of every folder walked -> its vault-relative path.
         self.seen_dirs: dict[tuple[int, int], str] = {}
 
-    def link_inside_vault(self, link_abs: str, rel: str) -> bool:
-        """Warn about and skip a folder link whose target is inside the vault.
+    def link_inside_vault(self, link_abs: str, rel: str, *, folder: bool) -> bool:
+        """Warn about and skip a link whose target is inside the vault.
 
-        Such a folder is read at its real place (or is excluded there); reading it again
-        through the link would count its tasks twice, or forever for a link to a parent.
+        The target is read at its real place (or is excluded there); reading it again through
+        the link would count (and sync) its tasks twice, or forever for a link to a parent.
+        Links to places outside the vault are followed.
         """
         target = _relative(self.root_real, os.path.realpath(link_abs))
         if target is None:
             return False
-        if target == "" or rel.startswith(target + "/"):
+        if not folder:
+            self.warn(rel, f"links to {target} inside the vault, read there, skipped")
+        elif target == "" or rel.startswith(target + "/"):
             self.warn(rel + "/", "symbolic link loop (points to an enclosing folder), skipped")
         else:
             self.warn(rel + "/", f"links to {target}/ inside the vault, read there, skipped")
@@ -337,7 +342,7 @@ class _Walker:
                 if is_dir:
                     if spec is not None and spec.match_file(rel + "/"):
                         continue
-                    if entry.is_symlink() and self.link_inside_vault(entry.path, rel):
+                    if entry.is_symlink() and self.link_inside_vault(entry.path, rel, folder=True):
                         continue
                     try:
                         dir_st = entry.stat()
@@ -368,6 +373,8 @@ class _Walker:
                     continue
                 if not stat_module.S_ISREG(file_st.st_mode):
                     self.warn(rel, "not a regular file, skipped")
+                    continue
+                if entry.is_symlink() and self.link_inside_vault(entry.path, rel, folder=False):
                     continue
                 self.found[rel] = _Found(rel, entry.path, file_st.st_size,
                                          file_st.st_mtime_ns, file_st.st_ino)
@@ -443,7 +450,6 @@ _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     (__name__, "_build_Heading"): _build_Heading,
     (__name__, "_build_Note"): _build_Note,
     (__name__, "_mapping_proxy"): _mapping_proxy,
-    (__name__, "_Outcome"): _Outcome,
     ("vaultmap.model", "StatusType"): StatusType,
     # When a builder falls back to the class itself, the class is what the pickle names.
     **{("vaultmap.model", cls.__name__): cls for cls in (Task, TaskFields, Heading, Note)},
@@ -484,6 +490,14 @@ def _dumps(obj: object) -> bytes:
     return buffer.getvalue()
 
 
+def _decode(blob: bytes) -> Note:
+    """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
+    note = _SafeUnpickler(io.BytesIO(blob)).load()
+    if type(note) is not Note:
+        raise pickle.UnpicklingError("an index entry does not hold a note")
+    return note
+
+
 def _loads(data: bytes) -> Any:
     with _no_gc():
         return _SafeUnpickler(io.BytesIO(data)).load()
@@ -497,7 +511,10 @@ class _Entry(NamedTuple):
     mtime_ns: int
     ino: int
     trusted: bool  # False: changed too close to the scan that recorded it ("racy")
-    note: Note | None
+    # The note, pickled on its own: loading decodes only the notes a scan returns, and saving
+    # copies unchanged notes' bytes instead of pickling every object again (which would need
+    # a memo entry per object: hundreds of MB for 300,000 tasks).
+    blob: bytes | None
     warning: str | None
 
 
@@ -537,15 +554,15 @@ def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
             header = _SafeUnpickler(handle).load()
             if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
                 return {}
-            with _no_gc():
-                body = _SafeUnpickler(handle).load()
+            body = _SafeUnpickler(handle).load()
     except Exception:  # missing, truncated, corrupt, planted: rebuild silently
         return {}
     if not isinstance(body, dict):
         return {}
     entries: dict[str, _Entry] = {}
     for rel, raw in body.items():
-        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == 6):
+        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == 6
+                and isinstance(raw[4], bytes | None)):
             return {}
         entries[rel] = _Entry(*raw)
     return entries
@@ -567,7 +584,7 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
             # Two independent pickles: the header is checked before the body is read.
             _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
                 (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
-            _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(body)
+            pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
         os.replace(tmp_name, _index_path(settings))
         tmp_name = None
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
@@ -581,12 +598,18 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
 # --------------------------------------------------------------------------- parsing in bulk
 
 
-def _parse_chunk(job: tuple[list[tuple[str, str]], str, dict[str, str], int]) -> bytes:
-    """Worker: parse a chunk of files; the outcomes travel back as one index-format pickle."""
+def _parse_chunk(job: tuple[list[tuple[str, str]], str, dict[str, str], int]) -> list[_Outcome]:
+    """Worker: parse a chunk of files; notes travel back in index encoding (see _Entry)."""
     files, flavor_name, status_chars, max_bytes = job
     flavor = Flavor(flavor_name)
     statuses = StatusMap(MappingProxyType({c: StatusType(k) for c, k in status_chars.items()}))
-    return _dumps([_parse_one(rel, path, flavor, statuses, max_bytes) for rel, path in files])
+    outcomes = []
+    for rel, path in files:
+        outcome = _parse_one(rel, path, flavor, statuses, max_bytes)
+        if outcome.note is not None:
+            outcome = outcome._replace(note=None, blob=_dumps(outcome.note))
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _default_jobs() -> int:
@@ -618,19 +641,30 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     statuses = settings.statuses
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
-    if jobs <= 1 or len(files) < 2 or total < _POOL_MIN_BYTES:
+    # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
+    # forking is unsafe, and a fresh interpreter costs a second or so to start.
+    can_fork = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
+    if jobs <= 1 or len(files) < 2 or total < threshold:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
     chunks = _chunks(files, jobs)
     status_chars = {char: kind.value for char, kind in statuses.chars.items()}
-    # fork starts workers in milliseconds; with other threads alive (the daemon's watcher)
-    # forking is unsafe, so a fresh interpreter is started instead.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
     outcomes: list[_Outcome] = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
-                             mp_context=get_context(method)) as pool:
-        jobs_args = [(chunk, flavor.value, status_chars, max_bytes) for chunk in chunks]
-        for blob in pool.map(_parse_chunk, jobs_args):
-            outcomes.extend(_loads(blob))
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)),
+                                 mp_context=get_context("fork" if can_fork else "spawn")) as pool:
+            jobs_args = [(chunk, flavor.value, status_chars, max_bytes) for chunk in chunks]
+            for chunk_outcomes in pool.map(_parse_chunk, jobs_args):
+                with _no_gc():
+                    for outcome in chunk_outcomes:
+                        if outcome.blob is not None:
+                            outcome = outcome._replace(note=_decode(outcome.blob))
+                        outcomes.append(outcome)
+    except (BrokenProcessPool, OSError, pickle.PickleError):
+        # A worker killed (out of memory) or no processes allowed: finish in this process.
+        done = {outcome.rel for outcome in outcomes}
+        outcomes += [_parse_one(f.rel, f.path, flavor, statuses, max_bytes)
+                     for f in files if f.rel not in done]
     return outcomes
 
 
@@ -718,22 +752,36 @@ def scan_vault(
 
     warnings: list[tuple[str, str]] = list(walker.warnings)
     notes: list[Note] = []
-    for entry in reusable.values():
-        if entry.note is not None:
-            notes.append(entry.note)
-    for rel, entry in reusable.items():
-        if entry.warning is not None:
-            warnings.append((rel, entry.warning))
+    damaged: list[_Found] = []
+    with _no_gc():
+        for rel, entry in reusable.items():
+            if entry.blob is not None:
+                try:
+                    notes.append(_decode(entry.blob))
+                except Exception:  # a damaged entry: parse the file again
+                    damaged.append(walker.found[rel])
+            if entry.warning is not None:
+                warnings.append((rel, entry.warning))
+    if damaged:
+        for found in damaged:
+            del reusable[found.rel]
+        outcomes += _parse_many(settings, damaged, 1)
     fresh: dict[str, _Entry] = {}
     for outcome in outcomes:
         if outcome.note is not None:
             notes.append(outcome.note)
         if outcome.warning is not None:
             warnings.append((outcome.rel, outcome.warning))
-        if outcome.size >= 0:  # a file read to the end; a failed open is retried next time
+        if use_index and outcome.size >= 0:  # a file that could not be opened is retried
             trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
+            blob = outcome.blob
+            if blob is None and outcome.note is not None:
+                try:
+                    blob = _dumps(outcome.note)
+                except Exception:  # an unpicklable front-matter value: not indexed
+                    continue
             fresh[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                        outcome.note, outcome.warning)
+                                        blob, outcome.warning)
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
