@@ -82,10 +82,13 @@ def test_tick_in_remote_changes_the_note() -> None:
     r = rec("k1")
     b = agreed(r, "p1")
     plan = plan_sync({"k1": r}, [row_of(b, "x")], {"k1": b}, complete=True)
-    (action,) = plan.actions
+    action, normalise = plan.actions
     assert isinstance(action, SetVaultStatus)
     assert (action.note, action.expected, action.new) == ("a.md", " ", "x")
     assert action.entry.vault_status == "x" and action.entry.remote_status == "x"
+    # The row a person changed gets the agreed status written back (Done and Status agree).
+    assert isinstance(normalise, UpdateRow) and normalise.status and not normalise.content
+    assert normalise.record.status == "x"
 
 
 def test_same_type_change_only_updates_base() -> None:
@@ -115,8 +118,9 @@ def test_conflict_follows_policy(prefer: str, vault: str, remote: str, kept: str
         (action,) = plan.actions
         assert isinstance(action, UpdateRow) and action.record.status == kept
     else:
-        (action,) = plan.actions
+        action, update = plan.actions
         assert isinstance(action, SetVaultStatus) and action.new == kept
+        assert isinstance(update, UpdateRow) and update.record.status == kept
 
 
 def test_both_changed_to_the_same_type_is_no_conflict() -> None:
@@ -125,7 +129,8 @@ def test_both_changed_to_the_same_type_is_no_conflict() -> None:
     plan = plan_sync({"k1": replace(r, status="x")}, [row_of(b, "X")], {"k1": b},
                      complete=True)
     assert not plan.conflicts
-    assert kinds(plan) == ["Record"]
+    assert kinds(plan) == ["UpdateRow"]  # only to make the changed row consistent
+    assert plan.actions[0].record.status == "x"  # type: ignore[union-attr]
 
 
 def test_choose_ranks_done_over_cancelled_over_doing_over_todo() -> None:
@@ -188,8 +193,8 @@ def test_incremental_snapshot_assumes_unseen_rows_unchanged() -> None:
     b1, b2 = agreed(r1, "p1"), agreed(r2, "p2")
     plan = plan_sync({"k1": r1, "k2": r2}, [row_of(b2, "x")], {"k1": b1, "k2": b2},
                      complete=False)
-    (action,) = plan.actions
-    assert isinstance(action, SetVaultStatus) and action.key == "k2"
+    assert {a.key for a in plan.actions} == {"k2"}
+    assert kinds(plan) == ["SetVaultStatus", "UpdateRow"]
 
 
 def test_lost_create_is_adopted_not_duplicated() -> None:

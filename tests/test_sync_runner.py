@@ -209,7 +209,7 @@ def test_tick_in_remote_changes_one_byte(tmp_path: Path) -> None:
     sync(s, remote)
     remote.person_sets_status(row_for(remote, "write the parser").remote_id, "x")
     plan = sync(s, remote)
-    assert [type(a).__name__ for a in plan.actions] == ["SetVaultStatus"]
+    assert [type(a).__name__ for a in plan.actions] == ["SetVaultStatus", "UpdateRow"]
     after = path.read_bytes()
     assert after == original.replace("[ ] write", "[x] write").encode()
     assert sync(s, remote).empty

@@ -371,6 +371,11 @@ class _Planner:
                     note=base.note if base else record.note,
                     description=base.description if base else normalise_text(record.text),
                     section=base.section if base else record.section)))
+        if remote_changed and valid_status_char(remote_status):
+            # Write the agreed status back to a row a person changed: a remote may hold a
+            # status in more than one field (Notion: Done and Status), and a row left half
+            # changed (Done ticked, Status still "Todo") would read differently next time.
+            push_status = True
         pushed = _with_status(record, final_vault, policy.statuses)
         final_entry = _entry(pushed, remote_id=row.remote_id, vault_status=final_vault,
                              remote_status=remote_status, remote_hash=row.content_hash)
@@ -495,7 +500,7 @@ def plan_sync(
             if state is None:
                 remote_lost += 1
                 planner.actions.append(Unlink(key, moved.unlinked()))
-                planner.notices.append(_unlinked_notice(record))
+                planner.notices.append(_unlinked_notice(record, policy.remote_name))
                 continue
             planner.pair(record, moved, state)
         elif key in adopt:
@@ -520,7 +525,7 @@ def plan_sync(
                 planner.actions.append(Unlink(key, _entry(
                     record, remote_id="", vault_status=record.status, remote_status="",
                     remote_hash="")))
-                planner.notices.append(_unlinked_notice(record))
+                planner.notices.append(_unlinked_notice(record, policy.remote_name))
             else:
                 planner.pair(record, current, state)
 
@@ -574,9 +579,10 @@ def plan_sync(
                 tuple(planner.conflicts), guard, complete, dict(counts))
 
 
-def _unlinked_notice(record: TaskRecord) -> Notice:
-    return Notice("unlinked", f"{record.note}: the row of {record.text!r} was trashed in the "
-                  "remote; the task stays in the note and is no longer synced", record.key)
+def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:
+    return Notice("unlinked", f"{record.note}: the row of {record.text!r} was trashed in "
+                  f"{remote_name.title()}; the task stays in the note and is no longer synced",
+                  record.key)
 
 
 _PHASE = {Rekey: 0, Record: 0, Forget: 0, Unlink: 0, SetVaultStatus: 1, UpdateRow: 2,

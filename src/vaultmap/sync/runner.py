@@ -268,10 +268,12 @@ class _Runner:
                               f"({reason}); it is planned again next sync")
 
     def apply_remote(self, actions: Sequence[UpdateRow | CreateRow | TrashRow | ImportRow]) -> None:
+        from rich.console import Console
         from rich.progress import Progress
 
         todo = [a for a in actions if a.key not in self.failed_keys]
-        with Progress(transient=True, disable=not self._show_progress(len(todo))) as bar:
+        show = self._show_progress(len(todo))
+        with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
             task = bar.add_task(f"syncing with {self.remote.name}", total=len(todo))
             for action in todo:
                 self.apply_one(action)
@@ -299,8 +301,8 @@ class _Runner:
                     self.report.done["Unlink"] += 1
                     self.report.notes.append(
                         f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                        f"in {self.remote.name}; the task stays in the note and is no longer "
-                        "synced")
+                        f"in {self.remote.name.title()}; the task stays in the note and is no "
+                        "longer synced")
                     return
                 self.remote_call_ok()
                 self.state.put(_remote_side(action.entry, row))
