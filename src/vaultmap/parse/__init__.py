@@ -40,6 +40,10 @@ _EOL = re.compile(rb"\r\n|\r|\n")
 # A front-matter fence: exactly three dashes, optional trailing blanks (Obsidian's rule).
 _FM_FENCE = re.compile(rb"---[ \t]*")
 _FM_END = re.compile(rb"(?:---|\.\.\.)[ \t]*")
+# "[" one character (1-4 bytes) "]": with a list marker and blanks before it (checked by
+# hand, so the regex starts with a literal and runs at memchr speed), a superset of every
+# task line in both flavours. A note without one needs no block parse at all.
+_BOX = re.compile(rb"\[[^\]\r\n]{1,4}\]")
 _TAG_SPLIT = re.compile(r"[,\s]+")
 _YAML = YAMLHandler()
 
@@ -91,6 +95,91 @@ def _decoder(encoding: str) -> Callable[[bytes], str]:
         return raw.decode(codec, "replace")
 
     return decode
+
+
+def _line_start(data: bytes, pos: int, floor: int) -> int:
+    return max(data.rfind(b"\n", floor, pos), data.rfind(b"\r", floor, pos), floor - 1) + 1
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    ends = [i for i in (data.find(b"\n", pos), data.find(b"\r", pos)) if i >= 0]
+    return min(ends) if ends else len(data)
+
+
+def _candidates(data: bytes, body: int) -> list[int]:
+    """Positions of ``[c]`` boxes right after a list marker and blanks (literal-led search)."""
+    found: list[int] = []
+    for box in _BOX.finditer(data, body):
+        pos = box.start()
+        j = pos - 1
+        while j >= body and data[j] in (32, 9):
+            j -= 1
+        if j == pos - 1 or j < body:
+            continue
+        marker = data[j]
+        if marker in (45, 42, 43) or (marker in (46, 41) and j > body and 48 <= data[j - 1] <= 57):
+            found.append(pos)
+    return found
+
+
+def _fence_lines(data: bytes, body: int) -> list[tuple[int, int, int, bytes, bytes]]:
+    """``(start, end, indent, run, rest)`` of each line opening with 0-3 spaces + a fence run."""
+    lines: list[tuple[int, int, int, bytes, bytes]] = []
+    for needle in (b"```", b"~~~"):
+        pos = data.find(needle, body)
+        while pos >= 0:
+            start = _line_start(data, pos, body)
+            end = _line_end(data, pos)
+            indent = pos - start
+            if indent <= 3 and data[start:pos] == b" " * indent:
+                run_end = pos
+                while run_end < end and data[run_end] == needle[0]:
+                    run_end += 1
+                lines.append((start, end, indent, data[pos:run_end], data[run_end:end]))
+            pos = data.find(needle, end)
+    lines.sort()
+    return lines
+
+
+def _no_task_possible(data: bytes, body: int) -> bool:
+    """True when no line from ``body`` on can be a task, without a block parse.
+
+    Either no line looks like a task at all, or every such line sits inside a fenced code
+    block opened at column 0 (notes quote task syntax in code a lot). The fence check is
+    conservative: an indented fence or any HTML block start makes it answer False, since
+    those could change which lines are code. Only literal searches run over the whole
+    note, so this costs a small fraction of a parse.
+    """
+    candidates = _candidates(data, body)
+    if not candidates:
+        return True
+    lt = data.find(b"<", body)
+    while lt >= 0:
+        start = _line_start(data, lt, body)
+        if lt - start <= 3 and data[start:lt] == b" " * (lt - start):
+            return False  # an HTML block may start here
+        lt = data.find(b"<", lt + 1)
+    regions: list[tuple[int, int]] = []
+    opened: tuple[int, int, int] | None = None  # fence byte, length, content start
+    for start, end, indent, run, rest in _fence_lines(data, body):
+        if opened is None:
+            if indent:
+                return False  # might belong to a list item: only the full parse knows
+            if run[0] == 0x60 and b"`" in rest:
+                continue  # not a fence: a backtick info string cannot hold a backtick
+            opened = (run[0], len(run), end)
+        elif run[0] == opened[0] and len(run) >= opened[1] and not rest.strip(b" \t"):
+            regions.append((opened[2], start))
+            opened = None
+    if opened is not None:
+        regions.append((opened[2], len(data)))
+    index = 0
+    for position in candidates:
+        while index < len(regions) and regions[index][1] <= position:
+            index += 1
+        if index == len(regions) or not regions[index][0] < position:
+            return False
+    return True
 
 
 def _front_matter_end(data: bytes, lines: list[tuple[int, int]]) -> int:
@@ -159,23 +248,37 @@ def parse_note(
 
     Never raises on bad input: malformed front matter, undecodable bytes or pathological
     nesting give a ``Note.warnings`` entry and as much of the note as can be read safely.
+    A note with no line that could hold a task (outside fenced code) is not block-parsed at
+    all (the common case in a vault, and the reason a scan is fast): it has no tasks, and its
+    ``headings`` are left empty since no task hangs under them.
     Each task satisfies ``data[t.offset - 1:t.offset] == b"["`` and
     ``data[t.offset + t.status_len:t.offset + t.status_len + 1] == b"]"``.
     """
     warnings: list[str] = []
     encoding = detect_encoding(data)
     decode = _decoder(encoding)
-    lines = split_lines(data)
+    lines: list[tuple[int, int]] | None = None
 
     frontmatter: Mapping[str, object] = MappingProxyType({})
     note_tags: tuple[str, ...] = ()
-    skip = _front_matter_end(data, lines)
-    if skip:
-        body_start = lines[1][0]
-        body_end = lines[skip - 1][0]
-        frontmatter, note_tags = _read_front_matter(decode(data[body_start:body_end]), warnings)
+    skip = 0
+    body = 0
+    if data.startswith(b"---", 3 if data.startswith(_BOM) else 0):
+        lines = split_lines(data)
+        skip = _front_matter_end(data, lines)
+        if skip:
+            fm_start = lines[1][0]
+            body = lines[skip - 1][0]
+            frontmatter, note_tags = _read_front_matter(decode(data[fm_start:body]), warnings)
+            body = lines[skip][0] if skip < len(lines) else len(data)
 
     obsidian = flavor is Flavor.OBSIDIAN
+    if _no_task_possible(data, body):
+        return Note(path=path, tags=note_tags, frontmatter=frontmatter,
+                    warnings=tuple(warnings), encoding=encoding, size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest())
+    if lines is None:
+        lines = split_lines(data)
     try:
         result = scan(data, lines[skip:], skip + 1, obsidian=obsidian, decode=decode)
     except Exception as exc:  # a parser bug must cost one note, never the whole vault

@@ -66,6 +66,8 @@ _HTML_END = {
     4: re.compile(rb">"),
     5: re.compile(rb"\]\]>"),
 }
+# Leading spaces, then an optional list marker followed by 1-4 spaces and content.
+_SIMPLE_LINE = re.compile(rb"( *)(?:([-*+]|[0-9]{1,9}[.)])( {1,4})(?=[^ \t]))?")
 _OBSIDIAN_HIDE = re.compile(rb"%%|\$\$")
 _UTF8_LEN = [1] * 0xC2 + [2] * (0xE0 - 0xC2) + [3] * 16 + [4] * 5 + [1] * 11
 
@@ -102,13 +104,17 @@ class ScanResult:
 
 class _Block:
     __slots__ = (
-        "fence_char", "fence_len", "fence_offset", "has_child", "html_type", "kind", "line",
+        "base", "fence_char", "fence_len", "fence_offset", "has_child", "html_type", "kind", "line",
         "list_sig", "marker_offset", "padding", "spans", "task",
     )
 
     def __init__(self, kind: int, line: int) -> None:
         self.kind = kind
         self.line = line
+        # Absolute column where this block's content starts, while only lists (no quotes,
+        # no literal blocks) enclose it; -1 otherwise. It lets plain lines skip the generic
+        # per-container matching (see _Scanner.fast_line).
+        self.base = 0 if kind == DOC else -1
         self.has_child = False
         self.marker_offset = 0
         self.padding = 0
@@ -292,42 +298,22 @@ class _Scanner:
         del stack[parent_index + 1:]
         while not _can_contain(stack[-1].kind, kind):
             stack.pop()
-        stack[-1].has_child = True
+        parent = stack[-1]
+        parent.has_child = True
         child = _Block(kind, self.lineno)
+        if kind in (LIST, PARA, ITEM):
+            child.base = parent.base
         stack.append(child)
         return child
 
     # -- the document ------------------------------------------------------------------------
     def run(self, lines: list[tuple[int, int]], first_line: int) -> ScanResult:
-        data = self.data
         stack = self.stack
-        plain = _PLAIN_START_SET
-        track_hidden = self.track_hidden
-        bom = data.startswith(b"\xef\xbb\xbf")
+        bom = self.data.startswith(b"\xef\xbb\xbf")
         lineno = first_line - 1
         for s, e in lines:
             lineno += 1
-            tip = stack[-1]
-            tip_kind = tip.kind
-            # Fast path: a line starting at column 0 with a letter (or any non-ASCII byte)
-            # can neither continue a quote or item nor start a block: it is paragraph text.
-            if s < e and data[s] in plain and tip_kind != FENCE and tip_kind != HTML and not (
-                s == 0 and bom
-            ):
-                if tip_kind == PARA:
-                    tip.spans.append((s, e))
-                    if track_hidden:
-                        self.toggle_hidden(s, e)
-                    continue
-                if len(stack) == 1:
-                    para = _Block(PARA, lineno)
-                    para.spans.append((s, e))
-                    stack.append(para)
-                    if track_hidden:
-                        self.toggle_hidden(s, e)
-                    continue
-            elif s == e and tip_kind == PARA and len(stack) == 2:
-                stack.pop()
+            if stack[-1].base >= 0 and not (s == 0 and bom) and self.fast_line(s, e, lineno):
                 continue
             self.lineno = lineno
             self.end = e
@@ -341,6 +327,91 @@ class _Scanner:
                 )
                 break
         return self.result
+
+    def fast_line(self, s: int, e: int, lineno: int) -> bool:
+        """The common lines, when only lists enclose the tip and the indent has no tabs.
+
+        Handles blank lines, plain paragraph text and list items whose content starts with
+        plain text or ``[`` exactly as :meth:`process_line` would, with column arithmetic
+        instead of per-container matching. Returns False (nothing changed) for anything else.
+        """
+        data = self.data
+        stack = self.stack
+        if s == e:  # empty line: items with content stay open, paragraphs close
+            keep = len(stack)
+            for index in range(1, len(stack)):
+                block = stack[index]
+                if block.kind == PARA or (block.kind == ITEM and not block.has_child):
+                    keep = index
+                    break
+            del stack[keep:]
+            return True
+        m = _SIMPLE_LINE.match(data, s, e)
+        assert m is not None  # every part of the pattern is optional
+        fns = s + len(m.group(1))
+        content = m.end()
+        if content >= e:
+            return False
+        c = data[content]
+        if c not in _PLAIN_START_SET:
+            return False
+        ws = fns - s
+        matched = len(stack) - 1
+        for index in range(1, len(stack)):
+            block = stack[index]
+            if block.kind == ITEM and ws < block.base:
+                matched = index - 1
+                break
+        container = stack[matched]
+        tip = stack[-1]
+        marker = m.group(2)
+        rel = ws - container.base
+        if marker is None:
+            if tip.kind == PARA:  # plain text never starts a block: (lazy) continuation
+                tip.spans.append((fns, e))
+                if self.track_hidden:
+                    self.toggle_hidden(fns, e)
+                return True
+            if rel >= 4:
+                return False  # indented code
+            del stack[matched + 1:]
+            self.lineno = lineno
+            self.end = e
+            para = self.open_block(PARA, len(stack) - 1)
+            para.spans.append((fns, e))
+            if self.track_hidden:
+                self.toggle_hidden(fns, e)
+            return True
+        if rel >= 4 or len(stack) > MAX_DEPTH - 4:
+            return False
+        first = marker[0]
+        ordered = marker[-1] in (46, 41)
+        if container.kind == PARA and ordered and int(marker[:-1]) != 1:
+            tip.spans.append((fns, e))  # "2." cannot interrupt a paragraph: plain text
+            if self.track_hidden:
+                self.toggle_hidden(fns, e)
+            return True
+        sig = 1000 + marker[-1] if ordered else first
+        self.lineno = lineno
+        self.end = e
+        parent_index = matched
+        if container.kind != LIST or container.list_sig != sig:
+            lst = self.open_block(LIST, parent_index)
+            lst.list_sig = sig
+            parent_index = len(stack) - 1
+        item = self.open_block(ITEM, parent_index)
+        padding = content - fns
+        item.base = ws + padding
+        item.marker_offset = rel
+        item.padding = padding
+        item.list_sig = sig
+        para = self.open_block(PARA, len(stack) - 1)
+        para.spans.append((content, e))
+        if c == _LBRACKET:
+            self.task_candidate(para, content)
+        if self.track_hidden:
+            self.toggle_hidden(content, e)
+        return True
 
     def process_line(self) -> bool:
         """cmark's S_process_line for one line; False when the nesting cap is hit."""
@@ -465,6 +536,7 @@ class _Scanner:
                 # Only reached when every open block matched: a lazy line never underlines.
                 level = 1 if c == 61 else 2
                 container.kind = HEADING
+                container.base = -1
                 if container.task is not None:
                     container.task.cancelled = True
                 if len(stack) == 2:
@@ -492,6 +564,8 @@ class _Scanner:
                     container.list_sig = sig
                     parent_index = len(stack) - 1
                 container = self.open_block(ITEM, parent_index)
+                if container.base >= 0:
+                    container.base = self.column
                 container.marker_offset = marker_indent
                 container.padding = padding
                 container.list_sig = sig
