@@ -222,6 +222,25 @@ def test_long_line_with_many_tags_is_linear_enough() -> None:
     assert dict(fields.dataview) == {"k": "v"}
 
 
+@pytest.mark.parametrize("text", [
+    "[" * 40_000 + "k:: v",  # every '[' reaches the same far "::"
+    "(" * 40_000 + "k:: v",
+    "[a " * 20_000 + ":: never closed",  # every opener tries the same unclosed value
+    "x [[" + "a" * 80_000,
+])
+def test_pathological_lines_finish_quickly(text: str) -> None:
+    import time
+
+    started = time.process_time()
+    parse_task_text(text)
+    assert time.process_time() - started < 2.0  # quadratic work would take minutes
+
+
+def test_inline_fields_found_after_many_failed_openers() -> None:
+    fields = parse_task_text("[" * 1000 + "[k:: v] and (j:: w)")
+    assert dict(fields.dataview) == {"k": "v", "j": "w"}
+
+
 # Property tests -------------------------------------------------------------------------------
 
 FRAGMENTS = [

@@ -20,6 +20,8 @@ way the Obsidian Tasks plugin does (``DefaultTaskSerializer.deserialize`` and
 
 Choices this module makes where Tasks leaves room:
 
+* Both field formats are read at once (Tasks reads one, chosen in its settings), so a vault
+  that mixes them, or moved from one to the other, reads fully.
 * ``tags`` keep their ``#`` (``#context/pc``), in order of first appearance, without
   duplicates. A tag is ``#`` at the start or after whitespace, then one or more characters
   other than whitespace and ``!@#$%^&*(),.?":{}|<>`` (Tasks excludes only U+0020; a tab or
@@ -45,8 +47,6 @@ from types import MappingProxyType
 from typing import Final
 
 from vaultmap.model import TaskFields
-
-_VS16: Final = "\ufe0f"  # emoji presentation selector, often hidden after an emoji
 
 _PRIORITY_BY_EMOJI: Final = {
     "🔺": "highest",
@@ -140,6 +140,7 @@ _TAG_ANYWHERE: Final = re.compile(f"(?:^|(?<=\\s))#[^{_TAG_EXCLUDED}]+")
 _BLOCK_ID: Final = re.compile(r"[a-zA-Z0-9-]+")
 _SIGNIFIER: Final = re.compile(f"[{_SIGNIFIERS}]")
 _SIGNIFIER_OR_MARK: Final = re.compile(f"[{_SIGNIFIERS}#^]|::|\\[\\[")
+_BRACKET: Final = re.compile(r"[\[\]()]")
 _WIKI_LINK: Final = re.compile(r"\[\[([^\[\]]+?)\]\]")
 
 # What rrule's text parser (used by Tasks) accepts at the start of a rule.
@@ -336,18 +337,34 @@ def _links(text: str) -> tuple[str, ...]:
 
 
 def _dataview_fields(text: str) -> MappingProxyType[str, str]:
-    """Every inline field, found as Dataview's ``extractInlineFields`` finds them."""
+    """Every inline field, found as Dataview's ``extractInlineFields`` finds them.
+
+    For each ``[`` (then each ``(``): the key runs to the next ``::`` and may hold no bracket;
+    the value runs to the matching closer, counting nesting and skipping ``\\``-escaped
+    characters. Linear on long lines: the next ``::`` and each value's end are found once.
+    """
     found: list[tuple[int, str, str]] = []
     for opener, closer in _CLOSING.items():
+        separator = -1  # the first "::" after the current opener
+        value_end: dict[int, tuple[str, int] | None] = {}  # by separator: (value, after)
         at = text.find(opener)
         while at >= 0:
-            field = _inline_field_at(text, at, opener, closer)
-            if field is None:
-                at = text.find(opener, at + 1)
-                continue
-            key, value, after = field
-            found.append((at, key, value))
-            at = text.find(opener, after)
+            if separator <= at:
+                separator = text.find("::", at + 1)
+                if separator < 0:
+                    break
+            if _BRACKET.search(text, at + 1, separator) is None:
+                if separator not in value_end:
+                    value_end[separator] = _closing(text, separator + 2, opener, closer)
+                closing = value_end[separator]
+                if closing is not None:
+                    value, after = closing
+                    key = text[at + 1:separator].strip()
+                    if key:
+                        found.append((at, key, value))
+                    at = text.find(opener, after)
+                    continue
+            at = text.find(opener, at + 1)
     found.sort()
     fields: dict[str, str] = {}
     for _, key, value in found:
@@ -355,17 +372,11 @@ def _dataview_fields(text: str) -> MappingProxyType[str, str]:
     return MappingProxyType(fields)
 
 
-def _inline_field_at(text: str, at: int, opener: str, closer: str) -> tuple[str, str, int] | None:
-    """``(key, value, index after the closer)`` of an inline field opened at ``at``, or None."""
-    separator = text.find("::", at + 1)
-    if separator < 0:
-        return None
-    key = text[at + 1:separator].strip()
-    if not key or any(bracket in key for bracket in "[]()"):
-        return None
+def _closing(text: str, start: int, opener: str, closer: str) -> tuple[str, int] | None:
+    """``(trimmed value, index after the closer)`` for a value starting at ``start``."""
     nesting = 0
     escaped = False
-    for index in range(separator + 2, len(text)):
+    for index in range(start, len(text)):
         char = text[index]
         if char == "\\":
             escaped = not escaped
@@ -378,7 +389,7 @@ def _inline_field_at(text: str, at: int, opener: str, closer: str) -> tuple[str,
         elif char == closer:
             nesting -= 1
             if nesting < 0:
-                return key, text[separator + 2:index].strip(), index + 1
+                return text[start:index].strip(), index + 1
     return None
 
 
