@@ -18,9 +18,9 @@ import vaultmap.vault as vault_module
 from vaultmap.config import Settings, VaultSettings, load_settings
 from vaultmap.model import Flavor, Note, StatusMap, StatusType
 from vaultmap.vault import (
-    INDEX_NAME,
     ScanResult,
     VaultReadError,
+    index_path,
     note_path,
     read_note,
     scan_vault,
@@ -340,7 +340,7 @@ def test_deleted_and_new_files_are_noticed(vault: Path) -> None:
 def test_a_damaged_index_is_rebuilt_silently(vault: Path, damage: str) -> None:
     age_tree(vault)
     reference = scan_vault(settings_for(vault))
-    index = vault / ".vaultmap" / INDEX_NAME
+    index = index_path(settings_for(vault))
     data = index.read_bytes()
     if damage == "deleted":
         index.unlink()
@@ -373,7 +373,7 @@ class _Exploit:
 def test_a_planted_index_cannot_run_code(vault: Path, tmp_path: Path) -> None:
     age_tree(vault)
     scan_vault(settings_for(vault))
-    index = vault / ".vaultmap" / INDEX_NAME
+    index = index_path(settings_for(vault))
     header = pickle.loads(index.read_bytes())
     marker = tmp_path / "pwned"
     index.write_bytes(pickle.dumps(header) + pickle.dumps({"Plan.md": _Exploit(marker)}))
@@ -388,6 +388,9 @@ def test_parse_affecting_settings_invalidate_the_index(vault: Path) -> None:
     assert scan_vault(settings_for(vault)).reused == 4
     gfm = scan_vault(settings_for(vault, flavor=Flavor.GFM))
     assert (gfm.parsed, gfm.reused) == (4, 0)
+    # Each flavour keeps its own index: switching back and forth parses nothing.
+    assert scan_vault(settings_for(vault)).reused == 4
+    assert scan_vault(settings_for(vault, flavor=Flavor.GFM)).reused == 4
     custom = Settings(root=vault, statuses=StatusMap({" ": StatusType.TODO, "x": StatusType.DONE,
                                                       "/": StatusType.CANCELLED}))
     result = scan_vault(custom)
@@ -404,7 +407,8 @@ def test_index_is_written_atomically_and_leaves_no_temporary_files(vault: Path) 
     scan_vault(settings_for(vault))
     age(write(vault, "Plan.md", "- [ ] changed\n"))
     scan_vault(settings_for(vault))
-    assert sorted(p.name for p in (vault / ".vaultmap").iterdir()) == [".gitignore", INDEX_NAME]
+    names = sorted(p.name for p in (vault / ".vaultmap").iterdir())
+    assert names == [".gitignore", "scan-index.obsidian.pickle"]
 
 
 def test_an_unwritable_state_folder_does_not_fail_the_scan(vault: Path) -> None:
@@ -583,7 +587,7 @@ def test_index_encoding_round_trips_model_objects_exactly(vault: Path) -> None:
 def test_a_damaged_entry_is_parsed_again(vault: Path) -> None:
     age_tree(vault)
     reference = scan_vault(settings_for(vault))
-    index = vault / ".vaultmap" / INDEX_NAME
+    index = index_path(settings_for(vault))
     with open(index, "rb") as handle:
         header = pickle.load(handle)
         body = pickle.load(handle)

@@ -60,9 +60,9 @@ from vaultmap.parse import parse_note
 
 __all__ = [
     "ALWAYS_SKIPPED",
-    "INDEX_NAME",
     "ScanResult",
     "VaultReadError",
+    "index_path",
     "note_path",
     "read_note",
     "scan_vault",
@@ -70,8 +70,7 @@ __all__ = [
 
 #: Folder names never walked, at any depth.
 ALWAYS_SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
-#: The index file inside ``<vault>/.vaultmap/``.
-INDEX_NAME = "scan-index.pickle"
+_INDEX_PREFIX = "scan-index"
 
 _INDEX_MAGIC = "vaultmap-scan-index"
 _INDEX_FORMAT = 1
@@ -543,14 +542,15 @@ def _fingerprint(settings: Settings) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
-def _index_path(settings: Settings) -> Path:
-    return settings.state_dir / INDEX_NAME
+def index_path(settings: Settings) -> Path:
+    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's."""
+    return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.pickle"
 
 
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:
-        with open(_index_path(settings), "rb") as handle:
+        with open(index_path(settings), "rb") as handle:
             header = _SafeUnpickler(handle).load()
             if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
                 return {}
@@ -579,13 +579,13 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
             ignore_file.write_text("# vaultmap's local state: never committed\n*\n",
                                    encoding="utf-8")
         body = {rel: tuple(entry) for rel, entry in entries.items()}
-        fd, tmp_name = tempfile.mkstemp(prefix=INDEX_NAME + ".", suffix=".tmp", dir=state_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=_INDEX_PREFIX + ".", suffix=".tmp", dir=state_dir)
         with os.fdopen(fd, "wb") as handle:
             # Two independent pickles: the header is checked before the body is read.
             _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
                 (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
             pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
-        os.replace(tmp_name, _index_path(settings))
+        os.replace(tmp_name, index_path(settings))
         tmp_name = None
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass
