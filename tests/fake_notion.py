@@ -105,6 +105,25 @@ def _parse_when(value: Any, where: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _status_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Options and groups of a ``status`` property; Notion's defaults when none are given."""
+    given = list(config.get("options") or [])
+    groups_given = list(config.get("groups") or [])
+    if not given:
+        given = [{"name": "Not started", "color": "default"},
+                 {"name": "In progress", "color": "blue"}, {"name": "Done", "color": "green"}]
+        groups_given = [{"name": "To-do", "option_names": ["Not started"]},
+                        {"name": "In progress", "option_names": ["In progress"]},
+                        {"name": "Complete", "option_names": ["Done"]}]
+    options = [{"id": _new_id(), "name": o["name"], "color": o.get("color", "default"),
+                "description": None} for o in given]
+    by_name = {o["name"]: o["id"] for o in options}
+    groups = [{"id": _new_id(), "name": g["name"], "color": g.get("color", "gray"),
+               "option_ids": [by_name[n] for n in g.get("option_names", []) if n in by_name]}
+              for g in groups_given]
+    return {"options": options, "groups": groups}
+
+
 class FakeClock:
     """Wall-clock time plus an offset tests can move; ``freeze`` stops it."""
 
@@ -432,7 +451,7 @@ class FakeNotion:
             source = self._source_of(_dashed(database_or_source))
             prop = source.by_name_or_id(name)
             assert prop is not None, name
-            prop.type, prop.config = kind, {}
+            prop.type, prop.config = kind, _status_config({}) if kind == "status" else {}
             for page in self._pages.values():
                 if page.parent_ds == source.id:
                     page.values.pop(prop.id, None)
@@ -538,7 +557,9 @@ class FakeNotion:
         if kind not in _TYPES:
             raise _validation(f"body failed validation: {where} should define a property type.")
         config = spec.get(kind) or {}
-        if kind in ("select", "multi_select", "status"):
+        if kind == "status":
+            config = _status_config(config)
+        elif kind in ("select", "multi_select"):
             options = []
             for option in config.get("options", []):
                 options.append({"id": _new_id(), "name": option["name"],
@@ -623,6 +644,9 @@ class FakeNotion:
             if option["name"] == choice.get("name") or option["id"] == choice.get("id"):
                 return {"id": option["id"], "name": option["name"], "color": option["color"]}
         name = choice.get("name")
+        if prop.type == "status":
+            # The API cannot add status options by writing a value (only the UI can).
+            raise _validation(f"Invalid status option. Status option \"{name}\" does not exist.")
         if name is None:
             raise _validation(f"{where}: no select option with id {choice.get('id')}.")
         if "," in name:

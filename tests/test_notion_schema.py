@@ -179,3 +179,36 @@ def test_no_database_configured(fake: FakeNotion) -> None:
     with remote_for(fake) as remote, pytest.raises(RemoteError, match="no Notion database "
                                                                       "configured"):
         remote.snapshot(None)
+
+
+def test_a_native_status_property_is_used_with_its_own_options(fake: FakeNotion) -> None:
+    # Notion's own "status" type (defaults: Not started / In progress / Done) is accepted:
+    # vaultmap writes the existing option of each type and cannot add options.
+    database_id, _ = fake.add_database(fake.add_page(), "Mine", {
+        "Task": "title", "Done": "checkbox", "Key": "rich_text", "Status": "status"})
+    with remote_for(fake) as remote:
+        changes = remote.link_database(database_id)
+        assert not any("Status" in line for line in changes)
+        assert fake.schema(database_id)["Status"] == "status"
+        rows = {s: remote.create(record(f"k:{ord(s)}", status=s)) for s in (" ", "/", "x", "-")}
+        assert {s: fake.values(r.remote_id)["Status"] for s, r in rows.items()} == {
+            " ": "Not started", "/": "In progress", "x": "Done", "-": None}
+        assert {s: r.status for s, r in rows.items()} == {" ": " ", "/": "/", "x": "x", "-": " "}
+        fake.edit_row(rows[" "].remote_id, {"Status": {"status": {"name": "In progress"}}})
+        read = {r.key: r.status for r in remote.snapshot(None).rows}
+        assert read[f"k:{ord(' ')}"] == "/"
+
+
+def test_custom_status_options_are_read_by_their_group(fake: FakeNotion) -> None:
+    options = {"options": [{"name": "Backlog"}, {"name": "Working"}, {"name": "Shipped"}],
+               "groups": [{"name": "To-do", "option_names": ["Backlog"]},
+                          {"name": "In progress", "option_names": ["Working"]},
+                          {"name": "Complete", "option_names": ["Shipped"]}]}
+    database_id, _ = fake.add_database(fake.add_page(), "Mine", {
+        "Task": "title", "Done": "checkbox", "Key": "rich_text", "Status": {"status": options}})
+    with remote_for(fake) as remote:
+        remote.link_database(database_id)
+        row = remote.create(record("k:1", status="/"))
+        assert fake.values(row.remote_id)["Status"] == "Working"
+        fake.edit_row(row.remote_id, {"Status": {"status": {"name": "Shipped"}}, "Done": True})
+        assert [r.status for r in remote.snapshot(None).rows] == ["x"]

@@ -103,6 +103,8 @@ ROLE_TYPES: Mapping[str, str] = {
     "open": "url",
 }
 REQUIRED_ROLES = ("task", "key", "done")
+# Other types a role may have in a linked database: Notion's own "status" type works too.
+ALSO_ACCEPTED: Mapping[str, tuple[str, ...]] = {"status": ("status",)}
 
 STATUS_NAMES: Mapping[StatusType, str] = {
     StatusType.TODO: "Todo",
@@ -111,7 +113,20 @@ STATUS_NAMES: Mapping[StatusType, str] = {
     StatusType.CANCELLED: "Cancelled",
     StatusType.OTHER: "Other",
 }
-_NAME_TO_TYPE = {name.casefold(): kind for kind, name in STATUS_NAMES.items()}
+# Status option names read as a status type (what vaultmap writes, plus the names of Notion's
+# default "status" options and common spellings). Matching ignores case.
+_NAME_TO_TYPE: Mapping[str, StatusType] = {
+    **{name.casefold(): kind for kind, name in STATUS_NAMES.items()},
+    "to do": StatusType.TODO, "to-do": StatusType.TODO, "not started": StatusType.TODO,
+    "in progress": StatusType.DOING, "started": StatusType.DOING,
+    "complete": StatusType.DONE, "completed": StatusType.DONE, "finished": StatusType.DONE,
+    "canceled": StatusType.CANCELLED,
+}
+# Groups of a Notion "status" property, for options with names of their own.
+_GROUP_TO_TYPE: Mapping[str, StatusType] = {
+    "to-do": StatusType.TODO, "to do": StatusType.TODO, "in progress": StatusType.DOING,
+    "complete": StatusType.DONE,
+}
 _STATUS_COLOURS = {"Todo": "default", "Doing": "blue", "Done": "green", "Cancelled": "gray",
                    "Other": "yellow"}
 PRIORITIES = ("highest", "high", "medium", "low", "lowest")
@@ -151,7 +166,8 @@ def obsidian_url(vault_name: str, note: str) -> str:
 
 # ------------------------------------------------------------------------------------ status
 def status_type_from(done: bool | None, status_name: str | None,
-                     agreed: StatusType | None = None) -> StatusType:
+                     agreed: StatusType | None = None, *,
+                     names: Mapping[str, StatusType] | None = None) -> StatusType:
     """The status a row means, from its Done checkbox and Status select.
 
     vaultmap always writes the two consistently (Done ticked exactly when the status is done),
@@ -164,9 +180,13 @@ def status_type_from(done: bool | None, status_name: str | None,
       policy: a ticked box means done (cancelled if Status says Cancelled), an unticked box
       with Status "Done" stays done.
 
-    An empty or unknown Status counts as no opinion: the checkbox decides.
+    An empty or unknown Status counts as no opinion: the checkbox decides. ``names`` adds
+    option names (casefolded) of a linked database's own Notion "status" property.
     """
-    named = _NAME_TO_TYPE.get(status_name.casefold()) if status_name else None
+    named = None
+    if status_name:
+        folded = status_name.casefold()
+        named = _NAME_TO_TYPE.get(folded) or (names or {}).get(folded)
     if done is None:
         return named or StatusType.TODO
     if named is None:
@@ -289,6 +309,10 @@ class Schema:
     """Which Notion property holds each role (absent roles are not written)."""
 
     names: Mapping[str, str]  # role -> property name in the database
+    status_kind: str = "select"  # or "status": Notion's own status type
+    # For a "status" property: the option to write per type, and each option's type.
+    status_options: Mapping[StatusType, str] = field(default_factory=dict)
+    status_names: Mapping[str, StatusType] = field(default_factory=dict)
 
     def get(self, role: str) -> str | None:
         return self.names.get(role)
@@ -543,10 +567,14 @@ class NotionRemote:
             prop = existing.get(wanted)
             if prop is None:
                 missing.append(role)
-            elif prop.get("type") != kind:
+            elif prop.get("type") != kind and prop.get("type") not in ALSO_ACCEPTED.get(role, ()):
                 wrong.append(f"{wanted!r} is {prop.get('type')}, vaultmap needs {kind}")
             else:
                 names[role] = wanted
+        status = existing.get(names.get("status", ""))
+        if isinstance(status, dict) and status.get("type") == "status":
+            options, by_name = _status_choices(status.get("status") or {})
+            return Schema(names, "status", options, by_name), wrong, missing
         return Schema(names), wrong, missing
 
     def _wrong_type(self, wrong: list[str]) -> RemoteSchemaError:
@@ -650,7 +678,14 @@ class NotionRemote:
                 props[name] = value
 
         put("done", {"checkbox": kind is StatusType.DONE})
-        put("status", {"select": {"name": STATUS_NAMES[kind]}})
+        if schema.status_kind == "status":
+            # Notion's own status type: only existing options can be chosen; a type without
+            # a matching option leaves the column as it is (Done still carries done-ness).
+            option = schema.status_options.get(kind)
+            if option is not None:
+                put("status", {"status": {"name": option}})
+        else:
+            put("status", {"select": {"name": STATUS_NAMES[kind]}})
         if not content:
             return props
         put("task", {"title": rich_text_from_markdown(record.text)})
@@ -800,7 +835,8 @@ class NotionRemote:
         edited = _parse_time(page.get("last_edited_time"))
         trashed = bool(page.get("in_trash") or page.get("archived"))
         key_name = self.properties.get("key", NOTION_PROPERTY_DEFAULTS["key"])
-        key = plain_text(_value(props.get(key_name), "rich_text")).strip() or None
+        raw_key = plain_text(_value(props.get(key_name), "rich_text"))
+        key = raw_key if raw_key.strip() else None  # exactly as written: keys are compared
         return self._row(key, props, str(page.get("id", "")), trashed, edited)
 
     def _check_page_types(self, props: Mapping[str, Any]) -> None:
@@ -817,7 +853,8 @@ class NotionRemote:
                         f"`vaultmap notion link {self.database_id}` to add it")
                 continue
             kind = value.get("type") if isinstance(value, dict) else None
-            if kind is not None and kind != ROLE_TYPES[role]:
+            if kind is not None and kind != ROLE_TYPES[role] and kind not in ALSO_ACCEPTED.get(
+                    role, ()):
                 wrong.append(f"{name!r} is {kind}, vaultmap needs {ROLE_TYPES[role]}")
         if wrong:
             raise self._wrong_type(wrong)
@@ -835,11 +872,12 @@ class NotionRemote:
 
         done_raw = value("done", "checkbox")
         done = done_raw if isinstance(done_raw, bool) else None
-        status_raw = value("status", "select")
+        status_raw = value("status", "select") or value("status", "status")
         status_name = status_raw.get("name") if isinstance(status_raw, dict) else None
         agreed_char = self.agreed_status(remote_id) if self.agreed_status and remote_id else None
         agreed = self.statuses.type_of(agreed_char) if agreed_char is not None else None
-        kind = status_type_from(done, status_name, agreed)
+        extra = self._schema.status_names if self._schema is not None else None
+        kind = status_type_from(done, status_name, agreed, names=extra)
         char = agreed_char if agreed_char is not None and agreed is kind else self._char(kind)
         title = value("task", "title")
         section_text = plain_text(value("section", "rich_text"))
@@ -873,6 +911,39 @@ class NotionRemote:
 def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle costs ~50 ms; one verified context serves every remote.
     return httpx.create_ssl_context()
+
+
+def _status_choices(config: Mapping[str, Any]) -> tuple[dict[StatusType, str],
+                                                        dict[str, StatusType]]:
+    """For a Notion "status" property: the option to write per type, and each option's type.
+
+    An option is read by its name when that is a known spelling ("Not started", "Done"),
+    else by its group (To-do, In progress, Complete). The option written for a type is the
+    first one whose name says that type, else the first of the type's group.
+    """
+    options = [o for o in config.get("options") or [] if isinstance(o, dict) and o.get("name")]
+    group_of: dict[str, StatusType] = {}
+    for group in config.get("groups") or []:
+        kind = _GROUP_TO_TYPE.get(str(group.get("name", "")).casefold())
+        if kind is not None:
+            for option_id in group.get("option_ids") or []:
+                group_of[str(option_id)] = kind
+    by_name: dict[str, StatusType] = {}
+    for option in options:
+        name = str(option["name"])
+        kind = _NAME_TO_TYPE.get(name.casefold()) or group_of.get(str(option.get("id")))
+        if kind is not None:
+            by_name[name.casefold()] = kind
+    to_write: dict[StatusType, str] = {}
+    for option in options:  # names that say the type outright come first
+        kind = _NAME_TO_TYPE.get(str(option["name"]).casefold())
+        if kind is not None:
+            to_write.setdefault(kind, str(option["name"]))
+    for option in options:
+        kind = group_of.get(str(option.get("id")))
+        if kind is not None:
+            to_write.setdefault(kind, str(option["name"]))
+    return to_write, by_name
 
 
 def _json_object(answer: object) -> dict[str, Any]:
