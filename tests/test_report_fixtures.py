@@ -4,7 +4,8 @@ Known numbers (today = 2026-11-22):
 
 * Roadmap/Month 1.md: done 4, todo 2, doing 1, cancelled 1 (front-matter tags learning, Python)
 * Roadmap/Month 2.md: todo 2, no progress
-* Projects/Garden.md: done 1, other 1 ([?]), todo 1, two tasks tagged #home
+* Projects/Garden.md: done 1, other 1 ([?]), todo 1, two tasks tagged #home; its section
+  "Soil | compost" has no progress
 * Inbox.md: no tasks
 * Overall: 5 of 12 counted done (13 tasks, 1 cancelled) = 41.67 %, label "41%".
 * Overdue: "Read the style guide" (due 2026-11-01, 21 days late).
@@ -47,6 +48,7 @@ NOTES: dict[str, str] = {
     "Projects/Garden.md": (
         "# Garden | beds\n"
         "- [x] Buy seeds #home\n"
+        "## Soil | compost\n"
         "- [?] Ask about soil #home\n"
         "- [ ] Water daily\n"
     ),

@@ -120,7 +120,7 @@ def test_json_gaps() -> None:
     assert set(first["next"]) == {"path", "line", "status", "type", "text", "description",
                                   "section", "due", "key"}
     assert [(r["path"], r["section"]) for r in gaps["no_progress"]] == [
-        ("Roadmap/Month 2.md", [])]
+        ("Projects/Garden.md", ["Garden | beds", "Soil | compost"]), ("Roadmap/Month 2.md", [])]
     assert gaps["overdue"] == [{
         "task": gaps["overdue"][0]["task"], "due": "2026-11-01", "days_late": 21}]
     assert gaps["overdue"][0]["task"]["description"] == "Read the style guide"
@@ -166,7 +166,7 @@ def test_markdown_lists_every_gap_and_escapes_table_cells() -> None:
                     "### Parents left open"):
         assert heading in text
     assert "Read the style guide (due 2026-11-01, 21 days late)" in text
-    assert "Garden \\| beds" in text  # a pipe in a heading cannot split a table cell
+    assert "Soil \\| compost" in text  # a pipe in a heading cannot split a table cell
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert all(line.count(" | ") == 3 for line in rows[2:] if "\\|" not in line)
 
@@ -197,7 +197,7 @@ def test_terminal_report_shows_bars_breakdown_and_gaps() -> None:
     assert ANSI.search(text) is None
     assert "vaultmap · fixture · 2026-11-22" in text
     assert "41%" in text and "█" in text and "░" in text
-    for expected in ("Month 1", "Week 2: Data", "Garden | beds", "Next up", "Overdue",
+    for expected in ("Month 1", "Week 2: Data", "Soil | compost", "Next up", "Overdue",
                      "No progress yet", "Parents left open", "doing: Learn list comprehensions",
                      "Read the style guide", "21 days late", "Parse a CSV file"):
         assert expected in text, expected
@@ -214,7 +214,8 @@ def test_terminal_depth_zero_shows_notes_only() -> None:
 @pytest.mark.parametrize("by,present,absent", [
     ("folder", ["Roadmap/", "Projects/"], ["Week 1"]),
     ("tag", ["#home", "#learning", "#practice"], ["Roadmap/"]),
-    ("section", ["Month 1 › Month 1", "Month 2 › Month 2 › Week 5"], ["Roadmap/"]),
+    ("section", ["Month 1 › Week 1: Basics", "Month 2 › Week 5", "Garden › Soil | compost"],
+     ["Roadmap/", "Month 1 › Month 1"]),
 ])
 def test_terminal_by_views(by: str, present: list[str], absent: list[str]) -> None:
     text = terminal_text(progress_of_fixture(), ReportOptions(by=by, depth=3))  # type: ignore[arg-type]
@@ -270,3 +271,21 @@ def test_breakdown_is_capped_and_says_how_much_is_hidden() -> None:
     markdown = render_markdown(progress, ReportOptions(max_rows=2))
     assert f"| … and {all_rows - 2} more | | | |" in markdown
     assert "more rows" not in terminal_text(progress, ReportOptions(max_rows=0))
+
+
+def test_a_heading_that_only_titles_its_note_is_not_repeated() -> None:
+    progress = progress_of_fixture()
+    table = terminal_text(progress, ReportOptions()).split("Next up")[0]
+    names = [line.strip().split("  ")[0] for line in table.splitlines()[4:]]
+    assert names.count("Month 1") == 1  # the note's row, not again as its "# Month 1" heading
+    assert "Week 1: Basics" in names
+    rows = breakdown_rows(progress, ReportOptions(by="note", depth=1))
+    month1 = [(r.kind, r.label, r.level) for r in rows if r.path == "Roadmap/Month 1.md"]
+    assert month1 == [("note", "Month 1", 0), ("section", "Week 1: Basics", 1),
+                      ("section", "Week 2: Data", 1)]
+    gaps = render_markdown(progress, ReportOptions())
+    assert "- Month 1 › Week 2: Data: Parse a CSV file" in gaps
+    # A note whose only heading holds the tasks is one row in the section view.
+    one = build_progress([parse_note(b"# Shopping\n- [ ] milk\n", "Shopping.md")])
+    assert [(r.label, r.section) for r in breakdown_rows(one, ReportOptions(by="section"))] == [
+        ("Shopping", ())]

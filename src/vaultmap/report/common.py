@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from vaultmap.progress import Counts, FolderProgress, Progress, Section
+from vaultmap.progress import Counts, FolderProgress, NoteProgress, Progress, Section
 
 By = Literal["note", "section", "folder", "tag"]
 BY_CHOICES: tuple[By, ...] = ("note", "section", "folder", "tag")
@@ -80,13 +80,43 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
         return list(_folder_rows(progress.folders, 0, max(depth - 1, 0)))
     rows: list[Row] = []
     for note in progress.notes_with_tasks:
+        # A heading that only titles the note ("# Bike Repair" in Bike Repair.md) would repeat
+        # the note's own row with the same numbers: its subsections are shown in its place.
+        shown = title_section(note) or note.root
         if options.by == "note":
             rows.append(Row("note", note.title, note.path, (), 0, note.counts))
             if depth:
-                rows.extend(_section_rows(note.root, note.path, 1, depth))
+                rows.extend(_section_rows(shown, note.path, 1, depth))
+        elif shown.children:
+            rows.extend(_section_rows(shown, note.path, 0, max(depth, 1) - 1))
         else:
-            rows.extend(_section_rows(note.root, note.path, 0, max(depth, 1) - 1))
+            rows.append(Row("section", note.title, note.path, (), 0, note.counts))
     return rows
+
+
+def title_section(note: NoteProgress) -> Section | None:
+    """The note's title heading: its only top-level section when no task comes before it."""
+    root = note.root
+    if len(root.children) == 1 and not root.own.total:
+        return root.children[0]
+    return None
+
+
+def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tuple[str, ...]], str]:
+    """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
+    heading that only titles its note (see :func:`title_section`)."""
+    titles: dict[str, str] = {}
+    for note in progress.notes_with_tasks:
+        section = title_section(note)
+        if section is not None:
+            titles[note.path] = section.title
+
+    def label(path: str, section: tuple[str, ...]) -> str:
+        if section and titles.get(path) == section[0]:
+            section = section[1:]
+        return section_label(note_title(path), section, separator)
+
+    return label
 
 
 def counts_summary(counts: Counts) -> str:

@@ -8,6 +8,8 @@ open a table cell, a comment or a list item.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vaultmap.model import Task
 from vaultmap.progress import Progress, percent_label
 from vaultmap.report.common import (
@@ -15,9 +17,8 @@ from vaultmap.report.common import (
     Row,
     breakdown_rows,
     counts_summary,
-    note_title,
+    labeller,
     plain,
-    section_label,
     text_bar,
 )
 
@@ -35,7 +36,7 @@ def inline(text: str) -> str:
     return text
 
 
-def _row_name(row: Row, by: str) -> str:
+def _row_name(row: Row, by: str, label: Callable[[str, tuple[str, ...]], str]) -> str:
     if row.kind == "tag":
         return f"`#{row.label.replace('`', '')}`"
     if row.kind == "folder":
@@ -43,7 +44,7 @@ def _row_name(row: Row, by: str) -> str:
     if row.kind == "note":
         return _INDENT * row.level + f"**{inline(row.label)}**"
     if by == "section":
-        return inline(section_label(note_title(row.path), row.section))
+        return inline(label(row.path, row.section))
     return _INDENT * row.level + inline(row.label)
 
 
@@ -62,6 +63,7 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
                + (" (top-level tasks only)" if progress.top_level_only else ""))
     out.append("")
 
+    label = labeller(progress)
     rows = breakdown_rows(progress, options)
     if rows:
         out.append(f"| {_HEADERS[options.by]} | Progress | Done | Open |")
@@ -69,7 +71,7 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
         shown = rows[:options.max_rows] if options.max_rows > 0 else rows
         for row in shown:
             c = row.counts
-            out.append(f"| {_row_name(row, options.by)} | "
+            out.append(f"| {_row_name(row, options.by, label)} | "
                        f"{_bar(percent_label(c), text_bar(c, 10))} | "
                        f"{c.done}/{c.counted} | {c.open} |")
         if len(shown) < len(rows):
@@ -94,8 +96,10 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
     gaps = progress.gaps
     limit = max(options.limit, 1)
 
+    label = labeller(progress)
+
     def where(path: str, section: tuple[str, ...]) -> str:
-        return inline(section_label(note_title(path), section))
+        return inline(label(path, section))
 
     def what(task: Task) -> str:
         return inline(plain(task.fields.description or task.text))

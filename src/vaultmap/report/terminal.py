@@ -9,6 +9,7 @@ that cannot encode the bar characters gets ASCII ones.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -26,9 +27,8 @@ from vaultmap.report.common import (
     bar_cells,
     breakdown_rows,
     counts_summary,
-    note_title,
+    labeller,
     plain,
-    section_label,
 )
 
 ColorMode = Literal["auto", "always", "never"]
@@ -127,7 +127,8 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     if rows:
         console.print()
         shown = rows[:options.max_rows] if options.max_rows > 0 else rows
-        console.print(_breakdown_table(shown, options, bar_width, glyphs, width))
+        console.print(_breakdown_table(shown, options, bar_width, glyphs, width,
+                                       labeller(progress, glyphs.separator)))
         if len(shown) < len(rows):
             console.print(Text(f"  {glyphs.ellipsis} and {len(rows) - len(shown)} more rows "
                                "(narrow with --depth, --by folder or a sub-folder; --rows 0 "
@@ -139,7 +140,8 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     _print_gaps(progress, options, console, glyphs)
 
 
-def _row_text(row: Row, options: ReportOptions, glyphs: _Glyphs) -> Text:
+def _row_text(row: Row, options: ReportOptions,
+              label: Callable[[str, tuple[str, ...]], str]) -> Text:
     indent = "  " * row.level
     if row.kind == "tag":
         return Text(f"#{row.label}", style="cyan")
@@ -148,12 +150,13 @@ def _row_text(row: Row, options: ReportOptions, glyphs: _Glyphs) -> Text:
     if row.kind == "note":
         return Text(f"{indent}{row.label}", style="bold")
     if options.by == "section":
-        return Text(section_label(note_title(row.path), row.section, glyphs.separator))
+        return Text(label(row.path, row.section))
     return Text(f"{indent}{row.label}")
 
 
 def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
-                     glyphs: _Glyphs, width: int) -> Table:
+                     glyphs: _Glyphs, width: int,
+                     label: Callable[[str, tuple[str, ...]], str]) -> Table:
     headers = {"note": "Note / section", "section": "Section", "folder": "Folder / note",
                "tag": "Tag"}
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
@@ -170,7 +173,7 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     table.add_column("Open", justify="right", no_wrap=True, min_width=open_width)
     for row in rows:
         c = row.counts
-        table.add_row(_row_text(row, options, glyphs), _bar(c, bar_width, glyphs), _percent(c),
+        table.add_row(_row_text(row, options, label), _bar(c, bar_width, glyphs), _percent(c),
                       f"{c.done}/{c.counted}", str(c.open) if c.open else "")
     return table
 
@@ -204,10 +207,10 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
                 glyphs: _Glyphs) -> None:
     gaps = progress.gaps
     limit = max(options.limit, 1)
-    sep = glyphs.separator
+    label = labeller(progress, glyphs.separator)
 
     def where(path: str, section: tuple[str, ...]) -> str:
-        return section_label(note_title(path), section, sep)
+        return label(path, section)
 
     if gaps.open_by_section:
         _heading(console, "Next up", len(gaps.open_by_section))
