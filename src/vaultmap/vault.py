@@ -181,15 +181,19 @@ def _read_bytes(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
         if st.st_size > max_bytes:
             raise _Skip(f"{_megabytes(st.st_size)} is over the {_megabytes(max_bytes)} note size "
                         "limit ([vault] max_note_mb), skipped")
-        chunks: list[bytes] = []
-        remaining = max_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, max(st.st_size + 1, 65536)))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        # Ask for one byte more than stat promised: getting exactly st_size back from a
+        # regular file means end of file, which saves a second read per note.
+        data = os.read(fd, min(st.st_size + 1, max_bytes + 1))
+        if len(data) != st.st_size:  # the file changed under us: read on to the real end
+            chunks = [data]
+            remaining = max_bytes + 1 - len(data)
+            while remaining > 0:
+                chunk = os.read(fd, min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(chunks)
         if len(data) > max_bytes:
             raise _Skip(f"grew over the {_megabytes(max_bytes)} note size limit while being "
                         "read, skipped")
