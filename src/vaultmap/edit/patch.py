@@ -94,15 +94,10 @@ def _encode(text: str, codec: str | None) -> bytes | None:
 
 def line_end(data: bytes, pos: int) -> int:
     """Offset of the first ``\\r`` or ``\\n`` at or after ``pos`` (``len(data)`` if none)."""
-    cr = data.find(b"\r", pos)
     lf = data.find(b"\n", pos)
-    ends = [i for i in (cr, lf) if i >= 0]
-    return min(ends) if ends else len(data)
-
-
-def line_start(data: bytes, pos: int) -> int:
-    """Offset of the start of the line holding ``pos``."""
-    return max(data.rfind(b"\r", 0, pos), data.rfind(b"\n", 0, pos)) + 1
+    limit = len(data) if lf < 0 else lf
+    cr = data.find(b"\r", pos, limit)  # bounded: a note without CR is not scanned to its end
+    return cr if cr >= 0 else limit
 
 
 def _done_date_edit(data: bytes, task: Task, *, add: date | None) -> _Edit | None:
