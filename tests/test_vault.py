@@ -180,7 +180,7 @@ def test_permission_denied_is_a_warning(vault: Path) -> None:
         result = scan_vault(settings_for(vault), use_index=False)
     finally:
         secret.chmod(stat.S_IRUSR | stat.S_IWUSR)
-    assert result.warnings == ("secret.md: cannot read (Permission denied)",)
+    assert result.warnings == ("secret.md: cannot read (Permission denied), skipped",)
     assert len(result.notes) == 4
 
 
@@ -526,8 +526,19 @@ def test_read_note_errors_name_the_file(vault: Path, tmp_path: Path) -> None:
     with pytest.raises(VaultReadError, match="outside the vault"):
         read_note(settings, write(tmp_path, "x.md", "- [ ] x\n"))
     os.mkfifo(vault / "pipe.md")
-    with pytest.raises(VaultReadError, match=r"^pipe\.md: not a regular file"):
+    with pytest.raises(VaultReadError, match=r"^pipe\.md: not a regular file$"):
         read_note(settings, vault / "pipe.md")
+
+
+def test_read_note_turns_a_parser_crash_into_one_line(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_parse(data: bytes, path: str, **kwargs: object) -> Note:
+        raise ValueError("unexpected byte\nwith a second line")
+
+    monkeypatch.setattr(vault_module, "parse_note", broken_parse)
+    with pytest.raises(VaultReadError) as caught:
+        read_note(settings_for(vault), vault / "Plan.md")
+    assert str(caught.value) == "Plan.md: could not be parsed (ValueError: unexpected byte)"
 
 
 def test_note_path_is_vault_relative_posix(vault: Path, tmp_path: Path,

@@ -13,16 +13,21 @@ The walk skips ``.obsidian/``, ``.trash/``, ``.git/`` and ``.vaultmap/`` at any 
 symbolic link, a FIFO, a permission error, NUL bytes, over the size cap) or that the parser
 chokes on becomes one warning line naming it; the rest of the vault is still read.
 
-The index maps each note's vault-relative path to the ``stat`` it had when it was parsed and the
-parsed :class:`~vaultmap.model.Note`. A later scan re-parses only files whose size, mtime or
-inode changed. A file modified within two seconds before the scan that recorded it is not
-trusted (an edit in the same mtime tick would keep size and mtime: git's "racy" case) and is
-parsed again next time. The index is one pickle file written atomically (temporary file +
-rename), so two scans at once never produce a torn read; the last writer wins. Its header names
-a format version and a fingerprint of everything that changes parsing (flavor, statuses, the
-parser's own source), so an index from another configuration or an older vaultmap is rebuilt
-silently, as is a truncated or corrupt one. Loading uses an allow-list unpickler: a vault from
-an untrusted source cannot run code through a planted index.
+The index (``.vaultmap/scan-index.<flavor>.pickle``) maps each note's vault-relative path to
+the ``stat`` it had when it was parsed and the parsed :class:`~vaultmap.model.Note`, pickled
+on its own. A later scan re-parses only files whose size, mtime or inode changed. A file
+modified within two seconds before the scan that recorded it is not trusted (an edit in the
+same mtime tick would keep size and mtime: git's "racy" case) and is parsed again next time.
+The file is written atomically (temporary file + rename), so two scans at once never produce a
+torn read; the last writer wins. Its header names a format version and a fingerprint of all
+that changes parsing (flavor, statuses, size cap, the parser's own source), so an index from
+another configuration or an older vaultmap is rebuilt silently, as is a truncated or corrupt
+one. Loading uses an allow-list unpickler: a vault from an untrusted source cannot run code
+through a planted index.
+
+Cold scans of more than a couple of MB parse in worker processes (``fork``; ``spawn`` only for
+much larger jobs when other threads are running), falling back to this process if a worker
+dies.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import errno
 import gc
 import hashlib
 import inspect
@@ -157,8 +163,6 @@ class _Outcome(NamedTuple):
 
 
 def _oserror_reason(error: OSError) -> str:
-    import errno
-
     if error.errno == errno.ELOOP:
         return "symbolic link loop"
     if error.errno == errno.ENOENT:
@@ -177,10 +181,10 @@ def _read_bytes(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
     try:
         st = os.fstat(fd)
         if not stat_module.S_ISREG(st.st_mode):
-            raise _Skip("not a regular file, skipped")
+            raise _Skip("not a regular file")
         if st.st_size > max_bytes:
             raise _Skip(f"{_megabytes(st.st_size)} is over the {_megabytes(max_bytes)} note size "
-                        "limit ([vault] max_note_mb), skipped")
+                        "limit ([vault] max_note_mb)")
         # Ask for one byte more than stat promised: getting exactly st_size back from a
         # regular file means end of file, which saves a second read per note.
         data = os.read(fd, min(st.st_size + 1, max_bytes + 1))
@@ -196,7 +200,7 @@ def _read_bytes(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
             data = b"".join(chunks)
         if len(data) > max_bytes:
             raise _Skip(f"grew over the {_megabytes(max_bytes)} note size limit while being "
-                        "read, skipped")
+                        "read")
         return data, st
     finally:
         os.close(fd)
@@ -208,7 +212,14 @@ class _Skip(Exception):
 
 def _check_text(data: bytes) -> None:
     if b"\x00" in data:
-        raise _Skip("binary file (contains NUL bytes), skipped")
+        raise _Skip("binary file (contains NUL bytes)")
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as one short line: its type and the first line of its message."""
+    lines = str(error).splitlines()
+    detail = lines[0][:200] if lines else ""
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
 def _prefixed(rel: str, message: str) -> str:
@@ -221,19 +232,18 @@ def _parse_one(rel: str, path: str, flavor: Flavor, statuses: StatusMap,
     try:
         data, st = _read_bytes(path, max_bytes)
     except _Skip as skip:
-        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {skip}")
+        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {skip}, skipped")
     except OSError as error:
-        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {_oserror_reason(error)}")
+        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {_oserror_reason(error)}, skipped")
     try:
         _check_text(data)
         note = parse_note(data, rel, flavor=flavor, statuses=statuses)
     except _Skip as skip:
-        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None, f"{rel}: {skip}")
-    except Exception as error:  # a parser bug must cost one note, not the scan
-        detail = str(error).splitlines()[0][:200] if str(error) else ""
-        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
         return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
-                        f"{rel}: could not be parsed ({reason}), skipped")
+                        f"{rel}: {skip}, skipped")
+    except Exception as error:  # a parser bug must cost one note, not the scan
+        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
+                        f"{rel}: could not be parsed ({_describe(error)}), skipped")
     return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, note, None)
 
 
@@ -254,7 +264,10 @@ def read_note(settings: Settings, path: Path) -> tuple[Note, bytes]:
         raise VaultReadError(f"{rel}: {skip}") from None
     except OSError as error:
         raise VaultReadError(f"{rel}: {_oserror_reason(error)}") from None
-    note = parse_note(data, rel, flavor=settings.vault.flavor, statuses=settings.statuses)
+    try:
+        note = parse_note(data, rel, flavor=settings.vault.flavor, statuses=settings.statuses)
+    except Exception as error:  # a parser bug: one line for the user, not a traceback
+        raise VaultReadError(f"{rel}: could not be parsed ({_describe(error)})") from None
     return note, data
 
 
