@@ -263,7 +263,7 @@ def documents(draw: st.DrawFn) -> bytes:
 _FLAVORS = st.sampled_from([Flavor.GFM, Flavor.OBSIDIAN])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=documents(), flavor=_FLAVORS)
 def test_property_done_changes_exactly_the_status_bytes_and_back_restores(
         data: bytes, flavor: Flavor) -> None:

@@ -493,3 +493,19 @@ def test_a_vault_reached_through_a_symlink_accepts_real_paths(tmp_path: Path) ->
     assert results[0].applied
     assert (real_root / "n.md").read_bytes() == b"- [x] a\n"
     assert linked_root.is_symlink()
+
+
+def test_temporary_files_left_by_a_killed_writer_are_cleaned_up_later(tmp_path: Path) -> None:
+    note_file = tmp_path / "n.md"
+    note_file.write_bytes(b"- [ ] a\n")
+    stale = tmp_path / f".n.md.0badf00d{TEMP_SUFFIX}"
+    fresh = tmp_path / f".n.md.12345678{TEMP_SUFFIX}"  # may belong to a writer still running
+    other = tmp_path / f".other.md.0badf00d{TEMP_SUFFIX}"
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"half a note")
+    an_hour_ago = time.time() - 3600
+    for leftover in (stale, other):
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+    _set_every_task(_vault(tmp_path), "n.md", lambda _s: "x")
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import hashlib
 import logging
 import os
@@ -52,6 +53,7 @@ Transform = Callable[[bytes], tuple[bytes | None, T]]
 MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
 TEMP_SUFFIX = ".vaultmap-tmp"
+STALE_TEMP_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,26 @@ def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) ->
         raise EditError(f"{display}: cannot write ({exc.strerror})") from None
     os.close(fd)
     return temp
+
+
+def remove_stale_temps(real: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove temporary files of ``real`` left by a killed writer; return how many.
+
+    Only our own naming pattern, and only files older than ``older_than`` seconds: a younger
+    one may belong to a writer that is still running.
+    """
+    pattern = glob.escape(f".{real.name}.") + "*" + glob.escape(TEMP_SUFFIX)
+    cutoff = time.time() - older_than
+    removed = 0
+    for leftover in glob.glob(pattern, root_dir=real.parent, include_hidden=True):
+        path = real.parent / leftover
+        try:
+            if path.lstat().st_mtime < cutoff and path.is_file():
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -326,6 +348,8 @@ def rewrite_file(
             finally:
                 _unlink_quietly(temp)  # after link/replace/abandon alike
             _fsync_dir(real.parent)
+            if not applied:
+                remove_stale_temps(real)
             applied.append(payload)
             rebase = None
             if fd is None or seen is None:
