@@ -779,7 +779,7 @@ class FakeNotion:
                 if prop.type == "last_edited_time":
                     value = _iso(page.edited)
                 properties[prop.name] = {"id": prop.id, "type": prop.type,
-                                         prop.type: json.loads(json.dumps(value))}
+                                         prop.type: value}  # stored values are never mutated
             slug = "".join(i["plain_text"] for i in
                            page.values.get(source.title_prop().id, []))
         slug = re.sub(r"[^A-Za-z0-9]+", "-", slug).strip("-")

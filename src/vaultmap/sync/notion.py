@@ -23,6 +23,10 @@ Decisions (see also :func:`status_type_from`):
 * Only the title, Key and Done properties are required. Any other configured property that is
   missing from the database is simply not written, so a person may delete columns they do not
   want. A present property of the wrong type is refused (:class:`RemoteSchemaError`).
+* Status may be a select (vaultmap's own databases: Todo, Doing, Done, Cancelled, Other; an
+  option is added when first written) or Notion's own "status" type in a linked database,
+  whose existing options are used (a type with no option of its own leaves it unchanged).
+* The Key is matched exactly; a row whose Key is empty was made by a person (``key`` None).
 * ``snapshot`` reads live rows with one paginated query. Rows trashed in Notion are found with
   ``snapshot(since, include_trashed=True)`` (one more query) or one by one with
   :meth:`NotionRemote.retrieve`; updating a trashed row raises :class:`RemoteGoneError`.
