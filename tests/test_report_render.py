@@ -289,3 +289,22 @@ def test_a_heading_that_only_titles_its_note_is_not_repeated() -> None:
     one = build_progress([parse_note(b"# Shopping\n- [ ] milk\n", "Shopping.md")])
     assert [(r.label, r.section) for r in breakdown_rows(one, ReportOptions(by="section"))] == [
         ("Shopping", ())]
+
+
+def test_escape_codes_in_notes_never_reach_the_output() -> None:
+    hostile = parse_note(b"# Evil \x1b]0;title\x07\n- [ ] red \x1b[31mtext\n- [x] ok\n",
+                         "Esc\x1b[2J/bad\x1b[1mname.md")
+    progress = build_progress([hostile], today=date(2026, 11, 22))
+    for by in ("note", "section", "folder", "tag"):
+        text = terminal_text(progress, ReportOptions(by=by))  # type: ignore[arg-type]
+        assert "\x1b" not in text and "\x07" not in text, by
+        assert "red \ufffd[31mtext" in text
+        assert "\x1b" not in render_markdown(progress, ReportOptions(by=by))  # type: ignore[arg-type]
+    assert "\\u001b" in render_json(progress, ReportOptions())  # JSON escapes, keeps the text
+
+
+def test_undecodable_bytes_print_as_replacement_characters() -> None:
+    note = parse_note(b"# Caf\xe9\n- [ ] cr\xe8me\n", "legacy.md")
+    text = terminal_text(build_progress([note]), ReportOptions())
+    text.encode("utf-8")  # never raises
+    assert "legacy" in text

@@ -24,7 +24,7 @@ from vaultmap.errors import VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import build_progress
 from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
-from vaultmap.report.common import plain
+from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
@@ -282,7 +282,7 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
         if (settings.root, note.path) != last_note:
             if last_note is not None:
                 console.print()
-            console.print(Text(note.path, style="bold blue"))
+            console.print(Text(printable(note.path), style="bold blue"))
             last_note = (settings.root, note.path)
         line = Text(f"{task.line:>5}  ", style="dim")
         line.append("  " * task.depth)

@@ -57,12 +57,12 @@ def _folder_rows(folder: FolderProgress, level: int, depth: int) -> Iterator[Row
     for sub in folder.folders:
         if not sub.counts.total:
             continue
-        yield Row("folder", sub.name, sub.path, (), level, sub.counts)
+        yield Row("folder", printable(sub.name), sub.path, (), level, sub.counts)
         if level < depth:
             yield from _folder_rows(sub, level + 1, depth)
     for note in folder.notes:
         if note.counts.total:
-            yield Row("note", note.title, note.path, (), level, note.counts)
+            yield Row("note", printable(note.title), note.path, (), level, note.counts)
 
 
 def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
@@ -75,7 +75,7 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
     """
     depth = max(options.depth, 0)
     if options.by == "tag":
-        return [Row("tag", t.tag, t.tag, (), 0, t.counts) for t in progress.tags]
+        return [Row("tag", printable(t.tag), t.tag, (), 0, t.counts) for t in progress.tags]
     if options.by == "folder":
         return list(_folder_rows(progress.folders, 0, max(depth - 1, 0)))
     rows: list[Row] = []
@@ -84,13 +84,13 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
         # the note's own row with the same numbers: its subsections are shown in its place.
         shown = title_section(note) or note.root
         if options.by == "note":
-            rows.append(Row("note", note.title, note.path, (), 0, note.counts))
+            rows.append(Row("note", printable(note.title), note.path, (), 0, note.counts))
             if depth:
                 rows.extend(_section_rows(shown, note.path, 1, depth))
         elif shown.children:
             rows.extend(_section_rows(shown, note.path, 0, max(depth, 1) - 1))
         else:
-            rows.append(Row("section", note.title, note.path, (), 0, note.counts))
+            rows.append(Row("section", printable(note.title), note.path, (), 0, note.counts))
     return rows
 
 
@@ -155,10 +155,27 @@ def section_label(note_title: str, section: tuple[str, ...], separator: str = " 
 
 
 def note_title(path: str) -> str:
-    """The file name of a note path without its extension."""
+    """The file name of a note path without its extension, safe to print."""
     name = path.rsplit("/", 1)[-1]
     stem, dot, _ext = name.rpartition(".")
-    return stem if dot and stem else name
+    return printable(stem if dot and stem else name)
+
+
+# C0/C1 control characters (ESC above all) from a note or a file name must never reach a
+# terminal: they could recolour, move the cursor or retitle the window.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as U+FFFD and lone surrogates (undecodable
+    bytes) as U+FFFD too, so it prints on any UTF-8 output."""
+    text = _CONTROL.sub("\ufffd", text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 
@@ -172,6 +189,7 @@ _CODE = re.compile(r"`([^`]+)`")
 def plain(text: str) -> str:
     """Inline Markdown reduced to what a reader sees: ``**Maths** [[Calc|calculus]]`` ->
     ``Maths calculus``. For display only; keys and JSON keep the text as written."""
+    text = printable(text)
     text = _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MD_LINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)

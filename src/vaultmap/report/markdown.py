@@ -19,6 +19,7 @@ from vaultmap.report.common import (
     counts_summary,
     labeller,
     plain,
+    printable,
     text_bar,
 )
 
@@ -28,7 +29,7 @@ _HEADERS = {"note": "Note", "section": "Section", "folder": "Folder", "tag": "Ta
 
 def inline(text: str) -> str:
     """Text made safe inside a table cell or a bullet: no cell breaks, comments or markup."""
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("<", "&lt;"),
                       ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_"),
                       ("#", "\\#"), ("$", "\\$")):

@@ -29,6 +29,7 @@ from vaultmap.report.common import (
     counts_summary,
     labeller,
     plain,
+    printable,
 )
 
 ColorMode = Literal["auto", "always", "never"]
@@ -103,7 +104,7 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     bar_width = max(8, min(30, width // 4))
     total = progress.counts
 
-    title = Text(f"vaultmap · {options.title}", style="bold")
+    title = Text(f"vaultmap · {printable(options.title)}", style="bold")
     if progress.today:
         title.append(f" · {progress.today.isoformat()}", style="dim")
     if progress.top_level_only:
