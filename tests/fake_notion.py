@@ -41,7 +41,10 @@ from urllib.parse import urlsplit
 
 API_VERSION = "2025-09-03"
 INTEGRATION = "vaultmap fake"
-FAULT_KINDS = ("429", "409", "500", "502", "503", "504", "529", "slow", "drop", "drop_after")
+FAULT_KINDS = ("429", "409", "500", "502", "503", "504", "529", "slow", "drop", "drop_after",
+               "403")
+# What a random fault storm draws from: everything a client should ride out.
+STORM_FAULTS = tuple(kind for kind in FAULT_KINDS if kind != "403")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                       r"[0-9a-fA-F]{12}$")
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -244,7 +247,7 @@ class FakeNotion:
     def __init__(self, *, token: str | None = None, clock: FakeClock | None = None,
                  page_cap: int | None = None, rate_limit: float | None = None,
                  burst: int = 10, retry_after: str = "0", fault_rate: float = 0.0,
-                 fault_seed: int = 0, fault_kinds: tuple[str, ...] = FAULT_KINDS,
+                 fault_seed: int = 0, fault_kinds: tuple[str, ...] = STORM_FAULTS,
                  slow_delay: float = 2.0, trash_default: str = "live") -> None:
         self.token = token or "ntn_fake_" + uuid.uuid4().hex
         self.clock = clock or FakeClock()
@@ -1223,6 +1226,8 @@ class _Handler(BaseHTTPRequestHandler):
             "429": ApiError(429, "rate_limited", "You have been rate limited. Please try again "
                             "in a few minutes.", {"Retry-After": fault.retry_after},
                             {"rate_limit_reason": "public_api_request_rate_limit"}),
+            "403": ApiError(403, "restricted_resource", "Insufficient permissions for this "
+                            "endpoint."),
             "409": ApiError(409, "conflict_error", "Conflict occurred while saving. Please try "
                             "again."),
             "500": ApiError(500, "internal_server_error", "Unexpected error occurred."),

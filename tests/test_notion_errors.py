@@ -118,3 +118,13 @@ def test_the_token_never_leaks(caplog: pytest.LogCaptureFixture,
         assert SECRET not in text
         assert WRONG not in text
     assert "retrying" in caplog.text  # the logs were really captured
+
+
+def test_a_missing_capability_is_one_line() -> None:
+    with FakeNotion() as fake, new_database(fake) as remote:
+        fake.inject("403", route="POST /v1/pages")
+        with pytest.raises(RemoteAuthError) as caught:
+            remote.create(record("k:1"))
+    assert str(caught.value).startswith("the Notion integration may not create the row of task "
+                                        "k:1 'Buy milk' (403 restricted_resource)")
+    assert fake.count("POST /v1/pages") == 1  # not retried
