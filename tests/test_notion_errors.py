@@ -128,3 +128,16 @@ def test_a_missing_capability_is_one_line() -> None:
     assert str(caught.value).startswith("the Notion integration may not create the row of task "
                                         "k:1 'Buy milk' (403 restricted_resource)")
     assert fake.count("POST /v1/pages") == 1  # not retried
+
+
+@pytest.mark.parametrize("url", ["api.notion.com", "ftp://x.y", "http://", ""])
+def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    environ = {"NOTION_TOKEN": SECRET, "VAULTMAP_NOTION_BASE_URL": url}
+    if not url:  # empty means "not set": the real API
+        with NotionRemote.from_settings(settings, environ=environ) as remote:
+            assert remote.base_url == "https://api.notion.com"
+        return
+    with pytest.raises(RemoteError, match=r"must be an http\(s\) URL") as caught:
+        NotionRemote.from_settings(settings, environ=environ)
+    assert SECRET not in str(caught.value)

@@ -958,7 +958,12 @@ def _json_object(answer: object) -> dict[str, Any]:
 
 def _clean_base_url(url: str) -> str:
     url = url.strip().rstrip("/")
-    return url[: -len("/v1")] if url.endswith("/v1") else url
+    url = url[: -len("/v1")] if url.endswith("/v1") else url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RemoteError(f"the Notion API address {url[:80]!r} (${BASE_URL_ENV}) must be an "
+                          "http(s) URL such as https://api.notion.com")
+    return url
 
 
 def _checked_id(remote_id: str) -> str:
