@@ -213,3 +213,9 @@ def test_known_data_source_skips_discovery(fake: FakeNotion, remote: NotionRemot
                       options=remote.options) as cold:
         assert cold.snapshot(None).requests == 2
         assert cold.data_source_id == cached
+
+
+def test_a_naive_since_is_taken_as_utc(fake: FakeNotion, remote: NotionRemote) -> None:
+    remote.snapshot(datetime(2026, 6, 27, 5, 51))
+    _, _, body = fake.log[-1]
+    assert body["filter"]["last_edited_time"] == {"on_or_after": "2026-06-27T05:49:00.000Z"}

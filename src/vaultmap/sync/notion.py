@@ -791,6 +791,8 @@ class NotionRemote:
         self._counter.server_date = None
         flt: dict[str, Any] | None = None
         if since is not None:
+            if since.tzinfo is None:  # a naive time from storage is UTC, never local time
+                since = since.replace(tzinfo=UTC)
             edge = (since - EDIT_TIME_SLACK).astimezone(UTC)
             flt = {"timestamp": "last_edited_time",
                    "last_edited_time": {"on_or_after": edge.strftime("%Y-%m-%dT%H:%M:%S.000Z")}}
