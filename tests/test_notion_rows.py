@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from fake_notion import FakeClock, FakeNotion, new_database, record
 from vaultmap.sync.notion import NotionRemote, obsidian_url
-from vaultmap.sync.remote import RemoteGoneError
+from vaultmap.sync.remote import RemoteError, RemoteGoneError
 
 
 @pytest.fixture
@@ -219,3 +220,20 @@ def test_a_naive_since_is_taken_as_utc(fake: FakeNotion, remote: NotionRemote) -
     remote.snapshot(datetime(2026, 6, 27, 5, 51))
     _, _, body = fake.log[-1]
     assert body["filter"]["last_edited_time"] == {"on_or_after": "2026-06-27T05:49:00.000Z"}
+
+
+class _LoopingFake(FakeNotion):
+    """A broken server whose every page says 'more, at the same cursor'."""
+
+    def _query(self, source_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = super()._query(source_id, {k: v for k, v in body.items()
+                                            if k != "start_cursor"})
+        answer.update(has_more=True, next_cursor="s:same:cursor")
+        return answer
+
+
+def test_a_looping_cursor_stops_with_an_error() -> None:
+    with _LoopingFake() as fake, new_database(fake) as remote:
+        with pytest.raises(RemoteError, match="repeated a page cursor"):
+            remote.snapshot(None)
+        assert fake.count("POST /v1/data_sources/{id}/query") == 2

@@ -814,6 +814,7 @@ class NotionRemote:
                what: str) -> Iterator[RemoteRow]:
         source_id = self._source_id()
         cursor: str | None = None
+        seen_cursors: set[str] = set()
         while True:
             body: dict[str, Any] = {
                 "page_size": 100, "in_trash": in_trash,
@@ -831,6 +832,9 @@ class NotionRemote:
             cursor = answer.get("next_cursor")
             if not answer.get("has_more") or not cursor:
                 return
+            if cursor in seen_cursors:  # a server that loops must not hang a sync
+                raise RemoteError(f"Notion repeated a page cursor while trying to {what}")
+            seen_cursors.add(cursor)
 
     def row_from_page(self, page: Mapping[str, Any]) -> RemoteRow:
         """A page object (as Notion returns it) -> :class:`RemoteRow`."""
