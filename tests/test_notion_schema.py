@@ -212,3 +212,9 @@ def test_custom_status_options_are_read_by_their_group(fake: FakeNotion) -> None
         assert fake.values(row.remote_id)["Status"] == "Working"
         fake.edit_row(row.remote_id, {"Status": {"status": {"name": "Shipped"}}, "Done": True})
         assert [r.status for r in remote.snapshot(None).rows] == ["x"]
+    # A fresh run reads a custom option by its group too (one schema read, on demand).
+    with remote_for(fake, database_id=database_id) as fresh:
+        fake.edit_row(row.remote_id, {"Status": {"status": {"name": "Working"}}, "Done": False})
+        fake.reset_counts()
+        assert [r.status for r in fresh.snapshot(None).rows] == ["/"]
+        assert fake.count("GET /v1/data_sources/{id}") == 1

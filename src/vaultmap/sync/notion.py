@@ -886,6 +886,12 @@ class NotionRemote:
         status_name = status_raw.get("name") if isinstance(status_raw, dict) else None
         agreed_char = self.agreed_status(remote_id) if self.agreed_status and remote_id else None
         agreed = self.statuses.type_of(agreed_char) if agreed_char is not None else None
+        if (self._schema is None and remote_id and status_name
+                and value("status", "status") is not None
+                and status_name.casefold() not in _NAME_TO_TYPE):
+            # A Notion "status" option with a name of its own is read by its group, which
+            # only the schema tells: read it once (rows only; never for a quiet sync).
+            self.schema()
         extra = self._schema.status_names if self._schema is not None else None
         kind = status_type_from(done, status_name, agreed, names=extra)
         char = agreed_char if agreed_char is not None and agreed is kind else self._char(kind)
