@@ -217,11 +217,12 @@ def _fields_at(reversed_text: str, pos: int, may_have_tags: bool) -> tuple[
     return field, None
 
 
-def _strip_trailing_fields(reversed_text: str, values: dict[int, str],
+def _strip_trailing_fields(reversed_text: str, values: list[str | None],
                            moved_tags: list[str]) -> int:
     """Take fields off the end as Tasks' passes do; return how many characters they took.
 
-    Fills ``values`` (kind -> value) and ``moved_tags`` (right to left).
+    Fills ``values`` (indexed by kind) and ``moved_tags`` (right to left); returns 0 when
+    nothing was taken.
     """
     may_have_tags = "#" in reversed_text
     pos = 0  # characters consumed from the end
@@ -276,7 +277,7 @@ def _parse_fields(text: str) -> TaskFields:
         end = caret
 
     reversed_text = s[end - 1::-1] if end else ""
-    values: dict[int, str] = {}
+    values: list[str | None] = [None] * (_DEPENDS_ON + 1)  # indexed by kind
     moved_tags: list[str] = []
     pos = _strip_trailing_fields(reversed_text, values, moved_tags)
     head = reversed_text[pos:][::-1].rstrip()
@@ -284,36 +285,36 @@ def _parse_fields(text: str) -> TaskFields:
     tags = _tags(description) if "#" in description else ()
     links = _links(text) if "[[" in text else ()
     dataview = _dataview_fields(text) if "::" in text else _NO_DATAVIEW
-    if not values:  # the common case: only tags, links or a block id
+    if not any(values):  # the common case: only tags, links or a block id
         return TaskFields(description=description, tags=tags, links=links, block_id=block_id,
                           dataview=dataview)
 
-    recurrence = values.get(_RECURRENCE)
+    recurrence = values[_RECURRENCE]
     if recurrence is not None:
         recurrence = recurrence.strip()
         if _RECURRENCE_RULE.match(recurrence) is None:
             recurrence = None
-    on_completion = values.get(_ON_COMPLETION)
+    on_completion = values[_ON_COMPLETION]
     if on_completion is not None:
         on_completion = on_completion.lower()
         if on_completion not in ("keep", "delete"):
             on_completion = None
-    depends_on = values.get(_DEPENDS_ON)
+    depends_on = values[_DEPENDS_ON]
 
     return TaskFields(
         description=description,
         tags=tags,
         links=links,
-        due=values.get(_DUE),
-        scheduled=values.get(_SCHEDULED),
-        start=values.get(_START),
-        created=values.get(_CREATED),
-        done=values.get(_DONE),
-        cancelled=values.get(_CANCELLED),
-        priority=values.get(_PRIORITY),
+        due=values[_DUE],
+        scheduled=values[_SCHEDULED],
+        start=values[_START],
+        created=values[_CREATED],
+        done=values[_DONE],
+        cancelled=values[_CANCELLED],
+        priority=values[_PRIORITY],
         recurrence=recurrence,
         on_completion=on_completion,
-        id=values.get(_ID),
+        id=values[_ID],
         depends_on=tuple(d for d in depends_on.replace(" ", "").split(",") if d)
         if depends_on else (),
         block_id=block_id,
@@ -374,6 +375,11 @@ def _dataview_fields(text: str) -> MappingProxyType[str, str]:
 
 def _closing(text: str, start: int, opener: str, closer: str) -> tuple[str, int] | None:
     """``(trimmed value, index after the closer)`` for a value starting at ``start``."""
+    end = text.find(closer, start)
+    if end < 0:
+        return None
+    if opener not in text[start:end] and "\\" not in text[start:end]:
+        return text[start:end].strip(), end + 1  # the usual case: nothing nested or escaped
     nesting = 0
     escaped = False
     for index in range(start, len(text)):
