@@ -322,10 +322,16 @@ class _Planner:
         return self.policy.statuses.type_of(a) is not self.policy.statuses.type_of(b)
 
     def pair(self, record: TaskRecord, base: BaseEntry | None, row: _RowState,
-             *, vault_wins: bool = False) -> None:
+             *, vault_wins: bool = False, vault_hash: str | None = None) -> None:
         """Plan one task that exists on both sides. ``base`` None: first meeting (adoption)."""
         policy = self.policy
         remote_status = row.status
+        if vault_hash is None:
+            vault_hash = record.content_hash()
+        if (base is not None and record.status == base.vault_status
+                and remote_status == base.remote_status and vault_hash == base.vault_hash
+                and row.content_hash == base.remote_hash):
+            return  # the common case: nothing moved on either side
         if not valid_status_char(remote_status):
             self.notices.append(Notice("bad-status", f"{record.note}: the row of "
                                        f"{record.text!r} has a status that cannot be written "
@@ -333,11 +339,11 @@ class _Planner:
             vault_wins = True
         if base is None:
             vault_changed = remote_changed = True
-            content_push = row.content_hash != record.content_hash()
+            content_push = row.content_hash != vault_hash
         else:
             vault_changed = record.status != base.vault_status
             remote_changed = remote_status != base.remote_status
-            content_push = (record.content_hash() != base.vault_hash
+            content_push = (vault_hash != base.vault_hash
                             or row.content_hash != base.remote_hash)
         final_vault = record.status
         push_status = False
@@ -371,7 +377,7 @@ class _Planner:
                     note=base.note if base else record.note,
                     description=base.description if base else normalise_text(record.text),
                     section=base.section if base else record.section)))
-        if remote_changed and valid_status_char(remote_status):
+        if remote_changed and base is not None and valid_status_char(remote_status):
             # Write the agreed status back to a row a person changed: a remote may hold a
             # status in more than one field (Notion: Done and Status), and a row left half
             # changed (Done ticked, Status still "Todo") would read differently next time.
@@ -486,7 +492,7 @@ def plan_sync(
     linked_total = sum(1 for e in base.values() if e.linked)
     vault_lost = remote_lost = 0
 
-    for key in sorted(vault, key=lambda k: (vault[k].note, k)):
+    for key in vault:  # the scan order (by note path) keeps plans readable and stable
         record = vault[key]
         old_key = matches.get(key)
         current = base.get(key)
@@ -527,7 +533,7 @@ def plan_sync(
                     remote_hash="")))
                 planner.notices.append(_unlinked_notice(record, policy.remote_name))
             else:
-                planner.pair(record, current, state)
+                planner.pair(record, current, state, vault_hash=record.content_hash())
 
     for key, entry in sorted(base.items()):
         if key in vault or key in matched_old:
