@@ -437,8 +437,13 @@ _build_Heading = _builder(Heading)
 _build_Note = _builder(Note)
 
 
+_EMPTY_PROXY: Mapping[Any, Any] = MappingProxyType({})
+
+
 def _mapping_proxy(data: dict[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(data)
+    # Most tasks have no Dataview fields: one shared empty (immutable) mapping saves ~110
+    # bytes per task, 30+ MB for 300,000 tasks.
+    return MappingProxyType(data) if data else _EMPTY_PROXY
 
 
 _BUILDERS: dict[type, Callable[..., Any]] = {
