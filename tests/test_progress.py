@@ -253,3 +253,72 @@ def test_with_the_parser() -> None:
     assert [(g.section, g.next.text) for g in progress.gaps.open_by_section] == [
         (("Month 1", "Week 1"), "write"), (("Month 1", "Week 2"), "build"),
         (("Month 2",), "later")]
+
+
+# --- properties over generated notes --------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vaultmap.model import Flavor  # noqa: E402
+from vaultmap.progress import Section  # noqa: E402
+from vaultmap.report import ReportOptions, render_markdown  # noqa: E402
+
+_LINE = st.one_of(
+    st.tuples(st.just("heading"), st.integers(1, 4), st.sampled_from(["Plan", "Week", "A|B"])),
+    st.tuples(st.just("task"), st.integers(0, 2), st.sampled_from([" ", "x", "/", "-", "?"])),
+    st.tuples(st.just("text"), st.just(0), st.just("")),
+)
+
+
+def _document(lines: list[tuple[str, int, str]]) -> bytes:
+    out, depth = [], 0
+    for number, (kind, level, value) in enumerate(lines):
+        if kind == "heading":
+            out.append(f"{'#' * level} {value} {number}\n\n")
+            depth = 0
+        elif kind == "task":
+            depth = min(level, depth + 1)  # nest at most one level deeper than the last item
+            out.append("  " * depth + f"- [{value}] task {number} #t{number % 3}\n")
+        else:
+            out.append("\nsome prose\n\n")
+            depth = 0
+    return "".join(out).encode()
+
+
+def _sections(section: Section) -> list[Section]:
+    return list(section.walk())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_LINE, max_size=25), min_size=1, max_size=4), st.booleans())
+def test_roll_ups_add_up_on_any_notes(docs: list[list[tuple[str, int, str]]],
+                                      top_level_only: bool) -> None:
+    notes = [parse_note(_document(lines), f"F{i % 2}/n{i}.md") for i, lines in enumerate(docs)]
+    progress = build_progress(notes, today=date(2026, 11, 22), top_level_only=top_level_only)
+    total = Counts()
+    open_seen: list[tuple[str, int]] = []
+    for note, summary in zip(sorted(notes, key=lambda n: n.path), progress.notes, strict=True):
+        counted = [t for t in note.tasks if t.depth == 0 or not top_level_only]
+        assert summary.counts == Counts.of(counted)
+        own_sum = Counts()
+        for section in _sections(summary.root):
+            own_sum = own_sum + section.own
+            children = Counts()
+            for child in section.children:
+                children = children + child.counts
+            assert section.counts == section.own + children
+            assert section.counts.total > 0 or section is summary.root
+        assert own_sum == summary.counts
+        total = total + summary.counts
+    assert progress.counts == total == progress.folders.counts
+    assert progress.counts.percent is None or 0 <= progress.counts.percent <= 100
+    for gap in progress.gaps.open_by_section:
+        assert gap.next in gap.open
+        assert all(t.is_open for t in gap.open)
+        open_seen.extend((t.path, t.line) for t in gap.open)
+    assert len(open_seen) == len(set(open_seen)) == progress.counts.open
+    for tag in progress.tags:
+        assert 0 < tag.counts.total <= progress.counts.total
+    pasted = render_markdown(progress, ReportOptions(max_rows=0, limit=1000))
+    assert parse_note(pasted.encode(), "p.md", flavor=Flavor.OBSIDIAN).tasks == ()
