@@ -233,6 +233,8 @@ def test_link_existing_database_and_switch(env: Env) -> None:
     result = env.run("notion", "link", db2, str(env.vault))
     assert "added property 'Key'" in result.stdout
     env.database_id = db2
+    preview = env.sync("--dry-run")
+    assert "database changed" in preview.stderr and "+ create row" in preview.stdout
     result = env.sync()
     assert "database changed" in result.stderr and "1 created" in result.stdout
     assert [r["Name"] for r in env.rows()] == ["one"]

@@ -299,6 +299,25 @@ def test_inbox_import_gets_key_and_survives_lost_state(tmp_path: Path) -> None:
     assert len(remote.live()) == 2 and sync(s, remote).empty
 
 
+@pytest.mark.parametrize(("inbox", "reason"), [
+    ("Inbox.txt", "must end with"), ("../Inbox.md", "inside the vault"),
+    (".hidden/Inbox.md", "hidden folder"), ("Archive/Inbox.md", "excluded")])
+def test_inbox_the_scan_would_not_read_is_refused(tmp_path: Path, inbox: str,
+                                                   reason: str) -> None:
+    from vaultmap.config import VaultSettings
+    from vaultmap.errors import ConfigError
+
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s = replace(make_settings(tmp_path, inbox=inbox),
+                vault=VaultSettings(exclude=("Archive/",)))
+    remote = MemoryRemote()
+    sync(s, remote)
+    remote.person_creates("made in notion")
+    with pytest.raises(ConfigError, match=reason):
+        sync(s, remote)
+    assert not list(tmp_path.rglob("Inbox*"))
+
+
 def test_unkeyed_row_without_inbox_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "Plan.md", "- [ ] one\n")
     s, remote = make_settings(tmp_path), MemoryRemote()

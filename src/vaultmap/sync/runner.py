@@ -66,6 +66,9 @@ from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, StateStore
 from vaultmap.vault import read_note, scan_vault
 
 log = logging.getLogger("vaultmap.sync")
+# A library does not print: without this, Python's last-resort handler would echo every
+# warning to stderr next to the CLI's own lines. A daemon's logging setup still gets them.
+log.addHandler(logging.NullHandler())
 
 # Notion rounds last_edited_time down to the minute; read a little before the last start.
 INCREMENTAL_OVERLAP = timedelta(minutes=2)
@@ -386,6 +389,32 @@ class _Runner:
         return found[-1] if found else None
 
 
+def check_inbox(settings: Settings) -> None:
+    """Refuse an inbox note the vault scan would not read: its imported tasks would look
+    deleted at the next sync and their rows would be trashed."""
+    import pathspec
+
+    from vaultmap.errors import ConfigError
+
+    inbox = settings.notion.inbox
+    parts = Path(inbox).parts
+    reason = ""
+    if Path(inbox).is_absolute() or ".." in parts or not parts:
+        reason = "must be a note path inside the vault, like \"Inbox.md\""
+    elif not inbox.lower().endswith(tuple(e.lower() for e in settings.vault.extensions)):
+        reason = f"must end with {' or '.join(settings.vault.extensions)}"
+    elif any(part.startswith(".") for part in parts):
+        reason = "must not be in a hidden folder"
+    else:
+        spec = pathspec.GitIgnoreSpec.from_lines(
+            [p for p in settings.vault.exclude if p.strip()])
+        if spec.match_file(Path(inbox).as_posix()):
+            reason = "is excluded by [vault] exclude"
+    if reason:
+        raise ConfigError(f"[notion] inbox = {inbox!r} {reason}; the rows made in Notion were "
+                          "not imported")
+
+
 def _what(action: Action) -> str:
     return action.describe()
 
@@ -437,9 +466,10 @@ def _remember_remote(remote: Remote, state: StateStore) -> None:
         state.set_meta(**{f"data_source:{database}": source})
 
 
-def _check_database(remote: Remote, state: StateStore) -> str:
+def _check_database(remote: Remote, state: StateStore, *, dry_run: bool) -> str:
     """Forget the base when the remote now points at another database than it was made
-    with (a `notion link` to a new database): its rows are not the ones the base knows."""
+    with (a `notion link` to a new database): its rows are not the ones the base knows.
+    Returns a note for the user; a dry run only says what would happen."""
     database = getattr(remote, "database_id", "")
     if not database:
         return ""
@@ -448,10 +478,14 @@ def _check_database(remote: Remote, state: StateStore) -> str:
         return ""
     note = ""
     if known and state.entries():
+        if dry_run:
+            return (f"the {remote.name} database changed; a sync will drop the old sync "
+                    "state and match tasks to rows by key")
         state.clear()
         note = (f"the {remote.name} database changed; the sync state of the old one was "
                 "dropped and this sync starts afresh (tasks are matched to rows by key)")
-    state.set_meta(database=database)
+    if not dry_run:
+        state.set_meta(database=database)
     return note
 
 
@@ -467,13 +501,13 @@ class Planned:
 
 
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
-             *, full: bool) -> Planned:
+             *, full: bool, fresh: bool = False) -> Planned:
     """Read the remote (incrementally when allowed: not ``full``, not every Nth sync, not a
-    fresh base) and plan against the base."""
-    base = state.entries()
+    fresh base) and plan against the base (an empty one when ``fresh``)."""
+    base = {} if fresh else state.entries()
     every = settings.notion.full_every
     last = state.last_sync_start
-    full = (full or last is None or not base
+    full = (full or fresh or last is None or not base
             or (every > 0 and (state.sync_count + 1) % every == 0))
     since = None if full or last is None else last - INCREMENTAL_OVERLAP
     _bind_remote(remote, state, base)
@@ -518,8 +552,9 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 full: bool, force: bool, progress: bool | None,
                 clock: Callable[[], datetime]) -> SyncReport:
     vault = read_vault(settings)
-    changed_database = _check_database(remote, state)
-    planned = plan_for(settings, remote, state, vault, full=full)
+    changed_database = _check_database(remote, state, dry_run=dry_run)
+    planned = plan_for(settings, remote, state, vault, full=full,
+                       fresh=dry_run and bool(changed_database))
     plan = planned.plan
     report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
                         snapshot_requests=planned.requests)
@@ -536,6 +571,8 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
         raise SyncGuardError(f"sync stopped: {plan.guard}")
     if dry_run:
         return report
+    if settings.notion.inbox and any(isinstance(a, ImportRow) for a in plan.actions):
+        check_inbox(settings)
     runner = _Runner(settings, remote, state, vault, report, progress, clock)
     runner.execute(plan)
     if report.ok:
