@@ -297,3 +297,14 @@ def test_tasks_subprocess_json(tmp_path: Path) -> None:
         "Read the style guide", "Parse a CSV file", "Study decorators",
         "Write a context manager", "Water daily"])
     assert set(NOTES) >= {t["path"] for t in tasks}
+
+
+def test_a_markdown_report_saved_into_the_vault_changes_no_numbers(tmp_path: Path) -> None:
+    vault = make_vault(tmp_path / "vault")
+    _, before, _ = run("report", str(vault), "--format", "json", "--today", TODAY)
+    code, _, _ = run("report", str(vault), "--format", "markdown", "--by", "tag",
+                     "-o", str(vault / "Progress.md"))
+    assert code == 0
+    _, after, _ = run("report", str(vault), "--format", "json", "--today", TODAY)
+    assert json.loads(after)["totals"] == json.loads(before)["totals"]
+    assert "Progress.md" in {n["path"] for n in json.loads(after)["notes"]}
