@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import tomlkit
@@ -31,9 +32,11 @@ from vaultmap.sync.engine import (
     Unlink,
     UpdateRow,
 )
-from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.runner import SyncReport, describe_conflicts, run_sync
 from vaultmap.sync.state import StateStore
+
+if TYPE_CHECKING:
+    from vaultmap.sync.notion import NotionRemote
 
 
 class SyncIncompleteError(VaultmapError):
@@ -64,6 +67,9 @@ def _warn(lines: Iterable[str], label: str = "warning") -> None:
 
 
 def _notion(settings: Settings, *, need_database: bool = True) -> NotionRemote:
+    # Imported here: the HTTP stack is only worth loading for the commands that talk to Notion.
+    from vaultmap.sync.notion import NotionRemote
+
     if need_database and not settings.notion.database_id:
         raise ConfigError(f"no Notion database is set in {CONFIG_NAME}: run `vaultmap notion "
                           "init --parent PAGE` or `vaultmap notion link DATABASE` first")
