@@ -771,47 +771,47 @@ def scan_vault(
             to_parse.append(found)
 
     outcomes = _parse_many(settings, to_parse, jobs if jobs is not None else _default_jobs())
+    if use_index:
+        fresh = _entries_for(outcomes, scan_start_ns)
+        updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
+        if updated is not None:
+            _save_index(settings, fingerprint, updated)
+        # Saved first, so each stored note's bytes can be dropped as soon as it is decoded:
+        # the peak holds the notes, not the notes and their encoding.
+        del index, updated, fresh
 
     warnings: list[tuple[str, str]] = list(walker.warnings)
     notes: list[Note] = []
     damaged: list[_Found] = []
+    reused = 0
     with _no_gc():
-        for rel, entry in reusable.items():
+        for rel in list(reusable):
+            entry = reusable.pop(rel)
             if entry.blob is not None:
                 try:
                     notes.append(_decode(entry.blob))
                 except Exception:  # a damaged entry: parse the file again
                     damaged.append(walker.found[rel])
+                    continue
             if entry.warning is not None:
                 warnings.append((rel, entry.warning))
+            reused += 1
     if damaged:
-        for found in damaged:
-            del reusable[found.rel]
-        outcomes += _parse_many(settings, damaged, 1)
-    fresh: dict[str, _Entry] = {}
+        repaired = _parse_many(settings, damaged, 1)
+        outcomes += repaired
+        if use_index:
+            entries = _load_index(settings, fingerprint)
+            entries.update(_entries_for(repaired, scan_start_ns))
+            _save_index(settings, fingerprint, entries)
+
     for outcome in outcomes:
         if outcome.note is not None:
             notes.append(outcome.note)
         if outcome.warning is not None:
             warnings.append((outcome.rel, outcome.warning))
-        if use_index and outcome.size >= 0:  # a file that could not be opened is retried
-            trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
-            blob = outcome.blob
-            if blob is None and outcome.note is not None:
-                try:
-                    blob = _dumps(outcome.note)
-                except Exception:  # an unpicklable front-matter value: not indexed
-                    continue
-            fresh[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                        blob, outcome.warning)
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
-
-    if use_index:
-        updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
-        if updated is not None:
-            _save_index(settings, fingerprint, updated)
 
     notes.sort(key=lambda note: note.path)
     warnings.sort(key=lambda item: item[0])
@@ -820,8 +820,26 @@ def scan_vault(
         notes=tuple(notes),
         warnings=tuple(message for _, message in warnings),
         parsed=len(outcomes),
-        reused=len(reusable),
+        reused=reused,
     )
+
+
+def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int) -> dict[str, _Entry]:
+    """Index entries for freshly parsed files."""
+    entries: dict[str, _Entry] = {}
+    for outcome in outcomes:
+        if outcome.size < 0:  # could not be opened: nothing to remember, retried next time
+            continue
+        blob = outcome.blob
+        if blob is None and outcome.note is not None:
+            try:
+                blob = _dumps(outcome.note)
+            except Exception:  # a front-matter value pickle cannot hold: not indexed
+                continue
+        trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
+        entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
+                                      blob, outcome.warning)
+    return entries
 
 
 def _merge_index(index: dict[str, _Entry], reusable: Mapping[str, _Entry],
