@@ -71,7 +71,7 @@ def _collect_failures(fake: FakeNotion, remote: NotionRemote) -> list[BaseExcept
     fake.inject("502", times=20)
     expect(lambda: remote.snapshot(None))
     fake.clear_faults()
-    fake.inject("slow", times=20, delay=0.3)
+    fake.inject("slow", times=20, delay=1.5)
     expect(lambda: remote.update(row.remote_id, record("k:1", status="x")))
     fake.clear_faults()
     fake.inject("drop", times=20)
@@ -105,7 +105,7 @@ def test_the_token_never_leaks(caplog: pytest.LogCaptureFixture,
     for name in ("vaultmap", "vaultmap.notion.sdk", "httpx", "httpcore", "notion_client"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     with FakeNotion(token=SECRET) as fake, new_database(
-            fake, options=fast_options(timeout=0.1, max_attempts=2)) as remote:
+            fake, options=fast_options(timeout=0.5, max_attempts=2)) as remote:
         caught = _collect_failures(fake, remote)
         texts = [repr(remote), str(remote.options)]
     assert len(caught) == 11

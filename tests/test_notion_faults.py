@@ -17,13 +17,13 @@ TRANSIENT = ("429", "409", "500", "502", "503", "504", "529", "drop")
 
 @pytest.fixture
 def fake() -> Iterator[FakeNotion]:
-    with FakeNotion(slow_delay=0.6) as server:
+    with FakeNotion(slow_delay=3.0) as server:
         yield server
 
 
 @pytest.fixture
 def remote(fake: FakeNotion) -> Iterator[NotionRemote]:
-    with new_database(fake, options=fast_options(timeout=0.25)) as bound:
+    with new_database(fake, options=fast_options(timeout=0.8)) as bound:
         yield bound
 
 
@@ -125,9 +125,9 @@ def test_giving_up_says_what_failed(fake: FakeNotion) -> None:
 
 
 def test_timeouts_give_up_with_a_clear_message(fake: FakeNotion) -> None:
-    with new_database(fake, options=fast_options(timeout=0.2, max_attempts=2)) as remote:
-        fake.inject("slow", route="POST /v1/data_sources/{id}/query", times=2, delay=0.5)
-        with pytest.raises(RemoteError, match=r"did not answer within 0\.2s"):
+    with new_database(fake, options=fast_options(timeout=0.5, max_attempts=2)) as remote:
+        fake.inject("slow", route="POST /v1/data_sources/{id}/query", times=2, delay=2.0)
+        with pytest.raises(RemoteError, match=r"did not answer within 0\.5s"):
             remote.snapshot(None)
 
 
@@ -176,9 +176,9 @@ def test_unpaced_client_is_rate_limited_and_still_finishes() -> None:
 
 def test_fault_storm_converges_without_duplicates() -> None:
     kinds = ("429", "409", "500", "502", "503", "504", "529", "drop", "drop_after", "slow")
-    with FakeNotion(fault_rate=0.3, fault_seed=7, fault_kinds=kinds, slow_delay=0.3) as fake:
+    with FakeNotion(fault_rate=0.3, fault_seed=7, fault_kinds=kinds, slow_delay=1.0) as fake:
         fake.fault_rate = 0.0  # set the database up calmly
-        with new_database(fake, options=fast_options(timeout=0.15, max_attempts=12)) as remote:
+        with new_database(fake, options=fast_options(timeout=0.4, max_attempts=12)) as remote:
             fake.fault_rate = 0.3
             rows = {i: remote.create(record(f"k:{i}", f"task {i}")) for i in range(25)}
             for i in range(0, 25, 3):
