@@ -41,13 +41,24 @@ def ours_for_oracle(text: str) -> list[tuple[int, bool]]:
 
 
 def oracle_on_task_lines(text: str) -> list[tuple[int, bool]]:
-    """The oracle's tasks minus those it hangs on an item from a later line (quirk g)."""
+    """The oracle's tasks as decided on their own marker line.
+
+    cmark-gfm can hang a checkbox on an enclosing item from a later lazy line (quirk g), and
+    so also flip an earlier task's "checked". What it decides from the document up to and
+    including the marker line is what the spec's rule speaks about.
+    """
     data = text.encode()
     lines = split_lines(data)
-    return [
-        (line, checked) for line, checked in oracle_tasks(text)
-        if CMARK_TASK_LINE.match(data, *lines[line - 1])
-    ]
+    found = []
+    for line, _ in oracle_tasks(text):
+        start, end = lines[line - 1]
+        if not CMARK_TASK_LINE.match(data, start, end):
+            continue
+        prefix = data[:lines[line][0]] if line < len(lines) else data
+        decided = dict(oracle_tasks(prefix.decode()))
+        if line in decided:
+            found.append((line, decided[line]))
+    return found
 
 
 def gfm_lines(text: str) -> list[tuple[int, bool]]:

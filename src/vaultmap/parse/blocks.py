@@ -68,6 +68,7 @@ _HTML_END = {
 }
 # Leading spaces, then an optional list marker followed by 1-4 spaces and content.
 _SIMPLE_LINE = re.compile(rb"( *)(?:([-*+]|[0-9]{1,9}[.)])( {1,4})(?=[^ \t]))?")
+_FENCE_RUNS = {_BACKTICK: b"```", _TILDE: b"~~~"}
 _OBSIDIAN_HIDE = re.compile(rb"%%|\$\$")
 _UTF8_LEN = [1] * 0xC2 + [2] * (0xE0 - 0xC2) + [3] * 16 + [4] * 5 + [1] * 11
 
@@ -103,28 +104,25 @@ class ScanResult:
 
 
 class _Block:
-    __slots__ = (
-        "base", "fence_char", "fence_len", "fence_offset", "has_child", "html_type", "kind", "line",
-        "list_sig", "marker_offset", "padding", "spans", "task",
-    )
+    """An open block. Rarely used fields are class defaults: most blocks only set two."""
+
+    # Absolute column where the block's content starts while only lists enclose it (no
+    # quotes, no literal blocks); -1 otherwise. Lets common lines skip the generic
+    # per-container matching (see _Scanner.run).
+    base = -1
+    has_child = False
+    marker_offset = 0
+    padding = 0
+    list_sig = 0
+    fence_char = 0
+    fence_len = 0
+    fence_offset = 0
+    html_type = 0
+    task: RawTask | None = None
 
     def __init__(self, kind: int, line: int) -> None:
         self.kind = kind
         self.line = line
-        # Absolute column where this block's content starts, while only lists (no quotes,
-        # no literal blocks) enclose it; -1 otherwise. It lets plain lines skip the generic
-        # per-container matching (see _Scanner.fast_line).
-        self.base = 0 if kind == DOC else -1
-        self.has_child = False
-        self.marker_offset = 0
-        self.padding = 0
-        self.list_sig = 0
-        self.fence_char = 0
-        self.fence_len = 0
-        self.fence_offset = 0
-        self.html_type = 0
-        self.task: RawTask | None = None
-        self.spans: list[tuple[int, int]] = []
 
 
 def _can_contain(parent: int, child: int) -> bool:
@@ -209,6 +207,9 @@ class _Scanner:
         self.section_stack: list[tuple[int, str]] = []
         self.section: tuple[str, ...] = ()
         self.stack: list[_Block] = [_Block(DOC, 0)]
+        self.stack[0].base = 0
+        self.lines: list[tuple[int, int]] = []
+        self.first_line = 1
         self.track_hidden = obsidian and (b"%%" in data or b"$$" in data)
         self.hidden_comment = False
         self.hidden_math = False
@@ -308,13 +309,113 @@ class _Scanner:
 
     # -- the document ------------------------------------------------------------------------
     def run(self, lines: list[tuple[int, int]], first_line: int) -> ScanResult:
+        """Feed every line; common lines take the fast path inlined here."""
+        self.lines = lines
+        self.first_line = first_line
+        data = self.data
         stack = self.stack
-        bom = self.data.startswith(b"\xef\xbb\xbf")
+        bom = data.startswith(b"\xef\xbb\xbf")
+        plain = _PLAIN_START_SET
+        simple_match = _SIMPLE_LINE.match
+        track_hidden = self.track_hidden
         lineno = first_line - 1
         for s, e in lines:
             lineno += 1
-            if stack[-1].base >= 0 and not (s == 0 and bom) and self.fast_line(s, e, lineno):
-                continue
+            tip = stack[-1]
+            if tip.kind == FENCE and len(stack) == 2:
+                # Top-level fenced code: a line without the fence run near its start cannot
+                # close the fence, so it is just code.
+                run = _FENCE_RUNS[tip.fence_char]
+                if data.find(run, s, min(e, s + 6)) < 0:
+                    continue
+            # Fast path. While only lists enclose the tip (its base is known) and the line
+            # has no tab in its indent, a blank line, a plain text line or a list item whose
+            # content starts with plain text or "[" is handled here with column arithmetic,
+            # exactly as process_line would (the differential tests hold both to cmark-gfm).
+            if tip.base >= 0 and (s or not bom):
+                if s == e:
+                    depth = len(stack)
+                    for index in range(1, depth):
+                        block = stack[index]
+                        if block.kind == PARA or (block.kind == ITEM and not block.has_child):
+                            del stack[index:]
+                            break
+                    continue
+                m = simple_match(data, s, e)
+                content = m.end()  # type: ignore[union-attr]  # every part is optional
+                if content < e and data[content] in plain:
+                    fns = m.end(1)  # type: ignore[union-attr]
+                    ws = fns - s
+                    depth = len(stack)
+                    matched = depth - 1
+                    for index in range(1, depth):
+                        block = stack[index]
+                        if block.kind == ITEM and ws < block.base:
+                            matched = index - 1
+                            break
+                    container = stack[matched]
+                    rel = ws - container.base
+                    marker_end = m.end(2)  # type: ignore[union-attr]
+                    if marker_end < 0:
+                        if tip.kind == PARA:  # plain text: (lazy) continuation
+                            if track_hidden:
+                                self.toggle_hidden(fns, e)
+                            continue
+                        if rel < 4:
+                            del stack[matched + 1:]
+                            if container.kind == LIST:
+                                stack.pop()
+                                container = stack[-1]
+                            container.has_child = True
+                            para = _Block(PARA, lineno)
+                            para.base = container.base
+                            stack.append(para)
+                            if track_hidden:
+                                self.toggle_hidden(fns, e)
+                            continue
+                    elif rel < 4 and depth < MAX_DEPTH - 4:
+                        last = data[marker_end - 1]
+                        ordered = last == 46 or last == 41  # . )
+                        if (
+                            ordered and container.kind == PARA
+                            and int(data[fns:marker_end - 1]) != 1
+                        ):
+                            # only "1." may interrupt a paragraph: this is text
+                            if track_hidden:
+                                self.toggle_hidden(fns, e)
+                            continue
+                        sig = 1000 + last if ordered else last
+                        del stack[matched + 1:]
+                        if container.kind == PARA:
+                            stack.pop()
+                            container = stack[-1]
+                        if container.kind != LIST or container.list_sig != sig:
+                            if container.kind == LIST:
+                                stack.pop()
+                                container = stack[-1]
+                            container.has_child = True
+                            new_list = _Block(LIST, lineno)
+                            new_list.base = container.base
+                            new_list.list_sig = sig
+                            stack.append(new_list)
+                        padding = content - fns
+                        item = _Block(ITEM, lineno)
+                        item.base = ws + padding
+                        item.marker_offset = rel
+                        item.padding = padding
+                        item.list_sig = sig
+                        item.has_child = True
+                        para = _Block(PARA, lineno)
+                        para.base = item.base
+                        stack.append(item)
+                        stack.append(para)
+                        if data[content] == _LBRACKET:
+                            self.lineno = lineno
+                            self.end = e
+                            self.task_candidate(para, content)
+                        if track_hidden:
+                            self.toggle_hidden(content, e)
+                        continue
             self.lineno = lineno
             self.end = e
             self.offset = 3 if (s == 0 and bom) else s
@@ -327,91 +428,6 @@ class _Scanner:
                 )
                 break
         return self.result
-
-    def fast_line(self, s: int, e: int, lineno: int) -> bool:
-        """The common lines, when only lists enclose the tip and the indent has no tabs.
-
-        Handles blank lines, plain paragraph text and list items whose content starts with
-        plain text or ``[`` exactly as :meth:`process_line` would, with column arithmetic
-        instead of per-container matching. Returns False (nothing changed) for anything else.
-        """
-        data = self.data
-        stack = self.stack
-        if s == e:  # empty line: items with content stay open, paragraphs close
-            keep = len(stack)
-            for index in range(1, len(stack)):
-                block = stack[index]
-                if block.kind == PARA or (block.kind == ITEM and not block.has_child):
-                    keep = index
-                    break
-            del stack[keep:]
-            return True
-        m = _SIMPLE_LINE.match(data, s, e)
-        assert m is not None  # every part of the pattern is optional
-        fns = s + len(m.group(1))
-        content = m.end()
-        if content >= e:
-            return False
-        c = data[content]
-        if c not in _PLAIN_START_SET:
-            return False
-        ws = fns - s
-        matched = len(stack) - 1
-        for index in range(1, len(stack)):
-            block = stack[index]
-            if block.kind == ITEM and ws < block.base:
-                matched = index - 1
-                break
-        container = stack[matched]
-        tip = stack[-1]
-        marker = m.group(2)
-        rel = ws - container.base
-        if marker is None:
-            if tip.kind == PARA:  # plain text never starts a block: (lazy) continuation
-                tip.spans.append((fns, e))
-                if self.track_hidden:
-                    self.toggle_hidden(fns, e)
-                return True
-            if rel >= 4:
-                return False  # indented code
-            del stack[matched + 1:]
-            self.lineno = lineno
-            self.end = e
-            para = self.open_block(PARA, len(stack) - 1)
-            para.spans.append((fns, e))
-            if self.track_hidden:
-                self.toggle_hidden(fns, e)
-            return True
-        if rel >= 4 or len(stack) > MAX_DEPTH - 4:
-            return False
-        first = marker[0]
-        ordered = marker[-1] in (46, 41)
-        if container.kind == PARA and ordered and int(marker[:-1]) != 1:
-            tip.spans.append((fns, e))  # "2." cannot interrupt a paragraph: plain text
-            if self.track_hidden:
-                self.toggle_hidden(fns, e)
-            return True
-        sig = 1000 + marker[-1] if ordered else first
-        self.lineno = lineno
-        self.end = e
-        parent_index = matched
-        if container.kind != LIST or container.list_sig != sig:
-            lst = self.open_block(LIST, parent_index)
-            lst.list_sig = sig
-            parent_index = len(stack) - 1
-        item = self.open_block(ITEM, parent_index)
-        padding = content - fns
-        item.base = ws + padding
-        item.marker_offset = rel
-        item.padding = padding
-        item.list_sig = sig
-        para = self.open_block(PARA, len(stack) - 1)
-        para.spans.append((content, e))
-        if c == _LBRACKET:
-            self.task_candidate(para, content)
-        if self.track_hidden:
-            self.toggle_hidden(content, e)
-        return True
 
     def process_line(self) -> bool:
         """cmark's S_process_line for one line; False when the nesting cap is hit."""
@@ -540,7 +556,8 @@ class _Scanner:
                 if container.task is not None:
                     container.task.cancelled = True
                 if len(stack) == 2:
-                    raw = b" ".join(data[a:b].strip(b" \t") for a, b in container.spans)
+                    spans = self.lines[container.line - self.first_line:lineno - self.first_line]
+                    raw = b" ".join(data[a:b].strip(b" \t") for a, b in spans)
                     self.add_heading(level, raw, container.line)
                 self.offset = e
                 break
@@ -591,7 +608,7 @@ class _Scanner:
             and not blank
             and tip.kind == PARA
         ):
-            tip.spans.append((fns, e))  # lazy continuation line
+            # lazy continuation line
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
             return True
@@ -602,10 +619,13 @@ class _Scanner:
             end_re = _HTML_END.get(container.html_type)
             if end_re is not None and end_re.search(data, fns, e):
                 stack.pop()
-        elif kind in (FENCE, ICODE, HEADING) or blank:
+        elif kind == HEADING:
+            # A heading never takes a second line: closing it now is what cmark does on the
+            # next line, and it keeps that next line on the fast path.
+            stack.pop()
+        elif kind in (FENCE, ICODE) or blank:
             pass
         elif kind == PARA:
-            container.spans.append((fns, e))
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
         else:
@@ -614,7 +634,6 @@ class _Scanner:
             parent = stack[-1]
             first_block = not parent.has_child
             para = self.open_block(PARA, len(stack) - 1)
-            para.spans.append((fns, e))
             if first_block and parent.kind == ITEM and parent.line == lineno and (
                 data[fns] == _LBRACKET
             ):
@@ -682,18 +701,18 @@ class _Scanner:
         if found is None:
             return
         status_len, text_start = found
-        items = [b for b in self.stack if b.kind == ITEM]
-        task = RawTask(
-            line=self.lineno,
-            status_offset=pos + 1,
-            status_len=status_len,
-            text_start=text_start,
-            text_end=self.end,
-            depth=len(items) - 1,
-            parent_line=items[-2].line if len(items) > 1 else None,
-            in_quote=any(b.kind == QUOTE for b in self.stack),
-            section=self.section,
-        )
+        depth = -1
+        parent_line = own_line = None
+        in_quote = False
+        for block in self.stack:
+            if block.kind == ITEM:
+                depth += 1
+                parent_line = own_line
+                own_line = block.line
+            elif block.kind == QUOTE:
+                in_quote = True
+        task = RawTask(self.lineno, pos + 1, status_len, text_start, self.end, depth,
+                       parent_line, in_quote, self.section)
         para.task = task
         self.result.tasks.append(task)
 
