@@ -34,7 +34,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -1257,11 +1257,6 @@ def running(**options: Any) -> Iterator[FakeNotion]:
     """``with running(page_cap=3) as fake:`` — a started FakeNotion."""
     with FakeNotion(**options) as fake:
         yield fake
-
-
-def today() -> str:
-    """Today's date as Notion writes a date-only value (tests use it for Due)."""
-    return date.today().isoformat()
 
 
 # --------------------------------------------------------------------------------------------
