@@ -214,8 +214,9 @@ class _Runner:
         edits = [a for a in plan.actions if isinstance(a, SetVaultStatus)]
         remote = [a for a in plan.actions
                   if isinstance(a, UpdateRow | CreateRow | TrashRow | ImportRow)]
-        for action in local:
-            self.apply_local(action)
+        with self.state.batch():
+            for action in local:
+                self.apply_local(action)
         self.apply_edits(edits)
         self.apply_remote(remote)
         self.settle_pending_creates(plan)
