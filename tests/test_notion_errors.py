@@ -10,6 +10,7 @@ import pytest
 
 from fake_notion import FakeNotion, fast_options, new_database, record
 from vaultmap.config import load_settings
+from vaultmap.errors import ConfigError
 from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.remote import RemoteAuthError, RemoteError
 
@@ -141,3 +142,18 @@ def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
     with pytest.raises(RemoteError, match=r"must be an http\(s\) URL") as caught:
         NotionRemote.from_settings(settings, environ=environ)
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(("line", "fragment"), [
+    ("requests_per_second = -1", "requests_per_second must be more than 0"),
+    ("max_attempts = 0", "max_attempts must be more than 0"),
+    ("timeout = 0", "timeout must be more than 0"),
+    ('backoff = "fast"', "backoff must be a int or float"),
+    ("max_attempts = 2.5", "max_attempts must be a int"),
+    ("timeout = true", "timeout must be a number"),
+])
+def test_bad_notion_tuning_is_a_config_error(tmp_path: Path, line: str, fragment: str) -> None:
+    (tmp_path / ".vaultmap.toml").write_text(f"[notion]\n{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert fragment in str(caught.value)
