@@ -149,6 +149,21 @@ def test_symlinked_folder_is_followed_once(vault: Path, tmp_path: Path) -> None:
     assert result.warnings == ("Again/: links to Areas/ inside the vault, read there, skipped",)
 
 
+def test_links_to_outside_folders_loops_and_twins(vault: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "shared"
+    write(outside, "a/b/Deep.md", "- [ ] outside task\n")
+    (outside / "a" / "b" / "up").symlink_to(outside / "a", target_is_directory=True)
+    (vault / "One").symlink_to(outside, target_is_directory=True)
+    (vault / "Two").symlink_to(outside, target_is_directory=True)
+    result = scan_vault(settings_for(vault), use_index=False)
+    assert "One/a/b/Deep.md" in paths_of(result)
+    assert not [p for p in paths_of(result) if p.startswith("Two/") or "/up/" in p]
+    assert result.warnings == (
+        "One/a/b/up/: symbolic link loop (points to an enclosing folder), skipped",
+        "Two/: same folder as One/, skipped",
+    )
+
+
 # --------------------------------------------------------------------------- warnings
 
 

@@ -295,8 +295,8 @@ class _Walker:
         )
         self.found: dict[str, _Found] = {}
         self.warnings: list[tuple[str, str]] = []
-        # (st_dev, st_ino) of every folder walked -> its vault-relative path.
-        self.seen_dirs: dict[tuple[int, int], str] = {}
+        # (st_dev, st_ino) of each folder reached through a link -> the link's path.
+        self.linked_dirs: dict[tuple[int, int], str] = {}
 
     def link_inside_vault(self, link_abs: str, rel: str, *, folder: bool) -> bool:
         """Warn about and skip a link whose target is inside the vault.
@@ -316,6 +316,33 @@ class _Walker:
             self.warn(rel + "/", f"links to {target}/ inside the vault, read there, skipped")
         return True
 
+    def follow_folder_link(self, link_abs: str, rel: str) -> bool:
+        """Whether to walk a linked folder; warns when it is skipped.
+
+        Only links can make the walk revisit a folder, so only they are checked (a plain
+        folder costs no extra ``stat``): a target inside the vault is read at its real place;
+        a target outside that encloses the link is a loop; a second link to the same outside
+        folder would count its tasks twice.
+        """
+        if self.link_inside_vault(link_abs, rel, folder=True):
+            return False
+        target_real = os.path.realpath(link_abs)
+        parent_real = os.path.realpath(os.path.dirname(link_abs))
+        if parent_real == target_real or parent_real.startswith(target_real.rstrip(os.sep)
+                                                                 + os.sep):
+            self.warn(rel + "/", "symbolic link loop (points to an enclosing folder), skipped")
+            return False
+        try:
+            st = os.stat(link_abs)
+        except OSError as error:
+            self.warn(rel + "/", _oserror_reason(error) + ", skipped")
+            return False
+        earlier = self.linked_dirs.setdefault((st.st_dev, st.st_ino), rel)
+        if earlier != rel:
+            self.warn(rel + "/", f"same folder as {earlier}/, skipped")
+            return False
+        return True
+
     def warn(self, rel: str, message: str) -> None:
         self.warnings.append((rel, f"{rel}: {message}"))
 
@@ -324,15 +351,6 @@ class _Walker:
 
     def walk(self, start_abs: str, start_rel: str) -> None:
         """Walk one folder (iteratively: deep folder trees must not hit the recursion limit)."""
-        try:
-            st = os.stat(start_abs)
-        except OSError as error:
-            self.warn(start_rel or ".", _oserror_reason(error))
-            return
-        ident = (st.st_dev, st.st_ino)
-        if ident in self.seen_dirs:
-            return
-        self.seen_dirs[ident] = start_rel
         stack = [(start_abs, start_rel)]
         extensions = self.extensions
         spec = self.spec
@@ -358,27 +376,11 @@ class _Walker:
                 if is_dir:
                     if spec is not None and spec.match_file(rel + "/"):
                         continue
-                    if entry.is_symlink() and self.link_inside_vault(entry.path, rel, folder=True):
+                    if entry.is_symlink() and not self.follow_folder_link(entry.path, rel):
                         continue
-                    try:
-                        dir_st = entry.stat()
-                    except OSError as error:
-                        self.warn(rel + "/", _oserror_reason(error) + ", skipped")
-                        continue
-                    ident = (dir_st.st_dev, dir_st.st_ino)
-                    earlier = self.seen_dirs.get(ident)
-                    if earlier is not None:
-                        if earlier == "" or rel.startswith(earlier + "/"):
-                            self.warn(rel + "/", "symbolic link loop (points to an enclosing "
-                                      "folder), skipped")
-                        else:
-                            self.warn(rel + "/", f"same folder as {earlier}/, skipped")
-                        continue
-                    self.seen_dirs[ident] = rel
                     subfolders.append((entry.path, rel))
                     continue
-                lowered = name.lower()
-                if not any(lowered.endswith(ext) for ext in extensions):
+                if not name.lower().endswith(extensions):
                     continue
                 if spec is not None and spec.match_file(rel):
                     continue
