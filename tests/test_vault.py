@@ -164,6 +164,15 @@ def test_links_to_outside_folders_loops_and_twins(vault: Path, tmp_path: Path) -
     )
 
 
+def test_undecodable_file_names_survive_the_index(vault: Path) -> None:
+    raw_name = os.fsdecode(b"caf\xe9 latin-1.md")  # not UTF-8: a surrogate escape
+    age(write(vault, raw_name, "- [ ] legacy name\n"))
+    age_tree(vault)
+    cold = scan_vault(settings_for(vault))
+    warm = scan_vault(settings_for(vault))
+    assert raw_name in paths_of(cold) and warm.notes == cold.notes and warm.reused == 5
+
+
 # --------------------------------------------------------------------------- warnings
 
 
