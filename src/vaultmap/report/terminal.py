@@ -111,11 +111,15 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         title.append(" · top-level tasks only", style="dim")
     console.print(title)
 
+    summary = counts_summary(total)
+    percent = _percent(total)
+    # Keep the overall line on one line: narrow its bar before letting the summary wrap.
+    spare = width - (len("Overall  ") + 2 + percent.cell_len + 2 + len(summary))
     overall = Text("Overall  ")
-    overall.append_text(_bar(total, bar_width, glyphs))
+    overall.append_text(_bar(total, max(8, min(bar_width, spare)), glyphs))
     overall.append("  ")
-    overall.append_text(_percent(total))
-    overall.append(f"  {counts_summary(total)}", style="dim")
+    overall.append_text(percent)
+    overall.append(f"  {summary}", style="dim")
     console.print(overall)
 
     if not total.total:
