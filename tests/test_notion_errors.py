@@ -157,3 +157,8 @@ def test_bad_notion_tuning_is_a_config_error(tmp_path: Path, line: str, fragment
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path)
     assert fragment in str(caught.value)
+
+
+def test_two_roles_on_one_column_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"due and scheduled both name the property 'When'"):
+        NotionRemote(SECRET, properties={"due": "When", "scheduled": "When"})

@@ -64,6 +64,7 @@ from notion_client.errors import (
 )
 
 from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings
+from vaultmap.errors import ConfigError
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType
 from vaultmap.sync.notion_text import (
     markdown_from_rich_text,
@@ -356,7 +357,14 @@ class NotionRemote:
         self.options = options or NotionOptions()
         self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
         self.data_source_id = data_source_id
-        self.properties = dict(properties)
+        self.properties = {role: properties.get(role, default)
+                           for role, default in NOTION_PROPERTY_DEFAULTS.items()}
+        seen: dict[str, str] = {}
+        for role, name in self.properties.items():
+            if name in seen:
+                raise ConfigError(f"[notion.properties] {seen[name]} and {role} both name the "
+                                  f"property {name!r}; each needs a column of its own")
+            seen[name] = role
         self.vault_name = vault_name
         self.statuses = statuses
         self.token_env = token_env
