@@ -293,3 +293,27 @@ def test_sigkill_during_push_then_rerun(env: Env) -> None:
     assert env.row("pushed task 39")["Done"] is True
     assert f"- [x] {first_text}\n" in env.note("Plan.md")
     assert "nothing to do" in env.sync().stdout
+
+
+def test_no_change_sync_costs_two_requests_whatever_the_size(env: Env) -> None:
+    from vaultmap.config import load_settings as load
+    from vaultmap.sync.notion import obsidian_url
+    from vaultmap.sync.runner import read_vault
+
+    count = 250  # three pages of query results
+    env.note("Plan.md", "".join(f"- [{' x'[i % 2]}] row number {i}\n" for i in range(count)))
+    env.fake.clock.advance(-600)  # the rows were made ten minutes ago
+    for rec in read_vault(load(env.vault)).records.values():
+        done = rec.status == "x"
+        env.fake.add_row(env.database_id, {
+            "Task": rec.text, "Key": rec.key, "Done": done, "Note": rec.note,
+            "Status": {"select": {"name": "Done" if done else "Todo"}},
+            "Open": obsidian_url(env.vault.name, rec.note)})
+    env.fake.reset_counts()
+    env.sync()  # adopts every row: a full read, no writes
+    assert env.fake.count("PATCH /v1/pages/{id}") == 0 and env.fake.count("POST /v1/pages") == 0
+    env.fake.clock.advance(600)
+    env.sync()
+    env.fake.reset_counts()
+    assert "nothing to do" in env.sync().stdout
+    assert env.fake.total_requests <= 2, env.fake.requests

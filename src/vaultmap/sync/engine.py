@@ -571,8 +571,8 @@ def plan_sync(
             planner.actions.append(ImportRow(row, policy.inbox))
         else:
             planner.notices.append(Notice(
-                "no-key", f"row {row.text!r} was made in {policy.remote_name} and has no key; "
-                "set [notion] inbox to bring such rows into a note"))
+                "no-key", f"row {row.text!r} was made in {policy.remote_name.title()} and has "
+                "no key; set [notion] inbox to bring such rows into a note"))
 
     live_rows = sum(1 for r in rows if not r.trashed)
     guard = _guard(policy, linked_total=linked_total, vault_size=len(vault),
@@ -609,7 +609,7 @@ def _guard(policy: Policy, *, linked_total: int, vault_size: int, vault_lost: in
            remote_lost: int, remote_empty: bool) -> str | None:
     if linked_total == 0:
         return None
-    name = policy.remote_name
+    name = policy.remote_name.title()
     if vault_size == 0:
         return (f"the vault has no tasks, but {linked_total} were synced before; is the vault "
                 "folder mounted and the path right? Run again with --force to trash every row")

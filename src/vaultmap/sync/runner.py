@@ -192,8 +192,8 @@ class _Runner:
         self.fail(key, f"{what}: {error}")
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise RemoteError(f"{self.remote.name} failed {self.failures_in_a_row} times in a "
-                              f"row ({error}); the rest is left for the next sync")
+            raise RemoteError(f"{self.remote.name.title()} failed {self.failures_in_a_row} "
+                              f"times in a row ({error}); the rest is left for the next sync")
 
     def remote_call_ok(self) -> None:
         self.failures_in_a_row = 0
