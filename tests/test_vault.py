@@ -281,8 +281,10 @@ def test_a_parser_crash_costs_one_note(vault: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_missing_vault_folder_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(VaultReadError, match="vault folder does not exist"):
+    with pytest.raises(VaultReadError, match="no such vault folder"):
         scan_vault(settings_for(tmp_path / "nope"))
+    with pytest.raises(VaultReadError, match="is not a folder"):
+        scan_vault(settings_for(write(tmp_path, "note.md", "- [ ] x\n")))
 
 
 # --------------------------------------------------------------------------- the index

@@ -740,7 +740,8 @@ def scan_vault(
     scan_start_ns = time.time_ns()
     root_abs = _abs(settings.root)
     if not os.path.isdir(root_abs):
-        raise VaultReadError(f"{settings.root}: the vault folder does not exist")
+        problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
+        raise VaultReadError(f"{settings.root}: {problem}")
     folders, named_files, whole_vault = _selection(settings, root_abs, paths)
 
     walker = _Walker(settings, root_abs)
