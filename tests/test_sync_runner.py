@@ -386,6 +386,7 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     assert not remote.rows and path.read_text() == "- [ ] one\n"
     with StateStore.open(s.state_dir, "notion") as state:
         assert state.entries() == {} and state.sync_count == 0
+        assert state.meta() == {} and state.pending() == []
 
 
 def test_failed_note_edit_keeps_remote_change(tmp_path: Path) -> None:

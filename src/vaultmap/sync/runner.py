@@ -502,7 +502,7 @@ class Planned:
 
 
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
-             *, full: bool, fresh: bool = False) -> Planned:
+             *, full: bool, fresh: bool = False, dry_run: bool = False) -> Planned:
     """Read the remote (incrementally when allowed: not ``full``, not every Nth sync, not a
     fresh base) and plan against the base (an empty one when ``fresh``)."""
     base = {} if fresh else state.entries()
@@ -513,7 +513,8 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
     since = None if full or last is None else last - INCREMENTAL_OVERLAP
     _bind_remote(remote, state, base)
     snapshot = _take_snapshot(remote, since)
-    _remember_remote(remote, state)
+    if not dry_run:
+        _remember_remote(remote, state)
     pending_creates = {p.key for p in state.pending() if p.op == "create"}
     plan = plan_sync(vault.records, snapshot.rows, base, complete=snapshot.complete,
                      policy=policy_of(settings, remote.name), pending_creates=pending_creates,
@@ -555,7 +556,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     vault = read_vault(settings)
     changed_database = _check_database(remote, state, dry_run=dry_run)
     planned = plan_for(settings, remote, state, vault, full=full,
-                       fresh=dry_run and bool(changed_database))
+                       fresh=dry_run and bool(changed_database), dry_run=dry_run)
     plan = planned.plan
     report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
                         snapshot_requests=planned.requests)
