@@ -108,7 +108,9 @@ def test_the_token_never_leaks(caplog: pytest.LogCaptureFixture,
     with FakeNotion(token=SECRET) as fake, new_database(
             fake, options=fast_options(timeout=0.5, max_attempts=2)) as remote:
         caught = _collect_failures(fake, remote)
-        texts = [repr(remote), str(remote.options)]
+        texts = [repr(remote), str(remote.options), repr(vars(remote)),
+                 repr(vars(remote._client)), repr(remote._client.options),
+                 repr(remote._client.client.headers)]
     assert len(caught) == 11
     for error in caught:
         texts += [str(error), repr(error), str(error.args)]

@@ -223,6 +223,18 @@ class NotionOptions:
     max_retry_after: float = 120.0  # a longer Retry-After is capped to this
 
 
+class _Secret:
+    """A string that never shows itself in a repr, a traceback's locals or ``vars()``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+
 class _Pacer:
     """Spaces request starts ``1/rate`` seconds apart (shared by threads)."""
 
@@ -373,7 +385,7 @@ class NotionRemote:
         self.agreed_status = agreed_status
         self._sleep = sleep
         self._clock = clock
-        self._token = token
+        self._token = _Secret(token)
         self.base_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
         self._schema: Schema | None = None
         self._pacer = _Pacer(self.options.requests_per_second, sleep)
@@ -386,9 +398,12 @@ class NotionRemote:
         if not sdk_log.handlers:
             sdk_log.addHandler(logging.NullHandler())
         self._client = notion_client.Client(
-            client=http, auth=token, base_url=self.base_url,
+            client=http, base_url=self.base_url,
             timeout_ms=int(self.options.timeout * 1000), notion_version=API_VERSION,
             retry=False, logger=sdk_log, log_level=logging.CRITICAL)
+        # The token goes straight into the HTTP client's headers (whose repr masks it), not
+        # into the SDK's options dataclass, whose repr would print it.
+        http.headers["Authorization"] = f"Bearer {token}"
 
     # -------------------------------------------------------------- construction
     @classmethod
@@ -445,7 +460,8 @@ class NotionRemote:
 
     def _safe(self, text: str) -> str:
         # Last line of defence: nothing the SDK or httpx says may carry the token out.
-        return text.replace(self._token, "***") if self._token else text
+        secret = self._token.value
+        return text.replace(secret, "***") if secret else text
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
