@@ -39,7 +39,7 @@ _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
 # A front-matter fence: exactly three dashes, optional trailing blanks (Obsidian's rule).
 _FM_FENCE = re.compile(rb"---[ \t]*")
-_FM_END = re.compile(rb"(?:---|\.\.\.)[ \t]*")
+_FM_END = _FM_FENCE
 # "[" one character (1-4 bytes) "]": with a list marker and blanks before it (checked by
 # hand, so the regex starts with a literal and runs at memchr speed), a superset of every
 # task line in both flavours. A note without one needs no block parse at all.

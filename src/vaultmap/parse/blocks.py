@@ -69,7 +69,8 @@ _HTML_END = {
 # Leading spaces, then an optional list marker followed by 1-4 spaces and content.
 _SIMPLE_LINE = re.compile(rb"( *)(?:([-*+]|[0-9]{1,9}[.)])( {1,4})(?=[^ \t]))?")
 _FENCE_RUNS = {_BACKTICK: b"```", _TILDE: b"~~~"}
-_OBSIDIAN_HIDE = re.compile(rb"%%|\$\$")
+# Obsidian comment and math delimiters; a code span on the line is skipped as a whole.
+_OBSIDIAN_HIDE = re.compile(rb"(`+)[^`].*?(?<!`)\1(?!`)|%%|\$\$")
 _UTF8_LEN = [1] * 0xC2 + [2] * (0xE0 - 0xC2) + [3] * 16 + [4] * 5 + [1] * 11
 
 
@@ -223,6 +224,8 @@ class _Scanner:
     # -- the obsidian exclusions and headings ------------------------------------------------
     def toggle_hidden(self, start: int, end: int) -> None:
         for m in _OBSIDIAN_HIDE.finditer(self.data, start, end):
+            if m.group(1) is not None:
+                continue
             if m.group() == b"%%":
                 if not self.hidden_math:
                     self.hidden_comment = not self.hidden_comment
