@@ -1102,6 +1102,9 @@ class FakeNotion:
         if "title" in body:
             source.title = "".join(i["plain_text"] for i in self._rich_text(body["title"],
                                                                             "body.title"))
+        trash = body.get("in_trash", body.get("archived"))
+        if trash is not None:  # observed: archived:true answers archived and in_trash true
+            source.in_trash = bool(trash)
         source.edited = _minute(self.clock.now())
         return self._source_json(source)
 
