@@ -217,26 +217,30 @@ def _fields_at(reversed_text: str, pos: int, may_have_tags: bool) -> tuple[
     return field, None
 
 
-def _strip_trailing_fields(reversed_text: str, values: list[str | None],
+def _strip_trailing_tags(reversed_text: str, moved_tags: list[str]) -> int:
+    """:func:`_strip_trailing_fields` for a text where only tags can be fields.
+
+    Tasks takes one trailing tag per pass, so at most as many tags as passes.
+    """
+    pos = 0
+    while len(moved_tags) < _MAX_PASSES:
+        tag_match = _REVERSED_TAG.match(reversed_text, pos)
+        if tag_match is None:
+            break
+        moved_tags.append(tag_match.group(1)[::-1])
+        pos = tag_match.end()
+    return pos
+
+
+def _strip_trailing_fields(reversed_text: str, limit: int, values: list[str | None],
                            moved_tags: list[str]) -> int:
     """Take fields off the end as Tasks' passes do; return how many characters they took.
 
-    Fills ``values`` (indexed by kind) and ``moved_tags`` (right to left); returns 0 when
-    nothing was taken.
+    Fills ``values`` (indexed by kind) and ``moved_tags`` (right to left). Once ``limit``
+    characters are taken, what is left holds no character a field can start with.
     """
     may_have_tags = "#" in reversed_text
     pos = 0  # characters consumed from the end
-    if "::" not in reversed_text and (
-            reversed_text.isascii() or _SIGNIFIER.search(reversed_text) is None):
-        # Only tags can end this text (no field emoji, no inline field): Tasks takes one
-        # trailing tag per pass, so at most one per pass up to the pass limit.
-        while may_have_tags and len(moved_tags) < _MAX_PASSES:
-            tag_match = _REVERSED_TAG.match(reversed_text, pos)
-            if tag_match is None:
-                break
-            moved_tags.append(tag_match.group(1)[::-1])
-            pos = tag_match.end()
-        return pos
     step = -1  # the last try that matched in this pass
     consumed = False
     passes = 1
@@ -246,6 +250,8 @@ def _strip_trailing_fields(reversed_text: str, values: list[str | None],
     while True:
         if found_at != pos:
             found_at = pos
+            if pos >= limit:
+                return pos
             field, tag = _fields_at(reversed_text, pos, may_have_tags)
         # Emulate Tasks' pass: the next try that matches is the lowest step after `step`.
         if field is not None and field[0] > step and not (
@@ -276,11 +282,26 @@ def _parse_fields(text: str) -> TaskFields:
         block_id = s[caret + 1:]
         end = caret
 
-    reversed_text = s[end - 1::-1] if end else ""
     values: list[str | None] = [None] * (_DEPENDS_ON + 1)  # indexed by kind
     moved_tags: list[str] = []
-    pos = _strip_trailing_fields(reversed_text, values, moved_tags)
-    head = reversed_text[pos:][::-1].rstrip()
+    signifier = None if s.isascii() else _SIGNIFIER.search(s, 0, end)
+    if signifier is not None or "::" in s:
+        # The leftmost place a field can start: a field emoji, a '#', a '[' or '('.
+        first = [signifier.start()] if signifier is not None else []
+        for mark in ("#", "[", "(") if "::" in s else ("#",):
+            at = s.find(mark, 0, end)
+            if at >= 0:
+                first.append(at)
+        reversed_text = s[end - 1::-1] if end else ""
+        pos = _strip_trailing_fields(reversed_text, end - min(first, default=end), values,
+                                     moved_tags)
+        head = s[:end - pos].rstrip()
+    elif "#" in s:  # only tags can end the text: no field emoji, no inline field
+        reversed_text = s[end - 1::-1] if end else ""
+        pos = _strip_trailing_tags(reversed_text, moved_tags)
+        head = s[:end - pos].rstrip()
+    else:
+        head = s[:end].rstrip()
     description = " ".join([head, *reversed(moved_tags)]).strip() if moved_tags else head
     tags = _tags(description) if "#" in description else ()
     links = _links(text) if "[[" in text else ()
