@@ -17,14 +17,17 @@ from vaultmap.edit.patch import plan_status_changes
 from vaultmap.parse import parse_note
 
 APPENDER = r"""
-import sys, time
-path, count = sys.argv[1], int(sys.argv[2])
+import os, sys, time
+path, stop = sys.argv[1], sys.argv[2]
 print("ready", flush=True)
-for i in range(count):
+i = 0
+while not os.path.exists(stop) and i < 5000:
     with open(path, "ab") as handle:  # like an editor or a script adding one line, then closing
         handle.write(b"appended %d\n" % i)
-    if i % 4 == 0:
-        time.sleep(0.001)  # pacing: keep appending for about a second, not synchronisation
+    i += 1
+    if i % 2 == 0:
+        time.sleep(0.001)  # pacing (about 1000 lines a second), not synchronisation
+print(i, flush=True)
 """
 
 FLIPPER = r"""
@@ -66,26 +69,23 @@ def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
     note_file = tmp_path / "log.md"
     header = b"# Daily log\n- [ ] water the plants\n- [x] feed the cat\n"
     note_file.write_bytes(header)
-    count = 1200
-    appender = subprocess.Popen([sys.executable, "-c", APPENDER, str(note_file), str(count)],
+    stop = tmp_path / "stop"
+    appender = subprocess.Popen([sys.executable, "-c", APPENDER, str(note_file), str(stop)],
                                 stdout=subprocess.PIPE, env=_env())
     assert appender.stdout is not None
     assert appender.stdout.readline() == b"ready\n"
-    toggles = 0
-    deadline = time.monotonic() + 60
-    while appender.poll() is None and time.monotonic() < deadline:
+    for _ in range(24):  # every toggle runs while the appender is appending
         assert _toggle_first(settings, "log.md")
-        toggles += 1
+    stop.write_bytes(b"")
+    count = int(appender.stdout.readline())
     assert appender.wait(timeout=60) == 0
     data = note_file.read_bytes()
-    lines = data.split(b"\n")
-    appended = [line for line in lines if line.startswith(b"appended ")]
-    # Every line is there exactly once. (Lines appended during the few milliseconds of one of
-    # our writes may swap places with lines appended just after it; none is lost.)
+    appended = [line for line in data.split(b"\n") if line.startswith(b"appended ")]
+    # Every line is there exactly once. (Lines that land in the replaced file in the last
+    # microseconds before a rename may swap places with lines appended just after; none is lost.)
+    assert 24 < count < 5000  # the appender ran all along, and stopped when asked
     assert sorted(appended) == sorted(b"appended %d" % i for i in range(count))
-    assert data.startswith(b"# Daily log\n- [")
-    assert b"- [x] feed the cat\n" in data
-    assert toggles >= 10
+    assert data.startswith(b"# Daily log\n- [ ] water the plants\n- [x] feed the cat\n")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
 
 

@@ -277,7 +277,7 @@ def test_an_edit_made_while_we_work_is_read_and_kept(tmp_path: Path) -> None:
         note_file, _status_transform(settings, "n.md", [StatusChange(key, " ", "x")], user_types),
         display="n.md")
     assert results[0].applied
-    assert calls == [1]  # an append needs no second pass: it is carried into the new file
+    assert calls == [1, 2]  # parsed again with the appended line, then written at once
     assert note_file.read_bytes() == b"- [x] a\ntyped in Obsidian\n"
 
 

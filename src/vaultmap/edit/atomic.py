@@ -8,8 +8,10 @@
 3. writes them to a temporary file in the same folder, ``fsync``\\s it and gives it the note's
    permission bits (and owner, when allowed);
 4. checks that the note is still the file we read, with the bytes we read (same inode; same
-   size, mtime and hash) or those bytes plus an append; after any other change it drops the
-   temporary file and starts again from step 1 (bounded, with jittered backoff);
+   size, mtime and hash). If it was only appended to, it re-parses with the appended bytes
+   and, when the change stays the same, copies them into the temporary file and checks again.
+   After any other change it drops the temporary file and starts again from step 1 (bounded,
+   with jittered backoff);
 5. renames the temporary file over the note and ``fsync``\\s the folder.
 
 A kill at any moment therefore leaves either the old note or the new one.
@@ -18,10 +20,11 @@ Between step 4 and step 5, or through a file descriptor opened just before the r
 program can still write into the old file, which the rename has just unlinked. To never lose
 such a write, we keep the old file open, wait (a Linux read lease, bounded) until no process
 has it open for writing any more, and compare it with what we read. Bytes appended to it are
-appended to the new note. If it was rewritten in place (an editor saving), the ``transform`` is
-applied again to that newer content, and anything appended to our new file meanwhile is kept
-after it. If that cannot be done safely, the lost content is saved in the recovery folder and a
-warning is logged, so no byte a user wrote is ever silently dropped.
+appended to the new note (the only case where appended lines may change order). If it was
+rewritten in place (an editor saving), the ``transform`` is applied again to that newer
+content, and anything appended to our new file meanwhile is kept after it. If that cannot be
+done safely, the lost content is saved in the recovery folder and a warning is logged, so no
+byte a user wrote is ever silently dropped.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
 TEMP_SUFFIX = ".vaultmap-tmp"
 STALE_TEMP_SECONDS = 600.0
+MAX_APPEND_MERGES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +138,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(dir_fd)
 
 
-def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) -> Path:
-    """Write ``content`` to a new temporary file next to ``real``, durable, with the note's mode."""
+def _write_all(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) -> tuple[Path, int]:
+    """Write ``content`` durably to a new temporary file next to ``real``, with the note's
+    mode (and owner, when allowed). Returns the path and the still open descriptor."""
     temp = real.with_name(f".{real.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     # A new note gets 0o666 minus the umask, as any editor would create it.
     create_mode = 0o600 if seen is not None else 0o666
@@ -144,10 +155,7 @@ def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) ->
     except OSError as exc:
         raise EditError(f"{display}: cannot write in its folder ({exc.strerror})") from None
     try:
-        view = memoryview(content)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, content)
         if seen is not None:
             os.fchmod(fd, seen.mode)
             st = os.fstat(fd)
@@ -160,8 +168,7 @@ def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) ->
         os.close(fd)
         _unlink_quietly(temp)
         raise EditError(f"{display}: cannot write ({exc.strerror})") from None
-    os.close(fd)
-    return temp
+    return temp, fd
 
 
 def remove_stale_temps(real: Path, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -220,22 +227,25 @@ class _Rebase:
     ours: bool  # the replaced file already held our change (an earlier write of this call)
 
 
-def _grown_only(real: Path, fd: int, seen: _Seen) -> bool | None:
-    """None: the path still names exactly what we read. True: the same file, only appended to.
-    False: anything else (edited, replaced, gone)."""
+def _recheck(real: Path, fd: int, seen: _Seen) -> tuple[str, _Seen | None]:
+    """Compare the note with what we read: ``("same", None)``, ``("appended", new state)``
+    when it is the same file with bytes added at the end, else ``("changed", None)``."""
     try:
         now = os.stat(real)
     except FileNotFoundError:
-        return False
+        return "changed", None
     if (now.st_ino, now.st_dev) != (seen.ino, seen.dev) or now.st_size < seen.size:
-        return False
+        return "changed", None
     if now.st_size == seen.size and now.st_mtime_ns == seen.mtime_ns:
         # Same size and mtime can hide an edit within the clock's granularity: compare bytes.
-        return None if hashlib.sha256(_read_fd(fd)).digest() == seen.sha256 else False
-    data = _read_fd(fd)
-    if len(data) > seen.size and hashlib.sha256(data[:seen.size]).digest() == seen.sha256:
-        return True
-    return None if data == seen.data else False
+        same = hashlib.sha256(_read_fd(fd)).digest() == seen.sha256
+        return ("same", None) if same else ("changed", None)
+    grown = _see(fd)
+    if grown.data == seen.data:
+        return "same", None  # touched, not changed
+    if grown.data.startswith(seen.data):
+        return "appended", grown
+    return "changed", None
 
 
 def _append_lost(real: Path, our_inode: tuple[int, int], extra: bytes,
@@ -281,6 +291,37 @@ def _open_note(real: Path, display: str, create: bool) -> int | None:
     return fd
 
 
+def _merge_appends(
+    real: Path, fd: int, seen: _Seen, temp_fd: int, target: bytes, payload: T,
+    transform: Transform[T], allowed: bool,
+) -> tuple[_Seen, bytes, T] | None:
+    """The compare-and-swap check just before the rename.
+
+    Returns what the note holds and what we are about to write when the note is (still, or
+    again) exactly what our temporary file was made from; ``None`` when the attempt must start
+    over. A note that was only appended to meanwhile (a script adding a line, a sync inbox) is
+    re-parsed with the appended bytes and, when our change stays the same, the appended bytes
+    are copied into the temporary file, so they are read and kept rather than overwritten,
+    without starting over (which a steady appender could make us do forever).
+    """
+    for _round in range(MAX_APPEND_MERGES):
+        verdict, state = _recheck(real, fd, seen)
+        if verdict == "same":
+            return seen, target, payload
+        if state is None or not allowed:
+            return None
+        extra = state.data[seen.size:]
+        new, new_payload = transform(state.data)
+        if (state.data if new is None else new) != target + extra:
+            return None  # the appended text changes what we do: start over
+        try:
+            _write_all(temp_fd, extra)
+        except OSError:
+            return None
+        seen, target, payload = state, target + extra, new_payload
+    return None
+
+
 def rewrite_file(
     path: Path,
     transform: Transform[T],
@@ -297,9 +338,11 @@ def rewrite_file(
     otherwise a missing file is :class:`NoteVanishedError`. A read-only note is
     :class:`ReadOnlyNoteError`; a note that keeps changing under us is :class:`NoteBusyError`.
 
-    Appends made by others while we work never force a retry: they land in the file we
-    replace and are appended to our new file right after the rename. No byte is lost; lines
-    appended within the same few milliseconds may end up in a different order.
+    Appends made by others while we work are read and copied into our new file before the
+    rename (when they do not change what the transform does), so a steady appender cannot
+    starve us. Bytes that still land in the replaced file after the last check are appended
+    right after the rename: none is lost, though lines appended within the same few
+    microseconds may end up in a different order.
     """
     real = Path(os.path.realpath(path))
     rebase: _Rebase | None = None
@@ -328,9 +371,9 @@ def rewrite_file(
                 return payload
             if seen is not None:
                 _check_writable(real, seen, display)
-            temp = _write_temp(real, target, seen, display)
+            temp, temp_fd = _write_temp(real, target, seen, display)
             try:
-                temp_st = os.stat(temp)
+                temp_st = os.fstat(temp_fd)
                 if fd is None or seen is None:
                     try:
                         os.link(temp, real)  # creates, but never over a file made meanwhile
@@ -339,13 +382,19 @@ def rewrite_file(
                     except OSError as exc:
                         raise EditError(f"{display}: cannot create ({exc.strerror})") from None
                 else:
-                    if _grown_only(real, fd, seen) is False:
+                    merged = _merge_appends(real, fd, seen, temp_fd, target, payload, transform,
+                                            rebase is None)
+                    if merged is None:
                         continue
+                    seen, target, payload = merged
                     try:
                         os.replace(temp, real)
                     except OSError as exc:
                         raise EditError(f"{display}: cannot replace ({exc.strerror})") from None
+                    with contextlib.suppress(OSError):
+                        os.fsync(temp_fd)  # the appended tail, if any (the bulk was synced)
             finally:
+                os.close(temp_fd)
                 _unlink_quietly(temp)  # after link/replace/abandon alike
             _fsync_dir(real.parent)
             if not applied:
