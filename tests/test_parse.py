@@ -143,6 +143,13 @@ def test_quotes_and_callouts_in_obsidian_only() -> None:
     assert_positions(text.encode(), note)
 
 
+def test_callout_header_is_not_a_paragraph_in_obsidian() -> None:
+    text = "> [!todo]- Week 2\n> 2) [ ] numbered from two\n> ---\n> - [x] after a rule\n"
+    assert [(line, status) for line, status, _ in tasks_of(text)] == [(2, " "), (4, "x")]
+    # CommonMark (gfm): the header line is a paragraph that "2)" cannot interrupt.
+    assert [line for line, _, _ in tasks_of(text, Flavor.GFM)] == [4]
+
+
 def test_obsidian_comments_and_math_hide_tasks() -> None:
     text = (
         "%%\n- [ ] hidden in comment\n%%\n"

@@ -234,3 +234,27 @@ def test_documented_deviation(
 ) -> None:
     assert gfm_lines(markdown) == ours
     assert oracle_tasks(markdown) == theirs
+
+
+# ---------------------------------------------------------------------------------------
+# Block quotes and callouts (obsidian): cmark-gfm cannot judge them, so check by
+# metamorphosis: a quote's content is parsed like a document of its own.
+
+
+def _quoted(text: str, prefix: str) -> str:
+    lines = re.split(r"(\r\n|\r|\n)", text)
+    return "".join(part if index % 2 else prefix + part for index, part in enumerate(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(documents().filter(lambda text: "\t" not in text), st.sampled_from(["> ", ">> ", "> > "]))
+def test_quoted_document_has_the_same_tasks(text: str, prefix: str) -> None:
+    plain = [(t.line, t.status, t.text) for t in parse_note(text.encode(), "t.md").tasks]
+    quoted_note = parse_note(_quoted(text, prefix).encode(), "t.md")
+    assert [(t.line, t.status, t.text) for t in quoted_note.tasks] == plain
+    assert all(t.in_quote for t in quoted_note.tasks)
+    callout = f"> [!todo] Tasks\n{_quoted(text, '> ')}"
+    shifted = [(line + 1, status, body) for line, status, body in plain]
+    assert [(t.line, t.status, t.text) for t in parse_note(callout.encode(), "t.md").tasks] == (
+        shifted
+    )

@@ -68,6 +68,7 @@ _HTML_END = {
 }
 # Leading spaces, then an optional list marker followed by 1-4 spaces and content.
 _SIMPLE_LINE = re.compile(rb"( *)(?:([-*+]|[0-9]{1,9}[.)])( {1,4})(?=[^ \t]))?")
+_CALLOUT = re.compile(rb"\[![^\]\r\n]+\][-+]?(?:[ \t]|$)")
 _FENCE_RUNS = {_BACKTICK: b"```", _TILDE: b"~~~"}
 # Obsidian comment and math delimiters; a code span on the line is skipped as a whole.
 _OBSIDIAN_HIDE = re.compile(rb"(`+)[^`].*?(?<!`)\1(?!`)|%%|\$\$")
@@ -641,6 +642,13 @@ class _Scanner:
                 data[fns] == _LBRACKET
             ):
                 self.task_candidate(para, fns)
+            elif (
+                first_block and parent.kind == QUOTE and self.obsidian
+                and _CALLOUT.match(data, fns, e)
+            ):
+                # Obsidian: a callout's "[!type] title" line is its header, not the start
+                # of a paragraph, so the body's first line starts blocks afresh.
+                stack.pop()
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
         return True
