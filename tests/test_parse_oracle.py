@@ -258,3 +258,20 @@ def test_quoted_document_has_the_same_tasks(text: str, prefix: str) -> None:
     assert [(t.line, t.status, t.text) for t in parse_note(callout.encode(), "t.md").tasks] == (
         shifted
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents())
+def test_flipping_a_status_byte_changes_exactly_that_task(text: str) -> None:
+    data = text.encode()
+    before = parse_note(data, "t.md").tasks
+    for task in before:
+        if task.status not in (" ", "x"):
+            continue
+        new = b"x" if task.status == " " else b" "
+        flipped = data[:task.offset] + new + data[task.offset + 1:]
+        after = parse_note(flipped, "t.md").tasks
+        assert [(t.line, t.offset) for t in after] == [(t.line, t.offset) for t in before]
+        changed = [(a.line, a.status) for a, b in zip(after, before, strict=True)
+                   if a.status != b.status]
+        assert changed == [(task.line, new.decode())]
