@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaultmap.model import Flavor, Note, StatusType
 from vaultmap.parse import detect_encoding, parse_note, split_lines
@@ -302,3 +304,20 @@ def test_deep_nesting_on_one_line_and_in_quotes(data: bytes) -> None:
     note = parse_note(data, "deep.md")
     assert note.warnings and "nesting" in note.warnings[0]
     assert_positions(data, note)
+
+
+_TOKENS = [
+    b"- ", b"* ", b"1. ", b"2) ", b"> ", b"[ ] ", b"[x] ", b"[\xc3\xa9] ", b"[\x81] ",
+    b"[\xe2\x9c] ", b"\t", b"  ", b"```", b"~~~", b"<div>", b"<!--", b"-->", b"%%", b"$$",
+    b"# ", b"---", b"===", b"\r\n", b"\n", b"\r", b"\xef\xbb\xbf", b"text", b"\x00", b"`%%`",
+    b"> [!todo] ", b"|a|b|", b"[!x]", b"\xff\xfe",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=60).map(b"".join))
+def test_any_bytes_parse_without_error_and_positions_hold(data: bytes) -> None:
+    for flavor in (Flavor.OBSIDIAN, Flavor.GFM):
+        note = parse_note(data, "r.md", flavor=flavor)
+        assert not any("could not parse" in warning for warning in note.warnings)
+        assert_positions(data, note)
