@@ -63,6 +63,8 @@ class MemoryRemote:
         self.lose_answers = False  # a failing create/update is applied before it raises
         self.rng = random.Random(7)
         self.hidden: set[str] = set()  # rows a query does not show yet (index lag)
+        self.reads: list[datetime | None] = []  # the ``since`` of every snapshot
+        self.starts: list[datetime] = []  # the ``started_at`` of every snapshot
         self._ids = 0
 
     # -- helpers -----------------------------------------------------------------------------
@@ -95,7 +97,9 @@ class MemoryRemote:
     # -- the Remote protocol -------------------------------------------------------------------
     def snapshot(self, since: datetime | None) -> RemoteSnapshot:
         self.requests += 1
+        self.reads.append(since)
         started = self.tick(1)
+        self.starts.append(started)
         self._maybe_fail(True)
         if since is None:
             rows = [self.view(r) for r in self.live() if r.remote_id not in self.hidden]
@@ -200,6 +204,34 @@ def test_first_push_then_nothing(tmp_path: Path) -> None:
     plan = sync(s, remote)
     assert plan.empty
     assert remote.requests - before == 1  # one incremental query, nothing else
+
+
+def test_incremental_window_and_every_nth_sync_full(tmp_path: Path) -> None:
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path, full_every=3), MemoryRemote()
+    for _ in range(7):
+        sync(s, remote)
+        remote.tick(300)
+    fulls = [i for i, since in enumerate(remote.reads) if since is None]
+    assert fulls == [0, 2, 5]  # the first sync, then every 3rd
+    # An incremental read starts two minutes before the previous sync started.
+    with StateStore.open(s.state_dir, "notion") as state:
+        assert state.sync_count == 7
+    assert remote.reads[1] == remote.starts[0] - timedelta(minutes=2)
+    assert remote.reads[4] == remote.starts[3] - timedelta(minutes=2)
+    sync(s, remote, full=True)
+    assert remote.reads[-1] is None
+    # A sync that could not finish everything does not move the window.
+    with StateStore.open(s.state_dir, "notion") as state:
+        window = (state.last_sync_start, state.sync_count)
+    remote.person_sets_status(row_for(remote, "one").remote_id, "x")
+    (tmp_path / "Plan.md").chmod(0o444)
+    try:
+        assert not run_sync(s, remote, progress=False).ok
+    finally:
+        (tmp_path / "Plan.md").chmod(0o644)
+    with StateStore.open(s.state_dir, "notion") as state:
+        assert (state.last_sync_start, state.sync_count) == window
 
 
 def test_tick_in_remote_changes_one_byte(tmp_path: Path) -> None:

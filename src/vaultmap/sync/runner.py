@@ -73,7 +73,7 @@ log.addHandler(logging.NullHandler())
 # Notion rounds last_edited_time down to the minute; read a little before the last start.
 INCREMENTAL_OVERLAP = timedelta(minutes=2)
 # After this many remote failures in a row the remote is taken to be down for this run.
-MAX_FAILURES_IN_A_ROW = 5
+MAX_FAILURES_IN_A_ROW = 3
 
 
 class SyncGuardError(VaultmapError):
