@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from vaultmap.config import Settings
-from vaultmap.edit import StatusChange, set_statuses
+from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.edit.atomic import TEMP_SUFFIX, wait_for_writers
 from vaultmap.edit.patch import plan_status_changes
 from vaultmap.parse import parse_note
@@ -21,7 +21,7 @@ import os, sys, time
 path, stop = sys.argv[1], sys.argv[2]
 print("ready", flush=True)
 i = 0
-while not os.path.exists(stop) and i < 5000:
+while not os.path.exists(stop) and i < 50_000:
     with open(path, "ab") as handle:  # like an editor or a script adding one line, then closing
         handle.write(b"appended %d\n" % i)
     i += 1
@@ -74,8 +74,10 @@ def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
                                 stdout=subprocess.PIPE, env=_env())
     assert appender.stdout is not None
     assert appender.stdout.readline() == b"ready\n"
-    for _ in range(24):  # every toggle runs while the appender is appending
+    for round_ in range(24):  # every write runs while the appender is appending
         assert _toggle_first(settings, "log.md")
+        if round_ % 3 == 0:
+            append_tasks(settings, Path("log.md"), [f"- [ ] inbox {round_}"])
     stop.write_bytes(b"")
     count = int(appender.stdout.readline())
     assert appender.wait(timeout=60) == 0
@@ -83,9 +85,11 @@ def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
     appended = [line for line in data.split(b"\n") if line.startswith(b"appended ")]
     # Every line is there exactly once. (Lines that land in the replaced file in the last
     # microseconds before a rename may swap places with lines appended just after; none is lost.)
-    assert 24 < count < 5000  # the appender ran all along, and stopped when asked
+    assert 24 < count < 50_000  # the appender ran all along, and stopped when asked
     assert sorted(appended) == sorted(b"appended %d" % i for i in range(count))
     assert data.startswith(b"# Daily log\n- [ ] water the plants\n- [x] feed the cat\n")
+    inbox = [line for line in data.split(b"\n") if line.startswith(b"- [ ] inbox ")]
+    assert inbox == [b"- [ ] inbox %d" % i for i in range(0, 24, 3)]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
 
 

@@ -300,9 +300,9 @@ def _merge_appends(
     Returns what the note holds and what we are about to write when the note is (still, or
     again) exactly what our temporary file was made from; ``None`` when the attempt must start
     over. A note that was only appended to meanwhile (a script adding a line, a sync inbox) is
-    re-parsed with the appended bytes and, when our change stays the same, the appended bytes
-    are copied into the temporary file, so they are read and kept rather than overwritten,
-    without starting over (which a steady appender could make us do forever).
+    transformed again with the appended bytes and the temporary file updated (usually by just
+    copying those bytes to its end), so they are read and kept rather than overwritten, without
+    starting over (which a steady appender could make us do forever).
     """
     for _round in range(MAX_APPEND_MERGES):
         verdict, state = _recheck(real, fd, seen)
@@ -312,13 +312,20 @@ def _merge_appends(
             return None
         extra = state.data[seen.size:]
         new, new_payload = transform(state.data)
-        if (state.data if new is None else new) != target + extra:
-            return None  # the appended text changes what we do: start over
+        new_target = state.data if new is None else new
         try:
-            _write_all(temp_fd, extra)
+            if new_target == target + extra:
+                _write_all(temp_fd, extra)  # the usual case: our change is not affected
+            else:
+                # The result differs in more than the tail (append_tasks puts our lines after
+                # theirs): write it whole, durably, as a fresh attempt would.
+                os.ftruncate(temp_fd, 0)
+                os.lseek(temp_fd, 0, os.SEEK_SET)
+                _write_all(temp_fd, new_target)
+                os.fsync(temp_fd)
         except OSError:
             return None
-        seen, target, payload = state, target + extra, new_payload
+        seen, target, payload = state, new_target, new_payload
     return None
 
 
