@@ -627,3 +627,25 @@ def test_machine_exercised_every_action() -> None:
         pytest.skip("runs after the state machine in the same process")
     assert {"CreateRow", "UpdateRow", "SetVaultStatus", "TrashRow", "Unlink", "Rekey",
             "ImportRow"} <= set(STATS), STATS
+
+
+def test_second_sync_of_the_same_vault_waits_then_gives_up(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    from vaultmap.sync.runner import SyncBusyError
+
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path), MemoryRemote()
+    s.state_dir.mkdir()
+    with (FileLock(str(s.state_dir / "sync-notion.lock")),
+          pytest.raises(SyncBusyError, match="another vaultmap sync")):
+        run_sync(s, remote, progress=False, lock_timeout=0.05)
+    assert not remote.rows
+    assert run_sync(s, remote, progress=False).ok
+
+
+def test_imported_title_is_one_safe_line() -> None:
+    from vaultmap.sync.runner import _inbox_text
+
+    assert _inbox_text("call\x00 the\u2028bank %% soon <!-- x $$ y\r\n") == (
+        "call the bank \\%\\% soon \\<!-- x \\$\\$ y")

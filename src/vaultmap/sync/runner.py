@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -431,8 +432,13 @@ def _inbox_text(title: str) -> str:
     ``%%`` (Obsidian comment), ``<!--`` and ``$$`` would hide or swallow the rest of the note
     if left unclosed, so they are backslash-escaped (they still render as typed).
     """
-    text = " ".join(title.split())
+    # Control characters go (a NUL would make the whole note look binary to the scanner).
+    text = " ".join("".join(c for c in title if unicodedata.category(c) != "Cc"
+                            or c.isspace()).split())
     return (text.replace("%%", "\\%\\%").replace("<!--", "\\<!--").replace("$$", "\\$\\$"))
+
+
+LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault
 
 
 def _lock(settings: Settings, remote: str) -> FileLock:
@@ -532,6 +538,7 @@ def run_sync(
     force: bool = False,
     progress: bool | None = None,
     clock: Callable[[], datetime] = _now,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
@@ -541,7 +548,7 @@ def run_sync(
     ``progress`` None shows a bar only for long pushes on a terminal.
     """
     try:
-        with (_lock(settings, remote.name).acquire(timeout=30),
+        with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
                                    force=force, progress=progress, clock=clock)
