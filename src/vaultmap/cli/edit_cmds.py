@@ -112,9 +112,15 @@ def done_cmd(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], re
              all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Mark tasks done ([x]).
 
-    TARGET is PATH:LINE (e.g. Projects/Roadmap.md:12) or a task key; --match TEXT finds tasks
-    by their text. Only the status character changes (plus a ✅ date when [edit] done_date is
-    on); each note is written once, atomically.
+    TARGET is PATH:LINE or a task key; --match TEXT finds tasks by their text. Only the status
+    character changes (plus a ✅ date when [edit] done_date is on); each note is written once,
+    atomically.
+
+    \b
+    Examples:
+      vaultmap done Projects/Roadmap.md:12
+      vaultmap done --match "linear algebra" --with-children
+      vaultmap done --match week --all --dry-run
     """
     _run(vault, targets, matches, regex=regex, all_matches=all_matches,
          with_children=with_children, dry_run=dry_run,
@@ -148,7 +154,10 @@ def set_cmd(status: str, vault: Path, targets: tuple[str, ...], matches: tuple[s
             regex: bool, all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Set tasks to any STATUS: one character (x, ' ', /, -, >, ...) or todo/doing/done/cancelled.
 
-    Example: vaultmap set / Projects/Roadmap.md:12
+    \b
+    Examples:
+      vaultmap set / Projects/Roadmap.md:12
+      vaultmap set cancelled --match "old idea"
     """
     char = _status_char(status)
 
