@@ -16,6 +16,7 @@ from vaultmap.config import Settings
 from vaultmap.edit import descendants, note_path, parse_for_edit
 from vaultmap.errors import AmbiguousTargetError, EditError, TargetNotFoundError, VaultmapError
 from vaultmap.model import Note, Task
+from vaultmap.vault import scan_vault
 
 KEY_PREFIXES = ("k:", "id:", "block:")
 _LINE_TARGET = re.compile(r"^(?P<path>.+):(?P<line>[1-9][0-9]*)$")
@@ -62,8 +63,6 @@ class _Notes:
 
     def all(self) -> list[Note]:
         if not self._scanned:
-            from vaultmap.vault import scan_vault  # the vault walk is only needed for keys/--match
-
             result = scan_vault(self.settings)
             for note in result.notes:
                 self._cache.setdefault(note.path, note)
