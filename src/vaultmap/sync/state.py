@@ -136,10 +136,17 @@ class StateStore:
                 from None
         path = state_dir / STATE_FILE
         notes: list[str] = []
+        db: sqlite3.Connection | None = None
         try:
             db = cls._connect(path)
             rebuilt = cls._prepare(db)
+        except StateError:
+            if db is not None:
+                db.close()
+            raise
         except sqlite3.DatabaseError:
+            if db is not None:
+                db.close()
             # A damaged file holds nothing the remote does not also hold (rows carry keys):
             # keep it aside for inspection and start a fresh base.
             aside = path.with_name(path.name + ".damaged")
@@ -181,7 +188,8 @@ class StateStore:
             if version == SCHEMA_VERSION:
                 return ""
             present = {row[0] for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")}
+                "SELECT name FROM sqlite_master WHERE type='table'")
+                if not row[0].startswith("sqlite_")}
             if version > 0 or present & set(_TABLES):
                 # No migration path from a pre-release schema: the rows carry the keys, so
                 # the base is rebuilt by the next sync instead.
