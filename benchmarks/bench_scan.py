@@ -222,7 +222,8 @@ def bench_memory(base: Path, tasks: int, jobs: int | None) -> str:
             f"{int(cold['tasks'])} tasks found (obsidian; {stats.obsidian_tasks} written): "
             f"cold scan {cold['seconds']:.1f} s, peak {cold['peak_mb']:.0f} MB "
             f"(+ workers {cold['workers_peak_mb']:.0f} MB each at most); warm scan "
-            f"{warm['seconds']:.2f} s, peak {warm['peak_mb']:.0f} MB (target <= 400 MB)")
+            f"{warm['seconds']:.2f} s ({int(warm['reused'])} notes reused, {int(warm['parsed'])} "
+            f"parsed), peak {warm['peak_mb']:.0f} MB (target <= 400 MB)")
 
 
 def main() -> None:
