@@ -22,8 +22,19 @@ The promises:
 4. A read-only note (no write bit in its mode; enforced even for root), a vanished note and a
    note that never stops changing are refused with a one-line :class:`~vaultmap.errors.EditError`.
 
+Known limits (deliberate):
+
+- A note with several hard links is replaced under this name only (the usual price of atomic
+  replace-by-rename; a symlinked note is fine).
+- A program that keeps the note open for writing for a long time (a logger holding an append
+  descriptor) keeps writing to the replaced file. vaultmap waits up to 2 s for writers to
+  close and carries over what they wrote; anything later is theirs to lose. Waiting uses Linux
+  file leases (we must own the note or be root); elsewhere the carry-over is best effort.
+- The done date and non-ASCII status characters are only written into notes whose encoding
+  can hold them (UTF-8; a cp1252 note takes cp1252 status characters but no ✅).
+
 The pure byte functions live in :mod:`vaultmap.edit.patch`, the file handling in
-:mod:`vaultmap.edit.atomic`.
+:mod:`vaultmap.edit.atomic`, target resolution for the CLI in :mod:`vaultmap.edit.targets`.
 """
 
 from __future__ import annotations
