@@ -89,8 +89,7 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
     if refused:
         for line in refused:
             click.echo(line, err=True)
-        raise TaskMovedError(f"{len(refused)} task(s) were not changed (see above); "
-                             "the note changed meanwhile")
+        raise TaskMovedError(f"{len(refused)} task(s) were not changed; the reasons are above")
 
 
 def _run(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], *, regex: bool,
