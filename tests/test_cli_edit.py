@@ -258,3 +258,15 @@ def test_the_real_command_in_a_subprocess(vault: Path) -> None:
     assert ambiguous.returncode == 2
     assert b"Traceback" not in ambiguous.stderr
     assert (vault / "Inbox.md").read_text() == "- [ ] Buy glue\n- [x] Buy sandpaper\n"
+
+
+def test_a_change_set_statuses_refuses_is_reported_with_exit_9(vault: Path) -> None:
+    legacy = vault / "Ancien.md"
+    legacy.write_bytes("- [ ] Réserver la salle\n".encode("cp1252"))
+    result = CliRunner().invoke(main, ["set", "→", "Ancien.md:1", "--vault", str(vault)])
+    assert result.exit_code == 9
+    assert result.output.splitlines() == [
+        "Ancien.md:1  not changed: [→] cannot be written in this note's encoding",
+        "vaultmap: 1 task(s) were not changed; the reasons are above",
+    ]
+    assert legacy.read_bytes() == "- [ ] Réserver la salle\n".encode("cp1252")
