@@ -93,6 +93,31 @@ def cmark_pass(root: Path) -> int:
     return checkboxes
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def parallel_capacity() -> float:
+    """How many cores this machine gives us right now: the same busy loop twice, in a row and
+    in two processes. Other work on a shared machine makes the cold scan's pool pointless."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    loops = 5_000_000
+    started = time.perf_counter()
+    _spin(loops)
+    _spin(loops)
+    serial = time.perf_counter() - started
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [1, 1]))  # workers up before timing
+        started = time.perf_counter()
+        list(pool.map(_spin, [loops, loops]))
+        parallel = time.perf_counter() - started
+    return serial / parallel
+
+
 def walk_only(root: Path) -> int:
     """The part of a warm scan that is not loading notes: the walk with its ignore rules."""
     walker = vault_module._Walker(settings(root), str(root))
@@ -254,7 +279,8 @@ def main() -> None:
     try:
         print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}, runs: {args.runs}, "
               f"mode: {'quick' if args.quick else 'full'}, load average before: "
-              f"{os.getloadavg()[0]:.2f}\n")
+              f"{os.getloadavg()[0]:.2f}, effective cores for two processes: "
+              f"{parallel_capacity():.2f}\n")
         print("| vault | measure | median ms | MB/s | ratio | tasks | peak MB |")
         print("| --- | --- | ---: | ---: | --- | ---: | ---: |")
         notes: list[str] = []
