@@ -192,6 +192,17 @@ def test_headings_atx_setext_and_sections() -> None:
     ]
 
 
+def test_tables_and_link_definitions_do_not_make_headings() -> None:
+    text = (
+        "# Top\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n---\n- [ ] under top\n\n"
+        "[ref]: https://example.com 'title'\n===\n- [ ] still under top\n"
+    )
+    note = parse_note(text.encode(), "n.md")
+    assert [h.text for h in note.headings] == ["Top"]
+    assert [t.section for t in note.tasks] == [("Top",), ("Top",)]
+
+
 def test_setext_heading_under_item_is_not_a_task() -> None:
     # The item's first block is a heading, not a paragraph (spec); cmark-gfm says task.
     assert tasks_of("- [ ] foo\n  ---\n- [ ] bar\n") == [(3, " ", "bar")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from cmarkgfm.cmark import Options, markdown_to_html_with_extensions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +84,9 @@ _SPECIAL = st.sampled_from(
     ["```", "~~~", "````", "``` py", "```a`b", "<div>", "</div>", "<!--", "-->", "<pre>",
      "</pre>", "<span>", "<span>x", "# h", "## h2 ##", "#no", "---", "===", "***", "- - -",
      "", "", "", "para", "    code", "<?php", "?>", "<a href=\"x\">", "</details>",
-     "<![CDATA[", "]]>", "<!DOCTYPE", "<script>", "</script>", "2. two", "1) one"]
+     "<![CDATA[", "]]>", "<!DOCTYPE", "<script>", "</script>", "2. two", "1) one",
+     "| a | b |", "|---|---|", "a | b", "--- | ---", ":-", "| x |", "|-|", "- | -", "<textarea>",
+     "<!a"]
 )
 _LINE = st.one_of(
     st.tuples(_LEAD, _SPECIAL).map("".join),
@@ -188,6 +191,13 @@ SPEC_STYLE = [
     ("para\n<span>\n- [ ] type 7 cannot interrupt a paragraph\n", [(3, False)]),
     ("<a href=\"x\"\n- [ ] not a complete tag\n", [(2, False)]),
     ("- <div>\n  - [ ] html in item\n- [ ] next item\n", [(3, False)]),
+    ("<textarea>\n\n- [ ] in textarea\n</textarea>\n- [x] after\n", [(5, True)]),
+    ("<!a\n- [ ] lowercase after <! is not HTML\n", [(2, False)]),
+    ("<DIV>\n- [ ] in html\n", []),
+    # GFM tables are not paragraphs: "2." may follow, "---" is a rule
+    ("| a |\n|---|\n2. [ ] after a table\n", [(3, False)]),
+    ("a | b\n--- | ---\nrow\n- [x] after rows\n", [(4, True)]),
+    ("| a | b |\n|---|\n2. [ ] cell counts differ: no table\n", []),
     # headings and breaks around items
     ("# h\n- [ ] a\n## h2\n- [x] b\n", [(2, False), (4, True)]),
     ("- [ ] a\n***\n- [ ] b\n", [(1, False), (3, False)]),
@@ -220,6 +230,8 @@ DEVIATIONS = [
     # (c) a setext heading under an item: the first block is not a paragraph
     ("- [ ] foo\n  ---\n", [], [(1, False)]),
     ("- [ ] # Foo\n- [x] Bar\n  ---\n  baz\n", [(1, False)], [(1, False), (2, True)]),
+    # (c) likewise a table as the item's first block
+    ("- [ ] a | b\n  --- | ---\n", [], [(1, False)]),
     # (f) an item whose text is empty keeps "[ ]" as paragraph text; the next line continues
     # that paragraph ("2)" cannot interrupt it), while cmark-gfm consumes the box
     ("10. [ ] \n      2) [x] b\n", [(1, False)], [(1, False), (2, True)]),
@@ -275,3 +287,33 @@ def test_flipping_a_status_byte_changes_exactly_that_task(text: str) -> None:
         changed = [(a.line, a.status) for a, b in zip(after, before, strict=True)
                    if a.status != b.status]
         assert changed == [(task.line, new.decode())]
+
+
+# ---------------------------------------------------------------------------------------
+# Headings (they make the section paths): without lists every heading is top level, so
+# ours must be exactly cmark-gfm's.
+
+_HEADING_TAG = re.compile(r'<h(\d) data-sourcepos="(\d+):')
+_HEADING_LINE = st.sampled_from(
+    ["#", "# a #", "#\ta", "  ## b ##  ", "Setext", "---", "===", "a", "  ===  ", "\\# no",
+     "####### seven", "#5", "", "", "```", "~~~", "<div>", "    # code", "***", "text",
+     "# a\\#", "#    ", "=", "--", "  -- ", "[x]: /url", "[x]: /url 'title'", "| a | b |",
+     "|---|---|", "a | b", ":-", "> # quoted", "> text", "%%"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HEADING_LINE, min_size=1, max_size=12).map("\n".join))
+def test_top_level_headings_agree_with_cmark_gfm(text: str) -> None:
+    html = markdown_to_html_with_extensions(
+        text, options=Options.CMARK_OPT_SOURCEPOS,
+        extensions=["table", "autolink", "tagfilter", "strikethrough", "tasklist"],
+    )
+    theirs = [(int(line), int(level)) for level, line in _HEADING_TAG.findall(html)]
+    data = text.encode()
+    # Headings inside block quotes are not sections: leave the quoted ones out of theirs.
+    lines = split_lines(data)
+    quoted = {n for n, (s, e) in enumerate(lines, start=1) if data[s:e].startswith(b">")}
+    theirs = [(line, level) for line, level in theirs if line not in quoted]
+    result = scan(data, split_lines(data), 1, obsidian=False, decode=bytes.decode)
+    assert [(h.line, h.level) for h in result.headings] == theirs

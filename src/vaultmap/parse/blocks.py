@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-DOC, QUOTE, LIST, ITEM, PARA, FENCE, ICODE, HTML, HEADING = range(9)
+DOC, QUOTE, LIST, ITEM, PARA, FENCE, ICODE, HTML, HEADING, TABLE = range(10)
 
 #: Open blocks deeper than this stop the scan with a warning (real notes stay under ~20).
 MAX_DEPTH = 120
@@ -46,10 +46,9 @@ _HTML_BLOCK_TAGS = (
     b"thead|title|tr|track|ul"
 )
 _HTML_START_1_6 = re.compile(
-    rb"<(?:(?P<t1>(?:script|pre|style)(?:[ \t\v\f>]|$))"
+    rb"<(?:(?P<t1>(?i:script|pre|style|textarea)(?:[ \t\v\f>]|$))"
     rb"|(?P<t2>!--)|(?P<t3>\?)|(?P<t4>![A-Z])|(?P<t5>!\[CDATA\[)"
-    rb"|(?P<t6>/?(?:" + _HTML_BLOCK_TAGS + rb")(?:[ \t\v\f]|/?>|$)))",
-    re.IGNORECASE,
+    rb"|(?P<t6>/?(?i:" + _HTML_BLOCK_TAGS + rb")(?:[ \t\v\f]|/?>|$)))"
 )
 _ATTRIBUTE = (
     rb"(?:[ \t\v\f]+[A-Za-z_:][A-Za-z0-9_.:-]*"
@@ -60,7 +59,7 @@ _HTML_START_7 = re.compile(
     rb"|</[A-Za-z][A-Za-z0-9-]*[ \t\v\f]*>)[ \t\v\f]*$"
 )
 _HTML_END = {
-    1: re.compile(rb"</(?:script|pre|style)>", re.IGNORECASE),
+    1: re.compile(rb"</(?:script|pre|style|textarea)>", re.IGNORECASE),
     2: re.compile(rb"-->"),
     3: re.compile(rb"\?>"),
     4: re.compile(rb">"),
@@ -68,6 +67,16 @@ _HTML_END = {
 }
 # Leading spaces, then an optional list marker followed by 1-4 spaces and content.
 _SIMPLE_LINE = re.compile(rb"( *)(?:([-*+]|[0-9]{1,9}[.)])( {1,4})(?=[^ \t]))?")
+_TABLE_DELIMITER_START = frozenset(b"|:-")
+_TABLE_DELIMITER = re.compile(
+    rb"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$"
+)
+_UNESCAPED_PIPE = re.compile(rb"(?<!\\)\|")
+# A link reference definition on one line (the common form; no title on a second line).
+_REF_DEF = re.compile(
+    rb"\[(?=[^\]]*[^\]\s])(?:[^\[\]\\]|\\.){1,999}\]:[ \t]*(?:<[^<>\r\n]*>|[^\s<]\S*)"
+    rb"(?:[ \t]+(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\)))?[ \t]*"
+)
 _CALLOUT = re.compile(rb"\[![^\]\r\n]+\][-+]?(?:[ \t]|$)")
 _FENCE_RUNS = {_BACKTICK: b"```", _TILDE: b"~~~"}
 # Obsidian comment and math delimiters; a code span on the line is skipped as a whole.
@@ -120,6 +129,8 @@ class _Block:
     fence_len = 0
     fence_offset = 0
     html_type = 0
+    last = 0  # paragraph: where its last line's content starts (a table header candidate)
+    table_tried = False  # paragraph: a delimiter row did not match it (cmark-gfm: no retry)
     task: RawTask | None = None
 
     def __init__(self, kind: int, line: int) -> None:
@@ -147,6 +158,16 @@ def _thematic_break(data: bytes, pos: int, end: int) -> bool:
         elif c != _SPACE and c != _TAB:
             return False
     return count >= 3
+
+
+def _cells(data: bytes, start: int, end: int) -> int:
+    """Cells of a GFM table row: unescaped pipes split, outer pipes are optional."""
+    row = data[start:end].strip(b" \t")
+    if row.startswith(b"|"):
+        row = row[1:]
+    if row.endswith(b"|") and not row.endswith(b"\\|"):
+        row = row[:-1]
+    return len(_UNESCAPED_PIPE.findall(row)) + 1
 
 
 def _chop_heading(data: bytes, start: int, end: int) -> bytes:
@@ -361,11 +382,15 @@ class _Scanner:
                     rel = ws - container.base
                     marker_end = m.end(2)  # type: ignore[union-attr]
                     if marker_end < 0:
-                        if tip.kind == PARA:  # plain text: (lazy) continuation
-                            if track_hidden:
-                                self.toggle_hidden(fns, e)
-                            continue
-                        if rel < 4:
+                        if tip.kind == PARA:
+                            # plain text: (lazy) continuation, unless it may be the
+                            # delimiter row of a table (then process_line decides)
+                            if data[fns] not in _TABLE_DELIMITER_START:
+                                tip.last = fns
+                                if track_hidden:
+                                    self.toggle_hidden(fns, e)
+                                continue
+                        elif rel < 4:
                             del stack[matched + 1:]
                             if container.kind == LIST:
                                 stack.pop()
@@ -373,6 +398,7 @@ class _Scanner:
                             container.has_child = True
                             para = _Block(PARA, lineno)
                             para.base = container.base
+                            para.last = fns
                             stack.append(para)
                             if track_hidden:
                                 self.toggle_hidden(fns, e)
@@ -385,6 +411,7 @@ class _Scanner:
                             and int(data[fns:marker_end - 1]) != 1
                         ):
                             # only "1." may interrupt a paragraph: this is text
+                            container.last = fns
                             if track_hidden:
                                 self.toggle_hidden(fns, e)
                             continue
@@ -411,6 +438,7 @@ class _Scanner:
                         item.has_child = True
                         para = _Block(PARA, lineno)
                         para.base = item.base
+                        para.last = content
                         stack.append(item)
                         stack.append(para)
                         if data[content] == _LBRACKET:
@@ -492,7 +520,7 @@ class _Scanner:
             elif kind == HTML:
                 if block.html_type >= 6 and blank:
                     ok = False
-            elif kind == PARA and blank:
+            elif kind in (PARA, TABLE) and blank:
                 ok = False
             if not ok:
                 matched_index = index - 1
@@ -554,14 +582,23 @@ class _Scanner:
                 and _SETEXT.match(data, fns, e)
             ):
                 # Only reached when every open block matched: a lazy line never underlines.
+                raw = b""
+                if len(stack) == 2:  # top level: the raw lines are the paragraph's lines
+                    spans = self.lines[container.line - self.first_line:lineno - self.first_line]
+                    lines = [data[a:b].strip(b" \t") for a, b in spans]
+                    while lines and _REF_DEF.fullmatch(lines[0]):
+                        del lines[0]  # link reference definitions are not heading text
+                    if not lines:
+                        # cmark: no heading, and the underline is paragraph text
+                        container.last = fns
+                        break
+                    raw = b" ".join(lines)
                 level = 1 if c == 61 else 2
                 container.kind = HEADING
                 container.base = -1
                 if container.task is not None:
                     container.task.cancelled = True
                 if len(stack) == 2:
-                    spans = self.lines[container.line - self.first_line:lineno - self.first_line]
-                    raw = b" ".join(data[a:b].strip(b" \t") for a, b in spans)
                     self.add_heading(level, raw, container.line)
                 self.offset = e
                 break
@@ -574,10 +611,10 @@ class _Scanner:
                 opened = True
                 self.offset = e
                 break
-            elif indent < 4 and not blank and (c in (42, 43, 45) or 48 <= c <= 57):
-                item = self.list_marker(fns, indent, c, cont_kind == PARA)
-                if item is None:
-                    break
+            elif (
+                indent < 4 and not blank and (c in (42, 43, 45) or 48 <= c <= 57)
+                and (item := self.list_marker(fns, indent, c, cont_kind == PARA)) is not None
+            ):
                 sig, marker_indent, padding = item
                 parent_index = stack.index(container)
                 if cont_kind != LIST or container.list_sig != sig:
@@ -596,6 +633,15 @@ class _Scanner:
                 container = self.open_block(ICODE, stack.index(container))
                 opened = True
                 break
+            elif cont_kind == PARA and not indented and self.table_header(container, fns):
+                # GFM table: the paragraph's last line was its header row. If that was the
+                # paragraph's only line, the table replaces it (and any task it started:
+                # the item's first block is then a table, not a paragraph).
+                if container.line == lineno - 1 and container.task is not None:
+                    container.task.cancelled = True
+                container = self.open_block(TABLE, stack.index(container))
+                opened = True
+                break
             else:
                 break
             cont_kind = container.kind
@@ -612,7 +658,7 @@ class _Scanner:
             and not blank
             and tip.kind == PARA
         ):
-            # lazy continuation line
+            tip.last = fns  # lazy continuation line
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
             return True
@@ -630,14 +676,18 @@ class _Scanner:
         elif kind in (FENCE, ICODE) or blank:
             pass
         elif kind == PARA:
+            container.last = fns
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
+        elif kind == TABLE:
+            pass  # a row
         else:
             while not _can_contain(stack[-1].kind, PARA):
                 stack.pop()
             parent = stack[-1]
             first_block = not parent.has_child
             para = self.open_block(PARA, len(stack) - 1)
+            para.last = fns
             if first_block and parent.kind == ITEM and parent.line == lineno and (
                 data[fns] == _LBRACKET
             ):
@@ -652,6 +702,23 @@ class _Scanner:
             if self.track_hidden:
                 self.toggle_hidden(fns, e)
         return True
+
+    def table_header(self, para: _Block, fns: int) -> bool:
+        """Whether this line is a delimiter row matching the paragraph's last line (GFM)."""
+        data = self.data
+        e = self.end
+        if (
+            para.table_tried or data[fns] not in _TABLE_DELIMITER_START
+            or not _TABLE_DELIMITER.match(data, fns, e)
+        ):
+            return False
+        previous = self.lines[self.lineno - 1 - self.first_line]
+        if previous[0] <= para.last <= previous[1] and (
+            _cells(data, para.last, previous[1]) == _cells(data, fns, e)
+        ):
+            return True
+        para.table_tried = True
+        return False
 
     def list_marker(
         self, fns: int, indent: int, c: int, interrupts_paragraph: bool
