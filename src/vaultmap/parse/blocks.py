@@ -353,6 +353,8 @@ class _Scanner:
                 run = _FENCE_RUNS[tip.fence_char]
                 if data.find(run, s, min(e, s + 6)) < 0:
                     continue
+            elif tip.kind == TABLE and len(stack) == 2 and s < e and data[s] in plain:
+                continue  # a row of a top-level table: text at column 0 starts no block
             # Fast path. While only lists enclose the tip (its base is known) and the line
             # has no tab in its indent, a blank line, a plain text line or a list item whose
             # content starts with plain text or "[" is handled here with column arithmetic,
