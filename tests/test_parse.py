@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultmap.model import Flavor, Note, StatusType
+from vaultmap.model import Flavor, Note, StatusType, TaskFields
 from vaultmap.parse import detect_encoding, parse_note, split_lines
 
 
@@ -332,3 +332,21 @@ def test_any_bytes_parse_without_error_and_positions_hold(data: bytes) -> None:
         note = parse_note(data, "r.md", flavor=flavor)
         assert not any("could not parse" in warning for warning in note.warnings)
         assert_positions(data, note)
+
+
+def test_a_failing_field_parser_costs_one_task_not_the_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import vaultmap.parse as parse_module
+
+    real = parse_module.parse_task_text
+
+    def flaky(text: str) -> TaskFields:
+        if "boom" in text:
+            raise ValueError("boom")
+        return real(text)
+
+    monkeypatch.setattr(parse_module, "parse_task_text", flaky)
+    note = parse_note(b"- [ ] fine\n- [x] boom here\n", "n.md")
+    assert [(t.line, t.description) for t in note.tasks] == [(1, "fine"), (2, "boom here")]
+    assert len(note.warnings) == 1 and note.warnings[0].startswith("line 2:")

@@ -29,6 +29,7 @@ from vaultmap.model import (
     Note,
     StatusMap,
     Task,
+    TaskFields,
     normalise_text,
     task_key,
 )
@@ -298,7 +299,12 @@ def parse_note(
         status_bytes = data[raw.status_offset:raw.status_offset + raw.status_len]
         status = decode(status_bytes)
         text = decode(data[raw.text_start:raw.text_end])
-        fields = parse_task_text(text)
+        try:
+            fields = parse_task_text(text)
+        except Exception as exc:  # one odd task line must not cost the note
+            fields = TaskFields(description=text.strip())
+            warnings.append(f"line {raw.line}: could not read the task's fields "
+                            f"({type(exc).__name__}); its text is kept as written")
         identity = (raw.section, normalise_text(fields.description))
         ordinal = seen[identity]
         seen[identity] += 1
