@@ -350,3 +350,18 @@ def test_a_failing_field_parser_costs_one_task_not_the_note(
     note = parse_note(b"- [ ] fine\n- [x] boom here\n", "n.md")
     assert [(t.line, t.description) for t in note.tasks] == [(1, "fine"), (2, "boom here")]
     assert len(note.warnings) == 1 and note.warnings[0].startswith("line 2:")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbf---\r\ntags: a\r\n---\r\n- [ ] x\r\n",
+        b"---\rtags: [a]\r---\r- [x] x",
+        b"--- \ntags: a\n---  \n\n- [ ] x\n",
+    ],
+)
+def test_front_matter_with_bom_and_line_endings(data: bytes) -> None:
+    note = parse_note(data, "n.md")
+    assert note.tags == ("a",)
+    assert [t.line for t in note.tasks] == [4 if b"\n\n" not in data else 5]
+    assert_positions(data, note)
