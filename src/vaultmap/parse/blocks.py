@@ -8,12 +8,18 @@ in any encoding (UTF-8, cp1252, stray bytes) passes through untouched.
 
 It keeps no document tree: only the stack of open blocks, and it records just three things:
 task candidates (a list item whose first block is a paragraph starting with ``[c]`` on the
-marker line), headings, and the nesting of list items and block quotes around each task.
-There is no recursion, so nesting depth cannot exhaust the Python stack; it is capped at
-:data:`MAX_DEPTH` open blocks to keep pathological input linear.
+marker line), top-level headings (ATX and setext), and the nesting of list items and block
+quotes around each task. GFM tables are recognised (a table is not a paragraph), link
+reference definitions never become setext headings, and the Obsidian flavour adds any status
+character, empty ``[ ]`` boxes, callout header lines and the ``%% … %%`` / ``$$ … $$``
+exclusions. There is no recursion, so nesting depth cannot exhaust the Python stack; it is
+capped at :data:`MAX_DEPTH` open blocks to keep pathological input linear.
 
-Where cmark-gfm's tasklist extension deviates from the spec (see ``tests/test_parse_oracle.py``),
-this scanner follows the spec.
+Speed: lines that only lists enclose (no quotes, no tabs in the indent) take a fast path
+with column arithmetic; everything else goes through the faithful port in
+:meth:`_Scanner.process_line`. ``tests/test_parse_oracle.py`` holds both to cmark-gfm.
+Where cmark-gfm's tasklist extension deviates from the spec (documented there, one test
+each), this scanner follows the spec.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ DOC, QUOTE, LIST, ITEM, PARA, FENCE, ICODE, HTML, HEADING, TABLE = range(10)
 #: Open blocks deeper than this stop the scan with a warning (real notes stay under ~20).
 MAX_DEPTH = 120
 
-_TAB, _SPACE, _LF, _CR = 9, 32, 10, 13
+_TAB, _SPACE, _LF = 9, 32, 10
 _GT, _HASH, _LBRACKET, _RBRACKET = 62, 35, 91, 93
 _BACKTICK, _TILDE, _LT = 96, 126, 60
 
