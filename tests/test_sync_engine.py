@@ -373,3 +373,17 @@ def test_state_from_newer_vaultmap_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StateError, match="newer vaultmap"):
         StateStore.open(folder, "notion")
+
+
+def test_renaming_a_big_note_is_no_mass_deletion() -> None:
+    old = {f"o{i}": rec(f"o{i}", text=f"step {i} of the plan", note="Plan.md") for i in range(15)}
+    base = {k: agreed(r, f"p{k}") for k, r in old.items()}
+    rows = [row_of(e) for e in base.values()]
+    renamed = {f"n{i}": rec(f"n{i}", text=f"step {i} of the plan", note="Plans/2026.md")
+               for i in range(15)}
+    plan = plan_sync(renamed, rows, base, complete=True)
+    assert plan.guard is None
+    assert plan.counts["Rekey"] == 15 and plan.counts["UpdateRow"] == 15
+    assert "TrashRow" not in plan.counts and "CreateRow" not in plan.counts
+    rekeys = {a.old_key: a.key for a in plan.actions if isinstance(a, Rekey)}
+    assert rekeys == {f"o{i}": f"n{i}" for i in range(15)}
