@@ -350,6 +350,30 @@ def test_inbox_the_scan_would_not_read_is_refused(tmp_path: Path, inbox: str,
     assert not list(tmp_path.rglob("Inbox*"))
 
 
+def test_import_cut_short_is_finished_without_a_second_line_or_row(tmp_path: Path) -> None:
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path, inbox="Inbox.md"), MemoryRemote()
+    sync(s, remote)
+    remote.person_creates("call the bank", "x")
+    original_update = remote.update
+
+    def update_dropped(remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
+        raise InjectedFailure("connection dropped before the key was written")
+
+    remote.update = update_dropped  # type: ignore[method-assign]
+    report = run_sync(s, remote, progress=False)
+    assert not report.ok
+    assert (tmp_path / "Inbox.md").read_text() == "- [x] call the bank\n"
+    remote.update = original_update  # type: ignore[method-assign]
+    sync(s, remote)
+    assert (tmp_path / "Inbox.md").read_text() == "- [x] call the bank\n"  # not twice
+    rows = remote.live()
+    assert len(rows) == 2 and all(r.key for r in rows)
+    with StateStore.open(s.state_dir, "notion") as state:
+        assert state.pending() == []
+    assert sync(s, remote, full=True).empty
+
+
 def test_unkeyed_row_without_inbox_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "Plan.md", "- [ ] one\n")
     s, remote = make_settings(tmp_path), MemoryRemote()

@@ -353,14 +353,15 @@ class _Runner:
         status = row.status if valid_status_char(row.status) else " "
         op = PendingOp(action.key, "import", row.remote_id, text)
         known = set(self.vault.records) | set(self.state.entries())
-        if ("import", action.key) not in self.pending:
-            self.state.begin(op)
-            try:
-                append_tasks(self.settings, Path(action.inbox), [f"- [{status}] {text}"])
-            except VaultmapError as error:
-                self.state.finish(op)
-                self.fail(action.key, f"{action.inbox}: {error}")
-                return False
+        # Noted before the line is written: if the row's key never gets written back, the
+        # next run finds the line (resolve_pending_imports) instead of appending it again.
+        self.state.begin(op)
+        try:
+            append_tasks(self.settings, Path(action.inbox), [f"- [{status}] {text}"])
+        except VaultmapError as error:
+            self.state.finish(op)
+            self.fail(action.key, f"{action.inbox}: {error}")
+            return False
         task = self._find_imported(action.inbox, text, known)
         if task is None:
             self.fail(action.key, f"{action.inbox}: the task {text!r} for row {row.remote_id} "
@@ -389,6 +390,39 @@ class _Runner:
         found = [t for t in note.tasks if t.key not in known
                  and normalise_text(t.fields.description or t.text) == wanted]
         return found[-1] if found else None
+
+
+def resolve_pending_imports(settings: Settings, remote: Remote, state: StateStore,
+                            vault: VaultSnapshot) -> None:
+    """Finish imports a killed sync left half done: the line is in the inbox, but the row
+    never got its key. Give the row the key of that line (so neither a second line nor a
+    second row appears); when the line never landed, drop the note and import again."""
+    from vaultmap.parse.fields import parse_task_text
+
+    ops = [p for p in state.pending() if p.op == "import"]
+    if not ops:
+        return
+    known = set(state.entries())
+    for op in ops:
+        wanted = normalise_text(parse_task_text(op.detail).description or op.detail)
+        found = [r for k, r in vault.records.items()
+                 if k not in known and r.note == settings.notion.inbox
+                 and normalise_text(r.text) == wanted]
+        if not found:
+            state.finish(op)
+            continue
+        record = found[-1]
+        try:
+            row = remote.update(op.remote_id, record, content=True)
+        except RemoteGoneError:
+            state.finish(op)  # the row is gone: the line is a new task like any other
+            continue
+        state.put(BaseEntry(key=record.key, remote_id=row.remote_id, vault_status=record.status,
+                            remote_status=row.status, vault_hash=record.content_hash(),
+                            remote_hash=row.content_hash, note=record.note,
+                            description=normalise_text(record.text), section=record.section),
+                  done=op)
+        known.add(record.key)
 
 
 def check_inbox(settings: Settings) -> None:
@@ -562,6 +596,8 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 clock: Callable[[], datetime]) -> SyncReport:
     vault = read_vault(settings)
     changed_database = _check_database(remote, state, dry_run=dry_run)
+    if not dry_run:
+        resolve_pending_imports(settings, remote, state, vault)
     planned = plan_for(settings, remote, state, vault, full=full,
                        fresh=dry_run and bool(changed_database), dry_run=dry_run)
     plan = planned.plan
