@@ -374,6 +374,15 @@ class _Scanner:
                             del stack[index:]
                             break
                     continue
+                if data[s] == _HASH and (atx := _ATX.match(data, s, e)) is not None:
+                    # An ATX heading at column 0 closes every list: a top-level section.
+                    del stack[1:]
+                    stack[0].has_child = True
+                    level = len(atx.group().rstrip(b" \t"))
+                    self.add_heading(level, _chop_heading(data, atx.end(), e), lineno)
+                    if track_hidden:
+                        self.toggle_hidden(atx.end(), e)
+                    continue
                 m = simple_match(data, s, e)
                 content = m.end()  # type: ignore[union-attr]  # every part is optional
                 if content < e and data[content] in plain:
