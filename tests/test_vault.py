@@ -722,3 +722,10 @@ def test_indexed_scans_always_agree_with_fresh_ones(
                 assert indexed.warnings == fresh.warnings
                 assert indexed.parsed + indexed.reused == len(indexed.notes) + sum(
                     1 for w in indexed.warnings if "binary" in w)
+
+
+def test_default_workers_follow_the_idle_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vault_module, "_usable_cpus", lambda: 4)
+    for load, workers in ((0.0, 4), (1.0, 4), (2.2, 3), (3.4, 2), (4.0, 1), (9.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert vault_module._default_jobs() == workers, load
