@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import resource
 import stat
 import subprocess
 import sys
@@ -598,9 +599,10 @@ def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
     serial = scan_vault(settings_for(root), use_index=False, jobs=1)
     monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES", 0)
     monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
-    started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     pooled = scan_vault(settings_for(root), use_index=False, jobs=2)
-    assert time.monotonic() - started < 60
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert after.ru_utime + after.ru_stime > before.ru_utime + before.ru_stime  # workers ran
     assert pooled.notes == serial.notes
     assert pooled.warnings == serial.warnings == ("bin.md: binary file (contains NUL bytes), "
                                                   "skipped",)
@@ -729,3 +731,27 @@ def test_default_workers_follow_the_idle_cpus(monkeypatch: pytest.MonkeyPatch) -
     for load, workers in ((0.0, 4), (1.0, 4), (2.2, 3), (3.4, 2), (4.0, 1), (9.0, 1)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
         assert vault_module._default_jobs() == workers, load
+
+
+def test_with_other_threads_alive_workers_are_spawned_not_forked(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = scan_vault(settings_for(vault), use_index=False, jobs=1)
+    monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES_SPAWN", 0)
+    monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
+    started: list[str] = []
+    real_get_context = vault_module.get_context  # type: ignore[attr-defined]
+
+    def recording_get_context(method: str) -> object:
+        started.append(method)
+        return real_get_context(method)
+
+    monkeypatch.setattr(vault_module, "get_context", recording_get_context)
+    monkeypatch.setattr(vault_module.threading, "active_count",  # type: ignore[attr-defined]
+                        lambda: 2)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = scan_vault(settings_for(vault), use_index=False, jobs=2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert started == ["spawn"]
+    assert result.notes == reference.notes
+    # The workers really ran (a fresh interpreter costs CPU); no silent fallback to this process.
+    assert after.ru_utime + after.ru_stime > before.ru_utime + before.ru_stime
