@@ -592,7 +592,7 @@ def test_note_path_is_vault_relative_posix(vault: Path, tmp_path: Path,
 def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "vault"
-    for i in range(60):
+    for i in range(150):
         body = "".join(f"- [{' x/-'[j % 4]}] task {i}.{j} #t{j % 3}\n" for j in range(20))
         write(root, f"F{i % 5}/note{i:03}.md", f"# Note {i}\n\n{body}")
     write(root, "bin.md", b"\x00")
@@ -606,7 +606,7 @@ def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
     assert pooled.notes == serial.notes
     assert pooled.warnings == serial.warnings == ("bin.md: binary file (contains NUL bytes), "
                                                   "skipped",)
-    assert pooled.parsed == 61
+    assert pooled.parsed == 151
     # Notes made in workers go into the index and come back equal.
     indexed = scan_vault(settings_for(root), jobs=2)
     assert indexed.notes == serial.notes
