@@ -755,3 +755,12 @@ def test_with_other_threads_alive_workers_are_spawned_not_forked(
     assert result.notes == reference.notes
     # The workers really ran (a fresh interpreter costs CPU); no silent fallback to this process.
     assert after.ru_utime + after.ru_stime > before.ru_utime + before.ru_stime
+
+
+def test_a_linked_state_folder_is_never_written_through(vault: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (vault / ".vaultmap").symlink_to(elsewhere, target_is_directory=True)
+    result = scan_vault(settings_for(vault))
+    assert len(result.notes) == 4 and result.warnings == ()
+    assert list(elsewhere.iterdir()) == []

@@ -595,11 +595,14 @@ def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
 def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
     """Write the index atomically; a vault we cannot write to simply goes without one."""
     state_dir = settings.state_dir
+    if state_dir.is_symlink():
+        # A vault from elsewhere could point .vaultmap/ at any folder; we write only inside.
+        return
     tmp_name: str | None = None
     try:
         state_dir.mkdir(exist_ok=True)
         ignore_file = state_dir / ".gitignore"
-        if not ignore_file.exists():
+        if not ignore_file.exists() and not ignore_file.is_symlink():
             ignore_file.write_text("# vaultmap's local state: never committed\n*\n",
                                    encoding="utf-8")
         body = {rel: tuple(entry) for rel, entry in entries.items()}
