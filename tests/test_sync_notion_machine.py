@@ -151,6 +151,8 @@ class NotionSyncMachine(RuleBasedStateMachine):
         vault = read_vault(self.settings).records
         with StateStore.open(self.settings.state_dir, "notion") as state:
             base = state.entries()
+        inbox = [r.text for r in vault.values() if r.note == "Inbox.md"]
+        assert len(inbox) == len(set(inbox)), "a row was imported twice"
         rows = {str(r["_id"]): r for r in self.live_rows()}
         keys = [r["Key"] for r in rows.values()]
         assert len(keys) == len(set(keys)), "duplicate rows"

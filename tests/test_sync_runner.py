@@ -620,6 +620,8 @@ class SyncMachine(RuleBasedStateMachine):
             assert DEFAULT_STATUS_MAP.type_of(row.status) is DEFAULT_STATUS_MAP.type_of(
                 record.status)
             assert (row.text, row.note) == (record.text, record.note)
+        inbox = [r.text for r in vault.values() if r.note == "Inbox.md"]
+        assert len(inbox) == len(set(inbox)), "a row was imported twice"
         linked_ids = [e.remote_id for e in base.values() if e.linked]
         assert len(linked_ids) == len(set(linked_ids))
         for row in self.remote.live():
