@@ -184,4 +184,5 @@ def task_key(
     if block_id:
         return f"block:{path}#^{block_id}"
     material = "\x1f".join((path, "\x1e".join(section), normalise_text(description), str(ordinal)))
-    return "k:" + hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+    digest = hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=10)
+    return "k:" + digest.hexdigest()
