@@ -250,6 +250,7 @@ def test_fault_storm_converges(env: Env) -> None:
         result = env.runner.invoke(main, ["sync", str(env.vault)], env=env.env())
         if result.exit_code == 0:
             break
+    assert sum(env.fake.faults_served.values()) >= 5, env.fake.faults_served
     env.fake.clear_faults()
     env.sync()
     rows = env.rows()
