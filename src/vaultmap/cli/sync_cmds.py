@@ -114,6 +114,13 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
     status character in the note. Text, section, dates and tags flow from the vault to
     Notion. A task deleted from its note sends its row to Notion's trash; a row trashed in
     Notion never deletes a line: the task is unlinked and reported.
+
+    \b
+    Examples:
+      export NOTION_TOKEN=ntn_...          # the integration's secret
+      vaultmap notion init --parent https://www.notion.so/Home-26899f72bada80dc843deacaf51e89ad
+      vaultmap sync --dry-run              # what would change, nothing written
+      vaultmap sync                        # then: vaultmap status
     """
     settings = _vault_settings(vault)
     with _notion(settings) as remote:
