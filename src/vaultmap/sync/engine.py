@@ -463,7 +463,8 @@ def plan_sync(
             extra = found if key in base or key in vault else found[1:]
         for row in extra:
             planner.notices.append(Notice(
-                "duplicate", f"row {row.text!r} carries the key of another row; left alone",
+                "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
+                f"in {policy.remote_name.title()}?); it is left alone: trash the extra copy",
                 key))
 
     # Re-match keys that vanished with keys that appeared (reworded / moved / renamed).
@@ -564,7 +565,7 @@ def plan_sync(
             continue
         planner.notices.append(Notice(
             "orphan", f"row {row.text!r} ({row.note or 'no note'}) has a key no task in the "
-            "vault carries; left alone", key))
+            "vault carries; it is left alone (trash it if its task is gone)", key))
 
     for row in no_key:
         if policy.inbox:
