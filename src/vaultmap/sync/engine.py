@@ -12,8 +12,8 @@ changed / unchanged     status and content vault -> remote (``UpdateRow``)
 unchanged / changed     status remote -> vault (``SetVaultStatus``); content that a
                         person changed in the remote is put back from the vault,
                         because text flows vault -> remote only
-changed / changed       same status type: nothing; different: the policy decides
-                        and the conflict is logged (``Plan.conflicts``)
+changed / changed       same status type: no conflict; different: the policy
+                        decides and the conflict is logged (``Plan.conflicts``)
 new / (no row)          ``CreateRow``
 new / row with its key  adopt the row (a lost create answer, or a rebuilt base)
 gone / present          ``TrashRow`` (the row goes to the remote's trash)
@@ -23,7 +23,14 @@ present / trashed       ``Unlink``: the note is never touched; the base keeps an
 =====================  ==========================================================
 
 Statuses are compared *within* a side by character and *across* sides by type, because a
-remote may store less detail than a note (one "Other" for every custom character).
+remote may store less detail than a note (one "Other" for every custom character). A row whose
+status a person changed always gets the agreed status written back (one status-only update):
+Notion holds a status in two properties (Done and Status), and a row left half changed would
+read differently at the next sync.
+
+An *incremental* snapshot (``complete=False``) holds only rows edited since the last sync; a
+linked row missing from it is taken as unchanged, a trashed one in it is gone. A *complete*
+snapshot holds every live row; a linked row missing from it is gone.
 
 Conflict policy ``prefer``: ``"done"`` (default) keeps the more finished status, ranked
 done > cancelled > doing > other > todo (a finished task is the stronger claim: someone did
