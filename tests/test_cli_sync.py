@@ -132,7 +132,10 @@ def test_status_select_and_both_sides_conflict(env: Env) -> None:
     env.fake.set_select(env.row("one")["_id"], "Status", "Doing")
     env.note("Plan.md", "- [ ] one\n- [-] two\n")
     env.fake.tick(env.row("two")["_id"])
-    env.sync()
+    result = env.sync("--verbose")
+    assert "* note Plan.md: [ ] -> [/] 'one'" in result.stdout
+    assert "! conflict Plan.md: 'two' is [-] in the note and [x] in Notion; keeping [x]" in (
+        result.stdout)
     # "done" policy: done beats cancelled.
     assert env.note("Plan.md") == "- [/] one\n- [x] two\n"
     status = env.run("status", str(env.vault))

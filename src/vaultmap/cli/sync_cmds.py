@@ -107,7 +107,9 @@ def _finish(report: SyncReport) -> None:
               help="Read every row instead of only the rows edited since the last sync.")
 @click.option("--force", is_flag=True,
               help="Go ahead even when one side suddenly lost most of its tasks.")
-def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="List every change, not just the counts.")
+def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bool,
+             verbose: bool) -> None:
     """Sync task statuses both ways between VAULT (default: here) and Notion.
 
     Ticking a task in a note ticks its row; ticking a row (Done or Status) changes the one
@@ -125,7 +127,7 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
     settings = _vault_settings(vault)
     with _notion(settings) as remote:
         report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
-    if dry_run:
+    if dry_run or verbose:
         _print_plan(report.plan)
     _finish(report)
 
