@@ -321,3 +321,39 @@ def test_no_change_sync_costs_two_requests_whatever_the_size(env: Env) -> None:
     env.fake.reset_counts()
     assert "nothing to do" in env.sync().stdout
     assert env.fake.total_requests <= 2, env.fake.requests
+
+
+def _sync_with_stderr_on_a_terminal(env: Env) -> tuple[str, str]:
+    """Run ``vaultmap sync`` with stderr on a pseudo-terminal; returns (stdout, terminal)."""
+    pty = pytest.importorskip("pty")
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaultmap.cli", "sync", str(env.vault)],
+        env={**os.environ, **env.env(), "TERM": "xterm-256color", "COLUMNS": "100"},
+        stdout=subprocess.PIPE, stderr=secondary)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert process.stdout is not None
+    stdout = process.stdout.read().decode()
+    assert process.wait(timeout=60) == 0
+    return stdout, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_long_push_shows_progress_on_a_terminal_only(env: Env) -> None:
+    env.note("Plan.md", "".join(f"- [ ] bar task {i}\n" for i in range(25)))
+    env.fake.inject("slow", method="POST", route="/v1/pages", times=25, delay=0.04)
+    stdout, terminal = _sync_with_stderr_on_a_terminal(env)
+    assert "25 created" in stdout
+    assert "syncing with notion" in terminal  # the bar, drawn on the terminal
+    env.note("Plan.md", "".join(f"- [x] bar task {i}\n" for i in range(25)))
+    result = env.sync()  # no terminal: no bar
+    assert "25 updated" in result.stdout and "syncing with" not in result.stderr
