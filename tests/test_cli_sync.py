@@ -353,7 +353,7 @@ def test_long_push_shows_progress_on_a_terminal_only(env: Env) -> None:
     env.fake.inject("slow", method="POST", route="/v1/pages", times=25, delay=0.04)
     stdout, terminal = _sync_with_stderr_on_a_terminal(env)
     assert "25 created" in stdout
-    assert "syncing with notion" in terminal  # the bar, drawn on the terminal
+    assert "syncing with Notion" in terminal  # the bar, drawn on the terminal
     env.note("Plan.md", "".join(f"- [x] bar task {i}\n" for i in range(25)))
     result = env.sync()  # no terminal: no bar
     assert "25 updated" in result.stdout and "syncing with" not in result.stderr

@@ -279,7 +279,7 @@ class _Runner:
         todo = [a for a in actions if a.key not in self.failed_keys]
         show = self._show_progress(len(todo))
         with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
-            task = bar.add_task(f"syncing with {self.remote.name}", total=len(todo))
+            task = bar.add_task(f"syncing with {self.remote.name.title()}", total=len(todo))
             for action in todo:
                 self.apply_one(action)
                 bar.advance(task)
