@@ -764,3 +764,14 @@ def test_a_linked_state_folder_is_never_written_through(vault: Path, tmp_path: P
     result = scan_vault(settings_for(vault))
     assert len(result.notes) == 4 and result.warnings == ()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_temporaries_of_a_killed_writer_are_cleaned_up_later(vault: Path) -> None:
+    state = vault / ".vaultmap"
+    state.mkdir()
+    old = write(state, "scan-index.abc123.tmp", b"half an index")
+    age(old, hours=2)
+    young = write(state, "scan-index.def456.tmp", b"being written right now")
+    unrelated = write(state, "sync-state.sqlite", b"someone else's")
+    scan_vault(settings_for(vault))
+    assert not old.exists() and young.exists() and unrelated.exists()

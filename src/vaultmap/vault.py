@@ -87,6 +87,7 @@ _RACY_NS = 2_000_000_000
 _POOL_MIN_BYTES = 2 * 1024 * 1024
 _POOL_MIN_BYTES_SPAWN = 16 * 1024 * 1024
 _CHUNK_MIN_BYTES = 256 * 1024
+_STALE_TMP_SECONDS = 3600
 
 
 class VaultReadError(VaultmapError):
@@ -614,12 +615,25 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
             pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
         os.replace(tmp_name, index_path(settings))
         tmp_name = None
+        _remove_stale_temporaries(state_dir)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+
+
+def _remove_stale_temporaries(state_dir: Path) -> None:
+    """Delete half-written indexes left by scans that were killed mid-write.
+
+    Only old ones: a younger temporary file may belong to a scan that is writing right now.
+    """
+    cutoff = time.time() - _STALE_TMP_SECONDS
+    for leftover in state_dir.glob(f"{_INDEX_PREFIX}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.lstat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 # --------------------------------------------------------------------------- parsing in bulk
