@@ -617,7 +617,7 @@ def test_index_encoding_round_trips_model_objects_exactly(vault: Path) -> None:
           "# Top\n## Sub\n- [ ] one 📅 2024-02-03 [owner:: me] #x ^blk\n"
           "  - [x] two 🆔 abc ⛔ def\n")
     note, _ = read_note(settings_for(vault), vault / "Fields.md")
-    copy = vault_module._loads(vault_module._dumps(note))
+    copy = vault_module._decode(vault_module._dumps(note))
     assert copy == note and repr(copy) == repr(note)
     assert type(copy) is Note and type(copy.tasks[0]) is type(note.tasks[0])
     assert hash(copy.tasks[0].key) == hash(note.tasks[0].key)

@@ -522,11 +522,6 @@ def _decode(blob: bytes) -> Note:
     return note
 
 
-def _loads(data: bytes) -> Any:
-    with _no_gc():
-        return _SafeUnpickler(io.BytesIO(data)).load()
-
-
 # --------------------------------------------------------------------------- the index
 
 
