@@ -341,6 +341,9 @@ def test_same_size_same_mtime_edit_soon_after_a_scan_is_caught(vault: Path) -> N
     # A file scanned moments after it changed is "racy": an edit in the same mtime tick keeps
     # size and mtime, so such entries are never trusted and are parsed again.
     health = vault / "Areas" / "Health.md"
+    # "Just now", pinned a little ahead so a slow machine cannot age it past the window.
+    soon = time.time_ns() + 1_000_000_000
+    os.utime(health, ns=(soon, soon))
     scan_vault(settings_for(vault))
     before = health.stat()
     with open(health, "r+b") as handle:  # edit in place: same inode, same size
