@@ -44,6 +44,7 @@ import operator
 import os
 import pickle
 import stat as stat_module
+import sys
 import tempfile
 import threading
 import time
@@ -693,8 +694,10 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
     # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
-    # forking is unsafe, and a fresh interpreter costs a second or so to start.
-    can_fork = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    # forking is unsafe, and so it is on macOS (system frameworks), where Python itself
+    # defaults to spawn; a fresh interpreter costs a second or so to start.
+    can_fork = (threading.active_count() == 1 and sys.platform.startswith("linux")
+                and "fork" in get_all_start_methods())
     threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
     if jobs <= 1 or len(files) < 2 or total < threshold:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
