@@ -26,7 +26,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from vaultmap.config import NotionSettings, Settings
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusType
 from vaultmap.sync.engine import Plan
-from vaultmap.sync.remote import RemoteError, RemoteRow, RemoteSnapshot, TaskRecord
+from vaultmap.sync.remote import (
+    RemoteError,
+    RemoteGoneError,
+    RemoteRow,
+    RemoteSnapshot,
+    TaskRecord,
+)
 from vaultmap.sync.runner import SyncGuardError, read_vault, run_sync
 from vaultmap.sync.state import StateStore
 
@@ -131,8 +137,9 @@ class MemoryRemote:
         self.requests += 1
         self._maybe_fail(True)
         row = self.rows.get(remote_id)
-        if row is None or row.trashed:
-            raise RemoteError(f"row {remote_id} is in the trash or gone")
+        if row is None or row.trashed:  # as the Notion adapter does
+            raise RemoteGoneError(f"row {remote_id} is in the trash or gone",
+                                  remote_id=remote_id, trashed=row is not None)
         row.status = self.status_of(record.status)
         if content:
             row.key, row.text, row.note, row.section = (record.key, record.text, record.note,
@@ -371,6 +378,26 @@ def test_import_cut_short_is_finished_without_a_second_line_or_row(tmp_path: Pat
     assert len(rows) == 2 and all(r.key for r in rows)
     with StateStore.open(s.state_dir, "notion") as state:
         assert state.pending() == []
+    assert sync(s, remote, full=True).empty
+
+
+def test_import_cut_short_then_row_trashed_leaves_the_line_unlinked(tmp_path: Path) -> None:
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path, inbox="Inbox.md"), MemoryRemote()
+    sync(s, remote)
+    rid = remote.person_creates("call the bank")
+    original_update = remote.update
+
+    def update_dropped(remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
+        raise InjectedFailure("connection dropped before the key was written")
+
+    remote.update = update_dropped  # type: ignore[method-assign]
+    assert not run_sync(s, remote, progress=False).ok
+    remote.update = original_update  # type: ignore[method-assign]
+    remote.person_trashes(rid)
+    assert run_sync(s, remote, progress=False).ok
+    assert (tmp_path / "Inbox.md").read_text() == "- [ ] call the bank\n"
+    assert [r.text for r in remote.live()] == ["one"]  # not pushed back as a new row
     assert sync(s, remote, full=True).empty
 
 

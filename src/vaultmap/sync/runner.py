@@ -412,16 +412,19 @@ def resolve_pending_imports(settings: Settings, remote: Remote, state: StateStor
             state.finish(op)
             continue
         record = found[-1]
+        entry = BaseEntry(key=record.key, remote_id=op.remote_id, vault_status=record.status,
+                          remote_status="", vault_hash=record.content_hash(), remote_hash="",
+                          note=record.note, description=normalise_text(record.text),
+                          section=record.section)
         try:
             row = remote.update(op.remote_id, record, content=True)
         except RemoteGoneError:
-            state.finish(op)  # the row is gone: the line is a new task like any other
-            continue
-        state.put(BaseEntry(key=record.key, remote_id=row.remote_id, vault_status=record.status,
-                            remote_status=row.status, vault_hash=record.content_hash(),
-                            remote_hash=row.content_hash, note=record.note,
-                            description=normalise_text(record.text), section=record.section),
-                  done=op)
+            # Trashed before it got its key: like any row trashed in the remote, the task
+            # stays in the note, unlinked (not pushed back as a new row).
+            state.put(entry.unlinked(), done=op)
+        else:
+            state.put(replace(entry, remote_id=row.remote_id, remote_status=row.status,
+                              remote_hash=row.content_hash), done=op)
         known.add(record.key)
 
 
