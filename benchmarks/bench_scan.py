@@ -16,7 +16,8 @@ on the same files:
 * ``warm scan``: ``scan_vault()`` with an up-to-date index (nothing changed);
 * ``cmark-gfm``: read + ``cmarkgfm.github_flavored_markdown_to_html`` over every file.
 
-Times are medians of ``--runs`` runs; MB/s is Markdown bytes over that time. Peak memory is
+Times are medians of ``--runs`` rounds, each round running every measure once (so a shared
+machine's changing load hits them alike); MB/s is Markdown bytes over that time. Peak memory is
 the peak RSS (``VmHWM``) of a fresh child process doing one scan; worker processes are shown
 separately (the largest one's ``ru_maxrss``). The
 "same answers" check counts tasks three ways: what the generator wrote, what the scan found
@@ -129,15 +130,17 @@ def walk_only(root: Path) -> int:
     return len(walker.found)
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    """Median wall time of ``action``; freeing its result is not part of the time."""
-    times = []
+def interleaved_medians(actions: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median wall time of each action, run in rounds (one of each per round); freeing an
+    action's result is not part of its time."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
-        started = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - started)
-        del result
-    return statistics.median(times)
+        for name, action in actions.items():
+            started = time.perf_counter()
+            result = action()
+            times[name].append(time.perf_counter() - started)
+            del result
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def count_tasks(root: Path, flavor: Flavor, jobs: int | None) -> dict[str, int]:
@@ -199,16 +202,22 @@ def bench_profile(profile: Profile, base: Path, runs: int, jobs: int | None) -> 
     files, size = stat_walk(root)
     assert files == stats.notes and size == stats.bytes, (files, size, stats)
 
-    t_stat = median_seconds(lambda: stat_walk(root), runs)
-    t_cold = median_seconds(lambda: scan_vault(settings(root), use_index=False, jobs=jobs), runs)
-    t_cold1 = median_seconds(lambda: scan_vault(settings(root), use_index=False, jobs=1), runs)
     first = scan_vault(settings(root), jobs=jobs)  # builds the index
     assert first.parsed == files, first.parsed
-    t_warm = median_seconds(lambda: scan_vault(settings(root), jobs=jobs), runs)
-    t_walk = median_seconds(lambda: walk_only(root), runs)
+    # Interleaved, round after round, so that a shared machine's changing load hits every
+    # measure alike and the ratios stay fair.
+    times = interleaved_medians({
+        "stat": lambda: stat_walk(root),
+        "cold": lambda: scan_vault(settings(root), use_index=False, jobs=jobs),
+        "cold1": lambda: scan_vault(settings(root), use_index=False, jobs=1),
+        "warm": lambda: scan_vault(settings(root), jobs=jobs),
+        "walk": lambda: walk_only(root),
+        "cmark": lambda: cmark_pass(root),
+    }, runs)
+    t_stat, t_cold, t_cold1 = times["stat"], times["cold"], times["cold1"]
+    t_warm, t_walk, t_cmark = times["warm"], times["walk"], times["cmark"]
     warm = scan_vault(settings(root), jobs=jobs)
     assert warm.reused == files and warm.parsed == 0, (warm.parsed, warm.reused)
-    t_cmark = median_seconds(lambda: cmark_pass(root), runs)
 
     cold_child = child_scan(root, "cold", jobs)
     warm_child = child_scan(root, "warm", jobs)
