@@ -182,6 +182,8 @@ def test_delete_trashes_and_notion_trash_unlinks(env: Env) -> None:
     assert env.note("Plan.md") == "- [ ] keep me\n- [ ] trash me in notion\n"
     env.sync("--full")
     assert [r["Task"] for r in env.rows()] == ["keep me"]  # never re-created
+    status = env.run("status", str(env.vault), "--offline").stdout
+    assert "1 task(s) linked to rows, 1 unlinked" in status
 
 
 def test_inbox_takes_rows_made_in_notion(env: Env) -> None:

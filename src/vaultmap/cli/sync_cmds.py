@@ -144,10 +144,13 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     with StateStore.open(settings.state_dir, "notion") as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
+        entries = state.entries().values()
         if clear_conflicts:
             state.clear_conflicts()
     if last is not None:
-        click.echo(f"last complete sync: {last.isoformat(timespec='seconds')}")
+        linked = sum(1 for e in entries if e.linked)
+        click.echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
+                   f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
     if conflicts:
         click.echo(f"{len(conflicts)} conflict(s) resolved by the policy "
                    f"(prefer = {settings.notion.prefer!r}):")
