@@ -102,19 +102,30 @@ def title_section(note: NoteProgress) -> Section | None:
     return None
 
 
-def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tuple[str, ...]], str]:
-    """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
-    heading that only titles its note (see :func:`title_section`)."""
+def section_trimmer(progress: Progress) -> Callable[[str, tuple[str, ...]], tuple[str, ...]]:
+    """A function ``(note path, section path) -> section path`` without a first heading that
+    only titles its note (see :func:`title_section`)."""
     titles: dict[str, str] = {}
     for note in progress.notes_with_tasks:
         section = title_section(note)
         if section is not None:
             titles[note.path] = section.title
 
-    def label(path: str, section: tuple[str, ...]) -> str:
+    def trim(path: str, section: tuple[str, ...]) -> tuple[str, ...]:
         if section and titles.get(path) == section[0]:
-            section = section[1:]
-        return section_label(note_title(path), section, separator)
+            return section[1:]
+        return section
+
+    return trim
+
+
+def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tuple[str, ...]], str]:
+    """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
+    heading that only titles its note (see :func:`title_section`)."""
+    trim = section_trimmer(progress)
+
+    def label(path: str, section: tuple[str, ...]) -> str:
+        return section_label(note_title(path), trim(path, section), separator)
 
     return label
 

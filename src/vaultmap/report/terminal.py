@@ -28,8 +28,10 @@ from vaultmap.report.common import (
     breakdown_rows,
     counts_summary,
     labeller,
+    note_title,
     plain,
     printable,
+    section_trimmer,
 )
 
 ColorMode = Literal["auto", "always", "never"]
@@ -111,16 +113,21 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         title.append(" · top-level tasks only", style="dim")
     console.print(title)
 
-    summary = counts_summary(total)
+    summary = counts_summary(total) if total.total else ""
     percent = _percent(total)
-    # Keep the overall line on one line: narrow its bar before letting the summary wrap.
+    # Keep the overall line on one line: narrow its bar, then move the summary to a line of
+    # its own rather than let it break in the middle.
     spare = width - (len("Overall  ") + 2 + percent.cell_len + 2 + len(summary))
     overall = Text("Overall  ")
     overall.append_text(_bar(total, max(8, min(bar_width, spare)), glyphs))
     overall.append("  ")
     overall.append_text(percent)
-    overall.append(f"  {summary}", style="dim")
+    if summary and spare >= 8:
+        overall.append(f"  {summary}", style="dim")
     console.print(overall)
+    if summary and spare < 8:
+        console.print(Padding(Text(summary, style="dim"), (0, 0, 0, len("Overall  ")),
+                              expand=False))
 
     if not total.total:
         notes = len(progress.notes)
@@ -165,21 +172,34 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     headers = {"note": "Note / section", "section": "Section", "folder": "Folder / note",
                "tag": "Tag"}
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    done_width = max(len(f"{r.counts.done}/{r.counts.counted}") for r in rows)
+    done_width = max(4, *(len(f"{r.counts.done}/{r.counts.counted}") for r in rows))
     open_width = max(4, *(len(str(r.counts.open)) for r in rows))
-    # The name column gives way first: the numbers must never be cut.
     pct_width = max(4, *(len(percent_label(r.counts)) for r in rows))
-    name_width = max(12, width - bar_width - pct_width - max(done_width, 4) - open_width - 13)
+    names = [_row_text(row, options, label) for row in rows]
+    # The numbers must never be cut. What is left goes to the names first (a cut name hides
+    # the very heading you look for), then to the bar, which only repeats the percentage: it
+    # shrinks down to 8 cells and, on a very narrow terminal, goes.
+    gap = 3  # a column's padding and the rule between columns
+    numbers = pct_width + done_width + open_width + 3 * gap
+    longest = max(max(name.cell_len for name in names), len(headers[options.by]))
+    spare = width - numbers - gap
+    bar = min(bar_width, max(8, width // 8, spare - longest - gap))
+    show_bar = spare - bar - gap >= 12
+    name_width = max(8, spare - (bar + gap if show_bar else 0) - 1)
     table.add_column(headers[options.by], overflow="ellipsis", no_wrap=True,
                      max_width=name_width)
-    table.add_column("Progress", no_wrap=True)
+    if show_bar:
+        table.add_column("Progress", no_wrap=True)
     table.add_column("%", justify="right", no_wrap=True, min_width=pct_width)
-    table.add_column("Done", justify="right", no_wrap=True, min_width=max(done_width, 4))
+    table.add_column("Done", justify="right", no_wrap=True, min_width=done_width)
     table.add_column("Open", justify="right", no_wrap=True, min_width=open_width)
-    for row in rows:
+    for name, row in zip(names, rows, strict=True):
         c = row.counts
-        table.add_row(_row_text(row, options, label), _bar(c, bar_width, glyphs), _percent(c),
-                      f"{c.done}/{c.counted}", str(c.open) if c.open else "")
+        cells: list[Text | str] = [name]
+        if show_bar:
+            cells.append(_bar(c, bar, glyphs))
+        cells += [_percent(c), f"{c.done}/{c.counted}", str(c.open) if c.open else ""]
+        table.add_row(*cells)
     return table
 
 
@@ -196,66 +216,108 @@ def _heading(console: Console, text: str, count: int) -> None:
 
 def _more(console: Console, total: int, limit: int, glyphs: _Glyphs) -> None:
     if total > limit:
-        console.print(Text(f"  {glyphs.ellipsis} and {total - limit} more "
-                           "(--limit N shows more, --format json shows all)", style="dim"))
+        console.print(Padding(Text(f"{glyphs.ellipsis} and {total - limit} more (--limit N "
+                                   "shows more, --format json shows all)", style="dim"),
+                              (0, 0, 0, 2), expand=False))
 
 
-def _gap_grid(console: Console) -> Table:
-    """Two columns, where and what, each wrapping inside its own column."""
-    grid = Table.grid(padding=(0, 2), pad_edge=False)
-    grid.add_column(style="blue", max_width=max(16, console.width * 2 // 5), overflow="fold")
-    grid.add_column(overflow="fold")
-    return grid
+@dataclass(frozen=True, slots=True)
+class _GapItem:
+    """One line of a gap list: the note it is in, a short label (the headings inside the note,
+    or a count) and what it says."""
+
+    path: str
+    label: Text
+    what: Text
+
+
+def _print_gap_items(console: Console, items: list[_GapItem]) -> None:
+    """Print gap items grouped under their note, one item per line where it fits.
+
+    Runs of items in the same note share one note line; each item then shows its label and
+    its text side by side, the labels in a column as wide as the group's longest (capped at a
+    third of the width). A label too long for that column gets a line of its own with the
+    text below, so no phrase is ever broken across two interleaved columns; only the text of
+    an item wraps, and it wraps under itself.
+    """
+    cap = max(12, console.width // 3)
+    groups: list[list[_GapItem]] = []
+    for item in items:
+        if groups and groups[-1][0].path == item.path:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    for group in groups:
+        console.print(Padding(Text(note_title(group[0].path), style="bold"), (0, 0, 0, 2),
+                              expand=False))
+        column = max((item.label.cell_len for item in group if item.label.cell_len <= cap),
+                     default=0)
+        for item in group:
+            if item.label.cell_len > column:
+                console.print(Padding(item.label, (0, 0, 0, 4), expand=False))
+                console.print(Padding(item.what, (0, 0, 0, 6), expand=False))
+            elif column:
+                grid = Table.grid(padding=(0, 2), pad_edge=False)
+                grid.add_column(width=column, no_wrap=True)
+                grid.add_column(overflow="fold")
+                grid.add_row(item.label, item.what)
+                console.print(Padding(grid, (0, 0, 0, 4), expand=False))
+            else:
+                console.print(Padding(item.what, (0, 0, 0, 4), expand=False))
 
 
 def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
                 glyphs: _Glyphs) -> None:
     gaps = progress.gaps
     limit = max(options.limit, 1)
-    label = labeller(progress, glyphs.separator)
+    trim = section_trimmer(progress)
 
-    def where(path: str, section: tuple[str, ...]) -> str:
-        return label(path, section)
+    def where(path: str, section: tuple[str, ...]) -> Text:
+        return Text(glyphs.separator.join(plain(title) for title in trim(path, section)),
+                    style="blue")
+
+    def item(path: str, section: tuple[str, ...], what: Text) -> _GapItem:
+        return _GapItem(path, where(path, section), what)
 
     if gaps.open_by_section:
         _heading(console, "Next up", len(gaps.open_by_section))
-        grid = _gap_grid(console)
+        items = []
         for gap in gaps.open_by_section[:limit]:
             what = Text()
             if gap.next.type is StatusType.DOING:
                 what.append("doing: ", style="yellow")
             what.append(_what(gap.next))
             what.append(f"  ({len(gap.open)} open)", style="dim")
-            grid.add_row(where(gap.path, gap.section), what)
-        console.print(Padding(grid, (0, 0, 0, 2), expand=False))
+            items.append(item(gap.path, gap.section, what))
+        _print_gap_items(console, items)
         _more(console, len(gaps.open_by_section), limit, glyphs)
 
     if gaps.overdue:
         _heading(console, "Overdue", len(gaps.overdue))
-        grid = _gap_grid(console)
-        for item in gaps.overdue[:limit]:
-            what = Text(_what(item.task))
-            late = f"{item.days_late} day{'s' if item.days_late != 1 else ''} late"
-            what.append(f"  due {item.due.isoformat()}, {late}", style="red")
-            grid.add_row(where(item.task.path, item.task.section), what)
-        console.print(Padding(grid, (0, 0, 0, 2), expand=False))
+        items = []
+        for overdue in gaps.overdue[:limit]:
+            what = Text(_what(overdue.task))
+            late = f"{overdue.days_late} day{'s' if overdue.days_late != 1 else ''} late"
+            what.append(f"  due {overdue.due.isoformat()}, {late}", style="red")
+            items.append(item(overdue.task.path, overdue.task.section, what))
+        _print_gap_items(console, items)
         _more(console, len(gaps.overdue), limit, glyphs)
 
     if gaps.no_progress:
         _heading(console, "No progress yet", len(gaps.no_progress))
-        grid = _gap_grid(console)
-        for ref in gaps.no_progress[:limit]:
-            grid.add_row(where(ref.path, ref.section),
-                         Text(f"0 of {ref.counts.counted} done", style="dim"))
-        console.print(Padding(grid, (0, 0, 0, 2), expand=False))
+        # The count leads: it is short, so the headings get the rest of the line.
+        items = [_GapItem(ref.path, Text(f"0 of {ref.counts.counted} done", style="dim"),
+                          where(ref.path, ref.section))
+                 for ref in gaps.no_progress[:limit]]
+        _print_gap_items(console, items)
         _more(console, len(gaps.no_progress), limit, glyphs)
 
     if gaps.parents_open:
         _heading(console, "Parents left open, all subtasks done", len(gaps.parents_open))
-        grid = _gap_grid(console)
+        items = []
         for task in gaps.parents_open[:limit]:
             what = Text(_what(task))
             what.append(f"  line {task.line}", style="dim")
-            grid.add_row(where(task.path, task.section), what)
-        console.print(Padding(grid, (0, 0, 0, 2), expand=False))
+            items.append(item(task.path, task.section, what))
+        _print_gap_items(console, items)
         _more(console, len(gaps.parents_open), limit, glyphs)

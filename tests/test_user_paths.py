@@ -1,0 +1,126 @@
+"""What a person meets using vaultmap: readable layouts at any width, and clear one-line errors.
+
+Each test here pins a problem found by using the command line as a user would.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from vaultmap.cli import main
+from vaultmap.parse import parse_note
+from vaultmap.progress import Progress, build_progress
+from vaultmap.report import ReportOptions, render_terminal
+from vaultmap.report.terminal import make_console
+
+LONG_HEADINGS = """\
+# Learning Plan
+
+## Month 1-2: Foundations and the tools of the trade
+
+### Week 4: Plots that say something about the data
+
+- [ ] Draw one chart per question, not one chart per column of the table
+- [ ] Label the axes
+
+### Week 5: Tables
+
+- [x] Group by two columns
+- [ ] Pivot a table back
+
+## Month 3-4: Statistics and first models for real questions
+
+- [ ] Fit a straight line 📅 2026-01-10
+"""
+
+SHORT_HEADINGS = """\
+# Garden
+
+## Build
+
+- [ ] Pick a static site generator for the garden club pages 📅 2026-02-20
+
+## Launch
+
+- [ ] Announce it
+"""
+
+
+def _progress() -> Progress:
+    notes = [parse_note(LONG_HEADINGS.encode(), "Plans/Learning Plan.md"),
+             parse_note(SHORT_HEADINGS.encode(), "Garden.md")]
+    return build_progress(notes, today=date(2026, 3, 1))
+
+
+def _terminal(progress: Progress, width: int) -> str:
+    buffer = io.StringIO()
+    render_terminal(progress, ReportOptions(), make_console(buffer, color="never", width=width))
+    return buffer.getvalue()
+
+
+def _gap_part(text: str) -> str:
+    return text[text.index("Next up"):]
+
+
+def test_gap_lists_keep_long_headings_and_texts_unbroken_at_80_columns() -> None:
+    text = _terminal(_progress(), 80)
+    gaps = _gap_part(text)
+    lines = [line.rstrip() for line in gaps.splitlines()]
+    # A heading path too long for a column gets its own line, whole; the note is named once.
+    assert ("    Month 1-2: Foundations and the tools of the trade › Week 4: Plots that say "
+            "something about the data") not in lines  # 95 columns: it must wrap under itself
+    assert "  Learning Plan" in lines and "  Garden" in lines
+    assert "    Month 1-2: Foundations and the tools of the trade › Week 5: Tables" in lines
+    # ... and the task's own text follows it, indented, not squeezed into a side column.
+    assert "      Pick a static site generator" not in gaps
+    assert "      Pivot a table back  (1 open)" in lines
+    # Short headings sit beside their text in one aligned column.
+    assert "    Build   Pick a static site generator for the garden club pages  (1 open)" \
+        in lines
+    assert "    Launch  Announce it  (1 open)" in lines
+    # No progress yet: the count leads, the headings follow whole.
+    assert "    0 of 1 done  Month 3-4: Statistics and first models for real questions" in lines
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_gap_lists_group_by_note_without_repeating_the_note() -> None:
+    gaps = _gap_part(_terminal(_progress(), 100))
+    next_up = gaps[:gaps.index("Overdue")]
+    assert next_up.count("Learning Plan") == 1
+    assert "Learning Plan ›" not in next_up
+
+
+def test_narrow_terminal_keeps_every_number_column() -> None:
+    for width in (40, 50, 60):
+        text = _terminal(_progress(), width)
+        table = text[:text.index("Next up")]
+        header = next(line for line in table.splitlines() if line.startswith("Note"))
+        assert header.rstrip().endswith("Done   Open"), (width, header)
+        assert "1/2" in table and "1/5" in table and "0/2" in table, width
+        assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_wide_terminal_shows_whole_names_and_a_bar() -> None:
+    text = _terminal(_progress(), 100)
+    assert "Progress" in text and "█" in text
+    assert "Week 4: Plots that say something about the data" in text
+
+
+def test_overall_line_never_breaks_its_summary_mid_phrase() -> None:
+    text = _terminal(_progress(), 40)
+    lines = text.splitlines()
+    overall = next(i for i, line in enumerate(lines) if line.startswith("Overall"))
+    assert "done" not in lines[overall]
+    assert lines[overall + 1].strip().startswith("1 of 7 done")
+
+
+def test_empty_vault_says_no_tasks_once_on_the_overall_line(tmp_path: Path) -> None:
+    (tmp_path / "Empty.md").write_text("# Nothing to do\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    overall = next(line for line in result.stdout.splitlines() if line.startswith("Overall"))
+    assert overall.count("no tasks") == 1
