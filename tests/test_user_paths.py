@@ -9,6 +9,7 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from vaultmap.cli import main
@@ -124,3 +125,75 @@ def test_empty_vault_says_no_tasks_once_on_the_overall_line(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     overall = next(line for line in result.stdout.splitlines() if line.startswith("Overall"))
     assert overall.count("no tasks") == 1
+
+
+# --- done / undo / set ------------------------------------------------------------------------
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert not (result.exception and not isinstance(result.exception, SystemExit)), \
+        result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _one_line_error(stderr: str, expected: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], stderr
+    assert lines[0].startswith("vaultmap: ") and "Traceback" not in stderr
+
+
+def test_done_on_a_fifo_refuses_at_once_instead_of_hanging(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    os.mkfifo(vault / "pipe.md")
+    vaultmap = Path(sys.executable).parent / "vaultmap"
+    proc = subprocess.run([str(vaultmap), "done", "--vault", str(vault), "pipe.md:1"],
+                          capture_output=True, text=True, timeout=60, cwd=vault)
+    assert proc.returncode == 11
+    _one_line_error(proc.stderr, "pipe.md: not a regular file")
+
+
+def test_done_on_a_binary_note_names_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "blob.md").write_bytes(b"- [ ] looks like a task\n\x00\x01\x02")
+    code, _, err = _invoke("done", "--vault", str(tmp_path), "blob.md:1")
+    assert code == 11
+    _one_line_error(err, "blob.md: binary file (contains NUL bytes)")
+    assert (tmp_path / "blob.md").read_bytes().startswith(b"- [ ] ")
+
+
+def _marked_vault(root: Path) -> Path:
+    (root / ".obsidian").mkdir(parents=True)
+    (root / "Projects").mkdir()
+    (root / "Projects" / "Plan.md").write_bytes(b"# Plan\n\n- [ ] first\r\n- [ ] second\r\n")
+    return root
+
+
+def test_done_finds_the_vault_from_a_subfolder(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = _marked_vault(tmp_path / "vault")
+    before = (vault / "Projects" / "Plan.md").read_bytes()
+    monkeypatch.chdir(vault / "Projects")
+    # The path as `vaultmap tasks` prints it: relative to the vault, not to this folder.
+    code, out, err = _invoke("done", "Projects/Plan.md:4")
+    assert code == 0, err
+    assert "Projects/Plan.md:4  [ ] -> [x]  second" in out
+    code, _, err = _invoke("undo", "--match", "second")
+    assert code == 0, err
+    assert (vault / "Projects" / "Plan.md").read_bytes() == before
+
+
+def test_done_finds_the_vault_of_a_path_named_from_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = _marked_vault(tmp_path / "vault")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = _invoke("done", str(vault / "Projects" / "Plan.md") + ":3")
+    assert code == 0, err
+    assert "Projects/Plan.md:3  [ ] -> [x]  first" in out
+    assert b"- [x] first\r\n- [ ] second\r\n" in (vault / "Projects" / "Plan.md").read_bytes()

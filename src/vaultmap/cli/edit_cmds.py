@@ -38,8 +38,10 @@ def _target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--dry-run", is_flag=True,
                      help="Print the unified diff that would be written; change nothing."),
         click.option("--vault", "vault", type=click.Path(file_okay=False, path_type=Path),
-                     default=Path("."), show_default="current folder",
-                     help="The vault folder."),
+                     default=None,
+                     help="The vault folder.  [default: the vault holding the first PATH, "
+                          "else the one holding the current folder: the nearest folder up "
+                          "with a .vaultmap.toml or .obsidian/]"),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -92,12 +94,28 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
         raise TaskMovedError(f"{len(refused)} task(s) were not changed; the reasons are above")
 
 
-def _run(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], *, regex: bool,
-         all_matches: bool, with_children: bool, dry_run: bool,
+def _default_vault(targets: Sequence[str]) -> Path:
+    """The vault a command works in when ``--vault`` is not given: the one holding the first
+    ``PATH:LINE`` target that names an existing file, else the one holding the current folder.
+
+    So ``vaultmap done ~/Notes/Plan.md:12`` works from anywhere, and a path as ``vaultmap
+    tasks`` prints it (relative to the vault) works from any folder inside the vault.
+    """
+    from vaultmap.cli.report_cmds import find_vault_root
+
+    for spec in targets:
+        path, colon, line = spec.rpartition(":")
+        if colon and line.isdigit() and Path(path).is_file():
+            return find_vault_root(Path(path))
+    return find_vault_root(Path("."))
+
+
+def _run(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...], *,
+         regex: bool, all_matches: bool, with_children: bool, dry_run: bool,
          new_status: Callable[[Settings, Target], str]) -> None:
     if not targets and not matches:
         raise click.UsageError("give at least one TARGET (PATH:LINE or a task key) or --match")
-    settings = load_settings(vault)
+    settings = load_settings(vault if vault is not None else _default_vault(targets))
     found = resolve_targets(settings, targets, matches, regex=regex, all_matches=all_matches,
                             with_children=with_children)
     if not found:
@@ -107,7 +125,7 @@ def _run(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], *, reg
 
 @click.command("done")
 @_target_options
-def done_cmd(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], regex: bool,
+def done_cmd(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...], regex: bool,
              all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Mark tasks done ([x]).
 
@@ -128,7 +146,7 @@ def done_cmd(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], re
 
 @click.command("undo")
 @_target_options
-def undo_cmd(vault: Path, targets: tuple[str, ...], matches: tuple[str, ...], regex: bool,
+def undo_cmd(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...], regex: bool,
              all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Mark tasks as todo again ([ ]); removes a ✅ done date when [edit] done_date is on."""
     _run(vault, targets, matches, regex=regex, all_matches=all_matches,
@@ -149,7 +167,7 @@ def _status_char(value: str) -> str:
 @click.command("set")
 @click.argument("status", metavar="STATUS")
 @_target_options
-def set_cmd(status: str, vault: Path, targets: tuple[str, ...], matches: tuple[str, ...],
+def set_cmd(status: str, vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...],
             regex: bool, all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Set tasks to any STATUS: one character (x, ' ', /, -, >, ...) or todo/doing/done/cancelled.
 

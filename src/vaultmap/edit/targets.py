@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,38 @@ def describe(path: str, task: Task) -> str:
     return f"{path}:{task.line}  [{task.status}]  {task.text}"
 
 
+def _read_note(full: Path, relative: str) -> bytes:
+    """The bytes of a note named by the user; a one-line error for anything that is not one.
+
+    Opened without blocking and checked with ``fstat`` before reading, so a FIFO or a device
+    named like a note is refused instead of hanging the command.
+    """
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise TargetNotFoundError(f"{relative}: no such note") from None
+    except IsADirectoryError:
+        raise TargetNotFoundError(f"{relative}: is a folder, not a note") from None
+    except OSError as exc:
+        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise TargetNotFoundError(f"{relative}: is a folder, not a note")
+        if not stat.S_ISREG(info.st_mode):
+            raise TargetNotFoundError(f"{relative}: not a regular file, not a note")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if b"\0" in data:
+        # The vault scan skips such files too: there is no task in them to change.
+        raise TargetNotFoundError(f"{relative}: binary file (contains NUL bytes), not a note")
+    return data
+
+
 class _Notes:
     """Parsed notes, read at most once per command."""
 
@@ -49,14 +82,7 @@ class _Notes:
         note = self._cache.get(relative)
         if note is None:
             full = Path(os.path.abspath(self.settings.root)) / relative
-            try:
-                data = full.read_bytes()
-            except FileNotFoundError:
-                raise TargetNotFoundError(f"{relative}: no such note") from None
-            except IsADirectoryError:
-                raise TargetNotFoundError(f"{relative}: is a folder, not a note") from None
-            except OSError as exc:
-                raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+            data = _read_note(full, relative)
             note = parse_for_edit(self.settings, data, relative)
             self._cache[relative] = note
         return note
