@@ -197,3 +197,24 @@ def test_done_finds_the_vault_of_a_path_named_from_elsewhere(
     assert code == 0, err
     assert "Projects/Plan.md:3  [ ] -> [x]  first" in out
     assert b"- [x] first\r\n- [ ] second\r\n" in (vault / "Projects" / "Plan.md").read_bytes()
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def test_tasks_list_groups_by_heading_and_keeps_each_task_on_one_line_in_a_pipe(
+        tmp_path: Path) -> None:
+    long_task = "Read " + "the long chapter on statistics and models " * 4
+    (tmp_path / "Plan.md").write_text(
+        f"# Plan\n\n## Week 1: Warm-up\n\n- [ ] {long_task}\n- [x] short one\n\n"
+        "## Week 2\n\n- [/] second week\n", encoding="utf-8")
+    code, out, err = _invoke("tasks", str(tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Plan.md"
+    assert lines[1].strip() == "Plan › Week 1: Warm-up"
+    assert lines[2] == f"   5  [ ] {long_task.strip()}"  # whole, however long
+    assert lines[3] == "   6  [x] short one"
+    assert lines[4].strip() == "Plan › Week 2"
+    assert lines[5] == "  10  [/] second week"
+    assert lines[-1] == "3 tasks"

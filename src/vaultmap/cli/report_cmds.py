@@ -268,30 +268,58 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
 
 
 def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
-    from rich.text import Text  # only the readable list needs it
+    """The readable list: each note's path, then its tasks under the headings they sit in.
+
+    On a terminal a long task wraps under its own text; into a pipe or a file every task
+    stays on one line, whatever its length, so ``grep`` and ``wc -l`` see whole tasks.
+    """
+    from rich.table import Table  # only the readable list needs rich
+    from rich.text import Text
 
     _tolerant_stdout()
     console = make_console()
     if not selected:
         console.print("No tasks.")
         return
+    wrap = console.is_terminal
     styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
               StatusType.CANCELLED: "dim strike", StatusType.OTHER: "magenta"}
+    groups: list[tuple[str, list[Task]]] = []
     last_note: tuple[Path, str] | None = None
     for settings, note, task in selected:
         if (settings.root, note.path) != last_note:
-            if last_note is not None:
-                console.print()
-            console.print(Text(printable(note.path), style="bold blue"))
+            groups.append((note.path, []))
             last_note = (settings.root, note.path)
-        line = Text(f"{task.line:>5}  ", style="dim")
-        line.append("  " * task.depth)
-        line.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-        line.append(plain(task.text), style="strike dim" if task.type is
-                    StatusType.CANCELLED else "")
-        if task.section:
-            line.append("  · " + " › ".join(plain(s) for s in task.section), style="dim")
-        console.print(line)
+        groups[-1][1].append(task)
+    number_width = max(4, *(len(str(task.line)) for _path, tasks in groups for task in tasks))
+
+    for index, (path, tasks) in enumerate(groups):
+        if index:
+            console.print()
+        console.print(Text(printable(path), style="bold blue"), soft_wrap=not wrap)
+        grid = Table.grid(padding=(0, 2), pad_edge=False)
+        grid.add_column(justify="right", no_wrap=True, min_width=number_width)
+        grid.add_column(overflow="fold")
+
+        def add(number: str, body: Text, grid: Table = grid) -> None:
+            if wrap:
+                grid.add_row(Text(number, style="dim"), body)
+            else:
+                console.print(Text(f"{number:>{number_width}}  ").append_text(body),
+                              soft_wrap=True)
+
+        section: tuple[str, ...] = ()
+        for task in tasks:
+            if task.section != section:
+                section = task.section
+                add("", Text(" › ".join(plain(title) for title in section), style="dim italic"))
+            body = Text("  " * task.depth)
+            body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
+            body.append(plain(task.text), style="strike dim" if task.type is
+                        StatusType.CANCELLED else "")
+            add(str(task.line), body)
+        if wrap:
+            console.print(grid)
     count = len(selected)
     console.print(Text(f"\n{count} task{'s' if count != 1 else ''}", style="dim"))
 
