@@ -218,3 +218,16 @@ def test_tasks_list_groups_by_heading_and_keeps_each_task_on_one_line_in_a_pipe(
     assert lines[4].strip() == "Plan › Week 2"
     assert lines[5] == "  10  [/] second week"
     assert lines[-1] == "3 tasks"
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+def test_main_help_gives_whole_summaries_of_the_report_and_edit_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    summaries = {line.split()[0]: line for line in result.stdout.splitlines()
+                 if line.startswith("  ") and line.split()}
+    for name in ("report", "tasks", "init", "done", "undo", "set"):
+        assert name in summaries, name
+        assert not summaries[name].rstrip().endswith("..."), summaries[name]

@@ -144,7 +144,7 @@ def done_cmd(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, .
          new_status=lambda s, _t: s.statuses.char_for(StatusType.DONE))
 
 
-@click.command("undo")
+@click.command("undo", short_help="Mark tasks as todo again ([ ]).")
 @_target_options
 def undo_cmd(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...], regex: bool,
              all_matches: bool, with_children: bool, dry_run: bool) -> None:
@@ -164,7 +164,7 @@ def _status_char(value: str) -> str:
     return value
 
 
-@click.command("set")
+@click.command("set", short_help="Set tasks to any status: a character (/, -, >, ...) or a type.")
 @click.argument("status", metavar="STATUS")
 @_target_options
 def set_cmd(status: str, vault: Path | None, targets: tuple[str, ...], matches: tuple[str, ...],

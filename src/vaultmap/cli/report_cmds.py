@@ -122,7 +122,7 @@ def _parse_today(value: str | None) -> date:
 # --------------------------------------------------------------------------- report
 
 
-@click.command("report")
+@click.command("report", short_help="Show a vault's progress, its breakdown and what is next.")
 @click.argument("vault", required=False, type=click.Path(exists=True, file_okay=False,
                                                          path_type=Path), default=Path("."))
 @click.option("--by", type=click.Choice(BY_CHOICES), default="note", show_default=True,
@@ -227,7 +227,7 @@ def _note_ok(path: str, globs: Sequence[str]) -> bool:
                or fnmatch.fnmatchcase(stem, g) for g in globs)
 
 
-@click.command("tasks")
+@click.command("tasks", short_help="List tasks under their notes and headings (or as JSON).")
 @click.argument("paths", nargs=-1, metavar="[PATH]...",
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of tasks.")
@@ -426,7 +426,8 @@ def init_config(target: Path, template: Path | None) -> Path:
     return destination
 
 
-@click.command("init")
+@click.command("init",
+               short_help="Make a new vault from the example template, or add a .vaultmap.toml.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path),
                 default=Path("."))
 @click.option("--config-only", is_flag=True,
