@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from vaultmap.config import NotionSettings, Settings
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusType
 from vaultmap.sync.engine import Plan
 from vaultmap.sync.remote import (
+    Remote,
     RemoteError,
     RemoteGoneError,
     RemoteRow,
@@ -56,12 +58,16 @@ class MemRow:
     trashed: bool = False
 
 
-class MemoryRemote:
+class MemoryRemote(Remote):
     """A small Notion: rows with a Key, a status select, text; minute-rounded edit times."""
 
     name = "notion"
 
-    def __init__(self) -> None:
+    def __init__(self, database: str = "") -> None:
+        self.database = database  # the ``target``; "" like an adapter bound to nothing
+        self.agreed_status: Callable[[str], str | None] = lambda remote_id: None
+        self.bound_cache: dict[str, str] = {}  # what the runner handed to ``bind``
+        self.to_cache: dict[str, str] = {}  # what ``cache`` hands the runner
         self.rows: dict[str, MemRow] = {}
         self.clock = datetime(2026, 5, 1, 9, 0, 0, tzinfo=UTC)
         self.requests = 0
@@ -101,17 +107,32 @@ class MemoryRemote:
         return [r for r in self.rows.values() if not r.trashed]
 
     # -- the Remote protocol -------------------------------------------------------------------
-    def snapshot(self, since: datetime | None) -> RemoteSnapshot:
+    @property
+    def target(self) -> str:
+        return self.database
+
+    def bind(self, agreed_status: Callable[[str], str | None],
+             cache: Mapping[str, str]) -> None:
+        self.agreed_status = agreed_status
+        self.bound_cache = dict(cache)
+
+    def cache(self) -> dict[str, str]:
+        return dict(self.to_cache)
+
+    def snapshot(self, since: datetime | None, *,
+                 include_trashed: bool = False) -> RemoteSnapshot:
         self.requests += 1
         self.reads.append(since)
         started = self.tick(1)
         self.starts.append(started)
         self._maybe_fail(True)
         if since is None:
-            rows = [self.view(r) for r in self.live() if r.remote_id not in self.hidden]
+            rows = [self.view(r) for r in self.rows.values()
+                    if (include_trashed or not r.trashed) and r.remote_id not in self.hidden]
         else:
             rows = [self.view(r) for r in self.rows.values()
-                    if r.edited >= since and r.remote_id not in self.hidden]
+                    if r.edited >= since and (include_trashed or not r.trashed)
+                    and r.remote_id not in self.hidden]
         return RemoteSnapshot(rows=tuple(rows), complete=since is None, started_at=started,
                               requests=1)
 
@@ -239,6 +260,33 @@ def test_incremental_window_and_every_nth_sync_full(tmp_path: Path) -> None:
         (tmp_path / "Plan.md").chmod(0o644)
     with StateStore.open(s.state_dir, "notion") as state:
         assert (state.last_sync_start, state.sync_count) == window
+
+
+def test_remote_is_bound_to_the_base_of_its_target(tmp_path: Path) -> None:
+    write(tmp_path, "Plan.md", "- [ ] one\n- [x] two\n")
+    s, remote = make_settings(tmp_path), MemoryRemote("db-1")
+    remote.to_cache = {"source": "src-1", "empty": ""}
+    sync(s, remote)
+    assert remote.bound_cache == {}  # nothing cached yet
+    assert remote.agreed_status(row_for(remote, "two").remote_id) is None  # empty base
+    sync(s, remote)
+    # What the remote asked to keep comes back (empty values are not kept), and the
+    # agreed status of each linked row is what both sides held after the last sync.
+    assert remote.bound_cache == {"source": "src-1"}
+    assert remote.agreed_status(row_for(remote, "two").remote_id) == "x"
+    assert remote.agreed_status("page-unknown") is None
+    # Pointed at another database (here: holding the same rows): the base of the old one is
+    # dropped, nothing of its cache is handed over, and tasks are matched to rows by key.
+    remote.database = "db-2"
+    before = len(remote.live())
+    report = run_sync(s, remote, progress=False)
+    assert any("database changed" in note for note in report.notes)
+    assert remote.bound_cache == {}
+    assert report.done["CreateRow"] == 0 and len(remote.live()) == before
+    with StateStore.open(s.state_dir, "notion") as state:
+        meta = state.meta()
+    assert meta["database"] == "db-2" and meta["source:db-2"] == "src-1"
+    assert "source:db-1" not in meta  # the old database's state went with its base
 
 
 def test_tick_in_remote_changes_one_byte(tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ from vaultmap.sync.notion_text import (
     utf16_len,
 )
 from vaultmap.sync.remote import (
+    Remote,
     RemoteAuthError,
     RemoteError,
     RemoteGoneError,
@@ -89,6 +90,9 @@ BASE_URL_ENV = "VAULTMAP_NOTION_BASE_URL"
 SECTION_JOINER = " › "
 # Notion rounds edit times down to the minute; an incremental query looks back this far.
 EDIT_TIME_SLACK = timedelta(minutes=2)
+# The name under which the data source id is cached between syncs (kept in the sync state
+# as "data_source:<database id>").
+_DATA_SOURCE = "data_source"
 
 log = logging.getLogger("vaultmap.notion")
 
@@ -342,7 +346,7 @@ class _Counter:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class NotionRemote:
+class NotionRemote(Remote):
     """A :class:`~vaultmap.sync.remote.Remote` backed by one Notion database."""
 
     name = "notion"
@@ -442,6 +446,24 @@ class NotionRemote:
     def requests(self) -> int:
         """HTTP requests sent so far (every attempt counts)."""
         return self._counter.count
+
+    # -------------------------------------------------------------- what the runner keeps
+    @property
+    def target(self) -> str:
+        """The database this remote reads and writes ("" before init/link)."""
+        return self.database_id
+
+    def bind(self, agreed_status: Callable[[str], str | None],
+             cache: Mapping[str, str]) -> None:
+        """Take the agreed status per row (it tells which of Done / Status a person changed)
+        and the data source id cached at an earlier sync (saves one request)."""
+        self.agreed_status = agreed_status
+        if not self.data_source_id:
+            self.data_source_id = cache.get(_DATA_SOURCE, "")
+
+    def cache(self) -> dict[str, str]:
+        """The data source id, once known, for :meth:`bind` at the next sync."""
+        return {_DATA_SOURCE: self.data_source_id} if self.data_source_id else {}
 
     # -------------------------------------------------------------- HTTP plumbing
     def _on_request(self, request: httpx.Request) -> None:

@@ -8,6 +8,7 @@ messages fit for a user (never containing a token).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -99,12 +100,48 @@ class RemoteSnapshot:
 
 
 class Remote(Protocol):
-    """A place task state is mirrored to."""
+    """A place task state is mirrored to.
+
+    Besides reading and writing rows, a remote takes part in two pieces of bookkeeping the
+    runner keeps in the sync state: :attr:`target` (what the remote points at, so a relinked
+    database is noticed) and :meth:`bind` / :meth:`cache` (what the base knows goes in, what
+    the remote wants remembered between syncs comes out).
+    """
 
     name: str  # "notion"
 
-    def snapshot(self, since: datetime | None) -> RemoteSnapshot:
-        """All rows (``since`` None) or the rows edited at or after ``since``."""
+    @property
+    def target(self) -> str:
+        """What the remote points at (the Notion database id); "" when not bound to one.
+
+        The base belongs to one target: when it changes, the rows the base knows are not
+        the ones the remote holds.
+        """
+        ...
+
+    def bind(self, agreed_status: Callable[[str], str | None],
+             cache: Mapping[str, str]) -> None:
+        """Hand the remote what the base knows, before a snapshot is taken.
+
+        ``agreed_status(remote_id)`` is the status character both sides agreed on at the last
+        sync (None for a row the base does not know); ``cache`` is what :meth:`cache` returned
+        at an earlier sync against the same :attr:`target` (empty the first time).
+        """
+        ...
+
+    def cache(self) -> dict[str, str]:
+        """Values worth keeping until the next sync against the same :attr:`target` (Notion:
+        the data source id, which saves one request per sync). Empty values are not kept."""
+        ...
+
+    def snapshot(self, since: datetime | None, *,
+                 include_trashed: bool = False) -> RemoteSnapshot:
+        """All live rows (``since`` None) or the rows edited at or after ``since``.
+
+        ``since`` is the ``started_at`` of an earlier snapshot, passed as is: a remote whose
+        edit times are coarse (Notion rounds them to the minute) looks back far enough itself.
+        With ``include_trashed`` the rows trashed in the same window are returned too.
+        """
         ...
 
     def find_by_key(self, key: str) -> RemoteRow | None:
@@ -112,6 +149,7 @@ class Remote(Protocol):
         ...
 
     def create(self, record: TaskRecord) -> RemoteRow:
+        """Add a row for ``record``."""
         ...
 
     def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
@@ -119,4 +157,5 @@ class Remote(Protocol):
         ...
 
     def trash(self, remote_id: str) -> None:
+        """Move a row to the remote's trash (a row already trashed or gone is fine)."""
         ...

@@ -21,7 +21,6 @@ Usage::
 
 from __future__ import annotations
 
-import inspect
 import logging
 import unicodedata
 from collections import Counter
@@ -484,37 +483,45 @@ def _lock(settings: Settings, remote: str) -> FileLock:
 
 
 def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
-    """Read the remote; an incremental read also asks for rows trashed in the window when
-    the remote can say (a full read needs not: a row it lacks is gone)."""
-    if since is not None and "include_trashed" in inspect.signature(remote.snapshot).parameters:
-        return remote.snapshot(since, include_trashed=True)  # type: ignore[call-arg]
-    return remote.snapshot(since)
+    """Read the remote; an incremental read also asks for the rows trashed in the window (a
+    full read needs not: a row it lacks is gone)."""
+    return remote.snapshot(since, include_trashed=since is not None)
+
+
+def _cached_for(state: StateStore, target: str) -> dict[str, str]:
+    """What the remote asked to keep for ``target``, stored as ``<name>:<target>`` metadata."""
+    if not target:
+        return {}
+    suffix = f":{target}"
+    return {name[: -len(suffix)]: value for name, value in state.meta().items()
+            if name.endswith(suffix) and len(name) > len(suffix)}
 
 
 def _bind_remote(remote: Remote, state: StateStore, base: dict[str, BaseEntry]) -> None:
-    """Share what the base knows with a remote that can use it (Notion: the agreed status
-    per row tells which of Done / Status a person changed; a cached data source id saves
-    one request per sync)."""
+    """Share what the base knows with the remote (Notion: the agreed status per row tells
+    which of Done / Status a person changed; a cached data source id saves one request per
+    sync)."""
     by_id = {e.remote_id: e.remote_status for e in base.values() if e.linked}
-    if hasattr(remote, "agreed_status"):
-        remote.agreed_status = by_id.get
-    database = getattr(remote, "database_id", "")
-    if database and hasattr(remote, "data_source_id") and not remote.data_source_id:
-        remote.data_source_id = state.meta().get(f"data_source:{database}", "")
+    remote.bind(by_id.get, _cached_for(state, remote.target))
 
 
 def _remember_remote(remote: Remote, state: StateStore) -> None:
-    database = getattr(remote, "database_id", "")
-    source = getattr(remote, "data_source_id", "")
-    if database and source and state.meta().get(f"data_source:{database}") != source:
-        state.set_meta(**{f"data_source:{database}": source})
+    """Keep what the remote wants cached for its target until the next sync."""
+    target = remote.target
+    if not target:
+        return
+    known = state.meta()
+    changed = {f"{name}:{target}": value for name, value in remote.cache().items()
+               if value and known.get(f"{name}:{target}") != value}
+    if changed:
+        state.set_meta(**changed)
 
 
 def _check_database(remote: Remote, state: StateStore, *, dry_run: bool) -> str:
     """Forget the base when the remote now points at another database than it was made
     with (a `notion link` to a new database): its rows are not the ones the base knows.
     Returns a note for the user; a dry run only says what would happen."""
-    database = getattr(remote, "database_id", "")
+    database = remote.target
     if not database:
         return ""
     known = state.meta().get("database")
