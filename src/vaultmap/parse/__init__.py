@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -28,12 +27,15 @@ from vaultmap.model import (
     Heading,
     Note,
     StatusMap,
+    StatusType,
     Task,
     TaskFields,
+    hashed_key,
+    key_prefix,
+    new_task,
     normalise_text,
-    task_key,
 )
-from vaultmap.parse.blocks import scan
+from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
 
 _BOM = b"\xef\xbb\xbf"
@@ -238,6 +240,59 @@ def _tags_of(meta: Mapping[str, object]) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
+                 statuses: StatusMap, warnings: list[str]) -> tuple[Task, ...]:
+    """The model tasks for the scanner's raw ones (the hot loop of a task-dense note).
+
+    Equal to building each with ``Task(...)`` and ``task_key(...)``: the key's shared part is
+    built once per section, a description is normalised once (for its ordinal and its key),
+    and a one-byte status is decoded and typed once per note.
+    """
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    tasks: list[Task] = []
+    seen: dict[tuple[tuple[str, ...], str], int] = {}
+    prefixes: dict[tuple[str, ...], str] = {}
+    one_byte: dict[int, tuple[str, StatusType]] = {}  # status byte -> (status, type)
+    for raw in raws:
+        if raw.cancelled:
+            continue
+        offset = raw.status_offset
+        status_len = raw.status_len
+        if status_len == 1:
+            known = one_byte.get(data[offset])
+            if known is None:
+                status = data[offset:offset + 1].decode(codec, "replace")
+                known = one_byte[data[offset]] = (status, statuses.type_of(status))
+            status, status_type = known
+        else:
+            status = data[offset:offset + status_len].decode(codec, "replace")
+            status_type = statuses.type_of(status)
+        text = data[raw.text_start:raw.text_end].decode(codec, "replace")
+        try:
+            fields = parse_task_text(text)
+        except Exception as exc:  # one odd task line must not cost the note
+            fields = TaskFields(description=text.strip())
+            warnings.append(f"line {raw.line}: could not read the task's fields "
+                            f"({type(exc).__name__}); its text is kept as written")
+        section = raw.section
+        normalised = normalise_text(fields.description)
+        identity = (section, normalised)
+        ordinal = seen.get(identity, 0)
+        seen[identity] = ordinal + 1
+        if fields.id:
+            key = f"id:{fields.id}"
+        elif fields.block_id:
+            key = f"block:{path}#^{fields.block_id}"
+        else:
+            prefix = prefixes.get(section)
+            if prefix is None:
+                prefix = prefixes[section] = key_prefix(path, section)
+            key = hashed_key(prefix, normalised, ordinal)
+        tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields, section,
+                              raw.depth, raw.parent_line, key, status_len, raw.in_quote))
+    return tuple(tasks)
+
+
 def parse_note(
     data: bytes,
     path: str,
@@ -291,43 +346,11 @@ def parse_note(
     if result.warning:
         warnings.append(result.warning)
 
-    tasks: list[Task] = []
-    seen: Counter[tuple[tuple[str, ...], str]] = Counter()
-    for raw in result.tasks:
-        if raw.cancelled:
-            continue
-        status_bytes = data[raw.status_offset:raw.status_offset + raw.status_len]
-        status = decode(status_bytes)
-        text = decode(data[raw.text_start:raw.text_end])
-        try:
-            fields = parse_task_text(text)
-        except Exception as exc:  # one odd task line must not cost the note
-            fields = TaskFields(description=text.strip())
-            warnings.append(f"line {raw.line}: could not read the task's fields "
-                            f"({type(exc).__name__}); its text is kept as written")
-        identity = (raw.section, normalise_text(fields.description))
-        ordinal = seen[identity]
-        seen[identity] += 1
-        tasks.append(Task(
-            path=path,
-            line=raw.line,
-            offset=raw.status_offset,
-            status=status,
-            type=statuses.type_of(status),
-            text=text,
-            fields=fields,
-            section=raw.section,
-            depth=raw.depth,
-            parent_line=raw.parent_line,
-            key=task_key(path=path, section=raw.section, description=fields.description,
-                         ordinal=ordinal, explicit_id=fields.id, block_id=fields.block_id),
-            status_len=raw.status_len,
-            in_quote=raw.in_quote,
-        ))
+    tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings)
     headings = tuple(Heading(h.level, decode(h.text), h.line) for h in result.headings)
     return Note(
         path=path,
-        tasks=tuple(tasks),
+        tasks=tasks,
         headings=headings,
         tags=note_tags,
         frontmatter=frontmatter,

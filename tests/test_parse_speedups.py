@@ -1,0 +1,157 @@
+"""The parser's fast paths give exactly the answers of the plain forms they replace.
+
+Each reference below is the straightforward form the fast path stands for (the code as first
+written). Keys are persisted by sync, so ``task_key`` and ``normalise_text`` must never drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import unicodedata
+from dataclasses import fields
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vaultmap.model import (
+    DEFAULT_STATUS_MAP,
+    Flavor,
+    StatusMap,
+    StatusType,
+    Task,
+    TaskFields,
+    hashed_key,
+    key_prefix,
+    new_task,
+    new_task_fields,
+    normalise_text,
+    task_key,
+)
+from vaultmap.parse import detect_encoding, parse_note, split_lines
+from vaultmap.parse.blocks import scan
+from vaultmap.parse.fields import parse_task_text
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def reference_normalise(text: str) -> str:
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def reference_key(path: str, section: tuple[str, ...], description: str, ordinal: int,
+                  explicit_id: str | None = None, block_id: str | None = None) -> str:
+    if explicit_id:
+        return f"id:{explicit_id}"
+    if block_id:
+        return f"block:{path}#^{block_id}"
+    material = "\x1f".join((path, "\x1e".join(section), reference_normalise(description),
+                            str(ordinal)))
+    digest = hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=10)
+    return "k:" + digest.hexdigest()
+
+
+# Text that exercises NFKC (ligatures, full-width forms, combining marks), case folding (ß,
+# final sigma, Kelvin sign), every kind of whitespace and lone surrogates.
+_TRICKY = "ﬁＡＢｃé\u0301ßΣςKÅǅⅫ²İ" + "".join(
+    chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+tricky_text = st.text(alphabet=st.sampled_from(_TRICKY) | st.characters(), max_size=40)
+
+
+def test_every_whitespace_character_normalises_as_the_regex_did() -> None:
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        text = f"a{char}{char}b {char}"
+        assert normalise_text(text) == reference_normalise(text), hex(code)
+
+
+@settings(max_examples=500)
+@given(tricky_text)
+def test_normalise_text_matches_the_reference(text: str) -> None:
+    assert normalise_text(text) == reference_normalise(text)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=20), st.lists(st.text(max_size=10), max_size=3), tricky_text,
+       st.integers(0, 1000), st.none() | st.text(max_size=5), st.none() | st.text(max_size=5))
+def test_task_key_matches_the_reference(path: str, section: list[str], description: str,
+                                        ordinal: int, explicit_id: str | None,
+                                        block_id: str | None) -> None:
+    expected = reference_key(path, tuple(section), description, ordinal, explicit_id, block_id)
+    assert task_key(path=path, section=tuple(section), description=description, ordinal=ordinal,
+                    explicit_id=explicit_id, block_id=block_id) == expected
+    if not explicit_id and not block_id:
+        fast = hashed_key(key_prefix(path, tuple(section)), normalise_text(description), ordinal)
+        assert fast == expected
+
+
+def test_known_key_is_unchanged() -> None:
+    # Pinned: a persisted key must read the same in every later version.
+    key = task_key(path="Projects/Plan.md", section=("Plan", "Week 1"),
+                   description="Write  the ﬁrst DRAFT ", ordinal=2)
+    assert key == reference_key("Projects/Plan.md", ("Plan", "Week 1"),
+                                "Write  the ﬁrst DRAFT ", 2)
+
+
+def test_builders_make_equal_objects() -> None:
+    field_values = TaskFields(description="d", tags=("#a",), due="2024-01-01", id="x")
+    assert new_task_fields(*(getattr(field_values, f.name) for f in fields(TaskFields))) \
+        == field_values
+    task = Task(path="a.md", line=3, offset=9, status="x", type=StatusType.DONE, text="t",
+                fields=field_values, section=("H",), depth=1, parent_line=2, key="id:x",
+                status_len=1, in_quote=True)
+    built = new_task(*(getattr(task, f.name) for f in fields(Task)))
+    assert type(built) is Task
+    assert built == task and repr(built) == repr(task)
+
+
+def reference_tasks(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> list[Task]:
+    """Tasks built the plain way from the scanner's raw tasks (the parser's first form)."""
+    encoding = detect_encoding(data)
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    # The notes tested here have no front matter: the scan starts at line 1.
+    result = scan(data, split_lines(data), 1, obsidian=flavor is Flavor.OBSIDIAN,
+                  decode=lambda raw: raw.decode(codec, "replace"))
+    tasks: list[Task] = []
+    seen: dict[tuple[tuple[str, ...], str], int] = {}
+    for raw in result.tasks:
+        if raw.cancelled:
+            continue
+        status = data[raw.status_offset:raw.status_offset + raw.status_len].decode(codec,
+                                                                                  "replace")
+        text = data[raw.text_start:raw.text_end].decode(codec, "replace")
+        task_fields = parse_task_text(text)
+        identity = (raw.section, reference_normalise(task_fields.description))
+        ordinal = seen.get(identity, 0)
+        seen[identity] = ordinal + 1
+        tasks.append(Task(
+            path=path, line=raw.line, offset=raw.status_offset, status=status,
+            type=statuses.type_of(status), text=text, fields=task_fields, section=raw.section,
+            depth=raw.depth, parent_line=raw.parent_line,
+            key=reference_key(path, raw.section, task_fields.description, ordinal,
+                              task_fields.id, task_fields.block_id),
+            status_len=raw.status_len, in_quote=raw.in_quote))
+    return tasks
+
+
+_LINE_PARTS = st.sampled_from([
+    "- [ ] ", "- [x] ", "* [X] ", "+ [/] ", "1. [-] ", "  - [?] ", "    - [ ] ", "\t- [ ] ",
+    "> - [ ] ", "- [é] ", "- [😀] ", "# ", "## Week ", "```", "", "text ", "same task",
+    "Same  TASK", "ＳＡＭＥ task", "#tag ", "[[Link|alias]] ", "📅 2024-01-02 ", "⏫ ",
+    "🆔 abc ", "^blk-1", "[due:: 2024-01-01] ", "ﬁle ", "\u00a0", "\u3000", "\x1c",
+])
+_NOTE = st.lists(st.lists(_LINE_PARTS, max_size=6).map("".join), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NOTE, st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from(list(Flavor)),
+       st.booleans())
+def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flavor: Flavor,
+                                            latin1: bool) -> None:
+    text = newline.join(lines)
+    data = text.encode("latin-1", "replace") if latin1 else text.encode("utf-8")
+    statuses = StatusMap({" ": StatusType.TODO, "x": StatusType.DONE, "é": StatusType.DOING})
+    for status_map in (DEFAULT_STATUS_MAP, statuses):
+        note = parse_note(data, "n.md", flavor=flavor, statuses=status_map)
+        assert list(note.tasks) == reference_tasks(data, "n.md", flavor, status_map)
