@@ -231,3 +231,36 @@ def test_main_help_gives_whole_summaries_of_the_report_and_edit_commands() -> No
     for name in ("report", "tasks", "init", "done", "undo", "set"):
         assert name in summaries, name
         assert not summaries[name].rstrip().endswith("..."), summaries[name]
+
+
+def test_lazy_command_table_matches_the_command_modules() -> None:
+    from vaultmap.cli import LAZY_COMMANDS, load_commands
+
+    for module in {module for module, _summary in LAZY_COMMANDS.values()}:
+        names = {command.name for command in load_commands(module)}
+        assert names == {name for name, (owner, _s) in LAZY_COMMANDS.items()
+                         if owner == module}, module
+    for name, (_module, summary) in LAZY_COMMANDS.items():
+        assert summary and not summary.endswith("..."), name
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "Usage: " in result.stdout, name
+
+
+def test_help_starts_without_importing_the_command_modules(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from vaultmap.cli import main\n"
+             "try:\n"
+             "    main(['--help'])\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             "heavy = sorted(m for m in sys.modules if m.startswith(('rich', 'vaultmap.sync',\n"
+             "    'vaultmap.vault', 'vaultmap.edit', 'notion_client', 'httpx', 'mistune')))\n"
+             "print('HEAVY', heavy)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout
+    assert "report" in proc.stdout and "sync" in proc.stdout

@@ -1,23 +1,73 @@
 """The ``vaultmap`` command. Thin: parse arguments, call the layers, print.
 
 Each area keeps its commands in its own module (``report_cmds``, ``edit_cmds``, ``sync_cmds``);
-they are attached here. A :class:`~vaultmap.errors.VaultmapError` becomes one line on stderr and
-its exit code, never a traceback.
+they are attached here lazily: a command's module (and with it rich, the parser, the sync
+engine, the Notion client ...) is imported only when that command runs, so ``vaultmap --help``
+and ``vaultmap done`` do not pay for what they do not use. A
+:class:`~vaultmap.errors.VaultmapError` becomes one line on stderr and its exit code, never a
+traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
 from vaultmap import __version__
-from vaultmap.cli import edit_cmds, report_cmds, sync_cmds
 from vaultmap.errors import VaultmapError
+
+# name -> (module in vaultmap.cli, the one-line summary `vaultmap --help` shows). Each module
+# exports COMMANDS; tests/test_user_paths.py checks that this table and those lists agree.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "report": ("report_cmds", "Show a vault's progress, its breakdown and what is next."),
+    "tasks": ("report_cmds", "List tasks under their notes and headings (or as JSON)."),
+    "init": ("report_cmds", "Make a new vault from the example template, or add a "
+                            ".vaultmap.toml."),
+    "done": ("edit_cmds", "Mark tasks done ([x])."),
+    "undo": ("edit_cmds", "Mark tasks as todo again ([ ])."),
+    "set": ("edit_cmds", "Set tasks to any status: a character (/, -, >, ...) or a type."),
+    "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
+    "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
+    "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+}
+
+
+def load_commands(module_name: str) -> list[click.Command]:
+    """The commands of ``vaultmap.cli.<module_name>`` (imports it)."""
+    module = importlib.import_module(f"vaultmap.cli.{module_name}")
+    commands: list[click.Command] = module.COMMANDS
+    return commands
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            for command in load_commands(LAZY_COMMANDS[cmd_name][0]):
+                if command.name is not None and command.name not in self.commands:
+                    self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The summaries come from the table, so listing the commands imports none of them.
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if loaded.hidden:
+                    continue
+                rows.append((name, loaded.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -30,8 +80,3 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="vaultmap")
 def main() -> None:
     """Progress, gaps and two-way sync for the Markdown checklists in your vault."""
-
-
-for _module in (report_cmds, edit_cmds, sync_cmds):
-    for _command in _module.COMMANDS:
-        main.add_command(_command)
