@@ -281,9 +281,6 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     if not selected:
         console.print("No tasks.")
         return
-    wrap = console.is_terminal
-    styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
-              StatusType.CANCELLED: "dim strike", StatusType.OTHER: "magenta"}
     groups: list[tuple[str, list[Task]]] = []
     last_note: tuple[Path, str] | None = None
     for settings, note, task in selected:
@@ -291,37 +288,49 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
             groups.append((note.path, []))
             last_note = (settings.root, note.path)
         groups[-1][1].append(task)
-    number_width = max(4, *(len(str(task.line)) for _path, tasks in groups for task in tasks))
+    width = max(4, *(len(str(task.line)) for _path, tasks in groups for task in tasks))
+    count = f"{len(selected)} task{'s' if len(selected) != 1 else ''}"
 
+    def heading(section: tuple[str, ...]) -> str:
+        return " › ".join(plain(title) for title in section)
+
+    if not console.is_terminal:
+        # Plain lines, written at once: rich's per-line rendering costs seconds on a big vault.
+        lines: list[str] = []
+        for index, (path, tasks) in enumerate(groups):
+            lines.extend([""] * bool(index) + [printable(path)])
+            section: tuple[str, ...] = ()
+            for task in tasks:
+                if task.section != section:
+                    section = task.section
+                    lines.append(" " * (width + 2) + heading(section))
+                lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
+                             f"{plain(task.text)}")
+        lines.extend(["", count])
+        click.echo("\n".join(lines))
+        return
+
+    styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
+              StatusType.CANCELLED: "dim strike", StatusType.OTHER: "magenta"}
     for index, (path, tasks) in enumerate(groups):
         if index:
             console.print()
-        console.print(Text(printable(path), style="bold blue"), soft_wrap=not wrap)
+        console.print(Text(printable(path), style="bold blue"))
         grid = Table.grid(padding=(0, 2), pad_edge=False)
-        grid.add_column(justify="right", no_wrap=True, min_width=number_width)
+        grid.add_column(justify="right", no_wrap=True, min_width=width, style="dim")
         grid.add_column(overflow="fold")
-
-        def add(number: str, body: Text, grid: Table = grid) -> None:
-            if wrap:
-                grid.add_row(Text(number, style="dim"), body)
-            else:
-                console.print(Text(f"{number:>{number_width}}  ").append_text(body),
-                              soft_wrap=True)
-
-        section: tuple[str, ...] = ()
+        section = ()
         for task in tasks:
             if task.section != section:
                 section = task.section
-                add("", Text(" › ".join(plain(title) for title in section), style="dim italic"))
+                grid.add_row("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
             body.append(plain(task.text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
-            add(str(task.line), body)
-        if wrap:
-            console.print(grid)
-    count = len(selected)
-    console.print(Text(f"\n{count} task{'s' if count != 1 else ''}", style="dim"))
+            grid.add_row(str(task.line), body)
+        console.print(grid)
+    console.print(Text(f"\n{count}", style="dim"))
 
 
 # --------------------------------------------------------------------------- init
