@@ -129,9 +129,10 @@ def done_cmd(vault: Path | None, targets: tuple[str, ...], matches: tuple[str, .
              all_matches: bool, with_children: bool, dry_run: bool) -> None:
     """Mark tasks done ([x]).
 
-    TARGET is PATH:LINE or a task key; --match TEXT finds tasks by their text. Only the status
-    character changes (plus a ✅ date when [edit] done_date is on); each note is written once,
-    atomically.
+    TARGET is PATH:LINE (the note as `vaultmap tasks` lists it, or a path from here) or a task
+    key (the "key" of `vaultmap tasks --json`); --match TEXT finds tasks by their text. Only
+    the status character changes (plus a ✅ date when [edit] done_date is on); each note is
+    written once, atomically.
 
     \b
     Examples:
