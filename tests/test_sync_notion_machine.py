@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from fake_notion import FakeNotion, fast_options
+from fake_notion import FakeNotion, fast_options, new_database
 from vaultmap.config import NotionSettings, Settings
 from vaultmap.model import DEFAULT_STATUS_MAP
 from vaultmap.sync.notion import NotionRemote
@@ -176,3 +177,35 @@ NotionSyncMachine.TestCase.settings = settings(
     max_examples=20, stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_notion_sync_machine = NotionSyncMachine.TestCase
+
+
+def test_incremental_sync_asks_notion_from_two_minutes_before_the_last_start(
+        tmp_path: Path) -> None:
+    (tmp_path / "Plan.md").write_text("- [ ] one\n- [ ] two\n")
+    with FakeNotion() as fake:
+        with new_database(fake) as setup:
+            database = setup.database_id
+        s = Settings(root=tmp_path, notion=NotionSettings(database_id=database))
+
+        def sync() -> None:
+            with NotionRemote(fake.token, database_id=database, base_url=fake.base_url,
+                              options=fast_options()) as remote:
+                assert run_sync(s, remote, progress=False).ok
+
+        sync()
+        with StateStore.open(s.state_dir, "notion") as state:
+            last = state.last_sync_start
+        assert last is not None
+        (row,) = [r for r in fake.table(database) if r["Task"] == "one"]
+        fake.tick(str(row["_id"]))  # in the same (rounded) minute as the last start, likely
+        fake.log.clear()
+        sync()
+        edges = {body["filter"]["last_edited_time"]["on_or_after"]
+                 for method, path, body in fake.log
+                 if method == "POST" and path.endswith("/query") and body.get("filter")
+                 and "timestamp" in body["filter"]}
+        # The runner passes the last start as is; only the adapter looks back (2 minutes,
+        # for Notion's minute-rounded edit times), so the window is not widened twice.
+        expected = (last - timedelta(minutes=2)).astimezone(UTC)
+        assert edges == {expected.strftime("%Y-%m-%dT%H:%M:%S.000Z")}, (edges, last)
+    assert (tmp_path / "Plan.md").read_text() == "- [x] one\n- [ ] two\n"

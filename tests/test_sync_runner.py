@@ -62,6 +62,7 @@ class MemoryRemote(Remote):
     """A small Notion: rows with a Key, a status select, text; minute-rounded edit times."""
 
     name = "notion"
+    LOOK_BACK = timedelta(minutes=2)
 
     def __init__(self, database: str = "") -> None:
         self.database = database  # the ``target``; "" like an adapter bound to nothing
@@ -130,8 +131,11 @@ class MemoryRemote(Remote):
             rows = [self.view(r) for r in self.rows.values()
                     if (include_trashed or not r.trashed) and r.remote_id not in self.hidden]
         else:
+            # Edit times are rounded down to the minute, as Notion's are: look back as the
+            # Notion adapter does (the runner passes the previous start as is).
+            edge = since - self.LOOK_BACK
             rows = [self.view(r) for r in self.rows.values()
-                    if r.edited >= since and (include_trashed or not r.trashed)
+                    if r.edited >= edge and (include_trashed or not r.trashed)
                     and r.remote_id not in self.hidden]
         return RemoteSnapshot(rows=tuple(rows), complete=since is None, started_at=started,
                               requests=1)
@@ -242,11 +246,12 @@ def test_incremental_window_and_every_nth_sync_full(tmp_path: Path) -> None:
         remote.tick(300)
     fulls = [i for i, since in enumerate(remote.reads) if since is None]
     assert fulls == [0, 2, 5]  # the first sync, then every 3rd
-    # An incremental read starts two minutes before the previous sync started.
+    # An incremental read asks for what changed since the previous sync started, as is:
+    # looking back further for coarse edit times is the remote's business, not the runner's.
     with StateStore.open(s.state_dir, "notion") as state:
         assert state.sync_count == 7
-    assert remote.reads[1] == remote.starts[0] - timedelta(minutes=2)
-    assert remote.reads[4] == remote.starts[3] - timedelta(minutes=2)
+    assert remote.reads[1] == remote.starts[0]
+    assert remote.reads[4] == remote.starts[3]
     sync(s, remote, full=True)
     assert remote.reads[-1] is None
     # A sync that could not finish everything does not move the window.

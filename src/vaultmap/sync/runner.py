@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -70,8 +70,6 @@ log = logging.getLogger("vaultmap.sync")
 # warning to stderr next to the CLI's own lines. A daemon's logging setup still gets them.
 log.addHandler(logging.NullHandler())
 
-# Notion rounds last_edited_time down to the minute; read a little before the last start.
-INCREMENTAL_OVERLAP = timedelta(minutes=2)
 # After this many remote failures in a row the remote is taken to be down for this run.
 MAX_FAILURES_IN_A_ROW = 3
 
@@ -560,7 +558,9 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
     last = state.last_sync_start
     full = (full or fresh or last is None or not base
             or (every > 0 and (state.sync_count + 1) % every == 0))
-    since = None if full or last is None else last - INCREMENTAL_OVERLAP
+    # The previous start as is: the remote knows how coarse its edit times are and looks
+    # back that far itself (Notion rounds them to the minute).
+    since = None if full or last is None else last
     _bind_remote(remote, state, base)
     snapshot = _take_snapshot(remote, since)
     if not dry_run:
