@@ -264,3 +264,9 @@ def test_help_starts_without_importing_the_command_modules(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
     assert "report" in proc.stdout and "sync" in proc.stdout
+
+
+def test_done_with_a_missing_vault_folder_says_so(tmp_path: Path) -> None:
+    code, _, err = _invoke("done", "--vault", str(tmp_path / "nowhere"), "Plan.md:1")
+    assert code == 2
+    assert "'--vault'" in err and "does not exist" in err

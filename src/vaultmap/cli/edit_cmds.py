@@ -37,7 +37,8 @@ def _target_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also change the tasks nested under each target."),
         click.option("--dry-run", is_flag=True,
                      help="Print the unified diff that would be written; change nothing."),
-        click.option("--vault", "vault", type=click.Path(file_okay=False, path_type=Path),
+        click.option("--vault", "vault", type=click.Path(exists=True, file_okay=False,
+                                                          path_type=Path),
                      default=None,
                      help="The vault folder.  [default: the vault holding the first PATH, "
                           "else the one holding the current folder: the nearest folder up "
