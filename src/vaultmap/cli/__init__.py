@@ -79,4 +79,14 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="vaultmap")
 def main() -> None:
-    """Progress, gaps and two-way sync for the Markdown checklists in your vault."""
+    """Progress, gaps and two-way sync for the Markdown checklists in your vault.
+
+    \b
+    Start here:
+      vaultmap init ~/Tasks && cd ~/Tasks   a new vault with example notes
+      vaultmap report                       progress, and what is next
+      vaultmap tasks                        every task with its PATH:LINE
+      vaultmap done PATH:LINE               tick one off (undo puts it back)
+
+    Run `vaultmap COMMAND --help` for the options of each.
+    """
