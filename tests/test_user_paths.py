@@ -270,3 +270,16 @@ def test_done_with_a_missing_vault_folder_says_so(tmp_path: Path) -> None:
     code, _, err = _invoke("done", "--vault", str(tmp_path / "nowhere"), "Plan.md:1")
     assert code == 2
     assert "'--vault'" in err and "does not exist" in err
+
+
+def test_a_folder_without_notes_gets_one_warning_line(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("- [ ] not a note\n", encoding="utf-8")
+    for command in ("report", "tasks"):
+        code, _out, err = _invoke(command, str(tmp_path))
+        assert code == 0
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "no notes here" in lines[0] and ".md" in lines[0], err
+        assert lines[0].startswith("vaultmap: warning: ")
+    (tmp_path / "Plan.md").write_text("- [ ] a note\n", encoding="utf-8")
+    _, _, err = _invoke("tasks", str(tmp_path))
+    assert "no notes here" not in err

@@ -82,8 +82,16 @@ def _scan(paths: Sequence[Path], flavor: str | None,
         indexed = use_index and (marked or any(m.is_dir() for m in members))
         result = scan_vault(settings, paths=None if whole else members, use_index=indexed)
         _warn(result.warnings)
+        if not result.notes:
+            _warn([_no_notes_warning(settings, members[0] if len(members) == 1 else root)])
         results.append((settings, list(result.notes)))
     return results
+
+
+def _no_notes_warning(settings: Settings, where: Path) -> str:
+    """Said when a scan found no note at all: most likely a mistyped folder."""
+    kinds = ", ".join(settings.vault.extensions) or "no extensions"
+    return f"{where}: no notes here (vaultmap reads {kinds} files; see [vault] in {CONFIG_NAME})"
 
 
 def _tolerant_stdout() -> None:
@@ -167,6 +175,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     inside = vault.absolute() if vault.absolute() != root else None
     result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index)
     _warn(result.warnings)
+    if not result.notes:
+        _warn([_no_notes_warning(settings, vault)])
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
