@@ -283,3 +283,15 @@ def test_a_folder_without_notes_gets_one_warning_line(tmp_path: Path) -> None:
     (tmp_path / "Plan.md").write_text("- [ ] a note\n", encoding="utf-8")
     _, _, err = _invoke("tasks", str(tmp_path))
     assert "no notes here" not in err
+
+
+def test_hints_under_lists_wrap_under_themselves() -> None:
+    buffer = io.StringIO()
+    render_terminal(_progress(), ReportOptions(max_rows=1, limit=1),
+                    make_console(buffer, color="never", width=44))
+    text = buffer.getvalue()
+    hint_lines = [line for line in text.splitlines()
+                  if any(word in line for word in ("more rows", "sub-folder", "shows all",
+                                                   "--limit", "json"))]
+    assert len(hint_lines) >= 3  # the rows hint and a gap hint, both wrapped at 44 columns
+    assert all(line.startswith("  ") for line in hint_lines), hint_lines

@@ -142,13 +142,12 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         console.print(_breakdown_table(shown, options, bar_width, glyphs, width,
                                        labeller(progress, glyphs.separator)))
         if len(shown) < len(rows):
-            console.print(Text(f"  {glyphs.ellipsis} and {len(rows) - len(shown)} more rows "
-                               "(narrow with --depth, --by folder or a sub-folder; --rows 0 "
-                               "shows all)", style="dim"))
+            _aside(console, f"{glyphs.ellipsis} and {len(rows) - len(shown)} more rows (narrow "
+                            "with --depth, --by folder or a sub-folder; --rows 0 shows all)")
         hidden = len(progress.notes) - len(progress.notes_with_tasks)
         if hidden and options.by in ("note", "section", "folder"):
-            console.print(Text(f"  ({hidden} note{'s' if hidden != 1 else ''} without tasks "
-                               "not shown)", style="dim"))
+            _aside(console, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
+                            "not shown)")
     _print_gaps(progress, options, console, glyphs)
 
 
@@ -214,11 +213,15 @@ def _heading(console: Console, text: str, count: int) -> None:
     console.print(heading)
 
 
+def _aside(console: Console, text: str) -> None:
+    """A dim note under a list, indented; it wraps under itself on a narrow terminal."""
+    console.print(Padding(Text(text, style="dim"), (0, 0, 0, 2), expand=False))
+
+
 def _more(console: Console, total: int, limit: int, glyphs: _Glyphs) -> None:
     if total > limit:
-        console.print(Padding(Text(f"{glyphs.ellipsis} and {total - limit} more (--limit N "
-                                   "shows more, --format json shows all)", style="dim"),
-                              (0, 0, 0, 2), expand=False))
+        _aside(console, f"{glyphs.ellipsis} and {total - limit} more (--limit N shows more, "
+                        "--format json shows all)")
 
 
 @dataclass(frozen=True, slots=True)
