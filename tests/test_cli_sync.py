@@ -359,3 +359,50 @@ def test_long_push_shows_progress_on_a_terminal_only(env: Env) -> None:
     env.note("Plan.md", "".join(f"- [x] bar task {i}\n" for i in range(25)))
     result = env.sync()  # no terminal: no bar
     assert "25 updated" in result.stdout and "syncing with" not in result.stderr
+
+
+# -- what the CLI loads ---------------------------------------------------------------------
+
+_HEAVY = ("notion_client", "httpx", "tenacity")  # the Notion HTTP stack
+# Runs the CLI in a fresh interpreter and, at exit (``--help`` exits too), prints which of
+# the heavy modules got imported.
+_PROBE = """\
+import atexit, sys
+atexit.register(lambda: print("loaded:", *[m for m in {heavy!r} if m in sys.modules]))
+from vaultmap.cli import main
+main({args!r}, prog_name="vaultmap")
+"""
+
+
+def _loaded_after(args: list[str], *, code: int = 0) -> list[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("NOTION_TOKEN",
+                                                              "VAULTMAP_NOTION_BASE_URL")}
+    result = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=_HEAVY, args=args)],
+                            capture_output=True, text=True, env=environ, timeout=60)
+    assert result.returncode == code, result.stderr
+    (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("loaded:")]
+    return line.split()[1:]
+
+
+def test_importing_the_cli_loads_no_notion_client() -> None:
+    probe = ("import vaultmap.cli, sys; "
+             "print('notion_client' in sys.modules, 'httpx' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["sync", "--help"], ["notion", "--help"],
+                                  ["report", "VAULT"], ["done", "--help"],
+                                  ["status", "--offline", "VAULT"]])
+def test_commands_that_do_not_talk_to_notion_never_load_its_http_stack(
+        tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "Plan.md").write_text("- [ ] one\n")
+    args = [str(tmp_path) if a == "VAULT" else a for a in args]
+    assert _loaded_after(args) == []
+
+
+def test_the_probe_sees_the_notion_stack_when_a_command_loads_it(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text('[notion]\ndatabase_id = "' + "1" * 32 + '"\n')
+    # No token: sync stops with a message, after building the Notion remote.
+    assert sorted(_loaded_after(["sync", str(tmp_path)], code=5)) == sorted(_HEAVY)
