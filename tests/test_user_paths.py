@@ -295,3 +295,17 @@ def test_hints_under_lists_wrap_under_themselves() -> None:
                                                    "--limit", "json"))]
     assert len(hint_lines) >= 3  # the rows hint and a gap hint, both wrapped at 44 columns
     assert all(line.startswith("  ") for line in hint_lines), hint_lines
+
+
+def test_section_view_keeps_the_last_heading_when_names_are_cut() -> None:
+    buffer = io.StringIO()
+    render_terminal(_progress(), ReportOptions(by="section", depth=3),
+                    make_console(buffer, color="never", width=72))
+    table = buffer.getvalue().split("Next up")[0]
+    names = [line.split("  ")[0] for line in table.splitlines()[4:] if line.strip()]
+    # Two rows differ only in their last heading: both must stay told apart.
+    week4 = [n for n in names if "Week 4" in n]
+    week5 = [n for n in names if "Week 5: Tables" in n]
+    assert len(week4) == 1 and len(week5) == 1, names
+    assert week5[0].endswith("› Week 5: Tables") and "› … ›" in week5[0]
+    assert len(set(names)) == len(names), names

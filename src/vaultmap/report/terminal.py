@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Literal
 
 from rich import box
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
@@ -165,6 +166,26 @@ def _row_text(row: Row, options: ReportOptions,
     return Text(f"{indent}{row.label}")
 
 
+def _fit_path(label: str, width: int, glyphs: _Glyphs) -> str:
+    """``note › heading › … › last heading`` shortened to ``width`` cells, the last heading
+    kept whole where it can be: first the middle headings go, then the note's name is cut."""
+    parts = label.split(glyphs.separator)
+    if len(parts) < 2:
+        return label
+    note, last = parts[0], parts[-1]
+    middle = [glyphs.ellipsis] if len(parts) > 2 else []
+    shorter = glyphs.separator.join([note, *middle, last])
+    if cell_len(shorter) <= width:
+        return shorter
+    tail = glyphs.separator.join(["", *middle, last])
+    # Too little room even so: the note keeps a few letters and the table cuts the end of
+    # the last heading, whose start is what tells the rows apart.
+    room = max(4, width - cell_len(tail) - cell_len(glyphs.ellipsis))
+    if cell_len(note) <= room:
+        return shorter
+    return set_cell_size(note, room).rstrip() + glyphs.ellipsis + tail
+
+
 def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
                      glyphs: _Glyphs, width: int,
                      label: Callable[[str, tuple[str, ...]], str]) -> Table:
@@ -185,6 +206,11 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     bar = min(bar_width, max(8, width // 8, spare - longest - gap))
     show_bar = spare - bar - gap >= 12
     name_width = max(8, spare - (bar + gap if show_bar else 0) - 1)
+    if options.by == "section":
+        # "Note › Month › Week" cut at its end would hide the one heading that tells the rows
+        # apart: shorten its middle and its note instead, keeping the last heading whole.
+        names = [Text(_fit_path(name.plain, name_width, glyphs), style=name.style)
+                 if name.cell_len > name_width else name for name in names]
     table.add_column(headers[options.by], overflow="ellipsis", no_wrap=True,
                      max_width=name_width)
     if show_bar:
