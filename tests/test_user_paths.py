@@ -309,3 +309,28 @@ def test_section_view_keeps_the_last_heading_when_names_are_cut() -> None:
     assert len(week4) == 1 and len(week5) == 1, names
     assert week5[0].endswith("› Week 5: Tables") and "› … ›" in week5[0]
     assert len(set(names)) == len(names), names
+
+
+def test_tasks_list_on_a_terminal_wraps_long_tasks_under_their_text(tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    words = " ".join(f"word{i}" for i in range(30))
+    (tmp_path / "Plan.md").write_text(f"# Plan\n\n- [ ] {words}\n- [x] short\n",
+                                      encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(FORCE_COLOR="1", COLUMNS="60", TERM="xterm-256color")
+    proc = subprocess.run([str(Path(sys.executable).parent / "vaultmap"), "tasks",
+                           str(tmp_path), "--no-index"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout).splitlines()
+    assert lines[0] == "Plan.md" and lines[1].strip() == "Plan"
+    assert lines[2].startswith("   3  [ ] word0 ") and len(lines[2]) <= 60
+    continued = lines[3:lines.index("   4  [x] short")]
+    assert continued and all(line.startswith("      ") and len(line) <= 60
+                             for line in continued)
+    assert " ".join(" ".join(line.split()) for line in [lines[2][10:], *continued]) == words
+    assert lines[-1] == "2 tasks"

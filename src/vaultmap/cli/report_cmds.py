@@ -283,8 +283,7 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     On a terminal a long task wraps under its own text; into a pipe or a file every task
     stays on one line, whatever its length, so ``grep`` and ``wc -l`` see whole tasks.
     """
-    from rich.table import Table  # only the readable list needs rich
-    from rich.text import Text
+    from rich.text import Text  # only the readable list needs rich
 
     _tolerant_stdout()
     console = make_console()
@@ -322,25 +321,35 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
     styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
               StatusType.CANCELLED: "dim strike", StatusType.OTHER: "magenta"}
+    # Wrapped here, line by line, under the text (a rich table per note does the same but is
+    # several times slower on a big vault); the whole list is then printed once.
+    text_width = max(12, console.width - width - 2)
+    margin = " " * (width + 2)
+    out = Text()
+
+    def add(number: str, body: Text) -> None:
+        for row, piece in enumerate(body.wrap(console, text_width, overflow="fold")):
+            out.append(f"{number:>{width}}  " if row == 0 else margin, style="dim")
+            out.append_text(piece)
+            out.append("\n")
+
     for index, (path, tasks) in enumerate(groups):
         if index:
-            console.print()
-        console.print(Text(printable(path), style="bold blue"))
-        grid = Table.grid(padding=(0, 2), pad_edge=False)
-        grid.add_column(justify="right", no_wrap=True, min_width=width, style="dim")
-        grid.add_column(overflow="fold")
+            out.append("\n")
+        out.append_text(Text(printable(path), style="bold blue"))
+        out.append("\n")
         section = ()
         for task in tasks:
             if task.section != section:
                 section = task.section
-                grid.add_row("", Text(heading(section), style="dim italic"))
+                add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
             body.append(plain(task.text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
-            grid.add_row(str(task.line), body)
-        console.print(grid)
-    console.print(Text(f"\n{count}", style="dim"))
+            add(str(task.line), body)
+    out.append(f"\n{count}", style="dim")
+    console.print(out, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- init
