@@ -102,7 +102,9 @@ def _expect(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], w
         raise ConfigError(f"{CONFIG_NAME}: [{where}] {key} must be a number, not {value!r}")
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{CONFIG_NAME}: [{where}] {key} must be a {names}, not {value!r}")
+        article = "an" if names[0] in "aeiou" else "a"
+        raise ConfigError(f"{CONFIG_NAME}: [{where}] {key} must be {article} {names}, "
+                          f"not {value!r}")
     return value
 
 

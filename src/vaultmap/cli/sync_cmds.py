@@ -70,10 +70,15 @@ def _notion(settings: Settings, *, need_database: bool = True) -> NotionRemote:
     # Imported here: the HTTP stack is only worth loading for the commands that talk to Notion.
     from vaultmap.sync.notion import NotionRemote
 
-    if need_database and not settings.notion.database_id:
+    if need_database:
+        _require_database(settings)
+    return NotionRemote.from_settings(settings)
+
+
+def _require_database(settings: Settings) -> None:
+    if not settings.notion.database_id:
         raise ConfigError(f"no Notion database is set in {CONFIG_NAME}: run `vaultmap notion "
                           "init --parent PAGE` or `vaultmap notion link DATABASE` first")
-    return NotionRemote.from_settings(settings)
 
 
 def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
@@ -141,6 +146,9 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
 def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     """Show what a sync of VAULT would do, and the conflicts the last syncs resolved."""
     settings = _vault_settings(vault)
+    if not offline:
+        # Say what is missing before printing anything, not after a half-written answer.
+        _require_database(settings)
     with StateStore.open(settings.state_dir, "notion") as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
@@ -177,7 +185,7 @@ def notion_group() -> None:
     """Connect the vault to a Notion database."""
 
 
-@notion_group.command("init")
+@notion_group.command("init", short_help="Create a task database in a Notion page.")
 @click.option("--parent", "parent", required=True, metavar="PAGE",
               help="The Notion page (id or URL) to create the database in; share it with "
                    "your integration first.")
@@ -197,7 +205,7 @@ def notion_init_cmd(parent: str, title: str | None, vault: Path) -> None:
     click.echo("next: vaultmap sync")
 
 
-@notion_group.command("link")
+@notion_group.command("link", short_help="Use an existing Notion database.")
 @click.argument("database", metavar="DATABASE")
 @_VAULT
 def notion_link_cmd(database: str, vault: Path) -> None:
