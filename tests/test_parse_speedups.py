@@ -31,7 +31,7 @@ from vaultmap.model import (
 )
 from vaultmap.parse import detect_encoding, parse_note, split_lines
 from vaultmap.parse.blocks import scan
-from vaultmap.parse.fields import parse_task_text
+from vaultmap.parse.fields import _parse_fields, parse_task_text
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -155,3 +155,60 @@ def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flav
     for status_map in (DEFAULT_STATUS_MAP, statuses):
         note = parse_note(data, "n.md", flavor=flavor, statuses=status_map)
         assert list(note.tasks) == reference_tasks(data, "n.md", flavor, status_map)
+
+
+_FIELD_TEXT = st.lists(st.sampled_from([
+    "plain", "words ", " ", "\t", "#tag", "#a/b", "^blk", " ^id-1", "[[Note|alias]]", "[[x]]",
+    "📅 2024-01-02", "⏫", "🔺", "✅ 2023-12-32", "⏳2024-02-02", "🔁 every week", "🆔 abc",
+    "⛔ abc,def", "🏁 keep", "[due:: 2024-01-01]", "(priority:: high)", "[k:: v]", "::", "é",
+    "\ufe0f", "ﬁ", "\u00a0", "(", ")", "[", "]", ",",
+]), max_size=10).map("".join)
+
+
+@settings(max_examples=500)
+@given(_FIELD_TEXT | st.text(max_size=30))
+def test_field_fast_paths_match_the_full_grammar(text: str) -> None:
+    # The fast path (no field can be there) and the positional construction give what the
+    # full grammar gives, and a plain keyword-built TaskFields equals it.
+    found = parse_task_text(text)
+    assert found == _parse_fields(text)
+    rebuilt = TaskFields(**{f.name: getattr(found, f.name) for f in fields(TaskFields)})
+    assert rebuilt == found and repr(rebuilt) == repr(found)
+
+
+_INDENT = st.sampled_from(["", " ", "   ", "\t", "  \t", "> ", ">  ", "> - ", "- "])
+_MARKER = st.sampled_from(["- ", "- ", "* ", "+ ", "1. ", "2) ", "-  ", "-\t", "-", ""])
+_BODY = st.sampled_from([
+    "[ ] task", "[x] done", "[X] ", "[/] doing", "[-] no", "[?] q", "[ ]", "[é] accent",
+    "[😀] emoji", "[] none", "[ ]x", "[ ] ", "[ ]\tt", "[]] odd", "plain", "text", "# Head",
+    "## Sub #", "===", "---", "***", "", "```", "~~~", "code", "| a | b |", "| --- | --- |",
+    "<div>", "</div>", "%%", "$$", "[ref]: /url", "[!note] callout", ">",
+])
+
+
+def _nest(width: int, steps: list[tuple[int, str, str, str]]) -> list[str]:
+    """Lines whose nesting level walks up and down (deep lists happen), with odd indents."""
+    lines = []
+    level = 0
+    for change, odd_indent, marker, body in steps:
+        level = max(0, level + change)
+        lines.append(" " * (level * width) + odd_indent + marker + body)
+    return lines
+
+
+_STEP = st.tuples(st.sampled_from([-2, -1, 0, 1, 1, 1]),
+                  st.sampled_from(["", "", "", "", "", "", "", "", ""]) | _INDENT,
+                  st.sampled_from(["- ", "- ", "- ", "- ", "* "]) | _MARKER,
+                  st.sampled_from(["[ ] task", "[x] done", "[/] doing"]) | _BODY)
+_MARKDOWN = st.builds(_nest, st.sampled_from([2, 3, 4]), st.lists(_STEP, max_size=30))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MARKDOWN, st.booleans(), st.booleans())
+def test_scanner_fast_path_matches_the_faithful_port(lines: list[str], obsidian: bool,
+                                                     bom: bool) -> None:
+    data = ("\ufeff" if bom else "").encode() + "\n".join(lines).encode("utf-8")
+    spans = split_lines(data)
+    fast = scan(data, spans, 1, obsidian=obsidian, decode=bytes.decode)
+    faithful = scan(data, spans, 1, obsidian=obsidian, decode=bytes.decode, fast=False)
+    assert fast == faithful

@@ -87,6 +87,9 @@ _CALLOUT = re.compile(rb"\[![^\]\r\n]+\][-+]?(?:[ \t]|$)")
 _FENCE_RUNS = {_BACKTICK: b"```", _TILDE: b"~~~"}
 # Obsidian comment and math delimiters; a code span on the line is skipped as a whole.
 _OBSIDIAN_HIDE = re.compile(rb"(`+)[^`].*?(?<!`)\1(?!`)|%%|\$\$")
+# Status bytes a task may have that are one whole character in any encoding we decode.
+_OBSIDIAN_ASCII_STATUS = frozenset(range(0x80)) - {_RBRACKET}
+_GFM_STATUS = frozenset(b" xX")
 _UTF8_LEN = [1] * 0xC2 + [2] * (0xE0 - 0xC2) + [3] * 16 + [4] * 5 + [1] * 11
 
 
@@ -138,6 +141,7 @@ class _Block:
     last = 0  # paragraph: where its last line's content starts (a table header candidate)
     table_tried = False  # paragraph: a delimiter row did not match it (cmark-gfm: no retry)
     task: RawTask | None = None
+    depth = -1  # list item: how many list items enclose it (a task's RawTask.depth)
 
     def __init__(self, kind: int, line: int) -> None:
         self.kind = kind
@@ -214,14 +218,17 @@ def scan(
     *,
     obsidian: bool,
     decode: Callable[[bytes], str],
+    fast: bool = True,
 ) -> ScanResult:
     """Run the block phase over ``lines`` (``(start, end)`` byte spans, end excluding the EOL).
 
     ``first_line`` is the 1-based number of ``lines[0]`` (front matter is skipped by the
     caller). ``obsidian`` enables any status character, empty ``[ ]`` tasks and the
     ``%% … %%`` / ``$$ … $$`` exclusions. ``decode`` turns heading bytes into display text.
+    ``fast=False`` sends every line through the faithful port (for tests: same answers).
     """
     scanner = _Scanner(data, obsidian, decode)
+    scanner.fast = fast
     return scanner.run(lines, first_line)
 
 
@@ -248,6 +255,7 @@ class _Scanner:
         self.offset = 0
         self.column = 0
         self.partial_tab = False
+        self.fast = True
 
     # -- the obsidian exclusions and headings ------------------------------------------------
     def toggle_hidden(self, start: int, end: int) -> None:
@@ -349,11 +357,17 @@ class _Scanner:
         plain = _PLAIN_START_SET
         simple_match = _SIMPLE_LINE.match
         track_hidden = self.track_hidden
+        tasks_append = self.result.tasks.append
+        # A one-byte status the inlined task check below accepts (others: task_candidate).
+        status_bytes = _OBSIDIAN_ASCII_STATUS if self.obsidian else _GFM_STATUS
+        fast = self.fast
         lineno = first_line - 1
         for s, e in lines:
             lineno += 1
             tip = stack[-1]
-            if tip.kind == FENCE and len(stack) == 2:
+            if not fast:
+                pass
+            elif tip.kind == FENCE and len(stack) == 2:
                 # Top-level fenced code: a line without the fence run near its start cannot
                 # close the fence, so it is just code.
                 run = _FENCE_RUNS[tip.fence_char]
@@ -365,7 +379,7 @@ class _Scanner:
             # has no tab in its indent, a blank line, a plain text line or a list item whose
             # content starts with plain text or "[" is handled here with column arithmetic,
             # exactly as process_line would (the differential tests hold both to cmark-gfm).
-            if tip.base >= 0 and (s or not bom):
+            if fast and tip.base >= 0 and (s or not bom):
                 if s == e:
                     depth = len(stack)
                     for index in range(1, depth):
@@ -453,15 +467,32 @@ class _Scanner:
                         item.padding = padding
                         item.list_sig = sig
                         item.has_child = True
+                        # Only lists enclose this line: the stack is DOC, then LIST + ITEM
+                        # pairs, so the list just matched sits on its enclosing item (or DOC).
+                        outer = stack[-2]
+                        item.depth = outer.depth + 1 if outer.kind == ITEM else 0
                         para = _Block(PARA, lineno)
                         para.base = item.base
                         para.last = content
                         stack.append(item)
                         stack.append(para)
                         if data[content] == _LBRACKET:
-                            self.lineno = lineno
-                            self.end = e
-                            self.task_candidate(para, content)
+                            after = content + 3  # "[c]" and then a blank: the common task
+                            if (
+                                after < e and data[content + 1] in status_bytes
+                                and data[after - 1] == _RBRACKET and data[after] in (_SPACE, _TAB)
+                                and not (track_hidden
+                                         and (self.hidden_comment or self.hidden_math))
+                            ):
+                                task = RawTask(lineno, content + 1, 1, after + 1, e, item.depth,
+                                               outer.line if outer.kind == ITEM else None,
+                                               False, self.section)
+                                para.task = task
+                                tasks_append(task)
+                            else:
+                                self.lineno = lineno
+                                self.end = e
+                                self.task_candidate(para, content)
                         if track_hidden:
                             self.toggle_hidden(content, e)
                         continue
@@ -639,6 +670,7 @@ class _Scanner:
                     container.list_sig = sig
                     parent_index = len(stack) - 1
                 container = self.open_block(ITEM, parent_index)
+                container.depth = sum(1 for block in stack if block.kind == ITEM) - 1
                 if container.base >= 0:
                     container.base = self.column
                 container.marker_offset = marker_indent

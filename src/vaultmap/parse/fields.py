@@ -46,7 +46,7 @@ import re
 from types import MappingProxyType
 from typing import Final
 
-from vaultmap.model import TaskFields
+from vaultmap.model import TaskFields, new_task_fields
 
 _PRIORITY_BY_EMOJI: Final = {
     "🔺": "highest",
@@ -170,13 +170,19 @@ def parse_task_text(text: str) -> TaskFields:
     ('Ship it #work', '2026-03-01', 'high', ('#work',), 'ship')
     """
     # Fast path: every field emoji is non-ASCII, so plain ASCII text needs four `in` tests.
-    # (Passing the empty mapping skips the dataclass's default factory: measurably faster.)
     if text.isascii():
         if "#" not in text and "^" not in text and "::" not in text and "[[" not in text:
-            return TaskFields(description=text.strip(), dataview=_NO_DATAVIEW)
+            return _plain(text.strip())
     elif _SIGNIFIER_OR_MARK.search(text) is None:
-        return TaskFields(description=text.strip(), dataview=_NO_DATAVIEW)
+        return _plain(text.strip())
     return _parse_fields(text)
+
+
+def _plain(description: str) -> TaskFields:
+    """``TaskFields(description=description)``, built the fast way (see model.new_task_fields);
+    the empty Dataview mapping is shared (it is immutable)."""
+    return new_task_fields(description, (), (), None, None, None, None, None, None, None, None,
+                           None, None, (), None, _NO_DATAVIEW)
 
 
 _Found = tuple[int, int, str]  # (step, position after it in the reversed text, value)
@@ -308,8 +314,8 @@ def _parse_fields(text: str) -> TaskFields:
     links = _links(text) if "[[" in text else ()
     dataview = _dataview_fields(text) if "::" in text else _NO_DATAVIEW
     if not any(values):  # the common case: only tags, links or a block id
-        return TaskFields(description=description, tags=tags, links=links, block_id=block_id,
-                          dataview=dataview)
+        return new_task_fields(description, tags, links, None, None, None, None, None, None,
+                               None, None, None, None, (), block_id, dataview)
 
     recurrence = values[_RECURRENCE]
     if recurrence is not None:
@@ -323,24 +329,24 @@ def _parse_fields(text: str) -> TaskFields:
             on_completion = None
     depends_on = values[_DEPENDS_ON]
 
-    return TaskFields(
-        description=description,
-        tags=tags,
-        links=links,
-        due=values[_DUE],
-        scheduled=values[_SCHEDULED],
-        start=values[_START],
-        created=values[_CREATED],
-        done=values[_DONE],
-        cancelled=values[_CANCELLED],
-        priority=values[_PRIORITY],
-        recurrence=recurrence,
-        on_completion=on_completion,
-        id=values[_ID],
-        depends_on=tuple(d for d in depends_on.replace(" ", "").split(",") if d)
-        if depends_on else (),
-        block_id=block_id,
-        dataview=dataview,
+    # Positional, in TaskFields' field order (model.new_task_fields is the fast constructor).
+    return new_task_fields(
+        description,
+        tags,
+        links,
+        values[_DUE],  # due
+        values[_SCHEDULED],  # scheduled
+        values[_START],  # start
+        values[_CREATED],  # created
+        values[_DONE],  # done
+        values[_CANCELLED],  # cancelled
+        values[_PRIORITY],  # priority
+        recurrence,
+        on_completion,
+        values[_ID],  # id
+        tuple(d for d in depends_on.replace(" ", "").split(",") if d) if depends_on else (),
+        block_id,
+        dataview,
     )
 
 
