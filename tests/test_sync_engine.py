@@ -23,7 +23,7 @@ from vaultmap.sync.engine import (
 )
 from vaultmap.sync.identity import Candidate, rematch
 from vaultmap.sync.remote import RemoteRow, TaskRecord
-from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, StateStore
+from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
 
 
 def rec(key: str, status: str = " ", text: str = "write tests", note: str = "a.md",
@@ -206,6 +206,73 @@ def test_lost_create_is_adopted_not_duplicated() -> None:
     (action,) = plan.actions
     assert isinstance(action, UpdateRow) and action.remote_id == "p9"
     assert action.record.status == "x" and not plan.conflicts
+
+
+def lost_create_row(record: TaskRecord, status: str, content_hash: str = "") -> RemoteRow:
+    return RemoteRow(remote_id="p9", key=record.key, status=status, text=record.text,
+                     note=record.note, content_hash=content_hash or record.content_hash())
+
+
+def test_lost_create_row_changed_in_the_remote_reaches_the_note() -> None:
+    r = rec("k1")
+    plan = plan_sync({"k1": r}, [lost_create_row(r, "x")], {}, complete=True,
+                     pending_creates={"k1"}, sent={"k1": SentCreate(" ", r.content_hash())})
+    edit, update = plan.actions
+    assert isinstance(edit, SetVaultStatus) and (edit.expected, edit.new) == (" ", "x")
+    assert isinstance(update, UpdateRow) and update.record.status == "x"
+    assert update.entry.vault_status == update.entry.remote_status == "x"
+    assert not plan.conflicts
+
+
+def test_lost_create_row_changed_on_both_sides_is_a_conflict() -> None:
+    r = rec("k1", status="-")
+    plan = plan_sync({"k1": r}, [lost_create_row(r, "x")], {}, complete=True,
+                     pending_creates={"k1"}, sent={"k1": SentCreate(" ", r.content_hash())})
+    (conflict,) = plan.conflicts
+    assert (conflict.vault_status, conflict.remote_status, conflict.chosen) == ("-", "x",
+                                                                                "remote")
+    assert [a.new for a in plan.actions if isinstance(a, SetVaultStatus)] == ["x"]
+
+
+def test_lost_create_row_changed_only_in_the_vault_is_pushed() -> None:
+    r = rec("k1", status="x")
+    plan = plan_sync({"k1": r}, [lost_create_row(r, " ")], {}, complete=True,
+                     pending_creates={"k1"}, sent={"k1": SentCreate(" ", r.content_hash())})
+    (update,) = plan.actions
+    assert isinstance(update, UpdateRow) and update.record.status == "x" and update.status
+    assert not update.content and not plan.conflicts
+
+
+def test_lost_create_row_unchanged_is_only_recorded() -> None:
+    # A custom character the remote shows as its own "other" character is no change.
+    r = rec("k1", status="?")
+    statuses = Policy().statuses
+    shown = "!" if statuses.type_of("!") is statuses.type_of("?") else "?"
+    plan = plan_sync({"k1": r}, [lost_create_row(r, shown)], {}, complete=True,
+                     pending_creates={"k1"}, sent={"k1": SentCreate("?", r.content_hash())})
+    (record,) = plan.actions
+    assert isinstance(record, Record) and record.entry.remote_id == "p9"
+    assert (record.entry.vault_status, record.entry.remote_status) == ("?", shown)
+
+
+def test_lost_create_row_with_other_content_gets_the_vault_text_back() -> None:
+    r = rec("k1")
+    plan = plan_sync({"k1": r}, [lost_create_row(r, " ", content_hash="retitled")], {},
+                     complete=True, pending_creates={"k1"},
+                     sent={"k1": SentCreate(" ", r.content_hash())})
+    (update,) = plan.actions
+    assert isinstance(update, UpdateRow) and update.content and update.record.status == " "
+
+
+def test_pending_create_keeps_what_it_sent(tmp_path: Path) -> None:
+    sent = SentCreate("/", "hash-1")
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        state.begin(PendingOp.for_create("k1", "notes/a \"b\".md", sent))
+        state.begin(PendingOp("k2", "create", "", "old.md"))  # an older vaultmap's note
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        first, second = state.pending()
+    assert first.sent == sent and second.sent is None
+    assert PendingOp("k3", "import", "p1", "{}").sent is None
 
 
 def test_reworded_task_keeps_its_row() -> None:

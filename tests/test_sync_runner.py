@@ -514,8 +514,6 @@ def test_lost_create_answer_is_not_duplicated(tmp_path: Path) -> None:
     assert sync(s, remote).empty
 
 
-@pytest.mark.xfail(strict=True, reason="engine.plan_sync adopts the row of a pending create "
-                   "with vault_wins=True, and the pending op does not keep the status sent")
 def test_a_change_in_the_remote_to_a_row_whose_create_answer_was_lost_is_kept(
         tmp_path: Path) -> None:
     path = write(tmp_path, "Plan.md", "- [ ] one\n")
@@ -535,6 +533,29 @@ def test_a_change_in_the_remote_to_a_row_whose_create_answer_was_lost_is_kept(
     sync(s, remote)
     assert path.read_text() == "- [x] one\n"
     assert row_for(remote, "one").status == "x"
+
+
+def test_a_change_to_a_lost_create_row_the_query_does_not_show_yet_is_kept(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path), MemoryRemote()
+    original_create = remote.create
+
+    def create_then_drop(record: TaskRecord) -> RemoteRow:
+        original_create(record)
+        raise InjectedFailure("connection dropped after the create was applied")
+
+    remote.create = create_then_drop  # type: ignore[method-assign]
+    assert not run_sync(s, remote, progress=False).ok
+    remote.create = original_create  # type: ignore[method-assign]
+    remote.person_sets_status(row_for(remote, "one").remote_id, "x")
+    # The query lags: only the key look-up before creating again finds the row.
+    remote.hidden = {r.remote_id for r in remote.live()}
+    assert run_sync(s, remote, progress=False).ok
+    remote.hidden = set()
+    assert path.read_text() == "- [x] one\n"
+    assert [r.status for r in remote.live()] == ["x"]
+    assert sync(s, remote, full=True).empty
 
 
 def test_dry_run_changes_nothing(tmp_path: Path) -> None:

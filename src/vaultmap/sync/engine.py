@@ -15,7 +15,9 @@ unchanged / changed     status remote -> vault (``SetVaultStatus``); content tha
 changed / changed       same status type: no conflict; different: the policy
                         decides and the conflict is logged (``Plan.conflicts``)
 new / (no row)          ``CreateRow``
-new / row with its key  adopt the row (a lost create answer, or a rebuilt base)
+new / row with its key  adopt the row (a lost create answer, or a rebuilt base); for
+                        a lost create answer what was sent is the base, so a
+                        change a person made to the row since is a remote change
 gone / present          ``TrashRow`` (the row goes to the remote's trash)
 present / trashed       ``Unlink``: the note is never touched; the base keeps an
                         unlinked entry so the task is not pushed again
@@ -55,7 +57,7 @@ from typing import TypeAlias
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType, Task, normalise_text
 from vaultmap.sync.identity import Candidate, rematch
 from vaultmap.sync.remote import RemoteRow, TaskRecord
-from vaultmap.sync.state import BaseEntry
+from vaultmap.sync.state import BaseEntry, SentCreate
 
 # How finished a status type is, for prefer = "done".
 STATUS_RANK: Mapping[StatusType, int] = {
@@ -399,6 +401,29 @@ class _Planner:
         elif final_vault == record.status and final_entry != base:
             self.actions.append(Record(final_entry))
 
+    def adopt_sent(self, record: TaskRecord, row: _RowState, sent: SentCreate) -> None:
+        """Plan our own row whose create answer was lost, with what the create sent as the
+        agreed base: a person's change to the row since then is a remote change like any
+        other (copied to the note, or a conflict if the note changed too).
+
+        The remote side is compared by status type (a remote may show a sent custom
+        character as its own "other" character). The remote's hash of the sent content is
+        not known unless the row reads back with the record's own hash, so otherwise the
+        content is written again (text flows vault -> remote only).
+        """
+        same_type = not self.statuses_differ(row.status, sent.status)
+        base = BaseEntry(
+            key=record.key, remote_id=row.remote_id, vault_status=sent.status,
+            remote_status=row.status if same_type else sent.status,
+            vault_hash=sent.content_hash,
+            remote_hash=row.content_hash if row.content_hash == sent.content_hash else "",
+            note=record.note, description=normalise_text(record.text), section=record.section)
+        before = len(self.actions)
+        self.pair(record, base, row)
+        if len(self.actions) == before:
+            # Nothing moved since the create: only the base learns the row.
+            self.actions.append(Record(base))
+
 
 def plan_sync(
     vault: Mapping[str, TaskRecord],
@@ -408,6 +433,7 @@ def plan_sync(
     complete: bool,
     policy: Policy = Policy(),
     pending_creates: Collection[str] = (),
+    sent: Mapping[str, SentCreate] | None = None,
     unreadable: Collection[str] = (),
 ) -> Plan:
     """Plan one sync. Pure: the same input gives the same plan.
@@ -416,7 +442,10 @@ def plan_sync(
     (every live row when ``complete``, else only rows edited since the last sync, trashed rows
     included when the remote reports them); ``base`` is the stored agreement.
     ``pending_creates`` are keys whose create was started but not recorded: a row found
-    with such a key is our own, so the vault's state wins over it. ``unreadable`` lists notes
+    with such a key is our own. ``sent`` holds what such a create sent: the row is then
+    planned against it as the agreed base (a change made to the row since is kept); for a
+    pending create without it (noted by an older vaultmap) the vault's state wins over the
+    row. ``unreadable`` lists notes
     (and ``folder/`` prefixes) the scan could not read: their tasks are missing from ``vault``
     but are not gone, so their rows are left as they are.
     """
@@ -523,9 +552,12 @@ def plan_sync(
                 planner.notices.append(Notice(
                     "relinked", f"{record.note}: the row of {record.text!r} is back from the "
                     "trash; syncing again", key))
-            planner.pair(record, None,
-                         _RowState(row.remote_id, row.status, row.content_hash, seen=True),
-                         vault_wins=key in pending_creates)
+            found_state = _RowState(row.remote_id, row.status, row.content_hash, seen=True)
+            sent_by_us = sent.get(key) if sent is not None and key in pending_creates else None
+            if sent_by_us is not None:
+                planner.adopt_sent(record, found_state, sent_by_us)
+            else:
+                planner.pair(record, None, found_state, vault_wins=key in pending_creates)
         elif current is None:
             planner.actions.append(CreateRow(key, record, _entry(
                 record, remote_id="", vault_status=record.status, remote_status="",

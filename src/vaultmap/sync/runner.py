@@ -37,6 +37,7 @@ from vaultmap.errors import VaultmapError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
     Action,
+    Conflict,
     CreateRow,
     Forget,
     ImportRow,
@@ -62,7 +63,7 @@ from vaultmap.sync.remote import (
     RemoteSnapshot,
     TaskRecord,
 )
-from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, StateStore
+from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
 from vaultmap.vault import read_note, scan_vault
 
 log = logging.getLogger("vaultmap.sync")
@@ -197,10 +198,9 @@ class _Runner:
         self.failures_in_a_row = 0
         self.report.remote_calls += 1
 
-    # -- phases ------------------------------------------------------------------------------
-    def execute(self, plan: Plan) -> None:
+    def record_conflicts(self, conflicts: Iterable[Conflict]) -> None:
         at = self.clock().isoformat(timespec="seconds")
-        for conflict in plan.conflicts:
+        for conflict in conflicts:
             self.state.add_conflict(ConflictRecord(
                 key=conflict.key, note=conflict.note, description=conflict.description,
                 vault_status=conflict.vault_status, remote_status=conflict.remote_status,
@@ -208,6 +208,10 @@ class _Runner:
             log.warning("sync conflict: %s: %r is [%s] in the note and [%s] in %s; kept [%s]",
                         conflict.note, conflict.description, conflict.vault_status,
                         conflict.remote_status, self.remote.name, conflict.kept_status)
+
+    # -- phases ------------------------------------------------------------------------------
+    def execute(self, plan: Plan) -> None:
+        self.record_conflicts(plan.conflicts)
         local = [a for a in plan.actions if isinstance(a, Rekey | Record | Forget | Unlink)]
         edits = [a for a in plan.actions if isinstance(a, SetVaultStatus)]
         remote = [a for a in plan.actions
@@ -323,22 +327,44 @@ class _Runner:
         self.report.done[name] += 1
 
     def create(self, action: CreateRow) -> None:
-        op = PendingOp(action.key, "create", "", action.record.note)
-        if ("create", action.key) in self.pending:
+        record = action.record
+        op = PendingOp.for_create(action.key, record.note,
+                                  SentCreate(record.status, record.content_hash()))
+        earlier = self.pending.get(("create", action.key))
+        if earlier is not None:
             # The last run sent this create and did not live to hear the answer.
             found = self.remote.find_by_key(action.key)
             self.remote_call_ok()
             if found is not None:
-                row = self.remote.update(found.remote_id, action.record, content=True)
-                self.remote_call_ok()
-                self.state.put(_remote_side(replace(action.entry, remote_id=row.remote_id), row),
-                               done=op)
+                self.adopt_found(action, found, earlier)
                 return
+        # Noted with what is sent, before it is sent: if the answer is lost, the row found
+        # later is planned against this (a change a person makes to it meanwhile is kept).
         self.state.begin(op)
         row = self.remote.create(action.record)
         self.remote_call_ok()
         self.state.put(_remote_side(replace(action.entry, remote_id=row.remote_id), row),
                        done=op)
+
+    def adopt_found(self, action: CreateRow, found: RemoteRow, earlier: PendingOp) -> None:
+        """Take over the row an earlier create made (its answer was lost, and the snapshot
+        did not show it yet): plan it as the snapshot would have, against what was sent."""
+        policy = policy_of(self.settings, self.remote.name)
+        sent = {action.key: earlier.sent} if earlier.sent is not None else {}
+        plan = plan_sync({action.key: action.record}, [found], {}, complete=False,
+                         policy=policy, pending_creates={action.key}, sent=sent)
+        self.record_conflicts(plan.conflicts)
+        self.report.notes.extend(n.message for n in plan.notices)
+        self.apply_edits([a for a in plan.actions if isinstance(a, SetVaultStatus)])
+        if action.key in self.failed_keys:
+            return  # the note changed meanwhile: the next run plans this key again
+        for step in plan.actions:
+            if isinstance(step, UpdateRow):
+                row = self.remote.update(step.remote_id, step.record, content=step.content)
+                self.remote_call_ok()
+                self.state.put(_remote_side(step.entry, row))
+            elif isinstance(step, Record):
+                self.state.put(step.entry)
 
     def import_row(self, action: ImportRow) -> bool:
         """Append a row made in the remote to the inbox note and give the row its key."""
@@ -565,9 +591,11 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
     snapshot = _take_snapshot(remote, since)
     if not dry_run:
         _remember_remote(remote, state)
-    pending_creates = {p.key for p in state.pending() if p.op == "create"}
+    creates = [p for p in state.pending() if p.op == "create"]
+    sent = {p.key: p.sent for p in creates if p.sent is not None}
     plan = plan_sync(vault.records, snapshot.rows, base, complete=snapshot.complete,
-                     policy=policy_of(settings, remote.name), pending_creates=pending_creates,
+                     policy=policy_of(settings, remote.name),
+                     pending_creates={p.key for p in creates}, sent=sent,
                      unreadable=vault.unreadable)
     return Planned(plan, snapshot.complete, snapshot.requests, snapshot.started_at,
                    snapshot.notes)

@@ -82,13 +82,54 @@ class ConflictRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SentCreate:
+    """What a create sent: once its row is found, the state both sides started from.
+
+    A create whose answer was lost leaves no base entry; without this, the row found later
+    could only be compared with the vault as it is now, and a change a person made to the
+    row in between would look like no change at all.
+    """
+
+    status: str  # the vault's status character, as sent
+    content_hash: str  # ``TaskRecord.content_hash()`` of the record sent
+
+
+@dataclass(frozen=True, slots=True)
 class PendingOp:
-    """An action that was started but may not have finished (a create whose answer was lost)."""
+    """An action that was started but may not have finished (a create whose answer was lost).
+
+    ``detail`` is the note of a create (with what was sent, see :meth:`for_create`) or the
+    line text of an import.
+    """
 
     key: str
     op: str  # "create" | "import"
     remote_id: str
     detail: str
+
+    @classmethod
+    def for_create(cls, key: str, note: str, sent: SentCreate) -> PendingOp:
+        """A pending create that remembers the status and content it sent."""
+        detail = json.dumps({"note": note, "status": sent.status, "hash": sent.content_hash},
+                            ensure_ascii=False)
+        return cls(key, "create", "", detail)
+
+    @property
+    def sent(self) -> SentCreate | None:
+        """What a create sent; None for an import or a create noted by an older vaultmap
+        (whose detail is the bare note path)."""
+        if self.op != "create":
+            return None
+        try:
+            value = json.loads(self.detail)
+        except ValueError:
+            return None
+        if not isinstance(value, dict):
+            return None
+        status, content_hash = value.get("status"), value.get("hash")
+        if not isinstance(status, str) or not isinstance(content_hash, str) or not status:
+            return None
+        return SentCreate(status, content_hash)
 
 
 _SCHEMA = """
