@@ -6,12 +6,14 @@ written). Keys are persisted by sync, so ``task_key`` and ``normalise_text`` mus
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import sys
 import unicodedata
 from dataclasses import fields
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -212,3 +214,19 @@ def test_scanner_fast_path_matches_the_faithful_port(lines: list[str], obsidian:
     fast = scan(data, spans, 1, obsidian=obsidian, decode=bytes.decode)
     faithful = scan(data, spans, 1, obsidian=obsidian, decode=bytes.decode, fast=False)
     assert fast == faithful
+
+
+def test_parse_note_leaves_the_garbage_collector_as_it_found_it() -> None:
+    data = b"# T\n- [ ] one\n  - [x] two\n"
+    assert gc.isenabled()
+    assert len(parse_note(data, "n.md").tasks) == 2
+    assert gc.isenabled()
+    with pytest.raises(AttributeError):  # a caller's bug: the collector is still restored
+        parse_note(None, "n.md")  # type: ignore[arg-type]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(parse_note(data, "n.md").tasks) == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
