@@ -31,7 +31,7 @@ from vaultmap.model import (
     normalise_text,
     task_key,
 )
-from vaultmap.parse import detect_encoding, parse_note, split_lines
+from vaultmap.parse import _no_task_possible, detect_encoding, parse_note, split_lines
 from vaultmap.parse.blocks import scan
 from vaultmap.parse.fields import _parse_fields, parse_task_text
 
@@ -230,3 +230,12 @@ def test_parse_note_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MARKDOWN, st.booleans())
+def test_prefilter_skips_only_notes_without_tasks(lines: list[str], obsidian: bool) -> None:
+    data = "\n".join(lines).encode("utf-8")
+    if _no_task_possible(data, 0):
+        assert scan(data, split_lines(data), 1, obsidian=obsidian, decode=bytes.decode).tasks == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 
 from frontmatter.default_handlers import YAMLHandler
@@ -110,9 +110,8 @@ def _line_end(data: bytes, pos: int) -> int:
     return min(ends) if ends else len(data)
 
 
-def _candidates(data: bytes, body: int) -> list[int]:
+def _candidates(data: bytes, body: int) -> Iterator[int]:
     """Positions of ``[c]`` boxes right after a list marker and blanks (literal-led search)."""
-    found: list[int] = []
     for box in _BOX.finditer(data, body):
         pos = box.start()
         j = pos - 1
@@ -122,8 +121,7 @@ def _candidates(data: bytes, body: int) -> list[int]:
             continue
         marker = data[j]
         if marker in (45, 42, 43) or (marker in (46, 41) and j > body and 48 <= data[j - 1] <= 57):
-            found.append(pos)
-    return found
+            yield pos
 
 
 def _fence_lines(data: bytes, body: int) -> list[tuple[int, int, int, bytes, bytes]]:
@@ -154,9 +152,13 @@ def _no_task_possible(data: bytes, body: int) -> bool:
     those could change which lines are code. Only literal searches run over the whole
     note, so this costs a small fraction of a parse.
     """
-    candidates = _candidates(data, body)
-    if not candidates:
+    found = _candidates(data, body)
+    first = next(found, None)
+    if first is None:
         return True
+    if data.find(b"```", body, first) < 0 and data.find(b"~~~", body, first) < 0:
+        return False  # no fence opens before the first task-like line: it is not in one
+    candidates = [first, *found]
     lt = data.find(b"<", body)
     while lt >= 0:
         start = _line_start(data, lt, body)
