@@ -5,8 +5,10 @@ note edits through :mod:`vaultmap.edit` (byte-exact, compare-and-swap), row writ
 :class:`~vaultmap.sync.remote.Remote`. Every success is recorded in the base at once, in its own
 transaction, so a sync killed at any point is completed by the next run:
 
-* a create is noted as *pending* before its request goes out; if the answer is lost, the next
-  run looks the key up (``find_by_key``) before creating again, so no row is duplicated;
+* a create is noted as *pending* before its request goes out, with the status and content it
+  sends; if the answer is lost, the next run finds the row (in the snapshot, or by key with
+  ``find_by_key`` before creating again), so no row is duplicated, and plans it against what
+  was sent, so a change a person made to the row meanwhile is kept;
 * an inbox import is noted before the line is appended; the next run finds the line instead of
   appending it twice;
 * the time a sync started becomes the next incremental window only when every action of the
