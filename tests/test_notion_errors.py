@@ -150,8 +150,8 @@ def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
     ("requests_per_second = -1", "requests_per_second must be more than 0"),
     ("max_attempts = 0", "max_attempts must be more than 0"),
     ("timeout = 0", "timeout must be more than 0"),
-    ('backoff = "fast"', "backoff must be a int or float"),
-    ("max_attempts = 2.5", "max_attempts must be a int"),
+    ('backoff = "fast"', "backoff must be an int or float"),
+    ("max_attempts = 2.5", "max_attempts must be an int"),
     ("timeout = true", "timeout must be a number"),
 ])
 def test_bad_notion_tuning_is_a_config_error(tmp_path: Path, line: str, fragment: str) -> None:
