@@ -136,7 +136,8 @@ _EMOJI_KIND_BY_GROUP: Final = {
     "depends_on": _DEPENDS_ON,
 }
 _REVERSED_TAG: Final = re.compile(f"\\s*+([^{_TAG_EXCLUDED}]++#)(?=\\s|\\Z)")
-_TAG_ANYWHERE: Final = re.compile(f"(?:^|(?<=\\s))#[^{_TAG_EXCLUDED}]+")
+# '#' first (a literal lets the search skip ahead), then: not right after a non-space.
+_TAG_ANYWHERE: Final = re.compile(f"#(?<!\\S#)[^{_TAG_EXCLUDED}]+")
 _BLOCK_ID: Final = re.compile(r"[a-zA-Z0-9-]+")
 _SIGNIFIER: Final = re.compile(f"[{_SIGNIFIERS}]")
 _SIGNIFIER_OR_MARK: Final = re.compile(f"[{_SIGNIFIERS}#^]|::|\\[\\[")
@@ -292,16 +293,16 @@ def _parse_fields(text: str) -> TaskFields:
     values: list[str | None] = [None] * (_DEPENDS_ON + 1)  # indexed by kind
     moved_tags: list[str] = []
     signifier = None if s.isascii() else _SIGNIFIER.search(s, 0, end)
-    if signifier is not None or "::" in s:
+    inline = "::" in s
+    if signifier is not None or inline:
         # The leftmost place a field can start: a field emoji, a '#', a '[' or '('.
-        first = [signifier.start()] if signifier is not None else []
-        for mark in ("#", "[", "(") if "::" in s else ("#",):
-            at = s.find(mark, 0, end)
+        first = signifier.start() if signifier is not None else end
+        for mark in "#[(" if inline else "#":
+            at = s.find(mark, 0, first)
             if at >= 0:
-                first.append(at)
+                first = at
         reversed_text = s[end - 1::-1] if end else ""
-        pos = _strip_trailing_fields(reversed_text, end - min(first, default=end), values,
-                                     moved_tags)
+        pos = _strip_trailing_fields(reversed_text, end - first, values, moved_tags)
         head = s[:end - pos].rstrip()
     elif "#" in s:  # only tags can end the text: no field emoji, no inline field
         reversed_text = s[end - 1::-1] if end else ""
@@ -312,7 +313,7 @@ def _parse_fields(text: str) -> TaskFields:
     description = " ".join([head, *reversed(moved_tags)]).strip() if moved_tags else head
     tags = _tags(description) if "#" in description else ()
     links = _links(text) if "[[" in text else ()
-    dataview = _dataview_fields(text) if "::" in text else _NO_DATAVIEW
+    dataview = _dataview_fields(text) if inline else _NO_DATAVIEW
     if not any(values):  # the common case: only tags, links or a block id
         return new_task_fields(description, tags, links, None, None, None, None, None, None,
                                None, None, None, None, (), block_id, dataview)
