@@ -11,7 +11,7 @@ import hashlib
 import re
 import sys
 import unicodedata
-from dataclasses import fields
+from dataclasses import FrozenInstanceError, fields
 
 import pytest
 from hypothesis import given, settings
@@ -106,6 +106,12 @@ def test_builders_make_equal_objects() -> None:
     built = new_task(*(getattr(task, f.name) for f in fields(Task)))
     assert type(built) is Task
     assert built == task and repr(built) == repr(task)
+    built_fields = new_task_fields(*(getattr(field_values, f.name) for f in fields(TaskFields)))
+    assert type(built_fields) is TaskFields and built_fields == field_values
+    with pytest.raises(FrozenInstanceError):  # still frozen
+        built.line = 4  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        built_fields.due = ""  # type: ignore[misc]
 
 
 def reference_tasks(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> list[Task]:
@@ -183,7 +189,8 @@ _MARKER = st.sampled_from(["- ", "- ", "* ", "+ ", "1. ", "2) ", "-  ", "-\t", "
 _BODY = st.sampled_from([
     "[ ] task", "[x] done", "[X] ", "[/] doing", "[-] no", "[?] q", "[ ]", "[é] accent",
     "[😀] emoji", "[] none", "[ ]x", "[ ] ", "[ ]\tt", "[]] odd", "plain", "text", "# Head",
-    "## Sub #", "===", "---", "***", "", "```", "~~~", "code", "| a | b |", "| --- | --- |",
+    "## Sub #", "===", "---", "***", "", "```", "~~~", "````", "``` x", "```` \t",
+    " ```", "~~~~~", "code", "| a | b |", "| --- | --- |",
     "<div>", "</div>", "%%", "$$", "[ref]: /url", "[!note] callout", ">",
 ])
 
@@ -202,10 +209,16 @@ _STEP = st.tuples(st.sampled_from([-2, -1, 0, 1, 1, 1]),
                   st.sampled_from(["", "", "", "", "", "", "", "", ""]) | _INDENT,
                   st.sampled_from(["- ", "- ", "- ", "- ", "* "]) | _MARKER,
                   st.sampled_from(["[ ] task", "[x] done", "[/] doing"]) | _BODY)
-_MARKDOWN = st.builds(_nest, st.sampled_from([2, 3, 4]), st.lists(_STEP, max_size=30))
+_NESTED = st.builds(_nest, st.sampled_from([2, 3, 4]), st.lists(_STEP, max_size=30))
+# Top-level blocks (fences, tables, quotes, headings) between task lines.
+_FLAT = st.lists(st.sampled_from([
+    "```", "``` x", "~~~", "````", " ```", "- [ ] task", "  - [x] sub", "> - [ ] quoted", "> q",
+    "", "| a | b |", "| --- | --- |", "text", "# H", "<div>", "    - [ ] code?",
+]), max_size=30)
+_MARKDOWN = _NESTED | _FLAT
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(_MARKDOWN, st.booleans(), st.booleans())
 def test_scanner_fast_path_matches_the_faithful_port(lines: list[str], obsidian: bool,
                                                      bom: bool) -> None:

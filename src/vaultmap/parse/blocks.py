@@ -371,10 +371,32 @@ class _Scanner:
                 # Top-level fenced code: a line without the fence run near its start cannot
                 # close the fence, so it is just code.
                 run = _FENCE_RUNS[tip.fence_char]
-                if data.find(run, s, min(e, s + 6)) < 0:
+                at = data.find(run, s, min(e, s + 6))
+                if at < 0:
                     continue
+                # cmark's closing fence: 0-3 spaces, a run at least as long as the opening
+                # one, then only blanks. Any other line is code.
+                if at - s <= 3 and data[s:at] == b"    "[:at - s]:
+                    end_of_run = at + 3
+                    while end_of_run < e and data[end_of_run] == tip.fence_char:
+                        end_of_run += 1
+                    if end_of_run - at >= tip.fence_len and not data[end_of_run:e].strip(b" \t"):
+                        del stack[1:]
+                continue
             elif tip.kind == TABLE and len(stack) == 2 and s < e and data[s] in plain:
                 continue  # a row of a top-level table: text at column 0 starts no block
+            if fast and s == e and tip.base < 0 and len(stack) < MAX_DEPTH:
+                # An empty line inside quotes, tables, code or HTML: it opens nothing, and
+                # every open block it cannot continue is closed (process_line's matching).
+                for index in range(1, len(stack)):
+                    block = stack[index]
+                    kind = block.kind
+                    if kind in (PARA, QUOTE, TABLE, HEADING) or (
+                        kind == ITEM and not block.has_child
+                    ) or (kind == HTML and block.html_type >= 6):
+                        del stack[index:]
+                        break
+                continue
             # Fast path. While only lists enclose the tip (its base is known) and the line
             # has no tab in its indent, a blank line, a plain text line or a list item whose
             # content starts with plain text or "[" is handled here with column arithmetic,
@@ -396,6 +418,18 @@ class _Scanner:
                     self.add_heading(level, _chop_heading(data, atx.end(), e), lineno)
                     if track_hidden:
                         self.toggle_hidden(atx.end(), e)
+                    continue
+                if (
+                    data[s] in _FENCE_RUNS and len(stack) < MAX_DEPTH
+                    and (fence_open := _FENCE_OPEN.match(data, s, e)) is not None
+                ):
+                    # A fence at column 0 closes every list (and interrupts a paragraph).
+                    del stack[1:]
+                    stack[0].has_child = True
+                    fence = _Block(FENCE, lineno)
+                    fence.fence_char = data[s]
+                    fence.fence_len = fence_open.end() - s
+                    stack.append(fence)
                     continue
                 m = simple_match(data, s, e)
                 content = m.end()  # type: ignore[union-attr]  # every part is optional
