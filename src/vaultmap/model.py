@@ -9,13 +9,12 @@ elsewhere in the file (design.md §3).
 from __future__ import annotations
 
 import hashlib
-import inspect
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from types import MappingProxyType, MemberDescriptorType
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -214,32 +213,45 @@ def hashed_key(prefix: str, normalised: str, ordinal: int) -> str:
 _blake2b = hashlib.blake2b
 
 
-def _slot_builder(cls: type[_T]) -> Callable[..., _T]:
+def _slot_builder(cls: type[_T], sample: tuple[Any, ...]) -> Callable[..., _T]:
     """A function taking every field of a frozen slots dataclass positionally, in declaration
     order, and building the instance without its generated ``__init__``.
 
-    That ``__init__`` sets each field through ``object.__setattr__`` (the class is frozen);
-    here each field is stored by its slot descriptor directly, about twice as fast, giving an
-    equal object (no class here has ``__post_init__``, which the builder would skip: then it
-    is the class itself).
+    That ``__init__`` stores each field through ``object.__setattr__`` (the class is frozen),
+    about 90 ns a field. Here the fields are stored into an instance of a plain twin class
+    with the very same slots (an ordinary attribute store), and the instance then becomes a
+    ``cls`` by ``__class__`` assignment, which CPython allows exactly when the two layouts
+    are the same: five times faster, and the object is an ordinary ``cls`` (equality, repr,
+    pickling, immutability). If the interpreter refuses, or the result differs from the
+    dataclass's own on ``sample``, the builder is the class itself. No class here has a
+    ``__post_init__``, which a builder would skip.
     """
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    descriptors = [inspect.getattr_static(cls, name, None) for name in names]
-    if hasattr(cls, "__post_init__") or not all(
-            isinstance(d, MemberDescriptorType) for d in descriptors):
+    if hasattr(cls, "__post_init__") or tuple(getattr(cls, "__slots__", ())) != tuple(names):
         return cls
-    arguments = ", ".join(names)
-    body = "".join(f"    set_{name}(obj, {name})\n" for name in names)
-    source = f"def build({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set_{name}": d.__set__ for name, d in zip(names, descriptors, strict=True)})
+    twin = type(f"_Building{cls.__name__}", (), {"__slots__": tuple(names)})
+    body = "".join(f"    obj.{name} = {name}\n" for name in names)
+    source = (f"def build({', '.join(names)}):\n    obj = twin()\n{body}"
+              "    obj.__class__ = cls\n    return obj\n")
+    namespace: dict[str, Any] = {"twin": twin, "cls": cls}
     exec(source, namespace)  # our own source, built from the dataclass's field names only
     build: Callable[..., _T] = namespace["build"]
     build.__qualname__ = build.__name__ = f"new_{cls.__name__}"
+    try:
+        built = build(*sample)
+    except TypeError:  # an interpreter without compatible-layout __class__ assignment
+        return cls
+    expected = cls(*sample)
+    if type(built) is not cls or built != expected or repr(built) != repr(expected):
+        return cls
     return build
 
 
-#: ``Task(...)`` with every field given positionally, in declaration order.
-new_task: Callable[..., Task] = _slot_builder(Task)
 #: ``TaskFields(...)`` with every field given positionally, in declaration order.
-new_task_fields: Callable[..., TaskFields] = _slot_builder(TaskFields)
+new_task_fields: Callable[..., TaskFields] = _slot_builder(
+    TaskFields, ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high",
+                 None, None, "i", ("a",), "b", MappingProxyType({"k": "v"})))
+#: ``Task(...)`` with every field given positionally, in declaration order.
+new_task: Callable[..., Task] = _slot_builder(
+    Task, ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1,
+           True))
