@@ -88,6 +88,14 @@ def test_task_key_matches_the_reference(path: str, section: list[str], descripti
         assert fast == expected
 
 
+def test_keys_of_text_with_lone_surrogates_match_the_reference() -> None:
+    # A path decoded with surrogateescape carries lone surrogates: hashed as surrogatepass.
+    for path, description in (("caf\udce9.md", "x"), ("a.md", "half \ud83d pair"),
+                              ("\ud83d", "\ude00")):
+        assert task_key(path=path, section=("\udcff",), description=description, ordinal=1) \
+            == reference_key(path, ("\udcff",), description, 1)
+
+
 def test_known_key_is_unchanged() -> None:
     # Pinned: a persisted key must read the same in every later version.
     key = task_key(path="Projects/Plan.md", section=("Plan", "Week 1"),

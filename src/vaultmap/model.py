@@ -206,8 +206,28 @@ def key_prefix(path: str, section: tuple[str, ...]) -> str:
 def hashed_key(prefix: str, normalised: str, ordinal: int) -> str:
     """:func:`task_key` for a task without an id, from :func:`key_prefix` and the
     already normalised description."""
-    material = prefix + normalised + "\x1f" + str(ordinal)
-    return "k:" + _blake2b(material.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+    return keyed_hash(key_hasher(prefix), normalised, ordinal)
+
+
+def key_hasher(prefix: str) -> hashlib.blake2b:
+    """The key hash fed with a :func:`key_prefix`: copied for each task of that section."""
+    return _blake2b(_utf8(prefix), digest_size=10)
+
+
+def keyed_hash(hasher: hashlib.blake2b, normalised: str, ordinal: int) -> str:
+    """The key of one task: its section's :func:`key_hasher`, then the normalised
+    description and its ordinal (UTF-8 of a concatenation is the concatenation of the
+    parts' UTF-8, so this hashes exactly the material :func:`task_key` spells out)."""
+    digest = hasher.copy()
+    digest.update(_utf8(normalised + "\x1f" + str(ordinal)))
+    return "k:" + digest.hexdigest()
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()  # the fast common case; same bytes as with surrogatepass
+    except UnicodeEncodeError:  # lone surrogates (from a path or a name): kept as they are
+        return text.encode("utf-8", "surrogatepass")
 
 
 _blake2b = hashlib.blake2b

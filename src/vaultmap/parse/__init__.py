@@ -31,8 +31,9 @@ from vaultmap.model import (
     StatusType,
     Task,
     TaskFields,
-    hashed_key,
+    key_hasher,
     key_prefix,
+    keyed_hash,
     new_task,
     normalise_text,
 )
@@ -248,13 +249,13 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
     """The model tasks for the scanner's raw ones (the hot loop of a task-dense note).
 
     Equal to building each with ``Task(...)`` and ``task_key(...)``: the key's shared part is
-    built once per section, a description is normalised once (for its ordinal and its key),
+    hashed once per section, a description is normalised once (for its ordinal and its key),
     and a one-byte status is decoded and typed once per note.
     """
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     tasks: list[Task] = []
     seen: dict[tuple[tuple[str, ...], str], int] = {}
-    prefixes: dict[tuple[str, ...], str] = {}
+    hashers: dict[tuple[str, ...], hashlib.blake2b] = {}
     one_byte: dict[int, tuple[str, StatusType]] = {}  # status byte -> (status, type)
     for raw in raws:
         if raw.cancelled:
@@ -287,10 +288,10 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
         elif fields.block_id:
             key = f"block:{path}#^{fields.block_id}"
         else:
-            prefix = prefixes.get(section)
-            if prefix is None:
-                prefix = prefixes[section] = key_prefix(path, section)
-            key = hashed_key(prefix, normalised, ordinal)
+            hasher = hashers.get(section)
+            if hasher is None:
+                hasher = hashers[section] = key_hasher(key_prefix(path, section))
+            key = keyed_hash(hasher, normalised, ordinal)
         tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields, section,
                               raw.depth, raw.parent_line, key, status_len, raw.in_quote))
     return tuple(tasks)
