@@ -14,18 +14,20 @@ import unicodedata
 from dataclasses import FrozenInstanceError, fields
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vaultmap.model import (
     DEFAULT_STATUS_MAP,
     Flavor,
+    Heading,
     StatusMap,
     StatusType,
     Task,
     TaskFields,
     hashed_key,
     key_prefix,
+    new_heading,
     new_task,
     new_task_fields,
     normalise_text,
@@ -120,6 +122,9 @@ def test_builders_make_equal_objects() -> None:
         built.line = 4  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         built_fields.due = ""  # type: ignore[misc]
+    heading = new_heading(2, "Plan", 7)
+    assert type(heading) is Heading and heading == Heading(2, "Plan", 7)
+    assert repr(heading) == repr(Heading(2, "Plan", 7))
 
 
 def reference_tasks(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> list[Task]:
@@ -221,13 +226,16 @@ _NESTED = st.builds(_nest, st.sampled_from([2, 3, 4]), st.lists(_STEP, max_size=
 # Top-level blocks (fences, tables, quotes, headings) between task lines.
 _FLAT = st.lists(st.sampled_from([
     "```", "``` x", "~~~", "````", " ```", "- [ ] task", "  - [x] sub", "> - [ ] quoted", "> q",
-    "", "| a | b |", "| --- | --- |", "text", "# H", "<div>", "    - [ ] code?",
+    "", "| a | b |", "| --- | --- |", "|-|-|", "text", "# H", "===", "<div>", "    - [ ] code?",
 ]), max_size=30)
 _MARKDOWN = _NESTED | _FLAT
 
 
 @settings(max_examples=1000, deadline=None)
 @given(_MARKDOWN, st.booleans(), st.booleans())
+@example(["| a | b |", "| --- | --- |", "===", "- [ ] row or task"], True, False)
+@example(["```", "``` x", "- [ ] code", "```", "- [ ] task"], True, False)
+@example(["> - [ ] q", "", "- [ ] t", "", "| a |", "|-|", "", "  - [ ] u"], False, False)
 def test_scanner_fast_path_matches_the_faithful_port(lines: list[str], obsidian: bool,
                                                      bom: bool) -> None:
     data = ("\ufeff" if bom else "").encode() + "\n".join(lines).encode("utf-8")

@@ -271,6 +271,8 @@ def _slot_builder(cls: type[_T], sample: tuple[Any, ...]) -> Callable[..., _T]:
 new_task_fields: Callable[..., TaskFields] = _slot_builder(
     TaskFields, ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high",
                  None, None, "i", ("a",), "b", MappingProxyType({"k": "v"})))
+#: ``Heading(level, text, line)``, built the fast way.
+new_heading: Callable[..., Heading] = _slot_builder(Heading, (2, "Plan", 7))
 #: ``Task(...)`` with every field given positionally, in declaration order.
 new_task: Callable[..., Task] = _slot_builder(
     Task, ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1,

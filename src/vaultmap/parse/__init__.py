@@ -25,7 +25,6 @@ from frontmatter.default_handlers import YAMLHandler
 from vaultmap.model import (
     DEFAULT_STATUS_MAP,
     Flavor,
-    Heading,
     Note,
     StatusMap,
     StatusType,
@@ -34,6 +33,7 @@ from vaultmap.model import (
     key_hasher,
     key_prefix,
     keyed_hash,
+    new_heading,
     new_task,
     normalise_text,
 )
@@ -365,7 +365,7 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
         warnings.append(result.warning)
 
     tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings)
-    headings = tuple(Heading(h.level, decode(h.text), h.line) for h in result.headings)
+    headings = tuple([new_heading(h.level, h.display, h.line) for h in result.headings])
     return Note(
         path=path,
         tasks=tasks,

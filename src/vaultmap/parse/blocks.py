@@ -35,7 +35,7 @@ MAX_DEPTH = 120
 
 _TAB, _SPACE, _LF = 9, 32, 10
 _GT, _HASH, _LBRACKET, _RBRACKET = 62, 35, 91, 93
-_BACKTICK, _TILDE, _LT = 96, 126, 60
+_BACKTICK, _TILDE, _LT, _PIPE = 96, 126, 60, 124
 
 # Bytes that may begin a block (after up to 3 spaces); a line starting with anything else
 # at column 0 is plain paragraph text.
@@ -114,6 +114,7 @@ class RawHeading:
     level: int
     text: bytes
     line: int
+    display: str = ""  # ``text`` decoded (the scan's ``decode``)
 
 
 @dataclass(slots=True)
@@ -272,12 +273,12 @@ class _Scanner:
         if self.hidden_comment or self.hidden_math:
             return
         text = self.decode(raw)
-        self.result.headings.append(RawHeading(level, raw, line))
+        self.result.headings.append(RawHeading(level, raw, line, text))
         stack = self.section_stack
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, text))
-        self.section = tuple(t for _, t in stack)
+        self.section = tuple([t for _, t in stack])
 
     # -- cmark's S_find_first_nonspace / S_advance_offset -------------------------------------
     def first_nonspace(self) -> tuple[int, int]:
@@ -454,6 +455,22 @@ class _Scanner:
                                 tip.last = fns
                                 if track_hidden:
                                     self.toggle_hidden(fns, e)
+                                continue
+                            if len(stack) == 2 and fns == s and data[s] == _PIPE:
+                                # Under a top-level paragraph, a line starting with '|' is a
+                                # table's delimiter row or more paragraph text.
+                                self.lineno = lineno
+                                self.end = e
+                                if self.table_header(tip, s):
+                                    if tip.line == lineno - 1 and tip.task is not None:
+                                        tip.task.cancelled = True
+                                    del stack[1:]
+                                    stack[0].has_child = True
+                                    stack.append(_Block(TABLE, lineno))
+                                else:
+                                    tip.last = s
+                                    if track_hidden:
+                                        self.toggle_hidden(s, e)
                                 continue
                         elif rel < 4:
                             del stack[matched + 1:]
