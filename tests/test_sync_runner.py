@@ -41,7 +41,7 @@ from vaultmap.sync.remote import (
     RemoteSnapshot,
     TaskRecord,
 )
-from vaultmap.sync.runner import SyncGuardError, read_vault, run_sync
+from vaultmap.sync.runner import SyncGuardError, SyncReport, read_vault, run_sync
 from vaultmap.sync.state import StateStore
 
 _CANONICAL = {StatusType.TODO: " ", StatusType.DONE: "x", StatusType.DOING: "/",
@@ -221,6 +221,21 @@ def write(root: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode())
     return path
+
+
+def sync_losing_create_answers(s: Settings, remote: MemoryRemote) -> SyncReport:
+    """One sync in which every create is applied by the remote but its answer is lost."""
+    original_create = remote.create
+
+    def create_then_drop(record: TaskRecord) -> RemoteRow:
+        original_create(record)
+        raise InjectedFailure("connection dropped after the create was applied")
+
+    remote.create = create_then_drop  # type: ignore[method-assign]
+    try:
+        return run_sync(s, remote, progress=False)
+    finally:
+        remote.create = original_create  # type: ignore[method-assign]
 
 
 def row_for(remote: MemoryRemote, text: str) -> MemRow:
@@ -501,16 +516,8 @@ def test_lost_create_answer_is_not_duplicated(tmp_path: Path) -> None:
     with pytest.raises(RemoteError):
         sync(s, remote)  # the snapshot fails first
     remote.fail_rate = 0.0
-    original_create = remote.create
-
-    def create_then_drop(record: TaskRecord) -> RemoteRow:
-        original_create(record)
-        raise InjectedFailure("connection dropped after the create was applied")
-
-    remote.create = create_then_drop  # type: ignore[method-assign]
-    report = run_sync(s, remote, progress=False)
+    report = sync_losing_create_answers(s, remote)
     assert not report.ok and len(remote.live()) == 2
-    remote.create = original_create  # type: ignore[method-assign]
     # Notion's queries may lag behind a create: the next read does not show the rows, so
     # only looking the key up before creating again prevents a duplicate.
     remote.hidden = {r.remote_id for r in remote.live()}
@@ -524,15 +531,7 @@ def test_a_change_in_the_remote_to_a_row_whose_create_answer_was_lost_is_kept(
         tmp_path: Path) -> None:
     path = write(tmp_path, "Plan.md", "- [ ] one\n")
     s, remote = make_settings(tmp_path), MemoryRemote()
-    original_create = remote.create
-
-    def create_then_drop(record: TaskRecord) -> RemoteRow:
-        original_create(record)
-        raise InjectedFailure("connection dropped after the create was applied")
-
-    remote.create = create_then_drop  # type: ignore[method-assign]
-    assert not run_sync(s, remote, progress=False).ok
-    remote.create = original_create  # type: ignore[method-assign]
+    assert not sync_losing_create_answers(s, remote).ok
     # The row was made with [ ]; a person ticks it before the next sync. The vault did not
     # change, so the tick must reach the note (as it would for any other row).
     remote.person_sets_status(row_for(remote, "one").remote_id, "x")
@@ -545,15 +544,7 @@ def test_a_change_to_a_lost_create_row_the_query_does_not_show_yet_is_kept(
         tmp_path: Path) -> None:
     path = write(tmp_path, "Plan.md", "- [ ] one\n")
     s, remote = make_settings(tmp_path), MemoryRemote()
-    original_create = remote.create
-
-    def create_then_drop(record: TaskRecord) -> RemoteRow:
-        original_create(record)
-        raise InjectedFailure("connection dropped after the create was applied")
-
-    remote.create = create_then_drop  # type: ignore[method-assign]
-    assert not run_sync(s, remote, progress=False).ok
-    remote.create = original_create  # type: ignore[method-assign]
+    assert not sync_losing_create_answers(s, remote).ok
     remote.person_sets_status(row_for(remote, "one").remote_id, "x")
     # The query lags: only the key look-up before creating again finds the row.
     remote.hidden = {r.remote_id for r in remote.live()}
