@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from terminal import run_on_terminal
 from test_report_fixtures import ANSI, NOTES, TODAY, make_vault
 from vaultmap.cli import main
 
@@ -147,22 +148,7 @@ def test_report_subprocess_piped_has_no_ansi(tmp_path: Path) -> None:
 
 def _run_in_pty(args: list[str], env: dict[str, str]) -> str:
     """Run with stdout on a pseudo-terminal, as a person at a terminal would."""
-    pty = pytest.importorskip("pty")
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(args, stdout=secondary, stderr=subprocess.PIPE, env=env)
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8", "replace")
+    return run_on_terminal(args, env)[0]
 
 
 def test_report_on_a_terminal_is_coloured_unless_no_color(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fake_notion import FakeNotion
+from terminal import run_on_terminal
 from vaultmap.cli import main
 from vaultmap.cli.sync_cmds import record_database
 from vaultmap.config import load_settings
@@ -327,27 +328,11 @@ def test_no_change_sync_costs_two_requests_whatever_the_size(env: Env) -> None:
 
 def _sync_with_stderr_on_a_terminal(env: Env) -> tuple[str, str]:
     """Run ``vaultmap sync`` with stderr on a pseudo-terminal; returns (stdout, terminal)."""
-    pty = pytest.importorskip("pty")
-    primary, secondary = pty.openpty()
-    process = subprocess.Popen(
+    terminal, stdout = run_on_terminal(
         [sys.executable, "-m", "vaultmap.cli", "sync", str(env.vault)],
-        env={**os.environ, **env.env(), "TERM": "xterm-256color", "COLUMNS": "100"},
-        stdout=subprocess.PIPE, stderr=secondary)
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    assert process.stdout is not None
-    stdout = process.stdout.read().decode()
-    assert process.wait(timeout=60) == 0
-    return stdout, b"".join(chunks).decode("utf-8", "replace")
+        {**os.environ, **env.env(), "TERM": "xterm-256color", "COLUMNS": "100"},
+        stream="stderr")
+    return stdout, terminal
 
 
 def test_long_push_shows_progress_on_a_terminal_only(env: Env) -> None:
