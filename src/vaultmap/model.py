@@ -233,7 +233,7 @@ def _utf8(text: str) -> bytes:
 _blake2b = hashlib.blake2b
 
 
-def _slot_builder(cls: type[_T], sample: tuple[Any, ...]) -> Callable[..., _T]:
+def _slot_builder(cls: type[_T], name: str, sample: tuple[Any, ...]) -> Callable[..., _T]:
     """A function taking every field of a frozen slots dataclass positionally, in declaration
     order, and building the instance without its generated ``__init__``.
 
@@ -256,7 +256,9 @@ def _slot_builder(cls: type[_T], sample: tuple[Any, ...]) -> Callable[..., _T]:
     namespace: dict[str, Any] = {"twin": twin, "cls": cls}
     exec(source, namespace)  # our own source, built from the dataclass's field names only
     build: Callable[..., _T] = namespace["build"]
-    build.__qualname__ = build.__name__ = f"new_{cls.__name__}"
+    # Named as the module attribute it is stored in, so pickle can refer to it (the index).
+    build.__qualname__ = build.__name__ = name
+    build.__module__ = __name__
     try:
         built = build(*sample)
     except TypeError:  # an interpreter without compatible-layout __class__ assignment
@@ -269,11 +271,15 @@ def _slot_builder(cls: type[_T], sample: tuple[Any, ...]) -> Callable[..., _T]:
 
 #: ``TaskFields(...)`` with every field given positionally, in declaration order.
 new_task_fields: Callable[..., TaskFields] = _slot_builder(
-    TaskFields, ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high",
-                 None, None, "i", ("a",), "b", MappingProxyType({"k": "v"})))
+    TaskFields, "new_task_fields",
+    ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high", None, None, "i",
+     ("a",), "b", MappingProxyType({"k": "v"})))
 #: ``Heading(level, text, line)``, built the fast way.
-new_heading: Callable[..., Heading] = _slot_builder(Heading, (2, "Plan", 7))
+new_heading: Callable[..., Heading] = _slot_builder(Heading, "new_heading", (2, "Plan", 7))
 #: ``Task(...)`` with every field given positionally, in declaration order.
 new_task: Callable[..., Task] = _slot_builder(
-    Task, ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1,
-           True))
+    Task, "new_task",
+    ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1, True))
+#: ``Note(...)`` with every field given positionally, in declaration order.
+new_note: Callable[..., Note] = _slot_builder(
+    Note, "new_note", ("a.md", (), (), ("t",), MappingProxyType({}), ("w",), "utf-8", 3, "ab"))

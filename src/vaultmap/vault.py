@@ -38,7 +38,6 @@ import datetime
 import errno
 import gc
 import hashlib
-import inspect
 import io
 import operator
 import os
@@ -54,7 +53,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from types import MappingProxyType, MemberDescriptorType
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import pathspec
@@ -62,7 +61,19 @@ import pathspec
 from vaultmap import __version__
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import VaultmapError
-from vaultmap.model import Flavor, Heading, Note, StatusMap, StatusType, Task, TaskFields
+from vaultmap.model import (
+    Flavor,
+    Heading,
+    Note,
+    StatusMap,
+    StatusType,
+    Task,
+    TaskFields,
+    new_heading,
+    new_note,
+    new_task,
+    new_task_fields,
+)
 from vaultmap.parse import parse_note
 
 __all__ = [
@@ -409,38 +420,6 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {
 }
 
 
-def _builder(cls: type) -> Callable[..., Any]:
-    """A constructor that fills a frozen slots dataclass without running its ``__init__``.
-
-    Loading an index builds hundreds of thousands of objects. The dataclass ``__init__`` sets
-    each field through ``object.__setattr__(self, "name", value)`` (a generic attribute
-    lookup per field); this straight-line function calls each slot's own descriptor, about
-    three times faster. That is only the same object if ``__init__`` does nothing else, so a
-    class with ``__post_init__`` or a field that is not a plain slot keeps its ``__init__``.
-    """
-    names = _FIELD_NAMES[cls]
-    descriptors = [inspect.getattr_static(cls, name, None) for name in names]
-    if hasattr(cls, "__post_init__") or not all(
-            isinstance(d, MemberDescriptorType) for d in descriptors):
-        return cls
-    arguments = ", ".join(f"v{i}" for i in range(len(names)))
-    body = "".join(f"    set{i}(obj, v{i})\n" for i in range(len(names)))
-    source = f"def build({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set{i}": d.__set__ for i, d in enumerate(descriptors)})
-    exec(source, namespace)  # our own generated source, built from dataclass field names only
-    build: Callable[..., Any] = namespace["build"]
-    build.__name__ = build.__qualname__ = f"_build_{cls.__name__}"
-    build.__module__ = __name__
-    return build
-
-
-_build_Task = _builder(Task)
-_build_TaskFields = _builder(TaskFields)
-_build_Heading = _builder(Heading)
-_build_Note = _builder(Note)
-
-
 _EMPTY_PROXY: Mapping[Any, Any] = MappingProxyType({})
 
 
@@ -450,8 +429,10 @@ def _mapping_proxy(data: dict[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(data) if data else _EMPTY_PROXY
 
 
+# The model's fast positional constructors (model.new_*): loading an index builds hundreds of
+# thousands of objects, and the dataclass __init__ of a frozen class is several times slower.
 _BUILDERS: dict[type, Callable[..., Any]] = {
-    Task: _build_Task, TaskFields: _build_TaskFields, Heading: _build_Heading, Note: _build_Note,
+    Task: new_task, TaskFields: new_task_fields, Heading: new_heading, Note: new_note,
 }
 _GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.items()}
 
@@ -470,10 +451,7 @@ class _IndexPickler(pickle.Pickler):
 
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
-    (__name__, "_build_Task"): _build_Task,
-    (__name__, "_build_TaskFields"): _build_TaskFields,
-    (__name__, "_build_Heading"): _build_Heading,
-    (__name__, "_build_Note"): _build_Note,
+    **{("vaultmap.model", build.__name__): build for build in _BUILDERS.values()},
     (__name__, "_mapping_proxy"): _mapping_proxy,
     ("vaultmap.model", "StatusType"): StatusType,
     # When a builder falls back to the class itself, the class is what the pickle names.
