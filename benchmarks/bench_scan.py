@@ -28,6 +28,7 @@ memory for 300,000 tasks (30,000 with ``--quick``).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -136,6 +137,7 @@ def interleaved_medians(actions: dict[str, Callable[[], object]], runs: int) -> 
     times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
         for name, action in actions.items():
+            gc.collect()  # no measure pays for the garbage another one left
             started = time.perf_counter()
             result = action()
             times[name].append(time.perf_counter() - started)
@@ -204,6 +206,10 @@ def bench_profile(profile: Profile, base: Path, runs: int, jobs: int | None) -> 
 
     first = scan_vault(settings(root), jobs=jobs)  # builds the index
     assert first.parsed == files, first.parsed
+    # Not kept alive through the measures: a large live heap slows every cyclic-GC pass, and
+    # it slowed the cmark-gfm baseline most (0.62 s alone vs 1.5 s beside two scans' notes),
+    # which inflated our ratios against it.
+    del first
     # Interleaved, round after round, so that a shared machine's changing load hits every
     # measure alike and the ratios stay fair.
     times = interleaved_medians({
