@@ -34,6 +34,7 @@ class VaultSettings:
 class ReportSettings:
     top_level_only: bool = False
     depth: int = 2
+    stalled_days: int = 14  # a started section with no task done for this long is "stalled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,18 @@ class NotionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GitSettings:
+    enabled: bool = True  # `vaultmap sync` (no flag) includes git when the vault has an upstream
+    pull: str = "merge"  # merge | rebase
+    prefer: str = "done"  # done | local | remote: both sides changed one task's status
+    # The commit subject; {summary} is "3 done, 1 reopened (2 notes)" or "notes edited (N)".
+    message: str = "vaultmap: {summary}"
+    push_retries: int = 3  # a rejected push fetches, merges and tries again this many times
+    lock_timeout: float = 10.0  # seconds to wait for another git process's index.lock
+    timeout: float = 120.0  # seconds for one fetch or push
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -84,6 +97,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
+    git: GitSettings = field(default_factory=GitSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -118,7 +132,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     """Build settings from an already parsed TOML document."""
     warnings: list[str] = []
-    known = {"vault", "statuses", "report", "edit", "notion"}
+    known = {"vault", "statuses", "report", "edit", "notion", "git"}
     warnings += [f"{CONFIG_NAME}: unknown table [{k}] ignored" for k in data if k not in known]
 
     v = _table(data, "vault")
@@ -164,6 +178,11 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
         if "top_level_only" in r else False,
         depth=int(_expect(r, "depth", int, "report")) if "depth" in r else 2,
     )
+    if "stalled_days" in r:
+        stalled_days = int(_expect(r, "stalled_days", int, "report"))
+        if stalled_days <= 0:
+            raise ConfigError(f"{CONFIG_NAME}: [report] stalled_days must be more than 0")
+        report = replace(report, stalled_days=stalled_days)
 
     e = _table(data, "edit")
     edit = EditSettings(done_date=bool(_expect(e, "done_date", bool, "edit"))
@@ -206,7 +225,42 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
                 raise ConfigError(f"{CONFIG_NAME}: [notion] {key} must be more than 0")
             notion = replace(notion, **{key: number})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion, warnings=tuple(warnings))
+                    report=report, edit=edit, notion=notion, git=_git_settings(data),
+                    warnings=tuple(warnings))
+
+
+_GIT_CHOICES = {"pull": ("merge", "rebase"), "prefer": ("done", "local", "remote")}
+
+
+def _git_settings(data: Mapping[str, Any]) -> GitSettings:
+    g = _table(data, "git")
+    git = GitSettings()
+    if "enabled" in g:
+        git = replace(git, enabled=bool(_expect(g, "enabled", bool, "git")))
+    for key, choices in _GIT_CHOICES.items():
+        if key in g:
+            value = str(_expect(g, key, str, "git"))
+            if value not in choices:
+                allowed = " or ".join(repr(c) for c in choices)
+                raise ConfigError(f"{CONFIG_NAME}: [git] {key} must be {allowed}, not {value!r}")
+            git = replace(git, **{key: value})
+    if "message" in g:
+        message = str(_expect(g, "message", str, "git"))
+        if "{summary}" not in message or not message.strip():
+            raise ConfigError(f"{CONFIG_NAME}: [git] message must contain {{summary}}")
+        git = replace(git, message=message)
+    if "push_retries" in g:
+        retries = int(_expect(g, "push_retries", int, "git"))
+        if retries < 0:
+            raise ConfigError(f"{CONFIG_NAME}: [git] push_retries must be 0 or more")
+        git = replace(git, push_retries=retries)
+    for key in ("lock_timeout", "timeout"):
+        if key in g:
+            seconds = float(_expect(g, key, (int, float), "git"))
+            if seconds <= 0:
+                raise ConfigError(f"{CONFIG_NAME}: [git] {key} must be more than 0")
+            git = replace(git, **{key: seconds})
+    return git
 
 
 def load_settings(root: Path) -> Settings:

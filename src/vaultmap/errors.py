@@ -63,3 +63,26 @@ class TargetNotFoundError(EditError):
     """A target (PATH:LINE, key or --match) names no task."""
 
     exit_code = 11
+
+
+# --- Git (vaultmap.sync.git). Codes pre-assigned across the project: 17 state, 18 remote,
+# 19 a merge conflict left for the user.
+
+
+class GitStateError(VaultmapError):
+    """The repository is in a state vaultmap will not sync from: mid-merge or mid-rebase,
+    a detached HEAD, no upstream, or the vault is not inside a git work tree."""
+
+    exit_code = 17
+
+
+class GitRemoteError(VaultmapError):
+    """The remote could not be reached, refused the credentials, or kept rejecting the push."""
+
+    exit_code = 18
+
+
+class GitConflictError(VaultmapError):
+    """A merge left a genuine conflict for the user (or one is still unresolved)."""
+
+    exit_code = 19
