@@ -243,7 +243,7 @@ def _git_settings(data: Mapping[str, Any]) -> GitSettings:
             if value not in choices:
                 allowed = " or ".join(repr(c) for c in choices)
                 raise ConfigError(f"{CONFIG_NAME}: [git] {key} must be {allowed}, not {value!r}")
-            git = replace(git, **{key: value})
+            git = replace(git, **{key: value})  # type: ignore[arg-type]
     if "message" in g:
         message = str(_expect(g, "message", str, "git"))
         if "{summary}" not in message or not message.strip():
@@ -259,7 +259,7 @@ def _git_settings(data: Mapping[str, Any]) -> GitSettings:
             seconds = float(_expect(g, key, (int, float), "git"))
             if seconds <= 0:
                 raise ConfigError(f"{CONFIG_NAME}: [git] {key} must be more than 0")
-            git = replace(git, **{key: seconds})
+            git = replace(git, **{key: seconds})  # type: ignore[arg-type]
     return git
 
 
