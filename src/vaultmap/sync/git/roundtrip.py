@@ -75,7 +75,7 @@ class Repo:
 
     def pathspec(self) -> list[str]:
         """The vault's files, without ``.vaultmap/``, as pathspecs from ``top``."""
-        inside = f":(top,literal){self.prefix}" if self.prefix else ":(top)."
+        inside = f":(top,literal){self.prefix}" if self.prefix else ":(top)"
         return [inside, f":(top,literal,exclude){self.prefix}{STATE_DIR}"]
 
 
