@@ -7,8 +7,8 @@ version (blob) once; this module walks those summaries in commit order and rolls
   the tasks that became done in it, and the sections where that happened;
 * :func:`history_model` -> the ``vaultmap.history/1`` dict (``vaultmap history --format json``,
   the HTML report's burn-up chart; docs/history-schema.md);
-* :func:`stalled_sections` -> the report's "Stalled" gap: sections that were started but had
-  no task done for a while, with the date of their last progress.
+* :func:`last_progress` -> the day each section last had a task done, for the report's
+  "Stalled" gap (:func:`vaultmap.progress.with_history`).
 
 A task "became done" when a done task with its heading path and description appears in a
 commit that did not have it before, counted per commit over the whole vault, so a task moved
@@ -158,16 +158,6 @@ def history_model(points: Sequence[CommitPoint], *, vault: str, by: By = "week",
             "periods": [{k: p[k] for k in keys} for p in periods]}
 
 
-@dataclass(frozen=True, slots=True)
-class Stalled:
-    """A started section with no task done since ``last_progress``."""
-
-    path: str
-    section: tuple[str, ...]
-    last_progress: date
-    days: int
-
-
 def last_progress(points: Iterable[CommitPoint]) -> dict[tuple[str, tuple[str, ...]], date]:
     """The date each (note, section) last had a task become done."""
     out: dict[tuple[str, tuple[str, ...]], date] = {}
@@ -175,17 +165,3 @@ def last_progress(points: Iterable[CommitPoint]) -> dict[tuple[str, tuple[str, .
         for where in point.progressed:
             out[where] = point.when.date()
     return out
-
-
-def stalled_sections(started: Iterable[tuple[str, tuple[str, ...]]],
-                     progress_dates: Mapping[tuple[str, tuple[str, ...]], date], *,
-                     today: date, days: int) -> list[Stalled]:
-    """Of the ``started`` sections (some done, some open), those whose last progress is more
-    than ``days`` days before ``today``, longest stalled first. A section with no recorded
-    progress (its done tasks are not committed yet) is not stalled: it just moved."""
-    out = []
-    for where in started:
-        when = progress_dates.get(where)
-        if when is not None and (today - when).days > days:
-            out.append(Stalled(where[0], where[1], when, (today - when).days))
-    return sorted(out, key=lambda s: (s.last_progress, s.path, s.section))
