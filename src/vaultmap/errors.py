@@ -63,3 +63,32 @@ class TargetNotFoundError(EditError):
     """A target (PATH:LINE, key or --match) names no task."""
 
     exit_code = 11
+
+
+# --- git (vaultmap.sync.git). Messages name the repository state or the remote's answer in one
+# line; they never contain a credential (see vaultmap.sync.git.repo.redact).
+
+
+class GitError(VaultmapError):
+    """A git command vaultmap ran failed in a way the user has to look at."""
+
+    exit_code = 17
+
+
+class GitRepositoryError(GitError):
+    """The repository is in a state vaultmap will not work in: not a work tree, mid-merge or
+    mid-rebase, a detached HEAD, no upstream, or an index lock that is never released."""
+
+    exit_code = 17
+
+
+class GitRemoteError(GitError):
+    """The remote could not be reached, refused the credentials, or kept rejecting a push."""
+
+    exit_code = 18
+
+
+class GitConflictError(GitError):
+    """A merge left a conflict (markers in a note) for the user to resolve."""
+
+    exit_code = 19
