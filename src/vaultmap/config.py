@@ -76,6 +76,16 @@ class NotionSettings:
     backoff: float = 0.5  # first retry delay in seconds (doubles, with jitter)
 
 
+GIT_PREFER_CHOICES = ("done", "local", "remote")
+
+
+@dataclass(frozen=True, slots=True)
+class GitSettings:
+    # A task whose status both sides of a git merge changed differently: keep the more
+    # finished status (ranked as for Notion), or always the local / the remote side's.
+    prefer: str = "done"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
@@ -84,6 +94,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
+    git: GitSettings = field(default_factory=GitSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -118,7 +129,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     """Build settings from an already parsed TOML document."""
     warnings: list[str] = []
-    known = {"vault", "statuses", "report", "edit", "notion"}
+    known = {"vault", "statuses", "report", "edit", "notion", "git"}
     warnings += [f"{CONFIG_NAME}: unknown table [{k}] ignored" for k in data if k not in known]
 
     v = _table(data, "vault")
@@ -205,8 +216,18 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
             if number < 0 or (key in ("timeout", "max_attempts") and number <= 0):
                 raise ConfigError(f"{CONFIG_NAME}: [notion] {key} must be more than 0")
             notion = replace(notion, **{key: number})
+
+    g = _table(data, "git")
+    git = GitSettings()
+    if "prefer" in g:
+        git_prefer = str(_expect(g, "prefer", str, "git"))
+        if git_prefer not in GIT_PREFER_CHOICES:
+            raise ConfigError(f"{CONFIG_NAME}: [git] prefer must be 'done', 'local' or "
+                              f"'remote', not {git_prefer!r}")
+        git = replace(git, prefer=git_prefer)
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion, warnings=tuple(warnings))
+                    report=report, edit=edit, notion=notion, git=git,
+                    warnings=tuple(warnings))
 
 
 def load_settings(root: Path) -> Settings:
