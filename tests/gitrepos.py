@@ -1,104 +1,67 @@
-"""Real git repositories for tests: a bare repository playing "GitHub" and clones of it.
+"""Real git repositories in temporary folders for the git tests.
 
-Each clone sets its own ``user.name`` / ``user.email`` and the branch is ``main`` (CI has no
-git identity and may have another default branch).
+Every repository sets its own identity and branch name: CI machines have no global git
+configuration, and a developer's must not leak in.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from vaultmap.cli import main
-
-# Tests must not read the developer's ~/.gitconfig (a pull.rebase there changes behaviour).
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_DATE": "", "GIT_COMMITTER_DATE": ""}
+IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
 
 
-def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
-    full_env = {**os.environ, **GIT_ENV, **(env or {})}
-    full_env = {k: v for k, v in full_env.items() if v != ""}
-    result = subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True,
-                            text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
-    return result.stdout
+def git_environment() -> dict[str, str]:
+    """The environment tests run git in: no user or system config, a fixed identity."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(IDENTITY, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
+               LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    return env
 
 
-@dataclass
-class Clone:
-    path: Path  # the work tree top
-    vault: Path  # the vault folder (the top, or a subfolder)
-
-    def git(self, *args: str, check: bool = True) -> str:
-        return git(self.path, *args, check=check)
-
-    def write(self, rel: str, text: str | bytes) -> None:
-        path = self.vault / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode() if isinstance(text, str) else text)
-
-    def read(self, rel: str) -> str:
-        return (self.vault / rel).read_bytes().decode("utf-8", "surrogateescape")
-
-    def vaultmap(self, *args: str, code: int | None = 0) -> Result:
-        env = {k: v for k, v in GIT_ENV.items() if v}
-        result = CliRunner().invoke(main, [*args], env=env, catch_exceptions=False)
-        if code is not None:
-            assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-        return result
-
-    def sync(self, *args: str, code: int | None = 0) -> Result:
-        return self.vaultmap("sync", "--git", *args, str(self.vault), code=code)
-
-    def head_subject(self) -> str:
-        return self.git("log", "-1", "--format=%s").strip()
-
-    def commit_all(self, message: str) -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git in ``cwd``; raise with its output when ``check`` and it fails."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          env=git_environment(), check=False)
+    if check and done.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}):\n"
+                             f"{done.stdout}\n{done.stderr}")
+    return done
 
 
-def make_origin(root: Path, files: dict[str, str], *, subfolder: str = "") -> Path:
-    """A bare repository whose ``main`` holds ``files`` (under ``subfolder``)."""
-    bare = root / "origin.git"
-    git(root, "init", "-q", "--bare", "-b", "main", str(bare))
-    seed = root / "seed"
-    git(root, "init", "-q", "-b", "main", str(seed))
-    _identity(seed, "seed")
-    for rel, text in files.items():
-        path = seed / subfolder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git(seed, "add", "-A")
-    git(seed, "commit", "-q", "-m", "seed")
-    git(seed, "push", "-q", str(bare), "main")
-    return bare
+def init_repo(path: Path) -> Path:
+    """A new work tree on branch main with a local identity."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "Test")
+    git(path, "config", "user.email", "test@example.invalid")
+    git(path, "config", "commit.gpgsign", "false")
+    return path
 
 
-def _identity(path: Path, name: str) -> None:
-    git(path, "config", "user.name", name)
-    git(path, "config", "user.email", f"{name}@example.invalid")
+def commit_all(repo: Path, message: str = "edit") -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
 
 
-def clone(bare: Path, where: Path, name: str, *, subfolder: str = "",
-          config: str = "") -> Clone:
-    """A clone of ``bare`` with its own identity; its vault gets a ``.vaultmap.toml``."""
-    path = where / name
-    git(where, "clone", "-q", "-b", "main", str(bare), str(path))
-    _identity(path, name)
-    vault = path / subfolder if subfolder else path
-    vault.mkdir(parents=True, exist_ok=True)
-    (vault / ".vaultmap.toml").write_text("[git]\nlock_timeout = 1.0\ntimeout = 20\n" + config)
-    # The config file is the user's own business; commit it so it is not "a change".
-    git(path, "add", "-A")
-    if git(path, "status", "--porcelain"):
-        git(path, "commit", "-q", "-m", f"{name}: vaultmap config")
-        git(path, "pull", "-q", "--no-rebase", "--no-edit", check=False)
-        git(path, "push", "-q")
-    return Clone(path, vault)
+def remote_and_clones(tmp: Path, files: dict[str, bytes]) -> tuple[Path, Path, Path]:
+    """A bare repository ("GitHub") holding ``files`` on main, and two clones of it."""
+    seed = init_repo(tmp / "seed")
+    for name, data in files.items():
+        (seed / name).parent.mkdir(parents=True, exist_ok=True)
+        (seed / name).write_bytes(data)
+    commit_all(seed, "base")
+    bare = tmp / "remote.git"
+    git(tmp, "clone", "-q", "--bare", str(seed), str(bare))
+    clones = []
+    for name in ("laptop", "phone"):
+        clone = tmp / name
+        git(tmp, "clone", "-q", str(bare), str(clone))
+        git(clone, "config", "user.name", f"Test {name}")
+        git(clone, "config", "user.email", f"{name}@example.invalid")
+        git(clone, "config", "commit.gpgsign", "false")
+        clones.append(clone)
+    return bare, clones[0], clones[1]

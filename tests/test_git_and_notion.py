@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fake_notion import FakeNotion
-from gitrepos import GIT_ENV, Clone, clone, make_origin
+from gitsync_repos import GIT_ENV, Clone, clone, make_origin
 from vaultmap.cli import main
 
 NOTION_CONFIG = """

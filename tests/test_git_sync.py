@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitrepos import Clone, clone, git, make_origin
+from gitsync_repos import Clone, clone, git, make_origin
 
 PLAN = """\
 # Plan

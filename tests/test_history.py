@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gitrepos import GIT_ENV, git
+from gitsync_repos import GIT_ENV, git
 from vaultmap.cli import main
 from vaultmap.config import load_settings
 from vaultmap.sync.git.history import read_history

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gitrepos import GIT_ENV, git
+from gitsync_repos import GIT_ENV, git
 from vaultmap.cli import main
 
 ROADMAP = """\

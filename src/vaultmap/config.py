@@ -229,7 +229,8 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
                     warnings=tuple(warnings))
 
 
-_GIT_CHOICES = {"pull": ("merge", "rebase"), "prefer": ("done", "local", "remote")}
+GIT_PREFER_CHOICES = ("done", "local", "remote")
+_GIT_CHOICES = {"pull": ("merge", "rebase"), "prefer": GIT_PREFER_CHOICES}
 
 
 def _git_settings(data: Mapping[str, Any]) -> GitSettings:

@@ -65,24 +65,34 @@ class TargetNotFoundError(EditError):
     exit_code = 11
 
 
-# --- Git (vaultmap.sync.git). Codes pre-assigned across the project: 17 state, 18 remote,
-# 19 a merge conflict left for the user.
+# --- git (vaultmap.sync.git). Messages name the repository state or the remote's answer in one
+# line; they never contain a credential (see vaultmap.sync.git.repo.redact).
 
 
-class GitStateError(VaultmapError):
-    """The repository is in a state vaultmap will not sync from: mid-merge or mid-rebase,
-    a detached HEAD, no upstream, or the vault is not inside a git work tree."""
+class GitError(VaultmapError):
+    """A git command vaultmap ran failed in a way the user has to look at."""
 
     exit_code = 17
 
 
-class GitRemoteError(VaultmapError):
-    """The remote could not be reached, refused the credentials, or kept rejecting the push."""
+class GitRepositoryError(GitError):
+    """The repository is in a state vaultmap will not work in: not a work tree, mid-merge or
+    mid-rebase, a detached HEAD, no upstream, or an index lock that is never released."""
+
+    exit_code = 17
+
+
+class GitRemoteError(GitError):
+    """The remote could not be reached, refused the credentials, or kept rejecting a push."""
 
     exit_code = 18
 
 
-class GitConflictError(VaultmapError):
-    """A merge left a genuine conflict for the user (or one is still unresolved)."""
+class GitConflictError(GitError):
+    """A merge left a conflict (markers in a note) for the user to resolve."""
 
     exit_code = 19
+
+
+# The name `vaultmap sync --git` uses for code 17 (the same class).
+GitStateError = GitRepositoryError

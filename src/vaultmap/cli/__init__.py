@@ -33,6 +33,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
     "history": ("history_cmds", "Progress over time, from the vault's git history."),
+    "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
+    "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
 }
 
 

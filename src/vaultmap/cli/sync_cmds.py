@@ -192,20 +192,11 @@ def _sync_notion(settings: Settings, *, dry_run: bool, full: bool, force: bool, 
     _finish(report, label)
 
 
-def _driver_command() -> str | None:
-    from vaultmap.cli import LAZY_COMMANDS
-    from vaultmap.sync.git.roundtrip import default_driver_command
-
-    # The driver is another command of this program; without it git's own merge is used.
-    return default_driver_command() if "merge-driver" in LAZY_COMMANDS else None
-
-
 def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: bool) -> None:
     from vaultmap.sync.git.roundtrip import sync_git
 
     report = sync_git(settings, dry_run=dry_run,
-                      on_conflict="abort" if on_conflict == "abort" else "stop",
-                      driver_command=_driver_command())
+                      on_conflict="abort" if on_conflict == "abort" else "stop")
     _warn(report.notes, "note")
     click.echo(report.summary())
     if (dry_run or verbose) and report.commit_body.strip():

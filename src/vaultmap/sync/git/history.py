@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pathspec
 
@@ -27,7 +27,7 @@ from vaultmap.errors import GitStateError
 from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
 from vaultmap.parse import parse_note
 from vaultmap.sync.git.process import Git
-from vaultmap.sync.git.roundtrip import Repo, open_repo, read_blobs
+from vaultmap.sync.git.roundtrip import Repo, open_repo, read_blobs, state_dir
 
 CACHE_NAME = "history.sqlite"
 _ZERO = "0" * 40
@@ -51,8 +51,10 @@ def _fingerprint(settings: Settings, prefix: str) -> str:
 
 @contextmanager
 def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]:
-    settings.state_dir.mkdir(exist_ok=True)
-    path = settings.state_dir / CACHE_NAME
+    try:
+        path = state_dir(settings) / CACHE_NAME
+    except GitStateError:
+        path = Path(":memory:")  # .vaultmap/ is a link to elsewhere: no cache, still answers
     try:
         db = sqlite3.connect(path)
         db.executescript("""
@@ -63,7 +65,8 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
         """)
     except sqlite3.DatabaseError:
         # A damaged cache is only a cache: start it again.
-        path.unlink(missing_ok=True)
+        if str(path) != ":memory:":
+            path.unlink(missing_ok=True)
         db = sqlite3.connect(path)
         db.executescript("""
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);

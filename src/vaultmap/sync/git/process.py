@@ -22,16 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.errors import GitRemoteError, GitStateError
+from vaultmap.sync.git.repo import git_env, redact
 
-# Messages are parsed in a few places (a rejected push, a held lock): keep git in English.
-_BASE_ENV = {"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _LOCK_MESSAGE = re.compile(rb"Unable to create '([^']*index\.lock)': File exists")
 
 
 def mask_credentials(text: str) -> str:
     """``https://user:token@host/x`` -> ``https://***@host/x`` (also in error text)."""
-    return _URL_CREDENTIALS.sub(lambda m: m.group("scheme") + "***@", text)
+    return redact(text)
 
 
 def first_message(stderr: bytes, fallback: str) -> str:
@@ -80,7 +78,9 @@ class Git:
         self.timeout = timeout
         self.config = dict(config or {})
         self.git_dir = git_dir
-        self.env = {**os.environ, **_BASE_ENV}
+        # English messages (parsed: a rejected push, a held lock), no terminal prompt, and
+        # none of an outer git's repository variables (vaultmap may run from a hook).
+        self.env = git_env({"GCM_INTERACTIVE": "never"})
 
     def _argv(self, args: Sequence[str]) -> list[str]:
         argv = ["git"]

@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
-import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +33,8 @@ from typing import Any, Literal
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
+from vaultmap.sync.git.install import attribute_patterns
+from vaultmap.sync.git.install import driver_command as install_driver_command
 from vaultmap.sync.git.message import NoteChange, commit_message
 from vaultmap.sync.git.process import Git, Result
 
@@ -158,11 +158,22 @@ def read_record(settings: Settings) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def state_dir(settings: Settings) -> Path:
+    """``.vaultmap/``, made if needed (ignoring itself for git). A symbolic link there (it
+    could come from a remote) is refused: vaultmap writes its state only inside the vault."""
+    folder = settings.state_dir
+    if folder.is_symlink():
+        raise GitStateError(f"{folder} is a symbolic link; vaultmap keeps its state only "
+                            "inside the vault: replace it with a folder")
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists() and not ignore.is_symlink():
+        ignore.write_text("# vaultmap's local state: never committed\n*\n", encoding="utf-8")
+    return folder
+
+
 def write_record(settings: Settings, record: Mapping[str, Any]) -> None:
-    settings.state_dir.mkdir(exist_ok=True)
-    ignore = settings.state_dir / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
+    state_dir(settings)
     fd, temp = tempfile.mkstemp(prefix=".git.json.", dir=settings.state_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(dict(record), out, indent=2, sort_keys=True)
@@ -303,11 +314,15 @@ def commit(repo: Repo, changed: Sequence[Changed], message: str) -> str:
 
 
 def driver_config(settings: Settings, repo: Repo,
-                  driver_command: str | None) -> dict[str, str]:
+                  driver_command: str | None = None) -> dict[str, str]:
     """``-c`` settings that enable vaultmap's merge driver for one run, or {} when
-    ``vaultmap git install`` already did (or no driver command is known)."""
+    ``vaultmap git install`` already did.
+
+    Chosen over installing it silently: ``sync --git`` merges task by task either way, and
+    the user's git config changes only when they ask (``vaultmap git install``, which also
+    lets a plain ``git pull`` and obsidian-git merge tasks)."""
     installed = repo.git.run("config", "--get", f"merge.{DRIVER_NAME}.driver", check=False)
-    if installed.ok or not driver_command:
+    if installed.ok:
         return {}
     # Attributes cannot be given with -c, but core.attributesFile can: a file of our own
     # that first repeats the user's global attributes file, so nothing of theirs is lost.
@@ -317,21 +332,16 @@ def driver_config(settings: Settings, repo: Repo,
     xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "git/attributes"
     source = Path(user_file.text.strip()) if user_file.ok else xdg
     if source.is_file():
-        lines.append(source.read_text(encoding="utf-8", errors="surrogateescape"))
-    for extension in settings.vault.extensions:
-        pattern = f"/{repo.prefix}**/*{extension}" if repo.prefix else f"*{extension}"
+        lines.append(source.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n")
+                     + "\n")
+    for pattern in attribute_patterns(settings.root, repo.top, settings.vault.extensions,
+                                      shared=False):
         lines.append(f"{pattern} merge={DRIVER_NAME}\n")
-    settings.state_dir.mkdir(exist_ok=True)
-    attributes = settings.state_dir / "merge-attributes"
+    attributes = state_dir(settings) / "merge-attributes"
     attributes.write_text("".join(lines), encoding="utf-8", errors="surrogateescape")
     return {f"merge.{DRIVER_NAME}.name": "vaultmap task-aware merge",
-            f"merge.{DRIVER_NAME}.driver": driver_command,
+            f"merge.{DRIVER_NAME}.driver": driver_command or install_driver_command(),
             "core.attributesFile": str(attributes)}
-
-
-def default_driver_command() -> str:
-    """The driver as git runs it: this interpreter, so it works when vaultmap is not on PATH."""
-    return f"{shlex.quote(sys.executable)} -m vaultmap.cli merge-driver %O %A %B %L %P"
 
 
 # --------------------------------------------------------------------------- the round trip
