@@ -43,6 +43,9 @@ class Clone:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode() if isinstance(text, str) else text)
 
+    def read_bytes(self, rel: str) -> bytes:
+        return (self.vault / rel).read_bytes()
+
     def read(self, rel: str) -> str:
         return (self.vault / rel).read_bytes().decode("utf-8", "surrogateescape")
 
@@ -64,7 +67,8 @@ class Clone:
         self.git("commit", "-q", "-m", message)
 
 
-def make_origin(root: Path, files: dict[str, str], *, subfolder: str = "") -> Path:
+def make_origin(root: Path, files: dict[str, str] | dict[str, bytes], *,
+                subfolder: str = "") -> Path:
     """A bare repository whose ``main`` holds ``files`` (under ``subfolder``)."""
     bare = root / "origin.git"
     git(root, "init", "-q", "--bare", "-b", "main", str(bare))
@@ -74,7 +78,7 @@ def make_origin(root: Path, files: dict[str, str], *, subfolder: str = "") -> Pa
     for rel, text in files.items():
         path = seed / subfolder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_bytes(text.encode() if isinstance(text, str) else text)
     git(seed, "add", "-A")
     git(seed, "commit", "-q", "-m", "seed")
     git(seed, "push", "-q", str(bare), "main")

@@ -285,3 +285,14 @@ def test_no_process_or_descriptor_left_behind(a: Clone) -> None:
         a.write("Plan.md", PLAN.replace("Some prose", f"Prose {n}"))
         a.sync()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_a_tick_kept_over_a_deletion_is_reported(a: Clone, b: Clone) -> None:
+    a.write("Plan.md", PLAN.replace("- [ ] two\n", ""))
+    a.sync()
+    b.write("Plan.md", PLAN.replace("[ ] two", "[x] two"))
+    result = b.sync()
+    assert "vaultmap: note: Plan.md: " in result.stderr and "two" in result.stderr
+    assert "[x] two" in b.read("Plan.md")
+    status = b.vaultmap("status", str(b.vault)).stdout
+    assert "last merge: Plan.md: " in status

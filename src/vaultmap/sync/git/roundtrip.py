@@ -25,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from typing import Any, Literal
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
+from vaultmap.sync.git.driver import read_merge_records
 from vaultmap.sync.git.install import attribute_patterns
 from vaultmap.sync.git.install import driver_command as install_driver_command
 from vaultmap.sync.git.message import NoteChange, commit_message
@@ -407,8 +409,14 @@ def _integrate(settings: Settings, repo: Repo, upstream: Upstream, report: GitSy
         args = ("rebase", "-q", upstream.tracking)
     else:
         args = ("merge", "--no-edit", "-q", upstream.tracking)
+    started = int(time.time())  # the driver's records have whole seconds
     result = repo.git.run(*args, check=False, locks=True, env={"GIT_EDITOR": "true"})
     report.merged += behind
+    # What the task-aware merge decided and must be said (a change kept over a deletion).
+    for entry in read_merge_records(settings.state_dir, since=started):
+        notes = entry.get("notes")
+        for note in notes if isinstance(notes, list) else ():
+            report.notes.append(f"{entry.get('path')}: {note}")
     if result.ok:
         return
     _after_failed_merge(settings, repo, "rebase" if rebase else "merge", result, on_conflict)
@@ -549,6 +557,7 @@ def sync_git(settings: Settings, *, dry_run: bool = False, on_conflict: OnConfli
     record = read_record(settings)
     record.pop("paused", None)
     record["last_sync"] = _now()
+    record["merge_notes"] = report.notes
     record["head"] = repo.git.run("rev-parse", "HEAD").text.strip()
     write_record(settings, record)
     return report
@@ -589,6 +598,7 @@ class GitStatus:
     uncommitted: int
     last_sync: str | None
     paused: Mapping[str, Any] | None
+    merge_notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         out = []
@@ -605,6 +615,8 @@ class GitStatus:
             out.append(f"git: a {self.operation} is in progress")
         for path in self.unmerged:
             out.append(f"  ! unresolved conflict: {path}")
+        for note in self.merge_notes:
+            out.append(f"  last merge: {note}")
         if self.paused:
             out.append(f"git: sync paused since {self.paused.get('since')} by a conflict in "
                        f"{'; '.join(self.paused.get('files', []))}")
@@ -624,7 +636,8 @@ def git_status(settings: Settings) -> GitStatus:
     return GitStatus(repo.branch, upstream.tracking if upstream else None, ahead, behind,
                      operation_in_progress(repo), tuple(unmerged_files(repo)),
                      len(changed_files(repo)), record.get("last_sync"),
-                     paused if isinstance(paused, dict) else None)
+                     paused if isinstance(paused, dict) else None,
+                     tuple(str(n) for n in record.get("merge_notes") or ()))
 
 
 def git_configured(settings: Settings) -> bool:
