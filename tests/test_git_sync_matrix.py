@@ -113,3 +113,28 @@ def test_scenario_through_sync_git(tmp_path: Path, case: Case, mode: str) -> Non
         assert b.read_bytes(rel) == want
         assert a.read_bytes(rel) == want
     assert b.git("status", "--porcelain").strip() == ""
+
+
+OTHER = b"# Later\n\n- [ ] Plan the trip\n"
+
+
+@pytest.mark.parametrize("mover", ["a", "b"])
+@pytest.mark.parametrize("mode", ["merge", "rebase"])
+def test_tick_vs_move_to_another_note(tmp_path: Path, mode: str, mover: str) -> None:
+    """One side moves "Bread" to later.md, the other ticks it in list.md: after the sync the
+    tick is on the moved task, and list.md holds no copy."""
+    bare = make_origin(tmp_path, {"list.md": BASE, "later.md": OTHER})
+    a = clone(bare, tmp_path, "a", config=f'pull = "{mode}"\n')
+    b = clone(bare, tmp_path, "b", config=f'pull = "{mode}"\n')
+    moving, ticking = (a, b) if mover == "a" else (b, a)
+    moving.write("list.md", BASE.replace(b"- [ ] Bread\n", b""))
+    moving.write("later.md", OTHER + b"- [ ] Bread\n")
+    ticking.write("list.md", BASE.replace(b"[ ] Bread", b"[x] Bread"))
+    a.sync()
+    result = b.sync()
+    assert "later.md: 'Bread' was moved here from list.md" in result.stderr
+    a.sync()
+    for side in (a, b):
+        assert side.read_bytes("list.md") == BASE.replace(b"- [ ] Bread\n", b"")
+        assert side.read_bytes("later.md") == OTHER + b"- [x] Bread\n"
+    assert b.git("status", "--porcelain").strip() == ""

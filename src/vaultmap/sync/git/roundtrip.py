@@ -33,12 +33,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vaultmap.config import STATE_DIR, Settings
+from vaultmap.edit import set_statuses
+from vaultmap.edit.atomic import rewrite_file
+from vaultmap.edit.patch import StatusChange
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
+from vaultmap.model import Note
+from vaultmap.parse import parse_note
 from vaultmap.sync.git.driver import read_merge_records
 from vaultmap.sync.git.install import attribute_patterns
 from vaultmap.sync.git.install import driver_command as install_driver_command
 from vaultmap.sync.git.message import NoteChange, commit_message
 from vaultmap.sync.git.process import Git, Result
+from vaultmap.sync.git.taskpass import MovedTick, plan_moved_ticks, remove_task_line
 
 OnConflict = Literal["stop", "abort"]
 RECORD_NAME = "git.json"
@@ -410,6 +416,8 @@ def _integrate(settings: Settings, repo: Repo, upstream: Upstream, report: GitSy
     else:
         args = ("merge", "--no-edit", "-q", upstream.tracking)
     started = int(time.time())  # the driver's records have whole seconds
+    local_sha = repo.git.run("rev-parse", "HEAD").text.strip()
+    upstream_sha = repo.git.run("rev-parse", upstream.tracking).text.strip()
     result = repo.git.run(*args, check=False, locks=True, env={"GIT_EDITOR": "true"})
     report.merged += behind
     # What the task-aware merge decided and must be said (a change kept over a deletion).
@@ -418,8 +426,82 @@ def _integrate(settings: Settings, repo: Repo, upstream: Upstream, report: GitSy
         for note in notes if isinstance(notes, list) else ():
             report.notes.append(f"{entry.get('path')}: {note}")
     if result.ok:
+        if ahead:
+            _task_pass(settings, repo, local_sha, upstream_sha, report)
         return
     _after_failed_merge(settings, repo, "rebase" if rebase else "merge", result, on_conflict)
+
+
+def _notes_at(settings: Settings, repo: Repo, commit: str, paths: Sequence[str]) -> dict[str, Note]:
+    listing = repo.git.run("ls-tree", "-z", commit, "--",
+                           *[f":(top,literal){p}" for p in paths])
+    blob_of: dict[str, str] = {}
+    for entry in listing.stdout.split(b"\0"):
+        if entry:
+            meta, _, name = entry.partition(b"\t")
+            blob_of[name.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
+    contents = read_blobs(repo.git, blob_of.values())
+    return {repo.vault_path(p): _parse(settings, contents[sha], repo.vault_path(p))
+            for p, sha in blob_of.items() if sha in contents}
+
+
+def _parse(settings: Settings, data: bytes, path: str) -> Note:
+    return parse_note(data, path, flavor=settings.vault.flavor, statuses=settings.statuses)
+
+
+def _task_pass(settings: Settings, repo: Repo, local: str, upstream: str,
+               report: GitSyncReport) -> None:
+    """After a merge: a task moved to another note on one side and ticked on the other gets
+    its tick in its new place, once (:mod:`vaultmap.sync.git.taskpass`); committed."""
+    base = repo.git.run("merge-base", local, upstream, check=False).text.strip()
+    if not base:
+        return
+    paths: set[str] = set()
+    for side in (local, upstream):
+        names = repo.git.run("diff", "--name-only", "-z", "--no-renames", base, side, "--",
+                             *repo.pathspec())
+        paths.update(p.decode("utf-8", "surrogateescape")
+                     for p in names.stdout.split(b"\0") if p)
+    notes = sorted(p for p in paths if _is_note(settings, repo.vault_path(p)))
+    if not notes:
+        return
+    merged: dict[str, Note] = {}
+    for path in notes:
+        data = _read(repo.top / path)
+        if data is not None:
+            merged[repo.vault_path(path)] = _parse(settings, data, repo.vault_path(path))
+    plans = plan_moved_ticks(_notes_at(settings, repo, base, notes),
+                             _notes_at(settings, repo, local, notes),
+                             _notes_at(settings, repo, upstream, notes), merged)
+    touched: list[str] = []
+    for plan in plans:
+        results = set_statuses(settings, settings.root / plan.target_note,
+                               [StatusChange(plan.target_key, plan.expected, plan.status)])
+        if not all(r.applied for r in results):
+            continue
+        touched.append(plan.target_note)
+        if plan.source_key is not None and _drop_kept_copy(settings, plan):
+            touched.append(plan.source_note)
+        report.notes.append(f"{plan.target_note}: {plan.description!r} was moved here from "
+                            f"{plan.source_note} while its status changed; it now has "
+                            f"[{plan.status}] here, once")
+    if touched:
+        changed = [Changed(repo.repo_path(p), " M") for p in dict.fromkeys(touched)]
+        body = "\n".join(f"  {p.target_note}: [{p.status}] {p.description}" for p in plans)
+        commit(repo, changed, f"vaultmap: moved tasks keep their status ({len(plans)})\n\n"
+                              f"{body}\n")
+
+
+def _drop_kept_copy(settings: Settings, plan: MovedTick) -> bool:
+    def transform(data: bytes) -> tuple[bytes | None, bool]:
+        note = _parse(settings, data, plan.source_note)
+        for task in note.tasks:
+            if task.key == plan.source_key and task.status == plan.status:
+                new = remove_task_line(data, task, note)
+                return new, new is not None
+        return None, False
+
+    return rewrite_file(settings.root / plan.source_note, transform, display=plan.source_note)
 
 
 def _after_failed_merge(settings: Settings, repo: Repo, kind: str, result: Result,
