@@ -17,6 +17,19 @@ import click
 from vaultmap.history import By, history_model
 
 
+def find_vault_root(path: Path) -> Path:
+    """The vault holding ``path``, found as ``report`` finds it (a ``.vaultmap.toml`` or an
+    ``.obsidian/`` folder, nearest first); repeated here so that this command does not
+    import the report stack (rich) just to find its folder."""
+    from vaultmap.config import CONFIG_NAME
+
+    start = path.absolute()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_NAME).exists() or (candidate / ".obsidian").exists():
+            return candidate
+    return start
+
+
 def _parse_since(value: str | None) -> date | None:
     if value is None:
         return None
@@ -83,7 +96,6 @@ def history_cmd(vault: Path, by: str, since: str | None, note: str | None, fmt: 
       vaultmap history --by day --since 2026-11-01
       vaultmap history --note Roadmap/Plan.md --format json
     """
-    from vaultmap.cli.report_cmds import find_vault_root
     from vaultmap.config import load_settings
     from vaultmap.sync.git.history import read_history
 

@@ -25,9 +25,8 @@ import pathspec
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
 from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
-from vaultmap.parse import parse_note
 from vaultmap.sync.git.process import Git
-from vaultmap.sync.git.roundtrip import Repo, open_repo, read_blobs, state_dir
+from vaultmap.sync.git.vaultrepo import Repo, open_repo, read_blobs, state_dir
 
 CACHE_NAME = "history.sqlite"
 _ZERO = "0" * 40
@@ -135,6 +134,9 @@ def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
     missing = sorted(wanted - known.keys())
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
     for start in range(0, len(missing), _BATCH):
+        # Imported only when a note version is new: a warm run never parses.
+        from vaultmap.parse import parse_note
+
         contents = read_blobs(git, missing[start:start + _BATCH])
         rows = []
         for sha, data in contents.items():
