@@ -296,3 +296,21 @@ def test_a_tick_kept_over_a_deletion_is_reported(a: Clone, b: Clone) -> None:
     assert "[x] two" in b.read("Plan.md")
     status = b.vaultmap("status", str(b.vault)).stdout
     assert "last merge: Plan.md: " in status
+
+
+def test_rebase_conflict_stops_then_finishes(origin: Path, tmp_path: Path) -> None:
+    c = clone(origin, tmp_path, "c", config='pull = "rebase"\n')
+    d = clone(origin, tmp_path, "d", config='pull = "rebase"\n')
+    c.write("Plan.md", PLAN.replace("Some prose", "Prose by C"))
+    c.sync()
+    d.write("Plan.md", PLAN.replace("Some prose", "Prose by D"))
+    assert "merge conflict in Plan.md" in d.sync(code=19).stderr
+    assert (d.path / ".git" / "rebase-merge").exists()
+    d.write("Plan.md", PLAN.replace("Some prose", "Prose by C and D"))
+    result = d.sync()
+    assert "finished the merge" in result.stdout
+    assert not (d.path / ".git" / "rebase-merge").exists()
+    assert d.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    c.sync()
+    assert c.read("Plan.md") == PLAN.replace("Some prose", "Prose by C and D")
+    assert d.git("log", "--merges", "--format=%H").strip() == ""

@@ -534,6 +534,8 @@ def sync_git(settings: Settings, *, dry_run: bool = False, on_conflict: OnConfli
     record = read_record(settings)
     finished = False if dry_run else _finish_left_merge(settings, repo, record, on_conflict)
     report.finished_merge = finished
+    if finished:  # a finished rebase checked the branch out again
+        repo = open_repo(settings, config=config)
     kind = operation_in_progress(repo)
     if kind is not None:
         raise GitStateError(f"the repository is in the middle of a {kind}: finish it (or `git "
