@@ -60,7 +60,7 @@ import pathspec
 
 from vaultmap import __version__
 from vaultmap.config import STATE_DIR, Settings
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import VaultReadError as VaultReadError
 from vaultmap.model import (
     Flavor,
     Heading,
@@ -100,12 +100,6 @@ _POOL_MIN_BYTES = 2 * 1024 * 1024
 _POOL_MIN_BYTES_SPAWN = 16 * 1024 * 1024
 _CHUNK_MIN_BYTES = 256 * 1024
 _STALE_TMP_SECONDS = 3600
-
-
-class VaultReadError(VaultmapError):
-    """A note or folder the user named cannot be read (missing, outside the vault, binary...)."""
-
-    exit_code = 16
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import cast
 import click
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import build_progress
 from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
@@ -31,12 +31,6 @@ from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
 
 VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
-
-
-class InitError(VaultmapError):
-    """``vaultmap init`` would overwrite a file, or cannot find its template."""
-
-    exit_code = 1
 
 
 # --------------------------------------------------------------------------- finding the vault

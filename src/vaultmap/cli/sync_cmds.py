@@ -19,7 +19,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
-from vaultmap.errors import ConfigError, VaultmapError
+from vaultmap.errors import ConfigError, SyncIncompleteError
 from vaultmap.sync.engine import (
     CreateRow,
     Forget,
@@ -37,12 +37,6 @@ from vaultmap.sync.state import StateStore
 
 if TYPE_CHECKING:
     from vaultmap.sync.notion import NotionRemote
-
-
-class SyncIncompleteError(VaultmapError):
-    """Some actions of a sync failed; the next sync retries them."""
-
-    exit_code = 15
 
 
 _VAULT = click.argument(
