@@ -20,7 +20,13 @@ from typing import cast
 
 import click
 
-from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
+from vaultmap.config import (
+    CONFIG_NAME,
+    STATE_DIR,
+    Settings,
+    default_config_text,
+    load_settings,
+)
 from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import build_progress
@@ -362,25 +368,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
 _SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
 
-DEFAULT_CONFIG = """\
-# vaultmap settings for this vault. Every option is optional; these are the defaults.
-
-[vault]
-extensions = [".md", ".markdown"]
-exclude = []            # gitignore patterns, relative to the vault
-flavor = "obsidian"     # or "gfm"
-
-[statuses]              # status character = todo | doing | done | cancelled | other
-" " = "todo"
-"x" = "done"
-"X" = "done"
-"/" = "doing"
-"-" = "cancelled"
-
-[report]
-top_level_only = false  # count nested tasks too
-depth = 2               # section levels shown by `vaultmap report`
-"""
+# The documented defaults, generated from the config schema (the template's file is the same).
+DEFAULT_CONFIG = default_config_text()
 
 
 def template_dir() -> Path:
