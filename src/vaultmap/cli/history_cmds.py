@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import click
 
+from vaultmap.cli.output import echo
 from vaultmap.history import By, history_model
 
 
@@ -103,15 +104,15 @@ def history_cmd(vault: Path, by: str, since: str | None, note: str | None, fmt: 
     root = find_vault_root(vault)
     settings = load_settings(root)
     for warning in settings.warnings:
-        click.echo(f"vaultmap: warning: {warning}", err=True)
+        echo(f"vaultmap: warning: {warning}", err=True)
     relative = Path(note).as_posix().lstrip("/") if note else None
     history = read_history(settings, note=relative)
     model = history_model(history.points, vault=root.name or str(root), by=cast(By, by),
                           note=relative, since=since_day)
     if fmt == "json":
-        click.echo(json.dumps(model, indent=2, ensure_ascii=False))
+        echo(json.dumps(model, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_history_text(model), nl=False)
+        echo(render_history_text(model), nl=False)
 
 
 COMMANDS: list[click.Command] = [history_cmd]
