@@ -314,3 +314,32 @@ def test_rebase_conflict_stops_then_finishes(origin: Path, tmp_path: Path) -> No
     c.sync()
     assert c.read("Plan.md") == PLAN.replace("Some prose", "Prose by C and D")
     assert d.git("log", "--merges", "--format=%H").strip() == ""
+
+
+def test_a_hanging_remote_times_out_in_one_line(a: Clone) -> None:
+    # A remote that never answers: git's ext helper runs `sleep` (killed with its group).
+    a.git("config", "protocol.ext.allow", "always")
+    a.git("remote", "set-url", "origin", "ext::sleep 60")
+    (a.vault / ".vaultmap.toml").write_text("[git]\ntimeout = 1\n")
+    result = a.sync(code=18)
+    assert "git fetch took longer than 1 s" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not any(b"sleep\x0060" in _cmdline(pid) for pid in os.listdir("/proc")
+                   if pid.isdigit())
+
+
+def test_a_symlinked_note_is_committed_as_a_link_and_never_read(a: Clone, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("- [x] a task outside the vault\n")
+    (a.vault / "link.md").symlink_to(outside)
+    a.sync()
+    assert a.head_subject() == "vaultmap: notes edited (1)"
+    assert "outside the vault" not in a.git("log", "-1", "--format=%B")
+    assert a.git("ls-tree", "HEAD", "link.md").startswith("120000")
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
