@@ -343,3 +343,20 @@ def _cmdline(pid: str) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_briefly_held_index_lock_is_waited_out(a: Clone) -> None:
+    import threading
+    import time
+
+    lock = a.path / ".git" / "index.lock"
+    lock.write_text("")
+    # Another git process that holds the lock for a moment, then lets go.
+    holder = threading.Timer(0.3, lock.unlink)
+    holder.start()
+    a.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    started = time.monotonic()
+    a.sync()
+    holder.join()
+    assert a.head_subject() == "vaultmap: 1 done (1 note)"
+    assert time.monotonic() - started >= 0.3
