@@ -88,3 +88,14 @@ def fake_database(c: Clone) -> str:
     from vaultmap.config import load_settings
 
     return load_settings(c.vault).notion.database_id
+
+
+def test_plain_sync_with_only_git_configured(tmp_path: Path) -> None:
+    bare = make_origin(tmp_path, {"Plan.md": "- [ ] one\n"})
+    c = clone(bare, tmp_path, "solo")
+    c.write("Plan.md", "- [x] one\n")
+    result = c.vaultmap("sync", str(c.vault))
+    assert result.stdout.startswith("git: committed 'vaultmap: 1 done (1 note)'")
+    (c.vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n")
+    # Nothing configured any more: the usual advice about Notion, exit 3.
+    assert "no Notion database is set" in c.vaultmap("sync", str(c.vault), code=3).stderr
