@@ -67,6 +67,7 @@ STATUS_RANK: Mapping[StatusType, int] = {
 # "[c]" (a status of up to 4 bytes: one UTF-8 character) and a blank or the line's end.
 _TASK_LINE = re.compile(
     rb"[ \t]*(?:>[ \t]?)*[ \t]*(?:[-*+]|[0-9]{1,9}[.)])[ \t]+\[[^\]\r\n]{1,4}\](?:[ \t]|\r?\n?$)")
+_BOM = b"\xef\xbb\xbf"
 # Lines that could be mistaken for conflict markers (a setext underline is seven '=' or more).
 _MARKER_LIKE = re.compile(rb"(?m)^(?:<{7,}|>{7,}|={7,}|\|{7,})")
 
@@ -272,6 +273,12 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         return ours, []
     if base == ours:
         return theirs, []
+    if base.startswith(_BOM) and ours.startswith(_BOM) and theirs.startswith(_BOM):
+        # The BOM belongs to the file, not to its first line: a line inserted at the top on
+        # both sides must not look like a change of the first line.
+        body, conflicts = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
+                                      labels=labels, conflict_style=conflict_style)
+        return _BOM + body, conflicts
     longest = max((len(m.group()) for data in (base, ours, theirs)
                    for m in _MARKER_LIKE.finditer(data)), default=0)
     size = max(32, longest + 1)  # no line of the inputs can pass for one of these markers
