@@ -276,9 +276,9 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
     if base.startswith(_BOM) and ours.startswith(_BOM) and theirs.startswith(_BOM):
         # The BOM belongs to the file, not to its first line: a line inserted at the top on
         # both sides must not look like a change of the first line.
-        body, conflicts = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
+        body, hunks = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
                                       labels=labels, conflict_style=conflict_style)
-        return _BOM + body, conflicts
+        return _BOM + body, hunks
     longest = max((len(m.group()) for data in (base, ours, theirs)
                    for m in _MARKER_LIKE.finditer(data)), default=0)
     size = max(32, longest + 1)  # no line of the inputs can pass for one of these markers
