@@ -167,7 +167,7 @@ def merge_note(
     merged = _apply_statuses(merged, path, flavor, statuses, decisions, ours_note, theirs_note,
                              {"ours": ours, "theirs": theirs}, notes)
     if conflicts:
-        conflicts = _find_conflicts(merged, marker_size)
+        conflicts = find_conflicts(merged, marker_size)
     return MergeResult(merged, tuple(conflicts), tuple(notes))
 
 
@@ -386,8 +386,10 @@ def _union(ours: Sequence[bytes], base: Sequence[bytes], theirs: Sequence[bytes]
     return b"".join([*ours, *added])
 
 
-def _find_conflicts(merged: bytes, marker_size: int) -> list[ConflictHunk]:
-    """The conflict hunks of the final text (status writes and restored lines move them)."""
+def find_conflicts(merged: bytes, marker_size: int = 7) -> list[ConflictHunk]:
+    """The conflict hunks (``<<<<<<<`` ... ``>>>>>>>`` of exactly ``marker_size``) in a
+    note's bytes: what the merge left, or what is still in a work-tree file the user has not
+    finished resolving."""
     hunks: list[ConflictHunk] = []
     start: int | None = None
     for number, line in enumerate(merged.split(b"\n"), start=1):
@@ -409,8 +411,8 @@ def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMa
                     sides: Mapping[str, bytes], notes: list[str]) -> bytes:
     """Write each decided status onto its task in the merged text; put back a changed task
     the other side deleted."""
-    if not decisions:
-        return merged
+    if not any(d.status_raw != d.base_raw for d in decisions):
+        return merged  # no status to write back, no changed task to restore
     merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses)
     by_key: dict[str, _Decision] = {}
     for decision in decisions:
