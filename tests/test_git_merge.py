@@ -6,6 +6,8 @@ on bytes, including the byte-level promises (line endings, BOM, legacy encodings
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vaultmap.model import Flavor
@@ -180,3 +182,15 @@ def test_note_added_on_both_sides_unites_its_tasks() -> None:
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError):
         merge_note(BASE, BASE, BASE, prefer="vault")
+
+
+def test_git_prefer_setting(tmp_path: Path) -> None:
+    from vaultmap.config import load_settings
+    from vaultmap.errors import ConfigError
+
+    assert load_settings(tmp_path).git.prefer == "done"
+    (tmp_path / ".vaultmap.toml").write_text('[git]\nprefer = "remote"\n')
+    assert load_settings(tmp_path).git.prefer == "remote"
+    (tmp_path / ".vaultmap.toml").write_text('[git]\nprefer = "notion"\n')
+    with pytest.raises(ConfigError, match=r"\[git\] prefer must be"):
+        load_settings(tmp_path)
