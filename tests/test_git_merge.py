@@ -194,3 +194,18 @@ def test_git_prefer_setting(tmp_path: Path) -> None:
     (tmp_path / ".vaultmap.toml").write_text('[git]\nprefer = "notion"\n')
     with pytest.raises(ConfigError, match=r"\[git\] prefer must be"):
         load_settings(tmp_path)
+
+
+def test_conflict_lines_count_a_restored_task_above_them() -> None:
+    ours = edit(BASE, (b"[ ] Milk", b"[x] Milk"), (b"buy organic", b"buy fresh"))
+    theirs = edit(BASE, (b"- [ ] Milk\n", b""), (b"buy organic", b"buy cheap"))
+    result = merged(ours, theirs)
+    lines = result.data.split(b"\n")
+    assert [(h.start_line, h.end_line) for h in result.conflicts] == [(9, 13)]
+    assert lines[2] == b"- [x] Milk"
+    assert lines[8].startswith(b"<<<<<<< ") and lines[12].startswith(b">>>>>>> ")
+    # A user's own marker-like line does not count as a conflict.
+    base = b"<<<<<<< quoted\n" + BASE
+    result = merged(base.replace(b"buy organic", b"buy fresh"),
+                    base.replace(b"buy organic", b"buy cheap"), base)
+    assert [(h.start_line, h.end_line) for h in result.conflicts] == [(10, 14)]
