@@ -33,6 +33,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+    "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
+    "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
 }
 
 
