@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ftfy
+from ftfy.badness import is_bad
 
 __all__ = [
     "UNDEFINED_BYTES",
@@ -117,8 +118,9 @@ def _length_of(lead: int) -> int:
     return 0
 
 
-def _decode_restoring(data: bytes) -> str | None:
-    """``data`` as UTF-8, putting back at most one undefined byte per character where needed.
+def _decode_restoring(data: bytes, *, restore: bool = True) -> str | None:
+    """``data`` as UTF-8, putting back at most one undefined byte per character where needed
+    (with ``restore``; without it, only an exact decoding counts).
 
     None when some character cannot be made valid that way (the run is not mojibake).
     """
@@ -145,7 +147,7 @@ def _decode_restoring(data: bytes) -> str | None:
                 return None
             i = j
             continue
-        if len(present) != length - 2:
+        if not restore or len(present) != length - 2:
             return None
         next_byte = data[j] if j < size else None
         best: tuple[int, str] | None = None
@@ -173,37 +175,39 @@ def _as_bytes(run: str) -> bytes | None:
         return None
 
 
-def _restore(text: str) -> str:
-    """Decode every run of ``text`` that becomes valid UTF-8 (undefined bytes put back)."""
-
-    def one(match: re.Match[str]) -> str:
-        run = match.group()
-        if _SIGNATURE.search(run) is None:
-            return run  # a lone "Ã" is a letter, not a character that lost its other bytes
-        data = _as_bytes(run)
-        decoded = _decode_restoring(data) if data is not None else None
-        return decoded if decoded is not None else run
-
-    return _RUN.sub(one, text)
+def _decode_run(run: str, *, restore: bool) -> str | None:
+    """One Windows-1252 round trip undone on a run, or None when it does not decode."""
+    data = _as_bytes(run)
+    return _decode_restoring(data, restore=restore) if data is not None else None
 
 
 def repair_run(run: str) -> str:
     """The repaired form of one run (``run`` itself when it is not mojibake).
 
-    First the exact inverse of one Windows-1252 round trip, undefined bytes put back; where
-    that does not decode, ftfy (other code pages, a character that lost two bytes next to
-    ones that can be saved). Repeated for text double-encoded more than once. A run counts as
-    repaired only when nothing in it still looks like mojibake, else it is kept as written.
+    First the exact inverse of one Windows-1252 round trip. Undefined bytes are put back only
+    when ftfy's badness test says the run is mojibake (``Zoë’s`` is a name and an apostrophe,
+    though ``ë’`` would become a Hangul syllable with a byte put back). Where that does not
+    decode, ftfy (other code pages, a character that lost two bytes next to ones that can be
+    saved). Further layers (a text double-encoded twice) are undone only when they decode
+    exactly. A result ftfy still finds bad is not a repair: the run is kept as written.
     """
-    fixed = run
-    for _ in range(3):  # a text may have been double-encoded more than once
-        before = fixed
-        fixed = _restore(fixed)
-        if fixed == before:  # not one clean layer: ask ftfy (other codecs, partial losses)
-            fixed = ftfy.fix_encoding(fixed, _FTFY)
-        if fixed == before or not might_be_damaged(fixed):
-            break
-    if fixed == run or might_be_damaged(fixed):
+    if _SIGNATURE.search(run) is None:
+        return run  # a lone "Ã" is a letter, not a character that lost its other bytes
+    bad = is_bad(run)
+    fixed = _decode_run(run, restore=bad)
+    if fixed is None:
+        if not bad:
+            return run
+        fixed = ftfy.fix_encoding(run, _FTFY)
+    else:
+        for _ in range(2):
+            if _SIGNATURE.search(fixed) is None:
+                break
+            deeper = _decode_run(fixed, restore=False)
+            if deeper is None:
+                break
+            fixed = deeper
+    if fixed == run or is_bad(fixed):
         return run
     return fixed
 
