@@ -229,7 +229,7 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
 
 
 def _what(task: Task) -> str:
-    return plain(task.fields.description or task.text)
+    return plain(task.display_description or task.display_text)
 
 
 def _heading(console: Console, text: str, count: int) -> None:
