@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+    "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
 }
 
 
