@@ -38,6 +38,7 @@ __all__ = [
 DAEMON_LOCK = "daemon.lock"
 DAEMON_STATUS = "daemon.json"
 _GIT_TIMEOUT = 30.0
+_MOJIBAKE_EXAMPLES = 50  # notes whose first damaged line doctor shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +157,12 @@ def _mojibake_check(context: _Context) -> Check:
     if not damaged:
         return Check("notes", "mojibake", True, "no double-encoded text")
     items: list[str] = []
-    for note in damaged:
+    for number, note in enumerate(damaged):
         line = f"{note.path}: {_plural(note.mojibake, 'damaged span')}"
+        if number >= _MOJIBAKE_EXAMPLES:
+            # Counts come from the index; an example costs a read and a repair of the note.
+            items.append(line)
+            continue
         try:
             data = (context.settings.root / note.path).read_bytes()
         except OSError:
@@ -170,6 +175,9 @@ def _mojibake_check(context: _Context) -> Check:
         elif note.encoding not in ("utf-8", "utf-8-sig"):
             line += " (shown repaired; not rewritten: the note is not UTF-8)"
         items.append(line)
+    if len(damaged) > _MOJIBAKE_EXAMPLES:
+        items.append(f"(an example line for the first {_MOJIBAKE_EXAMPLES} notes; "
+                     "`vaultmap doctor --fix --dry-run` shows every line)")
     total = sum(n.mojibake for n in damaged)
     return Check("notes", "mojibake", False,
                  f"{_plural(len(damaged), 'note')} with double-encoded text "
