@@ -200,7 +200,17 @@ def test_a_config_with_a_wrong_type_fails_the_config_check(tmp_path: Path) -> No
     (tmp_path / ".vaultmap.toml").write_text('[report]\ndepth = "two"\n')
     checks = checks_of(tmp_path)
     assert failed(checks) == {"config/.vaultmap.toml"}
-    assert "depth" in str(checks["config/.vaultmap.toml"]["detail"])
+    (finding,) = checks["config/.vaultmap.toml"]["items"]  # type: ignore[misc]
+    assert "depth" in finding
+
+
+def test_a_misspelled_key_fails_the_config_check_with_the_closest_key(tmp_path: Path) -> None:
+    healthy_notes(tmp_path)
+    (tmp_path / ".vaultmap.toml").write_text("[report]\ndepht = 3\n")
+    checks = checks_of(tmp_path)
+    assert failed(checks) == {"config/.vaultmap.toml"}
+    (finding,) = checks["config/.vaultmap.toml"]["items"]  # type: ignore[misc]
+    assert "depht" in finding and "depth" in finding.replace("depht", "")
 
 
 # --------------------------------------------------------------------------- Notion, git

@@ -13,11 +13,12 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,44 +75,21 @@ def _plural(count: int, word: str) -> str:
 
 
 def check_config_file(settings: Settings, error: VaultmapError | None) -> Check:
-    """Unknown or misspelled keys and wrong types in ``.vaultmap.toml``."""
+    """Unknown or misspelled keys (with the closest valid key) and wrong types in
+    ``.vaultmap.toml``, as :func:`vaultmap.config.check_config` finds them."""
+    from vaultmap.config import check_config
+
     path = settings.config_path
-    if error is not None:
-        return Check("config", CONFIG_NAME, False, str(error),
-                     f"edit {CONFIG_NAME} (`vaultmap init --config-only` writes a documented "
-                     "one)")
+    fix = f"edit {CONFIG_NAME} (`vaultmap init --config-only` shows every option documented)"
+    findings = [finding.message for finding in check_config(path)]
+    if error is not None and not findings:
+        findings = [str(error)]
+    if findings:
+        return Check("config", CONFIG_NAME, False, _plural(len(findings), "problem"), fix,
+                     tuple(findings))
     if not path.exists():
         return Check("config", CONFIG_NAME, True, "none: the defaults are used")
-    findings = _config_findings(path)
-    if findings:
-        return Check("config", CONFIG_NAME, False, _plural(len(findings), "problem"),
-                     f"edit {CONFIG_NAME}", tuple(findings))
     return Check("config", CONFIG_NAME, True, "valid")
-
-
-def _config_findings(path: Path) -> list[str]:
-    # config.check_config is the one validator (unknown keys with the closest valid one,
-    # wrong types); the loader's own errors are reported by the caller.
-    import vaultmap.config as config
-
-    validate: Callable[[Path], Iterable[object]] | None = getattr(config, "check_config", None)
-    if validate is None:
-        return [line for line in _settings_warnings(path)]
-    return [_finding_text(finding) for finding in validate(path)]
-
-
-def _settings_warnings(path: Path) -> list[str]:
-    from vaultmap.config import load_settings
-
-    return list(load_settings(path.parent).warnings)
-
-
-def _finding_text(finding: object) -> str:
-    for name in ("message", "text"):
-        value = getattr(finding, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return str(finding)
 
 
 # --------------------------------------------------------------------------- notes
@@ -251,13 +229,13 @@ def _notion_checks(context: _Context) -> list[Check]:
                       f"export {notion.token_env}=..."),
                 Check("notion", "schema complete", False, "not checked: no token",
                       f"export {notion.token_env}=...")]
-    from vaultmap.sync.notion import NotionOptions, NotionRemote
+    from vaultmap.sync.notion import NotionRemote
     from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 
     # Read-only requests, and few retries: doctor should answer in seconds, not minutes.
-    options = NotionOptions(requests_per_second=float(notion.requests_per_second),
-                            timeout=min(float(notion.timeout), 15.0), max_attempts=2,
-                            backoff=min(float(notion.backoff), 0.5))
+    options = dataclasses.replace(notion, timeout=min(float(notion.timeout), 15.0),
+                                  max_attempts=min(int(notion.max_attempts), 2),
+                                  backoff=min(float(notion.backoff), 0.5))
     database = f"database {notion.database_id}"
     try:
         with NotionRemote.from_settings(settings, environ=context.environ,

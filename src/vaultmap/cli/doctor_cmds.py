@@ -3,12 +3,12 @@ live in :mod:`vaultmap.doctor`."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from vaultmap.cli.output import echo
 from vaultmap.config import Settings, load_settings
 from vaultmap.errors import ConfigError
 
@@ -67,42 +67,44 @@ def doctor_cmd(vault: Path, output_format: str, fix: bool, dry_run: bool) -> Non
                        "error": f.error} for f in fixed] if fix else None,
             "dry_run": dry_run if fix else None,
         }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        from vaultmap.report.json_report import dumps  # escapes what a terminal would act on
+
+        click.echo(dumps(data), nl=False)
         sys.exit(0 if passed else 1)
 
     ok_mark, fail_mark = _marks()
     if fix:
         for result in fixed:
             if result.error:
-                click.echo(f"could not repair {result.path}: {result.error}")
+                echo(f"could not repair {result.path}: {result.error}")
             elif dry_run:
-                click.echo(result.diff, nl=False)
+                echo(result.diff, nl=False)
             else:
-                click.echo(f"repaired {result.path}: {result.spans} span"
+                echo(f"repaired {result.path}: {result.spans} span"
                            f"{'' if result.spans == 1 else 's'} (original: {result.backup})")
         if not fixed:
-            click.echo("nothing to repair")
+            echo("nothing to repair")
         elif dry_run:
-            click.echo(f"dry run: {len(fixed)} note{'' if len(fixed) == 1 else 's'} would "
+            echo(f"dry run: {len(fixed)} note{'' if len(fixed) == 1 else 's'} would "
                        "change, nothing written")
-        click.echo()
-    click.echo(f"vaultmap doctor: {settings.root}")
+        echo()
+    echo(f"vaultmap doctor: {settings.root}")
     area = ""
     for check in checks:
         if check.area != area:
             area = check.area
-            click.echo(area)
+            echo(area)
         mark = ok_mark if check.ok else fail_mark
         line = f"  {mark} {check.name}"
         if check.detail:
             line += f": {check.detail}"
-        click.echo(" ".join(line.splitlines()))
+        echo(" ".join(line.splitlines()))
         for item in check.items:
-            click.echo("      " + " ".join(item.splitlines()))
+            echo("      " + " ".join(item.splitlines()))
         if not check.ok and check.fix:
-            click.echo(f"      fix: {check.fix}")
+            echo(f"      fix: {check.fix}")
     failed = sum(not check.ok for check in checks)
-    click.echo(f"{len(checks)} checks, {failed} failed" if failed
+    echo(f"{len(checks)} checks, {failed} failed" if failed
                else f"{len(checks)} checks, all passed")
     sys.exit(0 if passed else 1)
 
