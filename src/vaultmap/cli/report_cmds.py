@@ -330,11 +330,11 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
             lines.extend([""] * bool(index) + [printable(path)])
             section: tuple[str, ...] = ()
             for task in tasks:
-                if task.section != section:
-                    section = task.section
+                if task.display_section != section:
+                    section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.text)}")
+                             f"{plain(task.display_text)}")
         lines.extend(["", count])
         click.echo("\n".join(lines))
         return
@@ -360,12 +360,12 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
         out.append("\n")
         section = ()
         for task in tasks:
-            if task.section != section:
-                section = task.section
+            if task.display_section != section:
+                section = task.display_section
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.text), style="strike dim" if task.type is
+            body.append(plain(task.display_text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")
