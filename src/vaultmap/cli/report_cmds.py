@@ -13,6 +13,7 @@ import gc
 import io
 import os
 import sys
+import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -23,8 +24,15 @@ import click
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
 from vaultmap.errors import VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import build_progress
-from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
+from vaultmap.progress import Progress, build_progress
+from vaultmap.report import (
+    BY_CHOICES,
+    By,
+    ReportOptions,
+    render_json,
+    render_markdown,
+    report_dict,
+)
 from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
@@ -152,12 +160,15 @@ def _parse_today(value: str | None) -> date:
                    "[report] depth, 2]")
 @click.option("--top-level", "top_level", is_flag=True, default=None,
               help="Count only top-level tasks, not nested ones.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
+@click.option("--format", "fmt",
+              type=click.Choice(["terminal", "json", "markdown", "html"]),
               default="terminal", show_default=True,
               help="terminal: bars and colour; json: schema vaultmap.report/1; markdown: a "
-                   "block to paste into a note.")
+                   "block to paste into a note; html: one self-contained page with charts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of printing it.")
+@click.option("--open", "open_page", is_flag=True,
+              help="With --format html -o FILE: also open FILE in the default browser.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="At most this many items per gap list (JSON always has all).")
 @click.option("--rows", type=click.IntRange(min=0), default=200, show_default=True,
@@ -171,7 +182,7 @@ def _parse_today(value: str | None) -> date:
                                                 "index in .vaultmap/.")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, limit: int, rows: int, color: str, today: str | None,
-               flavor: str | None, no_index: bool) -> None:
+               flavor: str | None, no_index: bool, open_page: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -180,6 +191,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     vault, only that folder is counted, with the vault's settings.
     """
     day = _parse_today(today)
+    if open_page and (fmt != "html" or output is None):
+        raise click.UsageError("--open needs --format html and -o FILE")
     root = find_vault_root(vault)
     settings = _settings_for(root, flavor)
     _warn(settings.warnings)
@@ -203,6 +216,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
         _write_output(render_markdown(progress, options), output)
+    elif fmt == "html":
+        _write_html(progress, options, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
@@ -210,6 +225,17 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     else:
         _tolerant_stdout()
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+
+
+def _write_html(progress: Progress, options: ReportOptions, output: Path | None,
+                open_page: bool) -> None:
+    """The HTML page from the JSON report's data (and the git history when there is one)."""
+    from vaultmap.report.html import render_html  # Jinja2 loads only for this format
+
+    page = render_html(report_dict(progress, options), history=None, limit=options.limit)
+    _write_output(page, output)
+    if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
+        _warn([f"{output}: could not open a browser; open the file yourself"])
 
 
 # --------------------------------------------------------------------------- tasks
