@@ -213,5 +213,5 @@ def test_squarify_tiles_the_box_in_proportion(values: list[int], width: float,
     scale = width * height / sum(values)
     for value, (x, y, w, h) in zip(values, boxes, strict=True):
         assert w * h == pytest.approx(value * scale, rel=1e-6)
-        assert -1e-6 <= x and x + w <= width + 1e-6 and -1e-6 <= y and y + h <= height + 1e-6
+        assert x >= -1e-6 and x + w <= width + 1e-6 and y >= -1e-6 and y + h <= height + 1e-6
     assert sum(w * h for _x, _y, w, h in boxes) == pytest.approx(width * height, rel=1e-6)
