@@ -215,3 +215,27 @@ def test_squarify_tiles_the_box_in_proportion(values: list[int], width: float,
         assert w * h == pytest.approx(value * scale, rel=1e-6)
         assert x >= -1e-6 and x + w <= width + 1e-6 and y >= -1e-6 and y + h <= height + 1e-6
     assert sum(w * h for _x, _y, w, h in boxes) == pytest.approx(width * height, rel=1e-6)
+
+
+def test_a_page_over_the_size_limit_leaves_out_deep_sections_never_notes(
+        tmp_path: Path) -> None:
+    body = "".join(f"## Week {w}\n- [x] a{w}\n### Day {w}\n- [ ] b{w}\n" for w in range(6))
+    notes = {f"Area/Note {i:03}.md": f"# Note {i}\n- [ ] first\n{body}" for i in range(40)}
+    data = report_json(write_vault(tmp_path / "vault", notes))
+    whole = render_html(data, max_bytes=None)
+    assert "subsection" not in whole
+    size = len(whole.encode())
+    for limit, kept, said in ((size - 1, "Week 5", "+1 subsection<"),
+                              (size // 2, None, "+12 subsections<")):
+        page = render_html(data, max_bytes=limit)
+        tree = page.split('id="gaps"')[0]
+        for i in range(40):  # every note is still listed, with its own numbers
+            assert f"<bdi>Area/Note {i:03}.md</bdi>" in tree
+        assert tree.count('<b class="d">6</b>/<b class="c">13</b>') == 40
+        assert "Day 5" not in tree  # the deepest level went first ...
+        assert said in page
+        assert "--format json</code> has them all" in page
+        if kept:  # ... and only as much as needed
+            assert f"<bdi>{kept}</bdi>" in tree and len(page.encode()) <= limit
+        else:
+            assert "Week" not in tree

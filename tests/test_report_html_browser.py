@@ -18,6 +18,7 @@ from browser import INSTALL_HINT, Browser, browser_paths, chromium
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
 from test_report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
+from vaultmap.report.common import plain
 from vaultmap.report.html import render_html
 
 pytestmark = pytest.mark.skipif(browser_paths() is None, reason=INSTALL_HINT)
@@ -58,16 +59,23 @@ const rows = [];
 for (const el of document.querySelectorAll('#notes .n')) {
   const row = el.tagName === 'DETAILS' ? el.querySelector(':scope > summary') : el;
   const number = name => {
-    const found = row.querySelector(':scope > .nums > .c-' + name);
+    const found = row.querySelector(':scope > .m > .' + name);
     return found ? Number(found.textContent) : 0;
   };
+  const note = el.closest('.n.note');
+  const noteRow = note.tagName === 'DETAILS' ? note.querySelector(':scope > summary') : note;
   rows.push({
-    note: el.closest('.n.note').dataset.path,
-    section: el.dataset.section ? JSON.parse(el.dataset.section) : null,
-    done: number('done'), counted: number('counted'), open: number('open'),
-    doing: number('doing'), cancelled: number('cancelled'),
-    label: row.querySelector(':scope > .pct').textContent,
+    note: noteRow.querySelector('.path').textContent,
+    name: el === note ? null : row.querySelector(':scope > .name > a').textContent,
+    done: number('d'), counted: number('c'), open: number('o'),
+    doing: number('g'), cancelled: number('x'),
+    label: row.querySelector(':scope > .p').textContent,
     open_now: el.tagName === 'DETAILS' ? el.open : null,
+    level: (() => {
+      let level = 0;
+      for (let up = el; up !== note; up = up.parentElement.closest('.n')) level++;
+      return level;
+    })(),
   });
 }
 return rows;
@@ -82,23 +90,23 @@ def expected_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     note (its one top-level section, no task before it) left out for its subsections."""
     rows: list[dict[str, Any]] = []
 
-    def add(note: str, section: list[str] | None, counts: dict[str, Any]) -> None:
-        rows.append({"note": note, "section": section, "label": counts["label"],
+    def add(note: str, name: str | None, level: int, counts: dict[str, Any]) -> None:
+        rows.append({"note": note, "name": name, "label": counts["label"], "level": level,
                      **{key: counts[key] for key in NUMBERS}})
 
-    def walk(note: str, sections: list[dict[str, Any]]) -> None:
+    def walk(note: str, sections: list[dict[str, Any]], level: int) -> None:
         for section in sections:
-            add(note, section["path"], section["counts"])
-            walk(note, section["sections"])
+            add(note, plain(section["title"]), level, section["counts"])
+            walk(note, section["sections"], level + 1)
 
     for note in data["notes"]:
         if not note["counts"]["total"]:
             continue
-        add(note["path"], None, note["counts"])
+        add(note["path"], None, 0, note["counts"])
         sections = note["sections"]
         if len(sections) == 1 and not note["own"]["total"]:
             sections = sections[0]["sections"]
-        walk(note["path"], sections)
+        walk(note["path"], sections, 1)
     return rows
 
 
@@ -116,15 +124,14 @@ def test_dom_numbers_equal_the_json_report(browser: Browser, tmp_path: Path,
     totals = browser.js("""
         const out = {};
         for (const el of document.querySelectorAll('#totals dd'))
-          out[el.className.slice(2)] = Number(el.textContent);
+          out[el.dataset.count] = Number(el.textContent);
         out.label = document.getElementById('overall-label').textContent;
         return out;""")
     assert totals == {key: data["totals"][key] for key in (*NUMBERS, "total", "label")}
     # Folded to the report's depth: the notes and their first level of sections start open.
     for row in shown:
         if row["open_now"] is not None:
-            level = 0 if row["section"] is None else 1
-            assert row["open_now"] == (level < data["options"]["depth"]), row
+            assert row["open_now"] == (row["level"] < data["options"]["depth"]), row
 
 
 def test_no_request_and_no_console_error_in_either_theme_or_width(browser: Browser,

@@ -70,11 +70,11 @@ def vault_name(report: Json) -> str:
 
 
 def _width(part: int, whole: int) -> str:
-    """A CSS percentage, two decimals; a part above zero never draws as nothing."""
+    """A CSS percentage, one decimal; a part above zero never draws as nothing."""
     if not whole or part <= 0:
         return "0%"
     share = 100 * part / whole
-    return f"{max(share, 0.8):.2f}%"
+    return f"{max(share, 0.8):.1f}%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +146,7 @@ class Node:
     url: str
     children: tuple[Node, ...] = ()
     is_open: bool = False  # shown unfolded: its children are within the report's depth
+    hidden: int = 0  # subsections left out to keep a big vault's page small
 
     @property
     def section_json(self) -> str:
@@ -162,17 +163,29 @@ def shown_sections(note: Json) -> Sequence[Json]:
     return sections
 
 
-def _section_node(section: Json, note_path: str, url: str, level: int, depth: int) -> Node:
-    children = tuple(_section_node(child, note_path, url, level + 1, depth)
-                     for child in section.get("sections", ()))
+def _count_sections(sections: Sequence[Json]) -> int:
+    return sum(1 + _count_sections(s.get("sections", ())) for s in sections)
+
+
+def _section_node(section: Json, note_path: str, url: str, level: int, depth: int,
+                  max_level: int | None) -> Node:
+    inner: Sequence[Json] = section.get("sections", ())
+    cut = max_level is not None and level >= max_level
+    children = () if cut else tuple(
+        _section_node(child, note_path, url, level + 1, depth, max_level) for child in inner)
     return Node("section", shown_text(section, "title"), note_path, tuple(section["path"]),
                 int(section.get("line") or 0), level, Bar(section["counts"]), url, children,
-                is_open=bool(children) and level < depth)
+                is_open=bool(children) and level < depth,
+                hidden=_count_sections(inner) if cut else 0)
 
 
-def note_tree(report: Json) -> list[Node]:
+def note_tree(report: Json, max_level: int | None = None) -> list[Node]:
     """Every note with tasks, in the report's order (by path, as the terminal lists them), each
-    with its whole heading tree; rows deeper than the report's depth start folded."""
+    with its heading tree; rows deeper than the report's depth start folded.
+
+    ``max_level``: leave out sections below this level (a row then says how many it holds);
+    None keeps the whole tree. Notes are never left out.
+    """
     depth = int(report.get("options", {}).get("depth", 2))
     vault = vault_name(report)
     nodes: list[Node] = []
@@ -180,12 +193,20 @@ def note_tree(report: Json) -> list[Node]:
         if not note["counts"]["total"]:
             continue
         url = obsidian_url(vault, note["path"])
-        children = tuple(_section_node(s, note["path"], url, 1, depth)
-                         for s in shown_sections(note))
+        sections = shown_sections(note)
+        cut = max_level is not None and max_level <= 0
+        children = () if cut else tuple(
+            _section_node(s, note["path"], url, 1, depth, max_level) for s in sections)
         nodes.append(Node("note", shown_text(note, "title") or printable(note["path"]),
                           note["path"], (), 0, 0, Bar(note["counts"]), url, children,
-                          is_open=bool(children) and depth > 0))
+                          is_open=bool(children) and depth > 0,
+                          hidden=_count_sections(sections) if cut else 0))
     return nodes
+
+
+def tree_levels(nodes: Sequence[Node]) -> int:
+    """How many section levels the deepest note has."""
+    return max((node.level for node in walk(nodes)), default=0)
 
 
 # --------------------------------------------------------------------------- treemap
@@ -509,14 +530,37 @@ def walk(nodes: Sequence[Node]) -> Iterator[Node]:
         yield from walk(node.children)
 
 
+MAX_PAGE_BYTES = 1_900_000  # a 5,000-note vault's page stays under 2 MB
+
+
 def render_html(report: Json, history: Json | None = None, *, limit: int = 10,
-                refresh_seconds: int | None = None) -> str:
+                refresh_seconds: int | None = None,
+                max_bytes: int | None = MAX_PAGE_BYTES) -> str:
     """The whole page for a ``vaultmap.report/1`` dict and an optional history dict.
 
     ``limit``: the most items each gap list shows (the JSON holds all). ``refresh_seconds``:
     for a live dashboard, the page reloads itself that often (a meta refresh, no script).
+    ``max_bytes``: when the page with every section would be bigger, the deepest section levels
+    are left out, first those below the report's depth, until it fits; every note stays, and
+    a row whose subsections were left out says how many it has (None: never leave any out).
     """
     nodes = note_tree(report)
+    page = _render(report, history, nodes, limit, refresh_seconds)
+    if max_bytes is None:
+        return page
+    depth = int(report.get("options", {}).get("depth", 2))
+    level = max(min(tree_levels(nodes) - 1, depth), 0)  # the first level that drops rows
+    while len(page.encode("utf-8", "surrogatepass")) > max_bytes:
+        page = _render(report, history, note_tree(report, max_level=level), limit,
+                       refresh_seconds, cut=True)
+        if level == 0:
+            break  # notes alone: the smallest page that leaves nothing out of the list
+        level -= 1
+    return page
+
+
+def _render(report: Json, history: Json | None, nodes: list[Node], limit: int,
+            refresh_seconds: int | None, *, cut: bool = False) -> str:
     template = _environment().get_template("report.html.j2")
     title = printable(str(report.get("vault", {}).get("name") or "vault"))
     return template.render(
@@ -525,6 +569,7 @@ def render_html(report: Json, history: Json | None = None, *, limit: int = 10,
         vault=vault_name(report),
         totals=Bar(report["totals"]),
         nodes=nodes,
+        cut=cut,
         tiles=treemap(nodes),
         treemap_width=TREEMAP_WIDTH,
         treemap_height=TREEMAP_HEIGHT,
@@ -535,7 +580,6 @@ def render_html(report: Json, history: Json | None = None, *, limit: int = 10,
         history=history,
         gaps=gap_lists(report, limit),
         hidden_notes=sum(1 for n in report.get("notes", ()) if not n["counts"]["total"]),
-        summary=_summary,
         refresh_seconds=refresh_seconds,
         warnings=[printable(w) for w in report.get("warnings", ())],
     )
