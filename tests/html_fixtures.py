@@ -8,7 +8,7 @@ from typing import Any
 
 # Text a note may hold that must reach the page as text, never as markup or template code.
 HOSTILE_NOTES: dict[str, str] = {
-    "Hostile/Plan <b>bold</b> & \"quoted\".md": (
+    "Hostile/Plan <b>bold<b> & \"quoted\" 'q'.md": (
         "- [ ] A task before any heading keeps the first heading in the tree\n"
         "# Plan <script>alert('title')</script>\n"
         "## Week \"1\" 'single' </svg> {{ 7 * 7 }}\n"

@@ -239,3 +239,22 @@ def test_a_page_over_the_size_limit_leaves_out_deep_sections_never_notes(
             assert f"<bdi>{kept}</bdi>" in tree and len(page.encode()) <= limit
         else:
             assert "Week" not in tree
+
+
+def test_history_gaps_are_shown_when_the_report_has_them(tmp_path: Path) -> None:
+    data = report_json(make_vault(tmp_path / "vault"))
+    gaps = data["gaps"]
+    assert isinstance(gaps, dict)
+    plain_page = render_html(data)
+    assert 'id="gap-focus"' not in plain_page and 'id="gap-stalled"' not in plain_page
+    task = gaps["open_by_section"][0]["next"]
+    gaps["focus"] = [{"path": task["path"], "section": task["section"], "task": task}]
+    gaps["stalled"] = [{"path": "Roadmap/Month 1.md", "section": ["Month 1", "Week 1: Basics"],
+                        "line": 6, "counts": {"done": 2, "counted": 3}, "days": 30,
+                        "last_progress": "2026-10-23"}]
+    text = render_html(data)
+    focus = text.split('id="gap-focus"')[1].split("</div>")[0]
+    assert f"<bdi>{task['text']}</bdi>" in focus and "current step" in focus
+    stalled = text.split('id="gap-stalled"')[1].split("</div>")[0]
+    assert "nothing done for 30 days (last 2026-10-23)" in stalled
+    assert "<bdi>Month 1 › Week 1: Basics</bdi>" in stalled

@@ -487,7 +487,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
     parents = [item(t["path"], int(t["line"]), t["section"],
                     shown_text(t, "description") or shown_text(t, "text"), "subtasks closed")
                for t in gaps.get("parents_open", ())[:limit]]
-    return [
+    lists = [
         GapList("next", "Next up", "the next task in each section with open tasks", nexts,
                 len(gaps.get("open_by_section", ()))),
         GapList("overdue", "Overdue", "open tasks past their due date, oldest first", overdue,
@@ -499,6 +499,24 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
                 "open tasks whose subtasks are all closed", parents,
                 len(gaps.get("parents_open", ()))),
     ]
+    # Only a report made with git history has these two (docs/report-schema.md).
+    if "focus" in gaps:
+        focus = [item(f["path"], int(f["task"]["line"]), f["section"],
+                      shown_text(f["task"], "description") or shown_text(f["task"], "text"),
+                      "current step")
+                 for f in gaps["focus"][:limit]]
+        lists.insert(0, GapList("focus", "Focus", "the current step of each roadmap note",
+                                focus, len(gaps["focus"])))
+    if "stalled" in gaps:
+        stalled_items = [
+            item(g["path"], int(g["line"]), g["section"],
+                 f"{g['counts']['done']} of {g['counts']['counted']} done",
+                 f"nothing done for {g['days']} days (last {g['last_progress']})")
+            for g in gaps["stalled"][:limit]]
+        lists.append(GapList("stalled", "Stalled",
+                             "started sections where nothing was done lately",
+                             stalled_items, len(gaps["stalled"])))
+    return lists
 
 
 # --------------------------------------------------------------------------- the page
