@@ -258,3 +258,22 @@ def test_history_gaps_are_shown_when_the_report_has_them(tmp_path: Path) -> None
     stalled = text.split('id="gap-stalled"')[1].split("</div>")[0]
     assert "nothing done for 30 days (last 2026-10-23)" in stalled
     assert "<bdi>Month 1 › Week 1: Basics</bdi>" in stalled
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_a_utf8_page(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {})
+    (vault / "caf\udce9.md").write_bytes("# Caf\xe9\n- [ ] eat \xe9clair\n".encode("cp1252"))
+    page = tmp_path / "progress.html"
+    code, _out, err = run("report", str(vault), "--format", "html", "-o", str(page))
+    assert code == 0, err
+    text = page.read_bytes().decode("utf-8")  # strict: the page is valid UTF-8
+    assert "file=caf%E9.md" in text  # the link names the real bytes ...
+    assert "<bdi>caf\ufffd.md</bdi>" in text  # ... the text shows a replacement character
+
+
+def test_a_live_dashboard_page_reloads_itself_without_script(tmp_path: Path) -> None:
+    data = report_json(make_vault(tmp_path / "vault"))
+    assert 'http-equiv="refresh"' not in render_html(data)
+    page = render_html(data, refresh_seconds=15)
+    assert '<meta http-equiv="refresh" content="15">' in page
+    assert fetching_markup(page) == []

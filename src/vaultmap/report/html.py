@@ -55,7 +55,9 @@ def shown_text(item: Json, field_name: str) -> str:
 
 def obsidian_url(vault: str, path: str) -> str:
     """``obsidian://open?vault=…&file=…`` for a note, every part percent-encoded."""
-    return f"obsidian://open?vault={quote(vault, safe='')}&file={quote(path, safe='')}"
+    # A file name that is not valid UTF-8 holds its bytes as surrogates: encode them back.
+    return (f"obsidian://open?vault={quote(vault, safe='', errors='surrogateescape')}"
+            f"&file={quote(path, safe='', errors='surrogateescape')}")
 
 
 def vault_name(report: Json) -> str:
@@ -138,7 +140,7 @@ class Node:
 
     kind: str  # "note" or "section"
     label: str
-    path: str  # the note's vault path
+    path: str  # the note's vault path, as shown (undecodable bytes as U+FFFD)
     section: tuple[str, ...]
     line: int
     level: int  # 0 for a note
@@ -198,7 +200,7 @@ def note_tree(report: Json, max_level: int | None = None) -> list[Node]:
         children = () if cut else tuple(
             _section_node(s, note["path"], url, 1, depth, max_level) for s in sections)
         nodes.append(Node("note", shown_text(note, "title") or printable(note["path"]),
-                          note["path"], (), 0, 0, Bar(note["counts"]), url, children,
+                          printable(note["path"]), (), 0, 0, Bar(note["counts"]), url, children,
                           is_open=bool(children) and depth > 0,
                           hidden=_count_sections(sections) if cut else 0))
     return nodes
@@ -469,7 +471,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
     limit = max(limit, 1)
 
     def item(path: str, line: int, section: Sequence[str], what: str, badge: str = "") -> GapItem:
-        return GapItem(path, line, _where(notes, path, section), what,
+        return GapItem(printable(path), line, _where(notes, path, section), what,
                        obsidian_url(vault, path), badge)
 
     nexts = [item(g["path"], int(g["next"]["line"]), g["section"],
