@@ -77,6 +77,20 @@ class NotionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """``[github]``: issues as a second remote (published checklists, tasks naming issues)."""
+
+    default_repo: str = ""  # OWNER/REPO that a bare "#12" in a task names; "" = ignore "#12"
+    close_issues: bool = False  # a task ticked in the note closes the issue it names
+    close_when_done: bool = False  # close a published checklist issue once all tasks are done
+    # HTTP behaviour (tests turn pacing off): seconds between writes, as GitHub asks, and
+    # the first retry delay after a server error (doubles, with jitter).
+    write_interval: float = 1.0
+    backoff: float = 1.0
+    configured: bool = False  # the config has a [github] table: `vaultmap sync` includes GitHub
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -84,6 +98,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
+    github: GitHubSettings = field(default_factory=GitHubSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -118,7 +133,7 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     """Build settings from an already parsed TOML document."""
     warnings: list[str] = []
-    known = {"vault", "statuses", "report", "edit", "notion"}
+    known = {"vault", "statuses", "report", "edit", "notion", "github"}
     warnings += [f"{CONFIG_NAME}: unknown table [{k}] ignored" for k in data if k not in known]
 
     v = _table(data, "vault")
@@ -206,7 +221,40 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
                 raise ConfigError(f"{CONFIG_NAME}: [notion] {key} must be more than 0")
             notion = replace(notion, **{key: number})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion, warnings=tuple(warnings))
+                    report=report, edit=edit, notion=notion, github=_github(data),
+                    warnings=tuple(warnings))
+
+
+_REPO_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
+
+
+def _github(data: Mapping[str, Any]) -> GitHubSettings:
+    import re
+
+    g = _table(data, "github")
+    github = GitHubSettings(configured="github" in data)
+    if "default_repo" in g:
+        repo = str(_expect(g, "default_repo", str, "github"))
+        if repo and not re.match(_REPO_NAME, repo):
+            raise ConfigError(f"{CONFIG_NAME}: [github] default_repo must be OWNER/REPO, "
+                              f"not {repo!r}")
+        github = replace(github, default_repo=repo)
+    if "close_issues" in g:
+        github = replace(github, close_issues=bool(_expect(g, "close_issues", bool, "github")))
+    if "close_when_done" in g:
+        github = replace(github, close_when_done=bool(
+            _expect(g, "close_when_done", bool, "github")))
+    def seconds(key: str, default: float) -> float:
+        if key not in g:
+            return default
+        value = float(_expect(g, key, (int, float), "github"))
+        if value < 0:
+            raise ConfigError(f"{CONFIG_NAME}: [github] {key} must be 0 or more")
+        return value
+
+    github = replace(github, write_interval=seconds("write_interval", github.write_interval),
+                     backoff=seconds("backoff", github.backoff))
+    return github
 
 
 def load_settings(root: Path) -> Settings:

@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+    "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
+                              "follow it."),
 }
 
 

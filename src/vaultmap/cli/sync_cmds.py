@@ -81,7 +81,7 @@ def _require_database(settings: Settings) -> None:
                           "init --parent PAGE` or `vaultmap notion link DATABASE` first")
 
 
-def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
+def _print_plan(plan: Plan, *, verbose_base: bool = False, remote: str = "Notion") -> None:
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
@@ -90,14 +90,14 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
         kept = conflict.kept_status
         click.echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
                    f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
-                   f"Notion; keeping [{kept}]")
+                   f"{remote}; keeping [{kept}]")
 
 
-def _finish(report: SyncReport) -> None:
+def _finish(report: SyncReport, *, label: str = "") -> None:
     _warn(report.notes, "note")
     for failure in report.failures:
         click.echo(f"vaultmap: failed: {failure}", err=True)
-    click.echo(report.summary())
+    click.echo(label + report.summary())
     if report.failures:
         raise SyncIncompleteError(f"{len(report.failures)} change(s) could not be made; "
                                   "run `vaultmap sync` again")
@@ -107,14 +107,17 @@ def _finish(report: SyncReport) -> None:
 @_VAULT
 @click.option("--notion", "use_notion", is_flag=True,
               help="Sync with the Notion database (the default when one is configured).")
+@click.option("--github", "use_github", is_flag=True,
+              help="Sync with GitHub issues (the default when a note is published or the "
+                   "config has a [github] table).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing anywhere.")
 @click.option("--full", is_flag=True,
               help="Read every row instead of only the rows edited since the last sync.")
 @click.option("--force", is_flag=True,
               help="Go ahead even when one side suddenly lost most of its tasks.")
 @click.option("-v", "--verbose", is_flag=True, help="List every change, not just the counts.")
-def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bool,
-             verbose: bool) -> None:
+def sync_cmd(vault: Path, use_notion: bool, use_github: bool, dry_run: bool, full: bool,
+             force: bool, verbose: bool) -> None:
     """Sync task statuses both ways between VAULT (default: here) and Notion.
 
     Ticking a task in a note ticks its row; ticking a row (Done or Status) changes the one
@@ -129,12 +132,33 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
       vaultmap sync --dry-run              # what would change, nothing written
       vaultmap sync                        # then: vaultmap status
     """
+    from vaultmap.cli.github_cmds import github_in_use, sync_github
+
     settings = _vault_settings(vault)
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
-    if dry_run or verbose:
-        _print_plan(report.plan)
-    _finish(report)
+    if use_notion or use_github:
+        notion, github = use_notion, use_github
+    else:  # whatever is set up; Notion's "no database" message when nothing is
+        github = github_in_use(settings)
+        notion = bool(settings.notion.database_id) or not github
+    reports: list[tuple[str, SyncReport]] = []
+    if notion:
+        with _notion(settings) as remote:
+            reports.append(("Notion", run_sync(settings, remote, dry_run=dry_run, full=full,
+                                               force=force)))
+    if github:
+        reports.append(("GitHub", sync_github(settings, dry_run=dry_run, full=full,
+                                              force=force)))
+    failed = 0
+    for name, report in reports:
+        if dry_run or verbose:
+            _print_plan(report.plan, remote=name)
+        try:
+            _finish(report, label=f"{name}: " if len(reports) > 1 else "")
+        except SyncIncompleteError:
+            failed += len(report.failures)
+    if failed:
+        raise SyncIncompleteError(f"{failed} change(s) could not be made; run `vaultmap sync` "
+                                  "again")
 
 
 @click.command("status")

@@ -613,19 +613,22 @@ def run_sync(
     progress: bool | None = None,
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
+    select: Callable[[TaskRecord], bool] | None = None,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
     Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
     :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
-    ``progress`` None shows a bar only for long pushes on a terminal.
+    ``progress`` None shows a bar only for long pushes on a terminal. ``select`` keeps only
+    the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
+    issue); the others are not part of this remote's sync at all.
     """
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                                   force=force, progress=progress, clock=clock)
+                               force=force, progress=progress, clock=clock, select=select)
     except Timeout:
         raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
                             "it has finished") from None
@@ -633,8 +636,11 @@ def run_sync(
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: bool | None,
-                clock: Callable[[], datetime]) -> SyncReport:
+                clock: Callable[[], datetime],
+                select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
     vault = read_vault(settings)
+    if select is not None:
+        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)

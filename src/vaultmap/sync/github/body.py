@@ -64,6 +64,7 @@ class ParsedBody:
     before: str
     lines: tuple[str, ...]  # the block's lines between the markers, without line endings
     after: str
+    newline: str = "\n"  # the block's line ending as read (CRLF once saved on github.com)
 
     def tasks(self) -> list[BlockTask]:
         """The tasks of the block that carry a key, in body order."""
@@ -80,9 +81,11 @@ class ParsedBody:
                 if (task := parse_line(line)) is not None and not task.key]
 
     def render(self) -> str:
-        """The whole body: untouched surroundings, the block written with LF line endings."""
-        inner = "".join(line + "\n" for line in self.lines)
-        return (f"{self.before}<!-- vaultmap:begin id={self.marker} -->\n{inner}"
+        """The whole body: untouched surroundings, the block written with the line endings
+        it had (so a body that did not change renders byte for byte as it was read)."""
+        nl = self.newline
+        inner = "".join(line + nl for line in self.lines)
+        return (f"{self.before}<!-- vaultmap:begin id={self.marker} -->{nl}{inner}"
                 f"{END_MARKER}{self.after}")
 
 
@@ -176,17 +179,14 @@ def parse_body(body: str | None) -> ParsedBody | None:
     end = _END.search(body, begin.end())
     if end is None:
         return None
-    start_inner = begin.end()
-    if body.startswith("\r\n", start_inner):
-        start_inner += 2
-    elif body.startswith("\n", start_inner):
-        start_inner += 1
+    start_inner = body.find("\n", begin.start()) + 1
+    newline = "\r\n" if body[start_inner - 2: start_inner] == "\r\n" else "\n"
     inner = body[start_inner:end.start()]
     lines = tuple(line.rstrip("\r") for line in inner.split("\n"))
     if lines and lines[-1] == "":
         lines = lines[:-1]
     return ParsedBody(begin.group("id"), body[:begin.start()], lines,
-                      body[end.start() + len(END_MARKER):])
+                      body[end.start() + len(END_MARKER):], newline)
 
 
 def has_marker(body: str | None, marker: str) -> bool:

@@ -25,7 +25,7 @@ Usage::
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import re
 import shutil
@@ -179,6 +179,8 @@ class GitHubClient:
                  sleep: Callable[[float], None] = time.sleep,
                  transport: httpx.BaseTransport | None = None) -> None:
         self._token = _Secret(token)
+        # An ETag belongs to the token that read it (GitHub varies answers on Authorization).
+        self._cache_prefix = hashlib.blake2b(token.encode(), digest_size=8).hexdigest() + " "
         self.api_url = api_url.rstrip("/")
         self.options = options or GitHubOptions()
         self.etags: EtagCache = etags if etags is not None else MemoryEtagCache()
@@ -286,7 +288,8 @@ class GitHubClient:
         cache_key = ""
         cached: tuple[str, Any] | None = None
         if method == "GET":
-            cache_key = str(self._http.build_request("GET", path, params=params).url)
+            cache_key = self._cache_prefix + str(
+                self._http.build_request("GET", path, params=params).url)
             cached = self.etags.get(cache_key)
             if cached is not None:
                 headers["If-None-Match"] = cached[0]
@@ -392,8 +395,3 @@ def _what(path: str) -> str:
     if len(parts) >= 3 and parts[0] == "repos":
         return f"repository {parts[1]}/{parts[2]}"
     return path
-
-
-def json_dumps(data: Any) -> str:
-    """Compact JSON for the persisted ETag cache."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
