@@ -169,3 +169,15 @@ def test_a_body_over_the_limit_is_refused_before_sending() -> None:
     # An astral character may count twice: the stricter count is used.
     with pytest.raises(BodyTooLongError):
         check_size("😀" * (MAX_BODY_CHARS // 2 + 1), "Roadmap.md")
+
+
+def test_a_reworded_line_keeps_its_row_id() -> None:
+    parsed = parse_body(render_block(MARKER, [BlockTask("old", " ", "Plan")]))
+    assert parsed is not None
+    edited = set_task(parsed, "old", BlockTask("new", " ", "Plan well", row="old"))
+    assert edited is not None
+    (task,) = edited.tasks()
+    assert (task.key, task.row_id, task.text) == ("new", "old", "Plan well")
+    again = set_task(edited, "old", BlockTask("newer", "x", "Plan", row="old"))
+    assert again is not None
+    assert [(t.key, t.row_id) for t in again.tasks()] == [("newer", "old")]

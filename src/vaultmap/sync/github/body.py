@@ -34,7 +34,8 @@ _BEGIN = re.compile(r"^<!-- vaultmap:begin id=(?P<id>[0-9a-z]{6,40}) -->[ \t]*\r
 END_MARKER = "<!-- vaultmap:end -->"
 _END = re.compile(r"^<!-- vaultmap:end -->[ \t]*\r?$", re.M)
 _TASK = re.compile(r"^(?P<indent>[ ]*)(?P<bullet>[-*+]) \[(?P<status>[^\]\r\n])\] ?"
-                   r"(?P<text>.*?)(?: ?<!-- vm:(?P<key>[^\s>]+) -->)?[ \t]*$")
+                   r"(?P<text>.*?)(?: ?<!-- vm:(?P<key>[^\s>]+)(?: row:(?P<row>[^\s>]+))? -->)?"
+                   r"[ \t]*$")
 _STRUCK = re.compile(r"^~~(?P<text>.+)~~$")
 INDENT = "  "
 
@@ -53,6 +54,14 @@ class BlockTask:
     text: str
     depth: int = 0
     cancelled: bool = False
+    row: str = ""  # the line's own id when it differs from the key (see :attr:`row_id`)
+
+    @property
+    def row_id(self) -> str:
+        """The line's identity for sync: the key it was created with. A reworded task gets
+        a new key but keeps its row id, so its line stays the same row even if the sync that
+        rewrote it was killed before it could record the new key."""
+        return self.row or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +134,8 @@ def task_line(task: BlockTask) -> str:
     if task.cancelled and text:
         text = f"~~{text}~~"
     box = "x" if task.cancelled else task.status
-    return f"{INDENT * task.depth}- [{box}] {text} <!-- vm:{encode_key(task.key)} -->"
+    row = f" row:{encode_key(task.row)}" if task.row and task.row != task.key else ""
+    return f"{INDENT * task.depth}- [{box}] {text} <!-- vm:{encode_key(task.key)}{row} -->"
 
 
 def parse_line(line: str) -> BlockTask | None:
@@ -141,8 +151,9 @@ def parse_line(line: str) -> BlockTask | None:
         text, cancelled = struck.group("text"), True
     depth = len(match.group("indent").expandtabs(4)) // len(INDENT)
     key = decode_key(match.group("key")) if match.group("key") else ""
+    row = decode_key(match.group("row")) if match.group("row") else ""
     return BlockTask(key=key, status="x" if status in "xX" else status,
-                     text=unescape_text(text), depth=depth, cancelled=cancelled)
+                     text=unescape_text(text), depth=depth, cancelled=cancelled, row=row)
 
 
 def line_hash(task: BlockTask) -> str:
@@ -195,13 +206,13 @@ def has_marker(body: str | None, marker: str) -> bool:
     return parsed is not None and parsed.marker == marker
 
 
-def set_task(parsed: ParsedBody, old_key: str, task: BlockTask) -> ParsedBody | None:
-    """The body with the line of ``old_key`` rewritten to ``task`` (its indentation kept);
-    None when no line carries ``old_key``."""
+def set_task(parsed: ParsedBody, row_id: str, task: BlockTask) -> ParsedBody | None:
+    """The body with the line of ``row_id`` rewritten to ``task`` (its indentation kept);
+    None when no line has that row id."""
     lines = list(parsed.lines)
     for index, line in enumerate(lines):
         found = parse_line(line)
-        if found is not None and found.key == old_key:
+        if found is not None and found.key and found.row_id == row_id:
             indent = line[: len(line) - len(line.lstrip(" "))]
             lines[index] = indent + task_line(replace(task, depth=0))
             return replace(parsed, lines=tuple(lines))
@@ -230,12 +241,12 @@ def insert_task(parsed: ParsedBody, task: BlockTask, after_key: str | None) -> P
     return replace(parsed, lines=tuple(lines))
 
 
-def remove_task(parsed: ParsedBody, key: str) -> ParsedBody:
-    """The body without the line of ``key`` (lines nested under it move up one level)."""
+def remove_task(parsed: ParsedBody, row_id: str) -> ParsedBody:
+    """The body without the line of ``row_id`` (lines nested under it move up one level)."""
     lines = list(parsed.lines)
     for index, line in enumerate(lines):
         found = parse_line(line)
-        if found is None or found.key != key:
+        if found is None or not found.key or found.row_id != row_id:
             continue
         del lines[index]
         while index < len(lines):

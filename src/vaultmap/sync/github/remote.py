@@ -3,8 +3,9 @@
 The sync engine sees one *row* per task, as with Notion:
 
 * a task of a published note (or section) is a line of the block its issue's body holds;
-  its row id is ``OWNER/REPO#N:KEY`` (the key the line carried when it was last written;
-  a reworded task keeps its row, and its line gets the new key on the next write). Ticking
+  its row id is ``OWNER/REPO#N:ROW`` where ROW is the key the line was created with (a
+  reworded task gets a new key in its line and keeps its row id, see
+  :attr:`~vaultmap.sync.github.body.BlockTask.row_id`). Ticking
   the box on github.com changes the row's status; a tick, a new task, a rewording or a
   removal in the note rewrite that one line (everything else in the body stays as it is);
 * a task that names an issue or pull request (:mod:`vaultmap.sync.github.refs`) has the row
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,7 +166,7 @@ class GitHubRemote:
             status, kind = "x", "done"
         else:
             status, kind = " ", "todo"
-        return RemoteRow(remote_id=f"{link.repo}#{link.number}:{task.key}", key=task.key,
+        return RemoteRow(remote_id=f"{link.repo}#{link.number}:{task.row_id}", key=task.key,
                          status=status, text=task.text, note=link.note,
                          content_hash=line_hash(task), status_type=kind)
 
@@ -335,9 +336,9 @@ class GitHubRemote:
         link = self.links.get((ref.repo.lower(), ref.number))
         if link is None:
             raise RemoteGoneError(f"{ref} is no longer published", remote_id=remote_id)
-        old_key = match.group("key")
-        task = self._block_task(record)
-        row = self._write(link, lambda parsed: set_task(parsed, old_key, task), record.key)
+        row_id = match.group("key")
+        task = replace(self._block_task(record), row=row_id)
+        row = self._write(link, lambda parsed: set_task(parsed, row_id, task), record.key)
         if row is None:
             raise RemoteGoneError(f"{link.issue} no longer holds that task", remote_id=remote_id)
         return row
@@ -349,9 +350,9 @@ class GitHubRemote:
         link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
         if link is None:
             return
-        key = match.group("key")
+        row_id = match.group("key")
         try:
-            self._write(link, lambda parsed: remove_task(parsed, key), key)
+            self._write(link, lambda parsed: remove_task(parsed, row_id), "")
         except RemoteGoneError:
             return  # the block (or the issue) is gone already: so is the line
 
