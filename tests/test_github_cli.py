@@ -182,7 +182,8 @@ def test_close_when_done_and_a_reopen_changes_nothing(env: Env) -> None:
 
 
 def test_tasks_naming_issues_follow_them(env: Env) -> None:
-    (env.vault / ".vaultmap.toml").write_text(CONFIG + 'default_repo = "ada/roadmap"\n')
+    (env.vault / ".vaultmap.toml").write_text(
+        CONFIG + 'default_repo = "ada/roadmap"\nenabled = true\n')
     for n in range(4):
         env.fake.add_issue("ada/roadmap", f"issue {n + 1}")
     pull = env.fake.add_issue("ada/roadmap", "the fix", pull_request=True)
@@ -206,7 +207,7 @@ def test_tasks_naming_issues_follow_them(env: Env) -> None:
 
 
 def test_close_issues_closes_the_named_issue(env: Env) -> None:
-    (env.vault / ".vaultmap.toml").write_text(CONFIG + "close_issues = true\n")
+    (env.vault / ".vaultmap.toml").write_text(CONFIG + "close_issues = true\nenabled = true\n")
     env.fake.add_issue("ada/roadmap", "bug")
     env.note("Bugs.md", "- [ ] fix ada/roadmap#1\n")
     env.sync()

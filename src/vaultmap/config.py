@@ -87,7 +87,7 @@ class GitHubSettings:
     # the first retry delay after a server error (doubles, with jitter).
     write_interval: float = 1.0
     backoff: float = 1.0
-    configured: bool = False  # the config has a [github] table: `vaultmap sync` includes GitHub
+    enabled: bool = False  # a plain `vaultmap sync` includes GitHub even with nothing published
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +232,9 @@ def _github(data: Mapping[str, Any]) -> GitHubSettings:
     import re
 
     g = _table(data, "github")
-    github = GitHubSettings(configured="github" in data)
+    github = GitHubSettings()
+    if "enabled" in g:
+        github = replace(github, enabled=bool(_expect(g, "enabled", bool, "github")))
     if "default_repo" in g:
         repo = str(_expect(g, "default_repo", str, "github"))
         if repo and not re.match(_REPO_NAME, repo):

@@ -54,8 +54,8 @@ def github_client(settings: Settings, store: GitHubStore) -> GitHubClient:
 
 
 def github_in_use(settings: Settings) -> bool:
-    """Whether a plain ``vaultmap sync`` includes GitHub: a [github] table or a publish."""
-    if settings.github.configured:
+    """Whether a plain ``vaultmap sync`` includes GitHub: ``[github] enabled`` or a publish."""
+    if settings.github.enabled:
         return True
     if not (settings.state_dir / "github.sqlite").exists():
         return False

@@ -108,8 +108,8 @@ def _finish(report: SyncReport, *, label: str = "") -> None:
 @click.option("--notion", "use_notion", is_flag=True,
               help="Sync with the Notion database (the default when one is configured).")
 @click.option("--github", "use_github", is_flag=True,
-              help="Sync with GitHub issues (the default when a note is published or the "
-                   "config has a [github] table).")
+              help="Sync with GitHub issues (the default when a note is published or "
+                   "[github] enabled is true).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing anywhere.")
 @click.option("--full", is_flag=True,
               help="Read every row instead of only the rows edited since the last sync.")
