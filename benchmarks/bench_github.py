@@ -67,6 +67,47 @@ def measure(fake: FakeGitHub, action: Callable[[], object]) -> tuple[float, int,
     return time.perf_counter() - start, fake.total_requests, fake.units_used
 
 
+def one_round(tasks: int, issues: int, rows: dict[str, list[tuple[float, int, int]]]) -> None:
+    """One round of every measure, appended to ``rows``."""
+    with tempfile.TemporaryDirectory() as tmp, FakeGitHub() as fake:
+        fake.add_repo(REPO)
+        root = Path(tmp) / "vault"
+        root.mkdir()
+        settings = Settings(root=root, github=GitHubSettings(write_interval=0.0))
+        (root / "Roadmap.md").write_text(roadmap(tasks))
+        for n in range(issues):
+            (root / f"Checklist {n:02}.md").write_text(
+                "".join(f"- [ ] item {i} of list {n}\n" for i in range(6)))
+
+        def publish_roadmap() -> None:
+            with GitHubStore.open(settings.state_dir) as store, \
+                    GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
+                                 etags=store) as client:
+                publish(settings, client, store, str(root / "Roadmap.md"), repo=REPO)
+
+        rows.setdefault(f"publish a {tasks}-task roadmap", []).append(
+            measure(fake, publish_roadmap))
+        with GitHubStore.open(settings.state_dir) as store, \
+                GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
+                             etags=store) as client:
+            for n in range(issues):
+                publish(settings, client, store, str(root / f"Checklist {n:02}.md"),
+                        repo=REPO)
+        sync(settings, fake)  # the first sync stores every issue's ETag
+        total = issues + 1
+        rows.setdefault(f"no-change sync, {total} issues, no ETags (baseline)", []).append(
+            measure(fake, lambda: sync(settings, fake, etags=False)))
+        rows.setdefault(f"no-change sync, {total} issues, ETags kept", []).append(
+            measure(fake, lambda: sync(settings, fake)))
+        fake.web_tick(REPO, 2, "item 3 of list 0")
+        rows.setdefault("one tick on github.com -> note", []).append(
+            measure(fake, lambda: sync(settings, fake)))
+        note = root / "Checklist 01.md"
+        note.write_text(note.read_text().replace("- [ ] item 2", "- [x] item 2"))
+        rows.setdefault("one tick in a note -> issue", []).append(
+            measure(fake, lambda: sync(settings, fake)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=300)
@@ -76,43 +117,7 @@ def main() -> None:
     rows: dict[str, list[tuple[float, int, int]]] = {}
 
     for _ in range(args.runs):
-        with tempfile.TemporaryDirectory() as tmp, FakeGitHub() as fake:
-            fake.add_repo(REPO)
-            root = Path(tmp) / "vault"
-            root.mkdir()
-            settings = Settings(root=root, github=GitHubSettings(write_interval=0.0))
-            (root / "Roadmap.md").write_text(roadmap(args.tasks))
-            for n in range(args.issues):
-                (root / f"Checklist {n:02}.md").write_text(
-                    "".join(f"- [ ] item {i} of list {n}\n" for i in range(6)))
-
-            def publish_roadmap() -> None:
-                with GitHubStore.open(settings.state_dir) as store, \
-                        GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
-                                     etags=store) as client:
-                    publish(settings, client, store, str(root / "Roadmap.md"), repo=REPO)
-
-            rows.setdefault(f"publish a {args.tasks}-task roadmap", []).append(
-                measure(fake, publish_roadmap))
-            with GitHubStore.open(settings.state_dir) as store, \
-                    GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
-                                 etags=store) as client:
-                for n in range(args.issues):
-                    publish(settings, client, store, str(root / f"Checklist {n:02}.md"),
-                            repo=REPO)
-            sync(settings, fake)  # the first sync stores every issue's ETag
-            total = args.issues + 1
-            rows.setdefault(f"no-change sync, {total} issues, no ETags (baseline)", []).append(
-                measure(fake, lambda: sync(settings, fake, etags=False)))
-            rows.setdefault(f"no-change sync, {total} issues, ETags kept", []).append(
-                measure(fake, lambda: sync(settings, fake)))
-            fake.web_tick(REPO, 2, "item 3 of list 0")
-            rows.setdefault("one tick on github.com -> note", []).append(
-                measure(fake, lambda: sync(settings, fake)))
-            note = root / "Checklist 01.md"
-            note.write_text(note.read_text().replace("- [ ] item 2", "- [x] item 2"))
-            rows.setdefault("one tick in a note -> issue", []).append(
-                measure(fake, lambda: sync(settings, fake)))
+        one_round(args.tasks, args.issues, rows)
 
     baseline = statistics.median(t for t, _, _ in
                                  next(v for k, v in rows.items() if "baseline" in k))
