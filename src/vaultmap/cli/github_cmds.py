@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from vaultmap.config import Settings
-from vaultmap.sync.github.http import GitHubClient, GitHubOptions, api_url_from, resolve_token
 from vaultmap.sync.github.store import GitHubStore
 from vaultmap.sync.runner import SyncReport
+
+if TYPE_CHECKING:
+    from vaultmap.sync.github.http import GitHubClient
 
 _VAULT = click.option(
     "--vault", "vault", default=".", show_default=True,
@@ -46,6 +49,9 @@ def _say_wait(message: str) -> None:
 
 def github_client(settings: Settings, store: GitHubStore) -> GitHubClient:
     """A client for the API the environment names, with the vault's persisted ETags."""
+    # Imported here: the HTTP stack is only worth loading for the commands that talk to GitHub.
+    from vaultmap.sync.github.http import GitHubClient, GitHubOptions, api_url_from, resolve_token
+
     options = GitHubOptions(write_interval=settings.github.write_interval,
                             backoff=settings.github.backoff,
                             backoff_max=max(settings.github.backoff * 30, 0.01))

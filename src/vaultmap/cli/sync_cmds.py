@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,11 +169,31 @@ def sync_cmd(vault: Path, use_notion: bool, use_github: bool, dry_run: bool, ful
               help="Only list conflicts; do not ask Notion what a sync would do.")
 def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     """Show what a sync of VAULT would do, and the conflicts the last syncs resolved."""
+    from vaultmap.cli.github_cmds import github_in_use, sync_github
+
     settings = _vault_settings(vault)
-    if not offline:
+    github = github_in_use(settings)
+    notion = bool(settings.notion.database_id) or not github
+    if notion and not offline:
         # Say what is missing before printing anything, not after a half-written answer.
         _require_database(settings)
-    with StateStore.open(settings.state_dir, "notion") as state:
+    if notion:
+        def notion_plan() -> SyncReport:
+            with _notion(settings) as remote:
+                return run_sync(settings, remote, dry_run=True)
+
+        _status_of(settings, "notion", "Notion", notion_plan, clear_conflicts=clear_conflicts,
+                   offline=offline, label="Notion: " if github else "")
+    if github:
+        _status_of(settings, "github", "GitHub",
+                   lambda: sync_github(settings, dry_run=True, full=False, force=False),
+                   clear_conflicts=clear_conflicts, offline=offline,
+                   label="GitHub: " if notion else "")
+
+
+def _status_of(settings: Settings, remote: str, name: str, plan: Callable[[], SyncReport], *,
+               clear_conflicts: bool, offline: bool, label: str) -> None:
+    with StateStore.open(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
         entries = state.entries().values()
@@ -181,27 +201,27 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
-        click.echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
-                   f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
+        click.echo(f"{label}last complete sync: {last.isoformat(timespec='seconds')}; {linked} "
+                   f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
+                   "trashed)")
     if conflicts:
-        click.echo(f"{len(conflicts)} conflict(s) resolved by the policy "
+        click.echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
                    f"(prefer = {settings.notion.prefer!r}):")
-        for line in describe_conflicts(conflicts, "Notion"):
+        for line in describe_conflicts(conflicts, name):
             click.echo(f"  ! {line}")
         if clear_conflicts:
             click.echo("(cleared)")
     else:
-        click.echo("no conflicts")
+        click.echo(f"{label}no conflicts")
     if offline:
         return
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=True)
+    report = plan()
     _warn(report.notes, "note")
     if report.plan.empty:
-        click.echo("in sync: a sync now would change nothing")
+        click.echo(f"{label}in sync: a sync now would change nothing")
         return
-    click.echo("a sync now would:")
-    _print_plan(report.plan)
+    click.echo(f"{label}a sync now would:")
+    _print_plan(report.plan, remote=name)
 
 
 @click.group("notion")
