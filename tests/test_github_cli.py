@@ -289,3 +289,62 @@ def test_a_fault_storm_converges_without_duplicates(env: Env) -> None:
     assert ("x", "Ship it", 0) in env.lines()
     assert b"  - [x] Functions" in env.note()
     assert len(env.fake.issues("ada/roadmap")) == 1
+
+
+def test_dry_run_and_status_change_nothing(env: Env) -> None:
+    env.publish()
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")
+    env.edit_note("  - [ ] Functions", "  - [x] Functions")
+    body, note = env.body(), env.note()
+    out = env.sync("--dry-run").stdout
+    assert "note Roadmap.md: [ ] -> [x] 'ship it'" in out
+    assert "update status [x]" in out and "functions" in out.lower()
+    status = env.run("status", str(env.vault)).stdout
+    assert "a sync now would:" in status
+    assert env.body() == body and env.note() == note
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
+
+
+def test_both_sides_changed_keeps_the_more_finished_status(env: Env) -> None:
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [-] Ship it")  # cancelled here ...
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")  # ... done there
+    out = env.sync("-v").stdout
+    assert "conflict Roadmap.md: 'Ship it' is [-] in the note and [x] in GitHub" in out
+    assert b"- [x] Ship it" in env.note()
+    assert "1 conflict(s)" in env.run("status", str(env.vault), "--offline").stdout
+
+
+def test_a_block_deleted_on_github_trips_the_guard(env: Env) -> None:
+    env.publish()
+    env.fake.web_edit("ada/roadmap", 1, "We moved the plan elsewhere.")
+    note = env.note()
+    result = env.sync(code=13)
+    assert "GitHub returned no rows" in result.stderr
+    assert "checklist block is gone" in env.sync("--dry-run").stderr
+    env.sync("--force")
+    assert env.note() == note  # the note is never touched by a vanished checklist
+    assert env.body() == "We moved the plan elsewhere."
+
+
+def test_writes_keep_the_pace_github_asks_for(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG.replace("write_interval = 0",
+                                                             "write_interval = 0.2"))
+    env.publish()
+    env.fake.min_write_interval = 0.15  # the fake answers a faster write with a secondary limit
+    for text in ("Learn Python", "Functions", "Ship it"):
+        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    result = env.sync()
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 3
+    assert "waiting" not in result.stderr
+    assert [s for _, _, s in env.fake.log if s in (403, 429)] == []
+
+
+def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) -> None:
+    env.publish()
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="1")
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    result = env.sync()
+    assert "GitHub asks to slow down: waiting 1 s" in result.stderr
+    assert env.lines()[-1] == ("x", "Ship it", 0)

@@ -15,6 +15,13 @@ from typing import Protocol
 
 from vaultmap.errors import VaultmapError
 
+DISPLAY_NAMES = {"github": "GitHub"}
+
+
+def display_name(name: str) -> str:
+    """A remote's name as a user reads it ("notion" -> "Notion", "github" -> "GitHub")."""
+    return DISPLAY_NAMES.get(name, name.title())
+
 
 class RemoteError(VaultmapError):
     """A remote failed in a way a user must hear about (after retries were exhausted)."""

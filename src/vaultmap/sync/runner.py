@@ -64,6 +64,7 @@ from vaultmap.sync.remote import (
     RemoteSchemaError,
     RemoteSnapshot,
     TaskRecord,
+    display_name,
 )
 from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
 from vaultmap.vault import read_note, scan_vault
@@ -193,7 +194,8 @@ class _Runner:
         self.fail(key, f"{what}: {error}")
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise RemoteError(f"{self.remote.name.title()} failed {self.failures_in_a_row} "
+            raise RemoteError(f"{display_name(self.remote.name)} failed "
+                              f"{self.failures_in_a_row} "
                               f"times in a row ({error}); the rest is left for the next sync")
 
     def remote_call_ok(self) -> None:
@@ -282,7 +284,8 @@ class _Runner:
         todo = [a for a in actions if a.key not in self.failed_keys]
         show = self._show_progress(len(todo))
         with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
-            task = bar.add_task(f"syncing with {self.remote.name.title()}", total=len(todo))
+            task = bar.add_task(f"syncing with {display_name(self.remote.name)}",
+                                total=len(todo))
             for action in todo:
                 self.apply_one(action)
                 bar.advance(task)
@@ -309,8 +312,8 @@ class _Runner:
                     self.report.done["Unlink"] += 1
                     self.report.notes.append(
                         f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                        f"in {self.remote.name.title()}; the task stays in the note and is no "
-                        "longer synced")
+                        f"in {display_name(self.remote.name)}; the task stays in the note and is "
+                        "no longer synced")
                     return
                 self.remote_call_ok()
                 self.state.put(_remote_side(action.entry, row))
