@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from fake_github import FakeGitHub, iso
+from vaultmap.errors import GitHubNotFoundError
 from vaultmap.sync.github.http import (
     GitHubClient,
-    GitHubNotFoundError,
     GitHubOptions,
     api_url_from,
     resolve_token,

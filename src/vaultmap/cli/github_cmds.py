@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from vaultmap.cli.output import echo
 from vaultmap.config import Settings
 from vaultmap.sync.github.store import GitHubStore
 from vaultmap.sync.runner import SyncReport
@@ -44,7 +45,7 @@ def _note_target(target: str) -> tuple[Settings, str]:
 
 
 def _say_wait(message: str) -> None:
-    click.echo(f"vaultmap: {message}", err=True)
+    echo(f"vaultmap: {message}", err=True)
 
 
 def github_client(settings: Settings, store: GitHubStore) -> GitHubClient:
@@ -128,7 +129,7 @@ def publish_cmd(target: str, repo: str, title: str | None, number: int | None) -
             github_client(settings, store) as client:
         done = publish(settings, client, store, target, repo=repo, title=title, issue=number)
     verb = "published" if done.created else "linked"
-    click.echo(f"{verb} {done.link.target} ({done.tasks} task(s)) as {done.link.issue}: "
+    echo(f"{verb} {done.link.target} ({done.tasks} task(s)) as {done.link.issue}: "
                f"{done.url}")
 
 
@@ -140,13 +141,13 @@ def list_cmd(vault: Path) -> None:
     with GitHubStore.open(settings.state_dir) as store:
         links = store.links()
     if not links:
-        click.echo("nothing published (vaultmap github publish NOTE --repo OWNER/REPO)")
+        echo("nothing published (vaultmap github publish NOTE --repo OWNER/REPO)")
         return
     for link in links:
         if link.number:
-            click.echo(f"{link.target} -> {link.issue} {link.title!r}")
+            echo(f"{link.target} -> {link.issue} {link.title!r}")
         else:
-            click.echo(f"{link.target} -> {link.repo} (unanswered publish: run publish again)")
+            echo(f"{link.target} -> {link.repo} (unanswered publish: run publish again)")
 
 
 @github_group.command("unlink", short_help="Stop syncing a published note with its issue.")
@@ -158,7 +159,7 @@ def unlink_cmd(target: str) -> None:
     settings, target = _note_target(target)
     with GitHubStore.open(settings.state_dir) as store:
         link = unlink(settings, store, target)
-    click.echo(f"unlinked {link.target} from {link.issue}; the issue was not changed")
+    echo(f"unlinked {link.target} from {link.issue}; the issue was not changed")
 
 
 COMMANDS: list[click.Command] = [github_group]

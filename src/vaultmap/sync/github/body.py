@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
-from vaultmap.sync.remote import RemoteSchemaError
+from vaultmap.errors import BodyTooLongError
 
 MAX_BODY_CHARS = 65536  # GitHub's 422 says "maximum is 65536 characters"
 
@@ -38,10 +38,6 @@ _TASK = re.compile(r"^(?P<indent>[ ]*)(?P<bullet>[-*+]) \[(?P<status>[^\]\r\n])\
                    r"[ \t]*$")
 _STRUCK = re.compile(r"^~~(?P<text>.+)~~$")
 INDENT = "  "
-
-
-class BodyTooLongError(RemoteSchemaError):
-    """The issue body would exceed what GitHub stores; nothing was sent."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,21 +40,19 @@ import httpx
 import tenacity
 
 from vaultmap import __version__
-from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteGoneError, RemoteSchemaError
+from vaultmap.errors import (
+    GitHubIssueGoneError,
+    GitHubNotFoundError,
+    RemoteAuthError,
+    RemoteError,
+    RemoteSchemaError,
+)
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 API_URL_ENV = "VAULTMAP_GITHUB_API_URL"
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_.\-]{8,255}$")
-
-
-class GitHubNotFoundError(RemoteSchemaError):
-    """A repository or issue the token cannot see (GitHub answers 404 for private ones)."""
-
-
-class GitHubIssueGoneError(RemoteGoneError):
-    """The issue was deleted or transferred away (404/410 on a repository we can read)."""
 
 
 @dataclass(frozen=True, slots=True)

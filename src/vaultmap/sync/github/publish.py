@@ -56,9 +56,9 @@ def split_target(target: str) -> tuple[str, str]:
 def check_repo(repo: str) -> str:
     import re
 
-    from vaultmap.config import _REPO_NAME
+    from vaultmap.config import REPO_NAME
 
-    if not re.match(_REPO_NAME, repo):
+    if not re.match(REPO_NAME, repo):
         raise ConfigError(f"--repo must be {REPO_HELP}, not {repo!r}")
     return repo
 

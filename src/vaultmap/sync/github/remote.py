@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vaultmap.config import GitHubSettings
+from vaultmap.errors import GitHubNotFoundError
 from vaultmap.model import StatusMap, StatusType, Task
 from vaultmap.sync.github.body import (
     BlockTask,
@@ -40,7 +41,7 @@ from vaultmap.sync.github.body import (
     remove_task,
     set_task,
 )
-from vaultmap.sync.github.http import GitHubClient, GitHubNotFoundError
+from vaultmap.sync.github.http import GitHubClient
 from vaultmap.sync.github.refs import IssueRef, find_ref, status_type_of_issue
 from vaultmap.sync.github.store import Link
 from vaultmap.sync.remote import (
