@@ -6,6 +6,8 @@ on bytes, including the byte-level promises (line endings, BOM, legacy encodings
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vaultmap.model import Flavor
@@ -180,3 +182,30 @@ def test_note_added_on_both_sides_unites_its_tasks() -> None:
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError):
         merge_note(BASE, BASE, BASE, prefer="vault")
+
+
+def test_git_prefer_setting(tmp_path: Path) -> None:
+    from vaultmap.config import load_settings
+    from vaultmap.errors import ConfigError
+
+    assert load_settings(tmp_path).git.prefer == "done"
+    (tmp_path / ".vaultmap.toml").write_text('[git]\nprefer = "remote"\n')
+    assert load_settings(tmp_path).git.prefer == "remote"
+    (tmp_path / ".vaultmap.toml").write_text('[git]\nprefer = "notion"\n')
+    with pytest.raises(ConfigError, match=r"\[git\] prefer must be"):
+        load_settings(tmp_path)
+
+
+def test_conflict_lines_count_a_restored_task_above_them() -> None:
+    ours = edit(BASE, (b"[ ] Milk", b"[x] Milk"), (b"buy organic", b"buy fresh"))
+    theirs = edit(BASE, (b"- [ ] Milk\n", b""), (b"buy organic", b"buy cheap"))
+    result = merged(ours, theirs)
+    lines = result.data.split(b"\n")
+    assert [(h.start_line, h.end_line) for h in result.conflicts] == [(9, 13)]
+    assert lines[2] == b"- [x] Milk"
+    assert lines[8].startswith(b"<<<<<<< ") and lines[12].startswith(b">>>>>>> ")
+    # A user's own marker-like line does not count as a conflict.
+    base = b"<<<<<<< quoted\n" + BASE
+    result = merged(base.replace(b"buy organic", b"buy fresh"),
+                    base.replace(b"buy organic", b"buy cheap"), base)
+    assert [(h.start_line, h.end_line) for h in result.conflicts] == [(10, 14)]

@@ -67,6 +67,7 @@ STATUS_RANK: Mapping[StatusType, int] = {
 # "[c]" (a status of up to 4 bytes: one UTF-8 character) and a blank or the line's end.
 _TASK_LINE = re.compile(
     rb"[ \t]*(?:>[ \t]?)*[ \t]*(?:[-*+]|[0-9]{1,9}[.)])[ \t]+\[[^\]\r\n]{1,4}\](?:[ \t]|\r?\n?$)")
+_BOM = b"\xef\xbb\xbf"
 # Lines that could be mistaken for conflict markers (a setext underline is seven '=' or more).
 _MARKER_LIKE = re.compile(rb"(?m)^(?:<{7,}|>{7,}|={7,}|\|{7,})")
 
@@ -163,10 +164,12 @@ def merge_note(
     neutral_theirs = _neutralise(theirs, ((d.theirs, d.base_raw) for d in decisions))
     merged, conflicts = _line_merge(base, neutral_ours, neutral_theirs, marker_size=marker_size,
                                     labels=labels, conflict_style=conflict_style)
-    merged = _apply_statuses(merged, path, flavor, statuses, decisions, ours_note, theirs_note,
-                             {"ours": ours, "theirs": theirs}, notes)
-    if conflicts:
-        conflicts = _find_conflicts(merged, marker_size)
+    merged, inserted = _apply_statuses(merged, path, flavor, statuses, decisions, ours_note,
+                                       theirs_note, {"ours": ours, "theirs": theirs}, notes)
+    for lines_before, added in sorted(inserted, reverse=True):
+        conflicts = [ConflictHunk(h.start_line + (added if h.start_line > lines_before else 0),
+                                  h.end_line + (added if h.end_line > lines_before else 0))
+                     for h in conflicts]
     return MergeResult(merged, tuple(conflicts), tuple(notes))
 
 
@@ -272,6 +275,12 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         return ours, []
     if base == ours:
         return theirs, []
+    if base.startswith(_BOM) and ours.startswith(_BOM) and theirs.startswith(_BOM):
+        # The BOM belongs to the file, not to its first line: a line inserted at the top on
+        # both sides must not look like a change of the first line.
+        body, hunks = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
+                                      labels=labels, conflict_style=conflict_style)
+        return _BOM + body, hunks
     longest = max((len(m.group()) for data in (base, ours, theirs)
                    for m in _MARKER_LIKE.finditer(data)), default=0)
     size = max(32, longest + 1)  # no line of the inputs can pass for one of these markers
@@ -280,23 +289,27 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         return output, []
     parts: list[bytes] = []
     conflicts: list[ConflictHunk] = []
+    lines_so_far = 0
     for segment in _segments(output, size):
         if isinstance(segment, bytes):
             parts.append(segment)
+            lines_so_far += segment.count(b"\n")
             continue
         ours_lines, base_lines, theirs_lines, eol = segment
         union = _union(ours_lines, base_lines, theirs_lines)
         if union is not None:
             parts.append(union)
+            lines_so_far += union.count(b"\n")
             continue
-        start = b"".join(parts).count(b"\n") + 1
+        start = lines_so_far + 1
         hunk = [b"<" * marker_size + b" " + labels[0].encode() + eol, *ours_lines]
         if conflict_style != "merge":
             hunk += [b"|" * marker_size + b" " + labels[1].encode() + eol, *base_lines]
         hunk += [b"=" * marker_size + eol, *theirs_lines,
                  b">" * marker_size + b" " + labels[2].encode() + eol]
         block = b"".join(hunk)
-        conflicts.append(ConflictHunk(start, start + block.count(b"\n") - 1))
+        lines_so_far += block.count(b"\n")
+        conflicts.append(ConflictHunk(start, lines_so_far))
         parts.append(block)
     return b"".join(parts), conflicts
 
@@ -379,8 +392,10 @@ def _union(ours: Sequence[bytes], base: Sequence[bytes], theirs: Sequence[bytes]
     return b"".join([*ours, *added])
 
 
-def _find_conflicts(merged: bytes, marker_size: int) -> list[ConflictHunk]:
-    """The conflict hunks of the final text (status writes and restored lines move them)."""
+def find_conflicts(merged: bytes, marker_size: int = 7) -> list[ConflictHunk]:
+    """The conflict hunks (``<<<<<<<`` ... ``>>>>>>>`` of exactly ``marker_size``) in a
+    note's bytes: what the merge left, or what is still in a work-tree file the user has not
+    finished resolving."""
     hunks: list[ConflictHunk] = []
     start: int | None = None
     for number, line in enumerate(merged.split(b"\n"), start=1):
@@ -399,11 +414,13 @@ def _find_conflicts(merged: bytes, marker_size: int) -> list[ConflictHunk]:
 
 def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMap,
                     decisions: Sequence[_Decision], ours_note: Note, theirs_note: Note,
-                    sides: Mapping[str, bytes], notes: list[str]) -> bytes:
+                    sides: Mapping[str, bytes],
+                    notes: list[str]) -> tuple[bytes, list[tuple[int, int]]]:
     """Write each decided status onto its task in the merged text; put back a changed task
-    the other side deleted."""
-    if not decisions:
-        return merged
+    the other side deleted. Also returns each put-back line as (the number of lines before
+    it, the lines it adds), for the conflict hunks' line numbers."""
+    if not any(d.status_raw != d.base_raw for d in decisions):
+        return merged, []  # no status to write back, no changed task to restore
     merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses)
     by_key: dict[str, _Decision] = {}
     for decision in decisions:
@@ -443,6 +460,7 @@ def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMa
             # anything else was written by one side and is left as that side wrote it.
             if _raw_status(merged, task) == decision.base_raw:
                 edits.append((task.offset, task.status_len, decision.status_raw))
+    inserted: list[tuple[int, int]] = []
     for decision in decisions:
         if decision.restore_from is None or decision.placed:
             continue
@@ -450,16 +468,18 @@ def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMa
         side_note = ours_note if decision.restore_from == "ours" else theirs_note
         kept = decision.ours if decision.restore_from == "ours" else decision.theirs
         assert kept is not None
-        edits.append(_restore(merged, merged_note, side, side_note, kept, by_key))
+        restored = _restore(merged, merged_note, side, side_note, kept, by_key)
+        edits.append(restored)
+        inserted.append((merged.count(b"\n", 0, restored[0]), restored[2].count(b"\n")))
     if not edits:
-        return merged
+        return merged, inserted
     parts: list[bytes] = []
     position = 0
     for offset, length, raw in sorted(edits, key=lambda e: (e[0], e[1])):
         parts += (merged[position:offset], raw)
         position = offset + length
     parts.append(merged[position:])
-    return b"".join(parts)
+    return b"".join(parts), inserted
 
 
 def _latest(decision: _Decision) -> Task:
