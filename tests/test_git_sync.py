@@ -360,3 +360,19 @@ def test_a_briefly_held_index_lock_is_waited_out(a: Clone) -> None:
     holder.join()
     assert a.head_subject() == "vaultmap: 1 done (1 note)"
     assert time.monotonic() - started >= 0.3
+
+
+def test_status_shows_ahead_behind_and_the_last_sync(a: Clone, b: Clone) -> None:
+    assert "git: never synced by vaultmap" in a.vaultmap("status", str(a.vault)).stdout
+    b.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    b.sync()
+    a.git("fetch", "-q")
+    a.write("Other.md", "# Other\n\n- [x] alpha\n")
+    a.commit_all("local")
+    a.write("Plan.md", PLAN.replace("Some prose", "Edited prose"))
+    status = a.vaultmap("status", str(a.vault)).stdout
+    assert ("git: branch main, 1 ahead and 1 behind origin/main (as last fetched); "
+            "1 changed file(s) not committed") in status
+    a.sync()
+    status = a.vaultmap("status", str(a.vault)).stdout
+    assert "0 ahead and 0 behind" in status and "git: last sync 20" in status
