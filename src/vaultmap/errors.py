@@ -63,3 +63,18 @@ class TargetNotFoundError(EditError):
     """A target (PATH:LINE, key or --match) names no task."""
 
     exit_code = 11
+
+
+# --- Reading the vault (vaultmap.vault) and the file-system edge (vaultmap.fs).
+
+
+class VaultReadError(VaultmapError):
+    """A note or folder the user named cannot be read (missing, outside the vault, binary...)."""
+
+    exit_code = 16
+
+
+class OutsideVaultError(EditError):
+    """A write would land outside the vault's real path (through a symbolic link); refused."""
+
+    exit_code = 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.config import Settings
+from vaultmap.errors import VaultReadError
 from vaultmap.model import Note
 from vaultmap.vault.index import (
     _decode,
@@ -21,7 +22,7 @@ from vaultmap.vault.index import (
     _no_gc,
     _save_index,
 )
-from vaultmap.vault.paths import VaultReadError, _abs, _vault_relative
+from vaultmap.vault.paths import FolderRules, resolve_note
 from vaultmap.vault.pool import _default_jobs, _parse_many
 from vaultmap.vault.read import _oserror_reason, _prefixed
 from vaultmap.vault.walk import _Found, _Walker
@@ -51,8 +52,7 @@ def _selection(settings: Settings, root_abs: str,
     folders: list[tuple[str, str]] = []
     files: list[str] = []
     for path in paths:
-        rel = _vault_relative(settings, path)
-        path_abs = _abs(path)
+        path_abs, rel = resolve_note(settings, path)
         if os.path.isdir(path_abs):
             folders.append((path_abs, rel))
         elif os.path.lexists(path_abs):
@@ -84,18 +84,18 @@ def scan_vault(
     :class:`VaultReadError`.
     """
     scan_start_ns = time.time_ns()
-    root_abs = _abs(settings.root)
+    root_abs = os.path.abspath(settings.root)
     if not os.path.isdir(root_abs):
         problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
         raise VaultReadError(f"{settings.root}: {problem}")
     folders, named_files, whole_vault = _selection(settings, root_abs, paths)
 
-    walker = _Walker(settings, root_abs)
+    walker = _Walker(settings, root_abs, FolderRules(Path(root_abs)))
     for folder_abs, folder_rel in folders:
         walker.walk(folder_abs, folder_rel)
     for file_abs in named_files:
         # Named files are read as asked: even with another extension or an exclude match.
-        rel = _vault_relative(settings, file_abs)
+        rel = resolve_note(settings, file_abs)[1]
         try:
             file_st = os.stat(file_abs)
         except OSError as error:
