@@ -7,6 +7,7 @@ with a warning (a newer config read by an older vaultmap should still work); a w
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from vaultmap.errors import ConfigError
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
 from vaultmap.model import DEFAULT_STATUS_CHARS, Flavor, StatusMap, StatusType
 
 CONFIG_NAME = ".vaultmap.toml"
@@ -212,12 +214,14 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
 def load_settings(root: Path) -> Settings:
     """Read ``ROOT/.vaultmap.toml``; defaults when the file does not exist."""
     path = root / CONFIG_NAME
+    # The one safe reader: a FIFO, a device or a link to /dev/zero is refused at once, and a
+    # file of many MB is not a config anyone wrote.
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return Settings(root=root)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raw, _ = read_regular(path, MAX_CONFIG_BYTES)
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing" and not os.path.islink(path):
+            return Settings(root=root)
+        raise ConfigError(f"{path}: {unreadable.reason}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -45,6 +45,7 @@ from typing import Literal
 
 __all__ = [
     "MAX_CONFIG_BYTES",
+    "TEMP_SUFFIX",
     "Unreadable",
     "UnsafePath",
     "atomic_write",
@@ -60,6 +61,9 @@ __all__ = [
     "text_problem",
     "write_all",
 ]
+
+#: The name ending of every temporary file vaultmap writes (and may clean up when stale).
+TEMP_SUFFIX = ".vaultmap-tmp"
 
 #: ``.vaultmap.toml`` is a few KB; anything past this is not a config file someone wrote.
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -254,14 +258,15 @@ def copy_metadata(source_fd: int, target_fd: int, source: os.stat_result) -> Non
             os.setxattr(target_fd, name, os.getxattr(source_fd, name))
 
 
-def write_all(fd: int, content: bytes) -> None:
+def write_all(fd: int, content: bytes | memoryview) -> None:
     """Write all of ``content`` to ``fd`` (``os.write`` may write less than asked)."""
     view = memoryview(content)
     while view:
         view = view[os.write(fd, view):]
 
 
-def atomic_write(path: str | os.PathLike[str], content: bytes, *, new_mode: int = 0o666) -> None:
+def atomic_write(path: str | os.PathLike[str], content: bytes | memoryview, *,
+                 new_mode: int = 0o666) -> None:
     """Replace (or create) ``path`` with ``content`` atomically and durably.
 
     An existing file keeps its mode, owner, extended attributes and ACLs; a new one gets
@@ -270,7 +275,7 @@ def atomic_write(path: str | os.PathLike[str], content: bytes, *, new_mode: int 
     file is untouched and no temporary file is left.
     """
     target = Path(path)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.vaultmap-tmp")
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         try:

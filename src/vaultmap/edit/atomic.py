@@ -54,6 +54,7 @@ from vaultmap.errors import (
     ReadOnlyNoteError,
 )
 from vaultmap.fs import (
+    TEMP_SUFFIX,
     Unreadable,
     UnsafePath,
     copy_metadata,
@@ -70,7 +71,6 @@ Transform = Callable[[bytes], tuple[bytes | None, T]]
 
 MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
-TEMP_SUFFIX = ".vaultmap-tmp"
 STALE_TEMP_SECONDS = 600.0
 MAX_APPEND_MERGES = 50
 

@@ -26,7 +26,13 @@ from pathlib import Path
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings
 from vaultmap.errors import VaultReadError
-from vaultmap.fs import Unreadable, read_regular, relative_inside
+from vaultmap.fs import (
+    Unreadable,
+    private_folder,
+    read_regular,
+    refuse_links,
+    relative_inside,
+)
 
 __all__ = [
     "ALWAYS_SKIPPED",
@@ -37,6 +43,7 @@ __all__ = [
     "find_vault_root",
     "has_marker",
     "note_path",
+    "open_state_folder",
     "resolve_note",
 ]
 
@@ -48,6 +55,8 @@ ALWAYS_SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
 #: folder's dependencies are not the user's notes.
 UNMARKED_SKIPPED = frozenset({"node_modules", "__pycache__"})
 
+_STATE_IGNORE = ".gitignore"
+_STATE_IGNORE_TEXT = b"# vaultmap's local state: never committed\n*\n"
 _TEMPLATES_CONFIG = ".obsidian/templates.json"
 _TEMPLATES_CONFIG_MAX_BYTES = 64 * 1024
 
@@ -94,6 +103,30 @@ def note_path(settings: Settings, path: Path | str) -> str:
     Raises :class:`VaultReadError` when ``path`` is outside the vault.
     """
     return resolve_note(settings, path)[1]
+
+
+def open_state_folder(state_dir: Path, files: tuple[str, ...] = (), *,
+                      create: bool = True) -> Path:
+    """``<vault>/.vaultmap`` (``state_dir``), made if missing with a ``.gitignore`` that keeps
+    it out of git, for the index, the sync state and their locks.
+
+    Raises :class:`~vaultmap.fs.UnsafePath` when the folder, or one of ``files`` in it, is a
+    symbolic link: a vault from elsewhere cannot point our state at files outside it. Raises
+    ``OSError`` when the folder cannot be made.
+    """
+    folder = private_folder(state_dir.parent, state_dir.name, create=create)
+    refuse_links(folder, (_STATE_IGNORE, *files))
+    if create and not os.path.lexists(folder / _STATE_IGNORE):
+        try:
+            fd = os.open(folder / _STATE_IGNORE,
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            return folder
+        try:
+            os.write(fd, _STATE_IGNORE_TEXT)
+        finally:
+            os.close(fd)
+    return folder
 
 
 def _templates_folder(root: Path) -> str | None:
