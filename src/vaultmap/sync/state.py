@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import StateError as StateError
 from vaultmap.fs import UnsafePath
 from vaultmap.vault.paths import open_state_folder
 
@@ -55,12 +55,6 @@ def _check_access(path: Path) -> None:
             raise StateError(f"{member}: cannot open the sync state ({exc.strerror}); it was "
                              "left as it is") from None
         os.close(fd)
-
-
-class StateError(VaultmapError):
-    """The sync state file cannot be opened or written."""
-
-    exit_code = 12
 
 
 @dataclass(frozen=True, slots=True)
