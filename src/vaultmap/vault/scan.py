@@ -37,6 +37,9 @@ class ScanResult:
     warnings: tuple[str, ...]  # one line each, naming the file (vault-relative)
     parsed: int  # files parsed this run
     reused: int  # files taken from the index unchanged
+    # (vault-relative path, its warning line) of each file that looked like a note but could
+    # not be read or parsed: a sync must not take its tasks for deleted.
+    unreadable: tuple[tuple[str, str], ...] = ()
 
 
 
@@ -99,10 +102,10 @@ def scan_vault(
         try:
             file_st = os.stat(file_abs)
         except OSError as error:
-            walker.warn(rel, _oserror_reason(error) + ", skipped")
+            walker.unreadable_file(rel, _oserror_reason(error) + ", skipped")
             continue
         if not stat_module.S_ISREG(file_st.st_mode):
-            walker.warn(rel, "not a regular file, skipped")
+            walker.unreadable_file(rel, "not a regular file, skipped")
             continue
         walker.add_file(rel, file_abs, file_st)
 
@@ -130,6 +133,7 @@ def scan_vault(
         del index, updated, fresh
 
     warnings: list[tuple[str, str]] = list(walker.warnings)
+    unreadable: list[tuple[str, str]] = list(walker.unreadable)
     notes: list[Note] = []
     damaged: list[_Found] = []
     reused = 0
@@ -144,6 +148,8 @@ def scan_vault(
                     continue
             if entry.warning is not None:
                 warnings.append((rel, entry.warning))
+                if entry.blob is None:
+                    unreadable.append((rel, entry.warning))
             reused += 1
     if damaged:
         repaired = _parse_many(settings, damaged, 1)
@@ -158,6 +164,8 @@ def scan_vault(
             notes.append(outcome.note)
         if outcome.warning is not None:
             warnings.append((outcome.rel, outcome.warning))
+            if outcome.note is None:
+                unreadable.append((outcome.rel, outcome.warning))
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
@@ -170,6 +178,7 @@ def scan_vault(
         warnings=tuple(message for _, message in warnings),
         parsed=len(outcomes),
         reused=reused,
+        unreadable=tuple(sorted(unreadable)),
     )
 
 

@@ -36,6 +36,7 @@ class _Walker:
         )
         self.found: dict[str, _Found] = {}
         self.warnings: list[tuple[str, str]] = []
+        self.unreadable: list[tuple[str, str]] = []
         # (st_dev, st_ino) of each folder reached through a link -> the link's path.
         self.linked_dirs: dict[tuple[int, int], str] = {}
         # (st_dev, st_ino) of each file reached through a link -> its first vault path.
@@ -96,6 +97,11 @@ class _Walker:
             return False
         return True
 
+    def unreadable_file(self, rel: str, message: str) -> None:
+        """Warn about a file that looks like a note but cannot be read, and remember it."""
+        self.warn(rel, message)
+        self.unreadable.append(self.warnings[-1])
+
     def warn(self, rel: str, message: str) -> None:
         self.warnings.append((rel, f"{rel}: {message}"))
 
@@ -142,10 +148,10 @@ class _Walker:
                 try:
                     file_st = entry.stat()
                 except OSError as error:
-                    self.warn(rel, _oserror_reason(error) + ", skipped")
+                    self.unreadable_file(rel, _oserror_reason(error) + ", skipped")
                     continue
                 if not stat_module.S_ISREG(file_st.st_mode):
-                    self.warn(rel, "not a regular file, skipped")
+                    self.unreadable_file(rel, "not a regular file, skipped")
                     continue
                 if entry.is_symlink():
                     if self.link_inside_vault(entry.path, rel, folder=False):
