@@ -281,6 +281,11 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
     _print_tasks(selected)
 
 
+# On a terminal a task's text is cut after this many characters (wrapping megabytes helps no
+# one); into a pipe or a file it is written whole, for grep.
+_TERMINAL_TEXT = 2000
+
+
 def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     """The readable list: each note's path, then its tasks under the headings they sit in.
 
@@ -317,7 +322,7 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                     section = task.section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.text)}")
+                             f"{plain(task.text, limit=0)}")
         lines.extend(["", count])
         click.echo("\n".join(lines))
         return
@@ -348,7 +353,7 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.text), style="strike dim" if task.type is
+            body.append(plain(task.text, limit=_TERMINAL_TEXT), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")

@@ -173,20 +173,86 @@ def note_title(path: str) -> str:
     return printable(stem if dot and stem else name)
 
 
-_WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*_])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
+# Inline Markdown, matched in linear time: no inner class may hold the character that opens the
+# construct again, so a run of "[[" or "[a](" costs each attempt one step, not the rest of the
+# text (those runs took minutes with ``[^\]]*``). Emphasis is paired by a stack below, not by
+# a lazy ``.+?`` that rescans the text for every opener.
+_WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\[\]\s]|\([^()\[\]\s]*\))*\)")
 _CODE = re.compile(r"`([^`]+)`")
+_DELIMITER_RUN = re.compile(r"(\*+|_+)")
+
+# The most characters of one text the report shows; the rest is cut with an ellipsis (JSON
+# keeps everything). Longer input is cut before any work so a 9 MB task costs no more than
+# a short one.
+MAX_SHOWN = 300
+ELLIPSIS = "…"
 
 
-def plain(text: str) -> str:
-    """Inline Markdown reduced to what a reader sees: ``**Maths** [[Calc|calculus]]`` ->
-    ``Maths calculus``. For display only; keys and JSON keep the text as written."""
+def _strip_emphasis(text: str) -> str:
+    """Remove paired ``**``/``__``/``*``/``_`` delimiters in one pass (a stack per kind).
+
+    The text is split into runs of one delimiter character; a run of 1 is emphasis, 2 strong,
+    3 both, longer is kept as written (so ``"*" * 10**6`` is one step). A run opens when a
+    non-space follows it and closes when a non-space precedes it; emphasis must also not
+    touch a letter or digit on its outer side, so ``snake_case`` stays. Unpaired runs stay.
+    """
+    if "*" not in text and "_" not in text:
+        return text
+    parts = _DELIMITER_RUN.split(text)
+    openers: dict[str, list[int]] = {}
+    removed = [0] * len(parts)
+    for index in range(1, len(parts), 2):
+        run = parts[index]
+        if len(run) > 3:
+            continue
+        before = parts[index - 1][-1:] or (parts[index - 2][-1:] if index >= 2 else "")
+        after = (parts[index + 1][:1] if index + 1 < len(parts) else "") or (
+            parts[index + 2][:1] if index + 2 < len(parts) else "")
+        for mark in (run,) if len(run) < 3 else (run[:2], run[:1]):
+            single = len(mark) == 1
+            can_close = bool(before) and not before.isspace() and not (single and after.isalnum())
+            can_open = bool(after) and not after.isspace() and not (single and before.isalnum())
+            stack = openers.setdefault(mark, [])
+            if can_close and stack:
+                opener = stack.pop()
+                removed[opener] += len(mark)
+                removed[index] += len(mark)
+            elif can_open:
+                stack.append(index)
+    if not any(removed):
+        return text
+    return "".join(part[removed[index]:] if index % 2 else part
+                   for index, part in enumerate(parts))
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when it was cut."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    return text[:limit - 1].rstrip() + ELLIPSIS
+
+
+def plain(text: str, limit: int = MAX_SHOWN) -> str:
+    """Inline Markdown reduced to what a reader sees: ``**Maths** [[Calc|calc]]`` ->
+    ``Maths calc``, printable, at most ``limit`` characters (0: no limit). For display only;
+    keys and JSON keep the text as written. Linear in the text's length.
+
+    Every text a renderer shows passes here once, so a change to what is displayed (e.g.
+    repairing mojibake) belongs in this one function.
+    """
+    if limit > 0 and len(text) > 4 * limit:
+        text = text[:4 * limit]  # enough to fill ``limit`` after markup is removed
+        cut = True
+    else:
+        cut = False
     text = printable(text)
     text = _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MD_LINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)
-    text = _STRONG.sub(r"\2", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
+    text = _strip_emphasis(text)
+    text = " ".join(text.split())
+    shown = shorten(text, limit)
+    if cut and not shown.endswith(ELLIPSIS):
+        shown = shown.rstrip() + ELLIPSIS  # markup shrank it, but there was more
+    return shown

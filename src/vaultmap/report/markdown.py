@@ -30,9 +30,10 @@ _HEADERS = {"note": "Note", "section": "Section", "folder": "Folder", "tag": "Ta
 def inline(text: str) -> str:
     """Text made safe inside a table cell or a bullet: no cell breaks, comments or markup."""
     text = " ".join(printable(text).split())
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("<", "&lt;"),
-                      ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_"),
-                      ("#", "\\#"), ("$", "\\$")):
+    # "::" would make Dataview read the line as a field: a zero-width space breaks it.
+    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("::", ":\u200b:"),
+                      ("<", "&lt;"), ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"),
+                      ("_", "\\_"), ("#", "\\#"), ("$", "\\$")):
         text = text.replace(raw, safe)
     return text
 
@@ -100,7 +101,8 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
     label = labeller(progress)
 
     def where(path: str, section: tuple[str, ...]) -> str:
-        return inline(label(path, section))
+        # "March:" followed by ": text" would read "March:: text", a Dataview field.
+        return inline(label(path, section)).rstrip(":")
 
     def what(task: Task) -> str:
         return inline(plain(task.fields.description or task.text))
