@@ -260,11 +260,12 @@ def test_the_real_command_in_a_subprocess(vault: Path) -> None:
     assert (vault / "Inbox.md").read_text() == "- [ ] Buy glue\n- [x] Buy sandpaper\n"
 
 
-def test_a_change_set_statuses_refuses_is_reported_with_exit_9(vault: Path) -> None:
+def test_a_status_the_note_encoding_cannot_hold_is_exit_21_not_9(vault: Path) -> None:
+    # Exit 9 means "the task changed meanwhile": an encoding refusal has a code of its own.
     legacy = vault / "Ancien.md"
     legacy.write_bytes("- [ ] Réserver la salle\n".encode("cp1252"))
     result = CliRunner().invoke(main, ["set", "→", "Ancien.md:1", "--vault", str(vault)])
-    assert result.exit_code == 9
+    assert result.exit_code == 21
     assert result.output.splitlines() == [
         "Ancien.md:1  not changed: [→] cannot be written in this note's encoding",
         "vaultmap: 1 task(s) were not changed; the reasons are above",

@@ -55,7 +55,7 @@ from vaultmap.edit.patch import (
     plan_status_changes,
     status_problem,
 )
-from vaultmap.errors import EditError, NoteVanishedError
+from vaultmap.errors import EditError, NoteEncodingError, NoteVanishedError
 from vaultmap.model import Note, Task
 from vaultmap.parse import parse_note
 
@@ -152,8 +152,8 @@ def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
         try:
             return append_lines(data, lines, codec), None
         except ValueError:
-            raise EditError(f"{relative}: the lines cannot be written in this note's encoding; "
-                            "nothing changed") from None
+            raise NoteEncodingError(f"{relative}: the lines cannot be written in this note's "
+                                    "encoding; nothing changed") from None
 
     folder = full.parent
     if not folder.exists():
