@@ -84,8 +84,8 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
     for conflict in plan.conflicts:
         kept = conflict.kept_status
         echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
-                   f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
-                   f"Notion; keeping [{kept}]")
+             f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
+             f"Notion; keeping [{kept}]")
 
 
 def _finish(report: SyncReport) -> None:
@@ -141,32 +141,33 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
 def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     """Show what a sync of VAULT would do, and the conflicts the last syncs resolved."""
     settings = _vault_settings(vault)
+    report: SyncReport | None = None
     if not offline:
-        # Say what is missing before printing anything, not after a half-written answer.
-        _require_database(settings)
-    with StateStore.open(settings.state_dir, "notion") as state:
+        # Ask Notion first: a failure must not follow a half-written answer ("no conflicts",
+        # then exit 4). A dry run creates no state, lock or index.
+        with _notion(settings) as remote:
+            report = run_sync(settings, remote, dry_run=True)
+    with StateStore.open_existing(settings.state_dir, "notion") as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
         entries = state.entries().values()
-        if clear_conflicts:
+        if clear_conflicts and conflicts:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
         echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
-                   f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
+             f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
     if conflicts:
         echo(f"{len(conflicts)} conflict(s) resolved by the policy "
-                   f"(prefer = {settings.notion.prefer!r}):")
+             f"(prefer = {settings.notion.prefer!r}):")
         for line in describe_conflicts(conflicts, "Notion"):
             echo(f"  ! {line}")
         if clear_conflicts:
             echo("(cleared)")
     else:
         echo("no conflicts")
-    if offline:
+    if report is None:
         return
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=True)
     _warn(report.notes, "note")
     if report.plan.empty:
         echo("in sync: a sync now would change nothing")

@@ -130,9 +130,9 @@ def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
                   inbox=notion.inbox, remote_name=remote_name)
 
 
-def read_vault(settings: Settings) -> VaultSnapshot:
+def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
-    scan = scan_vault(settings)
+    scan = scan_vault(settings, use_index=use_index)
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
     duplicates: list[str] = []
@@ -611,6 +611,12 @@ def run_sync(
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
     ``progress`` None shows a bar only for long pushes on a terminal.
     """
+    if dry_run:
+        # "Change nothing anywhere": no lock, state file or index is created; an existing
+        # state is read, else the plan starts from an empty base in memory.
+        with StateStore.open_existing(settings.state_dir, remote.name) as state:
+            return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
+                               progress=progress, clock=clock)
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
@@ -624,7 +630,7 @@ def run_sync(
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: bool | None,
                 clock: Callable[[], datetime]) -> SyncReport:
-    vault = read_vault(settings)
+    vault = read_vault(settings, use_index=not dry_run)
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)
