@@ -41,8 +41,8 @@ def test_the_readme_lists_exactly_the_generated_exit_codes() -> None:
 def test_every_error_class_lives_in_errors_py_with_a_documented_code() -> None:
     classes = _all_error_classes()
     for cls in classes:
-        if cls.__module__.startswith("tests") or cls.__module__ == "__main__":
-            continue
+        if not cls.__module__.startswith("vaultmap"):
+            continue  # test doubles (e.g. an injected remote failure) live in the tests
         assert cls.__module__ == "vaultmap.errors", f"{cls.__qualname__} is defined elsewhere"
         assert cls.exit_code in EXIT_CODES, f"{cls.__name__}: exit {cls.exit_code} undocumented"
         assert f":class:`{cls.__name__}`" in (errors.__doc__ or ""), cls.__name__

@@ -30,7 +30,7 @@ from vaultmap.config import (
 )
 from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import build_progress
+from vaultmap.progress import Progress, build_progress, with_history
 from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
 from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
@@ -121,6 +121,19 @@ def _pretty(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty()
 
 
+def _with_history(settings: Settings, progress: Progress, today: date) -> Progress:
+    """Add the Stalled and Focus answers when the vault has git history; else unchanged."""
+    from vaultmap.history import last_progress
+    from vaultmap.sync.git.history import read_history
+
+    try:
+        history = read_history(settings)
+    except VaultmapError:
+        return progress  # not a git work tree, no commit yet: a report without history
+    return with_history(progress, last_progress(history.points), today=today,
+                        stalled_days=settings.report.stalled_days)
+
+
 def _parse_today(value: str | None) -> date:
     if value is None:
         return date.today()
@@ -162,9 +175,11 @@ def _parse_today(value: str | None) -> date:
               help="Which tasks count: gfm or obsidian.  [default: the config's]")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("--no-history", is_flag=True,
+              help="Skip the git history (the Stalled list and the Focus line).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, limit: int, rows: int, color: str, today: str | None,
-               flavor: str | None, no_index: bool) -> None:
+               flavor: str | None, no_index: bool, no_history: bool) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -185,6 +200,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
+    if not no_history:
+        progress = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{inside.relative_to(root).as_posix()}"
