@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from report_fixtures import ANSI, NOTES, TODAY, make_vault
 from terminal import run_on_terminal
-from test_report_fixtures import ANSI, NOTES, TODAY, make_vault
 from vaultmap.cli import main
 
 VAULTMAP = Path(sys.executable).parent / "vaultmap"

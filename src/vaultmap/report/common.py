@@ -95,6 +95,10 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
     return rows
 
 
+NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its front matter) "
+           "to see progress per tag.")
+
+
 def title_section(note: NoteProgress) -> Section | None:
     """The note's title heading: its only top-level section when no task comes before it."""
     root = note.root
@@ -132,14 +136,17 @@ def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tup
 
 
 def counts_summary(counts: Counts) -> str:
-    """``"21 of 50 done · 3 doing · 26 open · 2 cancelled"``; zero parts are left out."""
+    """``"21 of 50 done · 29 open (3 doing) · 2 cancelled"``; zero parts are left out.
+
+    The parts add up: done + open = the counted tasks ("open", as in the tables' Open column,
+    is every task not done or cancelled, the ones in progress included).
+    """
     if not counts.total:
         return "no tasks"
     parts = [f"{counts.done} of {counts.counted} done"]
-    if counts.doing:
-        parts.append(f"{counts.doing} doing")
     if counts.open:
-        parts.append(f"{counts.open} open")
+        doing = f" ({counts.doing} doing)" if counts.doing else ""
+        parts.append(f"{counts.open} open{doing}")
     if counts.cancelled:
         parts.append(f"{counts.cancelled} cancelled")
     return " · ".join(parts)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from vaultmap.model import Task
 from vaultmap.progress import Progress, percent_label
 from vaultmap.report.common import (
+    NO_TAGS,
     ReportOptions,
     Row,
     breakdown_rows,
@@ -85,6 +86,8 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
         if len(shown) < len(rows):
             out.append(f"| … and {len(rows) - len(shown)} more | | | |")
         out.append("")
+    elif options.by == "tag":
+        out += [inline(NO_TAGS), ""]
 
     out.extend(_gaps(progress, options))
     while out and not out[-1]:

@@ -23,6 +23,7 @@ from rich.text import Text
 from vaultmap.model import StatusType, Task
 from vaultmap.progress import Counts, Progress, percent_label
 from vaultmap.report.common import (
+    NO_TAGS,
     ReportOptions,
     Row,
     bar_cells,
@@ -36,6 +37,7 @@ from vaultmap.report.common import (
 )
 
 ColorMode = Literal["auto", "always", "never"]
+MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
 
 
 def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
@@ -47,7 +49,7 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
     only a terminal (rich also honours ``FORCE_COLOR``).
     """
     no_color = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
-    return Console(
+    console = Console(
         file=file,
         force_terminal=True if color == "always" else None,
         color_system=None if no_color else "auto",
@@ -57,6 +59,13 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
         soft_wrap=False,
         width=width,
     )
+    # rich takes COLUMNS=0 (some CI runners set it) at its word and prints nothing: no width
+    # means the usual 80; a tiny one is raised to the narrowest the report is laid out for.
+    if console.width <= 0:
+        console.width = 80
+    elif console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
+    return console
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +161,9 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         if hidden and options.by in ("note", "section", "folder"):
             _aside(console, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
                             "not shown)")
+    elif options.by == "tag":
+        console.print()
+        _aside(console, NO_TAGS)
     _print_gaps(progress, options, console, glyphs)
 
 
@@ -201,14 +213,21 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     names = [_row_text(row, options, label) for row in rows]
     # The numbers must never be cut. What is left goes to the names first (a cut name hides
     # the very heading you look for), then to the bar, which only repeats the percentage: it
-    # shrinks down to 8 cells and, on a very narrow terminal, goes.
+    # shrinks down to 8 cells and, on a very narrow terminal, goes. Narrower still, whole
+    # number columns go (Open, then %), never part of one: "4/1" would read as a number.
     gap = 3  # a column's padding and the rule between columns
-    numbers = pct_width + done_width + open_width + 3 * gap
+    min_name = 6
+    columns = {"%": pct_width, "Done": done_width, "Open": open_width}
+    for dropped in ("Open", "%"):
+        if min_name + sum(w + gap for w in columns.values()) <= width:
+            break
+        del columns[dropped]
+    numbers = sum(w + gap for w in columns.values())
     longest = max(max(name.cell_len for name in names), len(headers[options.by]))
-    spare = width - numbers - gap
+    spare = width - numbers
     bar = min(bar_width, max(8, width // 8, spare - longest - gap))
-    show_bar = spare - bar - gap >= 12
-    name_width = max(8, spare - (bar + gap if show_bar else 0) - 1)
+    show_bar = spare - bar - gap >= 12 + gap
+    name_width = max(min_name, spare - (bar + gap if show_bar else 0) - 1)
     if options.by == "section":
         # "Note › Month › Week" cut at its end would hide the one heading that tells the rows
         # apart: shorten its middle and its note instead, keeping the last heading whole.
@@ -218,15 +237,16 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
                      max_width=name_width)
     if show_bar:
         table.add_column("Progress", no_wrap=True)
-    table.add_column("%", justify="right", no_wrap=True, min_width=pct_width)
-    table.add_column("Done", justify="right", no_wrap=True, min_width=done_width)
-    table.add_column("Open", justify="right", no_wrap=True, min_width=open_width)
+    for header, column_width in columns.items():
+        table.add_column(header, justify="right", no_wrap=True, min_width=column_width)
     for name, row in zip(names, rows, strict=True):
         c = row.counts
         cells: list[Text | str] = [name]
         if show_bar:
             cells.append(_bar(c, bar, glyphs))
-        cells += [_percent(c), f"{c.done}/{c.counted}", str(c.open) if c.open else ""]
+        values: dict[str, Text | str] = {"%": _percent(c), "Done": f"{c.done}/{c.counted}",
+                                         "Open": str(c.open) if c.open else ""}
+        cells += [values[header] for header in columns]
         table.add_row(*cells)
     return table
 
