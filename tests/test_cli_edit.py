@@ -271,3 +271,13 @@ def test_a_status_the_note_encoding_cannot_hold_is_exit_21_not_9(vault: Path) ->
         "vaultmap: 1 task(s) were not changed; the reasons are above",
     ]
     assert legacy.read_bytes() == "- [ ] Réserver la salle\n".encode("cp1252")
+
+
+@pytest.mark.timeout(60)  # without a bound this pattern ran for minutes
+def test_a_catastrophic_regex_is_refused_in_one_line(vault: Path) -> None:
+    (vault / "Long.md").write_text("- [ ] " + "a" * 5000 + "!\n")
+    result = _run(vault, "done", "--regex", "--match", r"(a+)+$")
+    assert result.exit_code == 1
+    assert result.output.startswith("vaultmap: --regex '(a+)+$': gave up after")
+    assert len(result.output.splitlines()) == 1
+    assert (vault / "Long.md").read_text().startswith("- [ ] ")
