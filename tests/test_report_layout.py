@@ -63,3 +63,16 @@ def test_the_overall_summary_adds_up() -> None:
 def test_by_tag_without_tags_says_so() -> None:
     assert "No tags in these notes" in _terminal(100, by="tag")
     assert "No tags in these notes" in render_markdown(_progress(), ReportOptions(by="tag"))
+
+
+def test_notes_with_the_same_title_are_told_apart_by_their_folder() -> None:
+    notes = [parse_note(b"- [ ] morning run\n- [x] stretch\n", "Journal/2024-12-21.md"),
+             parse_note(b"- [ ] ship the release\n", "Work/Logs/2024-12-21.md"),
+             parse_note(b"- [ ] plan\n", "Plan.md")]
+    progress = build_progress(notes, today=date(2026, 1, 1))
+    for by in ("note", "section"):
+        text = _terminal(120, by=by, progress=progress)
+        assert "Journal/2024-12-21" in text and "Logs/2024-12-21" in text, text
+        markdown = render_markdown(progress, ReportOptions(by=by))  # type: ignore[arg-type]
+        assert "Journal/2024-12-21" in markdown and "Logs/2024-12-21" in markdown
+    assert "Plan/" not in _terminal(120, progress=progress)

@@ -80,19 +80,43 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
     if options.by == "folder":
         return list(_folder_rows(progress.folders, 0, max(depth - 1, 0)))
     rows: list[Row] = []
+    name = note_namer(progress)
     for note in progress.notes_with_tasks:
         # A heading that only titles the note ("# Bike Repair" in Bike Repair.md) would repeat
         # the note's own row with the same numbers: its subsections are shown in its place.
         shown = title_section(note) or note.root
         if options.by == "note":
-            rows.append(Row("note", printable(note.title), note.path, (), 0, note.counts))
+            rows.append(Row("note", name(note.path), note.path, (), 0, note.counts))
             if depth:
                 rows.extend(_section_rows(shown, note.path, 1, depth))
         elif shown.children:
             rows.extend(_section_rows(shown, note.path, 0, max(depth, 1) - 1))
         else:
-            rows.append(Row("section", printable(note.title), note.path, (), 0, note.counts))
+            rows.append(Row("section", name(note.path), note.path, (), 0, note.counts))
     return rows
+
+
+def note_namer(progress: Progress) -> Callable[[str], str]:
+    """A function ``note path -> the name a report shows``: the note's title, with as many of
+    its folders in front as tell it apart from other notes of the same title (two daily notes
+    ``Journal/2024-12-21`` and ``Work/2024-12-21``), printable."""
+    by_title: dict[str, list[str]] = {}
+    for note in progress.notes:
+        by_title.setdefault(note.title, []).append(note.path)
+    names: dict[str, str] = {}
+    for title, paths in by_title.items():
+        shown = {path: title for path in paths}
+        deepest = max(path.count("/") for path in paths)
+        depth = 0
+        while len(set(shown.values())) < len(paths) and depth < deepest:
+            depth += 1
+            shown = {path: "/".join([*path.split("/")[:-1][-depth:], title]) for path in paths}
+        names.update({path: printable(name) for path, name in shown.items()})
+
+    def name(path: str) -> str:
+        return names.get(path) or note_title(path)
+
+    return name
 
 
 NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its front matter) "
@@ -128,9 +152,10 @@ def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tup
     """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
     heading that only titles its note (see :func:`title_section`)."""
     trim = section_trimmer(progress)
+    name = note_namer(progress)
 
     def label(path: str, section: tuple[str, ...]) -> str:
-        return section_label(note_title(path), trim(path, section), separator)
+        return section_label(name(path), trim(path, section), separator)
 
     return label
 

@@ -30,7 +30,7 @@ from vaultmap.report.common import (
     breakdown_rows,
     counts_summary,
     labeller,
-    note_title,
+    note_namer,
     plain,
     printable,
     section_trimmer,
@@ -254,11 +254,12 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
 def _focus_line(progress: Progress, glyphs: _Glyphs) -> Text:
     """``Focus  Plan › Week 10: train a model · Garden › Build: pick a generator``."""
     trim = section_trimmer(progress)
+    name = note_namer(progress)
     line = Text("Focus    ", style="bold")
     for n, step in enumerate(progress.gaps.focus):
         if n:
             line.append(" · ", style="dim")
-        where = glyphs.separator.join((note_title(step.path),
+        where = glyphs.separator.join((name(step.path),
                                        *(plain(t) for t in trim(step.path, step.section))))
         line.append(where, style="blue")
         line.append(f": {_what(step.task)}")
@@ -297,7 +298,8 @@ class _GapItem:
     what: Text
 
 
-def _print_gap_items(console: Console, items: list[_GapItem]) -> None:
+def _print_gap_items(console: Console, items: list[_GapItem],
+                     name: Callable[[str], str]) -> None:
     """Print gap items grouped under their note, one item per line where it fits.
 
     Runs of items in the same note share one note line; each item then shows its label and
@@ -314,7 +316,7 @@ def _print_gap_items(console: Console, items: list[_GapItem]) -> None:
         else:
             groups.append([item])
     for group in groups:
-        console.print(Padding(Text(note_title(group[0].path), style="bold"), (0, 0, 0, 2),
+        console.print(Padding(Text(name(group[0].path), style="bold"), (0, 0, 0, 2),
                               expand=False))
         column = max((item.label.cell_len for item in group if item.label.cell_len <= cap),
                      default=0)
@@ -337,6 +339,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
     gaps = progress.gaps
     limit = max(options.limit, 1)
     trim = section_trimmer(progress)
+    name = note_namer(progress)
 
     def where(path: str, section: tuple[str, ...]) -> Text:
         return Text(glyphs.separator.join(plain(title) for title in trim(path, section)),
@@ -355,7 +358,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(_what(gap.next))
             what.append(f"  ({len(gap.open)} open)", style="dim")
             items.append(item(gap.path, gap.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.open_by_section), limit, glyphs)
 
     if gaps.overdue:
@@ -366,7 +369,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             late = f"{overdue.days_late} day{'s' if overdue.days_late != 1 else ''} late"
             what.append(f"  due {overdue.due.isoformat()}, {late}", style="red")
             items.append(item(overdue.task.path, overdue.task.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.overdue), limit, glyphs)
 
     if gaps.no_progress:
@@ -375,7 +378,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
         items = [_GapItem(ref.path, Text(f"0 of {ref.counts.counted} done", style="dim"),
                           where(ref.path, ref.section))
                  for ref in gaps.no_progress[:limit]]
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.no_progress), limit, glyphs)
 
     if gaps.stalled:
@@ -386,7 +389,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(f"  last progress {stalled.last_progress.isoformat()}, "
                         f"{stalled.days} days ago", style="yellow")
             items.append(item(stalled.path, stalled.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.stalled), limit, glyphs)
 
     if gaps.parents_open:
@@ -396,5 +399,5 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what = Text(_what(task))
             what.append(f"  line {task.line}", style="dim")
             items.append(item(task.path, task.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.parents_open), limit, glyphs)
