@@ -32,7 +32,7 @@ from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import Progress, build_progress, with_history
 from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
-from vaultmap.report.common import plain, printable
+from vaultmap.report.common import date_warnings, plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
@@ -197,6 +197,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     _warn(result.warnings)
     if not result.notes:
         _warn([_no_notes_warning(settings, vault)])
+    bad_dates = date_warnings(result.notes)
+    _warn(bad_dates)
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
@@ -208,7 +210,7 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     options = ReportOptions(by=cast(By, by),
                             depth=settings.report.depth if depth is None else depth,
                             limit=limit, max_rows=rows, title=name, root=str(root),
-                            warnings=tuple(settings.warnings) + tuple(result.warnings))
+                            warnings=(*settings.warnings, *result.warnings, *bad_dates))
     if fmt == "json":
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":

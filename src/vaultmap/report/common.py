@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from vaultmap.display import printable as printable
+from vaultmap.model import Note
 from vaultmap.progress import Counts, FolderProgress, NoteProgress, Progress, Section
 
 By = Literal["note", "section", "folder", "tag"]
@@ -121,6 +123,37 @@ def note_namer(progress: Progress) -> Callable[[str], str]:
 
 NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its front matter) "
            "to see progress per tag.")
+
+
+_DATE_FIELDS = (("due", "📅"), ("scheduled", "⏳"), ("start", "🛫"), ("created", "➕"),
+                ("done", "✅"), ("cancelled", "❌"))
+MAX_DATE_WARNINGS = 10
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return len(text.strip()) == 10
+
+
+def date_warnings(notes: Iterable[Note]) -> list[str]:
+    """One line per task date that is no calendar date (``📅 2024-02-31``): such a task is left
+    out of Overdue, so the user hears why. At most :data:`MAX_DATE_WARNINGS` lines, then a
+    count of the rest."""
+    found: list[str] = []
+    for note in notes:
+        for task in note.tasks:
+            for name, sign in _DATE_FIELDS:
+                value = getattr(task.fields, name)
+                if value and not _is_date(value):
+                    why = "; the task is left out of Overdue" if name == "due" else ""
+                    found.append(f"{note.path}:{task.line}: {sign} {value} is not a date{why}")
+    if len(found) > MAX_DATE_WARNINGS:
+        rest = len(found) - MAX_DATE_WARNINGS
+        found = [*found[:MAX_DATE_WARNINGS], f"... and {rest} more dates that are not dates"]
+    return found
 
 
 def title_section(note: NoteProgress) -> Section | None:
