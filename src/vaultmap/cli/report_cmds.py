@@ -108,7 +108,7 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
 
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # rendered text: every note text in it is printable
         return
     try:
         output.write_text(text, encoding="utf-8", errors="surrogateescape")
@@ -343,7 +343,7 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
                              f"{plain(task.text, limit=0)}")
         lines.extend(["", count])
-        click.echo("\n".join(lines))
+        click.echo("\n".join(lines))  # each part went through printable() / plain()
         return
 
     styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
@@ -483,11 +483,11 @@ def init_cmd(directory: Path, config_only: bool) -> None:
         except InitError:
             template = None
         written = init_config(directory, template)
-        click.echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
+        echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
         return
     files = init_vault(directory, template_dir())
-    click.echo(f"Created a vault in {directory} ({len(files)} files). "
-               f"Next: vaultmap report {_quoted(directory)}")
+    echo(f"Created a vault in {directory} ({len(files)} files). "
+         f"Next: vaultmap report {_quoted(directory)}")
 
 
 def _quoted(path: Path) -> str:
