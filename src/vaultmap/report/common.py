@@ -125,8 +125,6 @@ NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its fr
            "to see progress per tag.")
 
 
-_DATE_FIELDS = (("due", "📅"), ("scheduled", "⏳"), ("start", "🛫"), ("created", "➕"),
-                ("done", "✅"), ("cancelled", "❌"))
 MAX_DATE_WARNINGS = 10
 
 
@@ -139,20 +137,22 @@ def _is_date(text: str) -> bool:
 
 
 def date_warnings(notes: Iterable[Note]) -> list[str]:
-    """One line per task date that is no calendar date (``📅 2024-02-31``): such a task is left
-    out of Overdue, so the user hears why. At most :data:`MAX_DATE_WARNINGS` lines, then a
-    count of the rest."""
+    """One line per open task whose due date is no calendar date (``📅 2024-02-31``): it is
+    left out of Overdue, so the user hears why. At most :data:`MAX_DATE_WARNINGS` lines, then
+    a count of the rest. Only open tasks are looked at: their fields are read for Overdue
+    anyway, so a warm report pays nothing more (fields are parsed on first use)."""
     found: list[str] = []
     for note in notes:
         for task in note.tasks:
-            for name, sign in _DATE_FIELDS:
-                value = getattr(task.fields, name)
-                if value and not _is_date(value):
-                    why = "; the task is left out of Overdue" if name == "due" else ""
-                    found.append(f"{note.path}:{task.line}: {sign} {value} is not a date{why}")
+            if not task.is_open:
+                continue
+            due = task.fields.due
+            if due and not _is_date(due):
+                found.append(f"{note.path}:{task.line}: 📅 {due} is not a date; the task is "
+                             "left out of Overdue")
     if len(found) > MAX_DATE_WARNINGS:
         rest = len(found) - MAX_DATE_WARNINGS
-        found = [*found[:MAX_DATE_WARNINGS], f"... and {rest} more dates that are not dates"]
+        found = [*found[:MAX_DATE_WARNINGS], f"... and {rest} more due dates that are not dates"]
     return found
 
 
