@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
-from test_report_fixtures import TODAY, make_vault
+from report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
 from vaultmap.report.html import obsidian_url, render_html, squarify
 

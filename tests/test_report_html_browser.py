@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from browser import INSTALL_HINT, Browser, browser_paths, chromium
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
-from test_report_fixtures import TODAY, make_vault
+from report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
 from vaultmap.report.common import plain
 from vaultmap.report.html import render_html
