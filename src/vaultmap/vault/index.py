@@ -157,6 +157,10 @@ def _fingerprint(settings: Settings) -> str:
     import vaultmap.model
     import vaultmap.parse
 
+    # The display repair of mojibake is kept in the index: another ftfy may repair otherwise.
+    import ftfy
+
+    parts.append(("ftfy", ftfy.__version__))
     sources = [Path(vaultmap.model.__file__)]
     sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
     for source in sources:
