@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import gc
 import hashlib
+import importlib.metadata
 import io
 import operator
 import os
@@ -158,9 +159,7 @@ def _fingerprint(settings: Settings) -> str:
     import vaultmap.parse
 
     # The display repair of mojibake is kept in the index: another ftfy may repair otherwise.
-    import ftfy
-
-    parts.append(("ftfy", ftfy.__version__))
+    parts.append(("ftfy", importlib.metadata.version("ftfy")))
     sources = [Path(vaultmap.model.__file__)]
     sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
     for source in sources:
