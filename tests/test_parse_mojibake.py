@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from mojibake_notes import ABOUT_ENCODINGS, ROADMAP, damaged, double_encode
 from vaultmap.config import load_settings
@@ -110,3 +112,31 @@ def test_reports_and_task_lists_show_the_repaired_text(tmp_path: Path) -> None:
     assert first["section"] == [double_encode("🧩 Skill 1 — Python"),
                                 double_encode("Week 1️⃣: Basics")]
     assert (tmp_path / "Plan.md").read_bytes() == data  # showing never writes
+
+
+_CLEAN_LINE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")),
+    min_size=1, max_size=30,
+).filter(lambda t: not t.isascii())
+
+
+@settings(max_examples=150, deadline=None)
+@given(_CLEAN_LINE, st.sampled_from(["\n", "\r\n"]))
+def test_property_fix_restores_the_original_bytes_and_keys(text: str, newline: str) -> None:
+    import ftfy
+    from ftfy.badness import is_bad
+
+    from vaultmap.edit.repair import plan_repair
+    from vaultmap.parse.mojibake import might_be_damaged
+
+    assume(not might_be_damaged(text) and not is_bad(text) and ftfy.fix_encoding(text) == text)
+    original = f"# {text}{newline}- [ ] {text}{newline}- [x] plain{newline}".encode()
+    data = double_encode(original.decode(), drop_undefined=False).encode()
+    repair = plan_repair(data, "n.md")
+    assert repair is not None
+    assert repair.data == original
+    clean, fixed = parse_note(original, "n.md"), parse_note(repair.data, "n.md")
+    damaged_note = parse_note(data, "n.md")
+    assert [t.key for t in damaged_note.tasks] == [t.key for t in clean.tasks]
+    assert [(t.line, t.key, t.text) for t in fixed.tasks] == [
+        (t.line, t.key, t.display_text) for t in damaged_note.tasks]
