@@ -168,6 +168,14 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
                 for o in gaps.overdue
             ],
             "parents_open": [task_ref(t) for t in gaps.parents_open],
+            # Only with git history (docs/report-schema.md).
+            **({"stalled": [
+                {"path": s.path, "section": list(s.section), "line": s.line,
+                 "counts": counts_dict(s.counts), "last_progress": s.last_progress.isoformat(),
+                 "days": s.days}
+                for s in gaps.stalled],
+                "focus": [{"path": f.path, "section": list(f.section), "task": task_ref(f.task)}
+                          for f in gaps.focus]} if gaps.history else {}),
         },
         "warnings": list(options.warnings),
     }
