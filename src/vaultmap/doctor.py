@@ -31,6 +31,8 @@ __all__ = [
     "DAEMON_LOCK",
     "DAEMON_STATUS",
     "Check",
+    "FixResult",
+    "check_config_file",
     "fix_mojibake",
     "run_checks",
 ]
