@@ -329,3 +329,15 @@ def test_fix_round_trip_keeps_tasks_keys_and_notion_rows(notion_vault: NotionVau
     assert fake.count("POST /v1/pages") == 0, result.stdout
     assert {row["Task"] for row in rows} == titles  # the titles changed back to readable text
     assert "updated" in result.stdout
+
+
+def test_fix_refuses_a_read_only_note_in_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    data = damaged()
+    note = tmp_path / "Plan.md"
+    note.write_bytes(data)
+    note.chmod(0o444)
+    result = run(tmp_path, "--fix", code=1)
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("could not repair")]
+    assert "Plan.md" in line and "Traceback" not in result.output
+    assert note.read_bytes() == data
+    assert stat.S_IMODE(note.stat().st_mode) == 0o444
