@@ -326,9 +326,19 @@ def _repaired(repair: Mapping[str, str], text: str, description: str,
               section: tuple[str, ...],
               sections: dict[tuple[str, ...], tuple[str, ...] | None],
               ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
-    """A task's repaired text, description and section (each None where nothing changed)."""
+    """A task's repaired text, description and section (each None where nothing changed).
+
+    The description is read again from the repaired text, exactly as it will be read from
+    the note once ``doctor --fix`` has written that text: repairing the description itself
+    could differ where its trimming cut a damaged run (a no-break space is byte 0xA0).
+    """
     fixed_text = apply_plan(text, repair)
-    fixed_description = apply_plan(description, repair)
+    fixed_description = description
+    if fixed_text != text:
+        try:
+            fixed_description = parse_task_text(fixed_text).description
+        except Exception:  # as for the raw text: one odd line keeps its text as written
+            fixed_description = fixed_text.strip()
     if section in sections:
         fixed_section = sections[section]
     else:
