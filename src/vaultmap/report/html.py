@@ -238,7 +238,8 @@ class Tile:
 
     @property
     def short_label(self) -> str:
-        room = max(int(self.w / 7.5) - 1, 3)
+        per_char = 8.5 if self.parent else 7.5  # a note's frame label is bold
+        room = max(int(self.w / per_char) - 1, 3)
         return self.label if len(self.label) <= room else self.label[:room - 1] + "…"
 
 
