@@ -17,14 +17,21 @@ import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
-from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
-from vaultmap.errors import VaultmapError
+from vaultmap.cli.output import echo
+from vaultmap.config import (
+    CONFIG_NAME,
+    STATE_DIR,
+    Settings,
+    default_config_text,
+    load_settings,
+)
+from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import Progress, build_progress
+from vaultmap.progress import Progress, build_progress, with_history
 from vaultmap.report import (
     BY_CHOICES,
     By,
@@ -38,13 +45,10 @@ from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
 
+if TYPE_CHECKING:  # the history module loads only when a report reads git history
+    from vaultmap.history import CommitPoint
+
 VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
-
-
-class InitError(VaultmapError):
-    """``vaultmap init`` would overwrite a file, or cannot find its template."""
-
-    exit_code = 1
 
 
 # --------------------------------------------------------------------------- finding the vault
@@ -72,7 +76,7 @@ def _settings_for(root: Path, flavor: str | None) -> Settings:
 def _warn(lines: Iterable[str]) -> None:
     for line in lines:
         # One line per warning, whatever the message holds.
-        click.echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
+        echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
 def _scan(paths: Sequence[Path], flavor: str | None,
@@ -113,16 +117,8 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
     return f"{where}: no notes here (vaultmap reads {kinds} files; see [vault] in {CONFIG_NAME})"
 
 
-def _tolerant_stdout() -> None:
-    """Let a name or text holding an undecodable byte print as a replacement character rather
-    than crash the report with an encoding error."""
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(errors="replace")
-
-
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        _tolerant_stdout()
         click.echo(text, nl=False)
         return
     try:
@@ -134,6 +130,21 @@ def _write_output(text: str, output: Path | None) -> None:
 def _pretty(output: Path | None) -> bool:
     """Indented JSON for a person at a terminal; compact (fast, one line) for pipes and files."""
     return output is None and sys.stdout.isatty()
+
+
+def _with_history(settings: Settings, progress: Progress,
+                  today: date) -> tuple[Progress, list[CommitPoint] | None]:
+    """Add the Stalled and Focus answers when the vault has git history; else unchanged.
+    Also returns the history's commit points (None without history), for the HTML charts."""
+    from vaultmap.history import last_progress
+    from vaultmap.sync.git.history import read_history
+
+    try:
+        history = read_history(settings)
+    except VaultmapError:
+        return progress, None  # not a git work tree, no commit yet: a report without history
+    return with_history(progress, last_progress(history.points), today=today,
+                        stalled_days=settings.report.stalled_days), history.points
 
 
 def _parse_today(value: str | None) -> date:
@@ -180,9 +191,12 @@ def _parse_today(value: str | None) -> date:
               help="Which tasks count: gfm or obsidian.  [default: the config's]")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("--no-history", is_flag=True,
+              help="Skip the git history (the Stalled list and the Focus line).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, limit: int, rows: int, color: str, today: str | None,
-               flavor: str | None, no_index: bool, open_page: bool = False) -> None:
+               flavor: str | None, no_index: bool, no_history: bool,
+               open_page: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -205,6 +219,9 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
+    points = None
+    if not no_history:
+        progress, points = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{inside.relative_to(root).as_posix()}"
@@ -217,22 +234,26 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     elif fmt == "markdown":
         _write_output(render_markdown(progress, options), output)
     elif fmt == "html":
-        _write_html(progress, options, output, open_page)
+        # The charts over time count the whole vault: a folder's report goes without them.
+        _write_html(progress, options, output, open_page,
+                    points if inside is None else None, root.name or str(root))
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
-        _tolerant_stdout()
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
 
 
 def _write_html(progress: Progress, options: ReportOptions, output: Path | None,
-                open_page: bool) -> None:
-    """The HTML page from the JSON report's data (and the git history when there is one)."""
+                open_page: bool, points: list[CommitPoint] | None, vault_name: str) -> None:
+    """The HTML page from the JSON report's data and, when there is one, the git history
+    (the same ``vaultmap.history/1`` data as ``vaultmap history --format json``, by week)."""
+    from vaultmap.history import history_model
     from vaultmap.report.html import render_html  # Jinja2 loads only for this format
 
-    page = render_html(report_dict(progress, options), history=None, limit=options.limit)
+    history = history_model(points, vault=vault_name, by="week") if points else None
+    page = render_html(report_dict(progress, options), history=history, limit=options.limit)
     _write_output(page, output)
     if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
         _warn([f"{output}: could not open a browser; open the file yourself"])
@@ -323,7 +344,6 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     """
     from rich.text import Text  # only the readable list needs rich
 
-    _tolerant_stdout()
     console = make_console()
     if not selected:
         console.print("No tasks.")
@@ -348,11 +368,11 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
             lines.extend([""] * bool(index) + [printable(path)])
             section: tuple[str, ...] = ()
             for task in tasks:
-                if task.section != section:
-                    section = task.section
+                if task.display_section != section:
+                    section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.text)}")
+                             f"{plain(task.display_text)}")
         lines.extend(["", count])
         click.echo("\n".join(lines))
         return
@@ -378,12 +398,12 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
         out.append("\n")
         section = ()
         for task in tasks:
-            if task.section != section:
-                section = task.section
+            if task.display_section != section:
+                section = task.display_section
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.text), style="strike dim" if task.type is
+            body.append(plain(task.display_text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")
@@ -394,25 +414,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
 _SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
 
-DEFAULT_CONFIG = """\
-# vaultmap settings for this vault. Every option is optional; these are the defaults.
-
-[vault]
-extensions = [".md", ".markdown"]
-exclude = []            # gitignore patterns, relative to the vault
-flavor = "obsidian"     # or "gfm"
-
-[statuses]              # status character = todo | doing | done | cancelled | other
-" " = "todo"
-"x" = "done"
-"X" = "done"
-"/" = "doing"
-"-" = "cancelled"
-
-[report]
-top_level_only = false  # count nested tasks too
-depth = 2               # section levels shown by `vaultmap report`
-"""
+# The documented defaults, generated from the config schema (the template's file is the same).
+DEFAULT_CONFIG = default_config_text()
 
 
 def template_dir() -> Path:

@@ -38,19 +38,19 @@ Json = Mapping[str, Any]
 
 
 def shown_text(item: Json, field_name: str) -> str:
-    """What a person reads for ``item[field_name]``: the display (repaired) text when the report
-    carries one, else the text as written reduced to what a reader sees (see :func:`plain`)."""
-    for key in (f"{field_name}_display", f"display_{field_name}"):
-        value = item.get(key)
-        if isinstance(value, str):
-            return printable(value)
-    display = item.get("display")
-    if isinstance(display, Mapping) and isinstance(display.get(field_name), str):
-        return printable(display[field_name])
-    if isinstance(display, str) and field_name in ("text", "title", "description"):
-        return printable(display)
-    value = item.get(field_name)
+    """What a person reads for ``item[field_name]``: its display (repaired) text when the report
+    carries one (``display_text`` …), reduced like the terminal's to what a reader sees
+    (:func:`plain`)."""
+    value = item.get(f"display_{field_name}")
+    if not isinstance(value, str):
+        value = item.get(field_name)
     return plain(value) if isinstance(value, str) else ""
+
+
+def shown_section(task: Json) -> Sequence[str]:
+    """A task's heading path as a person reads it (repaired when the report carries that)."""
+    section: Sequence[str] = task.get("display_section") or task.get("section") or ()
+    return section
 
 
 def obsidian_url(vault: str, path: str) -> str:
@@ -479,7 +479,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
                   shown_text(g["next"], "description") or shown_text(g["next"], "text"),
                   ("doing · " if g["next"]["type"] == "doing" else "") + f"{g['open']} open")
              for g in gaps.get("open_by_section", ())[:limit]]
-    overdue = [item(o["task"]["path"], int(o["task"]["line"]), o["task"]["section"],
+    overdue = [item(o["task"]["path"], int(o["task"]["line"]), shown_section(o["task"]),
                     shown_text(o["task"], "description") or shown_text(o["task"], "text"),
                     f"due {o['due']} · {o['days_late']} day{'s' if o['days_late'] != 1 else ''}"
                     " late")
@@ -487,7 +487,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
     stalled = [item(r["path"], int(r["line"]), r["section"],
                     f"0 of {r['counts']['counted']} done", "")
                for r in gaps.get("no_progress", ())[:limit]]
-    parents = [item(t["path"], int(t["line"]), t["section"],
+    parents = [item(t["path"], int(t["line"]), shown_section(t),
                     shown_text(t, "description") or shown_text(t, "text"), "subtasks closed")
                for t in gaps.get("parents_open", ())[:limit]]
     lists = [
