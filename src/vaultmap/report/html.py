@@ -371,7 +371,7 @@ class HistoryChart:
     ticks: list[tuple[float, int]]  # y, value
     bar_ticks: list[tuple[float, int]]
     labels: list[tuple[float, str]]  # x, period label (thinned to fit)
-    width: float = 720.0
+    width: float = 560.0
     height: float = 260.0
     left: float = 44.0
     bottom: float = 226.0
@@ -395,7 +395,7 @@ def history_chart(history: Json | None) -> HistoryChart | None:
     if not history or history.get("schema") != HISTORY_SCHEMA or not history.get("periods"):
         return None
     periods: Sequence[Json] = history["periods"]
-    width, height, left, right, top, bottom = 720.0, 260.0, 44.0, 12.0, 14.0, 226.0
+    width, height, left, right, top, bottom = 560.0, 250.0, 40.0, 10.0, 14.0, 218.0
     span = width - left - right
     count = len(periods)
     step = span / count
