@@ -3,7 +3,8 @@
 It renders the very data ``--format json`` writes (:func:`vaultmap.report.report_dict`), plus,
 when the vault has a git history, the ``vaultmap.history/1`` dict of ``vaultmap history``. It
 never recounts: every number on the page is a number of those two dicts; the only arithmetic
-here turns them into bar widths and chart coordinates. ::
+here turns them into bar widths, chart coordinates and the colour of the treemap tile that
+stands for many small notes. ::
 
     from vaultmap.report import ReportOptions, report_dict
     from vaultmap.report.html import render_html
@@ -18,7 +19,6 @@ same function serves ``vaultmap report --format html`` and the daemon's live das
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -123,7 +123,8 @@ class Bar:
 
     @property
     def tone(self) -> str:
-        """A word for the state, used for colour *and* shown in text: colour is never alone."""
+        """The row's state in a word; a complete row is also ticked in text (✓), so colour is
+        never the only sign of it."""
         if not self.counted:
             return "none"
         if self.done == self.counted:
@@ -149,10 +150,6 @@ class Node:
     children: tuple[Node, ...] = ()
     is_open: bool = False  # shown unfolded: its children are within the report's depth
     hidden: int = 0  # subsections left out to keep a big vault's page small
-
-    @property
-    def section_json(self) -> str:
-        return json.dumps(list(self.section), ensure_ascii=False)
 
 
 def shown_sections(note: Json) -> Sequence[Json]:
@@ -598,7 +595,6 @@ def _render(report: Json, history: Json | None, nodes: list[Node], limit: int,
         phone_width=PHONE_WIDTH,
         phone_height=PHONE_HEIGHT,
         chart=history_chart(history),
-        history=history,
         gaps=gap_lists(report, limit),
         hidden_notes=sum(1 for n in report.get("notes", ()) if not n["counts"]["total"]),
         refresh_seconds=refresh_seconds,
