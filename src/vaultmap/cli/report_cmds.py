@@ -45,8 +45,8 @@ from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
 
-if TYPE_CHECKING:  # the history module loads only when a report reads git history
-    from vaultmap.history import CommitPoint
+if TYPE_CHECKING:
+    from vaultmap.sync.git.history import History
 
 VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
 
@@ -133,9 +133,9 @@ def _pretty(output: Path | None) -> bool:
 
 
 def _with_history(settings: Settings, progress: Progress,
-                  today: date) -> tuple[Progress, list[CommitPoint] | None]:
-    """Add the Stalled and Focus answers when the vault has git history; else unchanged.
-    Also returns the history's commit points (None without history), for the HTML charts."""
+                  today: date) -> tuple[Progress, History | None]:
+    """Add the Stalled and Focus answers when the vault has git history; else unchanged. The
+    history itself comes along for the HTML page's burn-up chart."""
     from vaultmap.history import last_progress
     from vaultmap.sync.git.history import read_history
 
@@ -144,7 +144,7 @@ def _with_history(settings: Settings, progress: Progress,
     except VaultmapError:
         return progress, None  # not a git work tree, no commit yet: a report without history
     return with_history(progress, last_progress(history.points), today=today,
-                        stalled_days=settings.report.stalled_days), history.points
+                        stalled_days=settings.report.stalled_days), history
 
 
 def _parse_today(value: str | None) -> date:
@@ -219,9 +219,9 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
-    points = None
+    history = None
     if not no_history:
-        progress, points = _with_history(settings, progress, day)
+        progress, history = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{inside.relative_to(root).as_posix()}"
@@ -235,8 +235,7 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         _write_output(render_markdown(progress, options), output)
     elif fmt == "html":
         # The charts over time count the whole vault: a folder's report goes without them.
-        _write_html(progress, options, output, open_page,
-                    points if inside is None else None, root.name or str(root))
+        _write_html(progress, options, history if inside is None else None, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
@@ -245,15 +244,15 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
 
 
-def _write_html(progress: Progress, options: ReportOptions, output: Path | None,
-                open_page: bool, points: list[CommitPoint] | None, vault_name: str) -> None:
-    """The HTML page from the JSON report's data and, when there is one, the git history
-    (the same ``vaultmap.history/1`` data as ``vaultmap history --format json``, by week)."""
+def _write_html(progress: Progress, options: ReportOptions, history: History | None,
+                output: Path | None, open_page: bool) -> None:
+    """The HTML page from the JSON report's data (and the git history when there is one)."""
     from vaultmap.history import history_model
     from vaultmap.report.html import render_html  # Jinja2 loads only for this format
 
-    history = history_model(points, vault=vault_name, by="week") if points else None
-    page = render_html(report_dict(progress, options), history=history, limit=options.limit)
+    by_week = (history_model(history.points, vault=options.title, by="week")
+               if history is not None and history.points else None)
+    page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
     _write_output(page, output)
     if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
         _warn([f"{output}: could not open a browser; open the file yourself"])
