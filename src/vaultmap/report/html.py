@@ -286,7 +286,7 @@ def squarify(values: Sequence[float], x: float, y: float, w: float,
 
 
 TREEMAP_WIDTH = 960.0
-TREEMAP_HEIGHT = 420.0
+TREEMAP_HEIGHT = 340.0
 TREEMAP_NOTES = 40  # the largest notes drawn; the rest share one tile
 
 
