@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from vaultmap import __version__
+from vaultmap.cli.output import OutputError, echo, output_failed, tolerant_streams
 from vaultmap.errors import VaultmapError
 
 # name -> (module in vaultmap.cli, the one-line summary `vaultmap --help` shows). Each module
@@ -71,11 +72,17 @@ class _Group(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        tolerant_streams()
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk must fail here, in one line, not at exit
         except VaultmapError as error:
-            click.echo(f"vaultmap: {error}", err=True)
+            # Messages quote note text and paths: shown printable, one line each.
+            echo(f"vaultmap: {error}", err=True)
             sys.exit(error.exit_code)
+        except OutputError as error:
+            sys.exit(output_failed(error))
+        return result
 
 
 @click.group(cls=_Group)

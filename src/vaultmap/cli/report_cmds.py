@@ -20,8 +20,15 @@ from typing import cast
 
 import click
 
-from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
-from vaultmap.errors import VaultmapError
+from vaultmap.cli.output import echo
+from vaultmap.config import (
+    CONFIG_NAME,
+    STATE_DIR,
+    Settings,
+    default_config_text,
+    load_settings,
+)
+from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import build_progress
 from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
@@ -31,12 +38,6 @@ from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
 
 VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
-
-
-class InitError(VaultmapError):
-    """``vaultmap init`` would overwrite a file, or cannot find its template."""
-
-    exit_code = 1
 
 
 # --------------------------------------------------------------------------- finding the vault
@@ -64,7 +65,7 @@ def _settings_for(root: Path, flavor: str | None) -> Settings:
 def _warn(lines: Iterable[str]) -> None:
     for line in lines:
         # One line per warning, whatever the message holds.
-        click.echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
+        echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
 def _scan(paths: Sequence[Path], flavor: str | None,
@@ -105,16 +106,8 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
     return f"{where}: no notes here (vaultmap reads {kinds} files; see [vault] in {CONFIG_NAME})"
 
 
-def _tolerant_stdout() -> None:
-    """Let a name or text holding an undecodable byte print as a replacement character rather
-    than crash the report with an encoding error."""
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(errors="replace")
-
-
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        _tolerant_stdout()
         click.echo(text, nl=False)
         return
     try:
@@ -208,7 +201,6 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
-        _tolerant_stdout()
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
 
 
@@ -297,7 +289,6 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     """
     from rich.text import Text  # only the readable list needs rich
 
-    _tolerant_stdout()
     console = make_console()
     if not selected:
         console.print("No tasks.")
@@ -368,25 +359,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
 _SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
 
-DEFAULT_CONFIG = """\
-# vaultmap settings for this vault. Every option is optional; these are the defaults.
-
-[vault]
-extensions = [".md", ".markdown"]
-exclude = []            # gitignore patterns, relative to the vault
-flavor = "obsidian"     # or "gfm"
-
-[statuses]              # status character = todo | doing | done | cancelled | other
-" " = "todo"
-"x" = "done"
-"X" = "done"
-"/" = "doing"
-"-" = "cancelled"
-
-[report]
-top_level_only = false  # count nested tasks too
-depth = 2               # section levels shown by `vaultmap report`
-"""
+# The documented defaults, generated from the config schema (the template's file is the same).
+DEFAULT_CONFIG = default_config_text()
 
 
 def template_dir() -> Path:

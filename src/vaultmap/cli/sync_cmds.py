@@ -18,8 +18,9 @@ import click
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from vaultmap.cli.output import echo
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
-from vaultmap.errors import ConfigError, VaultmapError
+from vaultmap.errors import ConfigError, SyncIncompleteError
 from vaultmap.sync.engine import (
     CreateRow,
     Forget,
@@ -37,12 +38,6 @@ from vaultmap.sync.state import StateStore
 
 if TYPE_CHECKING:
     from vaultmap.sync.notion import NotionRemote
-
-
-class SyncIncompleteError(VaultmapError):
-    """Some actions of a sync failed; the next sync retries them."""
-
-    exit_code = 15
 
 
 _VAULT = click.argument(
@@ -63,7 +58,7 @@ def _vault_settings(vault: Path) -> Settings:
 
 def _warn(lines: Iterable[str], label: str = "warning") -> None:
     for line in lines:
-        click.echo(f"vaultmap: {label}: " + " ".join(line.splitlines()), err=True)
+        echo(f"vaultmap: {label}: " + " ".join(line.splitlines()), err=True)
 
 
 def _notion(settings: Settings, *, need_database: bool = True) -> NotionRemote:
@@ -85,10 +80,10 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
-        click.echo(f"  {_MARKS[type(action)]} {action.describe()}")
+        echo(f"  {_MARKS[type(action)]} {action.describe()}")
     for conflict in plan.conflicts:
         kept = conflict.kept_status
-        click.echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
+        echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
                    f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
                    f"Notion; keeping [{kept}]")
 
@@ -96,8 +91,8 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
 def _finish(report: SyncReport) -> None:
     _warn(report.notes, "note")
     for failure in report.failures:
-        click.echo(f"vaultmap: failed: {failure}", err=True)
-    click.echo(report.summary())
+        echo(f"vaultmap: failed: {failure}", err=True)
+    echo(report.summary())
     if report.failures:
         raise SyncIncompleteError(f"{len(report.failures)} change(s) could not be made; "
                                   "run `vaultmap sync` again")
@@ -157,26 +152,26 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
-        click.echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
+        echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
                    f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
     if conflicts:
-        click.echo(f"{len(conflicts)} conflict(s) resolved by the policy "
+        echo(f"{len(conflicts)} conflict(s) resolved by the policy "
                    f"(prefer = {settings.notion.prefer!r}):")
         for line in describe_conflicts(conflicts, "Notion"):
-            click.echo(f"  ! {line}")
+            echo(f"  ! {line}")
         if clear_conflicts:
-            click.echo("(cleared)")
+            echo("(cleared)")
     else:
-        click.echo("no conflicts")
+        echo("no conflicts")
     if offline:
         return
     with _notion(settings) as remote:
         report = run_sync(settings, remote, dry_run=True)
     _warn(report.notes, "note")
     if report.plan.empty:
-        click.echo("in sync: a sync now would change nothing")
+        echo("in sync: a sync now would change nothing")
         return
-    click.echo("a sync now would:")
+    echo("a sync now would:")
     _print_plan(report.plan)
 
 
@@ -201,8 +196,8 @@ def notion_init_cmd(parent: str, title: str | None, vault: Path) -> None:
     with _notion(settings, need_database=False) as remote:
         database_id = remote.create_database(parent, title or f"{settings.root.name} tasks")
     record_database(settings, database_id)
-    click.echo(f"created Notion database {database_id}; recorded in {CONFIG_NAME}")
-    click.echo("next: vaultmap sync")
+    echo(f"created Notion database {database_id}; recorded in {CONFIG_NAME}")
+    echo("next: vaultmap sync")
 
 
 @notion_group.command("link", short_help="Use an existing Notion database.")
@@ -215,9 +210,9 @@ def notion_link_cmd(database: str, vault: Path) -> None:
         changes = remote.link_database(database)
         database_id = remote.database_id
     for change in changes:
-        click.echo(f"  {change}")
+        echo(f"  {change}")
     record_database(settings, database_id)
-    click.echo(f"linked Notion database {database_id}; recorded in {CONFIG_NAME}")
+    echo(f"linked Notion database {database_id}; recorded in {CONFIG_NAME}")
 
 
 def record_database(settings: Settings, database_id: str) -> None:

@@ -9,6 +9,7 @@ reader for all of them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from vaultmap import __version__
@@ -182,4 +183,13 @@ def dumps(data: object, *, pretty: bool = True) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(data, ensure_ascii=True, **layout)
-    return text + "\n"
+    # JSON escapes C0 controls itself but not DEL, C1 (8-bit CSI/OSC) or bidi overrides, which
+    # a terminal would act on: written as \u escapes they read back as the same text.
+    return _TERMINAL_CONTROL.sub(_escape, text) + "\n"
+
+
+_TERMINAL_CONTROL = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

@@ -13,34 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from vaultmap.errors import VaultmapError
-
-
-class RemoteError(VaultmapError):
-    """A remote failed in a way a user must hear about (after retries were exhausted)."""
-
-    exit_code = 4
-
-
-class RemoteAuthError(RemoteError):
-    """The token is missing, invalid, or the database is not shared with the integration."""
-
-    exit_code = 5
-
-
-class RemoteSchemaError(RemoteError):
-    """The remote's schema cannot hold vaultmap's data (a property of the wrong type)."""
-
-    exit_code = 6
-
-
-class RemoteGoneError(RemoteError):
-    """A row is in the remote's trash (``trashed``) or no longer exists: unlink it."""
-
-    def __init__(self, message: str, *, remote_id: str = "", trashed: bool = False) -> None:
-        super().__init__(message)
-        self.remote_id = remote_id
-        self.trashed = trashed
+# The remote errors live with every other user-facing error (and its exit code) in errors.py.
+from vaultmap.errors import RemoteAuthError as RemoteAuthError
+from vaultmap.errors import RemoteError as RemoteError
+from vaultmap.errors import RemoteGoneError as RemoteGoneError
+from vaultmap.errors import RemoteSchemaError as RemoteSchemaError
 
 
 @dataclass(frozen=True, slots=True)

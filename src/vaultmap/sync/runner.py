@@ -35,6 +35,8 @@ from filelock import FileLock, Timeout
 
 from vaultmap.config import Settings
 from vaultmap.edit import StatusChange, append_tasks, set_statuses
+from vaultmap.errors import SyncBusyError as SyncBusyError
+from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
@@ -75,18 +77,6 @@ log.addHandler(logging.NullHandler())
 
 # After this many remote failures in a row the remote is taken to be down for this run.
 MAX_FAILURES_IN_A_ROW = 3
-
-
-class SyncGuardError(VaultmapError):
-    """A side lost most of its tasks at once; nothing was changed (vdirsyncer's rule)."""
-
-    exit_code = 13
-
-
-class SyncBusyError(VaultmapError):
-    """Another sync of this vault is running."""
-
-    exit_code = 14
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,16 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import StateError as StateError
 
 SCHEMA_VERSION = 1
 STATE_FILE = "sync.sqlite"
-
-
-class StateError(VaultmapError):
-    """The sync state file cannot be opened or written."""
-
-    exit_code = 12
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,18 +6,10 @@ import os
 from pathlib import Path
 
 from vaultmap.config import STATE_DIR, Settings
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import VaultReadError as VaultReadError
 
 #: Folder names never walked, at any depth.
 ALWAYS_SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
-
-
-class VaultReadError(VaultmapError):
-    """A note or folder the user named cannot be read (missing, outside the vault, binary...)."""
-
-    exit_code = 16
-
-
 
 
 def _abs(path: Path | str) -> str:
