@@ -249,3 +249,23 @@ def test_install_outside_a_work_tree_is_one_line_exit_17(tmp_path: Path) -> None
                           capture_output=True, text=True, env=git_environment(), check=False)
     assert done.returncode == 17
     assert done.stderr.count("\n") == 1 and "not inside a git work tree" in done.stderr
+
+
+def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    for name, data in (("o", BASE), ("a", CASES[0].laptop(BASE)), ("b", CASES[0].phone(BASE))):
+        (repo / name).write_bytes(data)
+    heavy = ("rich", "click", "notion_client", "httpx", "sqlite3", "mistune", "git",
+             "watchdog", "vaultmap.sync.engine", "vaultmap.cli")
+    probe = ("import atexit, sys, runpy\n"
+             f"heavy = {heavy!r}\n"
+             "atexit.register(lambda: print('loaded:', sorted(m for m in heavy "
+             "if m in sys.modules)))\n"
+             "sys.argv = ['vaultmap', 'merge-driver', 'o', 'a', 'b', '7', 'list.md']\n"
+             "runpy.run_module('vaultmap', run_name='__main__', alter_sys=True)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True,
+                          text=True, env=git_environment(), check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "loaded: []"
+    assert (repo / "a").read_bytes() == sub((b"[ ] Milk", b"[x] Milk"),
+                                            (b"[ ] Eggs", b"[x] Eggs"))(BASE)
