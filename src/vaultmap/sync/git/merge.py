@@ -224,9 +224,8 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
         if kept_raw == base_raw:
             return _Decision(task, base_raw, ours_task, theirs_task, base_raw)
         deleted = "ours" if kept == "theirs" else "theirs"
-        notes.append(f"line {kept_task.line}: kept {label!r} (status "
-                     f"{_show(kept_task.status)} on the {names[kept]} side) although the "
-                     f"{names[deleted]} side deleted it")
+        notes.append(f"kept {label!r} (status {_show(kept_task.status)} on the {names[kept]} "
+                     f"side) although the {names[deleted]} side deleted it")
         return _Decision(task, base_raw, ours_task, theirs_task, kept_raw, restore_from=kept)
     assert ours_task is not None and theirs_task is not None
     if ours_raw == theirs_raw or theirs_raw == base_raw:
