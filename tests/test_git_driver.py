@@ -256,7 +256,7 @@ def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
     for name, data in (("o", BASE), ("a", CASES[0].laptop(BASE)), ("b", CASES[0].phone(BASE))):
         (repo / name).write_bytes(data)
     heavy = ("rich", "click", "notion_client", "httpx", "sqlite3", "mistune", "git",
-             "watchdog", "vaultmap.sync.engine", "vaultmap.cli")
+             "watchdog", "yaml", "vaultmap.sync.engine", "vaultmap.cli")
     probe = ("import atexit, sys, runpy\n"
              f"heavy = {heavy!r}\n"
              "atexit.register(lambda: print('loaded:', sorted(m for m in heavy "
