@@ -269,3 +269,13 @@ def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
     assert done.stdout.strip() == "loaded: []"
     assert (repo / "a").read_bytes() == sub((b"[ ] Milk", b"[x] Milk"),
                                             (b"[ ] Eggs", b"[x] Eggs"))(BASE)
+
+
+def test_a_note_over_the_size_limit_gets_git_text_merge(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".vaultmap.toml").write_text("[vault]\nmax_note_mb = 0.001\n")  # 1,048 bytes
+    big = BASE + b"filler line\n" * 100
+    code, result, _ = _run_driver(repo, big, sub((b"[ ] Milk", b"[x] Milk"))(big),
+                                  sub((b"[ ] Eggs", b"[x] Eggs"))(big))
+    assert code == 1 and b"<<<<<<< ours" in result  # git's own merge conflicts here
+    assert "over [vault] max_note_mb" in (repo / ".vaultmap" / "merge-driver.log").read_text()

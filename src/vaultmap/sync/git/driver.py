@@ -78,6 +78,12 @@ def _merge(root: Path, args: DriverArgs, current: bytes) -> int:
     other = args.other.read_bytes()
     vault = _vault_root(root, args.path)
     settings = load_settings(vault)
+    largest = max(len(base), len(current), len(other))
+    if largest > settings.vault.max_note_bytes:
+        # The scan skips such a note too; git's text merge is what it gets.
+        _log(root, args.path, f"{largest} bytes is over [vault] max_note_mb; used git's text "
+                              "merge")
+        return _fallback(args, current)
     note_path = _relative(root / args.path, vault)
     git_directory = _git_dir(root)
     rebasing = git_directory is not None and (
