@@ -279,3 +279,23 @@ def test_a_note_over_the_size_limit_gets_git_text_merge(tmp_path: Path) -> None:
                                   sub((b"[ ] Eggs", b"[x] Eggs"))(big))
     assert code == 1 and b"<<<<<<< ours" in result  # git's own merge conflicts here
     assert "over [vault] max_note_mb" in (repo / ".vaultmap" / "merge-driver.log").read_text()
+
+
+def test_vault_in_a_subfolder_uses_its_own_settings(tmp_path: Path) -> None:
+    _bare, laptop, phone = remote_and_clones(tmp_path, {
+        "notes/.vaultmap.toml": b'[git]\nprefer = "local"\n', "notes/plan/list.md": BASE,
+        "README.md": BASE})
+    install(phone / "notes", (".md",))
+    for clone, status in ((laptop, b"[x] Milk"), (phone, b"[-] Milk")):
+        for name in ("notes/plan/list.md", "README.md"):
+            (clone / name).write_bytes(sub((b"[ ] Milk", status), (b"buy organic", b"buy"))(BASE)
+                                       if clone == laptop else
+                                       sub((b"[ ] Milk", status), (b"[ ] Eggs", b"[x] Eggs"))(BASE))
+        commit_all(clone, clone.name)
+        if clone == laptop:
+            git(laptop, "push", "-q", "origin", "main")
+    pulled = git(phone, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert pulled.returncode != 0  # README.md is outside the vault: git's own merge conflicts
+    assert (phone / "notes/plan/list.md").read_bytes() == \
+        sub((b"[ ] Milk", b"[-] Milk"), (b"[ ] Eggs", b"[x] Eggs"), (b"buy organic", b"buy"))(BASE)
+    assert git(phone, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["README.md"]
