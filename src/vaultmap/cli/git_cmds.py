@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vaultmap.cli.output import echo
 from vaultmap.config import load_settings
 
 _VAULT = click.argument(
@@ -45,12 +46,12 @@ def install_cmd(shared: bool, vault: Path) -> None:
     settings = load_settings(root)
     report = install(root, settings.vault.extensions, shared=shared)
     for path in report.attributes:
-        click.echo(f"merge=vaultmap for {' '.join(report.patterns)} in {path}")
-    click.echo(f"merge driver registered in {report.repository / '.git' / 'config'}"
+        echo(f"merge=vaultmap for {' '.join(report.patterns)} in {path}")
+    echo(f"merge driver registered in {report.repository / '.git' / 'config'}"
                if (report.repository / ".git").is_dir()
                else f"merge driver registered in the config of {report.repository}")
     if shared:
-        click.echo("commit .gitattributes to share it (clones without the driver are safe: "
+        echo("commit .gitattributes to share it (clones without the driver are safe: "
                    "git falls back to its own merge)")
 
 
@@ -62,11 +63,11 @@ def uninstall_cmd(vault: Path) -> None:
 
     report = uninstall(_vault_root(vault))
     for path in report.attributes:
-        click.echo(f"removed vaultmap's lines from {path}")
+        echo(f"removed vaultmap's lines from {path}")
     if report.config_changed:
-        click.echo("removed the merge.vaultmap driver from the repository's config")
+        echo("removed the merge.vaultmap driver from the repository's config")
     if not report.attributes and not report.config_changed:
-        click.echo("the merge driver was not installed; nothing to remove")
+        echo("the merge driver was not installed; nothing to remove")
 
 
 @click.command("merge-driver",
