@@ -17,9 +17,12 @@ code  meaning                                          raised as
                                                        :class:`AmbiguousTargetError`
 3     configuration                                    :class:`ConfigError`
 4     a remote failed after retries                    :class:`RemoteError`,
-                                                       :class:`RemoteGoneError`
+                                                       :class:`RemoteGoneError`,
+                                                       :class:`GitHubIssueGoneError`
 5     token, access or sharing                         :class:`RemoteAuthError`
-6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`
+6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`,
+      (GitHub: a missing or private repository,        :class:`GitHubNotFoundError`,
+      issues disabled, a body too long)                :class:`BodyTooLongError`
 7     a read-only note                                 :class:`ReadOnlyNoteError`
 8     a note vanished                                  :class:`NoteVanishedError`
 9     the task changed meanwhile                       :class:`TaskMovedError`
@@ -186,6 +189,19 @@ class RemoteGoneError(RemoteError):
         super().__init__(message)
         self.remote_id = remote_id
         self.trashed = trashed
+
+
+class GitHubNotFoundError(RemoteSchemaError):
+    """A GitHub repository or issue the token cannot see (GitHub answers 404, not 403, for a
+    private repository, so the message says it may be either)."""
+
+
+class GitHubIssueGoneError(RemoteGoneError):
+    """A GitHub issue was deleted or transferred away (410/404 in a repository we can read)."""
+
+
+class BodyTooLongError(RemoteSchemaError):
+    """An issue body would exceed what GitHub stores (65,536 characters); nothing was sent."""
 
 
 class StateError(VaultmapError):

@@ -37,6 +37,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
     "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
     "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
+    "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
+                              "follow it."),
 }
 
 
