@@ -20,8 +20,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 
-from frontmatter.default_handlers import YAMLHandler
-
 from vaultmap.model import (
     DEFAULT_STATUS_MAP,
     Flavor,
@@ -51,7 +49,18 @@ _FM_END = _FM_FENCE
 # task line in both flavours. A note without one needs no block parse at all.
 _BOX = re.compile(rb"\[[^\]\r\n]{1,4}\]")
 _TAG_SPLIT = re.compile(r"[,\s]+")
-_YAML = YAMLHandler()
+# The YAML loader is made on the first note with front matter: importing PyYAML costs about
+# 40 ms, which a process that parses one note (the git merge driver) need not pay otherwise.
+_yaml_loader: Callable[[str], object] | None = None
+
+
+def _load_yaml(text: str) -> object:
+    global _yaml_loader
+    if _yaml_loader is None:
+        from frontmatter.default_handlers import YAMLHandler
+
+        _yaml_loader = YAMLHandler().load
+    return _yaml_loader(text)
 
 
 def split_lines(data: bytes) -> list[tuple[int, int]]:
@@ -210,7 +219,7 @@ def _read_front_matter(
     text: str, warnings: list[str]
 ) -> tuple[Mapping[str, object], tuple[str, ...]]:
     try:
-        loaded = _YAML.load(text)
+        loaded = _load_yaml(text)
     except Exception as exc:  # yaml.YAMLError and friends: any failure is the note's problem
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         warnings.append(f"front matter is not valid YAML ({first}); it was ignored")
