@@ -348,3 +348,16 @@ def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) ->
     result = env.sync()
     assert "GitHub asks to slow down: waiting 1 s" in result.stderr
     assert env.lines()[-1] == ("x", "Ship it", 0)
+
+
+def test_unlink_a_deleted_note_and_publish_a_missing_one(env: Env) -> None:
+    env.publish()
+    (env.vault / "Roadmap.md").unlink()
+    env.run("github", "unlink", str(env.vault / "Roadmap.md"))
+    assert "nothing published" in env.run("github", "list", "--vault", str(env.vault)).stdout
+    result = env.run("github", "publish", str(env.vault / "Nope.md"), "--repo", "ada/roadmap",
+                     code=16)
+    assert "Nope.md" in result.stderr and "Traceback" not in result.stderr
+    result = env.run("github", "publish", str(env.vault / "Todo.md"), "--repo", "not a repo",
+                     code=3)
+    assert "OWNER/REPO" in result.stderr

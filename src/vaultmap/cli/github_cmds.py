@@ -37,10 +37,8 @@ def _note_target(target: str) -> tuple[Settings, str]:
     note as an absolute path."""
     note, hash_sign, heading = target.partition("#")
     path = Path(note).absolute()
-    if not path.is_file():
-        from vaultmap.errors import TargetNotFoundError
-
-        raise TargetNotFoundError(f"{note}: no such note")
+    # The note need not exist (unlinking a deleted note); publishing one that does not is
+    # refused when it is read.
     return _settings(path.parent), f"{path}{hash_sign}{heading}"
 
 
