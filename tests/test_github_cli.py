@@ -332,8 +332,9 @@ def test_writes_keep_the_pace_github_asks_for(env: Env) -> None:
                                                              "write_interval = 0.2"))
     env.publish()
     env.fake.min_write_interval = 0.15  # the fake answers a faster write with a secondary limit
-    for text in ("Learn Python", "Functions", "Ship it"):
-        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    env.edit_note("- [ ] Learn Python", "- [ ] Learn Python well")
+    env.edit_note("  - [ ] Functions", "  - [ ] Functions\n  - [ ] Classes")
+    env.edit_note("- [ ] Ship it", "- [ ] Ship it\n- [ ] Celebrate")
     result = env.sync()
     assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 3
     assert "waiting" not in result.stderr
@@ -361,3 +362,27 @@ def test_unlink_a_deleted_note_and_publish_a_missing_one(env: Env) -> None:
     result = env.run("github", "publish", str(env.vault / "Todo.md"), "--repo", "not a repo",
                      code=3)
     assert "OWNER/REPO" in result.stderr
+
+
+def test_ticks_in_a_note_go_out_in_one_write_and_spare_a_tick_made_on_github(env: Env) -> None:
+    env.publish()
+    for text in ("Learn Python", "Functions", "Ship it"):
+        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    env.fake.web_tick("ada/roadmap", 1, "Write the parser")  # meanwhile, on github.com
+    env.fake.reset_counts()
+    env.sync()
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 1
+    assert [s for s, _, _ in env.lines()] == ["x", "x", "x", "x", "x"]
+    assert b"- [x] Write the parser" in env.note()
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_task_moved_to_another_published_section_moves_its_line(env: Env) -> None:
+    env.publish("Roadmap.md#Month 1")
+    env.publish("Roadmap.md#Month 2")
+    env.edit_note("- [/] Write the parser 📅 2026-12-24\n", "")
+    env.edit_note("- [ ] Ship it\n", "- [ ] Ship it\n- [/] Write the parser 📅 2026-12-24\n")
+    env.sync()
+    assert "Write the parser" not in [t for _, t, _ in env.lines(1)]
+    assert [t for _, t, _ in env.lines(2)] == ["Ship it", "Write the parser"]
+    assert "nothing to do" in env.sync().stdout

@@ -30,7 +30,7 @@ from vaultmap.sync.github.body import (
     render_block,
 )
 from vaultmap.sync.github.http import GitHubClient
-from vaultmap.sync.github.remote import block_tasks
+from vaultmap.sync.github.remote import block_tasks, cancelled_char
 from vaultmap.sync.github.store import SECTION_SEPARATOR, GitHubStore, Link
 from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 from vaultmap.sync.state import BaseEntry, StateStore
@@ -187,13 +187,14 @@ def _record_base(settings: Settings, link: Link, tasks: list[Task],
         return
     vault_name = Path(settings.root).resolve().name
     by_key = {t.key: t for t in parsed.tasks()}
+    cancelled = cancelled_char(settings.statuses)
     with StateStore.open(settings.state_dir, "github") as state, state.batch():
         for task in tasks:
             line = by_key.get(task.key)
             if line is None:
                 continue
             record = task_record(task, vault_name=vault_name)
-            remote_status = ("-" if line.cancelled else line.status)
+            remote_status = cancelled if line.cancelled else line.status
             state.put(BaseEntry(
                 key=task.key, remote_id=f"{link.repo}#{link.number}:{task.key}",
                 vault_status=task.status, remote_status=remote_status,

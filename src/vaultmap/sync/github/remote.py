@@ -122,6 +122,21 @@ def block_tasks(tasks: Iterable[Task], statuses: StatusMap) -> list[BlockTask]:
     return out
 
 
+def _same_place(placement: Placement, ref: IssueRef, is_ref: bool) -> bool:
+    """Whether a row id (an issue, as a checklist line or as a named issue) is still where
+    ``placement`` puts its task."""
+    if is_ref:
+        return placement.ref is not None and (placement.ref.repo.lower(), placement.ref.number) \
+            == (ref.repo.lower(), ref.number)
+    return placement.link is not None and (placement.link.repo.lower(), placement.link.number) \
+        == (ref.repo.lower(), ref.number)
+
+
+def cancelled_char(statuses: StatusMap) -> str:
+    """The status character a struck ``[x]`` (cancelled on GitHub) stands for in the note."""
+    return next((c for c, t in statuses.chars.items() if t is StatusType.CANCELLED), "-")
+
+
 class GitHubRemote:
     """The :class:`~vaultmap.sync.remote.Remote` for GitHub issues (see the module docstring)."""
 
@@ -137,9 +152,9 @@ class GitHubRemote:
         self.settings = settings
         self.statuses = statuses
         self.clock = clock
-        self._cancelled = next((c for c, t in statuses.chars.items()
-                                if t is StatusType.CANCELLED), "-")
+        self._cancelled = cancelled_char(statuses)
         self.closed: list[str] = []  # issues closed by close_when_done / close_issues
+        self._agreed: Callable[[str], str | None] = lambda remote_id: None
 
     # -- Remote bookkeeping -------------------------------------------------------------
     @property
@@ -148,7 +163,9 @@ class GitHubRemote:
 
     def bind(self, agreed_status: Callable[[str], str | None],
              cache: Mapping[str, str]) -> None:
-        """Nothing to learn: every issue is read (conditionally) on every sync."""
+        """Keep the agreed status per row: a write to a body also carries the note's status
+        changes of the lines nobody changed on GitHub (see :meth:`_with_vault_ticks`)."""
+        self._agreed = agreed_status
 
     def cache(self) -> dict[str, str]:
         return {}
@@ -261,6 +278,8 @@ class GitHubRemote:
             raise RemoteGoneError(f"{link.issue} no longer holds that task")
         body = changed.render()
         if body != issue.get("body"):
+            changed = self._with_vault_ticks(link, changed, key)
+            body = changed.render()
             check_size(body, link.target)
             self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}", {"body": body})
         self._close_when_done(link, changed, issue)
@@ -268,6 +287,32 @@ class GitHubRemote:
             if task.key == key:
                 return self._row(link, task)
         return None
+
+    def _with_vault_ticks(self, link: Link, parsed: ParsedBody, key: str) -> ParsedBody:
+        """``parsed`` with the note's status of every other line whose box nobody changed on
+        GitHub since the last sync: one write instead of one per tick (GitHub limits
+        content-creating requests to 80 a minute and 500 an hour).
+
+        Safe to send early: those lines' own updates later find nothing left to write, and
+        if the sync dies first, the next one sees both sides changed to the same status,
+        which is agreement. Lines changed on GitHub are left alone; the plan copies them to
+        the note.
+        """
+        for task in parsed.tasks():
+            placement = self.layout.placements.get(task.key)
+            if task.key == key or placement is None or placement.link is None:
+                continue
+            row = self._row(link, task)
+            if self._agreed(row.remote_id) != row.status:
+                continue  # changed on GitHub (or not known yet): the plan decides
+            box = box_of(placement.status_type)
+            cancelled = placement.status_type == "cancelled"
+            if (task.status, task.cancelled) != (box, cancelled):
+                ticked = set_task(parsed, task.row_id, replace(task, status=box,
+                                                               cancelled=cancelled))
+                if ticked is not None:
+                    parsed = ticked
+        return parsed
 
     def _close_when_done(self, link: Link, parsed: ParsedBody,
                          issue: Mapping[str, Any]) -> None:
@@ -332,6 +377,9 @@ class GitHubRemote:
         if match is None:
             raise RemoteGoneError(f"not a GitHub row: {remote_id!r}", remote_id=remote_id)
         ref = IssueRef(match.group("repo"), int(match.group("number")))
+        placement = self.layout.placements.get(record.key)
+        if placement is not None and not _same_place(placement, ref, bool(match.group("ref"))):
+            return self._move(remote_id, record, placement)
         if match.group("ref"):
             return self._follow(ref, record)
         link = self.links.get((ref.repo.lower(), ref.number))
@@ -342,6 +390,17 @@ class GitHubRemote:
         row = self._write(link, lambda parsed: set_task(parsed, row_id, task), record.key)
         if row is None:
             raise RemoteGoneError(f"{link.issue} no longer holds that task", remote_id=remote_id)
+        return row
+
+    def _move(self, remote_id: str, record: TaskRecord, placement: Placement) -> RemoteRow:
+        """The task now lives elsewhere (moved to another published note, or it names another
+        issue): its line goes to its new place first, then leaves the old one, so a sync
+        killed in between leaves a line too many (reported as a duplicate), never none."""
+        if placement.ref is not None:
+            row = self._follow(placement.ref, record)
+        else:
+            row = self.create(record)
+        self.trash(remote_id)
         return row
 
     def trash(self, remote_id: str) -> None:
