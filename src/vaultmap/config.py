@@ -90,6 +90,9 @@ SCHEMA: tuple[Option, ...] = (
            "Count only top-level tasks (a parent task, not its subtasks). Same as --top-level."),
     Option("report", "depth", "int", 2,
            "How many heading levels the section tree shows. Same as --depth.", low=0),
+    Option("report", "stalled_days", "int", 14,
+           'With git history, a started section with no task done for this many days is listed '
+           'as\n"Stalled" (with the date of its last progress).', low=1, high=36500),
     Option("edit", "done_date", "bool", False,
            'Add " ✅ YYYY-MM-DD" when vaultmap marks a task done, and remove it when it is '
            'reopened.'),
@@ -131,6 +134,31 @@ SCHEMA: tuple[Option, ...] = (
     Option("notion", "max_retry_after", "float", 120.0,
            "Notion's Retry-After is obeyed up to this many seconds; a longer one is cut to this.",
            low=0, high=3600),
+    Option("git", "enabled", "bool", True,
+           "`vaultmap sync` without a flag also syncs git when the vault is inside a git work "
+           "tree whose\nbranch has an upstream. false: only `vaultmap sync --git` does."),
+    Option("git", "pull", "str", "merge",
+           'How `vaultmap sync --git` joins diverged branches: "merge" (a merge commit) or '
+           '"rebase"\n(your commits replayed on top of the remote\'s). Both merge notes task by '
+           'task.', choices=("merge", "rebase")),
+    Option("git", "prefer", "str", "done",
+           "When both sides of a git merge (or `git pull` with the driver of `vaultmap git "
+           "install`)\nchanged one task's status to different values:\n"
+           '  "done": keep the more finished status;  "local": yours wins;  "remote": theirs '
+           "wins.", choices=("done", "local", "remote")),
+    Option("git", "message", "str", "vaultmap: {summary}",
+           'The subject of vaultmap\'s commits. {summary} becomes "3 done, 1 reopened, 2 added '
+           '(2 notes)"\nor "notes edited (N)"; {host} and {date} are also replaced. The body '
+           "always lists the task\nchanges per note."),
+    Option("git", "push_retries", "int", 3,
+           "A push rejected because someone pushed meanwhile fetches, merges and tries again "
+           "this many\ntimes.", low=0, high=100),
+    Option("git", "lock_timeout", "float", 10.0,
+           "Seconds to wait for another git process to release .git/index.lock (never deleted).",
+           low=0, low_open=True, high=3600),
+    Option("git", "timeout", "float", 120.0,
+           "Seconds one fetch or push may take before it counts as failed.",
+           low=0, low_open=True, high=3600),
     Option("github", "enabled", "bool", False,
            "`vaultmap sync` without a flag also syncs GitHub even when no note is published (to "
            "let\ntasks follow the issues they name); publishing a note includes GitHub anyway. "
@@ -168,7 +196,7 @@ SCHEMA: tuple[Option, ...] = (
 # [statuses] maps any one character to a type; it is not a fixed set of keys.
 STATUSES_TABLE = "statuses"
 TABLES: tuple[str, ...] = ("vault", STATUSES_TABLE, "report", "edit", "notion",
-                           "notion.properties", "github")
+                           "notion.properties", "git", "github")
 _BY_PLACE: Mapping[tuple[str, str], Option] = MappingProxyType(
     {(option.table, option.key): option for option in SCHEMA})
 
@@ -203,6 +231,7 @@ class VaultSettings:
 class ReportSettings:
     top_level_only: bool = default_of("report", "top_level_only")
     depth: int = default_of("report", "depth")
+    stalled_days: int = default_of("report", "stalled_days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +261,23 @@ class NotionSettings:
     max_retry_after: float = default_of("notion", "max_retry_after")
 
 
+GIT_PREFER_CHOICES: tuple[str, ...] = _BY_PLACE["git", "prefer"].choices
+
+
+@dataclass(frozen=True, slots=True)
+class GitSettings:
+    """``[git]``: whether a plain ``vaultmap sync`` includes git, how diverged branches are
+    joined, the merge policy for a task both sides changed, the commit message and limits."""
+
+    enabled: bool = default_of("git", "enabled")
+    pull: str = default_of("git", "pull")  # merge | rebase
+    prefer: str = default_of("git", "prefer")  # done | local | remote
+    message: str = default_of("git", "message")
+    push_retries: int = default_of("git", "push_retries")
+    lock_timeout: float = default_of("git", "lock_timeout")
+    timeout: float = default_of("git", "timeout")
+
+
 @dataclass(frozen=True, slots=True)
 class GitHubSettings:
     """``[github]``: issues as a second remote (published checklists, tasks naming issues)."""
@@ -252,6 +298,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
+    git: GitSettings = field(default_factory=GitSettings)
     github: GitHubSettings = field(default_factory=GitHubSettings)
     warnings: tuple[str, ...] = ()
 
@@ -346,6 +393,8 @@ def _check_value(option: Option, value: object) -> tuple[object, ConfigFinding |
     if kind == "str" and option.choices and value not in option.choices:
         allowed = " or ".join(repr(c) for c in option.choices)
         return refuse("bad_value", f"must be {allowed}, not {shown}")
+    if (option.table, option.key) == ("git", "message") and "{summary}" not in cast(str, value):
+        return refuse("bad_value", "must contain {summary}")
     if ((option.table, option.key) == ("github", "default_repo") and value
             and not re.match(REPO_NAME, cast(str, value))):
         return refuse("bad_value", f"must be OWNER/REPO, not {shown}")
@@ -530,16 +579,18 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
                           flavor=Flavor(get("vault", "flavor")),
                           max_note_bytes=_megabytes(get("vault", "max_note_mb")))
     report = ReportSettings(top_level_only=get("report", "top_level_only"),
-                            depth=get("report", "depth"))
+                            depth=get("report", "depth"),
+                            stalled_days=get("report", "stalled_days"))
     edit = EditSettings(done_date=get("edit", "done_date"))
     properties = {role: get("notion.properties", role) for role in NOTION_PROPERTY_DEFAULTS}
     notion_keys = [o.key for o in SCHEMA if o.table == "notion"]
     notion = NotionSettings(properties=MappingProxyType(properties),
                             **{key: get("notion", key) for key in notion_keys})
+    git = GitSettings(**{o.key: get("git", o.key) for o in SCHEMA if o.table == "git"})
     github = GitHubSettings(**{o.key: get("github", o.key) for o in SCHEMA
                                if o.table == "github"})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion, github=github,
+                    report=report, edit=edit, notion=notion, git=git, github=github,
                     warnings=tuple(f.message for f in findings))
 
 

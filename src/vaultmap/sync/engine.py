@@ -273,7 +273,9 @@ def task_record(task: Task, *, vault_name: str) -> TaskRecord:
     fields = task.fields
     return TaskRecord(
         key=task.key, status=task.status, status_type=task.type.value,
-        text=fields.description or task.text, note=task.path, section=task.section,
+        # What a person reads: a double-encoded note's text goes to the remote repaired.
+        text=task.display_description or task.display_text, note=task.path,
+        section=task.display_section,
         due=fields.due, scheduled=fields.scheduled, start=fields.start,
         priority=fields.priority, tags=fields.tags, open_url=open_url,
     )
