@@ -386,3 +386,22 @@ def test_a_task_moved_to_another_published_section_moves_its_line(env: Env) -> N
     assert "Write the parser" not in [t for _, t, _ in env.lines(1)]
     assert [t for _, t, _ in env.lines(2)] == ["Ship it", "Write the parser"]
     assert "nothing to do" in env.sync().stdout
+
+
+def test_a_renamed_note_leaves_its_checklist_until_it_is_published_again(env: Env) -> None:
+    env.publish()
+    body = env.body()
+    (env.vault / "Roadmap.md").rename(env.vault / "Plan.md")
+    assert "the vault has no tasks" in env.sync(code=13).stderr  # the guard
+    result = env.sync("--force")
+    assert "Roadmap.md is published as ada/roadmap#1 but has no tasks" in result.stderr
+    assert env.body() == body  # nothing removed from the issue, even forced
+    env.run("github", "publish", str(env.vault / "Plan.md"), "--repo", "ada/roadmap",
+            "--issue", "1")
+    listed = env.run("github", "list", "--vault", str(env.vault)).stdout
+    assert "Plan.md -> ada/roadmap#1" in listed and "Roadmap.md" not in listed
+    assert "nothing to do" in env.sync().stdout
+    env.edit_note("- [ ] Ship it", "- [x] Ship it", rel="Plan.md")
+    env.sync()
+    assert env.lines()[-1] == ("x", "Ship it", 0)
+    assert len(env.fake.issues("ada/roadmap")) == 1

@@ -112,6 +112,12 @@ def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target
     data: dict[str, Any] | None
     if issue is not None:
         data = _attach(client, link, issue, block)
+        # The issue holds this checklist now: a note published into it before (renamed or
+        # moved since) lets go of it.
+        for other in store.links():
+            if (other.repo.lower(), other.number) == (repo.lower(), issue) and \
+                    (other.note, other.section) != (note, section):
+                _forget(settings, store, other)
     else:
         check_size(block, link.target)
         data = _find_lost_create(client, link, clock) if existing is not None else None
@@ -202,6 +208,16 @@ def _record_base(settings: Settings, link: Link, tasks: list[Task],
                 note=task.path, description=normalise_text(record.text), section=task.section))
 
 
+def _forget(settings: Settings, store: GitHubStore, link: Link) -> None:
+    """Drop a link and the base entries of its lines (the issue is not touched)."""
+    prefix = f"{link.repo}#{link.number}:"
+    with StateStore.open(settings.state_dir, "github") as state, state.batch():
+        for key, entry in state.entries().items():
+            if entry.remote_id.startswith(prefix):
+                state.forget(key)
+    store.remove_link(link)
+
+
 def unlink(settings: Settings, store: GitHubStore, target: str) -> Link:
     """Forget that ``NOTE[#HEADING]`` is published; the issue is left as it is."""
     note_arg, heading = split_target(target)
@@ -212,11 +228,6 @@ def unlink(settings: Settings, store: GitHubStore, target: str) -> Link:
     for link in store.links():
         if link.note == rel and (not heading or [normalise_text(s) for s in link.section[
                 -len(wanted):]] == [normalise_text(w) for w in wanted]):
-            prefix = f"{link.repo}#{link.number}:"
-            with StateStore.open(settings.state_dir, "github") as state, state.batch():
-                for key, entry in state.entries().items():
-                    if entry.remote_id.startswith(prefix):
-                        state.forget(key)
-            store.remove_link(link)
+            _forget(settings, store, link)
             return link
     raise TargetNotFoundError(f"{target}: is not published (see `vaultmap github list`)")

@@ -205,6 +205,10 @@ class GitHubRemote:
         rows: list[RemoteRow] = []
         notes: list[str] = []
         for link in self.links.values():
+            if self._absent(link):
+                notes.append(f"{link.target} is published as {link.issue} but has no tasks in "
+                             "the vault (moved, renamed or deleted?); its checklist is left as "
+                             "it is: publish the new place, or `vaultmap github unlink` it")
             try:
                 issue = self._issue(link.repo, link.number)
             except (GitHubNotFoundError, RemoteGoneError) as error:
@@ -400,17 +404,30 @@ class GitHubRemote:
             row = self._follow(placement.ref, record)
         else:
             row = self.create(record)
-        self.trash(remote_id)
+        match = _ROW_ID.match(remote_id)
+        if match is not None and not match.group("ref"):
+            old = self.links.get((match.group("repo").lower(), int(match.group("number"))))
+            if old is not None:
+                self._remove_line(old, match.group("key"))
         return row
 
+    def _absent(self, link: Link) -> bool:
+        """A published note (or section) none of whose tasks the vault holds now: more
+        likely moved or renamed than emptied, so its lines are not removed one by one."""
+        return (link.repo.lower(), link.number) not in self.layout.order
+
     def trash(self, remote_id: str) -> None:
+        """Remove a deleted task's line (a named issue is never touched; the lines of a
+        checklist whose whole note or section is gone stay, see :meth:`_absent`)."""
         match = _ROW_ID.match(remote_id)
         if match is None or match.group("ref"):
-            return  # a named issue is never touched when its task goes
-        link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
-        if link is None:
             return
-        row_id = match.group("key")
+        link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
+        if link is None or self._absent(link):
+            return
+        self._remove_line(link, match.group("key"))
+
+    def _remove_line(self, link: Link, row_id: str) -> None:
         try:
             self._write(link, lambda parsed: remove_task(parsed, row_id), "")
         except RemoteGoneError:
