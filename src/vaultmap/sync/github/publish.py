@@ -11,14 +11,15 @@ creating a second one.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vaultmap.config import Settings
-from vaultmap.errors import ConfigError, TargetNotFoundError
+from vaultmap.errors import ConfigError, SyncBusyError, TargetNotFoundError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import task_record
 from vaultmap.sync.github.body import (
@@ -89,6 +90,22 @@ def select_tasks(settings: Settings, target: str) -> tuple[str, tuple[str, ...],
     if not tasks:
         raise TargetNotFoundError(f"{target}: has no tasks to publish")
     return rel, section, tasks
+
+
+@contextmanager
+def sync_lock(settings: Settings) -> Iterator[None]:
+    """Hold the lock of GitHub syncs of this vault (publish and unlink change the link table
+    and the base, which a running sync, the daemon's say, must not see half done)."""
+    from filelock import Timeout
+
+    from vaultmap.sync.runner import LOCK_TIMEOUT, _lock
+
+    try:
+        with _lock(settings, "github").acquire(timeout=LOCK_TIMEOUT):
+            yield
+    except Timeout:
+        raise SyncBusyError("a vaultmap sync with GitHub is running; try again when it has "
+                            "finished") from None
 
 
 def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target: str, *,
