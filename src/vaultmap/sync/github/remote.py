@@ -1,5 +1,7 @@
 """GitHub issues as a sync remote: published checklists and tasks that name an issue.
 
+What a user sees of it is described in ``docs/github.md``.
+
 The sync engine sees one *row* per task, as with Notion:
 
 * a task of a published note (or section) is a line of the block its issue's body holds;
