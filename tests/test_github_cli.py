@@ -405,3 +405,19 @@ def test_a_renamed_note_leaves_its_checklist_until_it_is_published_again(env: En
     env.sync()
     assert env.lines()[-1] == ("x", "Ship it", 0)
     assert len(env.fake.issues("ada/roadmap")) == 1
+
+
+def test_a_task_naming_an_issue_that_does_not_exist_is_said_not_fatal(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG + "enabled = true\n")
+    env.fake.add_repo("ada/secret", visible=False)
+    env.fake.add_issue("ada/roadmap", "real")
+    env.note("Bugs.md", "- [ ] typo ada/roadmap#99\n- [/] hidden ada/secret#1\n"
+             "- [ ] real ada/roadmap#1\n")
+    result = env.sync()
+    assert "'typo ada/roadmap#99' names ada/roadmap#99, but GitHub has no" in result.stderr
+    assert "ada/secret#1" in result.stderr
+    env.fake.close("ada/roadmap", 1)
+    env.sync()
+    assert env.note("Bugs.md") == (b"- [ ] typo ada/roadmap#99\n- [/] hidden ada/secret#1\n"
+                                   b"- [x] real ada/roadmap#1\n")
+    assert "nothing to do" in env.sync().stdout

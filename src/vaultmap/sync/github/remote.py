@@ -67,6 +67,7 @@ class Placement:
     ref: IssueRef | None = None
     depth: int = 0  # nesting inside the checklist
     status_type: str = "todo"
+    status: str = " "  # the note's status character
     text: str = ""
     note: str = ""
 
@@ -101,14 +102,14 @@ def layout_of(tasks: Iterable[Task], links: Iterable[Link], github: GitHubSettin
             base = depth_base.setdefault(issue, task.depth)
             placements[task.key] = Placement(task.key, link=link,
                                              depth=max(0, task.depth - base),
-                                             status_type=task.type.value, text=text,
-                                             note=task.path)
+                                             status_type=task.type.value,
+                                             status=task.status, text=text, note=task.path)
             order.setdefault(issue, []).append(task.key)
             continue
         ref = find_ref(text, default_repo=github.default_repo, hosts=hosts)
         if ref is not None:
             placements[task.key] = Placement(task.key, ref=ref, status_type=task.type.value,
-                                             text=text, note=task.path)
+                                             status=task.status, text=text, note=task.path)
     return Layout(placements, {k: tuple(v) for k, v in order.items()})
 
 
@@ -199,6 +200,15 @@ class GitHubRemote:
                          note=placement.note if placement else "", content_hash="",
                          status_type=kind)
 
+    def _unknown_ref_row(self, ref: IssueRef, key: str, status: str,
+                         status_type: str) -> RemoteRow:
+        """The row of a task naming an issue GitHub does not show: it agrees with the note."""
+        placement = self.layout.placements.get(key)
+        return RemoteRow(remote_id=f"ref:{ref.repo}#{ref.number}:{key}", key=key,
+                         status=status, text=str(ref),
+                         note=placement.note if placement else "", content_hash="",
+                         status_type=status_type)
+
     def snapshot(self, since: datetime | None, *,
                  include_trashed: bool = False) -> RemoteSnapshot:
         """Every published block and every named issue (always complete; see the module)."""
@@ -234,7 +244,12 @@ class GitHubRemote:
             try:
                 issue = self._issue(ref.repo, ref.number)
             except (GitHubNotFoundError, RemoteGoneError) as error:
-                notes.append(f"{placements[0].note}: {error}")
+                # A typo or an issue this token cannot see: said, and its tasks left as they
+                # are (rows that agree with the note), not a failure of the whole sync.
+                notes.extend(f"{p.note}: {p.text!r} names {ref}, but {error}"
+                             for p in placements)
+                rows.extend(self._unknown_ref_row(ref, p.key, p.status, p.status_type)
+                            for p in placements)
                 continue
             for placement in placements:
                 row = self._ref_row(ref, placement.key, issue)
@@ -343,7 +358,10 @@ class GitHubRemote:
 
     def _follow(self, ref: IssueRef, record: TaskRecord) -> RemoteRow:
         """A task naming an issue: close (or reopen) it only when ``close_issues`` says so."""
-        issue = self._issue(ref.repo, ref.number)
+        try:
+            issue = self._issue(ref.repo, ref.number)
+        except (GitHubNotFoundError, RemoteGoneError):
+            return self._unknown_ref_row(ref, record.key, record.status, record.status_type)
         current = status_type_of_issue(issue)
         if self.settings.close_issues and not issue.get("pull_request"):
             wanted = {"done": ("closed", "completed"), "cancelled": ("closed", "not_planned"),
@@ -435,11 +453,3 @@ class GitHubRemote:
         except RemoteGoneError:
             return  # the block (or the issue) is gone already: so is the line
 
-
-def parse_row_id(remote_id: str) -> tuple[bool, str, int, str] | None:
-    """(is a named issue, OWNER/REPO, number, key) of a GitHub row id."""
-    match = _ROW_ID.match(remote_id)
-    if match is None:
-        return None
-    return bool(match.group("ref")), match.group("repo"), int(match.group("number")), \
-        match.group("key")
