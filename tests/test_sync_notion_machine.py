@@ -63,7 +63,7 @@ class NotionSyncMachine(RuleBasedStateMachine):
 
     def sync(self, **options: bool) -> object:
         with self.remote() as remote:
-            return run_sync(self.settings, remote, progress=False, force=True, **options)
+            return run_sync(self.settings, remote, force=True, **options)
 
     def lines(self, note: str) -> list[str]:
         return (self.root / note).read_text().splitlines()
@@ -190,7 +190,7 @@ def test_incremental_sync_asks_notion_from_two_minutes_before_the_last_start(
         def sync() -> None:
             with NotionRemote(fake.token, database_id=database, base_url=fake.base_url,
                               options=fast_options()) as remote:
-                assert run_sync(s, remote, progress=False).ok
+                assert run_sync(s, remote).ok
 
         sync()
         with StateStore.open(s.state_dir, "notion") as state:

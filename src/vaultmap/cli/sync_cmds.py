@@ -9,8 +9,10 @@ adapter and never printed.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,23 +22,21 @@ from tomlkit.exceptions import TOMLKitError
 
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
 from vaultmap.errors import ConfigError, VaultmapError
-from vaultmap.sync.engine import (
-    CreateRow,
-    Forget,
-    ImportRow,
-    Plan,
-    Record,
-    Rekey,
-    SetVaultStatus,
-    TrashRow,
-    Unlink,
-    UpdateRow,
+from vaultmap.sync.engine import Forget, Plan, Record
+from vaultmap.sync.runner import (
+    SyncReport,
+    describe_conflicts,
+    describe_overwrites,
+    run_sync,
 )
-from vaultmap.sync.runner import SyncReport, describe_conflicts, run_sync
 from vaultmap.sync.state import StateStore
 
 if TYPE_CHECKING:
     from vaultmap.sync.notion import NotionRemote
+    from vaultmap.sync.runner import Progress
+
+# A push shorter than this many row writes gets no progress bar.
+PROGRESS_MIN = 20
 
 
 class SyncIncompleteError(VaultmapError):
@@ -48,9 +48,6 @@ class SyncIncompleteError(VaultmapError):
 _VAULT = click.argument(
     "vault", required=False, default=".",
     type=click.Path(exists=True, file_okay=False, path_type=Path))
-
-_MARKS = {CreateRow: "+", UpdateRow: "~", SetVaultStatus: "*", TrashRow: "-", Unlink: "x",
-          ImportRow: "<", Rekey: "=", Record: ".", Forget: "."}
 
 
 def _vault_settings(vault: Path) -> Settings:
@@ -85,12 +82,40 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
-        click.echo(f"  {_MARKS[type(action)]} {action.describe()}")
+        click.echo(f"  {action.mark} {action.describe()}")
     for conflict in plan.conflicts:
+        if not conflict.vault_status:
+            click.echo(f"  ! conflict {conflict.note}: {conflict.description!r} was deleted "
+                       f"from the note while its row changed to [{conflict.remote_status}] in "
+                       "Notion; keeping the row")
+            continue
         kept = conflict.kept_status
         click.echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
                    f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
                    f"Notion; keeping [{kept}]")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    """A progress callback that draws a bar on stderr, for long pushes on a terminal only."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    with Bar(console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def draw(what: str, done: int, total: int | None) -> None:
+            if what not in tasks:
+                if total is not None and total < PROGRESS_MIN:
+                    return  # a short push is over before a bar would help
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done, total=total)
+
+        yield draw
 
 
 def _finish(report: SyncReport) -> None:
@@ -130,8 +155,9 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
       vaultmap sync                        # then: vaultmap status
     """
     settings = _vault_settings(vault)
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+    with _notion(settings) as remote, _progress_bar() as progress:
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          progress=progress)
     if dry_run or verbose:
         _print_plan(report.plan)
     _finish(report)
@@ -151,6 +177,7 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
         _require_database(settings)
     with StateStore.open(settings.state_dir, "notion") as state:
         conflicts = state.conflicts()
+        overwrites = state.overwrites()
         last = state.last_sync_start
         entries = state.entries().values()
         if clear_conflicts:
@@ -168,6 +195,13 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             click.echo("(cleared)")
     else:
         click.echo("no conflicts")
+    if overwrites:
+        click.echo(f"{len(overwrites)} edit(s) made in Notion were put back from the notes "
+                   "(text, dates, priority and tags flow from the vault to Notion):")
+        for line in describe_overwrites(overwrites, "Notion"):
+            click.echo(f"  ~ {line}")
+        if clear_conflicts:
+            click.echo("(cleared)")
     if offline:
         return
     with _notion(settings) as remote:
