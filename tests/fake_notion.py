@@ -357,6 +357,10 @@ class FakeNotion:
         with self._lock:
             self._before.append((route, action))
 
+    def clear_before(self) -> None:
+        with self._lock:
+            self._before.clear()
+
     def _run_before(self, route: str, path: str, body: Any) -> None:
         with self._lock:
             due = [hook for hook in self._before if hook[0] == route]
