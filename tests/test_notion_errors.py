@@ -141,7 +141,8 @@ def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
         with NotionRemote.from_settings(settings, environ=environ) as remote:
             assert remote.base_url == "https://api.notion.com"
         return
-    with pytest.raises(RemoteError, match=r"must be an http\(s\) URL") as caught:
+    # A setting, not a remote failure: exit 3 like every configuration error.
+    with pytest.raises(ConfigError, match=r"must be an http\(s\) URL") as caught:
         NotionRemote.from_settings(settings, environ=environ)
     assert SECRET not in str(caught.value)
 

@@ -69,7 +69,7 @@ def _notion(settings: Settings, *, need_database: bool = True) -> NotionRemote:
 
     if need_database:
         _require_database(settings)
-    return NotionRemote.from_settings(settings)
+    return NotionRemote.from_settings(settings, on_wait=_say_retry)
 
 
 def _require_database(settings: Settings) -> None:
@@ -95,11 +95,22 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
                    f"Notion; keeping [{kept}]")
 
 
+def _say_waits(what: str, done: int, total: int | None) -> None:
+    """Without a terminal: no bar, but a wait is still said at once (one line)."""
+    if total is None:
+        click.echo(f"vaultmap: {what}", err=True)
+
+
+def _say_retry(line: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"vaultmap: {line}", err=True)
+
+
 @contextmanager
 def _progress_bar() -> Iterator[Progress | None]:
     """A progress callback that draws a bar on stderr, for long pushes on a terminal only."""
     if not sys.stderr.isatty():
-        yield None
+        yield _say_waits
         return
     from rich.console import Console
     from rich.progress import Progress as Bar
@@ -109,6 +120,9 @@ def _progress_bar() -> Iterator[Progress | None]:
         tasks: dict[str, TaskID] = {}
 
         def draw(what: str, done: int, total: int | None) -> None:
+            if total is None:  # a wait, not a count: one line
+                bar.console.print(f"vaultmap: {what}", highlight=False, markup=False)
+                return
             if what not in tasks:
                 if total is not None and total < PROGRESS_MIN:
                     return  # a short push is over before a bar would help

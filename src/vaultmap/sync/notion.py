@@ -39,8 +39,10 @@ Decisions (see also :func:`status_type_from`):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import ipaddress
 import json
 import logging
 import os
@@ -48,12 +50,13 @@ import re
 import ssl
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 import notion_client
@@ -264,6 +267,11 @@ class NotionOptions:
     backoff: float = 0.5  # first retry delay (seconds) without a Retry-After; doubles
     backoff_max: float = 30.0
     max_retry_after: float = 120.0  # a longer Retry-After is capped to this
+    # Seconds one remote (one sync) may spend in all; past it every call gives up at once.
+    deadline: float = 1800.0
+    # Attempts for a request that timed out: a server that does not answer rarely starts to
+    # within seconds, and each attempt costs a whole ``timeout``.
+    timeout_attempts: int = 2
 
 
 class _Secret:
@@ -276,6 +284,92 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "<secret>"
+
+
+def check_token(token: str, token_env: str) -> None:
+    """Refuse a token that cannot be a Notion secret before it is sent anywhere.
+
+    Notion secrets are printable ASCII. A line break would end the HTTP header (and httpx
+    would echo the header, token included, in its error); a copy-pasted no-break or
+    zero-width space makes httpx fail to encode it. The message names the variable and
+    the position, never the token.
+    """
+    for position, char in enumerate(token, 1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            what = "a line break"
+        elif unicodedata.category(char) == "Cc" or char == " ":
+            what = f"a {'space' if char == ' ' else 'control character'} (U+{ord(char):04X})"
+        else:
+            name = unicodedata.name(char, "").lower() or "unnamed character"
+            what = f"a non-ASCII character (U+{ord(char):04X} {name})"
+        raise RemoteAuthError(f"the Notion token in ${token_env} contains {what} at position "
+                              f"{position}; copy the integration's secret again")
+
+
+def _secret_forms(token: str, base_url: str) -> list[str]:
+    """Every form a secret may take in a message: raw, repr-escaped, unicode-escaped, and
+    the password of a ``user:pw@`` base URL (raw, percent-decoded, and inside the base64 of
+    HTTP Basic auth)."""
+    forms = [token, repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")]
+    try:
+        parts = urlsplit(base_url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        user = password = None
+    if password:
+        for name, secret in ((user or "", password), (unquote(user or ""), unquote(password))):
+            forms += [secret, f"{name}:{secret}",
+                      base64.b64encode(f"{name}:{secret}".encode()).decode("ascii")]
+    return sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """A response body that must arrive before a deadline (httpx's timeout is per read: a
+    server sending a byte every second would never time out)."""
+
+    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request,
+                 deadline: float) -> None:
+        self._inner = inner
+        self._request = request
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the answer did not arrive in time",
+                                        request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """Gives every request one overall deadline, from sending it to the last body byte."""
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self._inner = inner
+        self._seconds = seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self._seconds
+        response = self._inner.handle_request(request)
+        stream = response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        return httpx.Response(response.status_code, headers=response.headers,
+                              stream=_DeadlineStream(stream, request, deadline),
+                              extensions=response.extensions, request=request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class _Pacer:
@@ -405,11 +499,15 @@ class NotionRemote(Remote):
         agreed_status: Callable[[str], AgreedStatus | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         if not token:
             raise RemoteAuthError(f"no Notion token: set ${token_env} to your integration's "
                                   "secret (Notion → Settings → Connections → Develop)")
+        check_token(token, token_env)
         self.options = options or NotionOptions()
+        #: Told (one line) each time a call waits to try again: the CLI shows it.
+        self.on_wait = on_wait
         self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
         self.data_source_id = data_source_id
         self.properties = {role: properties.get(role, default)
@@ -428,12 +526,19 @@ class NotionRemote(Remote):
         self.agreed_status = agreed_status
         self._sleep = sleep
         self._clock = clock
+        full_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
         self._token = _Secret(token)
-        self.base_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
+        self._secrets = _Secret("\x00".join(_secret_forms(token, full_url)))
+        #: The API address as shown to people: without any ``user:password@``.
+        self.base_url = _without_userinfo(full_url)
+        self._host = urlsplit(self.base_url).hostname or ""
         self._schema: Schema | None = None
         self._pacer = _Pacer(self.options.requests_per_second, sleep)
         self._counter = _Counter()
-        http = httpx.Client(verify=_ssl_context(),
+        self._deadline_at = time.monotonic() + self.options.deadline
+        transport = _DeadlineTransport(httpx.HTTPTransport(verify=_ssl_context()),
+                                       self.options.timeout)
+        http = httpx.Client(transport=transport,
                             event_hooks={"request": [self._on_request],
                                          "response": [self._on_response]})
         sdk_log = logging.getLogger("vaultmap.notion.sdk")
@@ -441,7 +546,7 @@ class NotionRemote(Remote):
         if not sdk_log.handlers:
             sdk_log.addHandler(logging.NullHandler())
         self._client = notion_client.Client(
-            client=http, base_url=self.base_url,
+            client=http, base_url=full_url,
             timeout_ms=int(self.options.timeout * 1000), notion_version=API_VERSION,
             retry=False, logger=sdk_log, log_level=logging.CRITICAL)
         # The token goes straight into the HTTP client's headers (whose repr masks it), not
@@ -519,10 +624,43 @@ class NotionRemote(Remote):
             if moment.tzinfo is not None:
                 self._counter.server_date = moment
 
-    def _safe(self, text: str) -> str:
-        # Last line of defence: nothing the SDK or httpx says may carry the token out.
-        secret = self._token.value
-        return text.replace(secret, "***") if secret else text
+    def redact(self, text: str) -> str:
+        """``text`` with every form of the token and of base URL credentials masked."""
+        for secret in self._secrets.value.split("\x00"):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    # Last line of defence: nothing the SDK or httpx says may carry a secret out.
+    _safe = redact
+
+    def _transient(self, error: BaseException) -> bool:
+        """Worth another try, and time left to try: a connection refused by this very
+        machine (nothing listens) is not; nor is anything after the deadline."""
+        if time.monotonic() >= self._deadline_at:
+            return False
+        if isinstance(error, httpx.ConnectError) and self._loopback():
+            return False
+        return is_transient(error)
+
+    def _loopback(self) -> bool:
+        if self._host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self._host).is_loopback
+        except ValueError:
+            return False
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
+            # Counted on the call's own retry state: other failures do not use this budget.
+            timeouts = int(getattr(state, "vaultmap_timeouts", 0)) + 1
+            state.vaultmap_timeouts = timeouts  # type: ignore[attr-defined]
+            if timeouts >= self.options.timeout_attempts:
+                return True
+        return (state.attempt_number >= max(1, self.options.max_attempts)
+                or time.monotonic() >= self._deadline_at)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -535,19 +673,36 @@ class NotionRemote(Remote):
                                                    max=self.options.backoff_max)
         return max(float(backoff(state)), self.options.backoff / 2)
 
+    def _wait_within_deadline(self, state: tenacity.RetryCallState) -> float:
+        return max(0.0, min(self._wait(state), self._deadline_at - time.monotonic()))
+
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(1, self.options.max_attempts)),
-            wait=self._wait, retry=tenacity.retry_if_exception(is_transient),
+            stop=self._stop, wait=self._wait_within_deadline,
+            retry=tenacity.retry_if_exception(self._transient),
             sleep=self._sleep, reraise=True, before_sleep=self._log_retry)
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.info("notion: retrying after %s (attempt %d)",
-                 self._safe(_describe(error)), state.attempt_number)
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        what = self._safe(_describe(error))
+        log.info("notion: retrying after %s (attempt %d)", what, state.attempt_number)
+        if self.on_wait is not None:
+            self.on_wait(f"Notion answered {what}; retrying in {delay:.1f}s (attempt "
+                         f"{state.attempt_number + 1} of {self.options.max_attempts})")
+
+    def _out_of_time(self) -> RemoteUnavailableError | None:
+        if time.monotonic() < self._deadline_at:
+            return None
+        return RemoteUnavailableError(
+            f"Notion gave up after {self.options.deadline:g}s ([notion] deadline): the rest "
+            "is left for the next sync")
 
     def _call(self, what: str, fn: Callable[[], object], *, subject: str = "") -> dict[str, Any]:
         """Run one API call paced and retried; failures become one-line RemoteErrors."""
+        late = self._out_of_time()
+        if late is not None:
+            raise late
         try:
             for attempt in self._retrying():
                 with attempt:
@@ -561,6 +716,9 @@ class NotionRemote(Remote):
         attempts = self.options.max_attempts
         if isinstance(error, RemoteError):
             return error
+        late = self._out_of_time()
+        if late is not None:
+            return late
         if isinstance(error, APIResponseError | HTTPResponseError):
             code, status = _code(error), error.status
             message = _one_line(self._safe(str(error)))
@@ -593,9 +751,10 @@ class NotionRemote(Remote):
                                               f"{attempts} attempts; try again later")
             return RemoteError(f"Notion refused to {what} ({label}): {message}")
         if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
+            tries = min(attempts, self.options.timeout_attempts)
             return RemoteUnavailableError(
                 f"Notion did not answer within {self.options.timeout:g}s to {what} "
-                f"({attempts} attempts); check the network or try later")
+                f"({tries} attempts); check the network or try later")
         if isinstance(error, httpx.ConnectError):
             host = urlsplit(self.base_url).netloc
             return RemoteError(f"cannot reach Notion at {host} to {what}: "
@@ -1130,12 +1289,28 @@ def _json_object(answer: object) -> dict[str, Any]:
 
 
 def _clean_base_url(url: str) -> str:
+    """The API address, or one line (exit 3) saying why it cannot be one; the address is
+    shown without any ``user:password@``."""
     url = url.strip().rstrip("/")
     url = url[: -len("/v1")] if url.endswith("/v1") else url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise RemoteError(f"the Notion API address {url[:80]!r} (${BASE_URL_ENV}) must be an "
-                          "http(s) URL such as https://api.notion.com")
+    problem = ""
+    if any(unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") for c in url):
+        problem = "contains a space or a control character"
+    else:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a malformed port raises here
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                problem = "must be an http(s) URL such as https://api.notion.com"
+        except ValueError as error:
+            problem = f"is not a valid URL ({error})"
+    if problem:
+        shown = "".join(c if c.isprintable() else "?" for c in url)
+        try:
+            shown = _without_userinfo(shown)
+        except ValueError:
+            shown = shown.rpartition("@")[2]
+        raise ConfigError(f"the Notion API address {shown[:80]!r} (${BASE_URL_ENV}) {problem}")
     return url
 
 

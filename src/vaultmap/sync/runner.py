@@ -699,14 +699,25 @@ def run_sync(
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
     ``progress(what, done, total)`` is called as row writes go out (the CLI draws a bar).
     """
+    lock = _lock(settings, remote.name)
     try:
-        with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
-              StateStore.open(settings.state_dir, remote.name) as state):
-            return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                                   force=force, progress=progress, clock=clock)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            # Say at once why nothing happens yet, then wait for the other sync.
+            if progress is not None:
+                progress("waiting for another vaultmap sync of this vault to finish", 0, None)
+            log.info("sync: waiting up to %gs for another sync of this vault", lock_timeout)
+            lock.acquire(timeout=lock_timeout)
     except Timeout:
         raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
                             "it has finished") from None
+    try:
+        with StateStore.open(settings.state_dir, remote.name) as state:
+            return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
+                               force=force, progress=progress, clock=clock)
+    finally:
+        lock.release()
 
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
