@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import VaultStats, generate_vault
 
-import vaultmap.vault as vault_module
+import vaultmap.vault.walk as walk_module
 from vaultmap.config import Settings, VaultSettings
 from vaultmap.model import Flavor
 from vaultmap.vault import ALWAYS_SKIPPED, scan_vault
@@ -126,7 +126,7 @@ def parallel_capacity() -> float:
 
 def walk_only(root: Path) -> int:
     """The part of a warm scan that is not loading notes: the walk with its ignore rules."""
-    walker = vault_module._Walker(settings(root), str(root))
+    walker = walk_module._Walker(settings(root), str(root))
     walker.walk(str(root), "")
     return len(walker.found)
 

@@ -148,11 +148,11 @@ def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("line", "fragment"), [
-    ("requests_per_second = -1", "requests_per_second must be more than 0"),
-    ("max_attempts = 0", "max_attempts must be more than 0"),
+    ("requests_per_second = -1", "requests_per_second must be at least 0, not -1"),
+    ("max_attempts = 0", "max_attempts must be at least 1, not 0"),
     ("timeout = 0", "timeout must be more than 0"),
-    ('backoff = "fast"', "backoff must be an int or float"),
-    ("max_attempts = 2.5", "max_attempts must be an int"),
+    ('backoff = "fast"', "backoff must be a number, not 'fast'"),
+    ("max_attempts = 2.5", "max_attempts must be an integer, not 2.5"),
     ("timeout = true", "timeout must be a number"),
 ])
 def test_bad_notion_tuning_is_a_config_error(tmp_path: Path, line: str, fragment: str) -> None:

@@ -18,7 +18,9 @@ import hypothesis
 import hypothesis.strategies as st
 import pytest
 
-import vaultmap.vault as vault_module
+import vaultmap.vault.index as index_module
+import vaultmap.vault.pool as pool_module
+import vaultmap.vault.read as read_module
 from vaultmap.config import Settings, VaultSettings, load_settings
 from vaultmap.model import Flavor, Note, StatusMap, StatusType
 from vaultmap.vault import (
@@ -253,7 +255,7 @@ def test_deep_nesting_does_not_stop_the_scan(vault: Path) -> None:
 
 def test_parser_warnings_are_passed_through_with_the_path(
         vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_parse = vault_module.parse_note  # type: ignore[attr-defined]
+    real_parse = read_module.parse_note  # type: ignore[attr-defined]
 
     def parse_with_warning(data: bytes, path: str, **kwargs: object) -> Note:
         note = real_parse(data, path, **kwargs)  # type: ignore[arg-type]
@@ -261,20 +263,20 @@ def test_parser_warnings_are_passed_through_with_the_path(
             return dataclasses.replace(note, warnings=("nesting deeper than 1000 levels, cut",))
         return note
 
-    monkeypatch.setattr(vault_module, "parse_note", parse_with_warning)
+    monkeypatch.setattr(read_module, "parse_note", parse_with_warning)
     result = scan_vault(settings_for(vault), use_index=False, jobs=1)
     assert result.warnings == ("Plan.md: nesting deeper than 1000 levels, cut",)
 
 
 def test_a_parser_crash_costs_one_note(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_parse = vault_module.parse_note  # type: ignore[attr-defined]
+    real_parse = read_module.parse_note  # type: ignore[attr-defined]
 
     def fragile_parse(data: bytes, path: str, **kwargs: object) -> Note:
         if path == "Plan.md":
             raise RecursionError("maximum recursion depth exceeded")
         return real_parse(data, path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(vault_module, "parse_note", fragile_parse)
+    monkeypatch.setattr(read_module, "parse_note", fragile_parse)
     result = scan_vault(settings_for(vault), use_index=False, jobs=1)
     assert result.warnings == ("Plan.md: could not be parsed (RecursionError: maximum recursion "
                                "depth exceeded), skipped",)
@@ -568,7 +570,7 @@ def test_read_note_turns_a_parser_crash_into_one_line(
     def broken_parse(data: bytes, path: str, **kwargs: object) -> Note:
         raise ValueError("unexpected byte\nwith a second line")
 
-    monkeypatch.setattr(vault_module, "parse_note", broken_parse)
+    monkeypatch.setattr(read_module, "parse_note", broken_parse)
     with pytest.raises(VaultReadError) as caught:
         read_note(settings_for(vault), vault / "Plan.md")
     assert str(caught.value) == "Plan.md: could not be parsed (ValueError: unexpected byte)"
@@ -600,8 +602,8 @@ def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
         write(root, f"F{i % 5}/note{i:03}.md", f"# Note {i}\n\n{body}")
     write(root, "bin.md", b"\x00")
     serial = scan_vault(settings_for(root), use_index=False, jobs=1)
-    monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(pool_module, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool_module, "_CHUNK_MIN_BYTES", 1)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     pooled = scan_vault(settings_for(root), use_index=False, jobs=2)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -620,7 +622,7 @@ def test_index_encoding_round_trips_model_objects_exactly(vault: Path) -> None:
           "# Top\n## Sub\n- [ ] one 📅 2024-02-03 [owner:: me] #x ^blk\n"
           "  - [x] two 🆔 abc ⛔ def\n")
     note, _ = read_note(settings_for(vault), vault / "Fields.md")
-    copy = vault_module._decode(vault_module._dumps(note))
+    copy = index_module._decode(index_module._dumps(note))
     assert copy == note and repr(copy) == repr(note)
     assert type(copy) is Note and type(copy.tasks[0]) is type(note.tasks[0])
     assert hash(copy.tasks[0].key) == hash(note.tasks[0].key)
@@ -661,9 +663,9 @@ def _worker_dies(job: object) -> object:
 def test_a_dead_worker_falls_back_to_parsing_here(vault: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     reference = scan_vault(settings_for(vault), use_index=False, jobs=1)
-    monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
-    monkeypatch.setattr(vault_module, "_parse_chunk", _worker_dies)
+    monkeypatch.setattr(pool_module, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool_module, "_CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(pool_module, "_parse_chunk", _worker_dies)
     result = scan_vault(settings_for(vault), use_index=False, jobs=2)
     assert result.notes == reference.notes and result.parsed == 4
 
@@ -730,26 +732,26 @@ def test_indexed_scans_always_agree_with_fresh_ones(
 
 
 def test_default_workers_follow_the_idle_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vault_module, "_usable_cpus", lambda: 4)
+    monkeypatch.setattr(pool_module, "_usable_cpus", lambda: 4)
     for load, workers in ((0.0, 4), (1.0, 4), (2.2, 3), (3.4, 2), (4.0, 1), (9.0, 1)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert vault_module._default_jobs() == workers, load
+        assert pool_module._default_jobs() == workers, load
 
 
 def test_with_other_threads_alive_workers_are_spawned_not_forked(
         vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reference = scan_vault(settings_for(vault), use_index=False, jobs=1)
-    monkeypatch.setattr(vault_module, "_POOL_MIN_BYTES_SPAWN", 0)
-    monkeypatch.setattr(vault_module, "_CHUNK_MIN_BYTES", 1)
+    monkeypatch.setattr(pool_module, "_POOL_MIN_BYTES_SPAWN", 0)
+    monkeypatch.setattr(pool_module, "_CHUNK_MIN_BYTES", 1)
     started: list[str] = []
-    real_get_context = vault_module.get_context  # type: ignore[attr-defined]
+    real_get_context = pool_module.get_context  # type: ignore[attr-defined]
 
     def recording_get_context(method: str) -> object:
         started.append(method)
         return real_get_context(method)
 
-    monkeypatch.setattr(vault_module, "get_context", recording_get_context)
-    monkeypatch.setattr(vault_module.threading, "active_count",  # type: ignore[attr-defined]
+    monkeypatch.setattr(pool_module, "get_context", recording_get_context)
+    monkeypatch.setattr(pool_module.threading, "active_count",  # type: ignore[attr-defined]
                         lambda: 2)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = scan_vault(settings_for(vault), use_index=False, jobs=2)

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from vaultmap import __version__
+from vaultmap.cli.output import OutputError, echo, output_failed, tolerant_streams
 from vaultmap.errors import VaultmapError
 
 # name -> (module in vaultmap.cli, the one-line summary `vaultmap --help` shows). Each module
@@ -29,9 +30,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "done": ("edit_cmds", "Mark tasks done ([x])."),
     "undo": ("edit_cmds", "Mark tasks as todo again ([ ])."),
     "set": ("edit_cmds", "Set tasks to any status: a character (/, -, >, ...) or a type."),
-    "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
+    "sync": ("sync_cmds", "Sync the vault with Notion and its git upstream."),
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+    "history": ("history_cmds", "Progress over time, from the vault's git history."),
+    "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
+    "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
+    "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
+    "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
+                              "follow it."),
 }
 
 
@@ -69,11 +76,17 @@ class _Group(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        tolerant_streams()
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk must fail here, in one line, not at exit
         except VaultmapError as error:
-            click.echo(f"vaultmap: {error}", err=True)
+            # Messages quote note text and paths: shown printable, one line each.
+            echo(f"vaultmap: {error}", err=True)
             sys.exit(error.exit_code)
+        except OutputError as error:
+            sys.exit(output_failed(error))
+        return result
 
 
 @click.group(cls=_Group)

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from vaultmap.cli.output import echo
 from vaultmap.config import Settings, load_settings
 from vaultmap.edit import StatusChange, preview_statuses, set_statuses, status_problem
 from vaultmap.edit.targets import Target, resolve_targets
@@ -63,7 +64,7 @@ def _print_diff(settings: Settings, path: str, changes: Sequence[StatusChange]) 
     before = _split_lines(preview.before.decode(preview.encoding, "replace"))
     after = _split_lines(preview.after.decode(preview.encoding, "replace"))
     for line in difflib.unified_diff(before, after, f"a/{path}", f"b/{path}", lineterm=""):
-        click.echo(line)
+        echo(line)
 
 
 def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[Target], str],
@@ -72,7 +73,8 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
     for target in targets:
         new = new_status(target)
         if target.task.status == new:
-            click.echo(f"{target.path}:{target.task.line}  already [{new}]  {target.task.text}")
+            echo(f"{target.path}:{target.task.line}  already [{new}]  "
+                 f"{target.task.display_text}")
             continue
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
@@ -86,12 +88,12 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
         for (target, new), result in zip(planned, results, strict=True):
             task = target.task
             if result.applied:
-                click.echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.text}")
+                echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.display_text}")
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
     if refused:
         for line in refused:
-            click.echo(line, err=True)
+            echo(line, err=True)
         raise TaskMovedError(f"{len(refused)} task(s) were not changed; the reasons are above")
 
 

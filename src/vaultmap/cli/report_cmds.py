@@ -13,30 +13,42 @@ import gc
 import io
 import os
 import sys
+import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
-from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings, load_settings
-from vaultmap.errors import VaultmapError
+from vaultmap.cli.output import echo
+from vaultmap.config import (
+    CONFIG_NAME,
+    STATE_DIR,
+    Settings,
+    default_config_text,
+    load_settings,
+)
+from vaultmap.errors import InitError, VaultmapError
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import build_progress
-from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
+from vaultmap.progress import Progress, build_progress, with_history
+from vaultmap.report import (
+    BY_CHOICES,
+    By,
+    ReportOptions,
+    render_json,
+    render_markdown,
+    report_dict,
+)
 from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import scan_vault
 
+if TYPE_CHECKING:
+    from vaultmap.sync.git.history import History
+
 VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
-
-
-class InitError(VaultmapError):
-    """``vaultmap init`` would overwrite a file, or cannot find its template."""
-
-    exit_code = 1
 
 
 # --------------------------------------------------------------------------- finding the vault
@@ -64,7 +76,7 @@ def _settings_for(root: Path, flavor: str | None) -> Settings:
 def _warn(lines: Iterable[str]) -> None:
     for line in lines:
         # One line per warning, whatever the message holds.
-        click.echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
+        echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
 def _scan(paths: Sequence[Path], flavor: str | None,
@@ -105,16 +117,8 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
     return f"{where}: no notes here (vaultmap reads {kinds} files; see [vault] in {CONFIG_NAME})"
 
 
-def _tolerant_stdout() -> None:
-    """Let a name or text holding an undecodable byte print as a replacement character rather
-    than crash the report with an encoding error."""
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(errors="replace")
-
-
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        _tolerant_stdout()
         click.echo(text, nl=False)
         return
     try:
@@ -126,6 +130,21 @@ def _write_output(text: str, output: Path | None) -> None:
 def _pretty(output: Path | None) -> bool:
     """Indented JSON for a person at a terminal; compact (fast, one line) for pipes and files."""
     return output is None and sys.stdout.isatty()
+
+
+def _with_history(settings: Settings, progress: Progress,
+                  today: date) -> tuple[Progress, History | None]:
+    """Add the Stalled and Focus answers when the vault has git history; else unchanged. The
+    history itself comes along for the HTML page's burn-up chart."""
+    from vaultmap.history import last_progress
+    from vaultmap.sync.git.history import read_history
+
+    try:
+        history = read_history(settings)
+    except VaultmapError:
+        return progress, None  # not a git work tree, no commit yet: a report without history
+    return with_history(progress, last_progress(history.points), today=today,
+                        stalled_days=settings.report.stalled_days), history
 
 
 def _parse_today(value: str | None) -> date:
@@ -152,12 +171,15 @@ def _parse_today(value: str | None) -> date:
                    "[report] depth, 2]")
 @click.option("--top-level", "top_level", is_flag=True, default=None,
               help="Count only top-level tasks, not nested ones.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
+@click.option("--format", "fmt",
+              type=click.Choice(["terminal", "json", "markdown", "html"]),
               default="terminal", show_default=True,
               help="terminal: bars and colour; json: schema vaultmap.report/1; markdown: a "
-                   "block to paste into a note.")
+                   "block to paste into a note; html: one self-contained page with charts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of printing it.")
+@click.option("--open", "open_page", is_flag=True,
+              help="With --format html -o FILE: also open FILE in the default browser.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="At most this many items per gap list (JSON always has all).")
 @click.option("--rows", type=click.IntRange(min=0), default=200, show_default=True,
@@ -169,9 +191,12 @@ def _parse_today(value: str | None) -> date:
               help="Which tasks count: gfm or obsidian.  [default: the config's]")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("--no-history", is_flag=True,
+              help="Skip the git history (the Stalled list and the Focus line).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, limit: int, rows: int, color: str, today: str | None,
-               flavor: str | None, no_index: bool) -> None:
+               flavor: str | None, no_index: bool, no_history: bool,
+               open_page: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -180,6 +205,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     vault, only that folder is counted, with the vault's settings.
     """
     day = _parse_today(today)
+    if open_page and (fmt != "html" or output is None):
+        raise click.UsageError("--open needs --format html and -o FILE")
     root = find_vault_root(vault)
     settings = _settings_for(root, flavor)
     _warn(settings.warnings)
@@ -192,6 +219,9 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
+    history = None
+    if not no_history:
+        progress, history = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{inside.relative_to(root).as_posix()}"
@@ -203,13 +233,28 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
         _write_output(render_markdown(progress, options), output)
+    elif fmt == "html":
+        _write_html(progress, options, history, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
-        _tolerant_stdout()
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+
+
+def _write_html(progress: Progress, options: ReportOptions, history: History | None,
+                output: Path | None, open_page: bool) -> None:
+    """The HTML page from the JSON report's data (and the git history when there is one)."""
+    from vaultmap.history import history_model
+    from vaultmap.report.html import render_html  # Jinja2 loads only for this format
+
+    by_week = (history_model(history.points, vault=options.title, by="week")
+               if history is not None and history.points else None)
+    page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
+    _write_output(page, output)
+    if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
+        _warn([f"{output}: could not open a browser; open the file yourself"])
 
 
 # --------------------------------------------------------------------------- tasks
@@ -297,7 +342,6 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     """
     from rich.text import Text  # only the readable list needs rich
 
-    _tolerant_stdout()
     console = make_console()
     if not selected:
         console.print("No tasks.")
@@ -322,11 +366,11 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
             lines.extend([""] * bool(index) + [printable(path)])
             section: tuple[str, ...] = ()
             for task in tasks:
-                if task.section != section:
-                    section = task.section
+                if task.display_section != section:
+                    section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.text)}")
+                             f"{plain(task.display_text)}")
         lines.extend(["", count])
         click.echo("\n".join(lines))
         return
@@ -352,12 +396,12 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
         out.append("\n")
         section = ()
         for task in tasks:
-            if task.section != section:
-                section = task.section
+            if task.display_section != section:
+                section = task.display_section
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.text), style="strike dim" if task.type is
+            body.append(plain(task.display_text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")
@@ -368,25 +412,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
 _SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
 
-DEFAULT_CONFIG = """\
-# vaultmap settings for this vault. Every option is optional; these are the defaults.
-
-[vault]
-extensions = [".md", ".markdown"]
-exclude = []            # gitignore patterns, relative to the vault
-flavor = "obsidian"     # or "gfm"
-
-[statuses]              # status character = todo | doing | done | cancelled | other
-" " = "todo"
-"x" = "done"
-"X" = "done"
-"/" = "doing"
-"-" = "cancelled"
-
-[report]
-top_level_only = false  # count nested tasks too
-depth = 2               # section levels shown by `vaultmap report`
-"""
+# The documented defaults, generated from the config schema (the template's file is the same).
+DEFAULT_CONFIG = default_config_text()
 
 
 def template_dir() -> Path:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from vaultmap.display import printable as printable
 from vaultmap.progress import Counts, FolderProgress, NoteProgress, Progress, Section
 
 By = Literal["note", "section", "folder", "tag"]
@@ -170,24 +171,6 @@ def note_title(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     stem, dot, _ext = name.rpartition(".")
     return printable(stem if dot and stem else name)
-
-
-# C0/C1 control characters (ESC above all) from a note or a file name must never reach a
-# terminal: they could recolour, move the cursor or retitle the window.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as U+FFFD and lone surrogates (undecodable
-    bytes) as U+FFFD too, so it prints on any UTF-8 output."""
-    text = _CONTROL.sub("\ufffd", text)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = _SURROGATE.sub("\ufffd", text)
-    return text
-
 
 
 _WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")

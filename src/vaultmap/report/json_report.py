@@ -9,6 +9,7 @@ reader for all of them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from vaultmap import __version__
@@ -24,7 +25,6 @@ from vaultmap.progress import (
 from vaultmap.report.common import ReportOptions
 
 SCHEMA = "vaultmap.report/1"
-TASKS_SCHEMA = "vaultmap.tasks/1"
 
 
 def counts_dict(counts: Counts) -> dict[str, Any]:
@@ -56,6 +56,9 @@ def task_dict(task: Task, *, note_tags: tuple[str, ...] = ()) -> dict[str, Any]:
         "text": task.text,
         "description": f.description,
         "section": list(task.section),
+        "display_text": task.display_text,
+        "display_description": task.display_description,
+        "display_section": list(task.display_section),
         "depth": task.depth,
         "parent_line": task.parent_line,
         "in_quote": task.in_quote,
@@ -91,6 +94,9 @@ def task_ref(task: Task) -> dict[str, Any]:
         "text": task.text,
         "description": task.fields.description,
         "section": list(task.section),
+        "display_text": task.display_text,
+        "display_description": task.display_description,
+        "display_section": list(task.display_section),
         "due": task.fields.due,
         "key": task.key,
     }
@@ -161,6 +167,14 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
                 for o in gaps.overdue
             ],
             "parents_open": [task_ref(t) for t in gaps.parents_open],
+            # Only with git history (docs/report-schema.md).
+            **({"stalled": [
+                {"path": s.path, "section": list(s.section), "line": s.line,
+                 "counts": counts_dict(s.counts), "last_progress": s.last_progress.isoformat(),
+                 "days": s.days}
+                for s in gaps.stalled],
+                "focus": [{"path": f.path, "section": list(f.section), "task": task_ref(f.task)}
+                          for f in gaps.focus]} if gaps.history else {}),
         },
         "warnings": list(options.warnings),
     }
@@ -182,4 +196,13 @@ def dumps(data: object, *, pretty: bool = True) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(data, ensure_ascii=True, **layout)
-    return text + "\n"
+    # JSON escapes C0 controls itself but not DEL, C1 (8-bit CSI/OSC) or bidi overrides, which
+    # a terminal would act on: written as \u escapes they read back as the same text.
+    return _TERMINAL_CONTROL.sub(_escape, text) + "\n"
+
+
+_TERMINAL_CONTROL = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

@@ -58,7 +58,7 @@ from typing import ClassVar, Literal, TypeAlias
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType, Task, normalise_text
 from vaultmap.sync.base import BaseEntry, SentCreate, Side
 from vaultmap.sync.identity import Candidate, rematch
-from vaultmap.sync.remote import ContentField, RemoteRow, TaskRecord
+from vaultmap.sync.remote import ContentField, RemoteRow, TaskRecord, display_name
 
 # How finished a status type is, for prefer = "done".
 STATUS_RANK: Mapping[StatusType, int] = {
@@ -356,7 +356,9 @@ def task_record(task: Task, *, vault_name: str) -> TaskRecord:
     fields = task.fields
     return TaskRecord(
         key=task.key, status=task.status, status_type=task.type.value,
-        text=fields.description or task.text, note=task.path, section=task.section,
+        # What a person reads: a double-encoded note's text goes to the remote repaired.
+        text=task.display_description or task.display_text, note=task.path,
+        section=task.display_section,
         due=fields.due, scheduled=fields.scheduled, start=fields.start,
         priority=fields.priority, tags=fields.tags, open_url=open_url,
     )
@@ -522,7 +524,7 @@ class _Planner:
             for change in overwritten:
                 self.notices.append(Notice(
                     "overwritten", f"{record.note}: {normalise_text(record.text)!r}: "
-                    f"{change.field} was changed in {policy.remote_name.title()} to "
+                    f"{change.field} was changed in {display_name(policy.remote_name)} to "
                     f"{change.remote_value!r}; put back from the note ({change.vault_value!r})",
                     record.key))
             self.actions.append(UpdateRow(
@@ -709,7 +711,8 @@ def adopt_rows(claims: _Claims, vault: Mapping[str, TaskRecord],
         for row in extra:
             notices.append(Notice(
                 "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
-                f"in {policy.remote_name.title()}?); it is left alone: trash the extra copy",
+                f"in {display_name(policy.remote_name)}?); it is left alone: trash the extra "
+                "copy",
                 key))
     if claims.no_key:
         rowless: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -872,7 +875,7 @@ def retire_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
                 remote_status=state.status, chosen="remote"))
             planner.notices.append(Notice(
                 "kept-row", f"{entry.note}: {text!r} was deleted from the note "
-                f"while its row changed to [{state.status}] in {policy.remote_name.title()}; "
+                f"while its row changed to [{state.status}] in {display_name(policy.remote_name)}; "
                 "the row is kept (not trashed) and no longer synced: trash it there, or put "
                 "the task back in the note", key))
             planner.actions.append(Forget(key, entry.note, entry.description))
@@ -895,8 +898,8 @@ def retire_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
             planner.actions.append(ImportRow(row, policy.inbox))
         else:
             planner.notices.append(Notice(
-                "no-key", f"row {row.text!r} was made in {policy.remote_name.title()} and has "
-                "no key; set [notion] inbox to bring such rows into a note"))
+                "no-key", f"row {row.text!r} was made in {display_name(policy.remote_name)} "
+                "and has no key; set [notion] inbox to bring such rows into a note"))
 
 
 def plan_sync(
@@ -958,7 +961,8 @@ def plan_sync(
 
 def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:
     return Notice("unlinked", f"{record.note}: the row of {record.text!r} was trashed in "
-                  f"{remote_name.title()}; the task stays in the note and is no longer synced",
+                  f"{display_name(remote_name)}; the task stays in the note and is no longer "
+                  "synced",
                   record.key)
 
 
@@ -977,7 +981,7 @@ def guard_message(policy: Policy, *, linked_total: int, vault_size: int, vault_l
     """vdirsyncer's "storage empty" rule: why the plan must not run without ``--force``."""
     if linked_total == 0:
         return None
-    name = policy.remote_name.title()
+    name = display_name(policy.remote_name)
     if vault_size == 0:
         return (f"the vault has no tasks, but {linked_total} were synced before; is the vault "
                 "folder mounted and the path right? Run again with --force to trash every row")

@@ -67,7 +67,7 @@ from notion_client.errors import (
     RequestTimeoutError,
 )
 
-from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings
+from vaultmap.config import NOTION_PROPERTY_DEFAULTS, NotionSettings, Settings
 from vaultmap.errors import ConfigError
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType
 from vaultmap.sync.notion_text import (
@@ -257,21 +257,9 @@ def _named_type(status_name: str | None,
 
 
 # ------------------------------------------------------------------------------------ options
-@dataclass(frozen=True, slots=True)
-class NotionOptions:
-    """Tunables of the HTTP side. Tests make everything fast; users keep the defaults."""
-
-    requests_per_second: float = 3.0  # 0 or less: no pacing
-    timeout: float = 30.0  # seconds per request
-    max_attempts: int = 8  # per call, the first try included
-    backoff: float = 0.5  # first retry delay (seconds) without a Retry-After; doubles
-    backoff_max: float = 30.0
-    max_retry_after: float = 120.0  # a longer Retry-After is capped to this
-    # Seconds one remote (one sync) may spend in all; past it every call gives up at once.
-    deadline: float = 1800.0
-    # Attempts for a request that timed out: a server that does not answer rarely starts to
-    # within seconds, and each attempt costs a whole ``timeout``.
-    timeout_attempts: int = 2
+# The HTTP tunables are the [notion] settings themselves (one type, defaults in the config
+# schema); the old name stays for callers.
+NotionOptions = NotionSettings
 
 
 class _Secret:
@@ -563,10 +551,7 @@ class NotionRemote(Remote):
         env = os.environ if environ is None else environ
         notion = settings.notion
         if options is None:
-            options = NotionOptions(requests_per_second=float(notion.requests_per_second),
-                                    timeout=float(notion.timeout),
-                                    max_attempts=int(notion.max_attempts),
-                                    backoff=float(notion.backoff))
+            options = notion
         return cls(env.get(notion.token_env, "").strip(), database_id=notion.database_id,
                    properties=notion.properties,
                    vault_name=settings.root.name if vault_name is None else vault_name,

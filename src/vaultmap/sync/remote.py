@@ -13,39 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from vaultmap.errors import VaultmapError
+# The remote errors live with every other user-facing error (and its exit code) in errors.py.
+from vaultmap.errors import RemoteAuthError as RemoteAuthError
+from vaultmap.errors import RemoteError as RemoteError
+from vaultmap.errors import RemoteGoneError as RemoteGoneError
+from vaultmap.errors import RemoteSchemaError as RemoteSchemaError
+from vaultmap.errors import RemoteUnavailableError as RemoteUnavailableError
+
+DISPLAY_NAMES = {"github": "GitHub"}
 
 
-class RemoteError(VaultmapError):
-    """A remote failed in a way a user must hear about (after retries were exhausted)."""
-
-    exit_code = 4
-
-
-class RemoteUnavailableError(RemoteError):
-    """The remote kept failing (timeouts, 5xx, rate limits) until the retries ran out: a
-    later try may work. A read that meets it after some rows keeps what it read."""
-
-
-class RemoteAuthError(RemoteError):
-    """The token is missing, invalid, or the database is not shared with the integration."""
-
-    exit_code = 5
-
-
-class RemoteSchemaError(RemoteError):
-    """The remote's schema cannot hold vaultmap's data (a property of the wrong type)."""
-
-    exit_code = 6
-
-
-class RemoteGoneError(RemoteError):
-    """A row is in the remote's trash (``trashed``) or no longer exists: unlink it."""
-
-    def __init__(self, message: str, *, remote_id: str = "", trashed: bool = False) -> None:
-        super().__init__(message)
-        self.remote_id = remote_id
-        self.trashed = trashed
+def display_name(name: str) -> str:
+    """A remote's name as a user reads it ("notion" -> "Notion", "github" -> "GitHub")."""
+    return DISPLAY_NAMES.get(name, name.title())
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ from filelock import FileLock, Timeout
 
 from vaultmap.config import Settings
 from vaultmap.edit import StatusChange, append_tasks, set_statuses
+from vaultmap.errors import SyncBusyError as SyncBusyError
+from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
@@ -69,6 +71,7 @@ from vaultmap.sync.remote import (
     RemoteSchemaError,
     RemoteSnapshot,
     TaskRecord,
+    display_name,
 )
 from vaultmap.sync.state import (
     BaseEntry,
@@ -87,18 +90,6 @@ log.addHandler(logging.NullHandler())
 
 # After this many remote failures in a row the remote is taken to be down for this run.
 MAX_FAILURES_IN_A_ROW = 3
-
-
-class SyncGuardError(VaultmapError):
-    """A side lost most of its tasks at once; nothing was changed (vdirsyncer's rule)."""
-
-    exit_code = 13
-
-
-class SyncBusyError(VaultmapError):
-    """Another sync of this vault is running."""
-
-    exit_code = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +205,8 @@ class _Runner:
         self.fail(key, f"{what}: {error}")
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise RemoteError(f"{self.remote.name.title()} failed {self.failures_in_a_row} "
+            raise RemoteError(f"{display_name(self.remote.name)} failed "
+                              f"{self.failures_in_a_row} "
                               f"times in a row ({error}); the rest is left for the next sync")
 
     def remote_call_ok(self) -> None:
@@ -317,7 +309,7 @@ class _Runner:
 
     def apply_remote(self, actions: Sequence[UpdateRow | CreateRow | TrashRow | ImportRow]) -> None:
         todo = [a for a in actions if a.key not in self.failed_keys]
-        what = f"syncing with {self.remote.name.title()}"
+        what = f"syncing with {display_name(self.remote.name)}"
         for done, action in enumerate(todo):
             if self.progress is not None:
                 self.progress(what, done, len(todo))
@@ -362,7 +354,7 @@ class _Runner:
             self.report.done["Unlink"] += 1
             self.report.notes.append(
                 f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                f"in {self.remote.name.title()}; the task stays in the note and is no "
+                f"in {display_name(self.remote.name)}; the task stays in the note and is no "
                 "longer synced")
             return False
         self.remote_call_ok()
@@ -691,13 +683,17 @@ def run_sync(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
+    select: Callable[[TaskRecord], bool] | None = None,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
     Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
     :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
-    ``progress(what, done, total)`` is called as row writes go out (the CLI draws a bar).
+    ``progress(what, done, total)`` is called as row writes go out (the CLI draws a bar;
+    ``total`` None: a wait, said at once). ``select`` keeps only the tasks a remote mirrors
+    (GitHub: the published checklists and the tasks naming an issue); the others are not
+    part of this remote's sync at all.
     """
     lock = _lock(settings, remote.name)
     try:
@@ -715,15 +711,18 @@ def run_sync(
     try:
         with StateStore.open(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                               force=force, progress=progress, clock=clock)
+                               force=force, progress=progress, clock=clock, select=select)
     finally:
         lock.release()
 
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: Progress | None,
-                clock: Callable[[], datetime]) -> SyncReport:
+                clock: Callable[[], datetime],
+                select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
     vault = read_vault(settings)
+    if select is not None:
+        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from vaultmap.errors import VaultmapError
+from vaultmap.errors import StateError as StateError
 from vaultmap.sync.base import (
     BaseEntry,
     ConflictRecord,
@@ -41,10 +41,6 @@ SCHEMA_VERSION = 2
 STATE_FILE = "sync.sqlite"
 
 
-class StateError(VaultmapError):
-    """The sync state file cannot be opened or written."""
-
-    exit_code = 12
 
 
 _SCHEMA = """

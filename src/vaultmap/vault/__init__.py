@@ -1,0 +1,54 @@
+"""Walk a vault, read its notes and keep the on-disk index in ``<vault>/.vaultmap/``.
+
+Usage::
+
+    settings = load_settings(Path("~/Notes").expanduser())
+    result = scan_vault(settings)            # every note, sorted by path
+    for line in result.warnings:             # "folder/x.md: binary file ..., skipped"
+        print(line)
+    note, data = read_note(settings, Path("~/Notes/Plan.md").expanduser())
+
+The walk skips ``.obsidian/``, ``.trash/``, ``.git/`` and ``.vaultmap/`` at any depth and the
+``[vault] exclude`` patterns (gitignore syntax). A file that cannot be read (a broken or looping
+symbolic link, a FIFO, a permission error, NUL bytes, over the size cap) or that the parser
+chokes on becomes one warning line naming it; the rest of the vault is still read.
+
+The index (``.vaultmap/scan-index.<flavor>.pickle``) maps each note's vault-relative path to
+the ``stat`` it had when it was parsed and the parsed :class:`~vaultmap.model.Note`, pickled
+on its own. A later scan re-parses only files whose size, mtime or inode changed. A file
+modified within two seconds before the scan that recorded it is not trusted (an edit in the
+same mtime tick would keep size and mtime: git's "racy" case) and is parsed again next time.
+The file is written atomically (temporary file + rename), so two scans at once never produce a
+torn read; the last writer wins. Its header names a format version and a fingerprint of all
+that changes parsing (flavor, statuses, size cap, the parser's own source), so an index from
+another configuration or an older vaultmap is rebuilt silently, as is a truncated or corrupt
+one. Loading uses an allow-list unpickler: a vault from an untrusted source cannot run code
+through a planted index.
+
+Cold scans of more than a couple of MB parse in worker processes (``fork``; ``spawn`` only for
+much larger jobs when other threads are running), falling back to this process if a worker
+dies.
+
+The package: :mod:`~vaultmap.vault.paths` (vault-relative paths, folders never walked),
+:mod:`~vaultmap.vault.read` (one file), :mod:`~vaultmap.vault.walk` (the folders),
+:mod:`~vaultmap.vault.index` (the index), :mod:`~vaultmap.vault.pool` (worker processes) and
+:mod:`~vaultmap.vault.scan` (:func:`scan_vault`, which ties them together).
+"""
+
+from __future__ import annotations
+
+from vaultmap.vault.index import index_path, index_state
+from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
+from vaultmap.vault.read import read_note
+from vaultmap.vault.scan import ScanResult, scan_vault
+
+__all__ = [
+    "ALWAYS_SKIPPED",
+    "ScanResult",
+    "VaultReadError",
+    "index_path",
+    "index_state",
+    "note_path",
+    "read_note",
+    "scan_vault",
+]

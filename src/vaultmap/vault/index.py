@@ -1,0 +1,295 @@
+"""The on-disk index in ``<vault>/.vaultmap/``: parsed notes keyed by path and ``stat``."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import gc
+import hashlib
+import io
+import operator
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from vaultmap import __version__
+from vaultmap.config import Settings
+from vaultmap.model import (
+    Heading,
+    Note,
+    StatusType,
+    Task,
+    TaskFields,
+    new_heading,
+    new_note,
+    new_task,
+    new_task_fields,
+)
+from vaultmap.vault.read import _Outcome
+from vaultmap.vault.walk import _Walker
+
+_INDEX_PREFIX = "scan-index"
+
+_INDEX_MAGIC = "vaultmap-scan-index"
+_INDEX_FORMAT = 2
+# A file changed this close before the scan that recorded it may change again within the
+# same mtime tick without its size or mtime moving; such entries are re-parsed next time.
+_RACY_NS = 2_000_000_000
+_STALE_TMP_SECONDS = 3600
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (Task, TaskFields, Heading, Note)
+}
+
+
+_EMPTY_PROXY: Mapping[Any, Any] = MappingProxyType({})
+
+
+def _mapping_proxy(data: dict[Any, Any]) -> Mapping[Any, Any]:
+    # Most tasks have no Dataview fields: one shared empty (immutable) mapping saves ~110
+    # bytes per task, 30+ MB for 300,000 tasks.
+    return MappingProxyType(data) if data else _EMPTY_PROXY
+
+
+# The model's fast positional constructors (model.new_*): loading an index builds hundreds of
+# thousands of objects, and the dataclass __init__ of a frozen class is several times slower.
+_BUILDERS: dict[type, Callable[..., Any]] = {
+    Task: new_task, TaskFields: new_task_fields, Heading: new_heading, Note: new_note,
+}
+_GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.items()}
+
+
+class _IndexPickler(pickle.Pickler):
+    """Pickles model objects as (builder, field values); mapping proxies as plain dicts."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        builder = _BUILDERS.get(kind)
+        if builder is not None:
+            return builder, _GETTERS[kind](obj)
+        if kind is MappingProxyType:
+            return _mapping_proxy, (dict(obj),)
+        return NotImplemented
+
+
+_ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
+    **{("vaultmap.model", build.__name__): build for build in _BUILDERS.values()},
+    (__name__, "_mapping_proxy"): _mapping_proxy,
+    ("vaultmap.model", "StatusType"): StatusType,
+    # When a builder falls back to the class itself, the class is what the pickle names.
+    **{("vaultmap.model", cls.__name__): cls for cls in (Task, TaskFields, Heading, Note)},
+}
+for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
+    _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Only rebuilds our model types and plain values: a planted index cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an index") from None
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that form no cycles.
+
+    Unpickling an index allocates tens of thousands of objects, which triggers repeated full
+    collections that scan all of them: pausing it halves the load time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _dumps(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    _IndexPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def _decode(blob: bytes) -> Note:
+    """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
+    note = _SafeUnpickler(io.BytesIO(blob)).load()
+    if type(note) is not Note:
+        raise pickle.UnpicklingError("an index entry does not hold a note")
+    return note
+
+
+
+
+class _Entry(NamedTuple):
+    size: int
+    mtime_ns: int
+    ino: int
+    trusted: bool  # False: changed too close to the scan that recorded it ("racy")
+    # The note, pickled on its own: loading decodes only the notes a scan returns, and saving
+    # copies unchanged notes' bytes instead of pickling every object again (which would need
+    # a memo entry per object: hundreds of MB for 300,000 tasks).
+    blob: bytes | None
+    warning: str | None
+
+
+def _fingerprint(settings: Settings) -> str:
+    """Everything that changes what parsing yields; a different value discards the index."""
+    parts: list[object] = [
+        __version__,
+        settings.vault.flavor.value,
+        sorted((char, kind.value) for char, kind in settings.statuses.chars.items()),
+        settings.vault.max_note_bytes,
+        sorted((cls.__name__, names) for cls, names in _FIELD_NAMES.items()),
+    ]
+    # The parser's own source: a changed parser (an upgrade, or a developer's edit) must not
+    # serve notes parsed by the old one.
+    import vaultmap.model
+    import vaultmap.parse
+
+    sources = [Path(vaultmap.model.__file__)]
+    sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
+    for source in sources:
+        try:
+            st = source.stat()
+            parts.append((source.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            parts.append((source.name, None))
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def index_path(settings: Settings) -> Path:
+    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's."""
+    return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.pickle"
+
+
+def index_state(settings: Settings) -> str:
+    """How the index stands, for ``vaultmap doctor``: ``missing`` (no scan yet), ``current``
+    (made by this vaultmap with this configuration), ``stale`` (another version or
+    configuration: the next scan rebuilds it) or ``unreadable`` (truncated or corrupt)."""
+    try:
+        with open(index_path(settings), "rb") as handle:
+            header = _SafeUnpickler(handle).load()
+            if not (isinstance(header, tuple) and len(header) == 3
+                    and header[0] == _INDEX_MAGIC):
+                return "unreadable"
+            if header != (_INDEX_MAGIC, _INDEX_FORMAT, _fingerprint(settings)):
+                return "stale"
+            body = _SafeUnpickler(handle).load()
+    except FileNotFoundError:
+        return "missing"
+    except Exception:  # truncated, corrupt, planted
+        return "unreadable"
+    return "current" if isinstance(body, dict) else "unreadable"
+
+
+def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
+    """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
+    try:
+        with open(index_path(settings), "rb") as handle:
+            header = _SafeUnpickler(handle).load()
+            if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
+                return {}
+            body = _SafeUnpickler(handle).load()
+    except Exception:  # missing, truncated, corrupt, planted: rebuild silently
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    entries: dict[str, _Entry] = {}
+    for rel, raw in body.items():
+        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == 6
+                and isinstance(raw[4], bytes | None)):
+            return {}
+        entries[rel] = _Entry(*raw)
+    return entries
+
+
+def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
+    """Write the index atomically; a vault we cannot write to simply goes without one."""
+    state_dir = settings.state_dir
+    if state_dir.is_symlink():
+        # A vault from elsewhere could point .vaultmap/ at any folder; we write only inside.
+        return
+    tmp_name: str | None = None
+    try:
+        state_dir.mkdir(exist_ok=True)
+        ignore_file = state_dir / ".gitignore"
+        if not ignore_file.exists() and not ignore_file.is_symlink():
+            ignore_file.write_text("# vaultmap's local state: never committed\n*\n",
+                                   encoding="utf-8")
+        body = {rel: tuple(entry) for rel, entry in entries.items()}
+        fd, tmp_name = tempfile.mkstemp(prefix=_INDEX_PREFIX + ".", suffix=".tmp", dir=state_dir)
+        with os.fdopen(fd, "wb") as handle:
+            # Two independent pickles: the header is checked before the body is read.
+            _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
+            pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
+        os.replace(tmp_name, index_path(settings))
+        tmp_name = None
+        _remove_stale_temporaries(state_dir)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def _remove_stale_temporaries(state_dir: Path) -> None:
+    """Delete half-written indexes left by scans that were killed mid-write.
+
+    Only old ones: a younger temporary file may belong to a scan that is writing right now.
+    """
+    cutoff = time.time() - _STALE_TMP_SECONDS
+    for leftover in state_dir.glob(f"{_INDEX_PREFIX}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.lstat().st_mtime < cutoff:
+                leftover.unlink()
+
+
+def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int) -> dict[str, _Entry]:
+    """Index entries for freshly parsed files."""
+    entries: dict[str, _Entry] = {}
+    for outcome in outcomes:
+        if outcome.size < 0:  # could not be opened: nothing to remember, retried next time
+            continue
+        blob = outcome.blob
+        if blob is None and outcome.note is not None:
+            try:
+                blob = _dumps(outcome.note)
+            except Exception:  # a front-matter value pickle cannot hold: not indexed
+                continue
+        trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
+        entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
+                                      blob, outcome.warning)
+    return entries
+
+
+def _merge_index(index: dict[str, _Entry], reusable: Mapping[str, _Entry],
+                 fresh: Mapping[str, _Entry], walker: _Walker,
+                 folders: Sequence[tuple[str, str]], whole_vault: bool) -> dict[str, _Entry] | None:
+    """The index after this scan, or None when nothing in it changed."""
+    if whole_vault:
+        kept: dict[str, _Entry] = dict(reusable)
+    else:
+        # Entries outside the walked folders stay; inside them, only files seen this time.
+        prefixes = tuple(rel + "/" for _, rel in folders)
+        kept = {rel: entry for rel, entry in index.items()
+                if rel in reusable or not rel.startswith(prefixes)}
+        for rel in walker.found:
+            if rel not in reusable:
+                kept.pop(rel, None)
+    kept.update(fresh)
+    if not fresh and kept.keys() == index.keys():
+        return None
+    return kept

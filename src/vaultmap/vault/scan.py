@@ -1,0 +1,175 @@
+"""One scan of a vault (or of some of its folders and files): walk, reuse, parse, save."""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vaultmap.config import Settings
+from vaultmap.model import Note
+from vaultmap.vault.index import (
+    _decode,
+    _entries_for,
+    _Entry,
+    _fingerprint,
+    _load_index,
+    _merge_index,
+    _no_gc,
+    _save_index,
+)
+from vaultmap.vault.paths import VaultReadError, _abs, _vault_relative
+from vaultmap.vault.pool import _default_jobs, _parse_many
+from vaultmap.vault.read import _oserror_reason, _prefixed
+from vaultmap.vault.walk import _Found, _Walker
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What one scan found."""
+
+    root: Path
+    notes: tuple[Note, ...]  # sorted by path; every readable note, with or without tasks
+    warnings: tuple[str, ...]  # one line each, naming the file (vault-relative)
+    parsed: int  # files parsed this run
+    reused: int  # files taken from the index unchanged
+
+
+
+
+def _selection(settings: Settings, root_abs: str,
+               paths: Sequence[Path] | None) -> tuple[list[tuple[str, str]], list[str], bool]:
+    """Split ``paths`` into folders to walk and named files; raise for missing ones.
+
+    Returns (folders as (abs, rel), files as abs, whether the whole vault is walked).
+    """
+    if paths is None:
+        return [(root_abs, "")], [], True
+    folders: list[tuple[str, str]] = []
+    files: list[str] = []
+    for path in paths:
+        rel = _vault_relative(settings, path)
+        path_abs = _abs(path)
+        if os.path.isdir(path_abs):
+            folders.append((path_abs, rel))
+        elif os.path.lexists(path_abs):
+            files.append(path_abs)
+        else:
+            raise VaultReadError(f"{path}: no such file or folder")
+    # Parents first, and a folder inside another selected one is walked only once.
+    kept: list[tuple[str, str]] = []
+    for folder_abs, rel in sorted(folders, key=lambda item: item[1]):
+        if not any(k == "" or rel == k or rel.startswith(k + "/") for _, k in kept):
+            kept.append((folder_abs, rel))
+    whole = any(rel == "" for _, rel in kept)
+    return kept, files, whole
+
+
+def scan_vault(
+    settings: Settings,
+    *,
+    paths: Sequence[Path] | None = None,
+    use_index: bool = True,
+    jobs: int | None = None,
+) -> ScanResult:
+    """Read every note of the vault (or of ``paths``: folders and single files inside it).
+
+    Files unchanged since the last scan come from the index in ``<vault>/.vaultmap/``;
+    ``use_index=False`` neither reads nor writes it. Large cold scans parse in ``jobs``
+    worker processes (default: the CPUs left idle by the load average). Unreadable files
+    become warnings; a path that does not exist or lies outside the vault raises
+    :class:`VaultReadError`.
+    """
+    scan_start_ns = time.time_ns()
+    root_abs = _abs(settings.root)
+    if not os.path.isdir(root_abs):
+        problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
+        raise VaultReadError(f"{settings.root}: {problem}")
+    folders, named_files, whole_vault = _selection(settings, root_abs, paths)
+
+    walker = _Walker(settings, root_abs)
+    for folder_abs, folder_rel in folders:
+        walker.walk(folder_abs, folder_rel)
+    for file_abs in named_files:
+        # Named files are read as asked: even with another extension or an exclude match.
+        rel = _vault_relative(settings, file_abs)
+        try:
+            file_st = os.stat(file_abs)
+        except OSError as error:
+            walker.warn(rel, _oserror_reason(error) + ", skipped")
+            continue
+        if not stat_module.S_ISREG(file_st.st_mode):
+            walker.warn(rel, "not a regular file, skipped")
+            continue
+        walker.add_file(rel, file_abs, file_st)
+
+    fingerprint = _fingerprint(settings) if use_index else ""
+    index = _load_index(settings, fingerprint) if use_index else {}
+
+    reusable: dict[str, _Entry] = {}
+    to_parse: list[_Found] = []
+    for rel, found in walker.found.items():
+        entry = index.get(rel)
+        if (entry is not None and entry.trusted and entry.size == found.size
+                and entry.mtime_ns == found.mtime_ns and entry.ino == found.ino):
+            reusable[rel] = entry
+        else:
+            to_parse.append(found)
+
+    outcomes = _parse_many(settings, to_parse, jobs if jobs is not None else _default_jobs())
+    if use_index:
+        fresh = _entries_for(outcomes, scan_start_ns)
+        updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
+        if updated is not None:
+            _save_index(settings, fingerprint, updated)
+        # Saved first, so each stored note's bytes can be dropped as soon as it is decoded:
+        # the peak holds the notes, not the notes and their encoding.
+        del index, updated, fresh
+
+    warnings: list[tuple[str, str]] = list(walker.warnings)
+    notes: list[Note] = []
+    damaged: list[_Found] = []
+    reused = 0
+    with _no_gc():
+        for rel in list(reusable):
+            entry = reusable.pop(rel)
+            if entry.blob is not None:
+                try:
+                    notes.append(_decode(entry.blob))
+                except Exception:  # a damaged entry: parse the file again
+                    damaged.append(walker.found[rel])
+                    continue
+            if entry.warning is not None:
+                warnings.append((rel, entry.warning))
+            reused += 1
+    if damaged:
+        repaired = _parse_many(settings, damaged, 1)
+        outcomes += repaired
+        if use_index:
+            entries = _load_index(settings, fingerprint)
+            entries.update(_entries_for(repaired, scan_start_ns))
+            _save_index(settings, fingerprint, entries)
+
+    for outcome in outcomes:
+        if outcome.note is not None:
+            notes.append(outcome.note)
+        if outcome.warning is not None:
+            warnings.append((outcome.rel, outcome.warning))
+    for note in notes:
+        for message in note.warnings:
+            warnings.append((note.path, _prefixed(note.path, message)))
+
+    notes.sort(key=lambda note: note.path)
+    warnings.sort(key=lambda item: item[0])
+    return ScanResult(
+        root=settings.root,
+        notes=tuple(notes),
+        warnings=tuple(message for _, message in warnings),
+        parsed=len(outcomes),
+        reused=reused,
+    )
+
+

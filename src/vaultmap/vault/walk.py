@@ -1,0 +1,140 @@
+"""Walking a vault's folders: which files are notes, and which links are followed."""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from typing import NamedTuple
+
+import pathspec
+
+from vaultmap.config import Settings
+from vaultmap.vault.paths import ALWAYS_SKIPPED, _relative
+from vaultmap.vault.read import _oserror_reason
+
+
+class _Found(NamedTuple):
+    rel: str
+    path: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+class _Walker:
+    """Collects the Markdown files under some folders, applying the ignore rules."""
+
+    def __init__(self, settings: Settings, root_abs: str) -> None:
+        self.root_abs = root_abs
+        self.root_real = os.path.realpath(root_abs)
+        self.extensions = tuple(ext.lower() for ext in settings.vault.extensions)
+        patterns = [p for p in settings.vault.exclude if p.strip()]
+        self.spec: pathspec.GitIgnoreSpec | None = (
+            pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+        )
+        self.found: dict[str, _Found] = {}
+        self.warnings: list[tuple[str, str]] = []
+        # (st_dev, st_ino) of each folder reached through a link -> the link's path.
+        self.linked_dirs: dict[tuple[int, int], str] = {}
+
+    def link_inside_vault(self, link_abs: str, rel: str, *, folder: bool) -> bool:
+        """Warn about and skip a link whose target is inside the vault.
+
+        The target is read at its real place (or is excluded there); reading it again through
+        the link would count (and sync) its tasks twice, or forever for a link to a parent.
+        Links to places outside the vault are followed.
+        """
+        target = _relative(self.root_real, os.path.realpath(link_abs))
+        if target is None:
+            return False
+        if not folder:
+            self.warn(rel, f"links to {target} inside the vault, read there, skipped")
+        elif target == "" or rel.startswith(target + "/"):
+            self.warn(rel + "/", "symbolic link loop (points to an enclosing folder), skipped")
+        else:
+            self.warn(rel + "/", f"links to {target}/ inside the vault, read there, skipped")
+        return True
+
+    def follow_folder_link(self, link_abs: str, rel: str) -> bool:
+        """Whether to walk a linked folder; warns when it is skipped.
+
+        Only links can make the walk revisit a folder, so only they are checked (a plain
+        folder costs no extra ``stat``): a target inside the vault is read at its real place;
+        a target outside that encloses the link is a loop; a second link to the same outside
+        folder would count its tasks twice.
+        """
+        if self.link_inside_vault(link_abs, rel, folder=True):
+            return False
+        target_real = os.path.realpath(link_abs)
+        parent_real = os.path.realpath(os.path.dirname(link_abs))
+        if parent_real == target_real or parent_real.startswith(target_real.rstrip(os.sep)
+                                                                 + os.sep):
+            self.warn(rel + "/", "symbolic link loop (points to an enclosing folder), skipped")
+            return False
+        try:
+            st = os.stat(link_abs)
+        except OSError as error:
+            self.warn(rel + "/", _oserror_reason(error) + ", skipped")
+            return False
+        earlier = self.linked_dirs.setdefault((st.st_dev, st.st_ino), rel)
+        if earlier != rel:
+            self.warn(rel + "/", f"same folder as {earlier}/, skipped")
+            return False
+        return True
+
+    def warn(self, rel: str, message: str) -> None:
+        self.warnings.append((rel, f"{rel}: {message}"))
+
+    def add_file(self, rel: str, path: str, st: os.stat_result) -> None:
+        self.found[rel] = _Found(rel, path, st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def walk(self, start_abs: str, start_rel: str) -> None:
+        """Walk one folder (iteratively: deep folder trees must not hit the recursion limit)."""
+        stack = [(start_abs, start_rel)]
+        extensions = self.extensions
+        spec = self.spec
+        while stack:
+            folder_abs, folder_rel = stack.pop()
+            prefix = folder_rel + "/" if folder_rel else ""
+            try:
+                with os.scandir(folder_abs) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError as error:
+                self.warn(folder_rel + "/", f"cannot list folder ({error.strerror})")
+                continue
+            subfolders: list[tuple[str, str]] = []
+            for entry in entries:
+                name = entry.name
+                if name in ALWAYS_SKIPPED:
+                    continue
+                rel = prefix + name
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if spec is not None and spec.match_file(rel + "/"):
+                        continue
+                    if entry.is_symlink() and not self.follow_folder_link(entry.path, rel):
+                        continue
+                    subfolders.append((entry.path, rel))
+                    continue
+                if not name.lower().endswith(extensions):
+                    continue
+                if spec is not None and spec.match_file(rel):
+                    continue
+                try:
+                    file_st = entry.stat()
+                except OSError as error:
+                    self.warn(rel, _oserror_reason(error) + ", skipped")
+                    continue
+                if not stat_module.S_ISREG(file_st.st_mode):
+                    self.warn(rel, "not a regular file, skipped")
+                    continue
+                if entry.is_symlink() and self.link_inside_vault(entry.path, rel, folder=False):
+                    continue
+                self.found[rel] = _Found(rel, entry.path, file_st.st_size,
+                                         file_st.st_mtime_ns, file_st.st_ino)
+            # Reversed so that popping from the stack walks folders in name order.
+            stack.extend(reversed(subfolders))
+
