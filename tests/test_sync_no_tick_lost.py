@@ -256,3 +256,17 @@ def test_the_first_push_converges_under_a_sixty_percent_error_rate(world: World)
     world.fake.fault_rate = 0.0
     assert sorted(r["Task"] for r in world.rows()) == sorted(f"task {i}" for i in range(40))
     assert world.sync().plan.empty
+
+
+def test_a_tick_during_the_import_of_a_row_made_in_notion_is_kept(world: World) -> None:
+    world.inbox = "Inbox.md"
+    world.note("- [ ] water the plants\n")
+    assert world.sync().ok
+    page = world.fake.add_row(world.database, {"Task": "call Ann"})  # no Status yet
+    world.fake.before("PATCH /v1/pages/{id}", lambda path, body: world.fake.tick(page))
+    assert world.sync().ok
+    sent = [body for method, path, body in world.fake.log if method == "PATCH"][-1]
+    assert "Done" not in sent["properties"]  # only the column that needed it (Status)
+    assert world.sync().ok
+    assert world.note(rel="Inbox.md") == "- [x] call Ann\n"
+    _settled(world, "call Ann", True)

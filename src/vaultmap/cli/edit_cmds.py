@@ -20,6 +20,7 @@ from vaultmap.edit import StatusChange, preview_statuses, set_statuses, status_p
 from vaultmap.edit.targets import Target, resolve_targets
 from vaultmap.errors import TargetNotFoundError, TaskMovedError
 from vaultmap.model import StatusType
+from vaultmap.vault.paths import find_vault_root
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -99,16 +100,16 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
 
 def _default_vault(targets: Sequence[str]) -> Path:
     """The vault a command works in when ``--vault`` is not given: the one holding the first
-    ``PATH:LINE`` target that names an existing file, else the one holding the current folder.
+    ``PATH:LINE`` target whose PATH is absolute and names an existing file, else the one
+    holding the current folder (:func:`vaultmap.vault.paths.find_vault_root`, the rule
+    ``tasks`` and ``report`` use too).
 
     So ``vaultmap done ~/Notes/Plan.md:12`` works from anywhere, and a path as ``vaultmap
-    tasks`` prints it (relative to the vault) works from any folder inside the vault.
+    tasks`` prints it (relative to the vault root) works from any folder inside the vault.
     """
-    from vaultmap.cli.report_cmds import find_vault_root
-
     for spec in targets:
         path, colon, line = spec.rpartition(":")
-        if colon and line.isdigit() and Path(path).is_file():
+        if colon and line.isdigit() and Path(path).is_absolute() and Path(path).is_file():
             return find_vault_root(Path(path))
     return find_vault_root(Path("."))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,14 @@ from tomlkit.exceptions import TOMLKitError
 from vaultmap.cli.output import echo
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
 from vaultmap.errors import ConfigError, GitStateError, SyncIncompleteError, VaultmapError
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    UnsafePath,
+    atomic_write,
+    read_regular,
+    real_target_inside,
+)
 from vaultmap.sync.engine import Forget, Plan, Record
 from vaultmap.sync.runner import (
     SyncReport,
@@ -387,10 +394,12 @@ def record_database(settings: Settings, database_id: str) -> None:
     (comments, order, formatting) as the user wrote it; the file is replaced atomically."""
     path = settings.config_path
     try:
-        text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read ({error})") from None
+        raw = b"" if not os.path.lexists(path) else read_regular(path, MAX_CONFIG_BYTES)[0]
+        document = tomlkit.parse(raw.decode("utf-8-sig"))
+    except Unreadable as error:
+        raise ConfigError(f"{path}: {error.reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except TOMLKitError as error:
         raise ConfigError(f"{path}: {error}") from None
     table = document.get("notion")
@@ -401,17 +410,13 @@ def record_database(settings: Settings, database_id: str) -> None:
         raise ConfigError(f"{path}: [notion] must be a table")
     table["database_id"] = database_id
     data = tomlkit.dumps(document).encode("utf-8")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=".vaultmap.toml.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        # A linked config is written at its target, and only inside the vault.
+        target = real_target_inside(settings.root, path)
+        atomic_write(target, data, new_mode=0o644)
+    except UnsafePath as unsafe:
+        raise ConfigError(f"{path}: {unsafe.reason}") from None
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write ({error.strerror})") from None
 
 

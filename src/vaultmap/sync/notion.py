@@ -521,6 +521,7 @@ class NotionRemote(Remote):
         self.base_url = _without_userinfo(full_url)
         self._host = urlsplit(self.base_url).hostname or ""
         self._schema: Schema | None = None
+        self._read_columns: dict[str, tuple[bool | None, str | None]] = {}
         self._pacer = _Pacer(self.options.requests_per_second, sleep)
         self._counter = _Counter()
         self._deadline_at = time.monotonic() + self.options.deadline
@@ -997,6 +998,16 @@ class NotionRemote(Remote):
         """
         page_id = _checked_id(remote_id)
         props = self.properties_for(record, content=content, status=status, only=only)
+        read = self._read_columns.get(page_id)
+        if status and read is not None:
+            # Only the status column that differs from the row as read is sent.
+            done_name, status_name = self.schema().get("done"), self.schema().get("status")
+            if done_name in props and props[done_name].get("checkbox") is read[0]:
+                del props[done_name]
+            if status_name in props:
+                chosen = props[status_name].get("select") or props[status_name].get("status")
+                if isinstance(chosen, dict) and chosen.get("name") == read[1]:
+                    del props[status_name]
         if not props:
             # Nothing to send: read the row back instead (the caller records what it holds).
             answer = self._call("read a row", lambda: self._client.pages.retrieve(page_id),
@@ -1181,6 +1192,10 @@ class NotionRemote(Remote):
             self.schema()
         extra = self._schema.status_names if self._schema is not None else None
         fields = status_fields(done, status_name)
+        if remote_id:
+            # Remembered so a status write sends only the column that differs (a person may
+            # be changing the other one meanwhile).
+            self._read_columns[remote_id] = (done, status_name)
         if agreed_row is not None and agreed_row.fields == fields:
             # Neither column moved since both sides agreed: the row means what was agreed,
             # even when its two columns disagree (a write-back that has not happened yet).

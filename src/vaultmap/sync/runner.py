@@ -39,6 +39,7 @@ from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.errors import SyncBusyError as SyncBusyError
 from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
+from vaultmap.fs import UnsafePath
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
     ACTION_TYPES,
@@ -79,9 +80,11 @@ from vaultmap.sync.state import (
     OverwriteRecord,
     PendingOp,
     SentCreate,
+    StateError,
     StateStore,
 )
 from vaultmap.vault import read_note, scan_vault
+from vaultmap.vault.paths import FolderRules, open_state_folder
 
 log = logging.getLogger("vaultmap.sync")
 # A library does not print: without this, Python's last-resort handler would echo every
@@ -518,8 +521,10 @@ def check_inbox(settings: Settings) -> None:
         reason = "must be a note path inside the vault, like \"Inbox.md\""
     elif not inbox.lower().endswith(tuple(e.lower() for e in settings.vault.extensions)):
         reason = f"must end with {' or '.join(settings.vault.extensions)}"
-    elif any(part.startswith(".") for part in parts):
-        reason = "must not be in a hidden folder"
+    elif (skipped := FolderRules(Path(settings.root)).skipped_part(Path(inbox).as_posix())):
+        # The same folder rules as the vault walk: a folder it skips, the inbox may not use.
+        hidden = "hidden " if skipped.rsplit("/", 1)[-1].startswith(".") else ""
+        reason = f"is in {skipped}/, a {hidden}folder the vault scan skips"
     else:
         spec = pathspec.GitIgnoreSpec.from_lines(
             [p for p in settings.vault.exclude if p.strip()])
@@ -571,8 +576,16 @@ LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault
 
 
 def _lock(settings: Settings, remote: str) -> FileLock:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(settings.state_dir / f"sync-{remote}.lock"))
+    name = f"sync-{remote}.lock"
+    try:
+        # The lock is opened with truncation: never through a link planted in its place.
+        folder = open_state_folder(settings.state_dir, (name,))
+    except UnsafePath as unsafe:
+        raise StateError(f"{unsafe.reason}; nothing was written") from None
+    except OSError as exc:
+        raise StateError(f"{settings.state_dir}: cannot create the state folder "
+                         f"({exc.strerror})") from None
+    return FileLock(str(folder / name))
 
 
 def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
