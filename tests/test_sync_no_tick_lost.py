@@ -239,6 +239,7 @@ def test_overwritten_notion_edits_are_said_one_line_per_field(world: World) -> N
 # -- 7. progress under a flaky network ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_first_push_converges_under_a_sixty_percent_error_rate(world: World) -> None:
     world.max_attempts = 3
     world.fake.page_cap = 5

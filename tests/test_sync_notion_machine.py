@@ -16,6 +16,7 @@ import tempfile
 from datetime import UTC, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
@@ -244,7 +245,7 @@ class NotionSyncMachine(RuleBasedStateMachine):
 NotionSyncMachine.TestCase.settings = settings(
     max_examples=20, stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
-test_notion_sync_machine = NotionSyncMachine.TestCase
+test_notion_sync_machine = pytest.mark.slow(NotionSyncMachine.TestCase)
 
 
 def test_incremental_sync_asks_notion_from_two_minutes_before_the_last_start(

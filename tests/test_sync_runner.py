@@ -785,7 +785,7 @@ MACHINE_SETTINGS = settings(
     max_examples=40, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 SyncMachine.TestCase.settings = MACHINE_SETTINGS
-test_sync_machine = SyncMachine.TestCase  # new random examples every run
+test_sync_machine = pytest.mark.slow(SyncMachine.TestCase)  # new random examples every run
 
 
 def test_remote_double_rounds_times_to_minutes() -> None:

@@ -548,15 +548,18 @@ def _written(action: UpdateRow, row: RemoteRow) -> BaseEntry:
     """The base entry after a row write: the remote side as answered for what was written,
     as read for what was not. A change a person made meanwhile to a field that was not
     written (a tick during a text update) is not taken as agreed: the next sync sees it."""
-    entry = action.entry
+    entry = replace(action.entry, remote_id=row.remote_id)  # a remote may re-id a row
     if action.status:
         entry = replace(entry, remote_status=row.status, remote_fields=row.status_fields)
-    if action.content:
-        written = set(CONTENT_FIELDS if action.only is None else action.only)
-        untouched = (action.seen is None or row.fields is None
-                     or not (set(action.seen.differing_fields(row.fields)) - written))
-        if untouched:
-            entry = replace(entry, remote_hash=row.content_hash)
+    written = set(CONTENT_FIELDS if action.only is None else action.only) \
+        if action.content else set()
+    # A remote that cannot show a row's fields (GitHub: one checklist line, whose hash may
+    # follow its status) is taken at its answer, as is a row whose unwritten fields are as
+    # read; otherwise the hash as read stays, and the next sync puts the change back.
+    untouched = (action.seen is None or row.fields is None
+                 or not (set(action.seen.differing_fields(row.fields)) - written))
+    if untouched:
+        entry = replace(entry, remote_hash=row.content_hash)
     return entry
 
 
