@@ -108,4 +108,5 @@ def test_a_bad_api_address_is_a_configuration_error(
         result = _invoke(command, dict(env, VAULTMAP_NOTION_BASE_URL=url))
         assert result.exit_code == 3, (command, result.output)
         assert len(result.stderr.splitlines()) == 1
-        assert "must be an http(s) URL" in result.stderr
+        assert "Notion API address" in result.stderr  # names what is wrong, in one line
+        assert "$VAULTMAP_NOTION_BASE_URL" in result.stderr  # and where it came from
