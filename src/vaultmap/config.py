@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from vaultmap.model import DEFAULT_STATUS_CHARS, Flavor, StatusMap, StatusType
 
 CONFIG_NAME = ".vaultmap.toml"
 STATE_DIR = ".vaultmap"
+# A GitHub repository's full name, OWNER/REPO, as GitHub allows them.
+REPO_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
 
 OptionKind = Literal["str", "int", "float", "bool", "str_list", "patterns"]
 Prefer = Literal["done", "vault", "notion"]
@@ -89,6 +92,9 @@ SCHEMA: tuple[Option, ...] = (
            "Count only top-level tasks (a parent task, not its subtasks). Same as --top-level."),
     Option("report", "depth", "int", 2,
            "How many heading levels the section tree shows. Same as --depth.", low=0),
+    Option("report", "stalled_days", "int", 14,
+           'With git history, a started section with no task done for this many days is listed '
+           'as\n"Stalled" (with the date of its last progress).', low=1, high=36500),
     Option("edit", "done_date", "bool", False,
            'Add " ✅ YYYY-MM-DD" when vaultmap marks a task done, and remove it when it is '
            'reopened.'),
@@ -130,6 +136,51 @@ SCHEMA: tuple[Option, ...] = (
     Option("notion", "max_retry_after", "float", 120.0,
            "Notion's Retry-After is obeyed up to this many seconds; a longer one is cut to this.",
            low=0, high=3600),
+    Option("git", "enabled", "bool", True,
+           "`vaultmap sync` without a flag also syncs git when the vault is inside a git work "
+           "tree whose\nbranch has an upstream. false: only `vaultmap sync --git` does."),
+    Option("git", "pull", "str", "merge",
+           'How `vaultmap sync --git` joins diverged branches: "merge" (a merge commit) or '
+           '"rebase"\n(your commits replayed on top of the remote\'s). Both merge notes task by '
+           'task.', choices=("merge", "rebase")),
+    Option("git", "prefer", "str", "done",
+           "When both sides of a git merge (or `git pull` with the driver of `vaultmap git "
+           "install`)\nchanged one task's status to different values:\n"
+           '  "done": keep the more finished status;  "local": yours wins;  "remote": theirs '
+           "wins.", choices=("done", "local", "remote")),
+    Option("git", "message", "str", "vaultmap: {summary}",
+           'The subject of vaultmap\'s commits. {summary} becomes "3 done, 1 reopened, 2 added '
+           '(2 notes)"\nor "notes edited (N)"; {host} and {date} are also replaced. The body '
+           "always lists the task\nchanges per note."),
+    Option("git", "push_retries", "int", 3,
+           "A push rejected because someone pushed meanwhile fetches, merges and tries again "
+           "this many\ntimes.", low=0, high=100),
+    Option("git", "lock_timeout", "float", 10.0,
+           "Seconds to wait for another git process to release .git/index.lock (never deleted).",
+           low=0, low_open=True, high=3600),
+    Option("git", "timeout", "float", 120.0,
+           "Seconds one fetch or push may take before it counts as failed.",
+           low=0, low_open=True, high=3600),
+    Option("github", "enabled", "bool", False,
+           "`vaultmap sync` without a flag also syncs GitHub even when no note is published (to "
+           "let\ntasks follow the issues they name); publishing a note includes GitHub anyway. "
+           "The token comes\nfrom GITHUB_TOKEN or GH_TOKEN, or from `gh auth token`; never "
+           "from this file."),
+    Option("github", "default_repo", "str", "",
+           'The repository (OWNER/REPO) a bare "#12" in a task names. Empty: "#12" names '
+           "nothing."),
+    Option("github", "close_issues", "bool", False,
+           "Ticking (or cancelling) a task that names an issue closes that issue. false: GitHub "
+           "stays\nthe authority, and the sync lists the ticked tasks whose issue is still open."),
+    Option("github", "close_when_done", "bool", False,
+           "Close a published checklist issue once every box in it is ticked (reopening it "
+           "changes\nnothing in the note)."),
+    Option("github", "write_interval", "float", 1.0,
+           "Seconds between two writes; GitHub asks for at least one between content-creating "
+           "requests.", low=0, high=3600),
+    Option("github", "backoff", "float", 1.0,
+           "The first retry after a server error waits this many seconds; then twice as long, "
+           "with jitter.", low=0, high=3600),
     _property("task", "Task", "title: the task's description"),
     _property("done", "Done", "checkbox: the task is done"),
     _property("status", "Status", "select: Todo, Doing, Done, Cancelled, Other"),
@@ -147,7 +198,7 @@ SCHEMA: tuple[Option, ...] = (
 # [statuses] maps any one character to a type; it is not a fixed set of keys.
 STATUSES_TABLE = "statuses"
 TABLES: tuple[str, ...] = ("vault", STATUSES_TABLE, "report", "edit", "notion",
-                           "notion.properties")
+                           "notion.properties", "git", "github")
 _BY_PLACE: Mapping[tuple[str, str], Option] = MappingProxyType(
     {(option.table, option.key): option for option in SCHEMA})
 
@@ -182,6 +233,7 @@ class VaultSettings:
 class ReportSettings:
     top_level_only: bool = default_of("report", "top_level_only")
     depth: int = default_of("report", "depth")
+    stalled_days: int = default_of("report", "stalled_days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +263,35 @@ class NotionSettings:
     max_retry_after: float = default_of("notion", "max_retry_after")
 
 
+GIT_PREFER_CHOICES: tuple[str, ...] = _BY_PLACE["git", "prefer"].choices
+
+
+@dataclass(frozen=True, slots=True)
+class GitSettings:
+    """``[git]``: whether a plain ``vaultmap sync`` includes git, how diverged branches are
+    joined, the merge policy for a task both sides changed, the commit message and limits."""
+
+    enabled: bool = default_of("git", "enabled")
+    pull: str = default_of("git", "pull")  # merge | rebase
+    prefer: str = default_of("git", "prefer")  # done | local | remote
+    message: str = default_of("git", "message")
+    push_retries: int = default_of("git", "push_retries")
+    lock_timeout: float = default_of("git", "lock_timeout")
+    timeout: float = default_of("git", "timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """``[github]``: issues as a second remote (published checklists, tasks naming issues)."""
+
+    enabled: bool = default_of("github", "enabled")  # a plain sync includes GitHub anyway
+    default_repo: str = default_of("github", "default_repo")  # what a bare "#12" names
+    close_issues: bool = default_of("github", "close_issues")
+    close_when_done: bool = default_of("github", "close_when_done")
+    write_interval: float = default_of("github", "write_interval")  # seconds between writes
+    backoff: float = default_of("github", "backoff")  # first retry delay (doubles, jitter)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
@@ -219,6 +300,8 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
+    git: GitSettings = field(default_factory=GitSettings)
+    github: GitHubSettings = field(default_factory=GitHubSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -312,6 +395,11 @@ def _check_value(option: Option, value: object) -> tuple[object, ConfigFinding |
     if kind == "str" and option.choices and value not in option.choices:
         allowed = " or ".join(repr(c) for c in option.choices)
         return refuse("bad_value", f"must be {allowed}, not {shown}")
+    if (option.table, option.key) == ("git", "message") and "{summary}" not in cast(str, value):
+        return refuse("bad_value", "must contain {summary}")
+    if ((option.table, option.key) == ("github", "default_repo") and value
+            and not re.match(REPO_NAME, cast(str, value))):
+        return refuse("bad_value", f"must be OWNER/REPO, not {shown}")
     if kind == "str" and option.table == "notion.properties" and not cast(str, value).strip():
         return refuse("bad_value", "must name a property, not an empty string")
     if kind == "str_list":
@@ -497,14 +585,18 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
                           flavor=Flavor(get("vault", "flavor")),
                           max_note_bytes=_megabytes(get("vault", "max_note_mb")))
     report = ReportSettings(top_level_only=get("report", "top_level_only"),
-                            depth=get("report", "depth"))
+                            depth=get("report", "depth"),
+                            stalled_days=get("report", "stalled_days"))
     edit = EditSettings(done_date=get("edit", "done_date"))
     properties = {role: get("notion.properties", role) for role in NOTION_PROPERTY_DEFAULTS}
     notion_keys = [o.key for o in SCHEMA if o.table == "notion"]
     notion = NotionSettings(properties=MappingProxyType(properties),
                             **{key: get("notion", key) for key in notion_keys})
+    git = GitSettings(**{o.key: get("git", o.key) for o in SCHEMA if o.table == "git"})
+    github = GitHubSettings(**{o.key: get("github", o.key) for o in SCHEMA
+                               if o.table == "github"})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion,
+                    report=report, edit=edit, notion=notion, git=git, github=github,
                     warnings=tuple(f.message for f in findings))
 
 
@@ -595,6 +687,7 @@ __all__ = [
     "STATE_DIR",
     "ConfigFinding",
     "EditSettings",
+    "GitHubSettings",
     "NotionSettings",
     "Option",
     "ReportSettings",

@@ -17,9 +17,12 @@ code  meaning                                          raised as
                                                        :class:`AmbiguousTargetError`
 3     configuration                                    :class:`ConfigError`
 4     a remote failed after retries                    :class:`RemoteError`,
-                                                       :class:`RemoteGoneError`
+                                                       :class:`RemoteGoneError`,
+                                                       :class:`GitHubIssueGoneError`
 5     token, access or sharing                         :class:`RemoteAuthError`
-6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`
+6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`,
+      (GitHub: a missing or private repository,        :class:`GitHubNotFoundError`,
+      issues disabled, a body too long)                :class:`BodyTooLongError`
 7     a read-only note                                 :class:`ReadOnlyNoteError`
 8     a note vanished                                  :class:`NoteVanishedError`
 9     the task changed meanwhile                       :class:`TaskMovedError`
@@ -31,8 +34,8 @@ code  meaning                                          raised as
 15    some changes failed: run ``vaultmap sync``       :class:`SyncIncompleteError`
       again
 16    a note or folder you named cannot be read        :class:`VaultReadError`
-17    the git repository's state (mid-merge or         :class:`GitStateError`
-      rebase, detached HEAD, no upstream, not a
+17    the git repository's state (mid-merge or         :class:`GitStateError`,
+      rebase, detached HEAD, no upstream, not a        :class:`GitError`
       work tree)
 18    the git remote failed (unreachable, auth, push   :class:`GitRemoteError`
       still rejected after retries)
@@ -195,6 +198,19 @@ class RemoteGoneError(RemoteError):
         self.trashed = trashed
 
 
+class GitHubNotFoundError(RemoteSchemaError):
+    """A GitHub repository or issue the token cannot see (GitHub answers 404, not 403, for a
+    private repository, so the message says it may be either)."""
+
+
+class GitHubIssueGoneError(RemoteGoneError):
+    """A GitHub issue was deleted or transferred away (410/404 in a repository we can read)."""
+
+
+class BodyTooLongError(RemoteSchemaError):
+    """An issue body would exceed what GitHub stores (65,536 characters); nothing was sent."""
+
+
 class StateError(VaultmapError):
     """The sync state file cannot be opened or written."""
 
@@ -219,27 +235,38 @@ class SyncIncompleteError(VaultmapError):
     exit_code = 15
 
 
-# --- Git sync and the daemon.
+# --- Git sync and the daemon. Git messages name the repository state or the remote's answer in
+# one line; they never contain a credential (see vaultmap.sync.git.repo.redact).
 
 
-class GitStateError(VaultmapError):
+class GitError(VaultmapError):
+    """A git command vaultmap ran failed in a way the user has to look at."""
+
+    exit_code = 17
+
+
+class GitStateError(GitError):
     """The git repository is in a state a sync must not touch: mid-merge or mid-rebase, a
     detached HEAD, a branch without upstream, or not a work tree at all."""
 
     exit_code = 17
 
 
-class GitRemoteError(VaultmapError):
+class GitRemoteError(GitError):
     """The git remote failed: unreachable, authentication refused, or a push still rejected
     after its retries."""
 
     exit_code = 18
 
 
-class GitConflictError(VaultmapError):
+class GitConflictError(GitError):
     """A git merge left a conflict the user has to resolve (the message says where)."""
 
     exit_code = 19
+
+
+#: The name the git plumbing uses for code 17 (the same class).
+GitRepositoryError = GitStateError
 
 
 class DaemonRunningError(VaultmapError):
@@ -255,7 +282,9 @@ __all__ = [
     "DaemonRunningError",
     "EditError",
     "GitConflictError",
+    "GitError",
     "GitRemoteError",
+    "GitRepositoryError",
     "GitStateError",
     "InitError",
     "NoteBusyError",

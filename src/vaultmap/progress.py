@@ -25,6 +25,13 @@ Gaps (what is left, where to go next):
 * ``parents_open``: open tasks whose child tasks are all closed (done or cancelled, at least one
   done): usually a box someone forgot to tick.
 
+With history (git), :func:`with_history` adds two answers to "where am I stuck?":
+
+* ``stalled``: sections that were started (some of their own tasks done, some open) but had no
+  task done in the last ``stalled_days`` days, with the date of their last progress.
+* ``focus``: for each roadmap note (a note whose tasks sit under two or more headings), its
+  current step: the next task of its first unfinished section, in note order.
+
 Usage::
 
     progress = build_progress(notes, today=date(2026, 11, 22))
@@ -39,13 +46,14 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from vaultmap.model import Note, StatusType, Task
 
 __all__ = [
     "Counts",
+    "FocusStep",
     "FolderProgress",
     "Gaps",
     "NoteProgress",
@@ -54,10 +62,12 @@ __all__ = [
     "Section",
     "SectionGap",
     "SectionRef",
+    "StalledSection",
     "TagProgress",
     "build_progress",
     "normalise_tag",
     "percent_label",
+    "with_history",
 ]
 
 
@@ -223,6 +233,27 @@ class OverdueTask:
 
 
 @dataclass(frozen=True, slots=True)
+class StalledSection:
+    """A started section with no task done since ``last_progress``."""
+
+    path: str
+    section: tuple[str, ...]
+    line: int
+    counts: Counts  # the section's own tasks
+    last_progress: date
+    days: int  # since last_progress
+
+
+@dataclass(frozen=True, slots=True)
+class FocusStep:
+    """The current step of a roadmap note."""
+
+    path: str
+    section: tuple[str, ...]
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
 class Gaps:
     """What is left and where to go next; see the module docstring for each rule."""
 
@@ -230,6 +261,9 @@ class Gaps:
     no_progress: tuple[SectionRef, ...] = ()
     overdue: tuple[OverdueTask, ...] = ()
     parents_open: tuple[Task, ...] = ()
+    history: bool = False  # stalled and focus were computed (the vault has git history)
+    stalled: tuple[StalledSection, ...] = ()
+    focus: tuple[FocusStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +322,8 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
     The headings give the tree (and tell apart two sections with the same title); the task's
     own ``section`` is the truth about where it belongs, so a task whose preceding heading does
     not match its section path (a heading the parser did not count, say) still lands right.
+    Titles and paths are display text: a double-encoded note's headings repaired, as every
+    view shows them (the tasks keep their raw ``text`` and ``section``).
     """
     root = _SectionBuilder("", (), 0, 0)
     ordered: list[_SectionBuilder] = []  # one per heading, in line order
@@ -297,7 +333,7 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
         while current is not root and current.level >= heading.level:
             assert current.parent is not None
             current = current.parent
-        current = current.child(heading.text, heading.level, heading.line)
+        current = current.child(heading.display_text, heading.level, heading.line)
         ordered.append(current)
         by_path.setdefault(current.path, []).append(current)
     lines = [node.line for node in ordered]
@@ -305,7 +341,7 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
     for task in tasks:
         index = bisect.bisect_left(lines, task.line) - 1
         node: _SectionBuilder | None = ordered[index] if index >= 0 else root
-        while node is not None and node.path != task.section:
+        while node is not None and node.path != task.display_section:
             node = node.parent
         if node is None:
             node = _find_or_make(root, by_path, task)
@@ -316,11 +352,12 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
 def _find_or_make(root: _SectionBuilder, by_path: dict[tuple[str, ...], list[_SectionBuilder]],
                   task: Task) -> _SectionBuilder:
     """The last section with the task's path before it, made (without a line) if none is."""
-    before = [n for n in by_path.get(task.section, ()) if n.line <= task.line]
+    section = task.display_section
+    before = [n for n in by_path.get(section, ()) if n.line <= task.line]
     if before:
         return before[-1]
     node = root
-    for depth, title in enumerate(task.section, start=1):
+    for depth, title in enumerate(section, start=1):
         found = [c for c in node.children if c.title == title]
         node = found[-1] if found else node.child(title, depth, 0)
         by_path.setdefault(node.path, []).append(node)
@@ -482,3 +519,36 @@ def _unique_tags(tags: Iterable[str]) -> dict[str, str]:
         if name:
             out.setdefault(name.casefold(), name)
     return out
+
+
+def with_history(progress: Progress,
+                 last_progress: Mapping[tuple[str, tuple[str, ...]], date], *,
+                 today: date, stalled_days: int) -> Progress:
+    """``progress`` with the ``stalled`` and ``focus`` gaps (module docstring).
+
+    ``last_progress`` maps (note, heading path) to the day a task there last became done,
+    from the history; a started section missing from it has progress not yet committed,
+    so it is not stalled."""
+    stalled: list[StalledSection] = []
+    focus: list[FocusStep] = []
+    first_gap: dict[str, SectionGap] = {}
+    for gap in progress.gaps.open_by_section:
+        first_gap.setdefault(gap.path, gap)
+    for note in progress.notes:
+        sections_with_tasks = 0
+        for section in note.root.walk():
+            if not section.own.total:
+                continue
+            sections_with_tasks += 1
+            if not (section.own.done and section.own.open):
+                continue
+            when = last_progress.get((note.path, section.path))
+            if when is not None and (today - when).days > stalled_days:
+                stalled.append(StalledSection(note.path, section.path, section.line,
+                                              section.own, when, (today - when).days))
+        step = first_gap.get(note.path)
+        if sections_with_tasks >= 2 and step is not None:
+            focus.append(FocusStep(note.path, step.section, step.next))
+    stalled.sort(key=lambda s: (s.last_progress, s.path, s.line))
+    gaps = replace(progress.gaps, history=True, stalled=tuple(stalled), focus=tuple(focus))
+    return replace(progress, gaps=gaps)

@@ -30,9 +30,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "done": ("edit_cmds", "Mark tasks done ([x])."),
     "undo": ("edit_cmds", "Mark tasks as todo again ([ ])."),
     "set": ("edit_cmds", "Set tasks to any status: a character (/, -, >, ...) or a type."),
-    "sync": ("sync_cmds", "Sync task statuses both ways between the vault and Notion."),
+    "sync": ("sync_cmds", "Sync the vault with Notion and its git upstream."),
     "status": ("sync_cmds", "Show what a sync would do, and the conflicts of the last syncs."),
     "notion": ("sync_cmds", "Connect the vault to a Notion database."),
+    "history": ("history_cmds", "Progress over time, from the vault's git history."),
+    "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
+    "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
+    "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
+    "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
+                              "follow it."),
 }
 
 

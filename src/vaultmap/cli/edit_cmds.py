@@ -74,7 +74,8 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
     for target in targets:
         new = new_status(target)
         if target.task.status == new:
-            echo(f"{target.path}:{target.task.line}  already [{new}]  {target.task.text}")
+            echo(f"{target.path}:{target.task.line}  already [{new}]  "
+                 f"{target.task.display_text}")
             continue
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
@@ -88,7 +89,7 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
         for (target, new), result in zip(planned, results, strict=True):
             task = target.task
             if result.applied:
-                echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.text}")
+                echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.display_text}")
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
     if refused:

@@ -14,10 +14,11 @@ import io
 import os
 import re
 import sys
+import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -32,12 +33,23 @@ from vaultmap.config import (
 from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import build_progress
-from vaultmap.report import BY_CHOICES, By, ReportOptions, render_json, render_markdown
+from vaultmap.progress import Progress, build_progress, with_history
+from vaultmap.report import (
+    BY_CHOICES,
+    By,
+    ReportOptions,
+    render_json,
+    render_markdown,
+    report_dict,
+)
 from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import ScanResult, paths, scan_vault
+
+if TYPE_CHECKING:
+    from vaultmap.sync.git.history import History
+
 
 # --------------------------------------------------------------------------- finding the vault
 
@@ -118,10 +130,11 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
 #: The first line of a Markdown report written with ``-o``: how a later ``-o`` knows the file
 #: is a report it may replace (an HTML comment: invisible when the note is rendered).
 MARKDOWN_REPORT_MARKER = "<!-- vaultmap report: replaced by `vaultmap report -o` -->"
-# How each format's report begins: terminal text, JSON (compact or indented), Markdown.
+# How each format's report begins: terminal text, JSON (compact or indented), Markdown, HTML.
 _REPORT_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*\"vaultmap\.report/|"
-    + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")")
+    + re.escape(MARKDOWN_REPORT_MARKER.encode())
+    + rb"|<!DOCTYPE html>.{0,2000}?<meta name=\"generator\" content=\"vaultmap )", re.DOTALL)
 _REPORT_HEAD_BYTES = 4096
 
 
@@ -173,6 +186,21 @@ def _pretty(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty()
 
 
+def _with_history(settings: Settings, progress: Progress,
+                  today: date) -> tuple[Progress, History | None]:
+    """Add the Stalled and Focus answers when the vault has git history; else unchanged. The
+    history itself comes along for the HTML page's burn-up chart."""
+    from vaultmap.history import last_progress
+    from vaultmap.sync.git.history import read_history
+
+    try:
+        history = read_history(settings)
+    except VaultmapError:
+        return progress, None  # not a git work tree, no commit yet: a report without history
+    return with_history(progress, last_progress(history.points), today=today,
+                        stalled_days=settings.report.stalled_days), history
+
+
 def _parse_today(value: str | None) -> date:
     if value is None:
         return date.today()
@@ -196,15 +224,18 @@ def _parse_today(value: str | None) -> date:
                    "[report] depth, 2]")
 @click.option("--top-level", "top_level", is_flag=True, default=None,
               help="Count only top-level tasks, not nested ones.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
+@click.option("--format", "fmt",
+              type=click.Choice(["terminal", "json", "markdown", "html"]),
               default="terminal", show_default=True,
               help="terminal: bars and colour; json: schema vaultmap.report/1; markdown: a "
-                   "block to paste into a note.")
+                   "block to paste into a note; html: one self-contained page with charts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of printing it. An existing FILE is "
                    "replaced only if it is an earlier vaultmap report (or with --force).")
 @click.option("--force", is_flag=True,
               help="With --output: replace FILE even if it is not an earlier vaultmap report.")
+@click.option("--open", "open_page", is_flag=True,
+              help="With --format html -o FILE: also open FILE in the default browser.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="At most this many items per gap list (JSON always has all).")
 @click.option("--rows", type=click.IntRange(min=0), default=200, show_default=True,
@@ -216,9 +247,12 @@ def _parse_today(value: str | None) -> date:
               help="Which tasks count: gfm or obsidian.  [default: the config's]")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("--no-history", is_flag=True,
+              help="Skip the git history (the Stalled list and the Focus line).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, force: bool, limit: int, rows: int, color: str,
-               today: str | None, flavor: str | None, no_index: bool) -> None:
+               today: str | None, flavor: str | None, no_index: bool, no_history: bool,
+               open_page: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -227,6 +261,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     inside a vault, only that folder or note is counted, with the vault's settings.
     """
     day = _parse_today(today)
+    if open_page and (fmt != "html" or output is None):
+        raise click.UsageError("--open needs --format html and -o FILE")
     if output is not None and not force:
         check_replaceable(output)
     root = find_vault_root(vault)
@@ -243,6 +279,9 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
+    history = None
+    if not no_history:
+        progress, history = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{paths.note_path(settings, inside)}"
@@ -255,12 +294,28 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     elif fmt == "markdown":
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)
+    elif fmt == "html":
+        _write_html(progress, options, history, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
         render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+
+
+def _write_html(progress: Progress, options: ReportOptions, history: History | None,
+                output: Path | None, open_page: bool) -> None:
+    """The HTML page from the JSON report's data (and the git history when there is one)."""
+    from vaultmap.history import history_model
+    from vaultmap.report.html import render_html  # Jinja2 loads only for this format
+
+    by_week = (history_model(history.points, vault=options.title, by="week")
+               if history is not None and history.points else None)
+    page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
+    _write_output(page, output)
+    if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
+        _warn([f"{output}: could not open a browser; open the file yourself"])
 
 
 # --------------------------------------------------------------------------- tasks
@@ -371,11 +426,11 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
             lines.extend([""] * bool(index) + [printable(path)])
             section: tuple[str, ...] = ()
             for task in tasks:
-                if task.section != section:
-                    section = task.section
+                if task.display_section != section:
+                    section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.text)}")
+                             f"{plain(task.display_text)}")
         lines.extend(["", count])
         click.echo("\n".join(lines))
         return
@@ -401,12 +456,12 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
         out.append("\n")
         section = ()
         for task in tasks:
-            if task.section != section:
-                section = task.section
+            if task.display_section != section:
+                section = task.display_section
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.text), style="strike dim" if task.type is
+            body.append(plain(task.display_text), style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")

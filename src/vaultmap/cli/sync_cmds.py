@@ -9,7 +9,8 @@ adapter and never printed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from vaultmap.cli.output import echo
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
-from vaultmap.errors import ConfigError, SyncIncompleteError
+from vaultmap.errors import ConfigError, GitStateError, SyncIncompleteError, VaultmapError
 from vaultmap.fs import (
     MAX_CONFIG_BYTES,
     Unreadable,
@@ -83,7 +84,7 @@ def _require_database(settings: Settings) -> None:
                           "init --parent PAGE` or `vaultmap notion link DATABASE` first")
 
 
-def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
+def _print_plan(plan: Plan, *, verbose_base: bool = False, remote: str = "Notion") -> None:
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
@@ -92,14 +93,14 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
         kept = conflict.kept_status
         echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
                    f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
-                   f"Notion; keeping [{kept}]")
+                   f"{remote}; keeping [{kept}]")
 
 
-def _finish(report: SyncReport) -> None:
+def _finish(report: SyncReport, *, label: str = "") -> None:
     _warn(report.notes, "note")
     for failure in report.failures:
         echo(f"vaultmap: failed: {failure}", err=True)
-    echo(report.summary())
+    echo(label + report.summary())
     if report.failures:
         raise SyncIncompleteError(f"{len(report.failures)} change(s) could not be made; "
                                   "run `vaultmap sync` again")
@@ -108,21 +109,40 @@ def _finish(report: SyncReport) -> None:
 @click.command("sync")
 @_VAULT
 @click.option("--notion", "use_notion", is_flag=True,
-              help="Sync with the Notion database (the default when one is configured).")
+              help="Sync with the Notion database only.")
+@click.option("--github", "use_github", is_flag=True,
+              help="Sync with GitHub issues only (published checklists, tasks naming issues).")
+@click.option("--git", "use_git", is_flag=True,
+              help="Sync with the git upstream only: commit, fetch, merge task by task, push.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing anywhere.")
 @click.option("--full", is_flag=True,
               help="Read every row instead of only the rows edited since the last sync.")
 @click.option("--force", is_flag=True,
               help="Go ahead even when one side suddenly lost most of its tasks.")
+@click.option("--abort", "abort", is_flag=True,
+              help="git: undo the merge a conflict left in progress; back to your notes.")
+@click.option("--on-conflict", type=click.Choice(["stop", "abort"]), default="stop",
+              show_default=True,
+              help="git: on a genuine conflict leave the markers for you (stop), or abort "
+                   "the merge, keep your notes and pause git sync (abort, for unattended runs).")
 @click.option("-v", "--verbose", is_flag=True, help="List every change, not just the counts.")
-def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bool,
-             verbose: bool) -> None:
-    """Sync task statuses both ways between VAULT (default: here) and Notion.
+def sync_cmd(vault: Path, use_notion: bool, use_github: bool, use_git: bool, dry_run: bool,
+             full: bool, force: bool, abort: bool, on_conflict: str, verbose: bool) -> None:
+    """Sync VAULT (default: here) with every configured remote: Notion, GitHub and git.
 
-    Ticking a task in a note ticks its row; ticking a row (Done or Status) changes the one
-    status character in the note. Text, section, dates and tags flow from the vault to
+    Notion: ticking a task in a note ticks its row; ticking a row (Done or Status) changes the
+    one status character in the note. Text, section, dates and tags flow from the vault to
     Notion. A task deleted from its note sends its row to Notion's trash; a row trashed in
     Notion never deletes a line: the task is unlinked and reported.
+
+    git: commit the vault's changed notes (the message names the task changes), fetch, merge
+    task by task, push. A genuine conflict stops like git does: finish it and run `vaultmap
+    sync --git` again, or go back with `vaultmap sync --git --abort`.
+
+    GitHub: a box ticked on github.com in a published checklist changes the one status
+    character in the note; a tick in the note ticks the box. Tasks naming an issue follow it.
+
+    Each remote prints its own result line; a failure of one does not stop the others.
 
     \b
     Examples:
@@ -130,13 +150,75 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
       vaultmap notion init --parent https://www.notion.so/Home-26899f72bada80dc843deacaf51e89ad
       vaultmap sync --dry-run              # what would change, nothing written
       vaultmap sync                        # then: vaultmap status
+      vaultmap sync --git                  # only git
     """
+    from vaultmap.cli.github_cmds import sync_github
+
     settings = _vault_settings(vault)
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+    if abort:
+        from vaultmap.sync.git.roundtrip import abort_git
+
+        echo(abort_git(settings))
+        return
+    chosen = (("notion", use_notion), ("github", use_github), ("git", use_git))
+    if any(on for _, on in chosen):
+        remotes = [name for name, on in chosen if on]
+    else:
+        remotes = _configured_remotes(settings)
+    labelled = len(remotes) > 1
+    failures: list[VaultmapError] = []
+    # Git goes last: it commits what the other remotes changed in the notes.
+    for name in remotes:
+        try:
+            if name == "notion":
+                with _notion(settings) as remote:
+                    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+                _show_sync(report, "Notion", dry_run=dry_run, verbose=verbose, labelled=labelled)
+            elif name == "github":
+                report = sync_github(settings, dry_run=dry_run, full=full, force=force)
+                _show_sync(report, "GitHub", dry_run=dry_run, verbose=verbose, labelled=labelled)
+            else:
+                _sync_git(settings, dry_run=dry_run, on_conflict=on_conflict, verbose=verbose)
+        except VaultmapError as error:
+            if not labelled:
+                raise
+            echo(f"vaultmap: {name}: {error}", err=True)
+            failures.append(error)
+    if failures:
+        sys.exit(failures[0].exit_code)
+
+
+def _configured_remotes(settings: Settings) -> list[str]:
+    from vaultmap.cli.github_cmds import github_in_use
+    from vaultmap.sync.git.roundtrip import git_configured
+
+    remotes = ["notion"] if settings.notion.database_id else []
+    if github_in_use(settings):
+        remotes.append("github")
+    if git_configured(settings):
+        remotes.append("git")
+    if not remotes:
+        _require_database(settings)  # says how to set one up
+    return remotes
+
+
+def _show_sync(report: SyncReport, name: str, *, dry_run: bool, verbose: bool,
+               labelled: bool) -> None:
     if dry_run or verbose:
-        _print_plan(report.plan)
-    _finish(report)
+        _print_plan(report.plan, remote=name)
+    _finish(report, label=f"{name}: " if labelled else "")
+
+
+def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: bool) -> None:
+    from vaultmap.sync.git.roundtrip import sync_git
+
+    report = sync_git(settings, dry_run=dry_run,
+                      on_conflict="abort" if on_conflict == "abort" else "stop")
+    _warn(report.notes, "note")
+    echo(report.summary())
+    if (dry_run or verbose) and report.commit_body.strip():
+        for line in report.commit_body.rstrip("\n").splitlines():
+            echo(f"  {line}")
 
 
 @click.command("status")
@@ -146,12 +228,39 @@ def sync_cmd(vault: Path, use_notion: bool, dry_run: bool, full: bool, force: bo
 @click.option("--offline", is_flag=True,
               help="Only list conflicts; do not ask Notion what a sync would do.")
 def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
-    """Show what a sync of VAULT would do, and the conflicts the last syncs resolved."""
+    """Show what a sync of VAULT would do, and the conflicts the last syncs resolved.
+
+    With git: the branch, commits ahead of and behind the upstream (as last fetched, no
+    network), unresolved conflicts and the last `vaultmap sync --git`.
+    """
+    from vaultmap.cli.github_cmds import github_in_use, sync_github
+
     settings = _vault_settings(vault)
-    if not offline:
+    git_lines = _git_status_lines(settings)
+    for line in git_lines:
+        echo(line)
+    github = github_in_use(settings)
+    notion = bool(settings.notion.database_id) or not (github or git_lines)
+    if notion and not offline:
         # Say what is missing before printing anything, not after a half-written answer.
         _require_database(settings)
-    with StateStore.open(settings.state_dir, "notion") as state:
+    if notion:
+        def notion_plan() -> SyncReport:
+            with _notion(settings) as remote:
+                return run_sync(settings, remote, dry_run=True)
+
+        _status_of(settings, "notion", "Notion", notion_plan, clear_conflicts=clear_conflicts,
+                   offline=offline, label="Notion: " if github else "")
+    if github:
+        _status_of(settings, "github", "GitHub",
+                   lambda: sync_github(settings, dry_run=True, full=False, force=False),
+                   clear_conflicts=clear_conflicts, offline=offline,
+                   label="GitHub: " if notion else "")
+
+
+def _status_of(settings: Settings, remote: str, name: str, plan: Callable[[], SyncReport], *,
+               clear_conflicts: bool, offline: bool, label: str) -> None:
+    with StateStore.open(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
         entries = state.entries().values()
@@ -159,27 +268,38 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
-        echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
-                   f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
+        echo(f"{label}last complete sync: {last.isoformat(timespec='seconds')}; {linked} "
+                   f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
+                   "trashed)")
     if conflicts:
-        echo(f"{len(conflicts)} conflict(s) resolved by the policy "
+        echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
                    f"(prefer = {settings.notion.prefer!r}):")
-        for line in describe_conflicts(conflicts, "Notion"):
+        for line in describe_conflicts(conflicts, name):
             echo(f"  ! {line}")
         if clear_conflicts:
             echo("(cleared)")
     else:
-        echo("no conflicts")
+        echo(f"{label}no conflicts")
     if offline:
         return
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=True)
+    report = plan()
     _warn(report.notes, "note")
     if report.plan.empty:
-        echo("in sync: a sync now would change nothing")
+        echo(f"{label}in sync: a sync now would change nothing")
         return
-    echo("a sync now would:")
-    _print_plan(report.plan)
+    echo(f"{label}a sync now would:")
+    _print_plan(report.plan, remote=name)
+
+
+def _git_status_lines(settings: Settings) -> list[str]:
+    from vaultmap.sync.git.roundtrip import git_status
+
+    if not settings.git.enabled:
+        return []
+    try:
+        return git_status(settings).lines()
+    except GitStateError:
+        return []  # not a git work tree: nothing to say about git
 
 
 @click.group("notion")

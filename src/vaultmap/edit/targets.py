@@ -37,7 +37,7 @@ class Target:
 
 def describe(path: str, task: Task) -> str:
     """``path:line  [s]  text``: how a task is shown in lists and messages."""
-    return f"{path}:{task.line}  [{task.status}]  {task.text}"
+    return f"{path}:{task.line}  [{task.status}]  {task.display_text}"
 
 
 def _read_note(settings: Settings, full: Path, relative: str) -> bytes:
@@ -196,7 +196,8 @@ def resolve_targets(
     for pattern in matches:
         accepts = _matcher(pattern, regex)
         hits = [Target(note.path, task, note) for note in notes.all() for task in note.tasks
-                if accepts(task.text)]
+                if accepts(task.text)
+                or (task.repaired_text is not None and accepts(task.repaired_text))]
         if not hits:
             raise TargetNotFoundError(f"--match {pattern!r}: no task matches")
         if len(hits) > 1 and not all_matches:

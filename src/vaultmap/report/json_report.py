@@ -57,6 +57,9 @@ def task_dict(task: Task, *, note_tags: tuple[str, ...] = ()) -> dict[str, Any]:
         "text": task.text,
         "description": f.description,
         "section": list(task.section),
+        "display_text": task.display_text,
+        "display_description": task.display_description,
+        "display_section": list(task.display_section),
         "depth": task.depth,
         "parent_line": task.parent_line,
         "in_quote": task.in_quote,
@@ -92,6 +95,9 @@ def task_ref(task: Task) -> dict[str, Any]:
         "text": task.text,
         "description": task.fields.description,
         "section": list(task.section),
+        "display_text": task.display_text,
+        "display_description": task.display_description,
+        "display_section": list(task.display_section),
         "due": task.fields.due,
         "key": task.key,
     }
@@ -162,6 +168,14 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
                 for o in gaps.overdue
             ],
             "parents_open": [task_ref(t) for t in gaps.parents_open],
+            # Only with git history (docs/report-schema.md).
+            **({"stalled": [
+                {"path": s.path, "section": list(s.section), "line": s.line,
+                 "counts": counts_dict(s.counts), "last_progress": s.last_progress.isoformat(),
+                 "days": s.days}
+                for s in gaps.stalled],
+                "focus": [{"path": f.path, "section": list(f.section), "task": task_ref(f.task)}
+                          for f in gaps.focus]} if gaps.history else {}),
         },
         "warnings": list(options.warnings),
     }

@@ -65,6 +65,12 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
     out.append("")
 
     label = labeller(progress)
+    if progress.gaps.focus:
+        steps = [f"{inline(label(f.path, f.section))}: "
+                 f"{inline(plain(f.task.fields.description or f.task.text))}"
+                 for f in progress.gaps.focus]
+        out.append("**Focus:** " + " · ".join(steps))
+        out.append("")
     rows = breakdown_rows(progress, options)
     if rows:
         out.append(f"| {_HEADERS[options.by]} | Progress | Done | Open |")
@@ -103,7 +109,7 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
         return inline(label(path, section))
 
     def what(task: Task) -> str:
-        return inline(plain(task.fields.description or task.text))
+        return inline(plain(task.display_description or task.display_text))
 
     next_up = [f"- {where(g.path, g.section)}: {what(g.next)} ({len(g.open)} open)"
                for g in gaps.open_by_section[:limit]]
@@ -112,12 +118,16 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
                for o in gaps.overdue[:limit]]
     untouched = [f"- {where(r.path, r.section)}: 0 of {r.counts.counted} done"
                  for r in gaps.no_progress[:limit]]
+    stalled = [f"- {where(s.path, s.section)}: {s.counts.done} of {s.counts.counted} done, "
+               f"last progress {s.last_progress.isoformat()} ({s.days} days ago)"
+               for s in gaps.stalled[:limit]]
     parents = [f"- {where(t.path, t.section)}: {what(t)} (line {t.line})"
                for t in gaps.parents_open[:limit]]
     return [
         *_block("Next up", next_up, len(gaps.open_by_section), limit),
         *_block("Overdue", overdue, len(gaps.overdue), limit),
         *_block("No progress yet", untouched, len(gaps.no_progress), limit),
+        *_block("Stalled", stalled, len(gaps.stalled), limit),
         *_block("Parents left open (all their subtasks are done)", parents,
                 len(gaps.parents_open), limit),
     ]

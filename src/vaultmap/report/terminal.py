@@ -130,6 +130,9 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         console.print(Padding(Text(summary, style="dim"), (0, 0, 0, len("Overall  ")),
                               expand=False))
 
+    if progress.gaps.focus:
+        console.print(_focus_line(progress, glyphs))
+
     if not total.total:
         notes = len(progress.notes)
         console.print(Text(f"No tasks found in {notes} note{'s' if notes != 1 else ''}.",
@@ -228,8 +231,22 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     return table
 
 
+def _focus_line(progress: Progress, glyphs: _Glyphs) -> Text:
+    """``Focus  Plan › Week 10: train a model · Garden › Build: pick a generator``."""
+    trim = section_trimmer(progress)
+    line = Text("Focus    ", style="bold")
+    for n, step in enumerate(progress.gaps.focus):
+        if n:
+            line.append(" · ", style="dim")
+        where = glyphs.separator.join((note_title(step.path),
+                                       *(plain(t) for t in trim(step.path, step.section))))
+        line.append(where, style="blue")
+        line.append(f": {_what(step.task)}")
+    return line
+
+
 def _what(task: Task) -> str:
-    return plain(task.fields.description or task.text)
+    return plain(task.display_description or task.display_text)
 
 
 def _heading(console: Console, text: str, count: int) -> None:
@@ -340,6 +357,17 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
                  for ref in gaps.no_progress[:limit]]
         _print_gap_items(console, items)
         _more(console, len(gaps.no_progress), limit, glyphs)
+
+    if gaps.stalled:
+        _heading(console, "Stalled", len(gaps.stalled))
+        items = []
+        for stalled in gaps.stalled[:limit]:
+            what = Text(f"{stalled.counts.done} of {stalled.counts.counted} done", style="dim")
+            what.append(f"  last progress {stalled.last_progress.isoformat()}, "
+                        f"{stalled.days} days ago", style="yellow")
+            items.append(item(stalled.path, stalled.section, what))
+        _print_gap_items(console, items)
+        _more(console, len(gaps.stalled), limit, glyphs)
 
     if gaps.parents_open:
         _heading(console, "Parents left open, all subtasks done", len(gaps.parents_open))

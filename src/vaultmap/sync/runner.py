@@ -67,6 +67,7 @@ from vaultmap.sync.remote import (
     RemoteSchemaError,
     RemoteSnapshot,
     TaskRecord,
+    display_name,
 )
 from vaultmap.sync.state import (
     BaseEntry,
@@ -192,7 +193,8 @@ class _Runner:
         self.fail(key, f"{what}: {error}")
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise RemoteError(f"{self.remote.name.title()} failed {self.failures_in_a_row} "
+            raise RemoteError(f"{display_name(self.remote.name)} failed "
+                              f"{self.failures_in_a_row} "
                               f"times in a row ({error}); the rest is left for the next sync")
 
     def remote_call_ok(self) -> None:
@@ -281,7 +283,8 @@ class _Runner:
         todo = [a for a in actions if a.key not in self.failed_keys]
         show = self._show_progress(len(todo))
         with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
-            task = bar.add_task(f"syncing with {self.remote.name.title()}", total=len(todo))
+            task = bar.add_task(f"syncing with {display_name(self.remote.name)}",
+                                total=len(todo))
             for action in todo:
                 self.apply_one(action)
                 bar.advance(task)
@@ -308,8 +311,8 @@ class _Runner:
                     self.report.done["Unlink"] += 1
                     self.report.notes.append(
                         f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                        f"in {self.remote.name.title()}; the task stays in the note and is no "
-                        "longer synced")
+                        f"in {display_name(self.remote.name)}; the task stays in the note and is "
+                        "no longer synced")
                     return
                 self.remote_call_ok()
                 self.state.put(_remote_side(action.entry, row))
@@ -622,19 +625,22 @@ def run_sync(
     progress: bool | None = None,
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
+    select: Callable[[TaskRecord], bool] | None = None,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
     Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
     :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
-    ``progress`` None shows a bar only for long pushes on a terminal.
+    ``progress`` None shows a bar only for long pushes on a terminal. ``select`` keeps only
+    the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
+    issue); the others are not part of this remote's sync at all.
     """
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                                   force=force, progress=progress, clock=clock)
+                               force=force, progress=progress, clock=clock, select=select)
     except Timeout:
         raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
                             "it has finished") from None
@@ -642,8 +648,11 @@ def run_sync(
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: bool | None,
-                clock: Callable[[], datetime]) -> SyncReport:
+                clock: Callable[[], datetime],
+                select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
     vault = read_vault(settings)
+    if select is not None:
+        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)

@@ -175,6 +175,26 @@ def index_path(settings: Settings) -> Path:
     return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.pickle"
 
 
+def index_state(settings: Settings) -> str:
+    """How the index stands, for ``vaultmap doctor``: ``missing`` (no scan yet), ``current``
+    (made by this vaultmap with this configuration), ``stale`` (another version or
+    configuration: the next scan rebuilds it) or ``unreadable`` (truncated or corrupt)."""
+    try:
+        with open(index_path(settings), "rb") as handle:
+            header = _SafeUnpickler(handle).load()
+            if not (isinstance(header, tuple) and len(header) == 3
+                    and header[0] == _INDEX_MAGIC):
+                return "unreadable"
+            if header != (_INDEX_MAGIC, _INDEX_FORMAT, _fingerprint(settings)):
+                return "stale"
+            body = _SafeUnpickler(handle).load()
+    except FileNotFoundError:
+        return "missing"
+    except Exception:  # truncated, corrupt, planted
+        return "unreadable"
+    return "current" if isinstance(body, dict) else "unreadable"
+
+
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:

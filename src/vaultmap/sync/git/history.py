@@ -1,0 +1,189 @@
+"""Reading progress history out of git, with a cache per blob id (I/O edge of
+:mod:`vaultmap.history`).
+
+One ``git log --first-parent --raw`` lists, for each commit of the current branch, the vault
+notes it changed and their new blob ids; each blob id is parsed once, ever: its summary is
+cached in ``.vaultmap/history.sqlite`` (a blob id names its content, so a summary never goes
+stale; the cache is dropped only when the settings that decide what a task is change). The
+commit list is cached too, so a second run asks git only for the commits since the last one
+it saw (none at all when HEAD has not moved).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+from vaultmap.config import STATE_DIR, Settings
+from vaultmap.errors import GitStateError
+from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
+from vaultmap.sync.git.process import Git
+from vaultmap.sync.git.vaultrepo import Repo, open_repo, read_blobs, state_dir
+
+CACHE_NAME = "history.sqlite"
+_ZERO = "0" * 40
+_SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
+_BATCH = 2000  # blobs per `git cat-file --batch`
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    points: list[CommitPoint]
+    commits_read: int  # commits git was asked about in this run (0 when HEAD did not move)
+    blobs_parsed: int  # note versions parsed in this run (the rest came from the cache)
+
+
+def _fingerprint(settings: Settings, prefix: str) -> str:
+    material = json.dumps([1, prefix, settings.vault.flavor.value,
+                           sorted((c, t.value) for c, t in settings.statuses.chars.items()),
+                           list(settings.vault.extensions), list(settings.vault.exclude)])
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]:
+    try:
+        path = state_dir(settings) / CACHE_NAME
+    except GitStateError:
+        path = Path(":memory:")  # .vaultmap/ is a link to elsewhere: no cache, still answers
+    try:
+        db = sqlite3.connect(path)
+        db.executescript("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, summary TEXT);
+            CREATE TABLE IF NOT EXISTS commits (seq INTEGER PRIMARY KEY, sha TEXT,
+                                                 at TEXT, changes TEXT);
+        """)
+    except sqlite3.DatabaseError:
+        # A damaged cache is only a cache: start it again.
+        if str(path) != ":memory:":
+            path.unlink(missing_ok=True)
+        db = sqlite3.connect(path)
+        db.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE blobs (sha TEXT PRIMARY KEY, summary TEXT);
+            CREATE TABLE commits (seq INTEGER PRIMARY KEY, sha TEXT, at TEXT, changes TEXT);
+        """)
+    with closing(db):
+        row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        if row is None or row[0] != fingerprint:
+            with db:
+                db.execute("DELETE FROM blobs")
+                db.execute("DELETE FROM commits")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                           (fingerprint,))
+        yield db
+
+
+def _selector(settings: Settings, repo: Repo) -> pathspec.GitIgnoreSpec | None:
+    patterns = [p for p in settings.vault.exclude if p.strip()]
+    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+
+
+def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitChanges]:
+    """The commits of HEAD's first-parent line after ``since_sha``, oldest first."""
+    revisions = f"{since_sha}..HEAD" if since_sha else "HEAD"
+    result = repo.git.run("log", "--first-parent", "--reverse", "--format=%x01%H %cI",
+                          "--raw", "-z", "--no-renames", "--no-abbrev",
+                          "--diff-merges=first-parent", revisions, "--",
+                          *repo.pathspec(), env={"GIT_OPTIONAL_LOCKS": "0"})
+    extensions = tuple(e.lower() for e in settings.vault.extensions)
+    excluded = _selector(settings, repo)
+    commits: list[CommitChanges] = []
+    for chunk in result.stdout.split(b"\x01"):
+        if not chunk:
+            continue
+        header, _, raw = chunk.partition(b"\0")
+        sha, when = header.decode().split(" ", 1)
+        fields = raw.lstrip(b"\n").split(b"\0")
+        changes: list[tuple[str, str | None]] = []
+        for meta, name in zip(fields[0::2], fields[1::2], strict=False):
+            if not meta.startswith(b":"):
+                continue
+            new_sha = meta.split()[3].decode()
+            path = name.decode("utf-8", "surrogateescape")
+            if not path.startswith(repo.prefix):
+                continue
+            rel = path[len(repo.prefix):]
+            if not rel.lower().endswith(extensions):
+                continue
+            if _SKIPPED.intersection(PurePosixPath(rel).parts[:-1]):
+                continue
+            if excluded is not None and excluded.match_file(rel):
+                continue
+            changes.append((rel, None if new_sha == _ZERO else new_sha))
+        commits.append(CommitChanges(sha, datetime.fromisoformat(when), tuple(changes)))
+    return commits
+
+
+def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
+               commits: Sequence[CommitChanges]) -> tuple[dict[str, BlobSummary], int]:
+    wanted = {blob for c in commits for _, blob in c.changes if blob is not None}
+    known: dict[str, BlobSummary] = {}
+    for sha, summary in db.execute("SELECT sha, summary FROM blobs"):
+        if sha in wanted:
+            known[sha] = BlobSummary.from_json(json.loads(summary))
+    missing = sorted(wanted - known.keys())
+    paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
+    for start in range(0, len(missing), _BATCH):
+        # Imported only when a note version is new: a warm run never parses.
+        from vaultmap.parse import parse_note
+
+        contents = read_blobs(git, missing[start:start + _BATCH])
+        rows = []
+        for sha, data in contents.items():
+            note = parse_note(data, paths[sha], flavor=settings.vault.flavor,
+                              statuses=settings.statuses)
+            summary = BlobSummary.of(note)
+            known[sha] = summary
+            rows.append((sha, json.dumps(summary.as_json(), separators=(",", ":"))))
+        with db:
+            db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)", rows)
+    return known, len(missing)
+
+
+def read_history(settings: Settings, *, note: str | None = None) -> History:
+    """Every commit's totals for the vault (or one note), using and updating the cache.
+
+    :class:`GitStateError` when the vault is not in a git work tree or has no commit."""
+    repo = open_repo(settings)
+    head = repo.git.run("rev-parse", "-q", "--verify", "HEAD", check=False)
+    if not head.ok:
+        raise GitStateError(f"{settings.root}: the repository has no commit yet")
+    head_sha = head.text.strip()
+    with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
+        cached = [CommitChanges(sha, datetime.fromisoformat(at),
+                                tuple((p, b) for p, b in json.loads(changes)))
+                  for sha, at, changes in db.execute(
+                      "SELECT sha, at, changes FROM commits ORDER BY seq")]
+        tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
+        tip = tip_row[0] if tip_row else None
+        fresh: list[CommitChanges] = []
+        commits_read = 0
+        if tip != head_sha:
+            if tip is not None and not _is_ancestor(repo, tip, head_sha):
+                cached, tip = [], None  # history was rewritten: read it all again
+                with db:
+                    db.execute("DELETE FROM commits")
+            fresh = _log(repo, settings, tip)
+            commits_read = len(fresh)
+            with db:
+                db.executemany("INSERT INTO commits (sha, at, changes) VALUES (?, ?, ?)",
+                               [(c.sha, c.when.isoformat(), json.dumps(c.changes))
+                                for c in fresh])
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (head_sha,))
+        commits = cached + fresh
+        summaries, parsed = _summaries(db, repo.git, settings, commits)
+    return History(walk_history(commits, summaries, note=note), commits_read, parsed)
+
+
+def _is_ancestor(repo: Repo, older: str, newer: str) -> bool:
+    return repo.git.run("merge-base", "--is-ancestor", older, newer, check=False).ok

@@ -1,0 +1,152 @@
+"""``vaultmap git install`` / ``uninstall``: register the merge driver with a repository.
+
+Install writes two things:
+
+- ``merge.vaultmap.name`` and ``merge.vaultmap.driver`` in the repository's own config; the
+  driver command names this interpreter by its absolute path
+  (``/abs/python -m vaultmap merge-driver %O %A %B %L %P``), so it works when ``vaultmap``
+  is not on PATH at merge time (a GUI, obsidian-git);
+- one ``<pattern> merge=vaultmap`` line per note extension of the vault, between two comment
+  lines that mark the block as vaultmap's, in ``.git/info/attributes`` (this clone only), or,
+  with ``shared``, in the vault's ``.gitattributes`` for the user to commit. A clone without
+  the driver configured silently falls back to git's text merge, so sharing is safe.
+
+Uninstall removes exactly that: our block's lines (a line a user added inside the block
+stays), the file if install created it and nothing else is left, and the ``merge.vaultmap``
+config section.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vaultmap.sync.git.repo import find_repo_root, git_dir, run_git
+
+DRIVER = "vaultmap"
+DRIVER_LABEL = "vaultmap task-aware merge of notes"
+BLOCK_BEGIN = "# vaultmap: merge notes task by task (remove with `vaultmap git uninstall`)"
+BLOCK_END = "# vaultmap: end"
+_NEEDS_QUOTES = set(' \t"\\')
+
+
+@dataclass(frozen=True, slots=True)
+class InstallReport:
+    """What install (or uninstall) changed; paths are absolute."""
+
+    repository: Path
+    attributes: tuple[Path, ...]
+    config_changed: bool
+    patterns: tuple[str, ...] = ()
+
+
+def driver_command(python: str | None = None) -> str:
+    """The shell command git runs for a merge (git passes it to ``sh -c``)."""
+    return f"{shlex.quote(python or sys.executable)} -m vaultmap merge-driver %O %A %B %L %P"
+
+
+def attribute_patterns(vault: Path, repository: Path, extensions: Sequence[str], *,
+                       shared: bool) -> list[str]:
+    """The gitattributes patterns that select the vault's notes.
+
+    In the vault's own ``.gitattributes`` a bare ``*.md`` applies below the vault only. In
+    ``.git/info/attributes`` a vault that is a subfolder gets an anchored ``/sub/**/*.md``
+    (C-quoted when the folder's name needs it) so notes outside it keep git's merge.
+    """
+    folder = vault.resolve().relative_to(repository.resolve()).as_posix()
+    patterns = []
+    for extension in extensions:
+        suffix = extension if extension.startswith(".") else f".{extension}"
+        pattern = f"*{suffix}" if shared or folder == "." else f"/{folder}/**/*{suffix}"
+        if any(ch in _NEEDS_QUOTES for ch in pattern):
+            pattern = '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        patterns.append(pattern)
+    return patterns
+
+
+def _block(patterns: Sequence[str]) -> list[str]:
+    return [BLOCK_BEGIN, *(f"{pattern} merge={DRIVER}" for pattern in patterns), BLOCK_END]
+
+
+def _ours(line: str) -> bool:
+    return line.endswith(f" merge={DRIVER}")
+
+
+def _without_block(lines: list[str]) -> tuple[list[str], bool]:
+    """``lines`` with our block's own lines removed; whether there was a block."""
+    kept: list[str] = []
+    inside = found = False
+    for line in lines:
+        if line == BLOCK_BEGIN and not inside:
+            inside = found = True
+            continue
+        if inside and line == BLOCK_END:
+            inside = False
+            continue
+        if inside and _ours(line):
+            continue
+        kept.append(line)
+    return kept, found
+
+
+def _read_lines(path: Path) -> tuple[list[str], str, bool]:
+    """The file's lines, its line ending, and whether it existed."""
+    try:
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return [], "\n", False
+    eol = "\r\n" if "\r\n" in text else "\n"
+    return text.splitlines(), eol, True
+
+
+def _write_lines(path: Path, lines: Sequence[str], eol: str) -> None:
+    text = "".join(line + eol for line in lines)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+def install(vault: Path, extensions: Sequence[str], *, shared: bool = False,
+            python: str | None = None) -> InstallReport:
+    """Register the driver for ``vault``'s notes (idempotent: a second install replaces the
+    block it wrote). Raises :class:`~vaultmap.errors.GitRepositoryError` outside a work
+    tree."""
+    repository = find_repo_root(vault)
+    run_git(["config", "--local", f"merge.{DRIVER}.name", DRIVER_LABEL], repository)
+    run_git(["config", "--local", f"merge.{DRIVER}.driver", driver_command(python)], repository)
+    if shared:
+        target = vault / ".gitattributes"
+    else:
+        target = git_dir(repository) / "info" / "attributes"
+        target.parent.mkdir(parents=True, exist_ok=True)
+    patterns = attribute_patterns(vault, repository, extensions, shared=shared)
+    lines, eol, _ = _read_lines(target)
+    lines, _ = _without_block(lines)
+    _write_lines(target, [*lines, *_block(patterns)], eol)
+    return InstallReport(repository, (target,), True, tuple(patterns))
+
+
+def uninstall(vault: Path) -> InstallReport:
+    """Remove what :func:`install` added, from both possible attribute files and the config;
+    nothing a user wrote."""
+    repository = find_repo_root(vault)
+    changed: list[Path] = []
+    for target in (git_dir(repository) / "info" / "attributes", vault / ".gitattributes"):
+        lines, eol, existed = _read_lines(target)
+        if not existed:
+            continue
+        kept, found = _without_block(lines)
+        if not found:
+            continue
+        changed.append(target)
+        if kept:
+            _write_lines(target, kept, eol)
+        else:
+            target.unlink()
+    driver = run_git(["config", "--local", "--get", f"merge.{DRIVER}.driver"], repository,
+                     check=False)
+    config_changed = driver.ok and "merge-driver" in driver.text
+    if config_changed:
+        run_git(["config", "--local", "--remove-section", f"merge.{DRIVER}"], repository)
+    return InstallReport(repository, tuple(changed), config_changed)

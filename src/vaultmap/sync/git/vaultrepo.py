@@ -1,0 +1,92 @@
+"""The vault inside its git repository: where it sits, its state folder, reading blobs.
+
+Light on imports on purpose: ``vaultmap history`` and ``vaultmap report`` need only this and
+:mod:`.process`, not the machinery of a sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from vaultmap.config import STATE_DIR, Settings
+from vaultmap.errors import GitStateError
+from vaultmap.sync.git.process import Git
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    """Where the vault sits in its git repository, and how to run git there."""
+
+    git: Git
+    top: Path  # the work tree's top folder
+    git_dir: Path  # this work tree's git dir (MERGE_HEAD, index.lock live here)
+    prefix: str  # the vault folder relative to ``top``, POSIX, "" or ending in "/"
+    branch: str | None  # None: detached HEAD
+
+    def vault_path(self, repo_path: str) -> str:
+        return repo_path[len(self.prefix):]
+
+    def repo_path(self, vault_path: str) -> str:
+        return self.prefix + vault_path
+
+    def pathspec(self) -> list[str]:
+        """The vault's files, without ``.vaultmap/``, as pathspecs from ``top``."""
+        inside = f":(top,literal){self.prefix}" if self.prefix else ":(top)"
+        return [inside, f":(top,literal,exclude){self.prefix}{STATE_DIR}"]
+
+
+def open_repo(settings: Settings, *, config: Mapping[str, str] | None = None) -> Repo:
+    """Find the repository around the vault; :class:`GitStateError` when there is none."""
+    probe = Git(settings.root, lock_timeout=settings.git.lock_timeout,
+                timeout=settings.git.timeout)
+    result = probe.run("rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-prefix",
+                       check=False)
+    if not result.ok or result.text.count("\n") < 2:
+        why = result.message()
+        if "not a git repository" in why or "must be run in a work tree" in why:
+            raise GitStateError(f"{settings.root} is not inside a git work tree: run `git init` "
+                                "and add a remote, or sync without --git")
+        raise GitStateError(f"{settings.root}: {why}")
+    top, git_dir, prefix = result.text.split("\n")[:3]
+    git = Git(Path(top), lock_timeout=settings.git.lock_timeout, timeout=settings.git.timeout,
+              config=config, git_dir=Path(git_dir))
+    head = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
+    branch = head.text.strip() if head.ok else None
+    return Repo(git, Path(top), Path(git_dir), prefix, branch)
+
+
+def state_dir(settings: Settings) -> Path:
+    """``.vaultmap/``, made if needed (ignoring itself for git). A symbolic link there (it
+    could come from a remote) is refused: vaultmap writes its state only inside the vault."""
+    folder = settings.state_dir
+    if folder.is_symlink():
+        raise GitStateError(f"{folder} is a symbolic link; vaultmap keeps its state only "
+                            "inside the vault: replace it with a folder")
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists() and not ignore.is_symlink():
+        ignore.write_text("# vaultmap's local state: never committed\n*\n", encoding="utf-8")
+    return folder
+
+
+def read_blobs(git: Git, shas: Iterable[str]) -> dict[str, bytes]:
+    """Blob contents by id, through one ``git cat-file --batch``."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    result = git.run("cat-file", "--batch", input="".join(s + "\n" for s in wanted).encode())
+    data = result.stdout
+    out: dict[str, bytes] = {}
+    pos = 0
+    for sha in wanted:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        out[sha] = data[pos:pos + size]
+        pos += size + 1
+    return out

@@ -1,0 +1,138 @@
+"""``vaultmap history``: numbers against a small history computed by hand, the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gitsync_repos import GIT_ENV, git
+from vaultmap.cli import main
+from vaultmap.config import load_settings
+from vaultmap.sync.git.history import read_history
+
+A1 = "# A\n## S1\n- [ ] a1\n- [ ] a2\n## S2\n- [ ] a3\n"
+
+
+class Repo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        git(path.parent, "init", "-q", "-b", "main", str(path))
+        git(path, "config", "user.name", "h")
+        git(path, "config", "user.email", "h@example.invalid")
+        self.shas: list[str] = []
+
+    def commit(self, when: str, files: dict[str, str | None], message: str = "c") -> str:
+        for rel, text in files.items():
+            if text is None:
+                git(self.path, "rm", "-q", rel)
+            else:
+                (self.path / rel).write_text(text)
+                git(self.path, "add", rel)
+        stamp = f"{when}T12:00:00+00:00"
+        git(self.path, "commit", "-q", "--allow-empty", "-m", message,
+            env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+        sha = git(self.path, "rev-parse", "HEAD").strip()
+        self.shas.append(sha)
+        return sha
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    r = Repo(tmp_path / "vault")
+    r.commit("2026-11-16", {"A.md": A1})                                          # c0
+    r.commit("2026-11-18", {"A.md": A1.replace("[ ] a1", "[x] a1")})              # c1
+    r.commit("2026-11-24", {"B.md": "- [x] b1\n- [-] b2\n- [ ] b3\n"})            # c2
+    r.commit("2026-11-25", {"A.md": A1.replace("[ ] a2", "[x] a2")})              # c3: reopen a1
+    r.commit("2026-11-26", {"B.md": None, "C.md": "- [x] b1\n- [-] b2\n- [ ] b3\n"})  # c4 rename
+    # A side branch ticks a3 while main adds a task; the merge brings the tick in.
+    git(r.path, "switch", "-q", "-c", "side")
+    r.commit("2026-11-27", {"A.md": A1.replace("[ ] a2", "[x] a2").replace("[ ] a3", "[x] a3")})
+    git(r.path, "switch", "-q", "main")
+    r.commit("2026-11-27", {"C.md": "- [x] b1\n- [-] b2\n- [ ] b3\n- [ ] b4\n"})  # c6
+    stamp = {"GIT_AUTHOR_DATE": "2026-11-28T12:00:00+00:00",
+             "GIT_COMMITTER_DATE": "2026-11-28T12:00:00+00:00"}
+    git(r.path, "merge", "-q", "--no-edit", "side", env=stamp)
+    r.shas.append(git(r.path, "rev-parse", "HEAD").strip())                       # c7 merge
+    return r
+
+
+def _history(path: Path, *args: str) -> dict[str, object]:
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    result = CliRunner().invoke(main, ["history", *args, "--format", "json", str(path)], env=env)
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_weeks_match_the_hand_computed_numbers(repo: Repo) -> None:
+    data = _history(repo.path)
+    assert data["schema"] == "vaultmap.history/1"
+    assert data["vault"] == "vault" and data["by"] == "week" and data["note"] is None
+    assert data["periods"] == [
+        {"period": "2026-W47", "start": "2026-11-16", "end": "2026-11-22", "commit": repo.shas[1],
+         "total": 3, "done": 1, "cancelled": 0, "open": 2, "percent": 33.3,
+         "done_in_period": 1},
+        # a1 reopened, a2 and a3 and b1 done; the rename of B.md to C.md is not new progress.
+        {"period": "2026-W48", "start": "2026-11-23", "end": "2026-11-29", "commit": repo.shas[7],
+         "total": 7, "done": 3, "cancelled": 1, "open": 3, "percent": 50.0,
+         "done_in_period": 3},
+    ]
+
+
+def test_days_since_and_one_note(repo: Repo) -> None:
+    days = _history(repo.path, "--by", "day", "--since", "2026-11-25")["periods"]
+    assert isinstance(days, list)
+    assert [(p["period"], p["done"], p["percent"], p["done_in_period"]) for p in days] == [
+        ("2026-11-25", 2, 40.0, 1), ("2026-11-26", 2, 40.0, 0), ("2026-11-27", 2, 33.3, 0),
+        ("2026-11-28", 3, 50.0, 1)]
+    note = _history(repo.path, "--by", "day", "--note", "A.md")
+    assert note["note"] == "A.md"
+    periods = note["periods"]
+    assert isinstance(periods, list)
+    assert [(p["period"], p["total"], p["done"], p["done_in_period"]) for p in periods] == [
+        ("2026-11-16", 3, 0, 0), ("2026-11-18", 3, 1, 1), ("2026-11-25", 3, 1, 1),
+        ("2026-11-28", 3, 2, 1)]
+
+
+def test_second_run_reads_only_new_commits(repo: Repo) -> None:
+    settings = load_settings(repo.path)
+    first = read_history(settings)
+    # first-parent: the side commit is not read; B.md and C.md are the same blob
+    assert first.commits_read == 7 and first.blobs_parsed == 6
+    again = read_history(settings)
+    assert again.commits_read == 0 and again.blobs_parsed == 0
+    assert again.points == first.points
+    repo.commit("2026-12-01", {"C.md": "- [x] b1\n- [-] b2\n- [x] b3\n- [ ] b4\n"})
+    third = read_history(settings)
+    assert third.commits_read == 1 and third.blobs_parsed == 1
+    assert third.points[-1].done == 4 and third.points[-1].newly_done == 1
+    # History rewritten (amend): read again, still right.
+    git(repo.path, "commit", "-q", "--amend", "-m", "amended")
+    assert read_history(settings).points[-1].done == 4
+
+
+def test_text_output_and_no_repository(repo: Repo, tmp_path: Path) -> None:
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    result = CliRunner().invoke(main, ["history", str(repo.path)], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "2026-W48  ▓▓▓▓▓░░░░░  50.0%      3 of 6     done  +3" in result.stdout
+    assert "burn-up (done): " in result.stdout
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    result = CliRunner().invoke(main, ["history", str(plain)], env=env)
+    assert result.exit_code == 17
+    assert "is not inside a git work tree" in result.stderr
+
+
+def test_history_finds_the_vault_like_report(tmp_path: Path) -> None:
+    from vaultmap.cli.history_cmds import find_vault_root as history_root
+    from vaultmap.cli.report_cmds import find_vault_root as report_root
+
+    vault = tmp_path / "v"
+    (vault / "a" / "b").mkdir(parents=True)
+    (vault / ".obsidian").mkdir()
+    for where in (vault, vault / "a" / "b", tmp_path):
+        assert history_root(where) == report_root(where)
