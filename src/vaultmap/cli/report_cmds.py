@@ -44,10 +44,10 @@ from vaultmap.report import (
 )
 from vaultmap.report.common import plain, printable
 from vaultmap.report.json_report import dumps, task_dict
-from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
+    from vaultmap.report.terminal import ColorMode
     from vaultmap.sync.git.history import History
 
 
@@ -297,11 +297,15 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     elif fmt == "html":
         _write_html(progress, options, history, output, open_page)
     elif output is not None:
+        from vaultmap.report.terminal import make_console, render_terminal  # rich: only here
+
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
-        render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+        from vaultmap.report.terminal import make_console, render_terminal
+
+        render_terminal(progress, options, make_console(color=cast("ColorMode", color)))
 
 
 def _write_html(progress: Progress, options: ReportOptions, history: History | None,
@@ -401,6 +405,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     stays on one line, whatever its length, so ``grep`` and ``wc -l`` see whole tasks.
     """
     from rich.text import Text  # only the readable list needs rich
+
+    from vaultmap.report.terminal import make_console
 
     console = make_console()
     if not selected:
