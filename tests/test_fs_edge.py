@@ -344,3 +344,22 @@ def test_an_inbox_in_a_skipped_folder_is_refused_like_the_walk_skips_it(
     shutil.rmtree(vault / ".obsidian")
     with pytest.raises(ConfigError, match="hidden folder"):
         check_inbox(make_settings(vault, inbox=".inbox/Inbox.md"))
+
+
+def test_the_git_sync_state_folder_follows_the_same_rule(tmp_path: Path) -> None:
+    from vaultmap.errors import GitStateError
+    from vaultmap.sync.git.vaultrepo import state_dir
+
+    vault = tmp_path / "vault"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    vault.mkdir()
+    (vault / ".vaultmap").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(GitStateError, match="symbolic link"):
+        state_dir(make_settings(vault))
+    (vault / ".vaultmap").unlink()
+    (vault / ".vaultmap").mkdir()
+    (vault / ".vaultmap" / ".gitignore").symlink_to(outside / "victim")
+    with pytest.raises(GitStateError, match="symbolic link"):
+        state_dir(make_settings(vault))
+    assert list(outside.iterdir()) == []
