@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate_vault  # noqa: E402
+from generate import generate_vault
 
 STAT_WALK = r"""
 import os, sys

@@ -263,7 +263,11 @@ class NotionSettings:
     max_retry_after: float = default_of("notion", "max_retry_after")
 
 
+GitPull = Literal["merge", "rebase"]
+GitPrefer = Literal["done", "local", "remote"]
 GIT_PREFER_CHOICES: tuple[str, ...] = _BY_PLACE["git", "prefer"].choices
+_DEFAULT_GIT_PULL: GitPull = default_of("git", "pull")
+_DEFAULT_GIT_PREFER: GitPrefer = default_of("git", "prefer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +276,8 @@ class GitSettings:
     joined, the merge policy for a task both sides changed, the commit message and limits."""
 
     enabled: bool = default_of("git", "enabled")
-    pull: str = default_of("git", "pull")  # merge | rebase
-    prefer: str = default_of("git", "prefer")  # done | local | remote
+    pull: GitPull = _DEFAULT_GIT_PULL
+    prefer: GitPrefer = _DEFAULT_GIT_PREFER
     message: str = default_of("git", "message")
     push_retries: int = default_of("git", "push_retries")
     lock_timeout: float = default_of("git", "lock_timeout")

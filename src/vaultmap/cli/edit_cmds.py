@@ -17,8 +17,9 @@ import click
 from vaultmap.cli.output import echo
 from vaultmap.config import Settings, load_settings
 from vaultmap.edit import StatusChange, preview_statuses, set_statuses, status_problem
+from vaultmap.edit.patch import Verdict
 from vaultmap.edit.targets import Target, resolve_targets
-from vaultmap.errors import TargetNotFoundError, TaskMovedError
+from vaultmap.errors import NoteEncodingError, TargetNotFoundError, TaskMovedError
 from vaultmap.model import StatusType
 from vaultmap.vault.paths import find_vault_root
 
@@ -79,6 +80,7 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
             continue
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
+    verdicts: set[Verdict] = set()
     for path, planned in by_note.items():
         changes = [StatusChange(t.task.key, t.task.status, new, line=t.task.line)
                    for t, new in planned]
@@ -92,10 +94,14 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
                 echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.display_text}")
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
+                verdicts.add(result.verdict)
     if refused:
         for line in refused:
             echo(line, err=True)
-        raise TaskMovedError(f"{len(refused)} task(s) were not changed; the reasons are above")
+        message = f"{len(refused)} task(s) were not changed; the reasons are above"
+        if verdicts == {"encoding"}:
+            raise NoteEncodingError(message)
+        raise TaskMovedError(message)
 
 
 def _default_vault(targets: Sequence[str]) -> Path:

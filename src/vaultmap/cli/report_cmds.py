@@ -42,7 +42,7 @@ from vaultmap.report import (
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import plain, printable
+from vaultmap.report.common import date_warnings, plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.vault import ScanResult, paths, scan_vault
 
@@ -133,8 +133,11 @@ MARKDOWN_REPORT_MARKER = "<!-- vaultmap report: replaced by `vaultmap report -o`
 # How each format's report begins: terminal text, JSON (compact or indented), Markdown, HTML.
 _REPORT_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*\"vaultmap\.report/|"
-    + re.escape(MARKDOWN_REPORT_MARKER.encode())
-    + rb"|<!DOCTYPE html>.{0,2000}?<meta name=\"generator\" content=\"vaultmap )", re.DOTALL)
+    + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")")
+# An HTML report names vaultmap as its generator in the page's head.
+_HTML_REPORT_START = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?<!DOCTYPE html>.{0,2000}?<meta name="generator" content="vaultmap ',
+    re.DOTALL)
 _REPORT_HEAD_BYTES = 4096
 
 
@@ -155,14 +158,14 @@ def check_replaceable(output: Path) -> None:
                             "written") from None
     finally:
         os.close(fd)
-    if head and not _REPORT_START.match(head):
+    if head and not (_REPORT_START.match(head) or _HTML_REPORT_START.match(head)):
         raise VaultmapError(f"{output}: exists and is not an earlier vaultmap report; nothing "
                             "was written (pass --force to replace it)")
 
 
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # rendered text: every note text in it is printable
         return
     data = text.encode("utf-8", errors="surrogateescape")
     try:
@@ -276,6 +279,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     _warn(result.warnings)
     if not result.notes:
         _warn([_no_notes_warning(settings, vault)])
+    bad_dates = date_warnings(result.notes)
+    _warn(bad_dates)
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
@@ -288,14 +293,15 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     options = ReportOptions(by=cast(By, by),
                             depth=settings.report.depth if depth is None else depth,
                             limit=limit, max_rows=rows, title=name, root=str(root),
-                            warnings=tuple(settings.warnings) + tuple(result.warnings))
+                            warnings=(*settings.warnings, *result.warnings, *bad_dates))
     if fmt == "json":
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)
     elif fmt == "html":
-        _write_html(progress, options, history, output, open_page)
+        # The charts over time count the whole vault: a folder's report goes without them.
+        _write_html(progress, options, history if inside is None else None, output, open_page)
     elif output is not None:
         from vaultmap.report.terminal import make_console, render_terminal  # rich: only here
 
@@ -398,6 +404,11 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
     _print_tasks(selected)
 
 
+# On a terminal a task's text is cut after this many characters (wrapping megabytes helps no
+# one); into a pipe or a file it is written whole, for grep.
+_TERMINAL_TEXT = 2000
+
+
 def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     """The readable list: each note's path, then its tasks under the headings they sit in.
 
@@ -436,9 +447,9 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                     section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.display_text)}")
+                             f"{plain(task.display_text, limit=0)}")
         lines.extend(["", count])
-        click.echo("\n".join(lines))
+        click.echo("\n".join(lines))  # each part went through printable() / plain()
         return
 
     styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
@@ -467,7 +478,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.display_text), style="strike dim" if task.type is
+            body.append(plain(task.display_text, limit=_TERMINAL_TEXT),
+                        style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")
@@ -578,11 +590,11 @@ def init_cmd(directory: Path, config_only: bool) -> None:
         except InitError:
             template = None
         written = init_config(directory, template)
-        click.echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
+        echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
         return
     files = init_vault(directory, template_dir())
-    click.echo(f"Created a vault in {directory} ({len(files)} files). "
-               f"Next: vaultmap report {_quoted(directory)}")
+    echo(f"Created a vault in {directory} ({len(files)} files). "
+         f"Next: vaultmap report {_quoted(directory)}")
 
 
 def _quoted(path: Path) -> str:

@@ -57,7 +57,13 @@ from vaultmap.edit.patch import (
     plan_status_changes,
     status_problem,
 )
-from vaultmap.errors import EditError, NoteVanishedError, OutsideVaultError, VaultReadError
+from vaultmap.errors import (
+    EditError,
+    NoteEncodingError,
+    NoteVanishedError,
+    OutsideVaultError,
+    VaultReadError,
+)
 from vaultmap.fs import Unreadable, UnsafePath, read_regular, real_target_inside
 from vaultmap.model import Note, Task
 from vaultmap.parse import parse_note
@@ -141,8 +147,8 @@ def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
         try:
             return append_lines(data, lines, codec), None
         except ValueError:
-            raise EditError(f"{relative}: the lines cannot be written in this note's encoding; "
-                            "nothing changed") from None
+            raise NoteEncodingError(f"{relative}: the lines cannot be written in this note's "
+                                    "encoding; nothing changed") from None
 
     try:
         # Judged before any folder is made: a new inbox under a linked folder must not create

@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from vaultmap.errors import (
     EditError,
@@ -220,7 +220,12 @@ class _Rebase:
     ours: bool  # the replaced file already held our change (an earlier write of this call)
 
 
-def _recheck(real: Path, fd: int, seen: _Seen) -> tuple[str, _Seen | None]:
+# The compare-and-swap verdict on a note just before the rename: unchanged since we read it,
+# only appended to (the new state comes with it), or changed (start over).
+Recheck = Literal["same", "appended", "changed"]
+
+
+def _recheck(real: Path, fd: int, seen: _Seen) -> tuple[Recheck, _Seen | None]:
     """Compare the note with what we read: ``("same", None)``, ``("appended", new state)``
     when it is the same file with bytes added at the end, else ``("changed", None)``."""
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,13 +145,30 @@ def _by_key(notes: _Notes, key: str) -> list[Target]:
             if task.key == key]
 
 
+# A user's --regex may backtrack for minutes ("(a+)+$" on a long task): each pattern gets this
+# many seconds for the whole vault, after which it is refused in one line.
+REGEX_SECONDS = 2.0
+
+
 def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:
     if regex:
+        import regex as regex_module  # the re dialect with a timeout; only --regex needs it
+
         try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
+            compiled = regex_module.compile(pattern)
+        except regex_module.error as exc:
             raise EditError(f"--regex {pattern!r}: {exc}") from None
-        return lambda text: compiled.search(text) is not None
+        deadline = time.monotonic() + REGEX_SECONDS
+
+        def search(text: str) -> bool:
+            try:
+                left = max(deadline - time.monotonic(), 0.001)
+                return compiled.search(text, timeout=left) is not None
+            except TimeoutError:
+                raise EditError(f"--regex {pattern!r}: gave up after {REGEX_SECONDS:g}s (the "
+                                "pattern backtracks too much; simplify it)") from None
+
+        return search
     needle = pattern.casefold()
     return lambda text: needle in text.casefold()
 

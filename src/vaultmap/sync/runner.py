@@ -140,9 +140,9 @@ def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
                   inbox=notion.inbox, remote_name=remote_name)
 
 
-def read_vault(settings: Settings) -> VaultSnapshot:
+def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
-    scan = scan_vault(settings)
+    scan = scan_vault(settings, use_index=use_index)
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
     duplicates: list[str] = []
@@ -636,6 +636,12 @@ def run_sync(
     the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
     issue); the others are not part of this remote's sync at all.
     """
+    if dry_run:
+        # "Change nothing anywhere": no lock, state file or index is created; an existing
+        # state is read, else the plan starts from an empty base in memory.
+        with StateStore.open_existing(settings.state_dir, remote.name) as state:
+            return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
+                               progress=progress, clock=clock, select=select)
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
@@ -650,7 +656,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 full: bool, force: bool, progress: bool | None,
                 clock: Callable[[], datetime],
                 select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
-    vault = read_vault(settings)
+    vault = read_vault(settings, use_index=not dry_run)
     if select is not None:
         vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)

@@ -234,6 +234,20 @@ class StateStore:
             notes.append(rebuilt)
         return cls(db, remote, path, tuple(notes))
 
+    @classmethod
+    def in_memory(cls, remote: str) -> StateStore:
+        """An empty base held in memory: a dry run without a state file creates none."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        cls._prepare(db)
+        return cls(db, remote, Path(":memory:"))
+
+    @classmethod
+    def open_existing(cls, state_dir: Path, remote: str) -> StateStore:
+        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created)."""
+        if (state_dir / STATE_FILE).exists():
+            return cls.open(state_dir, remote)
+        return cls.in_memory(remote)
+
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=30, isolation_level=None)

@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import gc
 import hashlib
+import importlib.util
 import io
 import operator
 import pickle
@@ -160,6 +161,11 @@ def _fingerprint(settings: Settings) -> str:
     package = Path(__file__).resolve().parent.parent
     sources = [package / "model.py"]
     sources += sorted((package / "parse").glob("*.py"))
+    # The display repair of mojibake is kept in the index, and another ftfy may repair
+    # otherwise. Its file is found without importing it (that costs ~70 ms).
+    ftfy_spec = importlib.util.find_spec("ftfy")
+    if ftfy_spec is not None and ftfy_spec.origin:
+        sources.append(Path(ftfy_spec.origin))
     for source in sources:
         try:
             st = source.stat()
