@@ -5,12 +5,16 @@ Usage::
     .venv/bin/python benchmarks/bench_report.py            # 5,000 notes, 20% with tasks
     .venv/bin/python benchmarks/bench_report.py --quick    # 1,000 notes
     .venv/bin/python benchmarks/bench_report.py --runs 7
+    .venv/bin/python benchmarks/bench_report.py --before /tmp/old/src   # also an older vaultmap
 
 Every measure is a fresh process (``vaultmap`` is a command: its imports count), output to
 ``/dev/null``, on the same generated vault with an up-to-date index ("warm": nothing changed
 since the last run). The baseline is a process that walks the vault and stats every Markdown
 file, measured in the same run, interleaved with the others so a shared machine's changing
-load hits all of them alike. It prints one Markdown table of medians and ratios.
+load hits all of them alike. It prints one Markdown table of medians and ratios. With
+``--before SRC`` (the ``src`` folder of another checkout, e.g. from ``git archive``) the same
+reports of that version run in the same rounds, on their own copy of the vault (each version
+keeps its own index).
 
 Goals (issue 8): warm ``vaultmap report`` within 4x the stat-walk process, warm
 ``--format json`` within 8x.
@@ -43,9 +47,10 @@ print(n)
 """
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                   env=env)
     return time.perf_counter() - start
 
 
@@ -53,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 notes instead of 5,000")
     parser.add_argument("--runs", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--before", type=Path, help="src folder of an older vaultmap to compare")
     args = parser.parse_args()
     notes = 1000 if args.quick else 5000
     vaultmap = str(Path(sys.executable).parent / "vaultmap")
@@ -60,6 +66,7 @@ def main() -> None:
         root = Path(base) / "vault"
         stats = generate_vault(root, notes=notes, note_bytes=7000, task_share=0.2)
         (root / ".obsidian").mkdir(exist_ok=True)
+        envs: dict[str, dict[str, str]] = {}
         commands = {
             "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)],
             "vaultmap report": [vaultmap, "report", str(root), "--no-history"],
@@ -67,12 +74,23 @@ def main() -> None:
                                               "--no-history"],
             "vaultmap tasks --json": [vaultmap, "tasks", str(root), "--json"],
         }
-        for command in commands.values():  # build the index; warm everything once
-            timed(command)
+        if args.before is not None:
+            old_root = Path(base) / "vault-before"
+            generate_vault(old_root, notes=notes, note_bytes=7000, task_share=0.2)
+            (old_root / ".obsidian").mkdir(exist_ok=True)
+            old = [sys.executable, "-m", "vaultmap.cli"]
+            env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+            for name, extra in (("report", []), ("report --format json", ["--format", "json"])):
+                label = f"before: vaultmap {name}"
+                # (no --no-history: older versions had no history to skip)
+                commands[label] = [*old, "report", str(old_root), *extra]
+                envs[label] = env
+        for name, command in commands.items():  # build the index; warm everything once
+            timed(command, envs.get(name))
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
-                times[name].append(timed(command))
+                times[name].append(timed(command, envs.get(name)))
         medians = {name: statistics.median(values) for name, values in times.items()}
     floor = medians["stat walk (process)"]
     load = os.getloadavg()[0]
