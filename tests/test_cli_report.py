@@ -176,7 +176,7 @@ def test_report_follows_the_terminal_width(tmp_path: Path) -> None:
 
 TASK_FIELDS = {"path", "line", "offset", "status", "type", "text", "description", "section",
                "depth", "parent_line", "in_quote", "tags", "note_tags", "links", "fields",
-               "key", "vault"}
+               "key", "vault", "display_text", "display_description", "display_section"}
 FIELD_NAMES = {"due", "scheduled", "start", "created", "done", "cancelled", "priority",
                "recurrence", "on_completion", "id", "depends_on", "block_id", "dataview"}
 

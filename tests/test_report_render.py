@@ -120,7 +120,8 @@ def test_json_gaps() -> None:
                  if g["section"] == ["Month 1", "Week 2: Data"])
     assert (week2["open"], week2["open_lines"]) == (2, [12, 13])
     assert set(first["next"]) == {"path", "line", "status", "type", "text", "description",
-                                  "section", "due", "key"}
+                                  "section", "display_text", "display_description",
+                                  "display_section", "due", "key"}
     assert [(r["path"], r["section"]) for r in gaps["no_progress"]] == [
         ("Projects/Garden.md", ["Garden | beds", "Soil | compost"]), ("Roadmap/Month 2.md", [])]
     assert gaps["overdue"] == [{

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +34,13 @@ from types import MappingProxyType
 from typing import Any, Literal, cast
 
 from vaultmap.errors import ConfigError
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
 from vaultmap.model import DEFAULT_STATUS_CHARS, Flavor, StatusMap, StatusType
 
 CONFIG_NAME = ".vaultmap.toml"
 STATE_DIR = ".vaultmap"
+# A GitHub repository's full name, OWNER/REPO, as GitHub allows them.
+REPO_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
 
 OptionKind = Literal["str", "int", "float", "bool", "str_list", "patterns"]
 Prefer = Literal["done", "vault", "notion"]
@@ -156,6 +161,26 @@ SCHEMA: tuple[Option, ...] = (
     Option("git", "timeout", "float", 120.0,
            "Seconds one fetch or push may take before it counts as failed.",
            low=0, low_open=True, high=3600),
+    Option("github", "enabled", "bool", False,
+           "`vaultmap sync` without a flag also syncs GitHub even when no note is published (to "
+           "let\ntasks follow the issues they name); publishing a note includes GitHub anyway. "
+           "The token comes\nfrom GITHUB_TOKEN or GH_TOKEN, or from `gh auth token`; never "
+           "from this file."),
+    Option("github", "default_repo", "str", "",
+           'The repository (OWNER/REPO) a bare "#12" in a task names. Empty: "#12" names '
+           "nothing."),
+    Option("github", "close_issues", "bool", False,
+           "Ticking (or cancelling) a task that names an issue closes that issue. false: GitHub "
+           "stays\nthe authority, and the sync lists the ticked tasks whose issue is still open."),
+    Option("github", "close_when_done", "bool", False,
+           "Close a published checklist issue once every box in it is ticked (reopening it "
+           "changes\nnothing in the note)."),
+    Option("github", "write_interval", "float", 1.0,
+           "Seconds between two writes; GitHub asks for at least one between content-creating "
+           "requests.", low=0, high=3600),
+    Option("github", "backoff", "float", 1.0,
+           "The first retry after a server error waits this many seconds; then twice as long, "
+           "with jitter.", low=0, high=3600),
     _property("task", "Task", "title: the task's description"),
     _property("done", "Done", "checkbox: the task is done"),
     _property("status", "Status", "select: Todo, Doing, Done, Cancelled, Other"),
@@ -173,7 +198,7 @@ SCHEMA: tuple[Option, ...] = (
 # [statuses] maps any one character to a type; it is not a fixed set of keys.
 STATUSES_TABLE = "statuses"
 TABLES: tuple[str, ...] = ("vault", STATUSES_TABLE, "report", "edit", "notion",
-                           "notion.properties", "git")
+                           "notion.properties", "git", "github")
 _BY_PLACE: Mapping[tuple[str, str], Option] = MappingProxyType(
     {(option.table, option.key): option for option in SCHEMA})
 
@@ -260,6 +285,18 @@ class GitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """``[github]``: issues as a second remote (published checklists, tasks naming issues)."""
+
+    enabled: bool = default_of("github", "enabled")  # a plain sync includes GitHub anyway
+    default_repo: str = default_of("github", "default_repo")  # what a bare "#12" names
+    close_issues: bool = default_of("github", "close_issues")
+    close_when_done: bool = default_of("github", "close_when_done")
+    write_interval: float = default_of("github", "write_interval")  # seconds between writes
+    backoff: float = default_of("github", "backoff")  # first retry delay (doubles, jitter)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -268,6 +305,7 @@ class Settings:
     edit: EditSettings = field(default_factory=EditSettings)
     notion: NotionSettings = field(default_factory=NotionSettings)
     git: GitSettings = field(default_factory=GitSettings)
+    github: GitHubSettings = field(default_factory=GitHubSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -363,6 +401,9 @@ def _check_value(option: Option, value: object) -> tuple[object, ConfigFinding |
         return refuse("bad_value", f"must be {allowed}, not {shown}")
     if (option.table, option.key) == ("git", "message") and "{summary}" not in cast(str, value):
         return refuse("bad_value", "must contain {summary}")
+    if ((option.table, option.key) == ("github", "default_repo") and value
+            and not re.match(REPO_NAME, cast(str, value))):
+        return refuse("bad_value", f"must be OWNER/REPO, not {shown}")
     if kind == "str" and option.table == "notion.properties" and not cast(str, value).strip():
         return refuse("bad_value", "must name a property, not an empty string")
     if kind == "str_list":
@@ -500,13 +541,17 @@ def _parse(raw: bytes, path: Path) -> dict[str, Any]:
 
 
 def _read(path: Path) -> bytes | None:
-    """The file's bytes; ``None`` when it does not exist."""
+    """The file's bytes; ``None`` when it does not exist.
+
+    Through the one safe reader: a FIFO, a device or a link to ``/dev/zero`` is refused at
+    once, and a file of many MB is not a config anyone wrote.
+    """
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        return read_regular(path, MAX_CONFIG_BYTES)[0]
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing" and not os.path.islink(path):
+            return None
+        raise ConfigError(f"{path}: {unreadable.reason}") from None
 
 
 def check_config(path: Path) -> list[ConfigFinding]:
@@ -552,8 +597,10 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     notion = NotionSettings(properties=MappingProxyType(properties),
                             **{key: get("notion", key) for key in notion_keys})
     git = GitSettings(**{o.key: get("git", o.key) for o in SCHEMA if o.table == "git"})
+    github = GitHubSettings(**{o.key: get("github", o.key) for o in SCHEMA
+                               if o.table == "github"})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
-                    report=report, edit=edit, notion=notion, git=git,
+                    report=report, edit=edit, notion=notion, git=git, github=github,
                     warnings=tuple(f.message for f in findings))
 
 
@@ -644,6 +691,7 @@ __all__ = [
     "STATE_DIR",
     "ConfigFinding",
     "EditSettings",
+    "GitHubSettings",
     "NotionSettings",
     "Option",
     "ReportSettings",

@@ -11,15 +11,18 @@ Every user-facing error lives in this module, so the exit codes are defined once
 code  meaning                                          raised as
 ====  ===============================================  ========================================
 1     a general failure (``init`` would overwrite,     :class:`VaultmapError`, :class:`EditError`,
-      a report cannot be written, ``doctor`` found a   :class:`InitError`
-      problem)
+      a report cannot be written, ``doctor`` found a   :class:`InitError`,
+      problem, a write would leave the vault)          :class:`OutsideVaultError`
 2     usage, or an ambiguous target                    click's usage errors,
                                                        :class:`AmbiguousTargetError`
 3     configuration                                    :class:`ConfigError`
 4     a remote failed after retries                    :class:`RemoteError`,
-                                                       :class:`RemoteGoneError`
+                                                       :class:`RemoteGoneError`,
+                                                       :class:`GitHubIssueGoneError`
 5     token, access or sharing                         :class:`RemoteAuthError`
-6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`
+6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`,
+      (GitHub: a missing or private repository,        :class:`GitHubNotFoundError`,
+      issues disabled, a body too long)                :class:`BodyTooLongError`
 7     a read-only note                                 :class:`ReadOnlyNoteError`
 8     a note vanished                                  :class:`NoteVanishedError`
 9     the task changed meanwhile                       :class:`TaskMovedError`
@@ -150,6 +153,13 @@ class TargetNotFoundError(EditError):
     exit_code = 11
 
 
+class OutsideVaultError(EditError):
+    """A write would land outside the vault's real path (through a symbolic link); refused,
+    nothing was changed."""
+
+    exit_code = 1
+
+
 class NoteEncodingError(EditError):
     """The new status (or a done date, or an appended line) cannot be written in the note's
     encoding (a cp1252 note cannot hold ✅); nothing was changed."""
@@ -186,6 +196,19 @@ class RemoteGoneError(RemoteError):
         super().__init__(message)
         self.remote_id = remote_id
         self.trashed = trashed
+
+
+class GitHubNotFoundError(RemoteSchemaError):
+    """A GitHub repository or issue the token cannot see (GitHub answers 404, not 403, for a
+    private repository, so the message says it may be either)."""
+
+
+class GitHubIssueGoneError(RemoteGoneError):
+    """A GitHub issue was deleted or transferred away (410/404 in a repository we can read)."""
+
+
+class BodyTooLongError(RemoteSchemaError):
+    """An issue body would exceed what GitHub stores (65,536 characters); nothing was sent."""
 
 
 class StateError(VaultmapError):
@@ -267,6 +290,7 @@ __all__ = [
     "NoteBusyError",
     "NoteEncodingError",
     "NoteVanishedError",
+    "OutsideVaultError",
     "ReadOnlyNoteError",
     "RemoteAuthError",
     "RemoteError",

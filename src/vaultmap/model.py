@@ -8,6 +8,7 @@ elsewhere in the file (design.md §3).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -125,10 +126,32 @@ class Task:
     key: str
     status_len: int = 1
     in_quote: bool = False
+    # Display repair of a double-encoded note (parse/mojibake.py): the repaired forms of text,
+    # description and section, or None where they read as written (every clean note).
+    repaired_text: str | None = None
+    repaired_description: str | None = None
+    repaired_section: tuple[str, ...] | None = None
 
     @property
     def description(self) -> str:
         return self.fields.description
+
+    @property
+    def display_text(self) -> str:
+        """The task's text as a person should read it (mojibake repaired; bytes unchanged)."""
+        return self.text if self.repaired_text is None else self.repaired_text
+
+    @property
+    def display_description(self) -> str:
+        """:attr:`description` as a person should read it."""
+        if self.repaired_description is None:
+            return self.fields.description
+        return self.repaired_description
+
+    @property
+    def display_section(self) -> tuple[str, ...]:
+        """:attr:`section` as a person should read it."""
+        return self.section if self.repaired_section is None else self.repaired_section
 
     @property
     def is_open(self) -> bool:
@@ -140,6 +163,12 @@ class Heading:
     level: int
     text: str
     line: int
+    repaired_text: str | None = None  # the text with mojibake repaired, None when clean
+
+    @property
+    def display_text(self) -> str:
+        """The heading as a person should read it."""
+        return self.text if self.repaired_text is None else self.repaired_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +184,8 @@ class Note:
     encoding: str = "utf-8"  # how `text` fields were decoded: utf-8, utf-8-sig or a legacy codec
     size: int = 0
     sha256: str = ""
+    # Spans of double-encoded text ("mojibake") the display repairs; 0 for a clean note.
+    mojibake: int = 0
 
 
 def normalise_text(text: str) -> str:
@@ -242,14 +273,23 @@ def _slot_builder(cls: type[_T], name: str, sample: tuple[Any, ...]) -> Callable
     dataclass's own on ``sample``, the builder is the class itself. No class here has a
     ``__post_init__``, which a builder would skip.
     """
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    declared = list(fields(cls))  # type: ignore[arg-type]
+    names = [f.name for f in declared]
     if hasattr(cls, "__post_init__") or tuple(getattr(cls, "__slots__", ())) != tuple(names):
         return cls
     twin = type(f"_Building{cls.__name__}", (), {"__slots__": tuple(names)})
-    body = "".join(f"    obj.{name} = {name}\n" for name in names)
-    source = (f"def build({', '.join(names)}):\n    obj = twin()\n{body}"
-              "    obj.__class__ = cls\n    return obj\n")
     namespace: dict[str, Any] = {"twin": twin, "cls": cls}
+    # Trailing fields with a plain default may be left out, as with the class itself.
+    params = list(names)
+    for index in range(len(declared) - 1, -1, -1):
+        default = declared[index].default
+        if default is dataclasses.MISSING:
+            break
+        namespace[f"_default_{names[index]}"] = default
+        params[index] = f"{names[index]}=_default_{names[index]}"
+    body = "".join(f"    obj.{name} = {name}\n" for name in names)
+    source = (f"def build({', '.join(params)}):\n    obj = twin()\n{body}"
+              "    obj.__class__ = cls\n    return obj\n")
     exec(source, namespace)  # our own source, built from the dataclass's field names only
     build: Callable[..., _T] = namespace["build"]
     # Named as the module attribute it is stored in, so pickle can refer to it (the index).
@@ -271,11 +311,12 @@ new_task_fields: Callable[..., TaskFields] = _slot_builder(
     ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high", None, None, "i",
      ("a",), "b", MappingProxyType({"k": "v"})))
 #: ``Heading(level, text, line)``, built the fast way.
-new_heading: Callable[..., Heading] = _slot_builder(Heading, "new_heading", (2, "Plan", 7))
+new_heading: Callable[..., Heading] = _slot_builder(Heading, "new_heading", (2, "Plan", 7, "P"))
 #: ``Task(...)`` with every field given positionally, in declaration order.
 new_task: Callable[..., Task] = _slot_builder(
     Task, "new_task",
-    ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1, True))
+    ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1, True, "T",
+     "D", ("S",)))
 #: ``Note(...)`` with every field given positionally, in declaration order.
 new_note: Callable[..., Note] = _slot_builder(
-    Note, "new_note", ("a.md", (), (), ("t",), MappingProxyType({}), ("w",), "utf-8", 3, "ab"))
+    Note, "new_note", ("a.md", (), (), ("t",), MappingProxyType({}), ("w",), "utf-8", 3, "ab", 1))

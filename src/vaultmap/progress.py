@@ -322,6 +322,8 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
     The headings give the tree (and tell apart two sections with the same title); the task's
     own ``section`` is the truth about where it belongs, so a task whose preceding heading does
     not match its section path (a heading the parser did not count, say) still lands right.
+    Titles and paths are display text: a double-encoded note's headings repaired, as every
+    view shows them (the tasks keep their raw ``text`` and ``section``).
     """
     root = _SectionBuilder("", (), 0, 0)
     ordered: list[_SectionBuilder] = []  # one per heading, in line order
@@ -331,7 +333,7 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
         while current is not root and current.level >= heading.level:
             assert current.parent is not None
             current = current.parent
-        current = current.child(heading.text, heading.level, heading.line)
+        current = current.child(heading.display_text, heading.level, heading.line)
         ordered.append(current)
         by_path.setdefault(current.path, []).append(current)
     lines = [node.line for node in ordered]
@@ -339,7 +341,7 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
     for task in tasks:
         index = bisect.bisect_left(lines, task.line) - 1
         node: _SectionBuilder | None = ordered[index] if index >= 0 else root
-        while node is not None and node.path != task.section:
+        while node is not None and node.path != task.display_section:
             node = node.parent
         if node is None:
             node = _find_or_make(root, by_path, task)
@@ -350,11 +352,12 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
 def _find_or_make(root: _SectionBuilder, by_path: dict[tuple[str, ...], list[_SectionBuilder]],
                   task: Task) -> _SectionBuilder:
     """The last section with the task's path before it, made (without a line) if none is."""
-    before = [n for n in by_path.get(task.section, ()) if n.line <= task.line]
+    section = task.display_section
+    before = [n for n in by_path.get(section, ()) if n.line <= task.line]
     if before:
         return before[-1]
     node = root
-    for depth, title in enumerate(task.section, start=1):
+    for depth, title in enumerate(section, start=1):
         found = [c for c in node.children if c.title == title]
         node = found[-1] if found else node.child(title, depth, 0)
         by_path.setdefault(node.path, []).append(node)

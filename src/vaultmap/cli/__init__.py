@@ -36,6 +36,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history_cmds", "Progress over time, from the vault's git history."),
     "git": ("git_cmds", "Set git up to merge notes task by task (install | uninstall)."),
     "merge-driver": ("git_cmds", "The merge driver git runs (see `vaultmap git install`)."),
+    "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
+    "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
+                              "follow it."),
 }
 
 

@@ -21,6 +21,7 @@ from vaultmap.edit.patch import Verdict
 from vaultmap.edit.targets import Target, resolve_targets
 from vaultmap.errors import NoteEncodingError, TargetNotFoundError, TaskMovedError
 from vaultmap.model import StatusType
+from vaultmap.vault.paths import find_vault_root
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -74,7 +75,8 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
     for target in targets:
         new = new_status(target)
         if target.task.status == new:
-            echo(f"{target.path}:{target.task.line}  already [{new}]  {target.task.text}")
+            echo(f"{target.path}:{target.task.line}  already [{new}]  "
+                 f"{target.task.display_text}")
             continue
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
@@ -89,7 +91,7 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
         for (target, new), result in zip(planned, results, strict=True):
             task = target.task
             if result.applied:
-                echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.text}")
+                echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.display_text}")
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
                 verdicts.add(result.verdict)
@@ -104,16 +106,16 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
 
 def _default_vault(targets: Sequence[str]) -> Path:
     """The vault a command works in when ``--vault`` is not given: the one holding the first
-    ``PATH:LINE`` target that names an existing file, else the one holding the current folder.
+    ``PATH:LINE`` target whose PATH is absolute and names an existing file, else the one
+    holding the current folder (:func:`vaultmap.vault.paths.find_vault_root`, the rule
+    ``tasks`` and ``report`` use too).
 
     So ``vaultmap done ~/Notes/Plan.md:12`` works from anywhere, and a path as ``vaultmap
-    tasks`` prints it (relative to the vault) works from any folder inside the vault.
+    tasks`` prints it (relative to the vault root) works from any folder inside the vault.
     """
-    from vaultmap.cli.report_cmds import find_vault_root
-
     for spec in targets:
         path, colon, line = spec.rpartition(":")
-        if colon and line.isdigit() and Path(path).is_file():
+        if colon and line.isdigit() and Path(path).is_absolute() and Path(path).is_file():
             return find_vault_root(Path(path))
     return find_vault_root(Path("."))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,14 @@ from tomlkit.exceptions import TOMLKitError
 from vaultmap.cli.output import echo
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
 from vaultmap.errors import ConfigError, GitStateError, SyncIncompleteError, VaultmapError
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    UnsafePath,
+    atomic_write,
+    read_regular,
+    real_target_inside,
+)
 from vaultmap.sync.engine import (
     CreateRow,
     Forget,
@@ -77,7 +84,7 @@ def _require_database(settings: Settings) -> None:
                           "init --parent PAGE` or `vaultmap notion link DATABASE` first")
 
 
-def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
+def _print_plan(plan: Plan, *, verbose_base: bool = False, remote: str = "Notion") -> None:
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
@@ -86,10 +93,10 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False) -> None:
         kept = conflict.kept_status
         echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
              f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
-             f"Notion; keeping [{kept}]")
+             f"{remote}; keeping [{kept}]")
 
 
-def _finish(report: SyncReport, label: str = "") -> None:
+def _finish(report: SyncReport, *, label: str = "") -> None:
     _warn(report.notes, "note")
     for failure in report.failures:
         echo(f"vaultmap: failed: {failure}", err=True)
@@ -103,6 +110,8 @@ def _finish(report: SyncReport, label: str = "") -> None:
 @_VAULT
 @click.option("--notion", "use_notion", is_flag=True,
               help="Sync with the Notion database only.")
+@click.option("--github", "use_github", is_flag=True,
+              help="Sync with GitHub issues only (published checklists, tasks naming issues).")
 @click.option("--git", "use_git", is_flag=True,
               help="Sync with the git upstream only: commit, fetch, merge task by task, push.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing anywhere.")
@@ -117,9 +126,9 @@ def _finish(report: SyncReport, label: str = "") -> None:
               help="git: on a genuine conflict leave the markers for you (stop), or abort "
                    "the merge, keep your notes and pause git sync (abort, for unattended runs).")
 @click.option("-v", "--verbose", is_flag=True, help="List every change, not just the counts.")
-def sync_cmd(vault: Path, use_notion: bool, use_git: bool, dry_run: bool, full: bool,
-             force: bool, abort: bool, on_conflict: str, verbose: bool) -> None:
-    """Sync VAULT (default: here) with every configured remote: Notion and git.
+def sync_cmd(vault: Path, use_notion: bool, use_github: bool, use_git: bool, dry_run: bool,
+             full: bool, force: bool, abort: bool, on_conflict: str, verbose: bool) -> None:
+    """Sync VAULT (default: here) with every configured remote: Notion, GitHub and git.
 
     Notion: ticking a task in a note ticks its row; ticking a row (Done or Status) changes the
     one status character in the note. Text, section, dates and tags flow from the vault to
@@ -130,7 +139,10 @@ def sync_cmd(vault: Path, use_notion: bool, use_git: bool, dry_run: bool, full: 
     task by task, push. A genuine conflict stops like git does: finish it and run `vaultmap
     sync --git` again, or go back with `vaultmap sync --git --abort`.
 
-    Each remote prints its own result line; a failure of one does not stop the other.
+    GitHub: a box ticked on github.com in a published checklist changes the one status
+    character in the note; a tick in the note ticks the box. Tasks naming an issue follow it.
+
+    Each remote prints its own result line; a failure of one does not stop the others.
 
     \b
     Examples:
@@ -140,26 +152,35 @@ def sync_cmd(vault: Path, use_notion: bool, use_git: bool, dry_run: bool, full: 
       vaultmap sync                        # then: vaultmap status
       vaultmap sync --git                  # only git
     """
+    from vaultmap.cli.github_cmds import sync_github
+
     settings = _vault_settings(vault)
     if abort:
         from vaultmap.sync.git.roundtrip import abort_git
 
         echo(abort_git(settings))
         return
-    if use_notion or use_git:
-        remotes = [name for name, on in (("notion", use_notion), ("git", use_git)) if on]
+    chosen = (("notion", use_notion), ("github", use_github), ("git", use_git))
+    if any(on for _, on in chosen):
+        remotes = [name for name, on in chosen if on]
     else:
         remotes = _configured_remotes(settings)
+    labelled = len(remotes) > 1
     failures: list[VaultmapError] = []
+    # Git goes last: it commits what the other remotes changed in the notes.
     for name in remotes:
         try:
             if name == "notion":
-                _sync_notion(settings, dry_run=dry_run, full=full, force=force,
-                             verbose=verbose, label="notion: " if len(remotes) > 1 else "")
+                with _notion(settings) as remote:
+                    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+                _show_sync(report, "Notion", dry_run=dry_run, verbose=verbose, labelled=labelled)
+            elif name == "github":
+                report = sync_github(settings, dry_run=dry_run, full=full, force=force)
+                _show_sync(report, "GitHub", dry_run=dry_run, verbose=verbose, labelled=labelled)
             else:
                 _sync_git(settings, dry_run=dry_run, on_conflict=on_conflict, verbose=verbose)
         except VaultmapError as error:
-            if len(remotes) == 1:
+            if not labelled:
                 raise
             echo(f"vaultmap: {name}: {error}", err=True)
             failures.append(error)
@@ -168,9 +189,12 @@ def sync_cmd(vault: Path, use_notion: bool, use_git: bool, dry_run: bool, full: 
 
 
 def _configured_remotes(settings: Settings) -> list[str]:
+    from vaultmap.cli.github_cmds import github_in_use
     from vaultmap.sync.git.roundtrip import git_configured
 
     remotes = ["notion"] if settings.notion.database_id else []
+    if github_in_use(settings):
+        remotes.append("github")
     if git_configured(settings):
         remotes.append("git")
     if not remotes:
@@ -178,13 +202,11 @@ def _configured_remotes(settings: Settings) -> list[str]:
     return remotes
 
 
-def _sync_notion(settings: Settings, *, dry_run: bool, full: bool, force: bool, verbose: bool,
-                 label: str) -> None:
-    with _notion(settings) as remote:
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+def _show_sync(report: SyncReport, name: str, *, dry_run: bool, verbose: bool,
+               labelled: bool) -> None:
     if dry_run or verbose:
-        _print_plan(report.plan)
-    _finish(report, label)
+        _print_plan(report.plan, remote=name)
+    _finish(report, label=f"{name}: " if labelled else "")
 
 
 def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: bool) -> None:
@@ -211,21 +233,40 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     With git: the branch, commits ahead of and behind the upstream (as last fetched, no
     network), unresolved conflicts and the last `vaultmap sync --git`.
     """
+    from vaultmap.cli.github_cmds import github_in_use, sync_github
+
     settings = _vault_settings(vault)
     git_lines = _git_status_lines(settings)  # local: no network
-    if git_lines and not settings.notion.database_id:
-        for line in git_lines:
-            echo(line)
-        return
-    report: SyncReport | None = None
+    github = github_in_use(settings)
+    notion = bool(settings.notion.database_id) or not (github or git_lines)
+    if notion and not offline:
+        # Say what is missing before printing anything, not after a half-written answer.
+        _require_database(settings)
+    # Ask the remotes first: a failure must not follow a half-written answer ("no conflicts",
+    # then exit 4). A dry run creates no state file, lock or index.
+    notion_plan: SyncReport | None = None
+    github_plan: SyncReport | None = None
     if not offline:
-        # Ask Notion first: a failure must not follow a half-written answer ("no conflicts",
-        # then exit 4). A dry run creates no state, lock or index.
-        with _notion(settings) as remote:
-            report = run_sync(settings, remote, dry_run=True)
+        if notion:
+            with _notion(settings) as remote:
+                notion_plan = run_sync(settings, remote, dry_run=True)
+        if github:
+            github_plan = sync_github(settings, dry_run=True, full=False, force=False)
     for line in git_lines:
         echo(line)
-    with StateStore.open_existing(settings.state_dir, "notion") as state:
+    if notion:
+        _status_of(settings, "notion", "Notion", notion_plan, clear_conflicts=clear_conflicts,
+                   label="Notion: " if github else "")
+    if github:
+        _status_of(settings, "github", "GitHub", github_plan, clear_conflicts=clear_conflicts,
+                   label="GitHub: " if notion else "")
+
+
+def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | None, *,
+               clear_conflicts: bool, label: str) -> None:
+    """The conflicts and last sync of one remote, then what a sync would do (``report``, the
+    dry run already made; ``None`` when offline)."""
+    with StateStore.open_existing(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
         entries = state.entries().values()
@@ -233,25 +274,26 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
-        echo(f"last complete sync: {last.isoformat(timespec='seconds')}; {linked} task(s) "
-             f"linked to rows, {len(entries) - linked} unlinked (their rows were trashed)")
+        echo(f"{label}last complete sync: {last.isoformat(timespec='seconds')}; {linked} "
+             f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
+             "trashed)")
     if conflicts:
-        echo(f"{len(conflicts)} conflict(s) resolved by the policy "
+        echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
              f"(prefer = {settings.notion.prefer!r}):")
-        for line in describe_conflicts(conflicts, "Notion"):
+        for line in describe_conflicts(conflicts, name):
             echo(f"  ! {line}")
         if clear_conflicts:
             echo("(cleared)")
     else:
-        echo("no conflicts")
+        echo(f"{label}no conflicts")
     if report is None:
         return
     _warn(report.notes, "note")
     if report.plan.empty:
-        echo("in sync: a sync now would change nothing")
+        echo(f"{label}in sync: a sync now would change nothing")
         return
-    echo("a sync now would:")
-    _print_plan(report.plan)
+    echo(f"{label}a sync now would:")
+    _print_plan(report.plan, remote=name)
 
 
 def _git_status_lines(settings: Settings) -> list[str]:
@@ -310,10 +352,12 @@ def record_database(settings: Settings, database_id: str) -> None:
     (comments, order, formatting) as the user wrote it; the file is replaced atomically."""
     path = settings.config_path
     try:
-        text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read ({error})") from None
+        raw = b"" if not os.path.lexists(path) else read_regular(path, MAX_CONFIG_BYTES)[0]
+        document = tomlkit.parse(raw.decode("utf-8-sig"))
+    except Unreadable as error:
+        raise ConfigError(f"{path}: {error.reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except TOMLKitError as error:
         raise ConfigError(f"{path}: {error}") from None
     table = document.get("notion")
@@ -324,17 +368,13 @@ def record_database(settings: Settings, database_id: str) -> None:
         raise ConfigError(f"{path}: [notion] must be a table")
     table["database_id"] = database_id
     data = tomlkit.dumps(document).encode("utf-8")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=".vaultmap.toml.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        # A linked config is written at its target, and only inside the vault.
+        target = real_target_inside(settings.root, path)
+        atomic_write(target, data, new_mode=0o644)
+    except UnsafePath as unsafe:
+        raise ConfigError(f"{path}: {unsafe.reason}") from None
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write ({error.strerror})") from None
 
 

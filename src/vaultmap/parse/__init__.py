@@ -39,6 +39,7 @@ from vaultmap.model import (
 )
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
+from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
 
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -245,13 +246,20 @@ def _tags_of(meta: Mapping[str, object]) -> tuple[str, ...]:
 
 
 def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
-                 statuses: StatusMap, warnings: list[str]) -> tuple[Task, ...]:
+                 statuses: StatusMap, warnings: list[str],
+                 repair: Mapping[str, str] | None = None) -> tuple[Task, ...]:
     """The model tasks for the scanner's raw ones (the hot loop of a task-dense note).
 
     Equal to building each with ``Task(...)`` and ``task_key(...)``: the key's shared part is
     hashed once per section, a description is normalised once (for its ordinal and its key),
     and a one-byte status is decoded and typed once per note.
+
+    ``repair`` is the note's mojibake repair plan (None for a clean note). A damaged note's
+    tasks carry their repaired text, and their keys hash the repaired description and section:
+    the text a person reads, so ``doctor --fix`` (which writes exactly that text into the note)
+    leaves every key as it was (docs/mojibake.md).
     """
+    repaired_sections: dict[tuple[str, ...], tuple[str, ...] | None] = {}
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     tasks: list[Task] = []
     seen: dict[tuple[tuple[str, ...], str], int] = {}
@@ -279,8 +287,18 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
             warnings.append(f"line {raw.line}: could not read the task's fields "
                             f"({type(exc).__name__}); its text is kept as written")
         section = raw.section
-        normalised = normalise_text(fields.description)
-        identity = (section, normalised)
+        repaired_text = repaired_description = repaired_section = None
+        key_section = section
+        description = fields.description
+        if repair is not None:
+            repaired_text, repaired_description, repaired_section = _repaired(
+                repair, text, description, section, repaired_sections)
+            if repaired_description is not None:
+                description = repaired_description
+            if repaired_section is not None:
+                key_section = repaired_section
+        normalised = normalise_text(description)
+        identity = (key_section, normalised)
         ordinal = seen.get(identity, 0)
         seen[identity] = ordinal + 1
         if fields.id:
@@ -288,13 +306,37 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
         elif fields.block_id:
             key = f"block:{path}#^{fields.block_id}"
         else:
-            hasher = hashers.get(section)
+            hasher = hashers.get(key_section)
             if hasher is None:
-                hasher = hashers[section] = key_hasher(key_prefix(path, section))
+                hasher = hashers[key_section] = key_hasher(key_prefix(path, key_section))
             key = keyed_hash(hasher, normalised, ordinal)
-        tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields, section,
-                              raw.depth, raw.parent_line, key, status_len, raw.in_quote))
+        if repair is None:
+            tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields,
+                                  section, raw.depth, raw.parent_line, key, status_len,
+                                  raw.in_quote))
+        else:
+            tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields,
+                                  section, raw.depth, raw.parent_line, key, status_len,
+                                  raw.in_quote, repaired_text, repaired_description,
+                                  repaired_section))
     return tuple(tasks)
+
+
+def _repaired(repair: Mapping[str, str], text: str, description: str,
+              section: tuple[str, ...],
+              sections: dict[tuple[str, ...], tuple[str, ...] | None],
+              ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    """A task's repaired text, description and section (each None where nothing changed)."""
+    fixed_text = apply_plan(text, repair)
+    fixed_description = apply_plan(description, repair)
+    if section in sections:
+        fixed_section = sections[section]
+    else:
+        candidate = tuple(apply_plan(title, repair) for title in section)
+        fixed_section = sections[section] = candidate if candidate != section else None
+    return (fixed_text if fixed_text != text else None,
+            fixed_description if fixed_description != description else None,
+            fixed_section)
 
 
 def parse_note(
@@ -327,10 +369,29 @@ def parse_note(
         gc.enable()
 
 
+def mojibake_plan(data: bytes, encoding: str) -> Mapping[str, str] | None:
+    """The note's display repair plan (parse/mojibake.py), or None for a clean note.
+
+    Pure ASCII is clean without a look; other notes are decoded once and searched for the
+    shape of mojibake, and only a note that has it pays for the repair itself.
+    """
+    if data.isascii():
+        return None
+    text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
+    if not might_be_damaged(text):
+        return None
+    return repair_plan(text)
+
+
 def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> Note:
     warnings: list[str] = []
     encoding = detect_encoding(data)
     decode = _decoder(encoding)
+    repair = mojibake_plan(data, encoding)
+    mojibake = 0
+    if repair is not None:
+        text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
+        mojibake = len(damaged_spans(text, repair))
     lines: list[tuple[int, int]] | None = None
 
     frontmatter: Mapping[str, object] = MappingProxyType({})
@@ -350,7 +411,7 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
     if _no_task_possible(data, body):
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest())
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
     if lines is None:
         lines = split_lines(data)
     try:
@@ -360,12 +421,16 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
                         "no tasks were read")
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest())
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
     if result.warning:
         warnings.append(result.warning)
 
-    tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings)
-    headings = tuple([new_heading(h.level, h.display, h.line) for h in result.headings])
+    tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings, repair)
+    if repair is None:
+        headings = tuple([new_heading(h.level, h.display, h.line) for h in result.headings])
+    else:
+        headings = tuple([new_heading(h.level, h.display, h.line, _changed(h.display, repair))
+                          for h in result.headings])
     return Note(
         path=path,
         tasks=tasks,
@@ -376,7 +441,13 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
         encoding=encoding,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        mojibake=mojibake,
     )
 
 
-__all__ = ["detect_encoding", "parse_note", "split_lines"]
+def _changed(text: str, repair: Mapping[str, str]) -> str | None:
+    fixed = apply_plan(text, repair)
+    return fixed if fixed != text else None
+
+
+__all__ = ["detect_encoding", "mojibake_plan", "parse_note", "split_lines"]

@@ -114,7 +114,7 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
         return inline(label(path, section)).rstrip(":")
 
     def what(task: Task) -> str:
-        return inline(plain(task.fields.description or task.text))
+        return inline(plain(task.display_description or task.display_text))
 
     next_up = [f"- {where(g.path, g.section)}: {what(g.next)} ({len(g.open)} open)"
                for g in gaps.open_by_section[:limit]]

@@ -267,7 +267,7 @@ def _focus_line(progress: Progress, glyphs: _Glyphs) -> Text:
 
 
 def _what(task: Task) -> str:
-    return plain(task.fields.description or task.text)
+    return plain(task.display_description or task.display_text)
 
 
 def _heading(console: Console, text: str, count: int) -> None:

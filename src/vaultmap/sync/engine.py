@@ -56,7 +56,7 @@ from typing import TypeAlias
 
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType, Task, normalise_text
 from vaultmap.sync.identity import Candidate, rematch
-from vaultmap.sync.remote import RemoteRow, TaskRecord
+from vaultmap.sync.remote import RemoteRow, TaskRecord, display_name
 from vaultmap.sync.state import BaseEntry, SentCreate
 
 # How finished a status type is, for prefer = "done".
@@ -273,7 +273,9 @@ def task_record(task: Task, *, vault_name: str) -> TaskRecord:
     fields = task.fields
     return TaskRecord(
         key=task.key, status=task.status, status_type=task.type.value,
-        text=fields.description or task.text, note=task.path, section=task.section,
+        # What a person reads: a double-encoded note's text goes to the remote repaired.
+        text=task.display_description or task.display_text, note=task.path,
+        section=task.display_section,
         due=fields.due, scheduled=fields.scheduled, start=fields.start,
         priority=fields.priority, tags=fields.tags, open_url=open_url,
     )
@@ -500,7 +502,8 @@ def plan_sync(
         for row in extra:
             planner.notices.append(Notice(
                 "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
-                f"in {policy.remote_name.title()}?); it is left alone: trash the extra copy",
+                f"in {display_name(policy.remote_name)}?); it is left alone: trash the extra "
+                "copy",
                 key))
 
     # Re-match keys that vanished with keys that appeared (reworded / moved / renamed).
@@ -611,8 +614,8 @@ def plan_sync(
             planner.actions.append(ImportRow(row, policy.inbox))
         else:
             planner.notices.append(Notice(
-                "no-key", f"row {row.text!r} was made in {policy.remote_name.title()} and has "
-                "no key; set [notion] inbox to bring such rows into a note"))
+                "no-key", f"row {row.text!r} was made in {display_name(policy.remote_name)} "
+                "and has no key; set [notion] inbox to bring such rows into a note"))
 
     live_rows = sum(1 for r in rows if not r.trashed)
     guard = _guard(policy, linked_total=linked_total, vault_size=len(vault),
@@ -627,7 +630,8 @@ def plan_sync(
 
 def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:
     return Notice("unlinked", f"{record.note}: the row of {record.text!r} was trashed in "
-                  f"{remote_name.title()}; the task stays in the note and is no longer synced",
+                  f"{display_name(remote_name)}; the task stays in the note and is no longer "
+                  "synced",
                   record.key)
 
 
@@ -649,7 +653,7 @@ def _guard(policy: Policy, *, linked_total: int, vault_size: int, vault_lost: in
            remote_lost: int, remote_empty: bool) -> str | None:
     if linked_total == 0:
         return None
-    name = policy.remote_name.title()
+    name = display_name(policy.remote_name)
     if vault_size == 0:
         return (f"the vault has no tasks, but {linked_total} were synced before; is the vault "
                 "folder mounted and the path right? Run again with --force to trash every row")

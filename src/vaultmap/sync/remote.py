@@ -19,6 +19,13 @@ from vaultmap.errors import RemoteError as RemoteError
 from vaultmap.errors import RemoteGoneError as RemoteGoneError
 from vaultmap.errors import RemoteSchemaError as RemoteSchemaError
 
+DISPLAY_NAMES = {"github": "GitHub"}
+
+
+def display_name(name: str) -> str:
+    """A remote's name as a user reads it ("notion" -> "Notion", "github" -> "GitHub")."""
+    return DISPLAY_NAMES.get(name, name.title())
+
 
 @dataclass(frozen=True, slots=True)
 class TaskRecord:

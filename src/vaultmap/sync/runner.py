@@ -38,6 +38,7 @@ from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.errors import SyncBusyError as SyncBusyError
 from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
+from vaultmap.fs import UnsafePath
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
     Action,
@@ -66,9 +67,18 @@ from vaultmap.sync.remote import (
     RemoteSchemaError,
     RemoteSnapshot,
     TaskRecord,
+    display_name,
 )
-from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
+from vaultmap.sync.state import (
+    BaseEntry,
+    ConflictRecord,
+    PendingOp,
+    SentCreate,
+    StateError,
+    StateStore,
+)
 from vaultmap.vault import read_note, scan_vault
+from vaultmap.vault.paths import FolderRules, open_state_folder
 
 log = logging.getLogger("vaultmap.sync")
 # A library does not print: without this, Python's last-resort handler would echo every
@@ -183,7 +193,8 @@ class _Runner:
         self.fail(key, f"{what}: {error}")
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise RemoteError(f"{self.remote.name.title()} failed {self.failures_in_a_row} "
+            raise RemoteError(f"{display_name(self.remote.name)} failed "
+                              f"{self.failures_in_a_row} "
                               f"times in a row ({error}); the rest is left for the next sync")
 
     def remote_call_ok(self) -> None:
@@ -272,7 +283,8 @@ class _Runner:
         todo = [a for a in actions if a.key not in self.failed_keys]
         show = self._show_progress(len(todo))
         with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
-            task = bar.add_task(f"syncing with {self.remote.name.title()}", total=len(todo))
+            task = bar.add_task(f"syncing with {display_name(self.remote.name)}",
+                                total=len(todo))
             for action in todo:
                 self.apply_one(action)
                 bar.advance(task)
@@ -299,8 +311,8 @@ class _Runner:
                     self.report.done["Unlink"] += 1
                     self.report.notes.append(
                         f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                        f"in {self.remote.name.title()}; the task stays in the note and is no "
-                        "longer synced")
+                        f"in {display_name(self.remote.name)}; the task stays in the note and is "
+                        "no longer synced")
                     return
                 self.remote_call_ok()
                 self.state.put(_remote_side(action.entry, row))
@@ -457,8 +469,10 @@ def check_inbox(settings: Settings) -> None:
         reason = "must be a note path inside the vault, like \"Inbox.md\""
     elif not inbox.lower().endswith(tuple(e.lower() for e in settings.vault.extensions)):
         reason = f"must end with {' or '.join(settings.vault.extensions)}"
-    elif any(part.startswith(".") for part in parts):
-        reason = "must not be in a hidden folder"
+    elif (skipped := FolderRules(Path(settings.root)).skipped_part(Path(inbox).as_posix())):
+        # The same folder rules as the vault walk: a folder it skips, the inbox may not use.
+        hidden = "hidden " if skipped.rsplit("/", 1)[-1].startswith(".") else ""
+        reason = f"is in {skipped}/, a {hidden}folder the vault scan skips"
     else:
         spec = pathspec.GitIgnoreSpec.from_lines(
             [p for p in settings.vault.exclude if p.strip()])
@@ -494,8 +508,16 @@ LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault
 
 
 def _lock(settings: Settings, remote: str) -> FileLock:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(settings.state_dir / f"sync-{remote}.lock"))
+    name = f"sync-{remote}.lock"
+    try:
+        # The lock is opened with truncation: never through a link planted in its place.
+        folder = open_state_folder(settings.state_dir, (name,))
+    except UnsafePath as unsafe:
+        raise StateError(f"{unsafe.reason}; nothing was written") from None
+    except OSError as exc:
+        raise StateError(f"{settings.state_dir}: cannot create the state folder "
+                         f"({exc.strerror})") from None
+    return FileLock(str(folder / name))
 
 
 def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
@@ -603,25 +625,28 @@ def run_sync(
     progress: bool | None = None,
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
+    select: Callable[[TaskRecord], bool] | None = None,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
     Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
     :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
-    ``progress`` None shows a bar only for long pushes on a terminal.
+    ``progress`` None shows a bar only for long pushes on a terminal. ``select`` keeps only
+    the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
+    issue); the others are not part of this remote's sync at all.
     """
     if dry_run:
         # "Change nothing anywhere": no lock, state file or index is created; an existing
         # state is read, else the plan starts from an empty base in memory.
         with StateStore.open_existing(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
-                               progress=progress, clock=clock)
+                               progress=progress, clock=clock, select=select)
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                                   force=force, progress=progress, clock=clock)
+                               force=force, progress=progress, clock=clock, select=select)
     except Timeout:
         raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
                             "it has finished") from None
@@ -629,8 +654,11 @@ def run_sync(
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: bool | None,
-                clock: Callable[[], datetime]) -> SyncReport:
+                clock: Callable[[], datetime],
+                select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
     vault = read_vault(settings, use_index=not dry_run)
+    if select is not None:
+        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)

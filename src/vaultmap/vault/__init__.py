@@ -37,7 +37,7 @@ The package: :mod:`~vaultmap.vault.paths` (vault-relative paths, folders never w
 
 from __future__ import annotations
 
-from vaultmap.vault.index import index_path
+from vaultmap.vault.index import index_path, index_state
 from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
 from vaultmap.vault.read import read_note
 from vaultmap.vault.scan import ScanResult, scan_vault
@@ -47,6 +47,7 @@ __all__ = [
     "ScanResult",
     "VaultReadError",
     "index_path",
+    "index_state",
     "note_path",
     "read_note",
     "scan_vault",

@@ -425,7 +425,8 @@ def _drop_kept_copy(settings: Settings, plan: MovedTick) -> bool:
                 return new, new is not None
         return None, False
 
-    return rewrite_file(settings.root / plan.source_note, transform, display=plan.source_note)
+    return rewrite_file(settings.root / plan.source_note, transform, display=plan.source_note,
+                        inside=settings.root)
 
 
 def _after_failed_merge(settings: Settings, repo: Repo, kind: str, result: Result,

@@ -1,0 +1,165 @@
+"""``vaultmap github publish|list|unlink``, and the GitHub half of ``vaultmap sync``.
+
+Thin: find the vault, open the link table, build the client from the environment, call
+:mod:`vaultmap.sync.github`, print. The token is read by the client and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from vaultmap.cli.output import echo
+from vaultmap.config import Settings
+from vaultmap.sync.github.store import GitHubStore
+from vaultmap.sync.runner import SyncReport
+
+if TYPE_CHECKING:
+    from vaultmap.sync.github.http import GitHubClient
+
+_VAULT = click.option(
+    "--vault", "vault", default=".", show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The vault (or a folder inside it).")
+
+
+def _settings(vault: Path) -> Settings:
+    from vaultmap.cli.sync_cmds import _vault_settings
+
+    return _vault_settings(vault)
+
+
+def _note_target(target: str) -> tuple[Settings, str]:
+    """The vault that holds NOTE (found from the note itself), and NOTE[#HEADING] with the
+    note as an absolute path."""
+    note, hash_sign, heading = target.partition("#")
+    path = Path(note).absolute()
+    if not path.is_file():
+        from vaultmap.errors import TargetNotFoundError
+
+        raise TargetNotFoundError(f"{note}: no such note")
+    return _settings(path.parent), f"{path}{hash_sign}{heading}"
+
+
+def _say_wait(message: str) -> None:
+    echo(f"vaultmap: {message}", err=True)
+
+
+def github_client(settings: Settings, store: GitHubStore) -> GitHubClient:
+    """A client for the API the environment names, with the vault's persisted ETags."""
+    # Imported here: the HTTP stack is only worth loading for the commands that talk to GitHub.
+    from vaultmap.sync.github.http import GitHubClient, GitHubOptions, api_url_from, resolve_token
+
+    options = GitHubOptions(write_interval=settings.github.write_interval,
+                            backoff=settings.github.backoff,
+                            backoff_max=max(settings.github.backoff * 30, 0.01))
+    return GitHubClient(resolve_token(os.environ), api_url=api_url_from(os.environ),
+                        options=options, etags=store, on_wait=_say_wait)
+
+
+def github_in_use(settings: Settings) -> bool:
+    """Whether a plain ``vaultmap sync`` includes GitHub: ``[github] enabled`` or a publish."""
+    if settings.github.enabled:
+        return True
+    if not (settings.state_dir / "github.sqlite").exists():
+        return False
+    with GitHubStore.open(settings.state_dir) as store:
+        return bool(store.links())
+
+
+def sync_github(settings: Settings, *, dry_run: bool, full: bool, force: bool) -> SyncReport:
+    """One sync of the vault with GitHub (checklists and tasks naming issues)."""
+    from urllib.parse import urlsplit
+
+    from vaultmap.sync.github.remote import GitHubRemote, layout_of
+    from vaultmap.sync.runner import run_sync
+    from vaultmap.vault import scan_vault
+
+    with GitHubStore.open(settings.state_dir) as store, \
+            github_client(settings, store) as client:
+        links = store.links()
+        host = urlsplit(client.api_url).hostname or "github.com"
+        hosts = ("github.com",) if host == "api.github.com" else ("github.com", host)
+        tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
+        layout = layout_of(tasks, links, settings.github, hosts=hosts)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          select=layout.covers)
+        report.notes.extend(f"closed {issue}: every task of its checklist is done"
+                            for issue in remote.closed if "#" in issue)
+        return report
+
+
+@click.group("github")
+def github_group() -> None:
+    """Publish checklists as GitHub issues; tasks that name an issue follow it.
+
+    \b
+    The token comes from GITHUB_TOKEN or GH_TOKEN, or from `gh auth token` when the GitHub
+    CLI is logged in. VAULTMAP_GITHUB_API_URL points at GitHub Enterprise Server.
+    """
+
+
+@github_group.command("publish", short_help="Publish a note's task list as an issue.")
+@click.argument("target", metavar="NOTE[#HEADING]")
+@click.option("--repo", required=True, metavar="OWNER/REPO", help="The repository.")
+@click.option("--title", default=None, help="Issue title (default: the note or heading name).")
+@click.option("--issue", "number", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Put the checklist into existing issue N instead of creating one.")
+def publish_cmd(target: str, repo: str, title: str | None, number: int | None) -> None:
+    """Publish the task list of NOTE (or of the section under HEADING) as a checklist issue.
+
+    The tasks keep their nesting; GitHub shows them as boxes anyone with access can tick.
+    From then on `vaultmap sync` keeps the boxes and the note in step both ways. Text people
+    write in the issue outside the checklist block is never touched.
+
+    \b
+    Examples:
+      vaultmap github publish Roadmap.md --repo ada/roadmap
+      vaultmap github publish "Roadmap.md#Month 1" --repo ada/roadmap --title "Month 1"
+      vaultmap github publish Roadmap.md --repo ada/roadmap --issue 12
+    """
+    from vaultmap.sync.github.publish import publish
+
+    settings, target = _note_target(target)
+    with GitHubStore.open(settings.state_dir) as store, \
+            github_client(settings, store) as client:
+        done = publish(settings, client, store, target, repo=repo, title=title, issue=number)
+    verb = "published" if done.created else "linked"
+    echo(f"{verb} {done.link.target} ({done.tasks} task(s)) as {done.link.issue}: "
+               f"{done.url}")
+
+
+@github_group.command("list", short_help="Show the published notes and their issues.")
+@_VAULT
+def list_cmd(vault: Path) -> None:
+    """List the notes and sections published as checklist issues."""
+    settings = _settings(vault)
+    with GitHubStore.open(settings.state_dir) as store:
+        links = store.links()
+    if not links:
+        echo("nothing published (vaultmap github publish NOTE --repo OWNER/REPO)")
+        return
+    for link in links:
+        if link.number:
+            echo(f"{link.target} -> {link.issue} {link.title!r}")
+        else:
+            echo(f"{link.target} -> {link.repo} (unanswered publish: run publish again)")
+
+
+@github_group.command("unlink", short_help="Stop syncing a published note with its issue.")
+@click.argument("target", metavar="NOTE[#HEADING]")
+def unlink_cmd(target: str) -> None:
+    """Stop syncing NOTE (or its section) with its issue. The issue is left as it is."""
+    from vaultmap.sync.github.publish import unlink
+
+    settings, target = _note_target(target)
+    with GitHubStore.open(settings.state_dir) as store:
+        link = unlink(settings, store, target)
+    echo(f"unlinked {link.target} from {link.issue}; the issue was not changed")
+
+
+COMMANDS: list[click.Command] = [github_group]

@@ -1,0 +1,221 @@
+"""``github publish`` / ``unlink``: a note's (or section's) task list as a checklist issue.
+
+Publishing renders the tasks into the block (:mod:`vaultmap.sync.github.body`), creates the
+issue (or puts the block into an existing one with ``--issue N``), records the link, and
+records every task in the sync base as agreed, so the first ``vaultmap sync`` has nothing to
+do. A create is crash-safe: the link is stored with its marker *before* the request goes out,
+and a publish whose answer was lost finds its issue by that marker on the next try instead of
+creating a second one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vaultmap.config import Settings
+from vaultmap.errors import ConfigError, TargetNotFoundError
+from vaultmap.model import Task, normalise_text
+from vaultmap.sync.engine import task_record
+from vaultmap.sync.github.body import (
+    ParsedBody,
+    check_size,
+    has_marker,
+    line_hash,
+    parse_body,
+    render_block,
+)
+from vaultmap.sync.github.http import GitHubClient
+from vaultmap.sync.github.remote import block_tasks
+from vaultmap.sync.github.store import SECTION_SEPARATOR, GitHubStore, Link
+from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
+from vaultmap.sync.state import BaseEntry, StateStore
+from vaultmap.vault import note_path, read_note
+
+REPO_HELP = "OWNER/REPO"
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    link: Link
+    tasks: int
+    created: bool  # a new issue (False: an existing one got the block, or a lost create)
+    url: str
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``NOTE#HEADING`` -> (note, heading); the heading may be ""."""
+    note, _, heading = target.partition("#")
+    return note, heading.strip()
+
+
+def check_repo(repo: str) -> str:
+    import re
+
+    from vaultmap.config import REPO_NAME
+
+    if not re.match(REPO_NAME, repo):
+        raise ConfigError(f"--repo must be {REPO_HELP}, not {repo!r}")
+    return repo
+
+
+def _section_of(tasks: tuple[Task, ...], heading: str, note: str) -> tuple[str, ...]:
+    """The heading path of the first heading named ``heading`` (case-insensitive; a path
+    ``A › B`` or ``A > B`` names a nested one)."""
+    wanted = [normalise_text(p) for p in heading.replace(" > ", SECTION_SEPARATOR)
+              .split(SECTION_SEPARATOR.strip()) if p.strip()]
+    for task in tasks:
+        names = [normalise_text(s) for s in task.section]
+        for end in range(len(wanted), len(names) + 1):
+            if names[end - len(wanted): end] == wanted:
+                return task.section[:end]
+    raise TargetNotFoundError(f"{note}: no tasks under a heading {heading!r}")
+
+
+def select_tasks(settings: Settings, target: str) -> tuple[str, tuple[str, ...], list[Task]]:
+    """The note (vault-relative), the section path and its tasks, for ``NOTE[#HEADING]``."""
+    note_arg, heading = split_target(target)
+    path = Path(note_arg)
+    if not path.is_absolute():
+        path = settings.root / path
+    note, _ = read_note(settings, path)
+    rel = note_path(settings, path)
+    section = _section_of(note.tasks, heading, rel) if heading else ()
+    tasks = [t for t in note.tasks if t.section[: len(section)] == section]
+    if not tasks:
+        raise TargetNotFoundError(f"{target}: has no tasks to publish")
+    return rel, section, tasks
+
+
+def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target: str, *,
+            repo: str, title: str | None = None, issue: int | None = None,
+            clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Published:
+    """Publish ``NOTE[#HEADING]`` to ``repo`` (see the module docstring)."""
+    check_repo(repo)
+    note, section, tasks = select_tasks(settings, target)
+    existing = store.link(note, section)
+    if existing is not None and existing.number > 0:
+        if existing.repo.lower() == repo.lower() and issue in (None, existing.number):
+            return Published(existing, len(tasks), False, _html_url(existing))
+        raise ConfigError(f"{existing.target} is already published as {existing.issue}; run "
+                          f"`vaultmap github unlink {target}` first")
+    lines = block_tasks(tasks, settings.statuses)
+    name = title or _default_title(note, section)
+    marker = existing.marker if existing is not None else secrets.token_hex(6)
+    link = Link(note, section, repo, 0, marker, name)
+    block = render_block(marker, lines)
+    created = False
+    data: dict[str, Any] | None
+    if issue is not None:
+        data = _attach(client, link, issue, block)
+    else:
+        check_size(block, link.target)
+        data = _find_lost_create(client, link, clock) if existing is not None else None
+        if data is None:
+            store.put_link(link)  # the marker first: a lost answer is found by it next time
+            sent_at = clock()
+            try:
+                data = client.post_json(f"/repos/{repo}/issues", {"title": name, "body": block})
+                created = True
+            except (RemoteAuthError, RemoteSchemaError):
+                raise
+            except RemoteError:
+                # The answer may be lost while the issue was made: look before giving up.
+                data = _find_lost_create(client, link, lambda: sent_at)
+                if data is None:
+                    raise
+    assert data is not None
+    link = replace(link, number=int(data["number"]), title=str(data.get("title") or name))
+    store.put_link(link)
+    _record_base(settings, link, tasks, parse_body(data.get("body")))
+    return Published(link, len(tasks), created, str(data.get("html_url") or _html_url(link)))
+
+
+def _default_title(note: str, section: tuple[str, ...]) -> str:
+    stem = Path(note).stem
+    return f"{stem}: {section[-1]}" if section else stem
+
+
+def _html_url(link: Link) -> str:
+    return f"https://github.com/{link.repo}/issues/{link.number}"
+
+
+def _attach(client: GitHubClient, link: Link, number: int, block: str) -> dict[str, Any]:
+    """Put the block into existing issue ``number``: replace an earlier vaultmap block, or
+    append to the body; the rest of the body is kept byte for byte."""
+    issue = client.get_json(f"/repos/{link.repo}/issues/{number}")
+    body = issue.get("body") or ""
+    fresh = parse_body(block)
+    assert fresh is not None
+    old = parse_body(body)
+    if old is not None:
+        new_body = ParsedBody(fresh.marker, old.before, fresh.lines, old.after,
+                              old.newline).render()
+    elif body:
+        # Appended in the body's own line endings (CRLF once it was saved on github.com).
+        newline = "\r\n" if "\r\n" in body else "\n"
+        new_body = ParsedBody(fresh.marker, body.rstrip("\r\n") + newline * 2, fresh.lines,
+                              newline, newline).render()
+    else:
+        new_body = block
+    check_size(new_body, link.target)
+    data: dict[str, Any] = client.patch_json(f"/repos/{link.repo}/issues/{number}",
+                                             {"body": new_body})
+    return data
+
+
+def _find_lost_create(client: GitHubClient, link: Link,
+                      clock: Callable[[], datetime]) -> dict[str, Any] | None:
+    """The issue an earlier publish created, found by the marker in its body."""
+    since = (clock() - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for item in client.paginate(f"/repos/{link.repo}/issues",
+                                {"state": "all", "since": since, "sort": "created",
+                                 "direction": "desc"}):
+        if isinstance(item, dict) and has_marker(item.get("body"), link.marker):
+            return item
+    return None
+
+
+def _record_base(settings: Settings, link: Link, tasks: list[Task],
+                 parsed: ParsedBody | None) -> None:
+    """Record every published task as agreed in the sync base (remote "github")."""
+    if parsed is None:
+        return
+    vault_name = Path(settings.root).resolve().name
+    by_key = {t.key: t for t in parsed.tasks()}
+    with StateStore.open(settings.state_dir, "github") as state, state.batch():
+        for task in tasks:
+            line = by_key.get(task.key)
+            if line is None:
+                continue
+            record = task_record(task, vault_name=vault_name)
+            remote_status = ("-" if line.cancelled else line.status)
+            state.put(BaseEntry(
+                key=task.key, remote_id=f"{link.repo}#{link.number}:{task.key}",
+                vault_status=task.status, remote_status=remote_status,
+                vault_hash=record.content_hash(), remote_hash=line_hash(line),
+                note=task.path, description=normalise_text(record.text), section=task.section))
+
+
+def unlink(settings: Settings, store: GitHubStore, target: str) -> Link:
+    """Forget that ``NOTE[#HEADING]`` is published; the issue is left as it is."""
+    note_arg, heading = split_target(target)
+    path = Path(note_arg)
+    rel = note_path(settings, path if path.is_absolute() else settings.root / path)
+    wanted = tuple(p.strip() for p in heading.replace(" > ", SECTION_SEPARATOR)
+                   .split(SECTION_SEPARATOR.strip()) if p.strip()) if heading else ()
+    for link in store.links():
+        if link.note == rel and (not heading or [normalise_text(s) for s in link.section[
+                -len(wanted):]] == [normalise_text(w) for w in wanted]):
+            prefix = f"{link.repo}#{link.number}:"
+            with StateStore.open(settings.state_dir, "github") as state, state.batch():
+                for key, entry in state.entries().items():
+                    if entry.remote_id.startswith(prefix):
+                        state.forget(key)
+            store.remove_link(link)
+            return link
+    raise TargetNotFoundError(f"{target}: is not published (see `vaultmap github list`)")

@@ -1,0 +1,367 @@
+"""GitHub issues as a sync remote: published checklists and tasks that name an issue.
+
+The sync engine sees one *row* per task, as with Notion:
+
+* a task of a published note (or section) is a line of the block its issue's body holds;
+  its row id is ``OWNER/REPO#N:ROW`` where ROW is the key the line was created with (a
+  reworded task gets a new key in its line and keeps its row id, see
+  :attr:`~vaultmap.sync.github.body.BlockTask.row_id`). Ticking
+  the box on github.com changes the row's status; a tick, a new task, a rewording or a
+  removal in the note rewrite that one line (everything else in the body stays as it is);
+* a task that names an issue or pull request (:mod:`vaultmap.sync.github.refs`) has the row
+  ``ref:OWNER/REPO#N:KEY`` whose status follows the issue's state. The note's tick closes the
+  issue only with ``[github] close_issues``; otherwise GitHub stays the authority and the
+  sync says which ticked tasks wait on an open issue.
+
+Every issue is read on every sync with a conditional request: an unchanged issue answers 304,
+which GitHub does not count against the rate limit, so a sync with nothing to do costs none.
+Snapshots are therefore always complete. Before a body is rewritten it is read again (a 304
+when nobody touched it), so a box ticked on github.com meanwhile is not overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from vaultmap.config import GitHubSettings
+from vaultmap.errors import GitHubNotFoundError
+from vaultmap.model import StatusMap, StatusType, Task
+from vaultmap.sync.github.body import (
+    BlockTask,
+    ParsedBody,
+    box_of,
+    check_size,
+    insert_task,
+    line_hash,
+    parse_body,
+    remove_task,
+    set_task,
+)
+from vaultmap.sync.github.http import GitHubClient
+from vaultmap.sync.github.refs import IssueRef, find_ref, status_type_of_issue
+from vaultmap.sync.github.store import Link
+from vaultmap.sync.remote import (
+    RemoteError,
+    RemoteGoneError,
+    RemoteRow,
+    RemoteSnapshot,
+    TaskRecord,
+)
+
+_ROW_ID = re.compile(r"^(?P<ref>ref:)?(?P<repo>[^#\s]+)#(?P<number>[0-9]+):(?P<key>.*)$",
+                     re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one vault task lives on GitHub: a line of a checklist, or an issue it names."""
+
+    key: str
+    link: Link | None = None
+    ref: IssueRef | None = None
+    depth: int = 0  # nesting inside the checklist
+    status_type: str = "todo"
+    text: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Every vault task the GitHub remote syncs, by key, with checklist order."""
+
+    placements: Mapping[str, Placement] = field(default_factory=dict)
+    order: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
+
+    def covers(self, record: TaskRecord) -> bool:
+        return record.key in self.placements
+
+
+def layout_of(tasks: Iterable[Task], links: Iterable[Link], github: GitHubSettings,
+              *, hosts: tuple[str, ...] = ("github.com",)) -> Layout:
+    """Place the vault's tasks: in the checklist that covers them (the longest section wins),
+    else under the issue their text names. Pure."""
+    live = [link for link in links if link.number > 0]
+    placements: dict[str, Placement] = {}
+    order: dict[tuple[str, int], list[str]] = {}
+    depth_base: dict[tuple[str, int], int] = {}
+    for task in tasks:
+        if task.key in placements:
+            continue
+        text = task.fields.description or task.text
+        covering = [link for link in live if link.covers(task.path, task.section)]
+        if covering:
+            link = max(covering, key=lambda item: len(item.section))
+            issue = (link.repo.lower(), link.number)
+            base = depth_base.setdefault(issue, task.depth)
+            placements[task.key] = Placement(task.key, link=link,
+                                             depth=max(0, task.depth - base),
+                                             status_type=task.type.value, text=text,
+                                             note=task.path)
+            order.setdefault(issue, []).append(task.key)
+            continue
+        ref = find_ref(text, default_repo=github.default_repo, hosts=hosts)
+        if ref is not None:
+            placements[task.key] = Placement(task.key, ref=ref, status_type=task.type.value,
+                                             text=text, note=task.path)
+    return Layout(placements, {k: tuple(v) for k, v in order.items()})
+
+
+def block_tasks(tasks: Iterable[Task], statuses: StatusMap) -> list[BlockTask]:
+    """The tasks of a note or section as block lines (depths relative to the first)."""
+    out: list[BlockTask] = []
+    base: int | None = None
+    for task in tasks:
+        base = task.depth if base is None else min(base, task.depth)
+        kind = statuses.type_of(task.status).value
+        out.append(BlockTask(task.key, box_of(kind), task.fields.description or task.text,
+                             max(0, task.depth - base), cancelled=kind == "cancelled"))
+    return out
+
+
+class GitHubRemote:
+    """The :class:`~vaultmap.sync.remote.Remote` for GitHub issues (see the module docstring)."""
+
+    name = "github"
+
+    def __init__(self, client: GitHubClient, links: Iterable[Link], layout: Layout,
+                 settings: GitHubSettings, statuses: StatusMap, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client = client
+        self.links = {(link.repo.lower(), link.number): link for link in links
+                      if link.number > 0}
+        self.layout = layout
+        self.settings = settings
+        self.statuses = statuses
+        self.clock = clock
+        self._cancelled = next((c for c, t in statuses.chars.items()
+                                if t is StatusType.CANCELLED), "-")
+        self.closed: list[str] = []  # issues closed by close_when_done / close_issues
+
+    # -- Remote bookkeeping -------------------------------------------------------------
+    @property
+    def target(self) -> str:
+        return ""
+
+    def bind(self, agreed_status: Callable[[str], str | None],
+             cache: Mapping[str, str]) -> None:
+        """Nothing to learn: every issue is read (conditionally) on every sync."""
+
+    def cache(self) -> dict[str, str]:
+        return {}
+
+    # -- reading ------------------------------------------------------------------------
+    def _issue(self, repo: str, number: int) -> dict[str, Any]:
+        data = self.client.get_json(f"/repos/{repo}/issues/{number}")
+        if not isinstance(data, dict):
+            raise RemoteError(f"GitHub answered {repo}#{number} with something unexpected")
+        return data
+
+    def _row(self, link: Link, task: BlockTask) -> RemoteRow:
+        if task.cancelled:
+            status, kind = self._cancelled, "cancelled"
+        elif task.status == "x":
+            status, kind = "x", "done"
+        else:
+            status, kind = " ", "todo"
+        return RemoteRow(remote_id=f"{link.repo}#{link.number}:{task.row_id}", key=task.key,
+                         status=status, text=task.text, note=link.note,
+                         content_hash=line_hash(task), status_type=kind)
+
+    def _ref_row(self, ref: IssueRef, key: str, issue: Mapping[str, Any]) -> RemoteRow:
+        kind = status_type_of_issue(issue)
+        status = {"done": "x", "cancelled": self._cancelled}.get(kind, " ")
+        placement = self.layout.placements.get(key)
+        return RemoteRow(remote_id=f"ref:{ref.repo}#{ref.number}:{key}", key=key,
+                         status=status, text=str(issue.get("title") or ref),
+                         note=placement.note if placement else "", content_hash="",
+                         status_type=kind)
+
+    def snapshot(self, since: datetime | None, *,
+                 include_trashed: bool = False) -> RemoteSnapshot:
+        """Every published block and every named issue (always complete; see the module)."""
+        started = self.clock()
+        before = self.client.usage.requests
+        rows: list[RemoteRow] = []
+        notes: list[str] = []
+        for link in self.links.values():
+            try:
+                issue = self._issue(link.repo, link.number)
+            except (GitHubNotFoundError, RemoteGoneError) as error:
+                notes.append(f"{link.target}: {error}; its tasks are no longer synced "
+                             "(`vaultmap github unlink` to forget it)")
+                continue
+            parsed = parse_body(issue.get("body"))
+            if parsed is None or parsed.marker != link.marker:
+                notes.append(f"{link.target}: the checklist block is gone from {link.issue}; "
+                             "its tasks are no longer synced")
+                continue
+            rows.extend(self._row(link, task) for task in parsed.tasks())
+            for line in parsed.keyless_tasks():
+                notes.append(f"{link.issue}: {line.strip()!r} was added on GitHub inside the "
+                             "checklist; add it to the note to sync it")
+        by_ref: dict[IssueRef, list[Placement]] = {}
+        for placement in self.layout.placements.values():
+            if placement.ref is not None:
+                by_ref.setdefault(placement.ref, []).append(placement)
+        for ref, placements in sorted(by_ref.items()):
+            try:
+                issue = self._issue(ref.repo, ref.number)
+            except (GitHubNotFoundError, RemoteGoneError) as error:
+                notes.append(f"{placements[0].note}: {error}")
+                continue
+            for placement in placements:
+                row = self._ref_row(ref, placement.key, issue)
+                rows.append(row)
+                if placement.status_type == "done" and row.status_type == "todo":
+                    notes.append(f"{placement.note}: {placement.text!r} is ticked but {ref} is "
+                                 "still open (it closes issues only with [github] "
+                                 "close_issues = true)")
+        return RemoteSnapshot(tuple(rows), complete=True, started_at=started,
+                              requests=self.client.usage.requests - before, notes=tuple(notes))
+
+    def find_by_key(self, key: str) -> RemoteRow | None:
+        placement = self.layout.placements.get(key)
+        if placement is None:
+            return None
+        if placement.ref is not None:
+            issue = self._issue(placement.ref.repo, placement.ref.number)
+            return self._ref_row(placement.ref, key, issue)
+        assert placement.link is not None
+        link = placement.link
+        parsed = parse_body(self._issue(link.repo, link.number).get("body"))
+        if parsed is None:
+            return None
+        for task in parsed.tasks():
+            if task.key == key:
+                return self._row(link, task)
+        return None
+
+    # -- writing ------------------------------------------------------------------------
+    def _block_task(self, record: TaskRecord) -> BlockTask:
+        placement = self.layout.placements.get(record.key)
+        return BlockTask(record.key, box_of(record.status_type), record.text,
+                         placement.depth if placement else 0,
+                         cancelled=record.status_type == "cancelled")
+
+    def _write(self, link: Link, change: Callable[[ParsedBody], ParsedBody | None],
+               key: str) -> RemoteRow | None:
+        """Read the body afresh, apply ``change``, send it if it differs; the row of ``key``
+        as the body now holds it (None when it holds none)."""
+        issue = self._issue(link.repo, link.number)
+        parsed = parse_body(issue.get("body"))
+        if parsed is None or parsed.marker != link.marker:
+            raise RemoteGoneError(f"the checklist block is gone from {link.issue}",
+                                  remote_id=f"{link.repo}#{link.number}")
+        changed = change(parsed)
+        if changed is None:
+            raise RemoteGoneError(f"{link.issue} no longer holds that task")
+        body = changed.render()
+        if body != issue.get("body"):
+            check_size(body, link.target)
+            self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}", {"body": body})
+        self._close_when_done(link, changed, issue)
+        for task in changed.tasks():
+            if task.key == key:
+                return self._row(link, task)
+        return None
+
+    def _close_when_done(self, link: Link, parsed: ParsedBody,
+                         issue: Mapping[str, Any]) -> None:
+        if not self.settings.close_when_done or issue.get("state") == "closed":
+            return
+        tasks = parsed.tasks()
+        if tasks and all(task.status == "x" for task in tasks):
+            self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}",
+                                   {"state": "closed", "state_reason": "completed"})
+            self.closed.append(link.issue)
+
+    def _previous_present(self, link: Link, key: str, parsed: ParsedBody) -> str | None:
+        keys = self.layout.order.get((link.repo.lower(), link.number), ())
+        present = {task.key for task in parsed.tasks()}
+        previous: str | None = None
+        for other in keys:
+            if other == key:
+                return previous
+            if other in present:
+                previous = other
+        return previous
+
+    def _follow(self, ref: IssueRef, record: TaskRecord) -> RemoteRow:
+        """A task naming an issue: close (or reopen) it only when ``close_issues`` says so."""
+        issue = self._issue(ref.repo, ref.number)
+        current = status_type_of_issue(issue)
+        if self.settings.close_issues and not issue.get("pull_request"):
+            wanted = {"done": ("closed", "completed"), "cancelled": ("closed", "not_planned"),
+                      "todo": ("open", None)}.get(record.status_type)
+            if wanted is not None and status_type_of_issue(
+                    {"state": wanted[0], "state_reason": wanted[1]}) != current:
+                payload: dict[str, Any] = {"state": wanted[0]}
+                if wanted[1]:
+                    payload["state_reason"] = wanted[1]
+                issue = self.client.patch_json(ref.path, payload)
+                if wanted[0] == "closed":
+                    self.closed.append(str(ref))
+        return self._ref_row(ref, record.key, issue)
+
+    def create(self, record: TaskRecord) -> RemoteRow:
+        placement = self.layout.placements.get(record.key)
+        if placement is None:
+            raise RemoteError(f"{record.note}: {record.text!r} is in no published checklist")
+        if placement.ref is not None:
+            return self._follow(placement.ref, record)
+        assert placement.link is not None
+        link = placement.link
+        task = self._block_task(record)
+
+        def add(parsed: ParsedBody) -> ParsedBody:
+            if any(t.key == record.key for t in parsed.tasks()):
+                return parsed  # an earlier create landed: nothing to add
+            return insert_task(parsed, task, self._previous_present(link, record.key, parsed))
+
+        row = self._write(link, add, record.key)
+        if row is None:
+            raise RemoteError(f"{link.issue}: the new task did not land in the body")
+        return row
+
+    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
+        match = _ROW_ID.match(remote_id)
+        if match is None:
+            raise RemoteGoneError(f"not a GitHub row: {remote_id!r}", remote_id=remote_id)
+        ref = IssueRef(match.group("repo"), int(match.group("number")))
+        if match.group("ref"):
+            return self._follow(ref, record)
+        link = self.links.get((ref.repo.lower(), ref.number))
+        if link is None:
+            raise RemoteGoneError(f"{ref} is no longer published", remote_id=remote_id)
+        row_id = match.group("key")
+        task = replace(self._block_task(record), row=row_id)
+        row = self._write(link, lambda parsed: set_task(parsed, row_id, task), record.key)
+        if row is None:
+            raise RemoteGoneError(f"{link.issue} no longer holds that task", remote_id=remote_id)
+        return row
+
+    def trash(self, remote_id: str) -> None:
+        match = _ROW_ID.match(remote_id)
+        if match is None or match.group("ref"):
+            return  # a named issue is never touched when its task goes
+        link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
+        if link is None:
+            return
+        row_id = match.group("key")
+        try:
+            self._write(link, lambda parsed: remove_task(parsed, row_id), "")
+        except RemoteGoneError:
+            return  # the block (or the issue) is gone already: so is the line
+
+
+def parse_row_id(remote_id: str) -> tuple[bool, str, int, str] | None:
+    """(is a named issue, OWNER/REPO, number, key) of a GitHub row id."""
+    match = _ROW_ID.match(remote_id)
+    if match is None:
+        return None
+    return bool(match.group("ref")), match.group("repo"), int(match.group("number")), \
+        match.group("key")

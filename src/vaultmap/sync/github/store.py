@@ -1,0 +1,144 @@
+"""What the GitHub remote keeps in ``.vaultmap/github.sqlite``: published links and ETags.
+
+The link table says which note (or section) is published as which issue; unlike the sync
+base it is not a cache (nothing else knows that issue 7 is the checklist of Roadmap.md), so it
+lives in a file of its own, beside ``sync.sqlite``, and survives a reset of the base. A link
+whose ``number`` is 0 is a publish that was sent and not answered: its ``marker`` (also in
+the body) finds the issue on the next try. The ETag table is a cache of GitHub answers
+(ETag + JSON) for conditional requests; losing it costs rate limit, nothing else.
+
+Same mechanism as the sync base: SQLite in WAL mode, every write its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from vaultmap.sync.state import StateError
+
+STORE_FILE = "github.sqlite"
+SECTION_SEPARATOR = " › "
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS links (
+    note TEXT NOT NULL, section TEXT NOT NULL, repo TEXT NOT NULL, number INTEGER NOT NULL,
+    marker TEXT NOT NULL, title TEXT NOT NULL, PRIMARY KEY (note, section));
+CREATE TABLE IF NOT EXISTS etags (url TEXT PRIMARY KEY, etag TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A note, or a section of one, published as a checklist issue."""
+
+    note: str  # vault-relative path
+    section: tuple[str, ...]  # heading path; () for the whole note
+    repo: str  # OWNER/REPO
+    number: int  # 0 while the create is unanswered
+    marker: str  # the id in the body's block markers
+    title: str
+
+    @property
+    def target(self) -> str:
+        """``NOTE`` or ``NOTE#Heading › Subheading``, as a user names it."""
+        return f"{self.note}#{SECTION_SEPARATOR.join(self.section)}" if self.section \
+            else self.note
+
+    @property
+    def issue(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+    def covers(self, note: str, section: tuple[str, ...]) -> bool:
+        """Whether a task of ``note`` under ``section`` belongs to this checklist."""
+        return note == self.note and section[: len(self.section)] == self.section
+
+
+class GitHubStore:
+    """The link table and the ETag cache. One per process; not thread-safe."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, state_dir: Path) -> GitHubStore:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            path = state_dir / STORE_FILE
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except OSError as error:
+            raise StateError(f"{state_dir}: cannot create the state folder "
+                             f"({error.strerror})") from None
+        except sqlite3.DatabaseError as error:
+            raise StateError(f"{state_dir / STORE_FILE}: cannot open the GitHub link table "
+                             f"({error}); move it aside to start afresh") from None
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> GitHubStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- links ------------------------------------------------------------------------------
+    def links(self) -> list[Link]:
+        """Every link, by note and section."""
+        rows = self._db.execute(
+            "SELECT note, section, repo, number, marker, title FROM links ORDER BY note, section")
+        return [Link(r[0], tuple(json.loads(r[1])), r[2], int(r[3]), r[4], r[5]) for r in rows]
+
+    def link(self, note: str, section: tuple[str, ...]) -> Link | None:
+        for link in self.links():
+            if link.note == note and link.section == section:
+                return link
+        return None
+
+    def put_link(self, link: Link) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?)",
+                             (link.note, json.dumps(list(link.section), ensure_ascii=False),
+                              link.repo, link.number, link.marker, link.title))
+
+    def remove_link(self, link: Link) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM links WHERE note=? AND section=?",
+                             (link.note, json.dumps(list(link.section), ensure_ascii=False)))
+
+    # -- the ETag cache (vaultmap.sync.github.http.EtagCache) ---------------------------------
+    def get(self, url: str) -> tuple[str, Any] | None:
+        row = self._db.execute("SELECT etag, data FROM etags WHERE url=?", (url,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return str(row[0]), json.loads(row[1])
+        except ValueError:
+            return None
+
+    def put(self, url: str, etag: str, data: Any) -> None:
+        with self._tx():
+            self._db.execute("INSERT OR REPLACE INTO etags VALUES (?,?,?)",
+                             (url, etag, json.dumps(data, ensure_ascii=False,
+                                                    separators=(",", ":"))))

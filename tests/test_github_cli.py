@@ -1,0 +1,350 @@
+"""End to end: the ``vaultmap`` CLI, the real HTTP client, real HTTP to the fake GitHub.
+
+Edits "on github.com" go through the fake's web helpers (CRLF bodies, as the web editor
+saves them); edits in the vault are byte edits of the note files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fake_github import FakeGitHub
+from vaultmap.cli import main
+from vaultmap.sync.github.body import parse_body
+
+CONFIG = """\
+[github]
+# no pacing and tiny backoff: the fake answers at once
+write_interval = 0
+backoff = 0.001
+"""
+
+ROADMAP = """\
+---
+tags: [plan]
+---
+# Roadmap
+
+Intro text.
+
+## Month 1
+- [ ] Learn Python
+  - [x] Variables and types
+  - [ ] Functions
+- [/] Write the parser 📅 2026-12-24
+
+## Month 2
+- [ ] Ship it
+"""
+
+
+@dataclass
+class Env:
+    fake: FakeGitHub
+    vault: Path
+    runner: CliRunner
+
+    def env(self) -> dict[str, str | None]:
+        return {"GITHUB_TOKEN": self.fake.token, "GH_TOKEN": None,
+                "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
+
+    def run(self, *args: str, code: int = 0, env: dict[str, str | None] | None = None) -> Result:
+        result = self.runner.invoke(main, [*args], env=env or self.env(),
+                                    catch_exceptions=False)
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    def sync(self, *args: str, code: int = 0) -> Result:
+        return self.run("sync", str(self.vault), *args, code=code)
+
+    def publish(self, target: str = "Roadmap.md", *args: str, code: int = 0) -> Result:
+        return self.run("github", "publish", str(self.vault / target), "--repo",
+                        "ada/roadmap", *args, code=code)
+
+    def note(self, rel: str = "Roadmap.md", text: str | None = None) -> bytes:
+        path = self.vault / rel
+        if text is not None:
+            path.write_bytes(text.encode())
+        return path.read_bytes()
+
+    def edit_note(self, old: str, new: str, rel: str = "Roadmap.md") -> None:
+        data = self.note(rel).decode()
+        assert old in data
+        self.note(rel, data.replace(old, new, 1))
+
+    def body(self, number: int = 1) -> str:
+        return self.fake.issue("ada/roadmap", number).body or ""
+
+    def lines(self, number: int = 1) -> list[tuple[str, str, int]]:
+        parsed = parse_body(self.body(number))
+        assert parsed is not None
+        return [(t.status if not t.cancelled else "-", t.text, t.depth) for t in parsed.tasks()]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    vault = tmp_path / "My Vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text(CONFIG)
+    (vault / "Roadmap.md").write_text(ROADMAP)
+    with FakeGitHub() as fake:
+        fake.add_repo("ada/roadmap")
+        yield Env(fake, vault, CliRunner())
+
+
+def test_publish_creates_one_issue_with_the_nested_checklist(env: Env) -> None:
+    out = env.publish().stdout
+    assert "published Roadmap.md (5 task(s)) as ada/roadmap#1" in out
+    assert env.lines() == [(" ", "Learn Python", 0), ("x", "Variables and types", 1),
+                           (" ", "Functions", 1), (" ", "Write the parser", 0),
+                           (" ", "Ship it", 0)]
+    assert env.fake.issue("ada/roadmap", 1).title == "Roadmap"
+    assert "ada/roadmap#1" in env.run("github", "list", "--vault", str(env.vault)).stdout
+    # Published tasks are agreed: the first sync has nothing to do (it reads the issue once,
+    # and keeps its ETag); the next costs no rate limit at all.
+    assert "nothing to do" in env.sync().stdout
+    env.fake.reset_counts()
+    assert "nothing to do" in env.sync().stdout
+    assert env.fake.units_used == 0
+    assert env.fake.count("GET /repos/{o}/{r}/issues/{n}") == 1
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
+
+
+def test_publish_a_section_and_into_an_existing_issue(env: Env) -> None:
+    number = env.fake.add_issue("ada/roadmap", "Plan", "Our plan.\r\n\r\nSee below.")
+    env.publish("Roadmap.md#Month 2", "--issue", str(number))
+    assert env.lines(number) == [(" ", "Ship it", 0)]
+    assert env.body(number).startswith("Our plan.\r\n\r\nSee below.\r\n\r\n<!-- vaultmap:begin")
+    assert "\n" not in env.body(number).replace("\r\n", "")  # its own line endings
+    env.publish("Roadmap.md#month 1", "--title", "First month")
+    assert env.fake.issue("ada/roadmap", 2).title == "First month"
+    assert [t for _, t, _ in env.lines(2)] == ["Learn Python", "Variables and types",
+                                               "Functions", "Write the parser"]
+
+
+def test_a_tick_on_github_changes_one_byte_in_the_note(env: Env) -> None:
+    env.publish()
+    before = env.note()
+    env.fake.web_tick("ada/roadmap", 1, "Functions")
+    env.fake.reset_counts()
+    env.sync()
+    after = env.note()
+    assert len(after) == len(before)
+    assert [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b] == \
+        [before.index(b"[ ] Functions") + 1]
+    # The body already says so: nothing is written back.
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_tick_in_the_note_reaches_the_body_and_spares_the_rest(env: Env) -> None:
+    env.publish()
+    body = env.body().replace("\n", "\r\n")
+    person = "Please tick boxes here.\r\n\r\n"
+    env.fake.web_edit("ada/roadmap", 1, person + body + "\r\nThanks, Ada  \r\n")
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    env.sync()
+    assert env.lines()[-1] == ("x", "Ship it", 0)
+    assert env.body().startswith(person)
+    assert env.body().endswith("\r\nThanks, Ada  \r\n")
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 1
+
+
+def test_reword_add_and_remove_in_the_note(env: Env) -> None:
+    env.publish()
+    env.edit_note("  - [ ] Functions", "  - [ ] Functions and closures\n  - [ ] Classes")
+    env.edit_note("- [ ] Ship it\n", "")
+    env.sync()
+    assert env.lines() == [(" ", "Learn Python", 0), ("x", "Variables and types", 1),
+                           (" ", "Functions and closures", 1), (" ", "Classes", 1),
+                           (" ", "Write the parser", 0)]
+    assert env.fake.issues("ada/roadmap")[0].number == 1
+    assert len(env.fake.issues("ada/roadmap")) == 1
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_close_when_done_and_a_reopen_changes_nothing(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG + "close_when_done = true\n")
+    env.note("Todo.md", "- [ ] one\n- [x] two\n")
+    env.publish("Todo.md")
+    env.fake.web_tick("ada/roadmap", 1, "one")
+    env.sync()
+    assert env.note("Todo.md") == b"- [x] one\n- [x] two\n"
+    assert env.fake.issue("ada/roadmap", 1).state == "closed"
+    env.fake.reopen("ada/roadmap", 1)
+    env.sync()
+    assert env.note("Todo.md") == b"- [x] one\n- [x] two\n"
+
+
+def test_tasks_naming_issues_follow_them(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(
+        CONFIG + 'default_repo = "ada/roadmap"\nenabled = true\n')
+    for n in range(4):
+        env.fake.add_issue("ada/roadmap", f"issue {n + 1}")
+    pull = env.fake.add_issue("ada/roadmap", "the fix", pull_request=True)
+    env.note("Bugs.md", "- [ ] login ada/roadmap#1\n- [ ] crash #2\n"
+             "- [ ] see https://github.com/ada/roadmap/issues/3\n- [x] docs #4\n"
+             f"- [ ] review #{pull}\n")
+    env.sync()
+    assert "#4 is still open" in env.sync().stderr  # ticked here, GitHub stays the authority
+    assert env.fake.issue("ada/roadmap", 4).state == "open"  # close_issues is off
+    env.fake.close("ada/roadmap", 1)
+    env.fake.close("ada/roadmap", 2, "not_planned")
+    env.fake.close("ada/roadmap", pull, merged=True)
+    env.sync()
+    assert env.note("Bugs.md").decode().splitlines()[:3] == [
+        "- [x] login ada/roadmap#1", "- [-] crash #2",
+        "- [ ] see https://github.com/ada/roadmap/issues/3"]
+    assert env.note("Bugs.md").decode().splitlines()[4] == f"- [x] review #{pull}"
+    env.fake.reopen("ada/roadmap", 1)
+    env.sync()
+    assert env.note("Bugs.md").decode().splitlines()[0] == "- [ ] login ada/roadmap#1"
+
+
+def test_close_issues_closes_the_named_issue(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG + "close_issues = true\nenabled = true\n")
+    env.fake.add_issue("ada/roadmap", "bug")
+    env.note("Bugs.md", "- [ ] fix ada/roadmap#1\n")
+    env.sync()
+    env.edit_note("- [ ] fix", "- [x] fix", rel="Bugs.md")
+    env.sync()
+    issue = env.fake.issue("ada/roadmap", 1)
+    assert (issue.state, issue.state_reason) == ("closed", "completed")
+
+
+def test_a_lost_create_answer_never_makes_a_second_issue(env: Env) -> None:
+    env.fake.inject("drop_after", route="POST /repos/{o}/{r}/issues", times=1)
+    env.publish()  # the answer is lost; the issue is found by its marker at once
+    assert len(env.fake.issues("ada/roadmap")) == 1
+    env.publish()  # and a rerun is a no-op
+    assert len(env.fake.issues("ada/roadmap")) == 1
+    assert "ada/roadmap#1" in env.run("github", "list", "--vault", str(env.vault)).stdout
+
+
+def test_a_lost_create_found_on_the_next_run(env: Env) -> None:
+    # The answer is lost and so is the search right after it: the next publish finds it.
+    env.fake.inject("drop_after", route="POST /repos/{o}/{r}/issues", times=1)
+    env.fake.inject("drop", route="GET /repos/{o}/{r}/issues", times=10)
+    env.publish(code=4)
+    env.fake.clear_faults()
+    assert "unanswered" in env.run("github", "list", "--vault", str(env.vault)).stdout
+    env.publish()
+    assert len(env.fake.issues("ada/roadmap")) == 1
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_wrong_token_is_explained_without_showing_it(env: Env) -> None:
+    wrong = "ghp_" + "z" * 36
+    result = env.run("github", "publish", str(env.vault / "Roadmap.md"), "--repo",
+                     "ada/roadmap", code=5,
+                     env={**env.env(), "GITHUB_TOKEN": wrong})
+    assert "Bad credentials" in result.stderr and wrong not in result.output + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_private_repository_is_explained(env: Env) -> None:
+    env.fake.add_repo("ada/secret", visible=False)
+    result = env.run("github", "publish", str(env.vault / "Roadmap.md"), "--repo",
+                     "ada/secret", code=6)
+    assert "private" in result.stderr and "ada/secret" in result.stderr
+
+
+def test_a_body_too_long_is_refused_before_sending(env: Env) -> None:
+    env.note("Big.md", "".join(f"- [ ] task number {n} with some words\n" for n in range(2000)))
+    result = env.run("github", "publish", str(env.vault / "Big.md"), "--repo",
+                     "ada/roadmap", code=6)
+    assert "65,536" in result.stderr and "NOTE#HEADING" in result.stderr
+    assert env.fake.count("POST /repos/{o}/{r}/issues") == 0
+
+
+def test_unlink_stops_the_sync_and_leaves_the_issue(env: Env) -> None:
+    env.publish()
+    body = env.body()
+    env.run("github", "unlink", str(env.vault / "Roadmap.md"))
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    env.sync("--github")
+    assert env.body() == body
+
+
+@pytest.mark.slow
+def test_a_fault_storm_converges_without_duplicates(env: Env) -> None:
+    env.publish()
+    env.fake.web_tick("ada/roadmap", 1, "Functions")
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    env.edit_note("- [ ] Learn Python", "- [ ] Learn Python well\n- [ ] Learn Rust")
+    env.fake.fault_rate = 0.3
+    for _ in range(30):
+        result = env.runner.invoke(main, ["sync", str(env.vault)], env=env.env())
+        assert result.exit_code in (0, 4, 15), result.stderr
+        assert "Traceback" not in result.stderr
+    env.fake.clear_faults()
+    env.sync()
+    assert "nothing to do" in env.sync().stdout
+    assert [t for _, t, _ in env.lines()].count("Learn Rust") == 1
+    assert ("x", "Ship it", 0) in env.lines()
+    assert b"  - [x] Functions" in env.note()
+    assert len(env.fake.issues("ada/roadmap")) == 1
+
+
+def test_dry_run_and_status_change_nothing(env: Env) -> None:
+    env.publish()
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")
+    env.edit_note("  - [ ] Functions", "  - [x] Functions")
+    body, note = env.body(), env.note()
+    out = env.sync("--dry-run").stdout
+    assert "note Roadmap.md: [ ] -> [x] 'ship it'" in out
+    assert "update status [x]" in out and "functions" in out.lower()
+    status = env.run("status", str(env.vault)).stdout
+    assert "a sync now would:" in status
+    assert env.body() == body and env.note() == note
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
+
+
+def test_both_sides_changed_keeps_the_more_finished_status(env: Env) -> None:
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [-] Ship it")  # cancelled here ...
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")  # ... done there
+    out = env.sync("-v").stdout
+    assert "conflict Roadmap.md: 'Ship it' is [-] in the note and [x] in GitHub" in out
+    assert b"- [x] Ship it" in env.note()
+    assert "1 conflict(s)" in env.run("status", str(env.vault), "--offline").stdout
+
+
+def test_a_block_deleted_on_github_trips_the_guard(env: Env) -> None:
+    env.publish()
+    env.fake.web_edit("ada/roadmap", 1, "We moved the plan elsewhere.")
+    note = env.note()
+    result = env.sync(code=13)
+    assert "GitHub returned no rows" in result.stderr
+    assert "checklist block is gone" in env.sync("--dry-run").stderr
+    env.sync("--force")
+    assert env.note() == note  # the note is never touched by a vanished checklist
+    assert env.body() == "We moved the plan elsewhere."
+
+
+def test_writes_keep_the_pace_github_asks_for(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG.replace("write_interval = 0",
+                                                             "write_interval = 0.2"))
+    env.publish()
+    env.fake.min_write_interval = 0.15  # the fake answers a faster write with a secondary limit
+    for text in ("Learn Python", "Functions", "Ship it"):
+        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    result = env.sync()
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 3
+    assert "waiting" not in result.stderr
+    assert [s for _, _, s in env.fake.log if s in (403, 429)] == []
+
+
+def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) -> None:
+    env.publish()
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="1")
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    result = env.sync()
+    assert "GitHub asks to slow down: waiting 1 s" in result.stderr
+    assert env.lines()[-1] == ("x", "Ship it", 0)
