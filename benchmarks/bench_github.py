@@ -6,7 +6,8 @@ Run: ``.venv/bin/python benchmarks/bench_github.py [--tasks 300] [--issues 50] [
 2. A no-change sync of ISSUES published checklists (6 tasks each), measured after a first sync
    has stored the ETags; the baseline is the same sync with an empty ETag cache (what a client
    without conditional requests pays every time).
-3. One tick each way: a box ticked on "github.com", then a task ticked in a note.
+3. One tick each way: a box ticked on "github.com", then a task ticked in a note; and ten
+   tasks of the roadmap ticked in the note (they leave in one write).
 
 "units" are answers GitHub counts against the primary rate limit (every answer but a 304).
 Times are medians of RUNS rounds on the local fake (no network, writes not paced): they show
@@ -60,14 +61,15 @@ def sync(settings: Settings, fake: FakeGitHub, *, etags: bool = True) -> SyncRep
             return run_sync(settings, remote, progress=False, select=layout.covers)
 
 
-def measure(fake: FakeGitHub, action: Callable[[], object]) -> tuple[float, int, int]:
+def measure(fake: FakeGitHub, action: Callable[[], object]) -> tuple[float, int, int, int]:
     fake.reset_counts()
     start = time.perf_counter()
     action()
-    return time.perf_counter() - start, fake.total_requests, fake.units_used
+    writes = sum(n for route, n in fake.requests.items() if not route.startswith("GET"))
+    return time.perf_counter() - start, fake.total_requests, fake.units_used, writes
 
 
-def one_round(tasks: int, issues: int, rows: dict[str, list[tuple[float, int, int]]]) -> None:
+def one_round(tasks: int, issues: int, rows: dict[str, list[tuple[float, int, int, int]]]) -> None:
     """One round of every measure, appended to ``rows``."""
     with tempfile.TemporaryDirectory() as tmp, FakeGitHub() as fake:
         fake.add_repo(REPO)
@@ -106,6 +108,12 @@ def one_round(tasks: int, issues: int, rows: dict[str, list[tuple[float, int, in
         note.write_text(note.read_text().replace("- [ ] item 2", "- [x] item 2"))
         rows.setdefault("one tick in a note -> issue", []).append(
             measure(fake, lambda: sync(settings, fake)))
+        text = (root / "Roadmap.md").read_text()
+        for i in range(1, 100, 10):  # ten open tasks of the roadmap ticked offline
+            text = text.replace(f"- [ ] roadmap step {i} ", f"- [x] roadmap step {i} ")
+        (root / "Roadmap.md").write_text(text)
+        rows.setdefault("ten ticks in the roadmap -> issue", []).append(
+            measure(fake, lambda: sync(settings, fake)))
 
 
 def main() -> None:
@@ -114,21 +122,21 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    rows: dict[str, list[tuple[float, int, int]]] = {}
+    rows: dict[str, list[tuple[float, int, int, int]]] = {}
 
     for _ in range(args.runs):
         one_round(args.tasks, args.issues, rows)
 
-    baseline = statistics.median(t for t, _, _ in
+    baseline = statistics.median(sample[0] for sample in
                                  next(v for k, v in rows.items() if "baseline" in k))
-    print(f"| measure (median of {args.runs}) | time | vs baseline | requests | units |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(f"| measure (median of {args.runs}) | time | vs baseline | requests | units | writes |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, samples in rows.items():
-        seconds = statistics.median(t for t, _, _ in samples)
-        requests = statistics.median(r for _, r, _ in samples)
-        units = statistics.median(u for _, _, u in samples)
+        seconds, requests, units, writes = (statistics.median(s[i] for s in samples)
+                                            for i in range(4))
         ratio = f"{seconds / baseline:.2f}x" if "sync" in name else ""
-        print(f"| {name} | {seconds * 1000:.0f} ms | {ratio} | {requests:.0f} | {units:.0f} |")
+        print(f"| {name} | {seconds * 1000:.0f} ms | {ratio} | {requests:.0f} | {units:.0f} "
+              f"| {writes:.0f} |")
 
 
 if __name__ == "__main__":

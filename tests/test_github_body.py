@@ -146,12 +146,13 @@ def test_insert_goes_after_the_previous_task_and_its_children() -> None:
     assert first.tasks()[0].key == "f" and first.tasks()[0].depth == 0
 
 
-def test_remove_moves_children_up() -> None:
-    tasks = [BlockTask("a", " ", "A"), BlockTask("a1", " ", "A1", 1)]
+def test_remove_leaves_every_other_line_as_it_was() -> None:
+    tasks = [BlockTask("z", " ", "Z"), BlockTask("a", " ", "A"), BlockTask("a1", " ", "A1", 1)]
     parsed = parse_body(render_block(MARKER, tasks))
     assert parsed is not None
-    left = remove_task(parsed, "a").tasks()
-    assert [(t.key, t.depth) for t in left] == [("a1", 0)]
+    left = remove_task(parsed, "a")
+    # As in the note: the child stays indented and now belongs to the item above.
+    assert left.lines == (parsed.lines[0], parsed.lines[2])
 
 
 def test_a_half_block_or_none_is_no_block() -> None:

@@ -332,8 +332,9 @@ def test_writes_keep_the_pace_github_asks_for(env: Env) -> None:
                                                              "write_interval = 0.2"))
     env.publish()
     env.fake.min_write_interval = 0.15  # the fake answers a faster write with a secondary limit
-    for text in ("Learn Python", "Functions", "Ship it"):
-        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    env.edit_note("- [ ] Learn Python", "- [ ] Learn Python well")
+    env.edit_note("  - [ ] Functions", "  - [ ] Functions\n  - [ ] Classes")
+    env.edit_note("- [ ] Ship it", "- [ ] Ship it\n- [ ] Celebrate")
     result = env.sync()
     assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 3
     assert "waiting" not in result.stderr
@@ -348,3 +349,75 @@ def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) ->
     result = env.sync()
     assert "GitHub asks to slow down: waiting 1 s" in result.stderr
     assert env.lines()[-1] == ("x", "Ship it", 0)
+
+
+def test_unlink_a_deleted_note_and_publish_a_missing_one(env: Env) -> None:
+    env.publish()
+    (env.vault / "Roadmap.md").unlink()
+    env.run("github", "unlink", str(env.vault / "Roadmap.md"))
+    assert "nothing published" in env.run("github", "list", "--vault", str(env.vault)).stdout
+    result = env.run("github", "publish", str(env.vault / "Nope.md"), "--repo", "ada/roadmap",
+                     code=16)
+    assert "Nope.md" in result.stderr and "Traceback" not in result.stderr
+    result = env.run("github", "publish", str(env.vault / "Todo.md"), "--repo", "not a repo",
+                     code=3)
+    assert "OWNER/REPO" in result.stderr
+
+
+def test_ticks_in_a_note_go_out_in_one_write_and_spare_a_tick_made_on_github(env: Env) -> None:
+    env.publish()
+    for text in ("Learn Python", "Functions", "Ship it"):
+        env.edit_note(f"- [ ] {text}", f"- [x] {text}")
+    env.fake.web_tick("ada/roadmap", 1, "Write the parser")  # meanwhile, on github.com
+    env.fake.reset_counts()
+    env.sync()
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 1
+    assert [s for s, _, _ in env.lines()] == ["x", "x", "x", "x", "x"]
+    assert b"- [x] Write the parser" in env.note()
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_task_moved_to_another_published_section_moves_its_line(env: Env) -> None:
+    env.publish("Roadmap.md#Month 1")
+    env.publish("Roadmap.md#Month 2")
+    env.edit_note("- [/] Write the parser 📅 2026-12-24\n", "")
+    env.edit_note("- [ ] Ship it\n", "- [ ] Ship it\n- [/] Write the parser 📅 2026-12-24\n")
+    env.sync()
+    assert "Write the parser" not in [t for _, t, _ in env.lines(1)]
+    assert [t for _, t, _ in env.lines(2)] == ["Ship it", "Write the parser"]
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_renamed_note_leaves_its_checklist_until_it_is_published_again(env: Env) -> None:
+    env.publish()
+    body = env.body()
+    (env.vault / "Roadmap.md").rename(env.vault / "Plan.md")
+    assert "the vault has no tasks" in env.sync(code=13).stderr  # the guard
+    result = env.sync("--force")
+    assert "Roadmap.md is published as ada/roadmap#1 but has no tasks" in result.stderr
+    assert env.body() == body  # nothing removed from the issue, even forced
+    env.run("github", "publish", str(env.vault / "Plan.md"), "--repo", "ada/roadmap",
+            "--issue", "1")
+    listed = env.run("github", "list", "--vault", str(env.vault)).stdout
+    assert "Plan.md -> ada/roadmap#1" in listed and "Roadmap.md" not in listed
+    assert "nothing to do" in env.sync().stdout
+    env.edit_note("- [ ] Ship it", "- [x] Ship it", rel="Plan.md")
+    env.sync()
+    assert env.lines()[-1] == ("x", "Ship it", 0)
+    assert len(env.fake.issues("ada/roadmap")) == 1
+
+
+def test_a_task_naming_an_issue_that_does_not_exist_is_said_not_fatal(env: Env) -> None:
+    (env.vault / ".vaultmap.toml").write_text(CONFIG + "enabled = true\n")
+    env.fake.add_repo("ada/secret", visible=False)
+    env.fake.add_issue("ada/roadmap", "real")
+    env.note("Bugs.md", "- [ ] typo ada/roadmap#99\n- [/] hidden ada/secret#1\n"
+             "- [ ] real ada/roadmap#1\n")
+    result = env.sync()
+    assert "'typo ada/roadmap#99' names ada/roadmap#99, but GitHub has no" in result.stderr
+    assert "ada/secret#1" in result.stderr
+    env.fake.close("ada/roadmap", 1)
+    env.sync()
+    assert env.note("Bugs.md") == (b"- [ ] typo ada/roadmap#99\n- [/] hidden ada/secret#1\n"
+                                   b"- [x] real ada/roadmap#1\n")
+    assert "nothing to do" in env.sync().stdout

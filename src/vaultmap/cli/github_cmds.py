@@ -37,10 +37,8 @@ def _note_target(target: str) -> tuple[Settings, str]:
     note as an absolute path."""
     note, hash_sign, heading = target.partition("#")
     path = Path(note).absolute()
-    if not path.is_file():
-        from vaultmap.errors import TargetNotFoundError
-
-        raise TargetNotFoundError(f"{note}: no such note")
+    # The note need not exist (unlinking a deleted note); publishing one that does not is
+    # refused when it is read.
     return _settings(path.parent), f"{path}{hash_sign}{heading}"
 
 
@@ -122,10 +120,10 @@ def publish_cmd(target: str, repo: str, title: str | None, number: int | None) -
       vaultmap github publish "Roadmap.md#Month 1" --repo ada/roadmap --title "Month 1"
       vaultmap github publish Roadmap.md --repo ada/roadmap --issue 12
     """
-    from vaultmap.sync.github.publish import publish
+    from vaultmap.sync.github.publish import publish, sync_lock
 
     settings, target = _note_target(target)
-    with GitHubStore.open(settings.state_dir) as store, \
+    with sync_lock(settings), GitHubStore.open(settings.state_dir) as store, \
             github_client(settings, store) as client:
         done = publish(settings, client, store, target, repo=repo, title=title, issue=number)
     verb = "published" if done.created else "linked"
@@ -154,10 +152,10 @@ def list_cmd(vault: Path) -> None:
 @click.argument("target", metavar="NOTE[#HEADING]")
 def unlink_cmd(target: str) -> None:
     """Stop syncing NOTE (or its section) with its issue. The issue is left as it is."""
-    from vaultmap.sync.github.publish import unlink
+    from vaultmap.sync.github.publish import sync_lock, unlink
 
     settings, target = _note_target(target)
-    with GitHubStore.open(settings.state_dir) as store:
+    with sync_lock(settings), GitHubStore.open(settings.state_dir) as store:
         link = unlink(settings, store, target)
     echo(f"unlinked {link.target} from {link.issue}; the issue was not changed")
 

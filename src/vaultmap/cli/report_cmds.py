@@ -300,7 +300,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)
     elif fmt == "html":
-        _write_html(progress, options, history, output, open_page)
+        # The charts over time count the whole vault: a folder's report goes without them.
+        _write_html(progress, options, history if inside is None else None, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))

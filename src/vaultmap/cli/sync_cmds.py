@@ -206,7 +206,8 @@ def _show_sync(report: SyncReport, name: str, *, dry_run: bool, verbose: bool,
                labelled: bool) -> None:
     if dry_run or verbose:
         _print_plan(report.plan, remote=name)
-    _finish(report, label=f"{name}: " if labelled else "")
+    # Lower case, as git's own line ("git: committed ..."): one label style per run.
+    _finish(report, label=f"{name.lower()}: " if labelled else "")
 
 
 def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: bool) -> None:
@@ -239,33 +240,29 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     git_lines = _git_status_lines(settings)  # local: no network
     github = github_in_use(settings)
     notion = bool(settings.notion.database_id) or not (github or git_lines)
+    # Ask every remote first: a failure must not follow a half-written answer ("no
+    # conflicts", then exit 4). A dry run creates no state, lock or index.
+    plans: dict[str, SyncReport | None] = {"notion": None, "github": None}
     if notion and not offline:
-        # Say what is missing before printing anything, not after a half-written answer.
-        _require_database(settings)
-    # Ask the remotes first: a failure must not follow a half-written answer ("no conflicts",
-    # then exit 4). A dry run creates no state file, lock or index.
-    notion_plan: SyncReport | None = None
-    github_plan: SyncReport | None = None
-    if not offline:
-        if notion:
-            with _notion(settings) as remote:
-                notion_plan = run_sync(settings, remote, dry_run=True)
-        if github:
-            github_plan = sync_github(settings, dry_run=True, full=False, force=False)
+        _require_database(settings)  # says what is missing before anything is printed
+        with _notion(settings) as remote:
+            plans["notion"] = run_sync(settings, remote, dry_run=True)
+    if github and not offline:
+        plans["github"] = sync_github(settings, dry_run=True, full=False, force=False)
     for line in git_lines:
         echo(line)
     if notion:
-        _status_of(settings, "notion", "Notion", notion_plan, clear_conflicts=clear_conflicts,
-                   label="Notion: " if github else "")
+        _status_of(settings, "notion", "Notion", plans["notion"],
+                   clear_conflicts=clear_conflicts, label="Notion: " if github else "")
     if github:
-        _status_of(settings, "github", "GitHub", github_plan, clear_conflicts=clear_conflicts,
-                   label="GitHub: " if notion else "")
+        _status_of(settings, "github", "GitHub", plans["github"],
+                   clear_conflicts=clear_conflicts, label="GitHub: " if notion else "")
 
 
 def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | None, *,
                clear_conflicts: bool, label: str) -> None:
-    """The conflicts and last sync of one remote, then what a sync would do (``report``, the
-    dry run already made; ``None`` when offline)."""
+    """The conflicts and last sync of one remote, then what ``report`` (a dry run; None when
+    offline) would do."""
     with StateStore.open_existing(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
         last = state.last_sync_start

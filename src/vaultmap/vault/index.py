@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import gc
 import hashlib
+import importlib.util
 import io
 import operator
 import pickle
@@ -161,6 +162,11 @@ def _fingerprint(settings: Settings) -> str:
 
     sources = [Path(vaultmap.model.__file__)]
     sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
+    # The display repair of mojibake is kept in the index, and another ftfy may repair
+    # otherwise. Its file is found without importing it (that costs ~70 ms).
+    ftfy_spec = importlib.util.find_spec("ftfy")
+    if ftfy_spec is not None and ftfy_spec.origin:
+        sources.append(Path(ftfy_spec.origin))
     for source in sources:
         try:
             st = source.stat()

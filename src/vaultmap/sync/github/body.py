@@ -238,21 +238,11 @@ def insert_task(parsed: ParsedBody, task: BlockTask, after_key: str | None) -> P
 
 
 def remove_task(parsed: ParsedBody, row_id: str) -> ParsedBody:
-    """The body without the line of ``row_id`` (lines nested under it move up one level)."""
-    lines = list(parsed.lines)
-    for index, line in enumerate(lines):
-        found = parse_line(line)
-        if found is None or not found.key or found.row_id != row_id:
-            continue
-        del lines[index]
-        while index < len(lines):
-            below = parse_line(lines[index])
-            if below is None or below.depth <= found.depth:
-                break
-            lines[index] = lines[index][len(INDENT):] if lines[index].startswith(INDENT) \
-                else lines[index]
-            index += 1
-        break
+    """The body without the line of ``row_id``. Lines nested under it keep their indentation,
+    as they do in the note when a task line is deleted (they now belong to the item above), so
+    the rest of the block changes by no byte."""
+    lines = [line for line in parsed.lines
+             if (found := parse_line(line)) is None or not found.key or found.row_id != row_id]
     return replace(parsed, lines=tuple(lines))
 
 

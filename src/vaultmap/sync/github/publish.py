@@ -11,14 +11,15 @@ creating a second one.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vaultmap.config import Settings
-from vaultmap.errors import ConfigError, TargetNotFoundError
+from vaultmap.errors import ConfigError, SyncBusyError, TargetNotFoundError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import task_record
 from vaultmap.sync.github.body import (
@@ -30,7 +31,7 @@ from vaultmap.sync.github.body import (
     render_block,
 )
 from vaultmap.sync.github.http import GitHubClient
-from vaultmap.sync.github.remote import block_tasks
+from vaultmap.sync.github.remote import block_tasks, cancelled_char
 from vaultmap.sync.github.store import SECTION_SEPARATOR, GitHubStore, Link
 from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 from vaultmap.sync.state import BaseEntry, StateStore
@@ -91,6 +92,22 @@ def select_tasks(settings: Settings, target: str) -> tuple[str, tuple[str, ...],
     return rel, section, tasks
 
 
+@contextmanager
+def sync_lock(settings: Settings) -> Iterator[None]:
+    """Hold the lock of GitHub syncs of this vault (publish and unlink change the link table
+    and the base, which a running sync, the daemon's say, must not see half done)."""
+    from filelock import Timeout
+
+    from vaultmap.sync.runner import LOCK_TIMEOUT, _lock
+
+    try:
+        with _lock(settings, "github").acquire(timeout=LOCK_TIMEOUT):
+            yield
+    except Timeout:
+        raise SyncBusyError("a vaultmap sync with GitHub is running; try again when it has "
+                            "finished") from None
+
+
 def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target: str, *,
             repo: str, title: str | None = None, issue: int | None = None,
             clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Published:
@@ -112,6 +129,12 @@ def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target
     data: dict[str, Any] | None
     if issue is not None:
         data = _attach(client, link, issue, block)
+        # The issue holds this checklist now: a note published into it before (renamed or
+        # moved since) lets go of it.
+        for other in store.links():
+            if (other.repo.lower(), other.number) == (repo.lower(), issue) and \
+                    (other.note, other.section) != (note, section):
+                _forget(settings, store, other)
     else:
         check_size(block, link.target)
         data = _find_lost_create(client, link, clock) if existing is not None else None
@@ -187,18 +210,29 @@ def _record_base(settings: Settings, link: Link, tasks: list[Task],
         return
     vault_name = Path(settings.root).resolve().name
     by_key = {t.key: t for t in parsed.tasks()}
+    cancelled = cancelled_char(settings.statuses)
     with StateStore.open(settings.state_dir, "github") as state, state.batch():
         for task in tasks:
             line = by_key.get(task.key)
             if line is None:
                 continue
             record = task_record(task, vault_name=vault_name)
-            remote_status = ("-" if line.cancelled else line.status)
+            remote_status = cancelled if line.cancelled else line.status
             state.put(BaseEntry(
                 key=task.key, remote_id=f"{link.repo}#{link.number}:{task.key}",
                 vault_status=task.status, remote_status=remote_status,
                 vault_hash=record.content_hash(), remote_hash=line_hash(line),
                 note=task.path, description=normalise_text(record.text), section=task.section))
+
+
+def _forget(settings: Settings, store: GitHubStore, link: Link) -> None:
+    """Drop a link and the base entries of its lines (the issue is not touched)."""
+    prefix = f"{link.repo}#{link.number}:"
+    with StateStore.open(settings.state_dir, "github") as state, state.batch():
+        for key, entry in state.entries().items():
+            if entry.remote_id.startswith(prefix):
+                state.forget(key)
+    store.remove_link(link)
 
 
 def unlink(settings: Settings, store: GitHubStore, target: str) -> Link:
@@ -211,11 +245,6 @@ def unlink(settings: Settings, store: GitHubStore, target: str) -> Link:
     for link in store.links():
         if link.note == rel and (not heading or [normalise_text(s) for s in link.section[
                 -len(wanted):]] == [normalise_text(w) for w in wanted]):
-            prefix = f"{link.repo}#{link.number}:"
-            with StateStore.open(settings.state_dir, "github") as state, state.batch():
-                for key, entry in state.entries().items():
-                    if entry.remote_id.startswith(prefix):
-                        state.forget(key)
-            store.remove_link(link)
+            _forget(settings, store, link)
             return link
     raise TargetNotFoundError(f"{target}: is not published (see `vaultmap github list`)")

@@ -1,5 +1,7 @@
 """GitHub issues as a sync remote: published checklists and tasks that name an issue.
 
+What a user sees of it is described in ``docs/github.md``.
+
 The sync engine sees one *row* per task, as with Notion:
 
 * a task of a published note (or section) is a line of the block its issue's body holds;
@@ -65,6 +67,7 @@ class Placement:
     ref: IssueRef | None = None
     depth: int = 0  # nesting inside the checklist
     status_type: str = "todo"
+    status: str = " "  # the note's status character
     text: str = ""
     note: str = ""
 
@@ -99,14 +102,14 @@ def layout_of(tasks: Iterable[Task], links: Iterable[Link], github: GitHubSettin
             base = depth_base.setdefault(issue, task.depth)
             placements[task.key] = Placement(task.key, link=link,
                                              depth=max(0, task.depth - base),
-                                             status_type=task.type.value, text=text,
-                                             note=task.path)
+                                             status_type=task.type.value,
+                                             status=task.status, text=text, note=task.path)
             order.setdefault(issue, []).append(task.key)
             continue
         ref = find_ref(text, default_repo=github.default_repo, hosts=hosts)
         if ref is not None:
             placements[task.key] = Placement(task.key, ref=ref, status_type=task.type.value,
-                                             text=text, note=task.path)
+                                             status=task.status, text=text, note=task.path)
     return Layout(placements, {k: tuple(v) for k, v in order.items()})
 
 
@@ -120,6 +123,21 @@ def block_tasks(tasks: Iterable[Task], statuses: StatusMap) -> list[BlockTask]:
         out.append(BlockTask(task.key, box_of(kind), task.fields.description or task.text,
                              max(0, task.depth - base), cancelled=kind == "cancelled"))
     return out
+
+
+def _same_place(placement: Placement, ref: IssueRef, is_ref: bool) -> bool:
+    """Whether a row id (an issue, as a checklist line or as a named issue) is still where
+    ``placement`` puts its task."""
+    if is_ref:
+        return placement.ref is not None and (placement.ref.repo.lower(), placement.ref.number) \
+            == (ref.repo.lower(), ref.number)
+    return placement.link is not None and (placement.link.repo.lower(), placement.link.number) \
+        == (ref.repo.lower(), ref.number)
+
+
+def cancelled_char(statuses: StatusMap) -> str:
+    """The status character a struck ``[x]`` (cancelled on GitHub) stands for in the note."""
+    return next((c for c, t in statuses.chars.items() if t is StatusType.CANCELLED), "-")
 
 
 class GitHubRemote:
@@ -137,9 +155,9 @@ class GitHubRemote:
         self.settings = settings
         self.statuses = statuses
         self.clock = clock
-        self._cancelled = next((c for c, t in statuses.chars.items()
-                                if t is StatusType.CANCELLED), "-")
+        self._cancelled = cancelled_char(statuses)
         self.closed: list[str] = []  # issues closed by close_when_done / close_issues
+        self._agreed: Callable[[str], str | None] = lambda remote_id: None
 
     # -- Remote bookkeeping -------------------------------------------------------------
     @property
@@ -148,7 +166,9 @@ class GitHubRemote:
 
     def bind(self, agreed_status: Callable[[str], str | None],
              cache: Mapping[str, str]) -> None:
-        """Nothing to learn: every issue is read (conditionally) on every sync."""
+        """Keep the agreed status per row: a write to a body also carries the note's status
+        changes of the lines nobody changed on GitHub (see :meth:`_with_vault_ticks`)."""
+        self._agreed = agreed_status
 
     def cache(self) -> dict[str, str]:
         return {}
@@ -180,6 +200,15 @@ class GitHubRemote:
                          note=placement.note if placement else "", content_hash="",
                          status_type=kind)
 
+    def _unknown_ref_row(self, ref: IssueRef, key: str, status: str,
+                         status_type: str) -> RemoteRow:
+        """The row of a task naming an issue GitHub does not show: it agrees with the note."""
+        placement = self.layout.placements.get(key)
+        return RemoteRow(remote_id=f"ref:{ref.repo}#{ref.number}:{key}", key=key,
+                         status=status, text=str(ref),
+                         note=placement.note if placement else "", content_hash="",
+                         status_type=status_type)
+
     def snapshot(self, since: datetime | None, *,
                  include_trashed: bool = False) -> RemoteSnapshot:
         """Every published block and every named issue (always complete; see the module)."""
@@ -188,6 +217,10 @@ class GitHubRemote:
         rows: list[RemoteRow] = []
         notes: list[str] = []
         for link in self.links.values():
+            if self._absent(link):
+                notes.append(f"{link.target} is published as {link.issue} but has no tasks in "
+                             "the vault (moved, renamed or deleted?); its checklist is left as "
+                             "it is: publish the new place, or `vaultmap github unlink` it")
             try:
                 issue = self._issue(link.repo, link.number)
             except (GitHubNotFoundError, RemoteGoneError) as error:
@@ -211,7 +244,12 @@ class GitHubRemote:
             try:
                 issue = self._issue(ref.repo, ref.number)
             except (GitHubNotFoundError, RemoteGoneError) as error:
-                notes.append(f"{placements[0].note}: {error}")
+                # A typo or an issue this token cannot see: said, and its tasks left as they
+                # are (rows that agree with the note), not a failure of the whole sync.
+                notes.extend(f"{p.note}: {p.text!r} names {ref}, but {error}"
+                             for p in placements)
+                rows.extend(self._unknown_ref_row(ref, p.key, p.status, p.status_type)
+                            for p in placements)
                 continue
             for placement in placements:
                 row = self._ref_row(ref, placement.key, issue)
@@ -261,6 +299,8 @@ class GitHubRemote:
             raise RemoteGoneError(f"{link.issue} no longer holds that task")
         body = changed.render()
         if body != issue.get("body"):
+            changed = self._with_vault_ticks(link, changed, key)
+            body = changed.render()
             check_size(body, link.target)
             self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}", {"body": body})
         self._close_when_done(link, changed, issue)
@@ -268,6 +308,32 @@ class GitHubRemote:
             if task.key == key:
                 return self._row(link, task)
         return None
+
+    def _with_vault_ticks(self, link: Link, parsed: ParsedBody, key: str) -> ParsedBody:
+        """``parsed`` with the note's status of every other line whose box nobody changed on
+        GitHub since the last sync: one write instead of one per tick (GitHub limits
+        content-creating requests to 80 a minute and 500 an hour).
+
+        Safe to send early: those lines' own updates later find nothing left to write, and
+        if the sync dies first, the next one sees both sides changed to the same status,
+        which is agreement. Lines changed on GitHub are left alone; the plan copies them to
+        the note.
+        """
+        for task in parsed.tasks():
+            placement = self.layout.placements.get(task.key)
+            if task.key == key or placement is None or placement.link is None:
+                continue
+            row = self._row(link, task)
+            if self._agreed(row.remote_id) != row.status:
+                continue  # changed on GitHub (or not known yet): the plan decides
+            box = box_of(placement.status_type)
+            cancelled = placement.status_type == "cancelled"
+            if (task.status, task.cancelled) != (box, cancelled):
+                ticked = set_task(parsed, task.row_id, replace(task, status=box,
+                                                               cancelled=cancelled))
+                if ticked is not None:
+                    parsed = ticked
+        return parsed
 
     def _close_when_done(self, link: Link, parsed: ParsedBody,
                          issue: Mapping[str, Any]) -> None:
@@ -292,7 +358,10 @@ class GitHubRemote:
 
     def _follow(self, ref: IssueRef, record: TaskRecord) -> RemoteRow:
         """A task naming an issue: close (or reopen) it only when ``close_issues`` says so."""
-        issue = self._issue(ref.repo, ref.number)
+        try:
+            issue = self._issue(ref.repo, ref.number)
+        except (GitHubNotFoundError, RemoteGoneError):
+            return self._unknown_ref_row(ref, record.key, record.status, record.status_type)
         current = status_type_of_issue(issue)
         if self.settings.close_issues and not issue.get("pull_request"):
             wanted = {"done": ("closed", "completed"), "cancelled": ("closed", "not_planned"),
@@ -332,6 +401,9 @@ class GitHubRemote:
         if match is None:
             raise RemoteGoneError(f"not a GitHub row: {remote_id!r}", remote_id=remote_id)
         ref = IssueRef(match.group("repo"), int(match.group("number")))
+        placement = self.layout.placements.get(record.key)
+        if placement is not None and not _same_place(placement, ref, bool(match.group("ref"))):
+            return self._move(remote_id, record, placement)
         if match.group("ref"):
             return self._follow(ref, record)
         link = self.links.get((ref.repo.lower(), ref.number))
@@ -344,24 +416,40 @@ class GitHubRemote:
             raise RemoteGoneError(f"{link.issue} no longer holds that task", remote_id=remote_id)
         return row
 
+    def _move(self, remote_id: str, record: TaskRecord, placement: Placement) -> RemoteRow:
+        """The task now lives elsewhere (moved to another published note, or it names another
+        issue): its line goes to its new place first, then leaves the old one, so a sync
+        killed in between leaves a line too many (reported as a duplicate), never none."""
+        if placement.ref is not None:
+            row = self._follow(placement.ref, record)
+        else:
+            row = self.create(record)
+        match = _ROW_ID.match(remote_id)
+        if match is not None and not match.group("ref"):
+            old = self.links.get((match.group("repo").lower(), int(match.group("number"))))
+            if old is not None:
+                self._remove_line(old, match.group("key"))
+        return row
+
+    def _absent(self, link: Link) -> bool:
+        """A published note (or section) none of whose tasks the vault holds now: more
+        likely moved or renamed than emptied, so its lines are not removed one by one."""
+        return (link.repo.lower(), link.number) not in self.layout.order
+
     def trash(self, remote_id: str) -> None:
+        """Remove a deleted task's line (a named issue is never touched; the lines of a
+        checklist whose whole note or section is gone stay, see :meth:`_absent`)."""
         match = _ROW_ID.match(remote_id)
         if match is None or match.group("ref"):
-            return  # a named issue is never touched when its task goes
-        link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
-        if link is None:
             return
-        row_id = match.group("key")
+        link = self.links.get((match.group("repo").lower(), int(match.group("number"))))
+        if link is None or self._absent(link):
+            return
+        self._remove_line(link, match.group("key"))
+
+    def _remove_line(self, link: Link, row_id: str) -> None:
         try:
             self._write(link, lambda parsed: remove_task(parsed, row_id), "")
         except RemoteGoneError:
             return  # the block (or the issue) is gone already: so is the line
 
-
-def parse_row_id(remote_id: str) -> tuple[bool, str, int, str] | None:
-    """(is a named issue, OWNER/REPO, number, key) of a GitHub row id."""
-    match = _ROW_ID.match(remote_id)
-    if match is None:
-        return None
-    return bool(match.group("ref")), match.group("repo"), int(match.group("number")), \
-        match.group("key")
