@@ -30,7 +30,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-HEAVY = ("rich", "click", "notion_client", "httpx", "sqlite3", "mistune", "git", "watchdog")
+HEAVY = ("rich", "click", "notion_client", "httpx", "sqlite3", "mistune", "git", "watchdog",
+         "yaml")
 
 
 def make_note(tasks: int, size: int) -> bytes:
@@ -81,7 +82,11 @@ def run(args: argparse.Namespace) -> None:
         subprocess.run(["git", "init", "-q", str(repo)], check=True)
         for name, data in (("O", base), ("A0", ours), ("B", theirs)):
             (repo / name).write_bytes(data)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        # As installed for a user: bytecode cached (a machine may set PYTHONDONTWRITEBYTECODE;
+        # the cache goes to a temporary folder, not into the source tree).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(repo / "pycache")
 
         def fresh_a() -> None:
             shutil.copyfile(repo / "A0", repo / "A")
@@ -91,7 +96,7 @@ def run(args: argparse.Namespace) -> None:
                            check=False)
 
         def python_start() -> None:
-            subprocess.run([python, "-c", "pass"], check=True)
+            subprocess.run([python, "-c", "pass"], env=env, check=True)
 
         def driver() -> None:
             done = subprocess.run([python, "-m", "vaultmap", "merge-driver", "O", "A", "B", "7",
@@ -107,6 +112,8 @@ def run(args: argparse.Namespace) -> None:
             ("git merge-file (baseline)", git_merge_file), ("python -c pass", python_start),
             ("driver, whole process", driver), ("merge_note in process", in_process)]
         samples: dict[str, list[float]] = {name: [] for name, _ in rows}
+        fresh_a()
+        driver()  # fills the bytecode cache
         for _ in range(args.runs):
             for name, action in rows:
                 fresh_a()

@@ -20,6 +20,8 @@ Rows:
   added (``--baseline``, default: the parent of the commit that added
   ``parse/mojibake.py``, extracted with ``git archive``) and by this checkout, each in child
   processes alternating round by round. Target: after / before < 1.05.
+* the same as whole ``vaultmap report`` processes (imports included: ftfy is only imported
+  when a note looks damaged).
 * warm report of the mojibake vault against the clean non-ASCII one (this checkout).
   Target: < 2.
 * cold scan of each (parsing everything; the repair runs here, once per note).
@@ -131,6 +133,15 @@ def child_report(src: Path, root: Path, runs: int) -> float:
     return float(answer["median"])
 
 
+def process_report(src: Path, root: Path) -> float:
+    """Wall time of a whole ``vaultmap report`` process (imports included) on a warm index."""
+    env = {**os.environ, "PYTHONPATH": str(src), "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "vaultmap.cli", "report", str(root)]
+    started = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -186,10 +197,13 @@ def main() -> None:
         rewrite_tree(base / "clean-new", base / "intl", international)
         rewrite_tree(base / "intl", base / "moji", lambda d: double_encode(international(d)))
 
-        times: dict[str, list[float]] = {"before": [], "after": [], "intl": [], "moji": []}
+        times: dict[str, list[float]] = {"before": [], "after": [], "intl": [], "moji": [],
+                                         "process before": [], "process after": []}
         for _ in range(args.rounds):
             times["before"].append(child_report(old_src, base / "clean-old", runs))
             times["after"].append(child_report(new_src, base / "clean-new", runs))
+            times["process before"].append(process_report(old_src, base / "clean-old"))
+            times["process after"].append(process_report(new_src, base / "clean-new"))
             times["intl"].append(child_report(new_src, base / "intl", runs))
             times["moji"].append(child_report(new_src, base / "moji", runs))
         median = {name: statistics.median(values) for name, values in times.items()}
@@ -213,6 +227,10 @@ def main() -> None:
     print(f"| warm report, clean, before ({rev}) | {ms(median['before'])} | 1.00 | |")
     print(f"| warm report, clean, after | {ms(median['after'])} | "
           f"{median['after'] / median['before']:.3f} | < 1.05 |")
+    print(f"| `vaultmap report` process, clean, before | {ms(median['process before'])} | "
+          "1.00 | |")
+    print(f"| `vaultmap report` process, clean, after | {ms(median['process after'])} | "
+          f"{median['process after'] / median['process before']:.3f} | < 1.05 |")
     print(f"| warm report, clean non-ASCII | {ms(median['intl'])} | 1.00 | |")
     print(f"| warm report, mojibake in every note | {ms(median['moji'])} | "
           f"{median['moji'] / median['intl']:.3f} | < 2 |")

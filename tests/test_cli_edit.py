@@ -260,13 +260,24 @@ def test_the_real_command_in_a_subprocess(vault: Path) -> None:
     assert (vault / "Inbox.md").read_text() == "- [ ] Buy glue\n- [x] Buy sandpaper\n"
 
 
-def test_a_change_set_statuses_refuses_is_reported_with_exit_9(vault: Path) -> None:
+def test_a_status_the_note_encoding_cannot_hold_is_exit_21_not_9(vault: Path) -> None:
+    # Exit 9 means "the task changed meanwhile": an encoding refusal has a code of its own.
     legacy = vault / "Ancien.md"
     legacy.write_bytes("- [ ] Réserver la salle\n".encode("cp1252"))
     result = CliRunner().invoke(main, ["set", "→", "Ancien.md:1", "--vault", str(vault)])
-    assert result.exit_code == 9
+    assert result.exit_code == 21
     assert result.output.splitlines() == [
         "Ancien.md:1  not changed: [→] cannot be written in this note's encoding",
         "vaultmap: 1 task(s) were not changed; the reasons are above",
     ]
     assert legacy.read_bytes() == "- [ ] Réserver la salle\n".encode("cp1252")
+
+
+@pytest.mark.timeout(60)  # without a bound this pattern ran for minutes
+def test_a_catastrophic_regex_is_refused_in_one_line(vault: Path) -> None:
+    (vault / "Long.md").write_text("- [ ] " + "a" * 5000 + "!\n")
+    result = _run(vault, "done", "--regex", "--match", r"(a+)+$")
+    assert result.exit_code == 1
+    assert result.output.startswith("vaultmap: --regex '(a+)+$': gave up after")
+    assert len(result.output.splitlines()) == 1
+    assert (vault / "Long.md").read_text().startswith("- [ ] ")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from report_fixtures import ANSI, NOTES, TODAY, make_vault
 from terminal import run_on_terminal
-from test_report_fixtures import ANSI, NOTES, TODAY, make_vault
 from vaultmap.cli import main
 
 VAULTMAP = Path(sys.executable).parent / "vaultmap"
@@ -294,3 +294,18 @@ def test_a_markdown_report_saved_into_the_vault_changes_no_numbers(tmp_path: Pat
     _, after, _ = run("report", str(vault), "--format", "json", "--today", TODAY)
     assert json.loads(after)["totals"] == json.loads(before)["totals"]
     assert "Progress.md" in {n["path"] for n in json.loads(after)["notes"]}
+
+
+def test_report_warns_about_dates_that_are_no_dates(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Bills.md").write_text("- [ ] pay rent 📅 2024-02-31\n- [ ] file ⏳ 2024-13-01\n"
+                                       "- [ ] real 📅 2024-02-28\n", encoding="utf-8")
+    code, out, err = run("report", str(tmp_path), "--today", "2026-01-01", "--no-index")
+    assert code == 0
+    assert ("vaultmap: warning: Bills.md:1: 📅 2024-02-31 is not a date; the task is left out "
+            "of Overdue") in err.splitlines()
+    assert "2024-13-01" not in err  # a scheduled date hides nothing: only due dates are checked
+    assert "real" in out and "2024-02-28" in out
+    code, out, _err = run("report", str(tmp_path), "--today", "2026-01-01", "--format", "json",
+                          "--no-index")
+    assert any("2024-02-31" in warning for warning in json.loads(out)["warnings"])

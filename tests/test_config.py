@@ -210,3 +210,14 @@ def test_good_values_are_read(tmp_path: Path) -> None:
     assert settings.notion.timeout == 5.0 and isinstance(settings.notion.timeout, float)
     assert settings.notion.properties["due"] == "When"
     assert settings.warnings == ()
+
+
+def test_the_typed_choices_are_the_schema_choices() -> None:
+    from typing import get_args
+
+    from vaultmap.config import GitPrefer, GitPull, Prefer
+
+    for literal, (table, key) in ((Prefer, ("notion", "prefer")), (GitPull, ("git", "pull")),
+                                  (GitPrefer, ("git", "prefer"))):
+        option = next(o for o in SCHEMA if (o.table, o.key) == (table, key))
+        assert set(get_args(literal)) == set(option.choices), key

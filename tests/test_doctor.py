@@ -309,6 +309,11 @@ def test_fix_round_trip_keeps_tasks_keys_and_notion_rows(notion_vault: NotionVau
     assert "Read “Fluent Python” — chapter 1" in titles  # Notion got the repaired text
     assert not any("â€" in title or "ðŸ" in title for title in titles)
     ids = {row["_id"] for row in rows}
+    # The rows' titles as a vaultmap without the display repair sent them: the mojibake.
+    by_title = {row["Task"]: row["_id"] for row in rows}
+    for task in before.tasks:
+        fake.edit_row(by_title[task.display_description], {"Task": task.description})
+    assert any("â€" in row["Task"] for row in fake.table(notion_vault.database_id))
 
     run(vault, "--fix", env=notion_vault.env(), code=0)
     after = parse_note((vault / "Plan.md").read_bytes(), "Plan.md")
@@ -322,4 +327,17 @@ def test_fix_round_trip_keeps_tasks_keys_and_notion_rows(notion_vault: NotionVau
     rows = fake.table(notion_vault.database_id)
     assert {row["_id"] for row in rows} == ids  # every row still linked, none created
     assert fake.count("POST /v1/pages") == 0, result.stdout
-    assert {row["Task"] for row in rows} == titles
+    assert {row["Task"] for row in rows} == titles  # the titles changed back to readable text
+    assert "updated" in result.stdout
+
+
+def test_fix_refuses_a_read_only_note_in_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    data = damaged()
+    note = tmp_path / "Plan.md"
+    note.write_bytes(data)
+    note.chmod(0o444)
+    result = run(tmp_path, "--fix", code=1)
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("could not repair")]
+    assert "Plan.md" in line and "Traceback" not in result.output
+    assert note.read_bytes() == data
+    assert stat.S_IMODE(note.stat().st_mode) == 0o444

@@ -72,3 +72,17 @@ def test_the_pre_assigned_codes() -> None:
     assert errors.DaemonRunningError.exit_code == 20
     assert errors.NoteEncodingError.exit_code == 21
     assert len({cls.exit_code for cls in (errors.TaskMovedError, errors.NoteEncodingError)}) == 2
+
+
+def test_a_line_the_note_encoding_cannot_hold_is_a_note_encoding_error(tmp_path: Path) -> None:
+    import pytest
+
+    from vaultmap.config import Settings
+    from vaultmap.edit import append_tasks
+
+    note = tmp_path / "Ancien.md"
+    note.write_bytes("- [ ] Réserver la salle\n".encode("cp1252"))
+    with pytest.raises(errors.NoteEncodingError) as caught:
+        append_tasks(Settings(root=tmp_path), Path("Ancien.md"), ["- [ ] flèche → ici"])
+    assert caught.value.exit_code == 21
+    assert note.read_bytes() == "- [ ] Réserver la salle\n".encode("cp1252")

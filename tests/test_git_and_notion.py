@@ -46,9 +46,9 @@ def test_both_remotes_each_with_a_result_line(setup: tuple[Clone, FakeNotion]) -
     result = _run(fake, "sync", str(c.vault))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith("notion: ") and "2 created" in line for line in lines)
+    assert any(line.startswith("Notion: ") and "2 created" in line for line in lines)
     assert any(line.startswith("git: committed 'vaultmap: 1 done (1 note)'") for line in lines)
-    assert lines[0].startswith("notion: ")  # Notion first: its edits go into the commit
+    assert lines[0].startswith("Notion: ")  # Notion first: its edits go into the commit
     # The config change (the database id) went in with it, listed as an edit.
     assert "edited: .vaultmap.toml" in c.git("log", "-1", "--format=%b")
 
@@ -59,7 +59,7 @@ def test_git_failure_does_not_stop_notion(setup: tuple[Clone, FakeNotion]) -> No
     c.write("Plan.md", "# Plan\n\n- [x] one\n- [ ] two\n")
     result = _run(fake, "sync", str(c.vault))
     assert result.exit_code == 18
-    assert "notion: " in result.stdout and "2 created" in result.stdout
+    assert "Notion: " in result.stdout and "2 created" in result.stdout
     assert result.stderr.startswith("vaultmap: git: cannot fetch from origin")
     assert len(fake.table(fake_database(c))) == 2
 
@@ -88,3 +88,14 @@ def fake_database(c: Clone) -> str:
     from vaultmap.config import load_settings
 
     return load_settings(c.vault).notion.database_id
+
+
+def test_plain_sync_with_only_git_configured(tmp_path: Path) -> None:
+    bare = make_origin(tmp_path, {"Plan.md": "- [ ] one\n"})
+    c = clone(bare, tmp_path, "solo")
+    c.write("Plan.md", "- [x] one\n")
+    result = c.vaultmap("sync", str(c.vault))
+    assert result.stdout.startswith("git: committed 'vaultmap: 1 done (1 note)'")
+    (c.vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n")
+    # Nothing configured any more: the usual advice about Notion, exit 3.
+    assert "no Notion database is set" in c.vaultmap("sync", str(c.vault), code=3).stderr

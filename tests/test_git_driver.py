@@ -249,3 +249,53 @@ def test_install_outside_a_work_tree_is_one_line_exit_17(tmp_path: Path) -> None
                           capture_output=True, text=True, env=git_environment(), check=False)
     assert done.returncode == 17
     assert done.stderr.count("\n") == 1 and "not inside a git work tree" in done.stderr
+
+
+def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    for name, data in (("o", BASE), ("a", CASES[0].laptop(BASE)), ("b", CASES[0].phone(BASE))):
+        (repo / name).write_bytes(data)
+    heavy = ("rich", "click", "notion_client", "httpx", "sqlite3", "mistune", "git",
+             "watchdog", "yaml", "vaultmap.sync.engine", "vaultmap.cli")
+    probe = ("import atexit, sys, runpy\n"
+             f"heavy = {heavy!r}\n"
+             "atexit.register(lambda: print('loaded:', sorted(m for m in heavy "
+             "if m in sys.modules)))\n"
+             "sys.argv = ['vaultmap', 'merge-driver', 'o', 'a', 'b', '7', 'list.md']\n"
+             "runpy.run_module('vaultmap', run_name='__main__', alter_sys=True)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True,
+                          text=True, env=git_environment(), check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "loaded: []"
+    assert (repo / "a").read_bytes() == sub((b"[ ] Milk", b"[x] Milk"),
+                                            (b"[ ] Eggs", b"[x] Eggs"))(BASE)
+
+
+def test_a_note_over_the_size_limit_gets_git_text_merge(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".vaultmap.toml").write_text("[vault]\nmax_note_mb = 0.001\n")  # 1,048 bytes
+    big = BASE + b"filler line\n" * 100
+    code, result, _ = _run_driver(repo, big, sub((b"[ ] Milk", b"[x] Milk"))(big),
+                                  sub((b"[ ] Eggs", b"[x] Eggs"))(big))
+    assert code == 1 and b"<<<<<<< ours" in result  # git's own merge conflicts here
+    assert "over [vault] max_note_mb" in (repo / ".vaultmap" / "merge-driver.log").read_text()
+
+
+def test_vault_in_a_subfolder_uses_its_own_settings(tmp_path: Path) -> None:
+    _bare, laptop, phone = remote_and_clones(tmp_path, {
+        "notes/.vaultmap.toml": b'[git]\nprefer = "local"\n', "notes/plan/list.md": BASE,
+        "README.md": BASE})
+    install(phone / "notes", (".md",))
+    for clone, status in ((laptop, b"[x] Milk"), (phone, b"[-] Milk")):
+        for name in ("notes/plan/list.md", "README.md"):
+            (clone / name).write_bytes(sub((b"[ ] Milk", status), (b"buy organic", b"buy"))(BASE)
+                                       if clone == laptop else
+                                       sub((b"[ ] Milk", status), (b"[ ] Eggs", b"[x] Eggs"))(BASE))
+        commit_all(clone, clone.name)
+        if clone == laptop:
+            git(laptop, "push", "-q", "origin", "main")
+    pulled = git(phone, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert pulled.returncode != 0  # README.md is outside the vault: git's own merge conflicts
+    assert (phone / "notes/plan/list.md").read_bytes() == \
+        sub((b"[ ] Milk", b"[-] Milk"), (b"[ ] Eggs", b"[x] Eggs"), (b"buy organic", b"buy"))(BASE)
+    assert git(phone, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["README.md"]

@@ -314,3 +314,65 @@ def test_rebase_conflict_stops_then_finishes(origin: Path, tmp_path: Path) -> No
     c.sync()
     assert c.read("Plan.md") == PLAN.replace("Some prose", "Prose by C and D")
     assert d.git("log", "--merges", "--format=%H").strip() == ""
+
+
+def test_a_hanging_remote_times_out_in_one_line(a: Clone) -> None:
+    # A remote that never answers: git's ext helper runs `sleep` (killed with its group).
+    a.git("config", "protocol.ext.allow", "always")
+    a.git("remote", "set-url", "origin", "ext::sleep 60")
+    (a.vault / ".vaultmap.toml").write_text("[git]\ntimeout = 1\n")
+    result = a.sync(code=18)
+    assert "git fetch took longer than 1 s" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not any(b"sleep\x0060" in _cmdline(pid) for pid in os.listdir("/proc")
+                   if pid.isdigit())
+
+
+def test_a_symlinked_note_is_committed_as_a_link_and_never_read(a: Clone, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("- [x] a task outside the vault\n")
+    (a.vault / "link.md").symlink_to(outside)
+    a.sync()
+    assert a.head_subject() == "vaultmap: notes edited (1)"
+    assert "outside the vault" not in a.git("log", "-1", "--format=%B")
+    assert a.git("ls-tree", "HEAD", "link.md").startswith("120000")
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_briefly_held_index_lock_is_waited_out(a: Clone) -> None:
+    import threading
+    import time
+
+    lock = a.path / ".git" / "index.lock"
+    lock.write_text("")
+    # Another git process that holds the lock for a moment, then lets go.
+    holder = threading.Timer(0.3, lock.unlink)
+    holder.start()
+    a.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    started = time.monotonic()
+    a.sync()
+    holder.join()
+    assert a.head_subject() == "vaultmap: 1 done (1 note)"
+    assert time.monotonic() - started >= 0.3
+
+
+def test_status_shows_ahead_behind_and_the_last_sync(a: Clone, b: Clone) -> None:
+    assert "git: never synced by vaultmap" in a.vaultmap("status", str(a.vault)).stdout
+    b.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    b.sync()
+    a.git("fetch", "-q")
+    a.write("Other.md", "# Other\n\n- [x] alpha\n")
+    a.commit_all("local")
+    a.write("Plan.md", PLAN.replace("Some prose", "Edited prose"))
+    status = a.vaultmap("status", str(a.vault)).stdout
+    assert ("git: branch main, 1 ahead and 1 behind origin/main (as last fetched); "
+            "1 changed file(s) not committed") in status
+    a.sync()
+    status = a.vaultmap("status", str(a.vault)).stdout
+    assert "0 ahead and 0 behind" in status and "git: last sync 20" in status

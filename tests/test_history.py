@@ -125,14 +125,3 @@ def test_text_output_and_no_repository(repo: Repo, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["history", str(plain)], env=env)
     assert result.exit_code == 17
     assert "is not inside a git work tree" in result.stderr
-
-
-def test_history_finds_the_vault_like_report(tmp_path: Path) -> None:
-    from vaultmap.cli.history_cmds import find_vault_root as history_root
-    from vaultmap.cli.report_cmds import find_vault_root as report_root
-
-    vault = tmp_path / "v"
-    (vault / "a" / "b").mkdir(parents=True)
-    (vault / ".obsidian").mkdir()
-    for where in (vault, vault / "a" / "b", tmp_path):
-        assert history_root(where) == report_root(where)

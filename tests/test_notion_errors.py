@@ -141,8 +141,10 @@ def test_a_bad_base_url_is_refused_up_front(url: str, tmp_path: Path) -> None:
         with NotionRemote.from_settings(settings, environ=environ) as remote:
             assert remote.base_url == "https://api.notion.com"
         return
-    with pytest.raises(RemoteError, match=r"must be an http\(s\) URL") as caught:
+    # A wrong address is configuration (exit 3), not a failing remote (exit 4).
+    with pytest.raises(ConfigError, match=r"must be an http\(s\) URL") as caught:
         NotionRemote.from_settings(settings, environ=environ)
+    assert caught.value.exit_code == 3
     assert SECRET not in str(caught.value)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from mojibake_notes import ABOUT_ENCODINGS, ROADMAP, damaged, double_encode
 from vaultmap.config import load_settings
@@ -74,3 +77,66 @@ def test_the_index_carries_the_repaired_text(tmp_path: Path) -> None:
     assert warm.notes == cold.notes
     assert warm.notes[0].tasks[0].display_text == "Read “Fluent Python” — chapter 1"
     assert warm.notes[0].mojibake == cold.notes[0].mojibake > 0
+
+
+def test_reports_and_task_lists_show_the_repaired_text(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vaultmap.cli import main
+
+    data = damaged()
+    (tmp_path / "Plan.md").write_bytes(data)
+    runner = CliRunner()
+
+    def out(*args: str) -> str:
+        result = runner.invoke(main, [*args, str(tmp_path)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    for text in (out("report"), out("report", "--format", "markdown"), out("tasks")):
+        assert "Read “Fluent Python” — chapter 1" in text
+        assert "Week 1️⃣: Basics" in text
+        assert "â€" not in text and "ðŸ" not in text
+    report = json.loads(out("report", "--format", "json"))
+    (top,) = report["notes"][0]["sections"]
+    assert top["title"] == "🧩 Skill 1 — Python"  # section titles are display text
+    assert [s["title"] for s in top["sections"]] == ["Week 1️⃣: Basics", "Week 2️⃣: Next"]
+    next_up = report["gaps"]["open_by_section"][0]["next"]  # a task keeps both forms
+    assert next_up["display_text"] == "Read “Fluent Python” — chapter 1"
+    assert next_up["text"] == double_encode(next_up["display_text"])
+    tasks = json.loads(out("tasks", "--json"))
+    first = tasks[0]
+    assert first["text"] == double_encode("Read “Fluent Python” — chapter 1")
+    assert first["display_text"] == "Read “Fluent Python” — chapter 1"
+    assert first["display_section"] == ["🧩 Skill 1 — Python", "Week 1️⃣: Basics"]
+    assert first["section"] == [double_encode("🧩 Skill 1 — Python"),
+                                double_encode("Week 1️⃣: Basics")]
+    assert (tmp_path / "Plan.md").read_bytes() == data  # showing never writes
+
+
+_CLEAN_LINE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")),
+    min_size=1, max_size=30,
+).filter(lambda t: not t.isascii())
+
+
+@settings(max_examples=150, deadline=None)
+@given(_CLEAN_LINE, st.sampled_from(["\n", "\r\n"]))
+def test_property_fix_restores_the_original_bytes_and_keys(text: str, newline: str) -> None:
+    import ftfy
+    from ftfy.badness import is_bad
+
+    from vaultmap.edit.repair import plan_repair
+    from vaultmap.parse.mojibake import might_be_damaged
+
+    assume(not might_be_damaged(text) and not is_bad(text) and ftfy.fix_encoding(text) == text)
+    original = f"# {text}{newline}- [ ] {text}{newline}- [x] plain{newline}".encode()
+    data = double_encode(original.decode(), drop_undefined=False).encode()
+    repair = plan_repair(data, "n.md")
+    assert repair is not None
+    assert repair.data == original
+    clean, fixed = parse_note(original, "n.md"), parse_note(repair.data, "n.md")
+    damaged_note = parse_note(data, "n.md")
+    assert [t.key for t in damaged_note.tasks] == [t.key for t in clean.tasks]
+    assert [(t.line, t.key, t.text) for t in fixed.tasks] == [
+        (t.line, t.key, t.display_text) for t in damaged_note.tasks]

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import re
+import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
-from test_report_fixtures import TODAY, make_vault
+from report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
 from vaultmap.report.html import obsidian_url, render_html, squarify
 
@@ -277,3 +280,53 @@ def test_a_live_dashboard_page_reloads_itself_without_script(tmp_path: Path) -> 
     page = render_html(data, refresh_seconds=15)
     assert '<meta http-equiv="refresh" content="15">' in page
     assert fetching_markup(page) == []
+
+
+def test_tasks_show_their_repaired_display_text(tmp_path: Path) -> None:
+    # A double-encoded note: UTF-8 bytes once decoded as cp1252 and written again as UTF-8.
+    text = "# Plan\n- [ ] Ship the 🧩 puzzle 📅 2026-11-01\n- [x] done\n"
+    garbled = text.replace("Ship the 🧩 puzzle", "Ship the 🧩 puzzle".encode().decode("cp1252",
+                           errors="replace"))
+    vault = write_vault(tmp_path / "vault", {"Moji.md": garbled})
+    data = report_json(vault)
+    gaps = data["gaps"]
+    assert isinstance(gaps, dict)
+    task = gaps["overdue"][0]["task"]
+    assert task["display_description"] == "Ship the 🧩 puzzle" != task["description"]
+    page = html.unescape(html_page(vault, tmp_path))
+    assert "Ship the 🧩 puzzle" in page and task["description"] not in page
+
+
+def _git(vault: Path, *args: str, when: str | None = None) -> None:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(vault.parent)}
+    if when:
+        env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
+    subprocess.run(["git", "-C", str(vault), *args], check=True, env=env,
+                   capture_output=True)
+
+
+def test_a_git_vault_gets_the_burn_up_of_vaultmap_history(tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "vault", {"Plan.md": "# Plan\n- [ ] a\n- [ ] b\n- [ ] c\n"})
+    _git(vault, "init", "-q", "-b", "main")
+    _git(vault, "config", "user.name", "Test")
+    _git(vault, "config", "user.email", "test@example.invalid")
+    plan = vault / "Plan.md"
+    for index, when in enumerate(("2026-11-02T10:00:00", "2026-11-10T10:00:00",
+                                  "2026-11-11T10:00:00", "2026-11-19T10:00:00")):
+        if index:
+            plan.write_text(plan.read_text().replace("- [ ]", "- [x]", 1))
+        _git(vault, "add", "-A")
+        _git(vault, "commit", "-q", "-m", f"step {index}", when=when)
+    code, out, err = run("history", str(vault), "--format", "json")
+    assert code == 0, err
+    periods = json.loads(out)["periods"]
+    assert [p["period"] for p in periods] == ["2026-W45", "2026-W46", "2026-W47"]
+    text = html_page(vault, tmp_path)
+    points = re.findall(r'<circle class="pt-done"[^>]*data-period="([^"]+)" data-done="(\d+)"',
+                        text)
+    assert points == [(p["period"], str(p["done"])) for p in periods]
+    # A folder inside the vault is reported without the vault's charts, whose numbers differ.
+    (vault / "Sub").mkdir()
+    (vault / "Sub" / "Part.md").write_text("- [ ] x\n")
+    assert 'id="history"' not in html_page(vault / "Sub", tmp_path)
+    assert 'id="history"' not in html_page(vault, tmp_path, "--no-history")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from browser import INSTALL_HINT, Browser, browser_paths, chromium
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
-from test_report_fixtures import TODAY, make_vault
+from report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
 from vaultmap.report.common import plain
 from vaultmap.report.html import render_html
@@ -39,7 +39,11 @@ def cli(*args: str) -> str:
 
 
 def json_and_page(vault: Path, tmp_path: Path, *extra: str) -> tuple[dict[str, Any], Path]:
-    """``--format json`` and ``--format html`` of the same vault, the same day."""
+    """``--format json`` and ``--format html`` of the same vault, the same day.
+
+    The template vault sits in this repository's git work tree: it is read without its index
+    and without history, so the tests neither write into the source tree nor depend on the
+    repository's own commits."""
     data = json.loads(cli("report", str(vault), "--format", "json", "--today", TODAY, *extra))
     page = tmp_path / "progress.html"
     cli("report", str(vault), "--format", "html", "--today", TODAY, "-o", str(page), *extra)
@@ -116,7 +120,7 @@ def test_dom_numbers_equal_the_json_report(browser: Browser, tmp_path: Path,
     vault = {"template": lambda: TEMPLATE,
              "fixture": lambda: make_vault(tmp_path / "vault"),
              "hostile": lambda: write_vault(tmp_path / "vault", HOSTILE_NOTES)}[vault_kind]()
-    data, page = json_and_page(vault, tmp_path, "--no-index")
+    data, page = json_and_page(vault, tmp_path, "--no-index", "--no-history")
     clean_load(browser, page)
     shown = browser.js(ROWS_JS)
     assert [{k: v for k, v in row.items() if k != "open_now"} for row in shown] \
@@ -136,7 +140,7 @@ def test_dom_numbers_equal_the_json_report(browser: Browser, tmp_path: Path,
 
 def test_no_request_and_no_console_error_in_either_theme_or_width(browser: Browser,
                                                                   tmp_path: Path) -> None:
-    data, _ = json_and_page(TEMPLATE, tmp_path, "--no-index")
+    data, _ = json_and_page(TEMPLATE, tmp_path, "--no-index", "--no-history")
     page = tmp_path / "with-history.html"
     page.write_text(render_html(data, weekly_history(12)), encoding="utf-8")
     for width in (1280, 375):
@@ -177,7 +181,7 @@ def test_burn_up_has_one_point_per_period(browser: Browser, tmp_path: Path) -> N
 
 
 def test_dark_theme_applies(browser: Browser, tmp_path: Path) -> None:
-    _, page = json_and_page(TEMPLATE, tmp_path, "--no-index")
+    _, page = json_and_page(TEMPLATE, tmp_path, "--no-index", "--no-history")
     colours = {}
     for dark in (False, True):
         clean_load(browser, page, dark=dark)
@@ -191,7 +195,7 @@ def test_dark_theme_applies(browser: Browser, tmp_path: Path) -> None:
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, tmp_path: Path,
                                               vault_kind: str) -> None:
     vault = TEMPLATE if vault_kind == "template" else write_vault(tmp_path / "v", HOSTILE_NOTES)
-    data, _ = json_and_page(vault, tmp_path, "--no-index", "--depth", "6")
+    data, _ = json_and_page(vault, tmp_path, "--no-index", "--no-history", "--depth", "6")
     page = tmp_path / "page.html"
     page.write_text(render_html(data, weekly_history(40)), encoding="utf-8")
     clean_load(browser, page, width=375, height=800)
@@ -223,7 +227,7 @@ def test_hostile_text_renders_as_text(browser: Browser, tmp_path: Path) -> None:
 
 
 def test_focus_is_visible_and_print_keeps_rows_whole(browser: Browser, tmp_path: Path) -> None:
-    _, page = json_and_page(TEMPLATE, tmp_path, "--no-index")
+    _, page = json_and_page(TEMPLATE, tmp_path, "--no-index", "--no-history")
     clean_load(browser, page)
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys

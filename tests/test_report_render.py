@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from test_report_fixtures import ANSI, NOTES
+from report_fixtures import ANSI, NOTES
 from vaultmap.parse import parse_note
 from vaultmap.progress import Counts, Progress, build_progress
 from vaultmap.report import (
@@ -54,8 +54,10 @@ def test_bars_fill_by_done_over_counted() -> None:
 
 def test_counts_summary() -> None:
     assert counts_summary(Counts()) == "no tasks"
+    # The parts add up: 2 done + 2 open (1 of them doing) = the 4 counted.
     assert counts_summary(Counts(todo=1, doing=1, done=2, cancelled=1)) == (
-        "2 of 4 done · 1 doing · 2 open · 1 cancelled")
+        "2 of 4 done · 2 open (1 doing) · 1 cancelled")
+    assert counts_summary(Counts(doing=3)) == "0 of 3 done · 3 open (3 doing)"
 
 
 def test_plain_reduces_inline_markdown_for_display() -> None:

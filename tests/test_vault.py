@@ -501,11 +501,15 @@ def test_paths_select_folders_and_files(vault: Path) -> None:
     assert len(everything.notes) == 4
 
 
-def test_paths_relative_to_the_current_folder(vault: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_are_relative_to_the_vault_root_not_the_current_folder(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One base for every relative path vaultmap is given: the vault root (the CLI makes shell
+    # arguments absolute first), so a path as vaultmap prints it works from any folder.
     monkeypatch.chdir(vault / "Areas")
-    result = scan_vault(settings_for(vault), paths=[Path("Health.md")], use_index=False)
+    result = scan_vault(settings_for(vault), paths=[Path("Areas/Health.md")], use_index=False)
     assert paths_of(result) == ["Areas/Health.md"]
+    with pytest.raises(VaultReadError, match="no such file or folder"):
+        scan_vault(settings_for(vault), paths=[Path("Health.md")], use_index=False)
 
 
 def test_a_named_file_is_read_even_if_excluded_or_not_markdown(vault: Path) -> None:
@@ -581,8 +585,9 @@ def test_note_path_is_vault_relative_posix(vault: Path, tmp_path: Path,
     settings = settings_for(vault)
     assert note_path(settings, vault / "Areas" / "Health.md") == "Areas/Health.md"
     monkeypatch.chdir(vault / "Areas")
-    assert note_path(settings, Path("Deep/Notes.markdown")) == "Areas/Deep/Notes.markdown"
-    assert note_path(settings, Path("../Plan.md")) == "Plan.md"
+    # Relative to the vault root, wherever the current folder is.
+    assert note_path(settings, Path("Areas/Deep/Notes.markdown")) == "Areas/Deep/Notes.markdown"
+    assert note_path(settings, Path("Areas/../Plan.md")) == "Plan.md"
     # A vault reached through a symbolic link still maps real paths inside it.
     link = tmp_path / "link-to-vault"
     link.symlink_to(vault, target_is_directory=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast
 
 from vaultmap.errors import ConfigError
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
 from vaultmap.model import DEFAULT_STATUS_CHARS, Flavor, StatusMap, StatusType
 
 CONFIG_NAME = ".vaultmap.toml"
@@ -261,7 +263,11 @@ class NotionSettings:
     max_retry_after: float = default_of("notion", "max_retry_after")
 
 
+GitPull = Literal["merge", "rebase"]
+GitPrefer = Literal["done", "local", "remote"]
 GIT_PREFER_CHOICES: tuple[str, ...] = _BY_PLACE["git", "prefer"].choices
+_DEFAULT_GIT_PULL: GitPull = default_of("git", "pull")
+_DEFAULT_GIT_PREFER: GitPrefer = default_of("git", "prefer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +276,8 @@ class GitSettings:
     joined, the merge policy for a task both sides changed, the commit message and limits."""
 
     enabled: bool = default_of("git", "enabled")
-    pull: str = default_of("git", "pull")  # merge | rebase
-    prefer: str = default_of("git", "prefer")  # done | local | remote
+    pull: GitPull = _DEFAULT_GIT_PULL
+    prefer: GitPrefer = _DEFAULT_GIT_PREFER
     message: str = default_of("git", "message")
     push_retries: int = default_of("git", "push_retries")
     lock_timeout: float = default_of("git", "lock_timeout")
@@ -535,13 +541,17 @@ def _parse(raw: bytes, path: Path) -> dict[str, Any]:
 
 
 def _read(path: Path) -> bytes | None:
-    """The file's bytes; ``None`` when it does not exist."""
+    """The file's bytes; ``None`` when it does not exist.
+
+    Through the one safe reader: a FIFO, a device or a link to ``/dev/zero`` is refused at
+    once, and a file of many MB is not a config anyone wrote.
+    """
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        return read_regular(path, MAX_CONFIG_BYTES)[0]
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing" and not os.path.islink(path):
+            return None
+        raise ConfigError(f"{path}: {unreadable.reason}") from None
 
 
 def check_config(path: Path) -> list[ConfigFinding]:

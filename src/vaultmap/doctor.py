@@ -31,6 +31,8 @@ __all__ = [
     "DAEMON_LOCK",
     "DAEMON_STATUS",
     "Check",
+    "FixResult",
+    "check_config_file",
     "fix_mojibake",
     "run_checks",
 ]
@@ -326,6 +328,14 @@ def _git_checks(settings: Settings) -> list[Check]:
     return checks
 
 
+def _safe_git_checks(settings: Settings) -> list[Check]:
+    try:
+        return _git_checks(settings)
+    except (OSError, subprocess.SubprocessError) as exc:  # git hung or vanished midway
+        return [Check("git", "git", False, f"git did not answer ({type(exc).__name__})",
+                      "run `git status` in the vault to see what is wrong")]
+
+
 # --------------------------------------------------------------------------- daemon
 
 
@@ -382,7 +392,7 @@ def run_checks(settings: Settings, *, config_error: VaultmapError | None = None,
         _index_check(settings, index),
         _sync_state_check(settings),
         *_notion_checks(context),
-        *_git_checks(settings),
+        *_safe_git_checks(settings),
         _daemon_check(settings),
     ]
 

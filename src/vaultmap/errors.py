@@ -11,8 +11,8 @@ Every user-facing error lives in this module, so the exit codes are defined once
 code  meaning                                          raised as
 ====  ===============================================  ========================================
 1     a general failure (``init`` would overwrite,     :class:`VaultmapError`, :class:`EditError`,
-      a report cannot be written, ``doctor`` found a   :class:`InitError`
-      problem)
+      a report cannot be written, ``doctor`` found a   :class:`InitError`,
+      problem, a write would leave the vault)          :class:`OutsideVaultError`
 2     usage, or an ambiguous target                    click's usage errors,
                                                        :class:`AmbiguousTargetError`
 3     configuration                                    :class:`ConfigError`
@@ -153,6 +153,13 @@ class TargetNotFoundError(EditError):
     exit_code = 11
 
 
+class OutsideVaultError(EditError):
+    """A write would land outside the vault's real path (through a symbolic link); refused,
+    nothing was changed."""
+
+    exit_code = 1
+
+
 class NoteEncodingError(EditError):
     """The new status (or a done date, or an appended line) cannot be written in the note's
     encoding (a cp1252 note cannot hold ✅); nothing was changed."""
@@ -283,6 +290,7 @@ __all__ = [
     "NoteBusyError",
     "NoteEncodingError",
     "NoteVanishedError",
+    "OutsideVaultError",
     "ReadOnlyNoteError",
     "RemoteAuthError",
     "RemoteError",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -189,12 +188,9 @@ class Note:
     mojibake: int = 0
 
 
-_WHITESPACE = re.compile(r"\s+")  # what normalise_text collapses (kept for reference)
-
-
 def normalise_text(text: str) -> str:
     """Case- and whitespace-insensitive form of a description, for identity and matching."""
-    # Same result as `_WHITESPACE.sub(" ", NFKC(text)).strip().casefold()`, computed faster:
+    # Same result as `re.sub(r"\s+", " ", NFKC(text)).strip().casefold()`, computed faster:
     # str.split() and re's `\s` agree on what is whitespace (Py_UNICODE_ISSPACE), and ASCII
     # text is its own NFKC form. tests/test_parse_speedups.py holds the two forms together.
     if not text.isascii():

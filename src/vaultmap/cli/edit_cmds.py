@@ -17,9 +17,11 @@ import click
 from vaultmap.cli.output import echo
 from vaultmap.config import Settings, load_settings
 from vaultmap.edit import StatusChange, preview_statuses, set_statuses, status_problem
+from vaultmap.edit.patch import Verdict
 from vaultmap.edit.targets import Target, resolve_targets
-from vaultmap.errors import TargetNotFoundError, TaskMovedError
+from vaultmap.errors import NoteEncodingError, TargetNotFoundError, TaskMovedError
 from vaultmap.model import StatusType
+from vaultmap.vault.paths import find_vault_root
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -78,6 +80,7 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
             continue
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
+    verdicts: set[Verdict] = set()
     for path, planned in by_note.items():
         changes = [StatusChange(t.task.key, t.task.status, new, line=t.task.line)
                    for t, new in planned]
@@ -91,24 +94,28 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
                 echo(f"{path}:{task.line}  [{task.status}] -> [{new}]  {task.display_text}")
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
+                verdicts.add(result.verdict)
     if refused:
         for line in refused:
             echo(line, err=True)
-        raise TaskMovedError(f"{len(refused)} task(s) were not changed; the reasons are above")
+        message = f"{len(refused)} task(s) were not changed; the reasons are above"
+        if verdicts == {"encoding"}:
+            raise NoteEncodingError(message)
+        raise TaskMovedError(message)
 
 
 def _default_vault(targets: Sequence[str]) -> Path:
     """The vault a command works in when ``--vault`` is not given: the one holding the first
-    ``PATH:LINE`` target that names an existing file, else the one holding the current folder.
+    ``PATH:LINE`` target whose PATH is absolute and names an existing file, else the one
+    holding the current folder (:func:`vaultmap.vault.paths.find_vault_root`, the rule
+    ``tasks`` and ``report`` use too).
 
     So ``vaultmap done ~/Notes/Plan.md:12`` works from anywhere, and a path as ``vaultmap
-    tasks`` prints it (relative to the vault) works from any folder inside the vault.
+    tasks`` prints it (relative to the vault root) works from any folder inside the vault.
     """
-    from vaultmap.cli.report_cmds import find_vault_root
-
     for spec in targets:
         path, colon, line = spec.rpartition(":")
-        if colon and line.isdigit() and Path(path).is_file():
+        if colon and line.isdigit() and Path(path).is_absolute() and Path(path).is_file():
             return find_vault_root(Path(path))
     return find_vault_root(Path("."))
 

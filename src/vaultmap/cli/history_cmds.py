@@ -18,19 +18,6 @@ from vaultmap.cli.output import echo
 from vaultmap.history import By, history_model
 
 
-def find_vault_root(path: Path) -> Path:
-    """The vault holding ``path``, found as ``report`` finds it (a ``.vaultmap.toml`` or an
-    ``.obsidian/`` folder, nearest first); repeated here so that this command does not
-    import the report stack (rich) just to find its folder."""
-    from vaultmap.config import CONFIG_NAME
-
-    start = path.absolute()
-    for candidate in (start, *start.parents):
-        if (candidate / CONFIG_NAME).exists() or (candidate / ".obsidian").exists():
-            return candidate
-    return start
-
-
 def _parse_since(value: str | None) -> date | None:
     if value is None:
         return None
@@ -99,6 +86,7 @@ def history_cmd(vault: Path, by: str, since: str | None, note: str | None, fmt: 
     """
     from vaultmap.config import load_settings
     from vaultmap.sync.git.history import read_history
+    from vaultmap.vault.paths import find_vault_root  # the one rule report and edits use
 
     since_day = _parse_since(since)
     root = find_vault_root(vault)

@@ -12,6 +12,7 @@ import fnmatch
 import gc
 import io
 import os
+import re
 import sys
 import webbrowser
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,8 @@ from vaultmap.config import (
     default_config_text,
     load_settings,
 )
-from vaultmap.errors import InitError, VaultmapError
+from vaultmap.errors import InitError, VaultmapError, VaultReadError
+from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import Progress, build_progress, with_history
 from vaultmap.report import (
@@ -40,29 +42,23 @@ from vaultmap.report import (
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import plain, printable
+from vaultmap.report.common import date_warnings, plain, printable
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.report.terminal import ColorMode, make_console, render_terminal
-from vaultmap.vault import scan_vault
+from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
     from vaultmap.sync.git.history import History
-
-VAULT_MARKERS = (CONFIG_NAME, ".obsidian")
 
 
 # --------------------------------------------------------------------------- finding the vault
 
 
 def find_vault_root(path: Path) -> Path:
-    """The vault that holds ``path``: the nearest folder, ``path``'s own folder first, that has
-    a ``.vaultmap.toml`` or an ``.obsidian/``; else ``path`` itself (or a file's folder)."""
-    start = path.absolute()
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in VAULT_MARKERS):
-            return candidate
-    return folder
+    """The vault that holds ``path``: the nearest folder at or above it with a
+    ``.vaultmap.toml`` or an ``.obsidian/``; without one, the current folder when ``path`` is
+    inside it, else ``path``'s own folder (:func:`vaultmap.vault.paths.find_vault_root`)."""
+    return paths.find_vault_root(path)
 
 
 def _settings_for(root: Path, flavor: str | None) -> Settings:
@@ -79,11 +75,11 @@ def _warn(lines: Iterable[str]) -> None:
         echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
-def _scan(paths: Sequence[Path], flavor: str | None,
+def _scan(named_paths: Sequence[Path], flavor: str | None,
           use_index: bool) -> list[tuple[Settings, list[Note]]]:
     """Scan each path inside its own vault; paths in one vault share one scan."""
     groups: dict[Path, list[Path]] = {}
-    for path in paths:
+    for path in named_paths:
         groups.setdefault(find_vault_root(path), []).append(path.absolute())
     results: list[tuple[Settings, list[Note]]] = []
     for root, members in groups.items():
@@ -91,15 +87,29 @@ def _scan(paths: Sequence[Path], flavor: str | None,
         _warn(settings.warnings)
         whole = any(m == root for m in members)
         # A note named on its own outside any vault gets no .vaultmap/ index planted beside it.
-        marked = any((root / marker).exists() for marker in VAULT_MARKERS)
+        marked = paths.has_marker(root)
         indexed = use_index and (marked or any(m.is_dir() for m in members))
         result = scan_vault(settings, paths=None if whole else members, use_index=indexed)
+        _refuse_unreadable_named(result, settings, members)
         _freeze_scanned()
         _warn(result.warnings)
         if not result.notes:
             _warn([_no_notes_warning(settings, members[0] if len(members) == 1 else root)])
         results.append((settings, list(result.notes)))
     return results
+
+
+def _refuse_unreadable_named(result: ScanResult, settings: Settings,
+                             named: Sequence[Path]) -> None:
+    """A note the user named that cannot be read is an error (exit 16), not a warning: they
+    asked for that note, and "No tasks." would be a wrong answer."""
+    unreadable = dict(result.unreadable)
+    for path in named:
+        if path.is_dir():
+            continue
+        rel = paths.note_path(settings, path)
+        if rel in unreadable:
+            raise VaultReadError(unreadable[rel].removesuffix(", skipped"))
 
 
 def _freeze_scanned() -> None:
@@ -117,12 +127,59 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
     return f"{where}: no notes here (vaultmap reads {kinds} files; see [vault] in {CONFIG_NAME})"
 
 
+#: The first line of a Markdown report written with ``-o``: how a later ``-o`` knows the file
+#: is a report it may replace (an HTML comment: invisible when the note is rendered).
+MARKDOWN_REPORT_MARKER = "<!-- vaultmap report: replaced by `vaultmap report -o` -->"
+# How each format's report begins: terminal text, JSON (compact or indented), Markdown.
+_REPORT_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*\"vaultmap\.report/|"
+    + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")")
+# An HTML report names vaultmap as its generator in the page's head.
+_HTML_REPORT_START = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?<!DOCTYPE html>.{0,2000}?<meta name="generator" content="vaultmap ',
+    re.DOTALL)
+_REPORT_HEAD_BYTES = 4096
+
+
+def check_replaceable(output: Path) -> None:
+    """Refuse (one line, exit 1, nothing written) to replace a file that is not an earlier
+    vaultmap report: ``-o`` pointed at a note by mistake must not destroy it. A missing or
+    empty file is fine, and so is anything that is not a regular file (``/dev/stdout``)."""
+    try:
+        fd, st = open_regular(output)
+    except Unreadable as unreadable:
+        if unreadable.kind in ("missing", "special"):
+            return
+        raise VaultmapError(f"{output}: {unreadable.reason}; nothing was written") from None
+    try:
+        head = os.read(fd, _REPORT_HEAD_BYTES) if st.st_size else b""
+    except OSError as error:
+        raise VaultmapError(f"{output}: cannot read ({error.strerror}); nothing was "
+                            "written") from None
+    finally:
+        os.close(fd)
+    if head and not (_REPORT_START.match(head) or _HTML_REPORT_START.match(head)):
+        raise VaultmapError(f"{output}: exists and is not an earlier vaultmap report; nothing "
+                            "was written (pass --force to replace it)")
+
+
 def _write_output(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # rendered text: every note text in it is printable
         return
+    data = text.encode("utf-8", errors="surrogateescape")
     try:
-        output.write_text(text, encoding="utf-8", errors="surrogateescape")
+        if os.path.exists(output) and not os.path.isfile(output):
+            # A device or a pipe (/dev/stdout): written into, like a shell redirection.
+            fd = os.open(output, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                write_all(fd, data)
+            finally:
+                os.close(fd)
+        else:
+            # Atomic: a reader (or a crash) never sees half a report; a link is written at
+            # its target.
+            atomic_write(os.path.realpath(output), data, new_mode=0o644)
     except OSError as error:
         raise VaultmapError(f"{output}: cannot write ({error.strerror})") from None
 
@@ -161,8 +218,7 @@ def _parse_today(value: str | None) -> date:
 
 
 @click.command("report", short_help="Show a vault's progress, its breakdown and what is next.")
-@click.argument("vault", required=False, type=click.Path(exists=True, file_okay=False,
-                                                         path_type=Path), default=Path("."))
+@click.argument("vault", required=False, type=click.Path(path_type=Path), default=Path("."))
 @click.option("--by", type=click.Choice(BY_CHOICES), default="note", show_default=True,
               help="Break progress down per note (with its sections to --depth), section, "
                    "folder (the tree to --depth) or tag.")
@@ -177,7 +233,10 @@ def _parse_today(value: str | None) -> date:
               help="terminal: bars and colour; json: schema vaultmap.report/1; markdown: a "
                    "block to paste into a note; html: one self-contained page with charts.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of printing it.")
+              help="Write the report to FILE instead of printing it. An existing FILE is "
+                   "replaced only if it is an earlier vaultmap report (or with --force).")
+@click.option("--force", is_flag=True,
+              help="With --output: replace FILE even if it is not an earlier vaultmap report.")
 @click.option("--open", "open_page", is_flag=True,
               help="With --format html -o FILE: also open FILE in the default browser.")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
@@ -194,28 +253,34 @@ def _parse_today(value: str | None) -> date:
 @click.option("--no-history", is_flag=True,
               help="Skip the git history (the Stalled list and the Focus line).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
-               output: Path | None, limit: int, rows: int, color: str, today: str | None,
-               flavor: str | None, no_index: bool, no_history: bool,
+               output: Path | None, force: bool, limit: int, rows: int, color: str,
+               today: str | None, flavor: str | None, no_index: bool, no_history: bool,
                open_page: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
     in each section, overdue tasks, sections with no progress yet and parents left open whose
-    subtasks are all done. Percent = done / (all - cancelled). If VAULT is a folder inside a
-    vault, only that folder is counted, with the vault's settings.
+    subtasks are all done. Percent = done / (all - cancelled). If VAULT is a folder or a note
+    inside a vault, only that folder or note is counted, with the vault's settings.
     """
     day = _parse_today(today)
     if open_page and (fmt != "html" or output is None):
         raise click.UsageError("--open needs --format html and -o FILE")
+    if output is not None and not force:
+        check_replaceable(output)
     root = find_vault_root(vault)
     settings = _settings_for(root, flavor)
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
     result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index)
+    if inside is not None:
+        _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
     _warn(result.warnings)
     if not result.notes:
         _warn([_no_notes_warning(settings, vault)])
+    bad_dates = date_warnings(result.notes)
+    _warn(bad_dates)
 
     top = settings.report.top_level_only if top_level is None else top_level
     progress = build_progress(result.notes, today=day, top_level_only=top)
@@ -224,17 +289,19 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         progress, history = _with_history(settings, progress, day)
     name = root.name or str(root)
     if inside is not None:
-        name = f"{name}/{inside.relative_to(root).as_posix()}"
+        name = f"{name}/{paths.note_path(settings, inside)}"
     options = ReportOptions(by=cast(By, by),
                             depth=settings.report.depth if depth is None else depth,
                             limit=limit, max_rows=rows, title=name, root=str(root),
-                            warnings=tuple(settings.warnings) + tuple(result.warnings))
+                            warnings=(*settings.warnings, *result.warnings, *bad_dates))
     if fmt == "json":
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
-        _write_output(render_markdown(progress, options), output)
+        marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
+        _write_output(marker + render_markdown(progress, options), output)
     elif fmt == "html":
-        _write_html(progress, options, history, output, open_page)
+        # The charts over time count the whole vault: a folder's report goes without them.
+        _write_html(progress, options, history if inside is None else None, output, open_page)
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
@@ -295,8 +362,7 @@ def _note_ok(path: str, globs: Sequence[str]) -> bool:
 
 
 @click.command("tasks", short_help="List tasks under their notes and headings (or as JSON).")
-@click.argument("paths", nargs=-1, metavar="[PATH]...",
-                type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[PATH]...", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of tasks.")
 @click.option("--flavor", type=click.Choice([f.value for f in Flavor]),
               help="Which list items are tasks: gfm or obsidian.  [default: the config's]")
@@ -332,6 +398,11 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
         click.echo(dumps(items, pretty=_pretty(None)), nl=False)
         return
     _print_tasks(selected)
+
+
+# On a terminal a task's text is cut after this many characters (wrapping megabytes helps no
+# one); into a pipe or a file it is written whole, for grep.
+_TERMINAL_TEXT = 2000
 
 
 def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
@@ -370,9 +441,9 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                     section = task.display_section
                     lines.append(" " * (width + 2) + heading(section))
                 lines.append(f"{task.line:>{width}}  {'  ' * task.depth}[{task.status}] "
-                             f"{plain(task.display_text)}")
+                             f"{plain(task.display_text, limit=0)}")
         lines.extend(["", count])
-        click.echo("\n".join(lines))
+        click.echo("\n".join(lines))  # each part went through printable() / plain()
         return
 
     styles = {StatusType.DONE: "green", StatusType.DOING: "yellow",
@@ -401,7 +472,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
                 add("", Text(heading(section), style="dim italic"))
             body = Text("  " * task.depth)
             body.append(f"[{task.status}] ", style=styles.get(task.type, ""))
-            body.append(plain(task.display_text), style="strike dim" if task.type is
+            body.append(plain(task.display_text, limit=_TERMINAL_TEXT),
+                        style="strike dim" if task.type is
                         StatusType.CANCELLED else "")
             add(str(task.line), body)
     out.append(f"\n{count}", style="dim")
@@ -512,11 +584,11 @@ def init_cmd(directory: Path, config_only: bool) -> None:
         except InitError:
             template = None
         written = init_config(directory, template)
-        click.echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
+        echo(f"Wrote {written}. Next: vaultmap report {_quoted(directory)}")
         return
     files = init_vault(directory, template_dir())
-    click.echo(f"Created a vault in {directory} ({len(files)} files). "
-               f"Next: vaultmap report {_quoted(directory)}")
+    echo(f"Created a vault in {directory} ({len(files)} files). "
+         f"Next: vaultmap report {_quoted(directory)}")
 
 
 def _quoted(path: Path) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,14 @@ from tomlkit.exceptions import TOMLKitError
 from vaultmap.cli.output import echo
 from vaultmap.config import CONFIG_NAME, Settings, load_settings
 from vaultmap.errors import ConfigError, GitStateError, SyncIncompleteError, VaultmapError
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    UnsafePath,
+    atomic_write,
+    read_regular,
+    real_target_inside,
+)
 from vaultmap.sync.engine import (
     CreateRow,
     Forget,
@@ -85,8 +92,8 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False, remote: str = "Notion
     for conflict in plan.conflicts:
         kept = conflict.kept_status
         echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
-                   f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
-                   f"{remote}; keeping [{kept}]")
+             f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
+             f"{remote}; keeping [{kept}]")
 
 
 def _finish(report: SyncReport, *, label: str = "") -> None:
@@ -230,53 +237,54 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     from vaultmap.cli.github_cmds import github_in_use, sync_github
 
     settings = _vault_settings(vault)
-    git_lines = _git_status_lines(settings)
-    for line in git_lines:
-        echo(line)
+    git_lines = _git_status_lines(settings)  # local: no network
     github = github_in_use(settings)
     notion = bool(settings.notion.database_id) or not (github or git_lines)
+    # Ask every remote first: a failure must not follow a half-written answer ("no
+    # conflicts", then exit 4). A dry run creates no state, lock or index.
+    plans: dict[str, SyncReport | None] = {"notion": None, "github": None}
     if notion and not offline:
-        # Say what is missing before printing anything, not after a half-written answer.
-        _require_database(settings)
+        _require_database(settings)  # says what is missing before anything is printed
+        with _notion(settings) as remote:
+            plans["notion"] = run_sync(settings, remote, dry_run=True)
+    if github and not offline:
+        plans["github"] = sync_github(settings, dry_run=True, full=False, force=False)
+    for line in git_lines:
+        echo(line)
     if notion:
-        def notion_plan() -> SyncReport:
-            with _notion(settings) as remote:
-                return run_sync(settings, remote, dry_run=True)
-
-        _status_of(settings, "notion", "Notion", notion_plan, clear_conflicts=clear_conflicts,
-                   offline=offline, label="Notion: " if github else "")
+        _status_of(settings, "notion", "Notion", plans["notion"],
+                   clear_conflicts=clear_conflicts, label="Notion: " if github else "")
     if github:
-        _status_of(settings, "github", "GitHub",
-                   lambda: sync_github(settings, dry_run=True, full=False, force=False),
-                   clear_conflicts=clear_conflicts, offline=offline,
-                   label="GitHub: " if notion else "")
+        _status_of(settings, "github", "GitHub", plans["github"],
+                   clear_conflicts=clear_conflicts, label="GitHub: " if notion else "")
 
 
-def _status_of(settings: Settings, remote: str, name: str, plan: Callable[[], SyncReport], *,
-               clear_conflicts: bool, offline: bool, label: str) -> None:
-    with StateStore.open(settings.state_dir, remote) as state:
+def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | None, *,
+               clear_conflicts: bool, label: str) -> None:
+    """The conflicts and last sync of one remote, then what ``report`` (a dry run; None when
+    offline) would do."""
+    with StateStore.open_existing(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
         last = state.last_sync_start
         entries = state.entries().values()
-        if clear_conflicts:
+        if clear_conflicts and conflicts:
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
         echo(f"{label}last complete sync: {last.isoformat(timespec='seconds')}; {linked} "
-                   f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
-                   "trashed)")
+             f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
+             "trashed)")
     if conflicts:
         echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
-                   f"(prefer = {settings.notion.prefer!r}):")
+             f"(prefer = {settings.notion.prefer!r}):")
         for line in describe_conflicts(conflicts, name):
             echo(f"  ! {line}")
         if clear_conflicts:
             echo("(cleared)")
     else:
         echo(f"{label}no conflicts")
-    if offline:
+    if report is None:
         return
-    report = plan()
     _warn(report.notes, "note")
     if report.plan.empty:
         echo(f"{label}in sync: a sync now would change nothing")
@@ -341,10 +349,12 @@ def record_database(settings: Settings, database_id: str) -> None:
     (comments, order, formatting) as the user wrote it; the file is replaced atomically."""
     path = settings.config_path
     try:
-        text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read ({error})") from None
+        raw = b"" if not os.path.lexists(path) else read_regular(path, MAX_CONFIG_BYTES)[0]
+        document = tomlkit.parse(raw.decode("utf-8-sig"))
+    except Unreadable as error:
+        raise ConfigError(f"{path}: {error.reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except TOMLKitError as error:
         raise ConfigError(f"{path}: {error}") from None
     table = document.get("notion")
@@ -355,17 +365,13 @@ def record_database(settings: Settings, database_id: str) -> None:
         raise ConfigError(f"{path}: [notion] must be a table")
     table["database_id"] = database_id
     data = tomlkit.dumps(document).encode("utf-8")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=".vaultmap.toml.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        # A linked config is written at its target, and only inside the vault.
+        target = real_target_inside(settings.root, path)
+        atomic_write(target, data, new_mode=0o644)
+    except UnsafePath as unsafe:
+        raise ConfigError(f"{path}: {unsafe.reason}") from None
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write ({error.strerror})") from None
 
 

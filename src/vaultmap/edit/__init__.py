@@ -15,8 +15,11 @@ The promises:
 
 1. Only the status character changes (plus a `` ✅ YYYY-MM-DD`` done date when
    ``[edit] done_date = true``). Every other byte stays, permission bits included.
-2. The note is replaced atomically (temporary file, fsync, rename, fsync of the folder); a
-   symlinked note is written at its target and the link stays a link.
+2. The note is replaced atomically (temporary file, fsync, rename, fsync of the folder); it
+   keeps its mode, owner (when allowed), ``user.*`` extended attributes and ACLs. A symlinked
+   note is written at its target and the link stays a link, but only when that target is
+   inside the vault's real path: nothing is ever written outside the vault
+   (:class:`~vaultmap.errors.OutsideVaultError`).
 3. Compare-and-swap: a note that changed since it was read is read and parsed again, and each
    change is applied only if its task is still there (by key) with the expected status.
 4. A read-only note (no write bit in its mode; enforced even for root), a vanished note and a
@@ -39,7 +42,6 @@ The pure byte functions live in :mod:`vaultmap.edit.patch`, the file handling in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -55,38 +57,31 @@ from vaultmap.edit.patch import (
     plan_status_changes,
     status_problem,
 )
-from vaultmap.errors import EditError, NoteVanishedError
+from vaultmap.errors import (
+    EditError,
+    NoteEncodingError,
+    NoteVanishedError,
+    OutsideVaultError,
+    VaultReadError,
+)
+from vaultmap.fs import Unreadable, UnsafePath, read_regular, real_target_inside
 from vaultmap.model import Note, Task
 from vaultmap.parse import parse_note
+from vaultmap.vault.paths import resolve_note
 
 RECOVERY_FOLDER = "recovered"
 
 
-def note_path(settings: Settings, note: Path) -> str:
-    """The vault-relative POSIX path of ``note`` (absolute, or relative to the vault root).
-
-    Symlinks are not resolved (a linked note keeps the path it has in the vault). A path that
-    leaves the vault is refused: nothing vaultmap is told to write may land outside it.
-    """
-    root = Path(os.path.abspath(settings.root))
-    full = Path(os.path.abspath(note if note.is_absolute() else root / note))
-    try:
-        relative = full.relative_to(root)
-    except ValueError:
-        # The vault may be reached through a symlink (~/Notes -> /data/notes) and the note
-        # named by its real path, or the other way round.
-        try:
-            relative = Path(os.path.realpath(full)).relative_to(os.path.realpath(root))
-        except ValueError:
-            raise EditError(f"{note}: not inside the vault {root}") from None
-    if not relative.parts:
-        raise EditError(f"{note}: is the vault folder, not a note")
-    return relative.as_posix()
-
-
 def _full_path(settings: Settings, note: Path) -> tuple[Path, str]:
-    relative = note_path(settings, note)
-    return Path(os.path.abspath(settings.root)) / relative, relative
+    """The note's absolute path and vault-relative name; ``note`` is absolute or relative to
+    the vault root (the one rule of :func:`vaultmap.vault.paths.resolve_note`)."""
+    try:
+        full, relative = resolve_note(settings, note)
+    except VaultReadError:
+        raise EditError(f"{note}: not inside the vault {settings.root}") from None
+    if not relative:
+        raise EditError(f"{note}: is the vault folder, not a note")
+    return Path(full), relative
 
 
 def parse_for_edit(settings: Settings, data: bytes, relative: str) -> Note:
@@ -130,7 +125,7 @@ def set_statuses(
     if not changes:
         return []
     return rewrite_file(full, transform, display=relative,
-                        recovery_dir=settings.state_dir / RECOVERY_FOLDER)
+                        recovery_dir=settings.state_dir / RECOVERY_FOLDER, inside=settings.root)
 
 
 def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
@@ -152,9 +147,15 @@ def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
         try:
             return append_lines(data, lines, codec), None
         except ValueError:
-            raise EditError(f"{relative}: the lines cannot be written in this note's encoding; "
-                            "nothing changed") from None
+            raise NoteEncodingError(f"{relative}: the lines cannot be written in this note's "
+                                    "encoding; nothing changed") from None
 
+    try:
+        # Judged before any folder is made: a new inbox under a linked folder must not create
+        # folders (or the note) outside the vault.
+        real_target_inside(settings.root, full)
+    except UnsafePath as unsafe:
+        raise OutsideVaultError(f"{relative}: {unsafe.reason}; nothing changed") from None
     folder = full.parent
     if not folder.exists():
         try:
@@ -162,7 +163,7 @@ def append_tasks(settings: Settings, note: Path, lines: Sequence[str]) -> None:
         except OSError as exc:
             raise EditError(f"{relative}: cannot create its folder ({exc.strerror})") from None
     rewrite_file(full, transform, display=relative, create=True,
-                 recovery_dir=settings.state_dir / RECOVERY_FOLDER)
+                 recovery_dir=settings.state_dir / RECOVERY_FOLDER, inside=settings.root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +187,11 @@ def preview_statuses(
     """The bytes :func:`set_statuses` would write now (for ``--dry-run``); changes nothing."""
     full, relative = _full_path(settings, note)
     try:
-        data = full.read_bytes()
-    except FileNotFoundError:
-        raise NoteVanishedError(f"{relative}: the note no longer exists") from None
-    except OSError as exc:
-        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
+        data, _ = read_regular(full, settings.vault.max_note_bytes, "note size limit")
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing":
+            raise NoteVanishedError(f"{relative}: the note no longer exists") from None
+        raise EditError(f"{relative}: {unreadable.reason}") from None
     parsed = parse_for_edit(settings, data, relative)
     after, results = plan_status_changes(data, parsed, changes, settings.statuses,
                                          done_date=_done_date(settings, done_date))
@@ -225,7 +226,6 @@ __all__ = [
     "StatusChange",
     "append_tasks",
     "descendants",
-    "note_path",
     "preview_statuses",
     "set_statuses",
     "status_problem",

@@ -44,9 +44,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from vaultmap.errors import EditError, NoteBusyError, NoteVanishedError, ReadOnlyNoteError
+from vaultmap.errors import (
+    EditError,
+    NoteBusyError,
+    NoteVanishedError,
+    OutsideVaultError,
+    ReadOnlyNoteError,
+)
+from vaultmap.fs import (
+    TEMP_SUFFIX,
+    Unreadable,
+    UnsafePath,
+    copy_metadata,
+    fsync_folder,
+    open_regular,
+    real_target_inside,
+    write_all,
+)
 
 log = logging.getLogger("vaultmap.edit")
 
@@ -55,7 +71,6 @@ Transform = Callable[[bytes], tuple[bytes | None, T]]
 
 MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
-TEMP_SUFFIX = ".vaultmap-tmp"
 STALE_TEMP_SECONDS = 600.0
 MAX_APPEND_MERGES = 50
 
@@ -125,44 +140,22 @@ def wait_for_writers(fd: int, timeout: float = WRITER_WAIT_SECONDS) -> bool:
         return True
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # some platforms cannot open a folder; the rename itself is still atomic
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def _write_all(fd: int, content: bytes) -> None:
-    view = memoryview(content)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _write_temp(real: Path, content: bytes, seen: _Seen | None, display: str) -> tuple[Path, int]:
-    """Write ``content`` durably to a new temporary file next to ``real``, with the note's
-    mode (and owner, when allowed). Returns the path and the still open descriptor."""
+def _write_temp(real: Path, content: bytes, source_fd: int | None,
+                display: str) -> tuple[Path, int]:
+    """Write ``content`` durably to a new temporary file next to ``real``, with the metadata
+    of the note open at ``source_fd`` (mode, owner when allowed, ``user.*`` extended
+    attributes, ACLs). Returns the path and the still open descriptor."""
     temp = real.with_name(f".{real.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     # A new note gets 0o666 minus the umask, as any editor would create it.
-    create_mode = 0o600 if seen is not None else 0o666
+    create_mode = 0o600 if source_fd is not None else 0o666
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, create_mode)
     except OSError as exc:
         raise EditError(f"{display}: cannot write in its folder ({exc.strerror})") from None
     try:
-        _write_all(fd, content)
-        if seen is not None:
-            os.fchmod(fd, seen.mode)
-            st = os.fstat(fd)
-            if (st.st_uid, st.st_gid) != (seen.uid, seen.gid):
-                # Only root may give a file away; otherwise the note becomes ours.
-                with contextlib.suppress(PermissionError):
-                    os.fchown(fd, seen.uid, seen.gid)
+        write_all(fd, content)
+        if source_fd is not None:
+            copy_metadata(source_fd, fd, os.fstat(source_fd))
         os.fsync(fd)
     except OSError as exc:
         os.close(fd)
@@ -227,7 +220,12 @@ class _Rebase:
     ours: bool  # the replaced file already held our change (an earlier write of this call)
 
 
-def _recheck(real: Path, fd: int, seen: _Seen) -> tuple[str, _Seen | None]:
+# The compare-and-swap verdict on a note just before the rename: unchanged since we read it,
+# only appended to (the new state comes with it), or changed (start over).
+Recheck = Literal["same", "appended", "changed"]
+
+
+def _recheck(real: Path, fd: int, seen: _Seen) -> tuple[Recheck, _Seen | None]:
     """Compare the note with what we read: ``("same", None)``, ``("appended", new state)``
     when it is the same file with bytes added at the end, else ``("changed", None)``."""
     try:
@@ -272,22 +270,20 @@ def _append_lost(real: Path, our_inode: tuple[int, int], extra: bytes,
 
 
 def _open_note(real: Path, display: str, create: bool) -> int | None:
+    # The one safe opener: O_NONBLOCK, so a FIFO named like a note cannot hang us, and the
+    # opened descriptor checked to be a regular file.
     try:
-        # O_NONBLOCK: a FIFO named like a note must not hang us; it is refused below.
-        fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    except FileNotFoundError:
-        if not create:
-            raise NoteVanishedError(f"{display}: the note no longer exists") from None
-        return None
-    except IsADirectoryError:
-        raise EditError(f"{display}: is a folder, not a note") from None
-    except OSError as exc:
-        raise EditError(f"{display}: cannot open ({exc.strerror})") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise EditError(f"{display}: is {kind}, not a note")
+        fd, _ = open_regular(real)
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing":
+            if not create:
+                raise NoteVanishedError(f"{display}: the note no longer exists") from None
+            return None
+        if unreadable.kind == "folder":
+            raise EditError(f"{display}: is a folder, not a note") from None
+        if unreadable.kind == "special":
+            raise EditError(f"{display}: is not a regular file, not a note") from None
+        raise EditError(f"{display}: cannot open ({unreadable.reason})") from None
     return fd
 
 
@@ -315,13 +311,13 @@ def _merge_appends(
         new_target = state.data if new is None else new
         try:
             if new_target == target + extra:
-                _write_all(temp_fd, extra)  # the usual case: our change is not affected
+                write_all(temp_fd, extra)  # the usual case: our change is not affected
             else:
                 # The result differs in more than the tail (append_tasks puts our lines after
                 # theirs): write it whole, durably, as a fresh attempt would.
                 os.ftruncate(temp_fd, 0)
                 os.lseek(temp_fd, 0, os.SEEK_SET)
-                _write_all(temp_fd, new_target)
+                write_all(temp_fd, new_target)
                 os.fsync(temp_fd)
         except OSError:
             return None
@@ -336,6 +332,7 @@ def rewrite_file(
     display: str,
     create: bool = False,
     recovery_dir: Path | None = None,
+    inside: Path | None = None,
 ) -> T:
     """Replace ``path`` with ``transform(old bytes)`` atomically; return the transform's payload.
 
@@ -350,8 +347,18 @@ def rewrite_file(
     starve us. Bytes that still land in the replaced file after the last check are appended
     right after the rename: none is lost, though lines appended within the same few
     microseconds may end up in a different order.
+
+    A symbolic link is written at its target. With ``inside`` (the vault root), that target
+    must lie inside the real path of ``inside``; otherwise :class:`OutsideVaultError` and
+    nothing is written.
     """
-    real = Path(os.path.realpath(path))
+    if inside is not None:
+        try:
+            real = real_target_inside(inside, path)
+        except UnsafePath as unsafe:
+            raise OutsideVaultError(f"{display}: {unsafe.reason}; nothing changed") from None
+    else:
+        real = Path(os.path.realpath(path))
     rebase: _Rebase | None = None
     applied: list[T] = []  # payloads of the transforms whose results we wrote
     for attempt in range(MAX_ATTEMPTS):
@@ -378,7 +385,7 @@ def rewrite_file(
                 return payload
             if seen is not None:
                 _check_writable(real, seen, display)
-            temp, temp_fd = _write_temp(real, target, seen, display)
+            temp, temp_fd = _write_temp(real, target, fd, display)
             try:
                 temp_st = os.fstat(temp_fd)
                 if fd is None or seen is None:
@@ -403,7 +410,7 @@ def rewrite_file(
             finally:
                 os.close(temp_fd)
                 _unlink_quietly(temp)  # after link/replace/abandon alike
-            _fsync_dir(real.parent)
+            fsync_folder(real.parent)
             if not applied:
                 remove_stale_temps(real)
             applied.append(payload)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from vaultmap.model import Note, StatusMap, StatusType, Task
 
@@ -45,13 +46,23 @@ class StatusChange:
     line: int | None = None
 
 
+# What became of one status change: written, or why not. "status_changed": the task no longer
+# has the expected status (someone else changed it); "encoding": the new status (or done date)
+# cannot be written in the note's encoding; "misplaced": the bytes are not where the parser put
+# the task; "not_found" / "ambiguous_key": the key names no task, or several.
+Verdict = Literal["applied", "bad_status", "not_found", "ambiguous_key", "status_changed",
+                  "encoding", "misplaced"]
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
-    """What happened to one :class:`StatusChange`. ``reason`` says why it was not applied."""
+    """What happened to one :class:`StatusChange`. ``reason`` says why it was not applied;
+    ``verdict`` says it as a value a caller can act on (the CLI's exit code follows it)."""
 
     key: str
     applied: bool
     reason: str | None = None
+    verdict: Verdict = "applied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +133,11 @@ def _done_date_edit(data: bytes, task: Task, *, add: date | None) -> _Edit | Non
     return _Edit(tail_start + insert_at, tail_start + insert_at, stamp)
 
 
-def _find_task(tasks_by_key: dict[str, list[Task]], change: StatusChange) -> Task | str:
+def _find_task(tasks_by_key: dict[str, list[Task]], change: StatusChange) -> Task | ChangeResult:
     candidates = tasks_by_key.get(change.key, [])
     if not candidates:
-        return "task not found in the note (edited, moved or deleted)"
+        return ChangeResult(change.key, False,
+                            "task not found in the note (edited, moved or deleted)", "not_found")
     if len(candidates) == 1:
         return candidates[0]
     if change.line is not None:
@@ -133,7 +145,8 @@ def _find_task(tasks_by_key: dict[str, list[Task]], change: StatusChange) -> Tas
             if task.line == change.line:
                 return task
     lines = ", ".join(str(t.line) for t in candidates)
-    return f"key is shared by several tasks (lines {lines})"
+    return ChangeResult(change.key, False, f"key is shared by several tasks (lines {lines})",
+                        "ambiguous_key")
 
 
 def plan_status_changes(
@@ -162,29 +175,33 @@ def plan_status_changes(
     for change in changes:
         problem = status_problem(change.new)
         found = _find_task(tasks_by_key, change)
-        if problem is None and isinstance(found, str):
-            problem = found
-        if problem is not None or isinstance(found, str):
-            results.append(ChangeResult(change.key, False, problem))
+        if problem is not None:
+            results.append(ChangeResult(change.key, False, problem, "bad_status"))
+            continue
+        if isinstance(found, ChangeResult):
+            results.append(found)
             continue
         task = found
         now = current.get(task.offset, task.status)
         if now != change.expected:
             results.append(ChangeResult(
-                change.key, False, f"status is [{now}], expected [{change.expected}]"))
+                change.key, False, f"status is [{now}], expected [{change.expected}]",
+                "status_changed"))
             continue
         if _encode(change.new, codec) is None:
             results.append(ChangeResult(
-                change.key, False, f"[{change.new}] cannot be written in this note's encoding"))
+                change.key, False, f"[{change.new}] cannot be written in this note's encoding",
+                "encoding"))
             continue
         if data[task.offset - 1:task.offset] != b"[" or data[
                 task.offset + task.status_len:task.offset + task.status_len + 1] != b"]":
             results.append(ChangeResult(
-                change.key, False, "the task is not where the parser put it; nothing changed"))
+                change.key, False, "the task is not where the parser put it; nothing changed",
+                "misplaced"))
             continue
         current[task.offset] = change.new
         targets[task.offset] = task
-        results.append(ChangeResult(change.key, True, None))
+        results.append(ChangeResult(change.key, True, None, "applied"))
 
     edits: list[_Edit] = []
     for offset, task in targets.items():

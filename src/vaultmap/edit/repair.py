@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.config import Settings
-from vaultmap.edit import RECOVERY_FOLDER, note_path
+from vaultmap.edit import RECOVERY_FOLDER
 from vaultmap.edit.atomic import rewrite_file
+from vaultmap.errors import OutsideVaultError
+from vaultmap.fs import UnsafePath, atomic_write, real_target_inside
 from vaultmap.parse import detect_encoding, mojibake_plan, split_lines
 from vaultmap.parse.mojibake import damaged_spans
+from vaultmap.vault.paths import note_path, open_state_folder
 
 BACKUP_FOLDER = "backup"
 
@@ -107,18 +110,20 @@ def _changed_lines(old: bytes, new: bytes, changed: list[tuple[int, int]]) -> tu
 
 def _backup(settings: Settings, relative: str, data: bytes) -> Path:
     """Copy ``data`` to ``.vaultmap/backup/<note>.<hash>`` durably; an existing copy of the
-    same bytes is kept as is."""
+    same bytes is kept as is. The copy never lands outside the vault: a linked ``.vaultmap/``
+    or backup folder is refused like every other write (docs/architecture.md)."""
     digest = hashlib.sha256(data).hexdigest()[:12]
-    target = settings.state_dir / BACKUP_FOLDER / f"{relative}.{digest}"
-    if target.exists() and target.read_bytes() == data:
+    try:
+        folder = open_state_folder(settings.state_dir)
+        target = real_target_inside(settings.root,
+                                    folder / BACKUP_FOLDER / f"{relative}.{digest}")
+    except UnsafePath as unsafe:
+        raise OutsideVaultError(f"{relative}: its backup {unsafe.reason}; nothing changed"
+                                ) from None
+    if target.is_file() and target.read_bytes() == data:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".tmp")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, target)
+    atomic_write(target, data, new_mode=0o600)
     return target
 
 
@@ -142,4 +147,4 @@ def repair_note(settings: Settings, relative: str) -> NoteRepair | None:
                                        backup)
 
     return rewrite_file(full, transform, display=relative,
-                        recovery_dir=settings.state_dir / RECOVERY_FOLDER)
+                        recovery_dir=settings.state_dir / RECOVERY_FOLDER, inside=settings.root)

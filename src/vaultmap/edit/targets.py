@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import os
 import re
-import stat
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.config import Settings
-from vaultmap.edit import descendants, note_path, parse_for_edit
+from vaultmap.edit import descendants, parse_for_edit
 from vaultmap.errors import AmbiguousTargetError, EditError, TargetNotFoundError, VaultmapError
+from vaultmap.fs import Unreadable, read_regular, text_problem
 from vaultmap.model import Note, Task
 from vaultmap.vault import scan_vault
+from vaultmap.vault.paths import note_path, resolve_note
+from vaultmap.vault.read import NOTE_SIZE_LIMIT
 
 KEY_PREFIXES = ("k:", "id:", "block:")
 _LINE_TARGET = re.compile(r"^(?P<path>.+):(?P<line>[1-9][0-9]*)$")
@@ -38,35 +41,26 @@ def describe(path: str, task: Task) -> str:
     return f"{path}:{task.line}  [{task.status}]  {task.display_text}"
 
 
-def _read_note(full: Path, relative: str) -> bytes:
+def _read_note(settings: Settings, full: Path, relative: str) -> bytes:
     """The bytes of a note named by the user; a one-line error for anything that is not one.
 
-    Opened without blocking and checked with ``fstat`` before reading, so a FIFO or a device
+    Read through the one safe reader (:func:`vaultmap.fs.read_regular`): a FIFO or a device
     named like a note is refused instead of hanging the command.
     """
     try:
-        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise TargetNotFoundError(f"{relative}: no such note") from None
-    except IsADirectoryError:
-        raise TargetNotFoundError(f"{relative}: is a folder, not a note") from None
-    except OSError as exc:
-        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise TargetNotFoundError(f"{relative}: is a folder, not a note")
-        if not stat.S_ISREG(info.st_mode):
-            raise TargetNotFoundError(f"{relative}: not a regular file, not a note")
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read()
-    except OSError as exc:
-        raise EditError(f"{relative}: cannot read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
-    if b"\0" in data:
+        data, _ = read_regular(full, settings.vault.max_note_bytes, NOTE_SIZE_LIMIT)
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing":
+            raise TargetNotFoundError(f"{relative}: no such note") from None
+        if unreadable.kind == "folder":
+            raise TargetNotFoundError(f"{relative}: is a folder, not a note") from None
+        if unreadable.kind == "special":
+            raise TargetNotFoundError(f"{relative}: not a regular file, not a note") from None
+        raise EditError(f"{relative}: {unreadable.reason}") from None
+    problem = text_problem(data)
+    if problem is not None:
         # The vault scan skips such files too: there is no task in them to change.
-        raise TargetNotFoundError(f"{relative}: binary file (contains NUL bytes), not a note")
+        raise TargetNotFoundError(f"{relative}: {problem}, not a note")
     return data
 
 
@@ -82,7 +76,7 @@ class _Notes:
         note = self._cache.get(relative)
         if note is None:
             full = Path(os.path.abspath(self.settings.root)) / relative
-            data = _read_note(full, relative)
+            data = _read_note(self.settings, full, relative)
             note = parse_for_edit(self.settings, data, relative)
             self._cache[relative] = note
         return note
@@ -106,18 +100,38 @@ def _ambiguous(what: str, hits: Sequence[Target]) -> AmbiguousTargetError:
 
 
 def _by_line(notes: _Notes, settings: Settings, raw_path: str, line: int, cwd: Path) -> Target:
-    given = Path(raw_path)
-    candidates = [given] if given.is_absolute() else [cwd / given, settings.root / given]
-    chosen = next((c for c in candidates if c.exists()), candidates[-1])
+    # One base: PATH is absolute or relative to the vault root, as `vaultmap tasks` prints it.
     try:
-        relative = note_path(settings, chosen)
-    except VaultmapError as exc:
-        raise TargetNotFoundError(str(exc)) from None
-    note = notes.one(relative)
+        relative = note_path(settings, Path(raw_path))
+    except VaultmapError:
+        raise TargetNotFoundError(f"{raw_path}: not inside the vault {settings.root}") from None
+    try:
+        note = notes.one(relative)
+    except TargetNotFoundError:
+        here = Path(os.path.abspath(cwd / raw_path))
+        if not Path(raw_path).is_absolute() and here.is_file():
+            try:
+                hint = note_path(settings, here)
+            except VaultmapError:
+                raise TargetNotFoundError(
+                    f"{relative}: no such note in the vault {settings.root} (a PATH is "
+                    "relative to the vault root)") from None
+            raise TargetNotFoundError(
+                f"{relative}: no such note; a PATH is relative to the vault root, as "
+                f"`vaultmap tasks` prints it: {hint}:{line}") from None
+        raise
     for task in note.tasks:
         if task.line == line:
             return Target(relative, task, note)
     raise TargetNotFoundError(f"{relative}:{line}: no task on that line")
+
+
+def _names_a_file(settings: Settings, raw_path: str) -> bool:
+    """Whether a ``k:...:12``-like target names a note (vault-relative or absolute)."""
+    try:
+        return os.path.lexists(resolve_note(settings, raw_path)[0])
+    except VaultmapError:
+        return False
 
 
 def _by_key(notes: _Notes, key: str) -> list[Target]:
@@ -131,13 +145,30 @@ def _by_key(notes: _Notes, key: str) -> list[Target]:
             if task.key == key]
 
 
+# A user's --regex may backtrack for minutes ("(a+)+$" on a long task): each pattern gets this
+# many seconds for the whole vault, after which it is refused in one line.
+REGEX_SECONDS = 2.0
+
+
 def _matcher(pattern: str, regex: bool) -> Callable[[str], bool]:
     if regex:
+        import regex as regex_module  # the re dialect with a timeout; only --regex needs it
+
         try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
+            compiled = regex_module.compile(pattern)
+        except regex_module.error as exc:
             raise EditError(f"--regex {pattern!r}: {exc}") from None
-        return lambda text: compiled.search(text) is not None
+        deadline = time.monotonic() + REGEX_SECONDS
+
+        def search(text: str) -> bool:
+            try:
+                left = max(deadline - time.monotonic(), 0.001)
+                return compiled.search(text, timeout=left) is not None
+            except TimeoutError:
+                raise EditError(f"--regex {pattern!r}: gave up after {REGEX_SECONDS:g}s (the "
+                                "pattern backtracks too much; simplify it)") from None
+
+        return search
     needle = pattern.casefold()
     return lambda text: needle in text.casefold()
 
@@ -154,8 +185,9 @@ def resolve_targets(
 ) -> list[Target]:
     """The tasks named by ``specs`` (``PATH:LINE`` or keys) and ``matches`` (substring/regex).
 
-    ``PATH`` is taken relative to ``cwd`` (default: the current folder) when it exists there,
-    else relative to the vault root. A ``--match`` is case-insensitive unless ``regex``. A key
+    ``PATH`` is absolute or relative to the vault root (as ``vaultmap tasks`` prints it);
+    ``cwd`` (default: the current folder) only serves a hint when a path from there was
+    meant. A ``--match`` is case-insensitive unless ``regex``. A key
     or match that names several tasks raises :class:`AmbiguousTargetError` (exit 2) listing
     them, unless ``all_matches``. Each task appears once, in the order first named; with
     ``with_children`` each target's nested tasks follow it.
@@ -166,7 +198,7 @@ def resolve_targets(
     for spec in specs:
         line_target = _LINE_TARGET.match(spec)
         is_key = spec.startswith(KEY_PREFIXES)
-        if line_target and not (is_key and not Path(line_target["path"]).exists()):
+        if line_target and not (is_key and not _names_a_file(settings, line_target["path"])):
             found.append(_by_line(notes, settings, line_target["path"], int(line_target["line"]),
                                   here))
         elif is_key:

@@ -20,8 +20,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 
-from frontmatter.default_handlers import YAMLHandler
-
 from vaultmap.model import (
     DEFAULT_STATUS_MAP,
     Flavor,
@@ -51,7 +49,18 @@ _FM_END = _FM_FENCE
 # task line in both flavours. A note without one needs no block parse at all.
 _BOX = re.compile(rb"\[[^\]\r\n]{1,4}\]")
 _TAG_SPLIT = re.compile(r"[,\s]+")
-_YAML = YAMLHandler()
+# The YAML loader is made on the first note with front matter: importing PyYAML costs about
+# 40 ms, which a process that parses one note (the git merge driver) need not pay otherwise.
+_yaml_loader: Callable[[str], object] | None = None
+
+
+def _load_yaml(text: str) -> object:
+    global _yaml_loader
+    if _yaml_loader is None:
+        from frontmatter.default_handlers import YAMLHandler
+
+        _yaml_loader = YAMLHandler().load
+    return _yaml_loader(text)
 
 
 def split_lines(data: bytes) -> list[tuple[int, int]]:
@@ -210,7 +219,7 @@ def _read_front_matter(
     text: str, warnings: list[str]
 ) -> tuple[Mapping[str, object], tuple[str, ...]]:
     try:
-        loaded = _YAML.load(text)
+        loaded = _load_yaml(text)
     except Exception as exc:  # yaml.YAMLError and friends: any failure is the note's problem
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         warnings.append(f"front matter is not valid YAML ({first}); it was ignored")
@@ -326,9 +335,19 @@ def _repaired(repair: Mapping[str, str], text: str, description: str,
               section: tuple[str, ...],
               sections: dict[tuple[str, ...], tuple[str, ...] | None],
               ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
-    """A task's repaired text, description and section (each None where nothing changed)."""
+    """A task's repaired text, description and section (each None where nothing changed).
+
+    The description is read again from the repaired text, exactly as it will be read from
+    the note once ``doctor --fix`` has written that text: repairing the description itself
+    could differ where its trimming cut a damaged run (a no-break space is byte 0xA0).
+    """
     fixed_text = apply_plan(text, repair)
-    fixed_description = apply_plan(description, repair)
+    fixed_description = description
+    if fixed_text != text:
+        try:
+            fixed_description = parse_task_text(fixed_text).description
+        except Exception:  # as for the raw text: one odd line keeps its text as written
+            fixed_description = fixed_text.strip()
     if section in sections:
         fixed_section = sections[section]
     else:

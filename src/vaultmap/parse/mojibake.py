@@ -35,9 +35,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import ftfy
-from ftfy.badness import is_bad
-
 __all__ = [
     "UNDEFINED_BYTES",
     "Repair",
@@ -75,11 +72,6 @@ _SIGNATURE = re.compile("[\u00c2-\u00f4][" + re.escape(_CONTINUATION_CHARS) + "]
 _PREFERRED: Mapping[int, int] = {0xFE0F: 6, 0x201D: 5, 0x20E3: 5, 0x200D: 2, 0x2010: 3}
 _EMOJI_TECHNICAL = frozenset([0x231A, 0x231B, 0x2328, 0x23CF, *range(0x23E9, 0x23F4),
                               0x23F8, 0x23F9, 0x23FA])
-
-
-# Only the encoding steps, and never a U+FFFD for a sequence that lost too much: a run is
-# repaired fully or kept as written.
-_FTFY = ftfy.TextFixerConfig(replace_lossy_sequences=False, explain=False)
 
 
 def might_be_damaged(text: str) -> bool:
@@ -193,12 +185,20 @@ def repair_run(run: str) -> str:
     """
     if _SIGNATURE.search(run) is None:
         return run  # a lone "Ã" is a letter, not a character that lost its other bytes
+    # ftfy is imported here, not with the module: it takes ~70 ms, and only a note that has
+    # the shape of mojibake gets this far (a clean vault's report never imports it).
+    import ftfy
+    from ftfy.badness import is_bad
+
     bad = is_bad(run)
     fixed = _decode_run(run, restore=bad)
     if fixed is None:
         if not bad:
             return run
-        fixed = ftfy.fix_encoding(run, _FTFY)
+        # Only the encoding steps, and never a U+FFFD for a sequence that lost too much: a
+        # run is repaired fully or kept as written.
+        config = ftfy.TextFixerConfig(replace_lossy_sequences=False, explain=False)
+        fixed = ftfy.fix_encoding(run, config)
     else:
         for _ in range(2):
             if _SIGNATURE.search(fixed) is None:

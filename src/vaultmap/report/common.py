@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from vaultmap.display import printable as printable
+from vaultmap.model import Note
 from vaultmap.progress import Counts, FolderProgress, NoteProgress, Progress, Section
 
 By = Literal["note", "section", "folder", "tag"]
@@ -80,19 +82,78 @@ def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
     if options.by == "folder":
         return list(_folder_rows(progress.folders, 0, max(depth - 1, 0)))
     rows: list[Row] = []
+    name = note_namer(progress)
     for note in progress.notes_with_tasks:
         # A heading that only titles the note ("# Bike Repair" in Bike Repair.md) would repeat
         # the note's own row with the same numbers: its subsections are shown in its place.
         shown = title_section(note) or note.root
         if options.by == "note":
-            rows.append(Row("note", printable(note.title), note.path, (), 0, note.counts))
+            rows.append(Row("note", name(note.path), note.path, (), 0, note.counts))
             if depth:
                 rows.extend(_section_rows(shown, note.path, 1, depth))
         elif shown.children:
             rows.extend(_section_rows(shown, note.path, 0, max(depth, 1) - 1))
         else:
-            rows.append(Row("section", printable(note.title), note.path, (), 0, note.counts))
+            rows.append(Row("section", name(note.path), note.path, (), 0, note.counts))
     return rows
+
+
+def note_namer(progress: Progress) -> Callable[[str], str]:
+    """A function ``note path -> the name a report shows``: the note's title, with as many of
+    its folders in front as tell it apart from other notes of the same title (two daily notes
+    ``Journal/2024-12-21`` and ``Work/2024-12-21``), printable."""
+    by_title: dict[str, list[str]] = {}
+    for note in progress.notes:
+        by_title.setdefault(note.title, []).append(note.path)
+    names: dict[str, str] = {}
+    for title, paths in by_title.items():
+        shown = {path: title for path in paths}
+        deepest = max(path.count("/") for path in paths)
+        depth = 0
+        while len(set(shown.values())) < len(paths) and depth < deepest:
+            depth += 1
+            shown = {path: "/".join([*path.split("/")[:-1][-depth:], title]) for path in paths}
+        names.update({path: printable(name) for path, name in shown.items()})
+
+    def name(path: str) -> str:
+        return names.get(path) or note_title(path)
+
+    return name
+
+
+NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its front matter) "
+           "to see progress per tag.")
+
+
+MAX_DATE_WARNINGS = 10
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return len(text.strip()) == 10
+
+
+def date_warnings(notes: Iterable[Note]) -> list[str]:
+    """One line per open task whose due date is no calendar date (``📅 2024-02-31``): it is
+    left out of Overdue, so the user hears why. At most :data:`MAX_DATE_WARNINGS` lines, then
+    a count of the rest. Only open tasks are looked at: their fields are read for Overdue
+    anyway, so a warm report pays nothing more (fields are parsed on first use)."""
+    found: list[str] = []
+    for note in notes:
+        for task in note.tasks:
+            if not task.is_open:
+                continue
+            due = task.fields.due
+            if due and not _is_date(due):
+                found.append(f"{note.path}:{task.line}: 📅 {due} is not a date; the task is "
+                             "left out of Overdue")
+    if len(found) > MAX_DATE_WARNINGS:
+        rest = len(found) - MAX_DATE_WARNINGS
+        found = [*found[:MAX_DATE_WARNINGS], f"... and {rest} more due dates that are not dates"]
+    return found
 
 
 def title_section(note: NoteProgress) -> Section | None:
@@ -124,22 +185,26 @@ def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tup
     """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
     heading that only titles its note (see :func:`title_section`)."""
     trim = section_trimmer(progress)
+    name = note_namer(progress)
 
     def label(path: str, section: tuple[str, ...]) -> str:
-        return section_label(note_title(path), trim(path, section), separator)
+        return section_label(name(path), trim(path, section), separator)
 
     return label
 
 
 def counts_summary(counts: Counts) -> str:
-    """``"21 of 50 done · 3 doing · 26 open · 2 cancelled"``; zero parts are left out."""
+    """``"21 of 50 done · 29 open (3 doing) · 2 cancelled"``; zero parts are left out.
+
+    The parts add up: done + open = the counted tasks ("open", as in the tables' Open column,
+    is every task not done or cancelled, the ones in progress included).
+    """
     if not counts.total:
         return "no tasks"
     parts = [f"{counts.done} of {counts.counted} done"]
-    if counts.doing:
-        parts.append(f"{counts.doing} doing")
     if counts.open:
-        parts.append(f"{counts.open} open")
+        doing = f" ({counts.doing} doing)" if counts.doing else ""
+        parts.append(f"{counts.open} open{doing}")
     if counts.cancelled:
         parts.append(f"{counts.cancelled} cancelled")
     return " · ".join(parts)
@@ -173,20 +238,86 @@ def note_title(path: str) -> str:
     return printable(stem if dot and stem else name)
 
 
-_WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*_])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
+# Inline Markdown, matched in linear time: no inner class may hold the character that opens the
+# construct again, so a run of "[[" or "[a](" costs each attempt one step, not the rest of the
+# text (those runs took minutes with ``[^\]]*``). Emphasis is paired by a stack below, not by
+# a lazy ``.+?`` that rescans the text for every opener.
+_WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\[\]\s]|\([^()\[\]\s]*\))*\)")
 _CODE = re.compile(r"`([^`]+)`")
+_DELIMITER_RUN = re.compile(r"(\*+|_+)")
+
+# The most characters of one text the report shows; the rest is cut with an ellipsis (JSON
+# keeps everything). Longer input is cut before any work so a 9 MB task costs no more than
+# a short one.
+MAX_SHOWN = 300
+ELLIPSIS = "…"
 
 
-def plain(text: str) -> str:
-    """Inline Markdown reduced to what a reader sees: ``**Maths** [[Calc|calculus]]`` ->
-    ``Maths calculus``. For display only; keys and JSON keep the text as written."""
+def _strip_emphasis(text: str) -> str:
+    """Remove paired ``**``/``__``/``*``/``_`` delimiters in one pass (a stack per kind).
+
+    The text is split into runs of one delimiter character; a run of 1 is emphasis, 2 strong,
+    3 both, longer is kept as written (so ``"*" * 10**6`` is one step). A run opens when a
+    non-space follows it and closes when a non-space precedes it; emphasis must also not
+    touch a letter or digit on its outer side, so ``snake_case`` stays. Unpaired runs stay.
+    """
+    if "*" not in text and "_" not in text:
+        return text
+    parts = _DELIMITER_RUN.split(text)
+    openers: dict[str, list[int]] = {}
+    removed = [0] * len(parts)
+    for index in range(1, len(parts), 2):
+        run = parts[index]
+        if len(run) > 3:
+            continue
+        before = parts[index - 1][-1:] or (parts[index - 2][-1:] if index >= 2 else "")
+        after = (parts[index + 1][:1] if index + 1 < len(parts) else "") or (
+            parts[index + 2][:1] if index + 2 < len(parts) else "")
+        for mark in (run,) if len(run) < 3 else (run[:2], run[:1]):
+            single = len(mark) == 1
+            can_close = bool(before) and not before.isspace() and not (single and after.isalnum())
+            can_open = bool(after) and not after.isspace() and not (single and before.isalnum())
+            stack = openers.setdefault(mark, [])
+            if can_close and stack:
+                opener = stack.pop()
+                removed[opener] += len(mark)
+                removed[index] += len(mark)
+            elif can_open:
+                stack.append(index)
+    if not any(removed):
+        return text
+    return "".join(part[removed[index]:] if index % 2 else part
+                   for index, part in enumerate(parts))
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when it was cut."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    return text[:limit - 1].rstrip() + ELLIPSIS
+
+
+def plain(text: str, limit: int = MAX_SHOWN) -> str:
+    """Inline Markdown reduced to what a reader sees: ``**Maths** [[Calc|calc]]`` ->
+    ``Maths calc``, printable, at most ``limit`` characters (0: no limit). For display only;
+    keys and JSON keep the text as written. Linear in the text's length.
+
+    Every text a renderer shows passes here once, so a change to what is displayed (e.g.
+    repairing mojibake) belongs in this one function.
+    """
+    if limit > 0 and len(text) > 4 * limit:
+        text = text[:4 * limit]  # enough to fill ``limit`` after markup is removed
+        cut = True
+    else:
+        cut = False
     text = printable(text)
     text = _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MD_LINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)
-    text = _STRONG.sub(r"\2", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
+    text = _strip_emphasis(text)
+    text = " ".join(text.split())
+    shown = shorten(text, limit)
+    if cut and not shown.endswith(ELLIPSIS):
+        shown = shown.rstrip() + ELLIPSIS  # markup shrank it, but there was more
+    return shown

@@ -3,7 +3,8 @@
 It renders the very data ``--format json`` writes (:func:`vaultmap.report.report_dict`), plus,
 when the vault has a git history, the ``vaultmap.history/1`` dict of ``vaultmap history``. It
 never recounts: every number on the page is a number of those two dicts; the only arithmetic
-here turns them into bar widths and chart coordinates. ::
+here turns them into bar widths, chart coordinates and the colour of the treemap tile that
+stands for many small notes. ::
 
     from vaultmap.report import ReportOptions, report_dict
     from vaultmap.report.html import render_html
@@ -18,7 +19,6 @@ same function serves ``vaultmap report --format html`` and the daemon's live das
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,19 +38,19 @@ Json = Mapping[str, Any]
 
 
 def shown_text(item: Json, field_name: str) -> str:
-    """What a person reads for ``item[field_name]``: the display (repaired) text when the report
-    carries one, else the text as written reduced to what a reader sees (see :func:`plain`)."""
-    for key in (f"{field_name}_display", f"display_{field_name}"):
-        value = item.get(key)
-        if isinstance(value, str):
-            return printable(value)
-    display = item.get("display")
-    if isinstance(display, Mapping) and isinstance(display.get(field_name), str):
-        return printable(display[field_name])
-    if isinstance(display, str) and field_name in ("text", "title", "description"):
-        return printable(display)
-    value = item.get(field_name)
+    """What a person reads for ``item[field_name]``: its display (repaired) text when the report
+    carries one (``display_text`` …), reduced like the terminal's to what a reader sees
+    (:func:`plain`)."""
+    value = item.get(f"display_{field_name}")
+    if not isinstance(value, str):
+        value = item.get(field_name)
     return plain(value) if isinstance(value, str) else ""
+
+
+def shown_section(task: Json) -> Sequence[str]:
+    """A task's heading path as a person reads it (repaired when the report carries that)."""
+    section: Sequence[str] = task.get("display_section") or task.get("section") or ()
+    return section
 
 
 def obsidian_url(vault: str, path: str) -> str:
@@ -123,7 +123,8 @@ class Bar:
 
     @property
     def tone(self) -> str:
-        """A word for the state, used for colour *and* shown in text: colour is never alone."""
+        """The row's state in a word; a complete row is also ticked in text (✓), so colour is
+        never the only sign of it."""
         if not self.counted:
             return "none"
         if self.done == self.counted:
@@ -149,10 +150,6 @@ class Node:
     children: tuple[Node, ...] = ()
     is_open: bool = False  # shown unfolded: its children are within the report's depth
     hidden: int = 0  # subsections left out to keep a big vault's page small
-
-    @property
-    def section_json(self) -> str:
-        return json.dumps(list(self.section), ensure_ascii=False)
 
 
 def shown_sections(note: Json) -> Sequence[Json]:
@@ -238,7 +235,8 @@ class Tile:
 
     @property
     def short_label(self) -> str:
-        room = max(int(self.w / 7.5) - 1, 3)
+        per_char = 8.5 if self.parent else 7.5  # a note's frame label is bold
+        room = max(int(self.w / per_char) - 1, 3)
         return self.label if len(self.label) <= room else self.label[:room - 1] + "…"
 
 
@@ -288,7 +286,7 @@ def squarify(values: Sequence[float], x: float, y: float, w: float,
 
 
 TREEMAP_WIDTH = 960.0
-TREEMAP_HEIGHT = 420.0
+TREEMAP_HEIGHT = 340.0
 TREEMAP_NOTES = 40  # the largest notes drawn; the rest share one tile
 
 
@@ -370,7 +368,7 @@ class HistoryChart:
     ticks: list[tuple[float, int]]  # y, value
     bar_ticks: list[tuple[float, int]]
     labels: list[tuple[float, str]]  # x, period label (thinned to fit)
-    width: float = 720.0
+    width: float = 560.0
     height: float = 260.0
     left: float = 44.0
     bottom: float = 226.0
@@ -394,7 +392,7 @@ def history_chart(history: Json | None) -> HistoryChart | None:
     if not history or history.get("schema") != HISTORY_SCHEMA or not history.get("periods"):
         return None
     periods: Sequence[Json] = history["periods"]
-    width, height, left, right, top, bottom = 720.0, 260.0, 44.0, 12.0, 14.0, 226.0
+    width, height, left, right, top, bottom = 560.0, 250.0, 40.0, 10.0, 14.0, 218.0
     span = width - left - right
     count = len(periods)
     step = span / count
@@ -478,7 +476,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
                   shown_text(g["next"], "description") or shown_text(g["next"], "text"),
                   ("doing · " if g["next"]["type"] == "doing" else "") + f"{g['open']} open")
              for g in gaps.get("open_by_section", ())[:limit]]
-    overdue = [item(o["task"]["path"], int(o["task"]["line"]), o["task"]["section"],
+    overdue = [item(o["task"]["path"], int(o["task"]["line"]), shown_section(o["task"]),
                     shown_text(o["task"], "description") or shown_text(o["task"], "text"),
                     f"due {o['due']} · {o['days_late']} day{'s' if o['days_late'] != 1 else ''}"
                     " late")
@@ -486,7 +484,7 @@ def gap_lists(report: Json, limit: int) -> list[GapList]:
     stalled = [item(r["path"], int(r["line"]), r["section"],
                     f"0 of {r['counts']['counted']} done", "")
                for r in gaps.get("no_progress", ())[:limit]]
-    parents = [item(t["path"], int(t["line"]), t["section"],
+    parents = [item(t["path"], int(t["line"]), shown_section(t),
                     shown_text(t, "description") or shown_text(t, "text"), "subtasks closed")
                for t in gaps.get("parents_open", ())[:limit]]
     lists = [
@@ -597,7 +595,6 @@ def _render(report: Json, history: Json | None, nodes: list[Node], limit: int,
         phone_width=PHONE_WIDTH,
         phone_height=PHONE_HEIGHT,
         chart=history_chart(history),
-        history=history,
         gaps=gap_lists(report, limit),
         hidden_notes=sum(1 for n in report.get("notes", ()) if not n["counts"]["total"]),
         refresh_seconds=refresh_seconds,

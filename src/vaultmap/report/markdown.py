@@ -13,6 +13,7 @@ from collections.abc import Callable
 from vaultmap.model import Task
 from vaultmap.progress import Progress, percent_label
 from vaultmap.report.common import (
+    NO_TAGS,
     ReportOptions,
     Row,
     breakdown_rows,
@@ -30,9 +31,10 @@ _HEADERS = {"note": "Note", "section": "Section", "folder": "Folder", "tag": "Ta
 def inline(text: str) -> str:
     """Text made safe inside a table cell or a bullet: no cell breaks, comments or markup."""
     text = " ".join(printable(text).split())
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("<", "&lt;"),
-                      ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_"),
-                      ("#", "\\#"), ("$", "\\$")):
+    # "::" would make Dataview read the line as a field: a zero-width space breaks it.
+    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("::", ":\u200b:"),
+                      ("<", "&lt;"), ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"),
+                      ("_", "\\_"), ("#", "\\#"), ("$", "\\$")):
         text = text.replace(raw, safe)
     return text
 
@@ -84,6 +86,8 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
         if len(shown) < len(rows):
             out.append(f"| … and {len(rows) - len(shown)} more | | | |")
         out.append("")
+    elif options.by == "tag":
+        out += [inline(NO_TAGS), ""]
 
     out.extend(_gaps(progress, options))
     while out and not out[-1]:
@@ -106,7 +110,8 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
     label = labeller(progress)
 
     def where(path: str, section: tuple[str, ...]) -> str:
-        return inline(label(path, section))
+        # "March:" followed by ": text" would read "March:: text", a Dataview field.
+        return inline(label(path, section)).rstrip(":")
 
     def what(task: Task) -> str:
         return inline(plain(task.display_description or task.display_text))

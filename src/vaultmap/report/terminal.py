@@ -23,19 +23,21 @@ from rich.text import Text
 from vaultmap.model import StatusType, Task
 from vaultmap.progress import Counts, Progress, percent_label
 from vaultmap.report.common import (
+    NO_TAGS,
     ReportOptions,
     Row,
     bar_cells,
     breakdown_rows,
     counts_summary,
     labeller,
-    note_title,
+    note_namer,
     plain,
     printable,
     section_trimmer,
 )
 
 ColorMode = Literal["auto", "always", "never"]
+MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
 
 
 def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
@@ -47,7 +49,7 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
     only a terminal (rich also honours ``FORCE_COLOR``).
     """
     no_color = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
-    return Console(
+    console = Console(
         file=file,
         force_terminal=True if color == "always" else None,
         color_system=None if no_color else "auto",
@@ -57,6 +59,13 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
         soft_wrap=False,
         width=width,
     )
+    # rich takes COLUMNS=0 (some CI runners set it) at its word and prints nothing: no width
+    # means the usual 80; a tiny one is raised to the narrowest the report is laid out for.
+    if console.width <= 0:
+        console.width = 80
+    elif console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
+    return console
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +161,9 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         if hidden and options.by in ("note", "section", "folder"):
             _aside(console, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
                             "not shown)")
+    elif options.by == "tag":
+        console.print()
+        _aside(console, NO_TAGS)
     _print_gaps(progress, options, console, glyphs)
 
 
@@ -201,14 +213,21 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     names = [_row_text(row, options, label) for row in rows]
     # The numbers must never be cut. What is left goes to the names first (a cut name hides
     # the very heading you look for), then to the bar, which only repeats the percentage: it
-    # shrinks down to 8 cells and, on a very narrow terminal, goes.
+    # shrinks down to 8 cells and, on a very narrow terminal, goes. Narrower still, whole
+    # number columns go (Open, then %), never part of one: "4/1" would read as a number.
     gap = 3  # a column's padding and the rule between columns
-    numbers = pct_width + done_width + open_width + 3 * gap
+    min_name = 6
+    columns = {"%": pct_width, "Done": done_width, "Open": open_width}
+    for dropped in ("Open", "%"):
+        if min_name + sum(w + gap for w in columns.values()) <= width:
+            break
+        del columns[dropped]
+    numbers = sum(w + gap for w in columns.values())
     longest = max(max(name.cell_len for name in names), len(headers[options.by]))
-    spare = width - numbers - gap
+    spare = width - numbers
     bar = min(bar_width, max(8, width // 8, spare - longest - gap))
-    show_bar = spare - bar - gap >= 12
-    name_width = max(8, spare - (bar + gap if show_bar else 0) - 1)
+    show_bar = spare - bar - gap >= 12 + gap
+    name_width = max(min_name, spare - (bar + gap if show_bar else 0) - 1)
     if options.by == "section":
         # "Note › Month › Week" cut at its end would hide the one heading that tells the rows
         # apart: shorten its middle and its note instead, keeping the last heading whole.
@@ -218,15 +237,16 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
                      max_width=name_width)
     if show_bar:
         table.add_column("Progress", no_wrap=True)
-    table.add_column("%", justify="right", no_wrap=True, min_width=pct_width)
-    table.add_column("Done", justify="right", no_wrap=True, min_width=done_width)
-    table.add_column("Open", justify="right", no_wrap=True, min_width=open_width)
+    for header, column_width in columns.items():
+        table.add_column(header, justify="right", no_wrap=True, min_width=column_width)
     for name, row in zip(names, rows, strict=True):
         c = row.counts
         cells: list[Text | str] = [name]
         if show_bar:
             cells.append(_bar(c, bar, glyphs))
-        cells += [_percent(c), f"{c.done}/{c.counted}", str(c.open) if c.open else ""]
+        values: dict[str, Text | str] = {"%": _percent(c), "Done": f"{c.done}/{c.counted}",
+                                         "Open": str(c.open) if c.open else ""}
+        cells += [values[header] for header in columns]
         table.add_row(*cells)
     return table
 
@@ -234,11 +254,12 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
 def _focus_line(progress: Progress, glyphs: _Glyphs) -> Text:
     """``Focus  Plan › Week 10: train a model · Garden › Build: pick a generator``."""
     trim = section_trimmer(progress)
+    name = note_namer(progress)
     line = Text("Focus    ", style="bold")
     for n, step in enumerate(progress.gaps.focus):
         if n:
             line.append(" · ", style="dim")
-        where = glyphs.separator.join((note_title(step.path),
+        where = glyphs.separator.join((name(step.path),
                                        *(plain(t) for t in trim(step.path, step.section))))
         line.append(where, style="blue")
         line.append(f": {_what(step.task)}")
@@ -277,7 +298,8 @@ class _GapItem:
     what: Text
 
 
-def _print_gap_items(console: Console, items: list[_GapItem]) -> None:
+def _print_gap_items(console: Console, items: list[_GapItem],
+                     name: Callable[[str], str]) -> None:
     """Print gap items grouped under their note, one item per line where it fits.
 
     Runs of items in the same note share one note line; each item then shows its label and
@@ -294,7 +316,7 @@ def _print_gap_items(console: Console, items: list[_GapItem]) -> None:
         else:
             groups.append([item])
     for group in groups:
-        console.print(Padding(Text(note_title(group[0].path), style="bold"), (0, 0, 0, 2),
+        console.print(Padding(Text(name(group[0].path), style="bold"), (0, 0, 0, 2),
                               expand=False))
         column = max((item.label.cell_len for item in group if item.label.cell_len <= cap),
                      default=0)
@@ -317,6 +339,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
     gaps = progress.gaps
     limit = max(options.limit, 1)
     trim = section_trimmer(progress)
+    name = note_namer(progress)
 
     def where(path: str, section: tuple[str, ...]) -> Text:
         return Text(glyphs.separator.join(plain(title) for title in trim(path, section)),
@@ -335,7 +358,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(_what(gap.next))
             what.append(f"  ({len(gap.open)} open)", style="dim")
             items.append(item(gap.path, gap.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.open_by_section), limit, glyphs)
 
     if gaps.overdue:
@@ -346,7 +369,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             late = f"{overdue.days_late} day{'s' if overdue.days_late != 1 else ''} late"
             what.append(f"  due {overdue.due.isoformat()}, {late}", style="red")
             items.append(item(overdue.task.path, overdue.task.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.overdue), limit, glyphs)
 
     if gaps.no_progress:
@@ -355,7 +378,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
         items = [_GapItem(ref.path, Text(f"0 of {ref.counts.counted} done", style="dim"),
                           where(ref.path, ref.section))
                  for ref in gaps.no_progress[:limit]]
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.no_progress), limit, glyphs)
 
     if gaps.stalled:
@@ -366,7 +389,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(f"  last progress {stalled.last_progress.isoformat()}, "
                         f"{stalled.days} days ago", style="yellow")
             items.append(item(stalled.path, stalled.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.stalled), limit, glyphs)
 
     if gaps.parents_open:
@@ -376,5 +399,5 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what = Text(_what(task))
             what.append(f"  line {task.line}", style="dim")
             items.append(item(task.path, task.section, what))
-        _print_gap_items(console, items)
+        _print_gap_items(console, items, name)
         _more(console, len(gaps.parents_open), limit, glyphs)

@@ -1007,10 +1007,18 @@ def _json_object(answer: object) -> dict[str, Any]:
 def _clean_base_url(url: str) -> str:
     url = url.strip().rstrip("/")
     url = url[: -len("/v1")] if url.endswith("/v1") else url
-    parts = urlsplit(url)
+    problem = f"the Notion API address {url[:80]!r} (${BASE_URL_ENV}) must be an " \
+              "http(s) URL such as https://api.notion.com"
+    # A wrong address is configuration (exit 3), not a remote failure: no request was made.
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ConfigError(problem)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ConfigError(problem) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise RemoteError(f"the Notion API address {url[:80]!r} (${BASE_URL_ENV}) must be an "
-                          "http(s) URL such as https://api.notion.com")
+        raise ConfigError(problem)
     return url
 
 

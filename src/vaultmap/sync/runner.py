@@ -38,6 +38,7 @@ from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.errors import SyncBusyError as SyncBusyError
 from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
+from vaultmap.fs import UnsafePath
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
     Action,
@@ -68,8 +69,16 @@ from vaultmap.sync.remote import (
     TaskRecord,
     display_name,
 )
-from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
+from vaultmap.sync.state import (
+    BaseEntry,
+    ConflictRecord,
+    PendingOp,
+    SentCreate,
+    StateError,
+    StateStore,
+)
 from vaultmap.vault import read_note, scan_vault
+from vaultmap.vault.paths import FolderRules, open_state_folder
 
 log = logging.getLogger("vaultmap.sync")
 # A library does not print: without this, Python's last-resort handler would echo every
@@ -131,9 +140,9 @@ def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
                   inbox=notion.inbox, remote_name=remote_name)
 
 
-def read_vault(settings: Settings) -> VaultSnapshot:
+def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
-    scan = scan_vault(settings)
+    scan = scan_vault(settings, use_index=use_index)
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
     duplicates: list[str] = []
@@ -460,8 +469,10 @@ def check_inbox(settings: Settings) -> None:
         reason = "must be a note path inside the vault, like \"Inbox.md\""
     elif not inbox.lower().endswith(tuple(e.lower() for e in settings.vault.extensions)):
         reason = f"must end with {' or '.join(settings.vault.extensions)}"
-    elif any(part.startswith(".") for part in parts):
-        reason = "must not be in a hidden folder"
+    elif (skipped := FolderRules(Path(settings.root)).skipped_part(Path(inbox).as_posix())):
+        # The same folder rules as the vault walk: a folder it skips, the inbox may not use.
+        hidden = "hidden " if skipped.rsplit("/", 1)[-1].startswith(".") else ""
+        reason = f"is in {skipped}/, a {hidden}folder the vault scan skips"
     else:
         spec = pathspec.GitIgnoreSpec.from_lines(
             [p for p in settings.vault.exclude if p.strip()])
@@ -497,8 +508,16 @@ LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault
 
 
 def _lock(settings: Settings, remote: str) -> FileLock:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(settings.state_dir / f"sync-{remote}.lock"))
+    name = f"sync-{remote}.lock"
+    try:
+        # The lock is opened with truncation: never through a link planted in its place.
+        folder = open_state_folder(settings.state_dir, (name,))
+    except UnsafePath as unsafe:
+        raise StateError(f"{unsafe.reason}; nothing was written") from None
+    except OSError as exc:
+        raise StateError(f"{settings.state_dir}: cannot create the state folder "
+                         f"({exc.strerror})") from None
+    return FileLock(str(folder / name))
 
 
 def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
@@ -617,6 +636,12 @@ def run_sync(
     the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
     issue); the others are not part of this remote's sync at all.
     """
+    if dry_run:
+        # "Change nothing anywhere": no lock, state file or index is created; an existing
+        # state is read, else the plan starts from an empty base in memory.
+        with StateStore.open_existing(settings.state_dir, remote.name) as state:
+            return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
+                               progress=progress, clock=clock, select=select)
     try:
         with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
               StateStore.open(settings.state_dir, remote.name) as state):
@@ -631,7 +656,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 full: bool, force: bool, progress: bool | None,
                 clock: Callable[[], datetime],
                 select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
-    vault = read_vault(settings)
+    vault = read_vault(settings, use_index=not dry_run)
     if select is not None:
         vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
     changed_database = _check_database(remote, state, dry_run=dry_run)

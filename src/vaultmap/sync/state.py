@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,9 +28,33 @@ from pathlib import Path
 from types import TracebackType
 
 from vaultmap.errors import StateError as StateError
+from vaultmap.fs import UnsafePath
+from vaultmap.vault.paths import open_state_folder
 
 SCHEMA_VERSION = 1
 STATE_FILE = "sync.sqlite"
+
+
+# The state file and the files SQLite keeps next to it.
+_STATE_FILES = (STATE_FILE, STATE_FILE + "-wal", STATE_FILE + "-shm", STATE_FILE + "-journal")
+# SQLITE_CORRUPT and SQLITE_NOTADB: the only answers that prove a file damaged; only such a
+# file is moved aside.
+_PROVEN_DAMAGED = frozenset({11, 26})
+
+
+def _check_access(path: Path) -> None:
+    """Refuse, with one line and the file left in place, a state file we may not read and
+    write (another user's, or read-only): SQLite would call it unopenable, not damaged."""
+    for name in _STATE_FILES:
+        member = path.with_name(name)
+        try:
+            fd = os.open(member, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StateError(f"{member}: cannot open the sync state ({exc.strerror}); it was "
+                             "left as it is") from None
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +190,15 @@ class StateStore:
     def open(cls, state_dir: Path, remote: str) -> StateStore:
         """Open (creating, migrating or rebuilding) the state file in ``state_dir``."""
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            # Never through a link: a cloned vault cannot point our state files elsewhere.
+            state_dir = open_state_folder(state_dir, _STATE_FILES)
+        except UnsafePath as unsafe:
+            raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as exc:
             raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror})") \
                 from None
         path = state_dir / STATE_FILE
+        _check_access(path)
         notes: list[str] = []
         db: sqlite3.Connection | None = None
         try:
@@ -179,9 +208,14 @@ class StateStore:
             if db is not None:
                 db.close()
             raise
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             if db is not None:
                 db.close()
+            if getattr(exc, "sqlite_errorcode", None) not in _PROVEN_DAMAGED:
+                # Locked, read-only, no permission, disk full ...: the file may be healthy and
+                # is left exactly where it is.
+                raise StateError(f"{path}: cannot open the sync state ({exc}); it was left "
+                                 "as it is") from None
             # A damaged file holds nothing the remote does not also hold (rows carry keys):
             # keep it aside for inspection and start a fresh base.
             aside = path.with_name(path.name + ".damaged")
@@ -199,6 +233,20 @@ class StateStore:
         if rebuilt:
             notes.append(rebuilt)
         return cls(db, remote, path, tuple(notes))
+
+    @classmethod
+    def in_memory(cls, remote: str) -> StateStore:
+        """An empty base held in memory: a dry run without a state file creates none."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        cls._prepare(db)
+        return cls(db, remote, Path(":memory:"))
+
+    @classmethod
+    def open_existing(cls, state_dir: Path, remote: str) -> StateStore:
+        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created)."""
+        if (state_dir / STATE_FILE).exists():
+            return cls.open(state_dir, remote)
+        return cls.in_memory(remote)
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:

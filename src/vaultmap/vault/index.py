@@ -7,11 +7,10 @@ import dataclasses
 import datetime
 import gc
 import hashlib
+import importlib.util
 import io
 import operator
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, NamedTuple
 
 from vaultmap import __version__
 from vaultmap.config import Settings
+from vaultmap.fs import TEMP_SUFFIX, UnsafePath, atomic_write, read_regular
 from vaultmap.model import (
     Heading,
     Note,
@@ -31,6 +31,7 @@ from vaultmap.model import (
     new_task,
     new_task_fields,
 )
+from vaultmap.vault.paths import open_state_folder
 from vaultmap.vault.read import _Outcome
 from vaultmap.vault.walk import _Walker
 
@@ -42,6 +43,8 @@ _INDEX_FORMAT = 2
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
 _RACY_NS = 2_000_000_000
 _STALE_TMP_SECONDS = 3600
+# Far above any real index (about 3 KB per note); a planted huge file is not read.
+MAX_INDEX_BYTES = 2 * 1024 * 1024 * 1024
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (Task, TaskFields, Heading, Note)
@@ -159,6 +162,11 @@ def _fingerprint(settings: Settings) -> str:
 
     sources = [Path(vaultmap.model.__file__)]
     sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
+    # The display repair of mojibake is kept in the index, and another ftfy may repair
+    # otherwise. Its file is found without importing it (that costs ~70 ms).
+    ftfy_spec = importlib.util.find_spec("ftfy")
+    if ftfy_spec is not None and ftfy_spec.origin:
+        sources.append(Path(ftfy_spec.origin))
     for source in sources:
         try:
             st = source.stat()
@@ -196,7 +204,8 @@ def index_state(settings: Settings) -> str:
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:
-        with open(index_path(settings), "rb") as handle:
+        data, _ = read_regular(index_path(settings), MAX_INDEX_BYTES)
+        with io.BytesIO(data) as handle:
             header = _SafeUnpickler(handle).load()
             if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
                 return {}
@@ -216,33 +225,20 @@ def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
 
 def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
     """Write the index atomically; a vault we cannot write to simply goes without one."""
-    state_dir = settings.state_dir
-    if state_dir.is_symlink():
-        # A vault from elsewhere could point .vaultmap/ at any folder; we write only inside.
-        return
-    tmp_name: str | None = None
     try:
-        state_dir.mkdir(exist_ok=True)
-        ignore_file = state_dir / ".gitignore"
-        if not ignore_file.exists() and not ignore_file.is_symlink():
-            ignore_file.write_text("# vaultmap's local state: never committed\n*\n",
-                                   encoding="utf-8")
+        # A vault from elsewhere could point .vaultmap/ or the index at any file; we write
+        # only inside (open_state_folder refuses links).
+        state_dir = open_state_folder(settings.state_dir, (index_path(settings).name,))
         body = {rel: tuple(entry) for rel, entry in entries.items()}
-        fd, tmp_name = tempfile.mkstemp(prefix=_INDEX_PREFIX + ".", suffix=".tmp", dir=state_dir)
-        with os.fdopen(fd, "wb") as handle:
-            # Two independent pickles: the header is checked before the body is read.
-            _IndexPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
-            pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
-        os.replace(tmp_name, index_path(settings))
-        tmp_name = None
+        buffer = io.BytesIO()
+        # Two independent pickles: the header is checked before the body is read.
+        _IndexPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
+        pickle.dump(body, buffer, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
+        atomic_write(index_path(settings), buffer.getbuffer(), new_mode=0o644)
         _remove_stale_temporaries(state_dir)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+    except (OSError, UnsafePath, pickle.PicklingError, TypeError, AttributeError):
         pass
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
 
 
 def _remove_stale_temporaries(state_dir: Path) -> None:
@@ -251,7 +247,9 @@ def _remove_stale_temporaries(state_dir: Path) -> None:
     Only old ones: a younger temporary file may belong to a scan that is writing right now.
     """
     cutoff = time.time() - _STALE_TMP_SECONDS
-    for leftover in state_dir.glob(f"{_INDEX_PREFIX}.*.tmp"):
+    # The second pattern: temporaries named by vaultmap versions before the shared writer.
+    for leftover in [*state_dir.glob(f".{_INDEX_PREFIX}.*{TEMP_SUFFIX}"),
+                     *state_dir.glob(f"{_INDEX_PREFIX}.*.tmp")]:
         with contextlib.suppress(OSError):
             if leftover.lstat().st_mtime < cutoff:
                 leftover.unlink()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import errno
 import os
-import stat as stat_module
 from pathlib import Path
 from typing import NamedTuple
 
 from vaultmap.config import Settings
+from vaultmap.errors import VaultReadError
+from vaultmap.fs import Unreadable, read_regular, text_problem
 from vaultmap.model import Flavor, Note, StatusMap
 from vaultmap.parse import parse_note
-from vaultmap.vault.paths import VaultReadError, _abs, _vault_relative
+from vaultmap.vault.paths import resolve_note
 
 
 class _Outcome(NamedTuple):
@@ -38,49 +39,24 @@ def _oserror_reason(error: OSError) -> str:
     return f"cannot read ({error.strerror or type(error).__name__})"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+NOTE_SIZE_LIMIT = "note size limit ([vault] max_note_mb)"
 
 
-def _read_bytes(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
-    """Read a regular file whole; raise ``_Skip`` with a reason for anything else."""
-    # O_NONBLOCK: a FIFO swapped in after the walk's stat must not hang the scan.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat_module.S_ISREG(st.st_mode):
-            raise _Skip("not a regular file")
-        if st.st_size > max_bytes:
-            raise _Skip(f"{_megabytes(st.st_size)} is over the {_megabytes(max_bytes)} note size "
-                        "limit ([vault] max_note_mb)")
-        # Ask for one byte more than stat promised: getting exactly st_size back from a
-        # regular file means end of file, which saves a second read per note.
-        data = os.read(fd, min(st.st_size + 1, max_bytes + 1))
-        if len(data) != st.st_size:  # the file changed under us: read on to the real end
-            chunks = [data]
-            remaining = max_bytes + 1 - len(data)
-            while remaining > 0:
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-            data = b"".join(chunks)
-        if len(data) > max_bytes:
-            raise _Skip(f"grew over the {_megabytes(max_bytes)} note size limit while being "
-                        "read")
-        return data, st
-    finally:
-        os.close(fd)
+def _read_note_bytes(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """A note's bytes through the one safe reader; ``Unreadable`` names why it is not a note."""
+    data, st = read_regular(path, max_bytes, NOTE_SIZE_LIMIT)
+    problem = text_problem(data)
+    if problem is not None:
+        raise _NotText(problem, st)
+    return data, st
 
 
-class _Skip(Exception):
-    """Internal: this file is not a readable note; the message says why."""
+class _NotText(Exception):
+    """Internal: the file was read but holds no text we parse (binary, UTF-16)."""
 
-
-def _check_text(data: bytes) -> None:
-    if b"\x00" in data:
-        raise _Skip("binary file (contains NUL bytes)")
+    def __init__(self, reason: str, st: os.stat_result) -> None:
+        super().__init__(reason)
+        self.st = st
 
 
 def _describe(error: BaseException) -> str:
@@ -98,17 +74,15 @@ def _parse_one(rel: str, path: str, flavor: Flavor, statuses: StatusMap,
                max_bytes: int) -> _Outcome:
     """Read and parse one file; never raises for a bad file."""
     try:
-        data, st = _read_bytes(path, max_bytes)
-    except _Skip as skip:
-        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {skip}, skipped")
-    except OSError as error:
-        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {_oserror_reason(error)}, skipped")
-    try:
-        _check_text(data)
-        note = parse_note(data, rel, flavor=flavor, statuses=statuses)
-    except _Skip as skip:
+        data, st = _read_note_bytes(path, max_bytes)
+    except Unreadable as unreadable:
+        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {unreadable.reason}, skipped")
+    except _NotText as not_text:
+        st = not_text.st
         return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
-                        f"{rel}: {skip}, skipped")
+                        f"{rel}: {not_text}, skipped")
+    try:
+        note = parse_note(data, rel, flavor=flavor, statuses=statuses)
     except Exception as error:  # a parser bug must cost one note, not the scan
         return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
                         f"{rel}: could not be parsed ({_describe(error)}), skipped")
@@ -118,20 +92,20 @@ def _parse_one(rel: str, path: str, flavor: Flavor, statuses: StatusMap,
 def read_note(settings: Settings, path: Path) -> tuple[Note, bytes]:
     """Read and parse one note, returning it with the exact bytes it was parsed from.
 
+    ``path`` is absolute or relative to the vault root.
+
     Raises :class:`VaultReadError` (one line naming the file) when the file is missing, outside
     the vault, not a regular file, binary or over the size cap. Parser warnings stay in
     ``note.warnings``.
     """
-    rel = _vault_relative(settings, path)
-    if os.path.isdir(path):
-        raise VaultReadError(f"{rel}: is a folder, not a note")
+    path_abs, rel = resolve_note(settings, path)
     try:
-        data, _ = _read_bytes(_abs(path), settings.vault.max_note_bytes)
-        _check_text(data)
-    except _Skip as skip:
-        raise VaultReadError(f"{rel}: {skip}") from None
-    except OSError as error:
-        raise VaultReadError(f"{rel}: {_oserror_reason(error)}") from None
+        data, _ = _read_note_bytes(path_abs, settings.vault.max_note_bytes)
+    except Unreadable as unreadable:
+        reason = "is a folder, not a note" if unreadable.kind == "folder" else unreadable.reason
+        raise VaultReadError(f"{rel}: {reason}") from None
+    except _NotText as not_text:
+        raise VaultReadError(f"{rel}: {not_text}") from None
     try:
         note = parse_note(data, rel, flavor=settings.vault.flavor, statuses=settings.statuses)
     except Exception as error:  # a parser bug: one line for the user, not a traceback

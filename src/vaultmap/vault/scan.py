@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.config import Settings
+from vaultmap.errors import VaultReadError
 from vaultmap.model import Note
 from vaultmap.vault.index import (
     _decode,
@@ -21,7 +22,7 @@ from vaultmap.vault.index import (
     _no_gc,
     _save_index,
 )
-from vaultmap.vault.paths import VaultReadError, _abs, _vault_relative
+from vaultmap.vault.paths import FolderRules, resolve_note
 from vaultmap.vault.pool import _default_jobs, _parse_many
 from vaultmap.vault.read import _oserror_reason, _prefixed
 from vaultmap.vault.walk import _Found, _Walker
@@ -36,6 +37,9 @@ class ScanResult:
     warnings: tuple[str, ...]  # one line each, naming the file (vault-relative)
     parsed: int  # files parsed this run
     reused: int  # files taken from the index unchanged
+    # (vault-relative path, its warning line) of each file that looked like a note but could
+    # not be read or parsed: a sync must not take its tasks for deleted.
+    unreadable: tuple[tuple[str, str], ...] = ()
 
 
 
@@ -51,8 +55,7 @@ def _selection(settings: Settings, root_abs: str,
     folders: list[tuple[str, str]] = []
     files: list[str] = []
     for path in paths:
-        rel = _vault_relative(settings, path)
-        path_abs = _abs(path)
+        path_abs, rel = resolve_note(settings, path)
         if os.path.isdir(path_abs):
             folders.append((path_abs, rel))
         elif os.path.lexists(path_abs):
@@ -84,25 +87,25 @@ def scan_vault(
     :class:`VaultReadError`.
     """
     scan_start_ns = time.time_ns()
-    root_abs = _abs(settings.root)
+    root_abs = os.path.abspath(settings.root)
     if not os.path.isdir(root_abs):
         problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
         raise VaultReadError(f"{settings.root}: {problem}")
     folders, named_files, whole_vault = _selection(settings, root_abs, paths)
 
-    walker = _Walker(settings, root_abs)
+    walker = _Walker(settings, root_abs, FolderRules(Path(root_abs)))
     for folder_abs, folder_rel in folders:
         walker.walk(folder_abs, folder_rel)
     for file_abs in named_files:
         # Named files are read as asked: even with another extension or an exclude match.
-        rel = _vault_relative(settings, file_abs)
+        rel = resolve_note(settings, file_abs)[1]
         try:
             file_st = os.stat(file_abs)
         except OSError as error:
-            walker.warn(rel, _oserror_reason(error) + ", skipped")
+            walker.unreadable_file(rel, _oserror_reason(error) + ", skipped")
             continue
         if not stat_module.S_ISREG(file_st.st_mode):
-            walker.warn(rel, "not a regular file, skipped")
+            walker.unreadable_file(rel, "not a regular file, skipped")
             continue
         walker.add_file(rel, file_abs, file_st)
 
@@ -130,6 +133,7 @@ def scan_vault(
         del index, updated, fresh
 
     warnings: list[tuple[str, str]] = list(walker.warnings)
+    unreadable: list[tuple[str, str]] = list(walker.unreadable)
     notes: list[Note] = []
     damaged: list[_Found] = []
     reused = 0
@@ -144,6 +148,8 @@ def scan_vault(
                     continue
             if entry.warning is not None:
                 warnings.append((rel, entry.warning))
+                if entry.blob is None:
+                    unreadable.append((rel, entry.warning))
             reused += 1
     if damaged:
         repaired = _parse_many(settings, damaged, 1)
@@ -158,6 +164,8 @@ def scan_vault(
             notes.append(outcome.note)
         if outcome.warning is not None:
             warnings.append((outcome.rel, outcome.warning))
+            if outcome.note is None:
+                unreadable.append((outcome.rel, outcome.warning))
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
@@ -170,6 +178,7 @@ def scan_vault(
         warnings=tuple(message for _, message in warnings),
         parsed=len(outcomes),
         reused=reused,
+        unreadable=tuple(sorted(unreadable)),
     )
 
 

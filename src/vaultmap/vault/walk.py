@@ -9,7 +9,8 @@ from typing import NamedTuple
 import pathspec
 
 from vaultmap.config import Settings
-from vaultmap.vault.paths import ALWAYS_SKIPPED, _relative
+from vaultmap.fs import relative_inside
+from vaultmap.vault.paths import FolderRules
 from vaultmap.vault.read import _oserror_reason
 
 
@@ -24,7 +25,8 @@ class _Found(NamedTuple):
 class _Walker:
     """Collects the Markdown files under some folders, applying the ignore rules."""
 
-    def __init__(self, settings: Settings, root_abs: str) -> None:
+    def __init__(self, settings: Settings, root_abs: str, rules: FolderRules) -> None:
+        self.rules = rules
         self.root_abs = root_abs
         self.root_real = os.path.realpath(root_abs)
         self.extensions = tuple(ext.lower() for ext in settings.vault.extensions)
@@ -34,8 +36,11 @@ class _Walker:
         )
         self.found: dict[str, _Found] = {}
         self.warnings: list[tuple[str, str]] = []
+        self.unreadable: list[tuple[str, str]] = []
         # (st_dev, st_ino) of each folder reached through a link -> the link's path.
         self.linked_dirs: dict[tuple[int, int], str] = {}
+        # (st_dev, st_ino) of each file reached through a link -> its first vault path.
+        self.linked_files: dict[tuple[int, int], str] = {}
 
     def link_inside_vault(self, link_abs: str, rel: str, *, folder: bool) -> bool:
         """Warn about and skip a link whose target is inside the vault.
@@ -44,7 +49,7 @@ class _Walker:
         the link would count (and sync) its tasks twice, or forever for a link to a parent.
         Links to places outside the vault are followed.
         """
-        target = _relative(self.root_real, os.path.realpath(link_abs))
+        target = relative_inside(self.root_real, os.path.realpath(link_abs))
         if target is None:
             return False
         if not folder:
@@ -82,6 +87,21 @@ class _Walker:
             return False
         return True
 
+    def first_sight(self, rel: str, st: os.stat_result) -> bool:
+        """Whether a file reached through a link (to a place outside the vault) is seen for
+        the first time; a second way to the same file is skipped with a warning, so one note
+        is one note (one key per task, one row), however many links lead to it."""
+        earlier = self.linked_files.setdefault((st.st_dev, st.st_ino), rel)
+        if earlier != rel:
+            self.warn(rel, f"same note as {earlier}, skipped")
+            return False
+        return True
+
+    def unreadable_file(self, rel: str, message: str) -> None:
+        """Warn about a file that looks like a note but cannot be read, and remember it."""
+        self.warn(rel, message)
+        self.unreadable.append(self.warnings[-1])
+
     def warn(self, rel: str, message: str) -> None:
         self.warnings.append((rel, f"{rel}: {message}"))
 
@@ -90,11 +110,12 @@ class _Walker:
 
     def walk(self, start_abs: str, start_rel: str) -> None:
         """Walk one folder (iteratively: deep folder trees must not hit the recursion limit)."""
-        stack = [(start_abs, start_rel)]
+        stack = [(start_abs, start_rel, False)]
         extensions = self.extensions
         spec = self.spec
+        skips = self.rules.skips
         while stack:
-            folder_abs, folder_rel = stack.pop()
+            folder_abs, folder_rel, via_link = stack.pop()
             prefix = folder_rel + "/" if folder_rel else ""
             try:
                 with os.scandir(folder_abs) as listing:
@@ -102,22 +123,23 @@ class _Walker:
             except OSError as error:
                 self.warn(folder_rel + "/", f"cannot list folder ({error.strerror})")
                 continue
-            subfolders: list[tuple[str, str]] = []
+            subfolders: list[tuple[str, str, bool]] = []
             for entry in entries:
                 name = entry.name
-                if name in ALWAYS_SKIPPED:
-                    continue
                 rel = prefix + name
                 try:
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
                 if is_dir:
+                    if skips(name, rel):
+                        continue
                     if spec is not None and spec.match_file(rel + "/"):
                         continue
-                    if entry.is_symlink() and not self.follow_folder_link(entry.path, rel):
+                    linked = entry.is_symlink()
+                    if linked and not self.follow_folder_link(entry.path, rel):
                         continue
-                    subfolders.append((entry.path, rel))
+                    subfolders.append((entry.path, rel, via_link or linked))
                     continue
                 if not name.lower().endswith(extensions):
                     continue
@@ -126,12 +148,17 @@ class _Walker:
                 try:
                     file_st = entry.stat()
                 except OSError as error:
-                    self.warn(rel, _oserror_reason(error) + ", skipped")
+                    self.unreadable_file(rel, _oserror_reason(error) + ", skipped")
                     continue
                 if not stat_module.S_ISREG(file_st.st_mode):
-                    self.warn(rel, "not a regular file, skipped")
+                    self.unreadable_file(rel, "not a regular file, skipped")
                     continue
-                if entry.is_symlink() and self.link_inside_vault(entry.path, rel, folder=False):
+                if entry.is_symlink():
+                    if self.link_inside_vault(entry.path, rel, folder=False):
+                        continue
+                    if not self.first_sight(rel, file_st):
+                        continue
+                elif via_link and not self.first_sight(rel, file_st):
                     continue
                 self.found[rel] = _Found(rel, entry.path, file_st.st_size,
                                          file_st.st_mtime_ns, file_st.st_ino)

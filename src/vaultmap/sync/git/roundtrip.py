@@ -210,7 +210,10 @@ def plan_commit(settings: Settings, repo: Repo) -> tuple[list[Changed], str] | N
     with_markers: list[str] = []
     news: dict[str, bytes | None] = {}
     for item in changed:
-        data = _read(repo.top / item.path)
+        where = repo.top / item.path
+        # git commits a symbolic link as a link: its target (maybe outside the vault) is
+        # neither read nor described.
+        data = None if where.is_symlink() else _read(where)
         news[item.path] = data
         vault_path = repo.vault_path(item.path)
         if data is not None and _is_note(settings, vault_path) and marker_lines(data):
@@ -220,7 +223,8 @@ def plan_commit(settings: Settings, repo: Repo) -> tuple[list[Changed], str] | N
                                ": remove them, then run `vaultmap sync --git` again")
     olds = _head_blobs(repo, [c.path for c in changed])
     changes = [NoteChange(repo.vault_path(c.path), olds.get(c.path), news[c.path],
-                          is_note=_is_note(settings, repo.vault_path(c.path))) for c in changed]
+                          is_note=_is_note(settings, repo.vault_path(c.path))
+                          and not (repo.top / c.path).is_symlink()) for c in changed]
     message = commit_message(changes, template=settings.git.message,
                              flavor=settings.vault.flavor, statuses=settings.statuses)
     return changed, message
@@ -391,6 +395,8 @@ def _task_pass(settings: Settings, repo: Repo, local: str, upstream: str,
         return
     merged: dict[str, Note] = {}
     for path in notes:
+        if (repo.top / path).is_symlink():
+            continue  # never followed: it may point outside the vault
         data = _read(repo.top / path)
         if data is not None:
             merged[repo.vault_path(path)] = _parse(settings, data, repo.vault_path(path))
@@ -425,7 +431,8 @@ def _drop_kept_copy(settings: Settings, plan: MovedTick) -> bool:
                 return new, new is not None
         return None, False
 
-    return rewrite_file(settings.root / plan.source_note, transform, display=plan.source_note)
+    return rewrite_file(settings.root / plan.source_note, transform, display=plan.source_note,
+                        inside=settings.root)
 
 
 def _after_failed_merge(settings: Settings, repo: Repo, kind: str, result: Result,
