@@ -245,7 +245,8 @@ def _show_sync(report: SyncReport, name: str, *, dry_run: bool, verbose: bool,
                labelled: bool) -> None:
     if dry_run or verbose:
         _print_plan(report.plan, remote=name)
-    _finish(report, label=f"{name}: " if labelled else "")
+    # Lower case, as git's own line ("git: committed ..."): one label style per run.
+    _finish(report, label=f"{name.lower()}: " if labelled else "")
 
 
 def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: bool) -> None:
