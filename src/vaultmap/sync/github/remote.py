@@ -122,7 +122,7 @@ def block_tasks(tasks: Iterable[Task], statuses: StatusMap) -> list[BlockTask]:
     for task in tasks:
         base = task.depth if base is None else min(base, task.depth)
         kind = statuses.type_of(task.status).value
-        out.append(BlockTask(task.key, box_of(kind), task.fields.description or task.text,
+        out.append(BlockTask(task.key, box_of(kind), task.display_description or task.display_text,
                              max(0, task.depth - base), cancelled=kind == "cancelled"))
     return out
 
