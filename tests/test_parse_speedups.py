@@ -76,7 +76,7 @@ def test_normalise_text_matches_the_reference(text: str) -> None:
     assert normalise_text(text) == reference_normalise(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # the first call may import the repair code
 @given(st.text(max_size=20), st.lists(st.text(max_size=10), max_size=3), tricky_text,
        st.integers(0, 1000), st.none() | st.text(max_size=5), st.none() | st.text(max_size=5))
 def test_task_key_matches_the_reference(path: str, section: list[str], description: str,
