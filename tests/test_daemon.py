@@ -232,3 +232,58 @@ def test_not_a_vault_is_one_line(tmp_path: Path) -> None:
                              str(tmp_path / "missing")], capture_output=True, text=True,
                             timeout=30, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+GIT_DAEMON = """\
+[git]
+enabled = true
+lock_timeout = 1.0
+timeout = 20
+
+[daemon]
+quiet_period = 0.3
+notion_poll = 1.0
+git_commit_after = 0.5
+git_interval = 1.0
+"""
+
+
+@pytest.mark.slow
+def test_git_schedule_commits_pushes_and_pulls_into_notion(tmp_path: Path) -> None:
+    from gitsync_repos import GIT_ENV, clone, git, make_origin
+
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    other = clone(bare, tmp_path, "phone")
+    mine = clone(bare, tmp_path, "laptop")
+    # clone() wrote its own config; the laptop's daemon gets Notion + git + fast schedules.
+    (mine.vault / ".vaultmap.toml").write_text(CONFIG.split("[daemon]")[0] + GIT_DAEMON)
+    mine.commit_all("laptop: daemon config")
+    mine.git("push", "-q")
+    with FakeNotion() as fake:
+        e = Env(fake, mine.vault)
+        page = fake.add_page("Home")
+        assert e.cli("notion", "init", "--parent", page, str(mine.vault)).exit_code == 0
+        e.database_id = load_settings(mine.vault).notion.database_id
+        mine.commit_all("laptop: database id")  # the config is the user's own business
+        env = {**e.env(), **{k: v for k, v in GIT_ENV.items() if v}}
+        daemon = DaemonProcess(mine.vault, env)
+        try:
+            daemon.wait_ready()
+            # A tick saved on the laptop is committed and pushed by the daemon.
+            mine.write("Plan.md", PLAN.replace("[ ] write", "[x] write"))
+            wait_for(lambda: "[x] write" in git(tmp_path, "--git-dir", str(bare), "show",
+                                                "main:Plan.md"), timeout=30, what="the push")
+            wait_for(lambda: e.done_in_notion("write the parser"), what="Notion")
+            # A tick pushed from the phone reaches the laptop's note and Notion.
+            other.git("pull", "-q", "--no-rebase", "--no-edit")
+            other.write("Plan.md", other.read("Plan.md").replace("[ ] pick", "[x] pick"))
+            other.commit_all("phone: tick")
+            other.git("push", "-q")
+            wait_for(lambda: "[x] pick" in mine.read("Plan.md"), timeout=30, what="the pull")
+            wait_for(lambda: e.done_in_notion("pick a name"), timeout=30, what="pull->Notion")
+            assert mine.read("Plan.md") == PLAN.replace("[ ] write", "[x] write").replace(
+                "[ ] pick", "[x] pick")
+            assert len(fake.table(e.database_id)) == 3
+            assert daemon.terminate() < 5.0
+        finally:
+            daemon.close()
