@@ -57,7 +57,7 @@ class NoteFilter:
         self.root = settings.root.resolve()
         self.extensions = tuple(e.lower() for e in settings.vault.extensions)
         self.folders = FolderRules(self.root)
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", settings.vault.exclude)
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(settings.vault.exclude)
 
     def relative(self, path: str | bytes) -> str | None:
         """The vault-relative POSIX path of a watched note, or None when it is not one."""
