@@ -287,3 +287,15 @@ def test_git_schedule_commits_pushes_and_pulls_into_notion(tmp_path: Path) -> No
             assert daemon.terminate() < 5.0
         finally:
             daemon.close()
+
+
+def test_sync_while_the_daemon_runs_says_so_and_works(env: Env) -> None:
+    daemon = env.start()
+    daemon.wait_ready()
+    (env.vault / "Plan.md").write_bytes(PLAN.replace("[ ] pick", "[x] pick").encode())
+    result = env.cli("sync", str(env.vault))
+    assert result.exit_code == 0, result.output
+    assert f"a daemon (pid {daemon.proc.pid}) syncs this vault too" in result.stderr
+    wait_for(lambda: env.done_in_notion("pick a name"), what="the tick")
+    assert len(env.fake.table(env.database_id)) == 3
+    daemon.terminate()
