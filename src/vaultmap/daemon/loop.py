@@ -16,7 +16,7 @@ overlap and a signal only sets a flag the loop sees within a fraction of a secon
   until the user resolves it. The other remotes go on.
 
 The notes the vault index already knows are not re-parsed by a sync (the index keeps their
-parse by size and modification time); see ``docs/`` for what a sync still reads.
+parse by size and modification time); ``docs/daemon.md`` says what a sync still reads.
 """
 
 from __future__ import annotations
