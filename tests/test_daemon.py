@@ -299,3 +299,63 @@ def test_sync_while_the_daemon_runs_says_so_and_works(env: Env) -> None:
     wait_for(lambda: env.done_in_notion("pick a name"), what="the tick")
     assert len(env.fake.table(env.database_id)) == 3
     daemon.terminate()
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_create_then_restart_makes_no_duplicate(env: Env) -> None:
+    daemon = env.start()
+    daemon.wait_ready()
+    # The create is applied by Notion, its answer delayed: the daemon is killed waiting.
+    env.fake.inject("slow", route="POST /v1/pages", delay=30)
+    note = env.vault / "Plan.md"
+    note.write_bytes((PLAN + "- [ ] a new task\n").encode())
+    wait_for(lambda: "a new task" in env.rows(), what="the create to reach the fake")
+    daemon.kill()
+    env.fake.clear_faults()
+    again = env.start()
+    again.wait_ready()
+    wait_for(lambda: again.status().get("last_sync", {}).get("notion"), what="a sync")
+    rows = env.fake.table(env.database_id)
+    assert sorted(r["Task"] for r in rows) == sorted(
+        ["write the parser", "pick a name", "buy a domain", "a new task"])
+    assert note.read_bytes() == (PLAN + "- [ ] a new task\n").encode()
+    again.terminate()
+
+
+@pytest.mark.slow
+def test_git_conflict_pauses_git_and_notion_goes_on(tmp_path: Path) -> None:
+    from gitsync_repos import GIT_ENV, clone, git, make_origin
+
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    other = clone(bare, tmp_path, "phone")
+    mine = clone(bare, tmp_path, "laptop")
+    (mine.vault / ".vaultmap.toml").write_text(CONFIG.split("[daemon]")[0] + GIT_DAEMON)
+    mine.commit_all("laptop: daemon config")
+    mine.git("push", "-q")
+    # The phone rewrites a task's text; the laptop will rewrite the same line differently.
+    other.git("pull", "-q", "--no-rebase", "--no-edit")
+    other.write("Plan.md", other.read("Plan.md").replace("buy a domain", "buy example.org"))
+    other.commit_all("phone: reword")
+    other.git("push", "-q")
+    with FakeNotion() as fake:
+        e = Env(fake, mine.vault)
+        assert e.cli("notion", "init", "--parent", fake.add_page(), str(mine.vault)).exit_code == 0
+        e.database_id = load_settings(mine.vault).notion.database_id
+        mine.write("Plan.md", PLAN.replace("buy a domain", "buy example.net"))
+        mine.commit_all("laptop: reword and database id")
+        daemon = DaemonProcess(mine.vault, {**e.env(), **{k: v for k, v in GIT_ENV.items() if v}})
+        try:
+            wait_for(lambda: daemon.status().get("paused", {}).get("git"), timeout=30,
+                     what="git paused")
+            assert "<<<<<<<" not in mine.read("Plan.md")
+            assert not (mine.path / ".git" / "MERGE_HEAD").exists()
+            # Notion goes on: a tick still arrives.
+            mine.write("Plan.md", mine.read("Plan.md").replace("[ ] pick", "[x] pick"))
+            wait_for(lambda: e.done_in_notion("pick a name"), what="Notion while git paused")
+            # Nothing of the laptop's side was pushed over the phone's.
+            assert "buy example.org" in git(tmp_path, "--git-dir", str(bare), "show",
+                                            "main:Plan.md")
+            assert daemon.proc.poll() is None
+            assert daemon.terminate() < 5.0
+        finally:
+            daemon.close()
