@@ -272,6 +272,9 @@ class FakeNotion:
         self.requests: Counter[str] = Counter()  # "METHOD /v1/route/{id}" -> count
         self.log: list[tuple[str, str, Any]] = []  # (method, path, body) of every request
         self.faults_served: Counter[str] = Counter()
+        # (route, action): run ``action(path, body)`` once, just before the first request on
+        # ``route`` is applied (a person editing a row between a client's read and write).
+        self._before: list[tuple[str, Callable[[str, Any], None]]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -346,6 +349,25 @@ class FakeNotion:
             self._faults.append(Fault(kind, method, route, times,
                                       retry_after if retry_after is not None else self.retry_after,
                                       delay if delay is not None else self.slow_delay))
+
+    def before(self, route: str, action: Callable[[str, Any], None]) -> None:
+        """Run ``action(path, body)`` once, right before the next ``route`` request (e.g.
+        ``"PATCH /v1/pages/{id}"``) is applied: what a person does in between a read and a
+        write."""
+        with self._lock:
+            self._before.append((route, action))
+
+    def clear_before(self) -> None:
+        with self._lock:
+            self._before.clear()
+
+    def _run_before(self, route: str, path: str, body: Any) -> None:
+        with self._lock:
+            due = [hook for hook in self._before if hook[0] == route]
+            for hook in due:
+                self._before.remove(hook)
+        for _, action in due:
+            action(path, body)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -1185,6 +1207,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fake.faults_served[fault.kind] += 1
                 if self._serve_fault(fault, method, parts, body, request_id):
                     return
+            fake._run_before(route, path, body)
             answer = fake._route(method, parts, body)
             if fault is not None and fault.kind == "slow":
                 # The work is done, the answer is late: a client that times out must not

@@ -246,6 +246,7 @@ def test_link_existing_database_and_switch(env: Env) -> None:
     assert [r["Name"] for r in env.rows()] == ["one"]
 
 
+@pytest.mark.slow
 def test_fault_storm_converges(env: Env) -> None:
     lines = "".join(f"- [{' x'[i % 2]}] storm task {i}\n" for i in range(30))
     env.note("Plan.md", lines)

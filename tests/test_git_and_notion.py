@@ -46,9 +46,9 @@ def test_both_remotes_each_with_a_result_line(setup: tuple[Clone, FakeNotion]) -
     result = _run(fake, "sync", str(c.vault))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith("Notion: ") and "2 created" in line for line in lines)
+    assert any(line.startswith("notion: ") and "2 created" in line for line in lines)
     assert any(line.startswith("git: committed 'vaultmap: 1 done (1 note)'") for line in lines)
-    assert lines[0].startswith("Notion: ")  # Notion first: its edits go into the commit
+    assert lines[0].startswith("notion: ")  # Notion first: its edits go into the commit
     # The config change (the database id) went in with it, listed as an edit.
     assert "edited: .vaultmap.toml" in c.git("log", "-1", "--format=%b")
 
@@ -59,7 +59,7 @@ def test_git_failure_does_not_stop_notion(setup: tuple[Clone, FakeNotion]) -> No
     c.write("Plan.md", "# Plan\n\n- [x] one\n- [ ] two\n")
     result = _run(fake, "sync", str(c.vault))
     assert result.exit_code == 18
-    assert "Notion: " in result.stdout and "2 created" in result.stdout
+    assert "notion: " in result.stdout and "2 created" in result.stdout
     assert result.stderr.startswith("vaultmap: git: cannot fetch from origin")
     assert len(fake.table(fake_database(c))) == 2
 

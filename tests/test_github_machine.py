@@ -80,7 +80,7 @@ class GitHubSyncMachine(RuleBasedStateMachine):
             layout = layout_of(tasks, links, self.settings.github)
             remote = GitHubRemote(client, links, layout, self.settings.github,
                                   self.settings.statuses)
-            return run_sync(self.settings, remote, progress=False, force=True,
+            return run_sync(self.settings, remote, force=True,
                             select=layout.covers, **options)
 
     def lines(self, note: str) -> list[str]:

@@ -174,6 +174,7 @@ def test_unpaced_client_is_rate_limited_and_still_finishes() -> None:
             f"k:{i}" for i in range(20))
 
 
+@pytest.mark.slow
 def test_fault_storm_converges_without_duplicates() -> None:
     kinds = ("429", "409", "500", "502", "503", "504", "529", "drop", "drop_after", "slow")
     with FakeNotion(fault_rate=0.3, fault_seed=7, fault_kinds=kinds, slow_delay=1.0) as fake:

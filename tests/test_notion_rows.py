@@ -16,18 +16,6 @@ from vaultmap.sync.notion import NotionRemote, obsidian_url
 from vaultmap.sync.remote import RemoteError, RemoteGoneError, TaskRecord
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeNotion]:
-    with FakeNotion() as server:
-        yield server
-
-
-@pytest.fixture
-def remote(fake: FakeNotion) -> Iterator[NotionRemote]:
-    with new_database(fake) as bound:
-        yield bound
-
-
 def test_create_writes_every_property(fake: FakeNotion, remote: NotionRemote) -> None:
     rec = record("k:1", "Call **Ann** about [the plan](https://example.org/p)", "/",
                  section=("Month 3", "Week 10"), due="2026-07-01", priority="high",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from fake_notion import FakeNotion, new_database, record, remote_for
@@ -14,12 +12,6 @@ EXPECTED_SCHEMA = {"Task": "title", "Done": "checkbox", "Status": "select", "Not
                    "Section": "rich_text", "Due": "date", "Scheduled": "date", "Start": "date",
                    "Priority": "select", "Tags": "multi_select", "Key": "rich_text",
                    "Open": "url"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeNotion]:
-    with FakeNotion() as server:
-        yield server
 
 
 @pytest.mark.parametrize("text", [

@@ -18,6 +18,7 @@ from vaultmap.sync.notion_text import (
     rich_text_from_markdown,
     utf16_len,
 )
+from vaultmap.sync.remote import AgreedStatus
 
 
 def _styles(items: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], str | None]]:
@@ -183,12 +184,12 @@ def test_status_rule(done: bool | None, status: str | None, agreed: StatusType |
 def test_agreed_characters_are_kept_when_the_type_did_not_change() -> None:
     statuses = StatusMap({" ": T.TODO, "x": T.DONE, "X": T.DONE, "?": T.OTHER, "!": T.OTHER})
     with FakeNotion() as fake:
-        agreed: dict[str, str] = {}
+        agreed: dict[str, AgreedStatus] = {}
         with new_database(fake, statuses=statuses, agreed_status=agreed.get) as adapter:
             upper = adapter.create(record("k:1", status="X"))
             bang = adapter.create(record("k:2", status="!"))
             assert (upper.status, bang.status) == ("x", "?")  # no history: canonical chars
-            agreed.update({upper.remote_id: "X", bang.remote_id: "!"})
+            agreed.update({upper.remote_id: AgreedStatus("X"), bang.remote_id: AgreedStatus("!")})
             rows = {r.remote_id: r for r in adapter.snapshot(None).rows}
             assert (rows[upper.remote_id].status, rows[bang.remote_id].status) == ("X", "!")
             fake.tick(bang.remote_id)  # a person ticks the "!" task

@@ -82,11 +82,25 @@ def test_tick_in_remote_changes_the_note() -> None:
     r = rec("k1")
     b = agreed(r, "p1")
     plan = plan_sync({"k1": r}, [row_of(b, "x")], {"k1": b}, complete=True)
-    action, normalise = plan.actions
+    # A row whose status reads the same in every field needs no write: nothing is sent
+    # that a person could be changing meanwhile.
+    (action,) = plan.actions
     assert isinstance(action, SetVaultStatus)
     assert (action.note, action.expected, action.new) == ("a.md", " ", "x")
     assert action.entry.vault_status == "x" and action.entry.remote_status == "x"
-    # The row a person changed gets the agreed status written back (Done and Status agree).
+
+
+def test_tick_in_remote_with_fields_that_disagree_is_written_back_once() -> None:
+    r = rec("k1")
+    b = replace(agreed(r, "p1"), remote_fields="[false, \"Todo\"]")
+    row = row_of(b, "x", status_fields="[true, \"Todo\"]", settled=False)
+    plan = plan_sync({"k1": r}, [row], {"k1": b}, complete=True)
+    action, normalise = plan.actions
+    assert isinstance(action, SetVaultStatus) and action.new == "x"
+    # Recorded as read: a write-back that fails leaves a base that reads the row the same.
+    assert action.entry.remote_fields == "[true, \"Todo\"]"
+    # The row a person half changed gets the agreed status written back (Done and Status
+    # agree again), and nothing else.
     assert isinstance(normalise, UpdateRow) and normalise.status and not normalise.content
     assert normalise.record.status == "x"
 
@@ -118,9 +132,9 @@ def test_conflict_follows_policy(prefer: str, vault: str, remote: str, kept: str
         (action,) = plan.actions
         assert isinstance(action, UpdateRow) and action.record.status == kept
     else:
-        action, update = plan.actions
+        # The note takes the row's status; the row already shows it: nothing is written.
+        (action,) = plan.actions
         assert isinstance(action, SetVaultStatus) and action.new == kept
-        assert isinstance(update, UpdateRow) and update.record.status == kept
 
 
 def test_both_changed_to_the_same_type_is_no_conflict() -> None:
@@ -129,8 +143,9 @@ def test_both_changed_to_the_same_type_is_no_conflict() -> None:
     plan = plan_sync({"k1": replace(r, status="x")}, [row_of(b, "X")], {"k1": b},
                      complete=True)
     assert not plan.conflicts
-    assert kinds(plan) == ["UpdateRow"]  # only to make the changed row consistent
-    assert plan.actions[0].record.status == "x"  # type: ignore[union-attr]
+    assert kinds(plan) == ["Record"]  # both already agree: only the base learns it
+    entry = plan.actions[0].entry  # type: ignore[union-attr]
+    assert (entry.vault_status, entry.remote_status) == ("x", "X")
 
 
 def test_choose_ranks_done_over_cancelled_over_doing_over_todo() -> None:
@@ -194,7 +209,7 @@ def test_incremental_snapshot_assumes_unseen_rows_unchanged() -> None:
     plan = plan_sync({"k1": r1, "k2": r2}, [row_of(b2, "x")], {"k1": b1, "k2": b2},
                      complete=False)
     assert {a.key for a in plan.actions} == {"k2"}
-    assert kinds(plan) == ["SetVaultStatus", "UpdateRow"]
+    assert kinds(plan) == ["SetVaultStatus"]
 
 
 def test_lost_create_is_adopted_not_duplicated() -> None:
@@ -217,10 +232,9 @@ def test_lost_create_row_changed_in_the_remote_reaches_the_note() -> None:
     r = rec("k1")
     plan = plan_sync({"k1": r}, [lost_create_row(r, "x")], {}, complete=True,
                      pending_creates={"k1"}, sent={"k1": SentCreate(" ", r.content_hash())})
-    edit, update = plan.actions
+    (edit,) = plan.actions
     assert isinstance(edit, SetVaultStatus) and (edit.expected, edit.new) == (" ", "x")
-    assert isinstance(update, UpdateRow) and update.record.status == "x"
-    assert update.entry.vault_status == update.entry.remote_status == "x"
+    assert edit.entry.vault_status == edit.entry.remote_status == "x"
     assert not plan.conflicts
 
 

@@ -136,6 +136,13 @@ SCHEMA: tuple[Option, ...] = (
     Option("notion", "max_retry_after", "float", 120.0,
            "Notion's Retry-After is obeyed up to this many seconds; a longer one is cut to this.",
            low=0, high=3600),
+    Option("notion", "timeout_attempts", "int", 2,
+           "Tries per request that timed out (a server that does not answer seldom starts to).",
+           low=1, high=100),
+    Option("notion", "deadline", "float", 1800.0,
+           "Seconds one sync may spend talking to Notion in all; then it stops, keeping what "
+           "it did.",
+           low=0, low_open=True, high=86400),
     Option("git", "enabled", "bool", True,
            "`vaultmap sync` without a flag also syncs git when the vault is inside a git work "
            "tree whose\nbranch has an upstream. false: only `vaultmap sync --git` does."),
@@ -277,6 +284,8 @@ class NotionSettings:
     backoff: float = default_of("notion", "backoff")  # first retry delay (doubles, jitter)
     backoff_max: float = default_of("notion", "backoff_max")
     max_retry_after: float = default_of("notion", "max_retry_after")
+    timeout_attempts: int = default_of("notion", "timeout_attempts")
+    deadline: float = default_of("notion", "deadline")  # seconds for one sync's requests
 
 
 GitPull = Literal["merge", "rebase"]

@@ -18,6 +18,7 @@ code  meaning                                          raised as
 3     configuration                                    :class:`ConfigError`
 4     a remote failed after retries                    :class:`RemoteError`,
                                                        :class:`RemoteGoneError`,
+                                                       :class:`RemoteUnavailableError`,
                                                        :class:`GitHubIssueGoneError`
 5     token, access or sharing                         :class:`RemoteAuthError`
 6     the remote's schema, or the wrong target         :class:`RemoteSchemaError`,
@@ -174,6 +175,11 @@ class RemoteError(VaultmapError):
     """A remote failed in a way a user must hear about (after retries were exhausted)."""
 
     exit_code = 4
+
+
+class RemoteUnavailableError(RemoteError):
+    """The remote kept failing (timeouts, 5xx, rate limits) until the retries or the deadline
+    ran out: a later try may work. A read that meets it after some rows keeps what it read."""
 
 
 class RemoteAuthError(RemoteError):

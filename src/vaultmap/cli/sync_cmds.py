@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,31 +30,26 @@ from vaultmap.fs import (
     read_regular,
     real_target_inside,
 )
-from vaultmap.sync.engine import (
-    CreateRow,
-    Forget,
-    ImportRow,
-    Plan,
-    Record,
-    Rekey,
-    SetVaultStatus,
-    TrashRow,
-    Unlink,
-    UpdateRow,
+from vaultmap.sync.engine import Forget, Plan, Record
+from vaultmap.sync.runner import (
+    SyncReport,
+    describe_conflicts,
+    describe_overwrites,
+    run_sync,
 )
-from vaultmap.sync.runner import SyncReport, describe_conflicts, run_sync
 from vaultmap.sync.state import StateStore
 
 if TYPE_CHECKING:
     from vaultmap.sync.notion import NotionRemote
+    from vaultmap.sync.runner import Progress
+
+# A push shorter than this many row writes gets no progress bar.
+PROGRESS_MIN = 20
 
 
 _VAULT = click.argument(
     "vault", required=False, default=".",
     type=click.Path(exists=True, file_okay=False, path_type=Path))
-
-_MARKS = {CreateRow: "+", UpdateRow: "~", SetVaultStatus: "*", TrashRow: "-", Unlink: "x",
-          ImportRow: "<", Rekey: "=", Record: ".", Forget: "."}
 
 
 def _vault_settings(vault: Path) -> Settings:
@@ -75,7 +71,7 @@ def _notion(settings: Settings, *, need_database: bool = True) -> NotionRemote:
 
     if need_database:
         _require_database(settings)
-    return NotionRemote.from_settings(settings)
+    return NotionRemote.from_settings(settings, on_wait=_say_retry)
 
 
 def _require_database(settings: Settings) -> None:
@@ -88,12 +84,54 @@ def _print_plan(plan: Plan, *, verbose_base: bool = False, remote: str = "Notion
     shown = [a for a in plan.actions
              if verbose_base or not isinstance(a, Record | Forget)]
     for action in shown:
-        echo(f"  {_MARKS[type(action)]} {action.describe()}")
+        echo(f"  {action.mark} {action.describe()}")
     for conflict in plan.conflicts:
+        if not conflict.vault_status:
+            echo(f"  ! conflict {conflict.note}: {conflict.description!r} was deleted "
+                 f"from the note while its row changed to [{conflict.remote_status}] in "
+                 f"{remote}; keeping the row")
+            continue
         kept = conflict.kept_status
         echo(f"  ! conflict {conflict.note}: {conflict.description!r} is "
              f"[{conflict.vault_status}] in the note and [{conflict.remote_status}] in "
              f"{remote}; keeping [{kept}]")
+
+
+def _say_waits(what: str, done: int, total: int | None) -> None:
+    """Without a terminal: no bar, but a wait is still said at once (one line)."""
+    if total is None:
+        echo(f"vaultmap: {what}", err=True)
+
+
+def _say_retry(line: str) -> None:
+    if sys.stderr.isatty():
+        echo(f"vaultmap: {line}", err=True)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    """A progress callback that draws a bar on stderr, for long pushes on a terminal only."""
+    if not sys.stderr.isatty():
+        yield _say_waits
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    with Bar(console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def draw(what: str, done: int, total: int | None) -> None:
+            if total is None:  # a wait, not a count: one line
+                bar.console.print(f"vaultmap: {what}", highlight=False, markup=False)
+                return
+            if what not in tasks:
+                if total is not None and total < PROGRESS_MIN:
+                    return  # a short push is over before a bar would help
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done, total=total)
+
+        yield draw
 
 
 def _finish(report: SyncReport, *, label: str = "") -> None:
@@ -172,8 +210,9 @@ def sync_cmd(vault: Path, use_notion: bool, use_github: bool, use_git: bool, dry
     for name in remotes:
         try:
             if name == "notion":
-                with _notion(settings) as remote:
-                    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force)
+                with _notion(settings) as remote, _progress_bar() as progress:
+                    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                                      progress=progress)
                 _show_sync(report, "Notion", dry_run=dry_run, verbose=verbose, labelled=labelled)
             elif name == "github":
                 report = sync_github(settings, dry_run=dry_run, full=full, force=force)
@@ -277,6 +316,7 @@ def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | 
     offline) would do."""
     with StateStore.open_existing(settings.state_dir, remote) as state:
         conflicts = state.conflicts()
+        overwrites = state.overwrites()
         last = state.last_sync_start
         entries = state.entries().values()
         if clear_conflicts and conflicts:
@@ -295,6 +335,13 @@ def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | 
             echo("(cleared)")
     else:
         echo(f"{label}no conflicts")
+    if overwrites:
+        echo(f"{label}{len(overwrites)} edit(s) made in {name} were put back from the notes "
+             f"(text, dates, priority and tags flow from the vault to {name}):")
+        for line in describe_overwrites(overwrites, name):
+            echo(f"  ~ {line}")
+        if clear_conflicts:
+            echo("(cleared)")
     if report is None:
         return
     _warn(report.notes, "note")

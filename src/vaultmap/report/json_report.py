@@ -25,7 +25,6 @@ from vaultmap.progress import (
 from vaultmap.report.common import ReportOptions
 
 SCHEMA = "vaultmap.report/1"
-TASKS_SCHEMA = "vaultmap.tasks/1"
 
 
 def counts_dict(counts: Counts) -> dict[str, Any]:

@@ -50,14 +50,15 @@ message and the runner refuses to execute it without ``--force``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeAlias
+from enum import IntEnum
+from typing import ClassVar, Literal, TypeAlias
 
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType, Task, normalise_text
+from vaultmap.sync.base import BaseEntry, SentCreate, Side
 from vaultmap.sync.identity import Candidate, rematch
-from vaultmap.sync.remote import RemoteRow, TaskRecord, display_name
-from vaultmap.sync.state import BaseEntry, SentCreate
+from vaultmap.sync.remote import ContentField, RemoteRow, TaskRecord, display_name
 
 # How finished a status type is, for prefer = "done".
 STATUS_RANK: Mapping[StatusType, int] = {
@@ -67,14 +68,22 @@ STATUS_RANK: Mapping[StatusType, int] = {
     StatusType.OTHER: 1,
     StatusType.TODO: 0,
 }
-PREFER_CHOICES = ("done", "vault", "notion")
+Prefer = Literal["done", "vault", "notion"]
+NoticeKind = Literal["unlinked", "orphan", "no-key", "duplicate", "kept-row", "bad-status",
+                     "relinked", "overwritten"]
+# What a person sees for a content field a remote holds (one line per overwritten field).
+FIELD_LABELS: Mapping[str, str] = {
+    "key": "Key", "text": "Title", "note": "Note", "section": "Section", "due": "Due",
+    "scheduled": "Scheduled", "start": "Start", "priority": "Priority", "tags": "Tags",
+    "open_url": "Open link",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The knobs of planning, taken from ``[notion]`` settings."""
 
-    prefer: str = "done"
+    prefer: Prefer = "done"
     statuses: StatusMap = DEFAULT_STATUS_MAP
     guard_ratio: float = 0.5
     guard_min: int = 10
@@ -83,13 +92,30 @@ class Policy:
 
 
 # -- actions ------------------------------------------------------------------------------
-# Each action carries ``entry``: the base entry to record once it succeeded. For remote
-# writes the runner replaces the remote-side fields with what the remote answered.
+# Each action knows its phase (the order of execution), its label (the summary's word) and
+# its mark (the plan listing's first column); the runner dispatches on the type with an
+# exhaustive ``match``. Actions that end in the base carry ``entry``: the base entry to record
+# once it succeeded (for remote writes the runner takes the remote side from the answer).
+
+
+class Phase(IntEnum):
+    """When an action runs: base-only bookkeeping, then note edits, then remote writes."""
+
+    BASE = 0
+    NOTE = 1
+    UPDATE = 2
+    CREATE = 3
+    TRASH = 4
+    IMPORT = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Rekey:
     """Move a base entry to the task's new key (reworded / moved task); base only."""
+
+    phase: ClassVar[Phase] = Phase.BASE
+    label: ClassVar[str] = "re-matched"
+    mark: ClassVar[str] = "="
 
     old_key: str | None  # None: the row was an orphan (its key was not in the base)
     entry: BaseEntry
@@ -106,6 +132,10 @@ class Rekey:
 class Record:
     """Both sides already agree; only the base learns the new state."""
 
+    phase: ClassVar[Phase] = Phase.BASE
+    label: ClassVar[str] = "recorded"
+    mark: ClassVar[str] = "."
+
     entry: BaseEntry
 
     @property
@@ -118,7 +148,11 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Forget:
-    """The task and its row are both gone: drop the key from the base."""
+    """The task and its row are both gone (or the row is kept apart): drop the key."""
+
+    phase: ClassVar[Phase] = Phase.BASE
+    label: ClassVar[str] = "forgotten"
+    mark: ClassVar[str] = "."
 
     key: str
     note: str
@@ -132,6 +166,10 @@ class Forget:
 class Unlink:
     """The row was trashed in the remote: keep the note as it is, stop syncing the task."""
 
+    phase: ClassVar[Phase] = Phase.BASE
+    label: ClassVar[str] = "unlinked"
+    mark: ClassVar[str] = "x"
+
     key: str
     entry: BaseEntry  # the unlinked entry
 
@@ -143,6 +181,10 @@ class Unlink:
 @dataclass(frozen=True, slots=True)
 class SetVaultStatus:
     """Change one status character in a note (through the byte-exact edit API)."""
+
+    phase: ClassVar[Phase] = Phase.NOTE
+    label: ClassVar[str] = "note edit(s)"
+    mark: ClassVar[str] = "*"
 
     key: str
     note: str
@@ -158,6 +200,10 @@ class SetVaultStatus:
 class CreateRow:
     """Create a row for a task the remote does not have yet."""
 
+    phase: ClassVar[Phase] = Phase.CREATE
+    label: ClassVar[str] = "created"
+    mark: ClassVar[str] = "+"
+
     key: str
     record: TaskRecord
     entry: BaseEntry
@@ -167,8 +213,27 @@ class CreateRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Overwrite:
+    """A content field a person changed in the remote that the note's value replaces."""
+
+    field: str  # a FIELD_LABELS value
+    remote_value: str
+    vault_value: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateRow:
-    """Write a row's status (and, when ``content``, its text and other fields)."""
+    """Write a row's status (when ``status``) and content (when ``content``).
+
+    Only what the plan decided is sent: the status only when it must change (or the row's
+    status fields disagree), the content fields in ``only`` (all when None: the row was not
+    read this time). ``seen`` is the row's content as read, to tell afterwards whether a
+    person changed another field meanwhile.
+    """
+
+    phase: ClassVar[Phase] = Phase.UPDATE
+    label: ClassVar[str] = "updated"
+    mark: ClassVar[str] = "~"
 
     key: str
     remote_id: str
@@ -176,6 +241,9 @@ class UpdateRow:
     content: bool
     status: bool
     entry: BaseEntry
+    only: tuple[ContentField, ...] | None = None
+    seen: TaskRecord | None = None
+    overwritten: tuple[Overwrite, ...] = ()
 
     def describe(self) -> str:
         what = " and ".join(w for w, on in (("status", self.status), ("content", self.content))
@@ -186,6 +254,10 @@ class UpdateRow:
 @dataclass(frozen=True, slots=True)
 class TrashRow:
     """The task was deleted from its note: move its row to the remote's trash."""
+
+    phase: ClassVar[Phase] = Phase.TRASH
+    label: ClassVar[str] = "trashed"
+    mark: ClassVar[str] = "-"
 
     key: str
     remote_id: str
@@ -200,6 +272,10 @@ class TrashRow:
 class ImportRow:
     """A row made in the remote (no key): append it to the inbox note, then key the row."""
 
+    phase: ClassVar[Phase] = Phase.IMPORT
+    label: ClassVar[str] = "imported"
+    mark: ClassVar[str] = "<"
+
     row: RemoteRow
     inbox: str
 
@@ -213,27 +289,34 @@ class ImportRow:
 
 Action: TypeAlias = (Rekey | Record | Forget | Unlink | SetVaultStatus | CreateRow | UpdateRow
                      | TrashRow | ImportRow)
+# Every action type, in phase order (what the summary lists).
+ACTION_TYPES: tuple[type[Action], ...] = (Rekey, Record, Forget, Unlink, SetVaultStatus,
+                                          UpdateRow, CreateRow, TrashRow, ImportRow)
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
     """Something the user should hear about that needs no action."""
 
-    kind: str  # unlinked | orphan | no-key | duplicate | discarded | bad-status
+    kind: NoticeKind
     message: str
     key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """A status changed differently on both sides; ``chosen`` names the side the policy kept."""
+    """A status changed differently on both sides; ``chosen`` names the side the policy kept.
+
+    ``vault_status`` "" means the task was deleted from its note while its row's status
+    changed: the row is kept (never trashed with a change on it) and the task unlinked.
+    """
 
     key: str
     note: str
     description: str
     vault_status: str
     remote_status: str
-    chosen: str  # "vault" | "remote"
+    chosen: Side
 
     @property
     def kept_status(self) -> str:
@@ -286,7 +369,7 @@ def valid_status_char(char: str) -> bool:
     return len(char) == 1 and char not in "[]\r\n\t\x00" and char.isprintable()
 
 
-def choose(vault_status: str, remote_status: str, policy: Policy) -> str:
+def choose(vault_status: str, remote_status: str, policy: Policy) -> Side:
     """Which side's status the policy keeps when both changed differently: vault | remote."""
     if policy.prefer == "vault":
         return "vault"
@@ -298,12 +381,12 @@ def choose(vault_status: str, remote_status: str, policy: Policy) -> str:
 
 
 def _entry(record: TaskRecord, *, remote_id: str, vault_status: str, remote_status: str,
-           remote_hash: str) -> BaseEntry:
+           remote_hash: str, remote_fields: str = "") -> BaseEntry:
     return BaseEntry(
         key=record.key, remote_id=remote_id, vault_status=vault_status,
         remote_status=remote_status, vault_hash=record.content_hash(),
         remote_hash=remote_hash, note=record.note, description=normalise_text(record.text),
-        section=record.section)
+        section=record.section, remote_fields=remote_fields)
 
 
 def _with_status(record: TaskRecord, status: str, statuses: StatusMap) -> TaskRecord:
@@ -312,19 +395,47 @@ def _with_status(record: TaskRecord, status: str, statuses: StatusMap) -> TaskRe
     return replace(record, status=status, status_type=statuses.type_of(status).value)
 
 
+def _shown(value: object) -> str:
+    if value is None or value == "" or value == ():
+        return "(empty)"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 @dataclass(slots=True)
-class _RowState:
+class RowState:
     """The remote side of one key: a row seen in the snapshot, or the base's memory of it."""
 
     remote_id: str
     status: str
     content_hash: str
     seen: bool  # False: not in an incremental snapshot, assumed unchanged
+    status_fields: str = ""
+    settled: bool = True
+    key: str | None = None  # the key the row carries (when seen)
+    fields: TaskRecord | None = None  # the row's content (when seen and the remote says)
+
+    @classmethod
+    def of(cls, row: RemoteRow) -> RowState:
+        return cls(row.remote_id, row.status, row.content_hash, True, row.status_fields,
+                   row.settled, row.key, row.fields)
+
+    @classmethod
+    def remembered(cls, entry: BaseEntry) -> RowState:
+        return cls(entry.remote_id, entry.remote_status, entry.remote_hash, False,
+                   entry.remote_fields, True, entry.key, None)
+
+
+StoredForm: TypeAlias = Callable[[TaskRecord], TaskRecord]
 
 
 class _Planner:
-    def __init__(self, policy: Policy) -> None:
+    """Per-key planning: what to do with one task that exists on both sides."""
+
+    def __init__(self, policy: Policy, stored_form: StoredForm | None = None) -> None:
         self.policy = policy
+        self.stored_form = stored_form
         self.actions: list[Action] = []
         self.notices: list[Notice] = []
         self.conflicts: list[Conflict] = []
@@ -332,16 +443,19 @@ class _Planner:
     def statuses_differ(self, a: str, b: str) -> bool:
         return self.policy.statuses.type_of(a) is not self.policy.statuses.type_of(b)
 
-    def pair(self, record: TaskRecord, base: BaseEntry | None, row: _RowState,
-             *, vault_wins: bool = False, vault_hash: str | None = None) -> None:
-        """Plan one task that exists on both sides. ``base`` None: first meeting (adoption)."""
+    def pair(self, record: TaskRecord, base: BaseEntry | None, row: RowState,
+             *, vault_wins: bool = False, key_moved: bool = False) -> None:
+        """Plan one task that exists on both sides. ``base`` None: first meeting (adoption).
+        ``key_moved``: the base entry came from another key, so the row carries that one."""
         policy = self.policy
         remote_status = row.status
-        if vault_hash is None:
-            vault_hash = record.content_hash()
-        if (base is not None and record.status == base.vault_status
+        vault_hash = record.content_hash()
+        key_wrong = (row.key != record.key) if row.seen else key_moved
+        if (base is not None and not key_wrong and row.settled
+                and record.status == base.vault_status
                 and remote_status == base.remote_status and vault_hash == base.vault_hash
-                and row.content_hash == base.remote_hash):
+                and row.content_hash == base.remote_hash
+                and row.status_fields == base.remote_fields):
             return  # the common case: nothing moved on either side
         if not valid_status_char(remote_status):
             self.notices.append(Notice("bad-status", f"{record.note}: the row of "
@@ -372,14 +486,26 @@ class _Planner:
                     push_status = True
                 else:
                     final_vault = remote_status
+        if not row.settled and valid_status_char(remote_status):
+            # The row's status fields disagree (Done ticked, Status still "Todo"): write the
+            # agreed status back once, so people and the next sync read the same.
+            push_status = True
+        only = self._fields_to_send(record, row, content_push, key_wrong)
+        if only == ():
+            content_push = False  # the row already holds every field the note has
+        elif only is not None or key_wrong:
+            content_push = True
         if final_vault != record.status:
             # Vault first: if the note changed meanwhile (compare-and-swap fails), the runner
             # skips this key's later actions and the next run plans again from fresh reads.
+            # The entry records what the note now holds and the row as it was read: a status
+            # write-back that fails after this leaves a base that reads the row the same.
             self.actions.append(SetVaultStatus(
                 key=record.key, note=record.note, expected=record.status, new=final_vault,
                 entry=_entry(record, remote_id=row.remote_id, vault_status=final_vault,
                              remote_status=remote_status,
-                             remote_hash=base.remote_hash if base else row.content_hash)
+                             remote_hash=base.remote_hash if base else row.content_hash,
+                             remote_fields=row.status_fields)
                 if not content_push else BaseEntry(
                     key=record.key, remote_id=row.remote_id, vault_status=final_vault,
                     remote_status=remote_status,
@@ -387,23 +513,57 @@ class _Planner:
                     remote_hash=base.remote_hash if base else "",
                     note=base.note if base else record.note,
                     description=base.description if base else normalise_text(record.text),
-                    section=base.section if base else record.section)))
-        if remote_changed and base is not None and valid_status_char(remote_status):
-            # Write the agreed status back to a row a person changed: a remote may hold a
-            # status in more than one field (Notion: Done and Status), and a row left half
-            # changed (Done ticked, Status still "Todo") would read differently next time.
-            push_status = True
+                    section=base.section if base else record.section,
+                    remote_fields=row.status_fields)))
         pushed = _with_status(record, final_vault, policy.statuses)
         final_entry = _entry(pushed, remote_id=row.remote_id, vault_status=final_vault,
-                             remote_status=remote_status, remote_hash=row.content_hash)
+                             remote_status=remote_status, remote_hash=row.content_hash,
+                             remote_fields=row.status_fields)
         if push_status or content_push:
-            self.actions.append(UpdateRow(key=record.key, remote_id=row.remote_id,
-                                          record=pushed, content=content_push,
-                                          status=push_status, entry=final_entry))
+            overwritten = self._overwritten(record, base, row, only) if content_push else ()
+            for change in overwritten:
+                self.notices.append(Notice(
+                    "overwritten", f"{record.note}: {normalise_text(record.text)!r}: "
+                    f"{change.field} was changed in {display_name(policy.remote_name)} to "
+                    f"{change.remote_value!r}; put back from the note ({change.vault_value!r})",
+                    record.key))
+            self.actions.append(UpdateRow(
+                key=record.key, remote_id=row.remote_id, record=pushed, content=content_push,
+                status=push_status, entry=final_entry,
+                only=only if content_push else None, seen=row.fields,
+                overwritten=overwritten))
         elif final_vault == record.status and final_entry != base:
             self.actions.append(Record(final_entry))
 
-    def adopt_sent(self, record: TaskRecord, row: _RowState, sent: SentCreate) -> None:
+    def _fields_to_send(self, record: TaskRecord, row: RowState, content_push: bool,
+                        key_wrong: bool) -> tuple[ContentField, ...] | None:
+        """The content fields a write must carry: those that differ from the row as read
+        (None: all, the row was not read; () nothing)."""
+        if not (content_push or key_wrong):
+            return ()
+        if row.fields is None:
+            if not content_push:
+                return ("key",)  # only the key moved (identical tasks reordered)
+            return None
+        wanted = self.stored_form(record) if self.stored_form is not None else record
+        differing = wanted.differing_fields(row.fields)
+        if key_wrong and "key" not in differing:
+            differing = ("key", *differing)
+        return differing
+
+    def _overwritten(self, record: TaskRecord, base: BaseEntry | None, row: RowState,
+                     only: tuple[ContentField, ...] | None) -> tuple[Overwrite, ...]:
+        """Fields a person changed in the remote that this write puts back from the note."""
+        if (base is None or row.fields is None or not only or not base.remote_hash
+                or row.content_hash == base.remote_hash):
+            return ()
+        wanted = self.stored_form(record) if self.stored_form is not None else record
+        return tuple(
+            Overwrite(FIELD_LABELS[name], _shown(getattr(row.fields, name)),
+                      _shown(getattr(wanted, name)))
+            for name in only if name not in ("key", "open_url"))
+
+    def adopt_sent(self, record: TaskRecord, row: RowState, sent: SentCreate) -> None:
         """Plan our own row whose create answer was lost, with what the create sent as the
         agreed base: a person's change to the row since then is a remote change like any
         other (copied to the note, or a conflict if the note changed too).
@@ -419,7 +579,8 @@ class _Planner:
             remote_status=row.status if same_type else sent.status,
             vault_hash=sent.content_hash,
             remote_hash=row.content_hash if row.content_hash == sent.content_hash else "",
-            note=record.note, description=normalise_text(record.text), section=record.section)
+            note=record.note, description=normalise_text(record.text), section=record.section,
+            remote_fields=row.status_fields if same_type else "")
         before = len(self.actions)
         self.pair(record, base, row)
         if len(self.actions) == before:
@@ -427,60 +588,99 @@ class _Planner:
             self.actions.append(Record(base))
 
 
-def plan_sync(
-    vault: Mapping[str, TaskRecord],
-    rows: Sequence[RemoteRow],
-    base: Mapping[str, BaseEntry],
-    *,
-    complete: bool,
-    policy: Policy = Policy(),
-    pending_creates: Collection[str] = (),
-    sent: Mapping[str, SentCreate] | None = None,
-    unreadable: Collection[str] = (),
-) -> Plan:
-    """Plan one sync. Pure: the same input gives the same plan.
+# -- phases ---------------------------------------------------------------------------------
 
-    ``vault`` maps key -> record for every task in the vault; ``rows`` is the remote snapshot
-    (every live row when ``complete``, else only rows edited since the last sync, trashed rows
-    included when the remote reports them); ``base`` is the stored agreement.
-    ``pending_creates`` are keys whose create was started but not recorded: a row found
-    with such a key is our own. ``sent`` holds what such a create sent: the row is then
-    planned against it as the agreed base (a change made to the row since is kept); for a
-    pending create without it (noted by an older vaultmap) the vault's state wins over the
-    row. ``unreadable`` lists notes
-    (and ``folder/`` prefixes) the scan could not read: their tasks are missing from ``vault``
-    but are not gone, so their rows are left as they are.
+
+def without_unreadable(base: Mapping[str, BaseEntry], vault: Mapping[str, TaskRecord],
+                       unreadable: Collection[str]) -> dict[str, BaseEntry]:
+    """The base minus entries of notes the scan could not read (their tasks are not gone)."""
+    if not unreadable:
+        return dict(base)
+    folders = tuple(p for p in unreadable if p.endswith("/"))
+    files = set(unreadable)
+
+    def hidden(entry: BaseEntry) -> bool:
+        return entry.note in files or entry.note.startswith(folders)
+
+    return {k: e for k, e in base.items() if k in vault or not hidden(e)}
+
+
+def realign_siblings(vault: Mapping[str, TaskRecord],
+                     base: Mapping[str, BaseEntry]) -> dict[str, str]:
+    """Tell identical task texts apart by their fields before their position.
+
+    Tasks with the same text in one section get keys by their order (the ordinal), so a line
+    inserted above (the Tasks plugin adds a recurring occurrence that way) shifts every key
+    below it. Within each such group, a base entry goes to the task whose content (dates,
+    priority, tags: the whole content hash) is the one it agreed on; only what that leaves
+    open is paired by key. Returns ``{new_key: old_key}`` for the entries that move.
     """
-    claimed = {e.remote_id for e in base.values() if e.linked}
-    if unreadable:
-        folders = tuple(p for p in unreadable if p.endswith("/"))
-        files = set(unreadable)
+    groups: dict[tuple[str, tuple[str, ...], str], list[str]] = defaultdict(list)
+    for key, record in vault.items():
+        if key.startswith("k:"):
+            groups[(record.note, record.section, normalise_text(record.text))].append(key)
+    olds: dict[tuple[str, tuple[str, ...], str], list[BaseEntry]] = defaultdict(list)
+    for key, entry in base.items():
+        if key.startswith("k:") and (entry.note, entry.section, entry.description) in groups:
+            olds[(entry.note, entry.section, entry.description)].append(entry)
+    moves: dict[str, str] = {}
+    for group, keys in groups.items():
+        entries = olds.get(group, [])
+        if len(keys) < 2 and len(entries) < 2:
+            continue  # one task, one entry: the key says it all
+        if all(key in base and vault[key].content_hash() == base[key].vault_hash
+               for key in keys):
+            continue  # every task still agrees with its own entry
+        open_entries = {e.key: e for e in entries}
+        assigned: dict[str, str] = {}
+        for key in keys:
+            content = vault[key].content_hash()
+            same = [e for e in open_entries.values() if e.vault_hash == content]
+            own = open_entries.get(key)
+            if own is not None and own in same:
+                chosen = own
+            elif len(same) == 1:
+                chosen = same[0]
+            else:
+                continue  # no entry, or several alike: position decides below
+            assigned[key] = chosen.key
+            del open_entries[chosen.key]
+        for key in keys:
+            if key not in assigned and key in open_entries:
+                assigned[key] = key
+                del open_entries[key]
+        moves.update({new: old for new, old in assigned.items() if new != old})
+    return moves
 
-        def hidden(entry: BaseEntry) -> bool:
-            return entry.note in files or entry.note.startswith(folders)
 
-        base = {k: e for k, e in base.items() if k in vault or not hidden(e)}
-    planner = _Planner(policy)
+@dataclass(slots=True)
+class _Claims:
+    """How live rows relate to the base: claimed by an entry, adoptable, extra, keyless."""
+
+    remote_of: dict[str, RowState | None]
+    unclaimed: dict[str, list[RemoteRow]]
+    no_key: list[RemoteRow]
+
+
+def claim_rows(rows: Sequence[RemoteRow], base: Mapping[str, BaseEntry], complete: bool,
+               claimed: Collection[str]) -> _Claims:
+    """The remote side of every linked base entry (seen, assumed unchanged, or gone), and
+    the live rows no entry claims, by key (rows made elsewhere, lost creates, duplicates).
+    ``claimed`` holds the row ids of the whole base (unreadable notes' rows included)."""
     rows_by_id: dict[str, RemoteRow] = {}
     for row in rows:
         rows_by_id.setdefault(row.remote_id, row)
-
-    # The remote side of every base entry: seen, assumed unchanged, or gone.
-    remote_of: dict[str, _RowState | None] = {}
+    remote_of: dict[str, RowState | None] = {}
     for key, entry in base.items():
         if not entry.linked:
             continue
         seen_row = rows_by_id.get(entry.remote_id)
         if seen_row is None:
-            remote_of[key] = None if complete else _RowState(
-                entry.remote_id, entry.remote_status, entry.remote_hash, seen=False)
+            remote_of[key] = None if complete else RowState.remembered(entry)
         elif seen_row.trashed:
             remote_of[key] = None
         else:
-            remote_of[key] = _RowState(seen_row.remote_id, seen_row.status,
-                                       seen_row.content_hash, seen=True)
-
-    # Live rows no base entry claims, by key (rows made elsewhere, lost creates, duplicates).
+            remote_of[key] = RowState.of(seen_row)
     unclaimed: dict[str, list[RemoteRow]] = defaultdict(list)
     no_key: list[RemoteRow] = []
     for row in rows:
@@ -490,9 +690,18 @@ def plan_sync(
             unclaimed[row.key].append(row)
         else:
             no_key.append(row)
+    return _Claims(remote_of, unclaimed, no_key)
 
+
+def adopt_rows(claims: _Claims, vault: Mapping[str, TaskRecord],
+               base: Mapping[str, BaseEntry], policy: Policy,
+               notices: list[Notice]) -> dict[str, RemoteRow]:
+    """Unclaimed rows whose key a task carries and the base does not link: ours to take
+    over (a lost create answer, a rebuilt base). A keyless row whose note and title are a
+    task's that has no row is that task's row whose Key was cleared: taken over too (and its
+    Key written back), never imported as a second line or doubled by a create."""
     adopt: dict[str, RemoteRow] = {}
-    for key, found in unclaimed.items():
+    for key, found in claims.unclaimed.items():
         known = base.get(key)
         if key in vault and (known is None or not known.linked):
             adopt[key] = found[0]
@@ -500,62 +709,120 @@ def plan_sync(
         else:
             extra = found if key in base or key in vault else found[1:]
         for row in extra:
-            planner.notices.append(Notice(
+            notices.append(Notice(
                 "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
                 f"in {display_name(policy.remote_name)}?); it is left alone: trash the extra "
                 "copy",
                 key))
+    if claims.no_key:
+        rowless: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for key, record in vault.items():
+            entry = base.get(key)
+            if key not in adopt and (entry is None or not entry.linked):
+                rowless[(record.note, normalise_text(record.text))].append(key)
+        keep: list[RemoteRow] = []
+        for row in claims.no_key:
+            text = row.fields.text if row.fields is not None else row.text
+            candidates = rowless.get((row.note, normalise_text(text)), []) if row.note else []
+            if candidates:
+                adopt[candidates.pop(0)] = row
+            else:
+                keep.append(row)
+        claims.no_key[:] = keep
+    return adopt
 
-    # Re-match keys that vanished with keys that appeared (reworded / moved / renamed).
+
+@dataclass(slots=True)
+class _Matching:
+    matches: dict[str, str]  # new key -> old key
+    vanished: dict[str, BaseEntry]
+    orphans: dict[str, RemoteRow]
+
+
+def rematch_keys(vault: Mapping[str, TaskRecord], base: Mapping[str, BaseEntry],
+                 claims: _Claims, adopt: Mapping[str, RemoteRow],
+                 statuses: StatusMap) -> _Matching:
+    """Re-match keys that vanished with keys that appeared (reworded / moved / renamed).
+
+    A vanished task whose row changed status since the base is never let go lightly: when
+    no similar task appeared but exactly one new task appeared in the same note and section,
+    that is taken to be it (a reword beyond the similarity threshold), so the change is kept.
+    """
     appeared = [k for k in vault if k not in base and k not in adopt]
-    vanished_entries: dict[str, BaseEntry] = {k: e for k, e in base.items() if k not in vault}
+    vanished: dict[str, BaseEntry] = {k: e for k, e in base.items() if k not in vault}
     orphans: dict[str, RemoteRow] = {}
-    for key, found in unclaimed.items():
+    for key, found in claims.unclaimed.items():
         if key not in vault and key not in base:
             orphans[key] = found[0]
-            vanished_entries[key] = BaseEntry(
+            vanished[key] = BaseEntry(
                 key=key, remote_id=found[0].remote_id, vault_status=found[0].status,
                 remote_status=found[0].status, vault_hash="",
                 remote_hash=found[0].content_hash, note=found[0].note,
-                description=normalise_text(found[0].text))
-            remote_of[key] = _RowState(found[0].remote_id, found[0].status,
-                                       found[0].content_hash, seen=True)
+                description=normalise_text(found[0].text),
+                remote_fields=found[0].status_fields)
+            claims.remote_of[key] = RowState.of(found[0])
     matches: dict[str, str] = {}
-    if appeared and vanished_entries:
+    if appeared and vanished:
         matches = rematch(
             [Candidate(k, e.note, e.section, e.description, e.vault_status)
-             for k, e in sorted(vanished_entries.items())],
+             for k, e in sorted(vanished.items())],
             [Candidate(k, vault[k].note, vault[k].section, normalise_text(vault[k].text),
                        vault[k].status) for k in appeared])
-    matched_old = set(matches.values())
+    used = set(matches.values())
+    open_new = [k for k in appeared if k not in matches]
+    for old_key, entry in sorted(vanished.items()):
+        state = claims.remote_of.get(old_key)
+        if old_key in used or old_key in orphans or not entry.linked or state is None:
+            continue
+        if not (state.seen and statuses.type_of(state.status)
+                is not statuses.type_of(entry.remote_status)):
+            continue
+        near = [k for k in open_new
+                if vault[k].note == entry.note and vault[k].section == entry.section]
+        if len(near) == 1:
+            matches[near[0]] = old_key
+            open_new.remove(near[0])
+    return _Matching(matches, vanished, orphans)
 
-    linked_total = sum(1 for e in base.values() if e.linked)
-    vault_lost = remote_lost = 0
 
-    for key in vault:  # the scan order (by note path) keeps plans readable and stable
+@dataclass(slots=True)
+class _Losses:
+    vault_lost: int = 0
+    remote_lost: int = 0
+
+
+def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
+              base: Mapping[str, BaseEntry], claims: _Claims, adopt: Mapping[str, RemoteRow],
+              matching: _Matching, moved_keys: Collection[str], *,
+              pending_creates: Collection[str], sent: Mapping[str, SentCreate] | None,
+              losses: _Losses) -> None:
+    """Per-key planning, in scan order (by note path: plans read well and stay stable)."""
+    policy = planner.policy
+    for key in vault:
         record = vault[key]
-        old_key = matches.get(key)
+        old_key = matching.matches.get(key)
         current = base.get(key)
         if old_key is not None:
-            old = vanished_entries[old_key]
+            old = matching.vanished[old_key]
             moved = replace(old, key=key)
-            planner.actions.append(Rekey(None if old_key in orphans else old_key, moved))
+            planner.actions.append(Rekey(None if old_key in matching.orphans else old_key,
+                                         moved))
             if not old.linked:
                 continue  # an unlinked task stays unlinked under its new key
-            state = remote_of.get(old_key)
+            state = claims.remote_of.get(old_key)
             if state is None:
-                remote_lost += 1
+                losses.remote_lost += 1
                 planner.actions.append(Unlink(key, moved.unlinked()))
                 planner.notices.append(_unlinked_notice(record, policy.remote_name))
                 continue
-            planner.pair(record, moved, state)
+            planner.pair(record, moved, state, key_moved=True)
         elif key in adopt:
             row = adopt[key]
             if current is not None and not current.linked:
                 planner.notices.append(Notice(
                     "relinked", f"{record.note}: the row of {record.text!r} is back from the "
                     "trash; syncing again", key))
-            found_state = _RowState(row.remote_id, row.status, row.content_hash, seen=True)
+            found_state = RowState.of(row)
             sent_by_us = sent.get(key) if sent is not None and key in pending_creates else None
             if sent_by_us is not None:
                 planner.adopt_sent(record, found_state, sent_by_us)
@@ -568,48 +835,65 @@ def plan_sync(
         elif not current.linked:
             continue  # unlinked: never pushed again unless its row comes back
         else:
-            state = remote_of[key]
+            state = claims.remote_of[key]
             if state is None:
-                remote_lost += 1
+                losses.remote_lost += 1
                 planner.actions.append(Unlink(key, _entry(
                     record, remote_id="", vault_status=record.status, remote_status="",
                     remote_hash="")))
                 planner.notices.append(_unlinked_notice(record, policy.remote_name))
             else:
-                planner.pair(record, current, state, vault_hash=record.content_hash())
+                planner.pair(record, current, state, key_moved=key in moved_keys)
 
+
+def retire_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
+                base: Mapping[str, BaseEntry], claims: _Claims, matching: _Matching, *,
+                pending_creates: Collection[str], losses: _Losses) -> None:
+    """Base entries whose task is gone: trash the row, forget the key, or (when the row's
+    status changed since the base) keep the row and say so: a change is never thrown away
+    because its task could not be found."""
+    policy = planner.policy
+    statuses = policy.statuses
+    matched_old = set(matching.matches.values())
     for key, entry in sorted(base.items()):
         if key in vault or key in matched_old:
             continue
         if not entry.linked:
             planner.actions.append(Forget(key, entry.note, entry.description))
             continue
-        vault_lost += 1
-        state = remote_of[key]
+        losses.vault_lost += 1
+        state = claims.remote_of[key]
         if state is None:
-            remote_lost += 1
+            losses.remote_lost += 1
             planner.actions.append(Forget(key, entry.note, entry.description))
             continue
-        if state.seen and state.status != entry.remote_status:
+        if state.seen and (statuses.type_of(state.status)
+                           is not statuses.type_of(entry.remote_status)):
+            text = state.fields.text if state.fields is not None else entry.description
+            planner.conflicts.append(Conflict(
+                key=key, note=entry.note, description=text, vault_status="",
+                remote_status=state.status, chosen="remote"))
             planner.notices.append(Notice(
-                "discarded", f"{entry.note}: {entry.description!r} was deleted from the note "
-                f"while its row changed to [{state.status}]; the row goes to the trash", key))
+                "kept-row", f"{entry.note}: {text!r} was deleted from the note "
+                f"while its row changed to [{state.status}] in {display_name(policy.remote_name)}; "
+                "the row is kept (not trashed) and no longer synced: trash it there, or put "
+                "the task back in the note", key))
+            planner.actions.append(Forget(key, entry.note, entry.description))
+            continue
         planner.actions.append(TrashRow(key, state.remote_id, entry.note, entry.description))
-
-    for key, row in sorted(orphans.items()):
+    for key, row in sorted(matching.orphans.items()):
         if key in matched_old:
             continue
         if key in pending_creates:
             # Our own create whose answer was lost, for a task deleted since.
-            vault_lost += 1
+            losses.vault_lost += 1
             planner.actions.append(TrashRow(key, row.remote_id, row.note,
                                             normalise_text(row.text)))
             continue
         planner.notices.append(Notice(
             "orphan", f"row {row.text!r} ({row.note or 'no note'}) has a key no task in the "
             "vault carries; it is left alone (trash it if its task is gone)", key))
-
-    for row in no_key:
+    for row in claims.no_key:
         if policy.inbox:
             planner.actions.append(ImportRow(row, policy.inbox))
         else:
@@ -617,10 +901,57 @@ def plan_sync(
                 "no-key", f"row {row.text!r} was made in {display_name(policy.remote_name)} "
                 "and has no key; set [notion] inbox to bring such rows into a note"))
 
+
+def plan_sync(
+    vault: Mapping[str, TaskRecord],
+    rows: Sequence[RemoteRow],
+    base: Mapping[str, BaseEntry],
+    *,
+    complete: bool,
+    policy: Policy = Policy(),
+    pending_creates: Collection[str] = (),
+    sent: Mapping[str, SentCreate] | None = None,
+    unreadable: Collection[str] = (),
+    stored_form: StoredForm | None = None,
+) -> Plan:
+    """Plan one sync. Pure: the same input gives the same plan.
+
+    ``vault`` maps key -> record for every task in the vault; ``rows`` is the remote snapshot
+    (every live row when ``complete``, else only rows edited since the last sync, trashed rows
+    included when the remote reports them); ``base`` is the stored agreement.
+    ``pending_creates`` are keys whose create was started but not recorded: a row found
+    with such a key is our own. ``sent`` holds what such a create sent: the row is then
+    planned against it as the agreed base (a change made to the row since is kept); for a
+    pending create without it (noted by an older vaultmap) the vault's state wins over the
+    row. ``unreadable`` lists notes (and ``folder/`` prefixes) the scan could not read: their
+    tasks are missing from ``vault`` but are not gone, so their rows are left as they are.
+    ``stored_form(record)`` is the record as the remote would read it back (Notion writes
+    wiki links as plain text): with it, a write sends only the fields that really differ.
+
+    The phases: :func:`realign_siblings`, :func:`claim_rows`, :func:`adopt_rows`,
+    :func:`rematch_keys`, :func:`plan_keys`, :func:`retire_keys`, then the guard.
+    """
+    claimed = {e.remote_id for e in base.values() if e.linked}
+    base = without_unreadable(base, vault, unreadable)
+    linked_total = sum(1 for e in base.values() if e.linked)
+    planner = _Planner(policy, stored_form)
+    moves = realign_siblings(vault, base)
+    if moves:
+        moved = {new: replace(base[old], key=new) for new, old in moves.items()}
+        base = {k: e for k, e in base.items() if k not in set(moves.values())} | moved
+        planner.actions.extend(Rekey(old, moved[new]) for new, old in moves.items())
+    claims = claim_rows(rows, base, complete, claimed)
+    adopt = adopt_rows(claims, vault, base, policy, planner.notices)
+    matching = rematch_keys(vault, base, claims, adopt, policy.statuses)
+    losses = _Losses()
+    plan_keys(planner, vault, base, claims, adopt, matching, moves.keys(),
+              pending_creates=pending_creates, sent=sent, losses=losses)
+    retire_keys(planner, vault, base, claims, matching, pending_creates=pending_creates,
+                losses=losses)
     live_rows = sum(1 for r in rows if not r.trashed)
-    guard = _guard(policy, linked_total=linked_total, vault_size=len(vault),
-                   vault_lost=vault_lost, remote_lost=remote_lost,
-                   remote_empty=complete and live_rows == 0)
+    guard = guard_message(policy, linked_total=linked_total, vault_size=len(vault),
+                          vault_lost=losses.vault_lost, remote_lost=losses.remote_lost,
+                          remote_empty=complete and live_rows == 0)
     counts: dict[str, int] = defaultdict(int)
     for action in planner.actions:
         counts[type(action).__name__] += 1
@@ -635,10 +966,6 @@ def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:
                   record.key)
 
 
-_PHASE = {Rekey: 0, Record: 0, Forget: 0, Unlink: 0, SetVaultStatus: 1, UpdateRow: 2,
-          CreateRow: 3, TrashRow: 4, ImportRow: 5}
-
-
 def _ordered(actions: list[Action]) -> list[Action]:
     """Base-only actions first, then note edits, then remote writes; stable within a phase.
 
@@ -646,11 +973,12 @@ def _ordered(actions: list[Action]) -> list[Action]:
     pointing at the row under the new key with the old hashes: the next run sees the content
     change and pushes it again.
     """
-    return sorted(actions, key=lambda a: _PHASE[type(a)])
+    return sorted(actions, key=lambda a: a.phase)
 
 
-def _guard(policy: Policy, *, linked_total: int, vault_size: int, vault_lost: int,
-           remote_lost: int, remote_empty: bool) -> str | None:
+def guard_message(policy: Policy, *, linked_total: int, vault_size: int, vault_lost: int,
+                  remote_lost: int, remote_empty: bool) -> str | None:
+    """vdirsyncer's "storage empty" rule: why the plan must not run without ``--force``."""
     if linked_total == 0:
         return None
     name = display_name(policy.remote_name)

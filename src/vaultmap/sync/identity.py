@@ -40,15 +40,6 @@ class Candidate:
     status: str = ""
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity of two normalised descriptions in [0, 1] (difflib ratio)."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
 def _tie_break(old: Candidate, new: Candidate) -> tuple[int, int]:
     return (0 if old.section == new.section else 1, 0 if old.status == new.status else 1)
 

@@ -39,20 +39,24 @@ Decisions (see also :func:`status_type_from`):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import ipaddress
+import json
 import logging
 import os
 import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+import unicodedata
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 import notion_client
@@ -74,6 +78,9 @@ from vaultmap.sync.notion_text import (
     utf16_len,
 )
 from vaultmap.sync.remote import (
+    CONTENT_FIELDS,
+    AgreedStatus,
+    ContentField,
     Remote,
     RemoteAuthError,
     RemoteError,
@@ -81,6 +88,7 @@ from vaultmap.sync.remote import (
     RemoteRow,
     RemoteSchemaError,
     RemoteSnapshot,
+    RemoteUnavailableError,
     TaskRecord,
 )
 
@@ -174,35 +182,61 @@ def obsidian_url(vault_name: str, note: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ status
+def status_fields(done: bool | None, status_name: str | None) -> str:
+    """The raw status columns of a row as one string (kept in the base as agreed)."""
+    return json.dumps([done, status_name], ensure_ascii=False)
+
+
+def _parse_fields(fields: str) -> tuple[bool | None, str | None] | None:
+    try:
+        value = json.loads(fields)
+    except ValueError:
+        return None
+    if (not isinstance(value, list) or len(value) != 2
+            or not isinstance(value[0], bool | None) or not isinstance(value[1], str | None)):
+        return None
+    return value[0], value[1]
+
+
 def status_type_from(done: bool | None, status_name: str | None,
                      agreed: StatusType | None = None, *,
-                     names: Mapping[str, StatusType] | None = None) -> StatusType:
+                     names: Mapping[str, StatusType] | None = None,
+                     agreed_fields: str = "") -> StatusType:
     """The status a row means, from its Done checkbox and Status select.
 
-    vaultmap always writes the two consistently (Done ticked exactly when the status is done),
-    so when they disagree a person changed one of them:
+    vaultmap writes the two consistently (Done ticked exactly when the status is done), so
+    when they disagree a person changed one of them (people tick the box and never touch the
+    select). The column that changed since the last agreement decides:
 
-    * With ``agreed`` (the status both sides agreed on at the last sync), the one that still
-      matches what vaultmap wrote is stale and the other one wins: ticking Done makes a task
-      done, unticking it reopens it as todo, choosing a Status sets that status.
-    * Without it (or when both changed), the more finished one wins, like the default conflict
-      policy: a ticked box means done (cancelled if Status says Cancelled), an unticked box
-      with Status "Done" stays done.
+    * With ``agreed_fields`` (the two columns as they were when both sides last agreed,
+      :func:`status_fields`): the column that changed wins; ticking Done makes a task done,
+      unticking it reopens it as todo, choosing a Status sets that status. When both changed
+      and disagree, the more finished one wins.
+    * Else with ``agreed`` (the status type agreed on; a base written by an older vaultmap),
+      the column that still matches it is taken as stale.
+    * Without either (no base: a lost state, a first meeting), the more finished of the two
+      wins, like the default conflict policy: a ticked box means done (cancelled if Status
+      says Cancelled), an unticked box with Status "Done" stays done. Never the stale one.
 
     An empty or unknown Status counts as no opinion: the checkbox decides. ``names`` adds
     option names (casefolded) of a linked database's own Notion "status" property.
     """
-    named = None
-    if status_name:
-        folded = status_name.casefold()
-        named = _NAME_TO_TYPE.get(folded) or (names or {}).get(folded)
+    named = _named_type(status_name, names)
     if done is None:
         return named or StatusType.TODO
     if named is None:
         return StatusType.DONE if done else StatusType.TODO
     if (named is StatusType.DONE) == done:
         return named
-    if agreed is not None:
+    before = _parse_fields(agreed_fields) if agreed_fields else None
+    if before is not None:
+        box_changed = before[0] is not None and done != before[0]
+        status_changed = _named_type(before[1], names) is not named
+        if box_changed and not status_changed:
+            return StatusType.DONE if done else StatusType.TODO
+        if status_changed and not box_changed:
+            return named
+    elif agreed is not None:
         box_changed = done != (agreed is StatusType.DONE)
         status_changed = named is not agreed
         if box_changed and not status_changed:
@@ -212,6 +246,14 @@ def status_type_from(done: bool | None, status_name: str | None,
     if done:
         return StatusType.CANCELLED if named is StatusType.CANCELLED else StatusType.DONE
     return named
+
+
+def _named_type(status_name: str | None,
+                names: Mapping[str, StatusType] | None) -> StatusType | None:
+    if not status_name:
+        return None
+    folded = status_name.casefold()
+    return _NAME_TO_TYPE.get(folded) or (names or {}).get(folded)
 
 
 # ------------------------------------------------------------------------------------ options
@@ -230,6 +272,92 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "<secret>"
+
+
+def check_token(token: str, token_env: str) -> None:
+    """Refuse a token that cannot be a Notion secret before it is sent anywhere.
+
+    Notion secrets are printable ASCII. A line break would end the HTTP header (and httpx
+    would echo the header, token included, in its error); a copy-pasted no-break or
+    zero-width space makes httpx fail to encode it. The message names the variable and
+    the position, never the token.
+    """
+    for position, char in enumerate(token, 1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            what = "a line break"
+        elif unicodedata.category(char) == "Cc" or char == " ":
+            what = f"a {'space' if char == ' ' else 'control character'} (U+{ord(char):04X})"
+        else:
+            name = unicodedata.name(char, "").lower() or "unnamed character"
+            what = f"a non-ASCII character (U+{ord(char):04X} {name})"
+        raise RemoteAuthError(f"the Notion token in ${token_env} contains {what} at position "
+                              f"{position}; copy the integration's secret again")
+
+
+def _secret_forms(token: str, base_url: str) -> list[str]:
+    """Every form a secret may take in a message: raw, repr-escaped, unicode-escaped, and
+    the password of a ``user:pw@`` base URL (raw, percent-decoded, and inside the base64 of
+    HTTP Basic auth)."""
+    forms = [token, repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")]
+    try:
+        parts = urlsplit(base_url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        user = password = None
+    if password:
+        for name, secret in ((user or "", password), (unquote(user or ""), unquote(password))):
+            forms += [secret, f"{name}:{secret}",
+                      base64.b64encode(f"{name}:{secret}".encode()).decode("ascii")]
+    return sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """A response body that must arrive before a deadline (httpx's timeout is per read: a
+    server sending a byte every second would never time out)."""
+
+    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request,
+                 deadline: float) -> None:
+        self._inner = inner
+        self._request = request
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the answer did not arrive in time",
+                                        request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """Gives every request one overall deadline, from sending it to the last body byte."""
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self._inner = inner
+        self._seconds = seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self._seconds
+        response = self._inner.handle_request(request)
+        stream = response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        return httpx.Response(response.status_code, headers=response.headers,
+                              stream=_DeadlineStream(stream, request, deadline),
+                              extensions=response.extensions, request=request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class _Pacer:
@@ -356,14 +484,18 @@ class NotionRemote(Remote):
         statuses: StatusMap = DEFAULT_STATUS_MAP,
         token_env: str = "NOTION_TOKEN",
         data_source_id: str = "",
-        agreed_status: Callable[[str], str | None] | None = None,
+        agreed_status: Callable[[str], AgreedStatus | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         if not token:
             raise RemoteAuthError(f"no Notion token: set ${token_env} to your integration's "
                                   "secret (Notion → Settings → Connections → Develop)")
+        check_token(token, token_env)
         self.options = options or NotionOptions()
+        #: Told (one line) each time a call waits to try again: the CLI shows it.
+        self.on_wait = on_wait
         self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
         self.data_source_id = data_source_id
         self.properties = {role: properties.get(role, default)
@@ -382,12 +514,20 @@ class NotionRemote(Remote):
         self.agreed_status = agreed_status
         self._sleep = sleep
         self._clock = clock
+        full_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
         self._token = _Secret(token)
-        self.base_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
+        self._secrets = _Secret("\x00".join(_secret_forms(token, full_url)))
+        #: The API address as shown to people: without any ``user:password@``.
+        self.base_url = _without_userinfo(full_url)
+        self._host = urlsplit(self.base_url).hostname or ""
         self._schema: Schema | None = None
+        self._read_columns: dict[str, tuple[bool | None, str | None]] = {}
         self._pacer = _Pacer(self.options.requests_per_second, sleep)
         self._counter = _Counter()
-        http = httpx.Client(verify=_ssl_context(),
+        self._deadline_at = time.monotonic() + self.options.deadline
+        transport = _DeadlineTransport(httpx.HTTPTransport(verify=_ssl_context()),
+                                       self.options.timeout)
+        http = httpx.Client(transport=transport,
                             event_hooks={"request": [self._on_request],
                                          "response": [self._on_response]})
         sdk_log = logging.getLogger("vaultmap.notion.sdk")
@@ -395,7 +535,7 @@ class NotionRemote(Remote):
         if not sdk_log.handlers:
             sdk_log.addHandler(logging.NullHandler())
         self._client = notion_client.Client(
-            client=http, base_url=self.base_url,
+            client=http, base_url=full_url,
             timeout_ms=int(self.options.timeout * 1000), notion_version=API_VERSION,
             retry=False, logger=sdk_log, log_level=logging.CRITICAL)
         # The token goes straight into the HTTP client's headers (whose repr masks it), not
@@ -443,7 +583,7 @@ class NotionRemote(Remote):
         """The database this remote reads and writes ("" before init/link)."""
         return self.database_id
 
-    def bind(self, agreed_status: Callable[[str], str | None],
+    def bind(self, agreed_status: Callable[[str], AgreedStatus | None],
              cache: Mapping[str, str]) -> None:
         """Take the agreed status per row (it tells which of Done / Status a person changed)
         and the data source id cached at an earlier sync (saves one request)."""
@@ -470,10 +610,43 @@ class NotionRemote(Remote):
             if moment.tzinfo is not None:
                 self._counter.server_date = moment
 
-    def _safe(self, text: str) -> str:
-        # Last line of defence: nothing the SDK or httpx says may carry the token out.
-        secret = self._token.value
-        return text.replace(secret, "***") if secret else text
+    def redact(self, text: str) -> str:
+        """``text`` with every form of the token and of base URL credentials masked."""
+        for secret in self._secrets.value.split("\x00"):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    # Last line of defence: nothing the SDK or httpx says may carry a secret out.
+    _safe = redact
+
+    def _transient(self, error: BaseException) -> bool:
+        """Worth another try, and time left to try: a connection refused by this very
+        machine (nothing listens) is not; nor is anything after the deadline."""
+        if time.monotonic() >= self._deadline_at:
+            return False
+        if isinstance(error, httpx.ConnectError) and self._loopback():
+            return False
+        return is_transient(error)
+
+    def _loopback(self) -> bool:
+        if self._host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self._host).is_loopback
+        except ValueError:
+            return False
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
+            # Counted on the call's own retry state: other failures do not use this budget.
+            timeouts = int(getattr(state, "vaultmap_timeouts", 0)) + 1
+            state.vaultmap_timeouts = timeouts  # type: ignore[attr-defined]
+            if timeouts >= self.options.timeout_attempts:
+                return True
+        return (state.attempt_number >= max(1, self.options.max_attempts)
+                or time.monotonic() >= self._deadline_at)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -486,19 +659,36 @@ class NotionRemote(Remote):
                                                    max=self.options.backoff_max)
         return max(float(backoff(state)), self.options.backoff / 2)
 
+    def _wait_within_deadline(self, state: tenacity.RetryCallState) -> float:
+        return max(0.0, min(self._wait(state), self._deadline_at - time.monotonic()))
+
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(1, self.options.max_attempts)),
-            wait=self._wait, retry=tenacity.retry_if_exception(is_transient),
+            stop=self._stop, wait=self._wait_within_deadline,
+            retry=tenacity.retry_if_exception(self._transient),
             sleep=self._sleep, reraise=True, before_sleep=self._log_retry)
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.info("notion: retrying after %s (attempt %d)",
-                 self._safe(_describe(error)), state.attempt_number)
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        what = self._safe(_describe(error))
+        log.info("notion: retrying after %s (attempt %d)", what, state.attempt_number)
+        if self.on_wait is not None:
+            self.on_wait(f"Notion answered {what}; retrying in {delay:.1f}s (attempt "
+                         f"{state.attempt_number + 1} of {self.options.max_attempts})")
+
+    def _out_of_time(self) -> RemoteUnavailableError | None:
+        if time.monotonic() < self._deadline_at:
+            return None
+        return RemoteUnavailableError(
+            f"Notion gave up after {self.options.deadline:g}s ([notion] deadline): the rest "
+            "is left for the next sync")
 
     def _call(self, what: str, fn: Callable[[], object], *, subject: str = "") -> dict[str, Any]:
         """Run one API call paced and retried; failures become one-line RemoteErrors."""
+        late = self._out_of_time()
+        if late is not None:
+            raise late
         try:
             for attempt in self._retrying():
                 with attempt:
@@ -512,6 +702,9 @@ class NotionRemote(Remote):
         attempts = self.options.max_attempts
         if isinstance(error, RemoteError):
             return error
+        late = self._out_of_time()
+        if late is not None:
+            return late
         if isinstance(error, APIResponseError | HTTPResponseError):
             code, status = _code(error), error.status
             message = _one_line(self._safe(str(error)))
@@ -540,19 +733,21 @@ class NotionRemote(Remote):
                 where = f" (property {prop!r})" if prop else ""
                 return RemoteError(f"Notion refused to {what}{where}: {message}")
             if is_transient(error):
-                return RemoteError(f"Notion kept failing to {what} ({label}) after "
-                                   f"{attempts} attempts; try again later")
+                return RemoteUnavailableError(f"Notion kept failing to {what} ({label}) after "
+                                              f"{attempts} attempts; try again later")
             return RemoteError(f"Notion refused to {what} ({label}): {message}")
         if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
-            return RemoteError(f"Notion did not answer within {self.options.timeout:g}s to "
-                               f"{what} ({attempts} attempts); check the network or try later")
+            tries = min(attempts, self.options.timeout_attempts)
+            return RemoteUnavailableError(
+                f"Notion did not answer within {self.options.timeout:g}s to {what} "
+                f"({tries} attempts); check the network or try later")
         if isinstance(error, httpx.ConnectError):
             host = urlsplit(self.base_url).netloc
             return RemoteError(f"cannot reach Notion at {host} to {what}: "
                                f"{_one_line(self._safe(str(error)) or 'connection failed')} "
                                "(no network?)")
         if isinstance(error, httpx.TransportError):
-            return RemoteError(f"the connection to Notion broke while trying to {what} "
+            return RemoteUnavailableError(f"the connection to Notion broke while trying to {what} "
                                f"({attempts} attempts): "
                                f"{_one_line(self._safe(str(error)) or type(error).__name__)}")
         if isinstance(error, ValueError):
@@ -706,8 +901,10 @@ class NotionRemote(Remote):
         return changes
 
     # -------------------------------------------------------------- rows: writing
-    def properties_for(self, record: TaskRecord, *, content: bool = True) -> dict[str, Any]:
-        """Request-shaped properties for ``record`` (status always; the rest with ``content``)."""
+    def properties_for(self, record: TaskRecord, *, content: bool = True, status: bool = True,
+                       only: Collection[ContentField] | None = None) -> dict[str, Any]:
+        """Request-shaped properties for ``record``: the status when ``status``, the content
+        fields when ``content`` (only those in ``only``, when given)."""
         schema = self.schema()
         kind = _status_type(record)
         props: dict[str, Any] = {}
@@ -717,30 +914,46 @@ class NotionRemote(Remote):
             if name is not None:
                 props[name] = value
 
-        put("done", {"checkbox": kind is StatusType.DONE})
-        if schema.status_kind == "status":
-            # Notion's own status type: only existing options can be chosen; a type without
-            # a matching option leaves the column as it is (Done still carries done-ness).
-            option = schema.status_options.get(kind)
-            if option is not None:
-                put("status", {"status": {"name": option}})
-        else:
-            put("status", {"select": {"name": STATUS_NAMES[kind]}})
+        if status:
+            put("done", {"checkbox": kind is StatusType.DONE})
+            if schema.status_kind == "status":
+                # Notion's own status type: only existing options can be chosen; a type
+                # without a matching option leaves the column as it is (Done still carries
+                # done-ness).
+                option = schema.status_options.get(kind)
+                if option is not None:
+                    put("status", {"status": {"name": option}})
+            else:
+                put("status", {"select": {"name": STATUS_NAMES[kind]}})
         if not content:
             return props
-        put("task", {"title": rich_text_from_markdown(record.text)})
-        put("key", {"rich_text": plain_rich_text(record.key)})
-        put("note", {"rich_text": plain_rich_text(record.note)})
-        put("section", {"rich_text": plain_rich_text(SECTION_JOINER.join(record.section))})
+        wanted = set(CONTENT_FIELDS if only is None else only)
+        if "text" in wanted:
+            put("task", {"title": rich_text_from_markdown(record.text)})
+        if "key" in wanted:
+            put("key", {"rich_text": plain_rich_text(record.key)})
+        if "note" in wanted:
+            put("note", {"rich_text": plain_rich_text(record.note)})
+        if "section" in wanted:
+            put("section", {"rich_text": plain_rich_text(SECTION_JOINER.join(record.section))})
         for role in ("due", "scheduled", "start"):
-            put(role, {"date": _date_value(getattr(record, role))})
-        put("priority", {"select": _option(record.priority)})
-        tags = [t for t in (_option_name(tag) for tag in record.tags) if t]
-        put("tags", {"multi_select": [{"name": t} for t in dict.fromkeys(tags)][:100]})
-        url = record.open_url or (obsidian_url(self.vault_name, record.note)
-                                  if self.vault_name else "")
-        put("open", {"url": url if url and utf16_len(url) <= 2000 else None})
+            if role in wanted:
+                put(role, {"date": _date_value(getattr(record, role))})
+        if "priority" in wanted:
+            put("priority", {"select": _option(record.priority)})
+        if "tags" in wanted:
+            tags = [t for t in (_option_name(tag) for tag in record.tags) if t]
+            put("tags", {"multi_select": [{"name": t} for t in dict.fromkeys(tags)][:100]})
+        if "open_url" in wanted:
+            url = record.open_url or (obsidian_url(self.vault_name, record.note)
+                                      if self.vault_name else "")
+            put("open", {"url": url if url and utf16_len(url) <= 2000 else None})
         return props
+
+    def stored_form(self, record: TaskRecord) -> TaskRecord:
+        """``record`` as its row reads back right after it was written."""
+        fields = self._row(record.key, self.properties_for(record), "", False, None).fields
+        return fields if fields is not None else record
 
     def expected_hash(self, record: TaskRecord) -> str:
         """The ``content_hash`` a row reads back with right after ``record`` was written."""
@@ -774,13 +987,35 @@ class NotionRemote(Remote):
             raise self._translate(error, what, f"Notion database {self.database_id}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
-        """Write the status (and, with ``content``, everything else) of a row.
+    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True,
+               status: bool = True,
+               only: Collection[ContentField] | None = None) -> RemoteRow:
+        """Write a row: its status (Done and Status) when ``status``, its content when
+        ``content`` (only the fields in ``only``, when given). Properties not sent keep
+        whatever a person set meanwhile.
 
         A row that is in Notion's trash or gone raises :class:`RemoteGoneError`.
         """
         page_id = _checked_id(remote_id)
-        props = self.properties_for(record, content=content)
+        props = self.properties_for(record, content=content, status=status, only=only)
+        read = self._read_columns.get(page_id)
+        if status and read is not None:
+            # Only the status column that differs from the row as read is sent.
+            done_name, status_name = self.schema().get("done"), self.schema().get("status")
+            if done_name in props and props[done_name].get("checkbox") is read[0]:
+                del props[done_name]
+            if status_name in props:
+                chosen = props[status_name].get("select") or props[status_name].get("status")
+                if isinstance(chosen, dict) and chosen.get("name") == read[1]:
+                    del props[status_name]
+        if not props:
+            # Nothing to send: read the row back instead (the caller records what it holds).
+            answer = self._call("read a row", lambda: self._client.pages.retrieve(page_id),
+                                subject=f"row {page_id}")
+            if answer.get("in_trash") or answer.get("archived"):
+                raise RemoteGoneError(f"Notion row {page_id} is in the trash",
+                                      remote_id=page_id, trashed=True)
+            return self.row_from_page(answer)
         answer = self._call(f"update the row of task {record.key} {_excerpt(record.text)}",
                             lambda: self._client.pages.update(page_id, properties=props),
                             subject=f"row {page_id}")
@@ -832,22 +1067,48 @@ class NotionRemote(Remote):
             edge = (since - EDIT_TIME_SLACK).astimezone(UTC)
             flt = {"timestamp": "last_edited_time",
                    "last_edited_time": {"on_or_after": edge.strftime("%Y-%m-%dT%H:%M:%S.000Z")}}
-        rows = list(self._query(flt, in_trash=False, what="read the database's rows"))
+        rows: list[RemoteRow] = []
+        notes: list[str] = []
+        partial = self._read_into(rows, flt, in_trash=False, what="read the database's rows",
+                                  notes=notes)
         server = self._counter.server_date
-        if include_trashed:
-            rows += self._query(flt, in_trash=True, what="read the database's trashed rows")
+        if include_trashed and not partial:
+            partial = self._read_into(rows, flt, in_trash=True,
+                                      what="read the database's trashed rows", notes=notes)
         started = min(started_local, server) if server is not None else started_local
         seen: dict[str, int] = {}
         for row in rows:
             if row.key and not row.trashed:
                 seen[row.key] = seen.get(row.key, 0) + 1
-        notes = tuple(f"{count} live rows carry the key {key}"
-                      for key, count in sorted(seen.items()) if count > 1)
-        return RemoteSnapshot(rows=tuple(rows), complete=since is None, started_at=started,
-                              requests=self._counter.count - before, notes=notes)
+        notes.extend(f"{count} live rows carry the key {key}"
+                     for key, count in sorted(seen.items()) if count > 1)
+        return RemoteSnapshot(rows=tuple(rows), complete=since is None and not partial,
+                              started_at=started, requests=self._counter.count - before,
+                              notes=tuple(notes), partial=partial)
 
-    def _query(self, flt: dict[str, Any] | None, *, in_trash: bool,
-               what: str) -> Iterator[RemoteRow]:
+    def _read_into(self, rows: list[RemoteRow], flt: dict[str, Any] | None, *,
+                   in_trash: bool, what: str, notes: list[str]) -> bool:
+        """Append the rows of one query to ``rows``; True when reading stopped early.
+
+        A page that keeps failing after every retry, once an earlier page was answered, ends
+        the read, not the sync: the rows read so far are planned like an incremental read,
+        so each run makes progress even on a network that fails most requests. Any other
+        failure (token, schema, a server that loops) still stops the sync.
+        """
+        pages: list[int] = []
+        try:
+            for row in self._query(flt, in_trash=in_trash, what=what, pages=pages):
+                rows.append(row)
+        except RemoteUnavailableError as error:
+            if not pages:
+                raise  # not one page could be read: nothing to go on
+            notes.append(f"Notion stopped answering after {len(rows)} row(s) were read "
+                         f"({error}); this sync goes on with those, the rest is read next time")
+            return True
+        return False
+
+    def _query(self, flt: dict[str, Any] | None, *, in_trash: bool, what: str,
+               pages: list[int] | None = None) -> Iterator[RemoteRow]:
         source_id = self._source_id()
         cursor: str | None = None
         seen_cursors: set[str] = set()
@@ -862,6 +1123,8 @@ class NotionRemote(Remote):
             answer = self._call(what, functools.partial(self._client.data_sources.query,
                                                         source_id, **body),
                                 subject=f"Notion database {self.database_id}")
+            if pages is not None:
+                pages.append(len(answer.get("results") or []))
             for page in answer.get("results") or []:
                 if page.get("object", "page") == "page":
                     yield self.row_from_page(page)
@@ -920,8 +1183,7 @@ class NotionRemote(Remote):
         done = done_raw if isinstance(done_raw, bool) else None
         status_raw = value("status", "select") or value("status", "status")
         status_name = status_raw.get("name") if isinstance(status_raw, dict) else None
-        agreed_char = self.agreed_status(remote_id) if self.agreed_status and remote_id else None
-        agreed = self.statuses.type_of(agreed_char) if agreed_char is not None else None
+        agreed_row = self.agreed_status(remote_id) if self.agreed_status and remote_id else None
         if (self._schema is None and remote_id and status_name
                 and value("status", "status") is not None
                 and status_name.casefold() not in _NAME_TO_TYPE):
@@ -929,8 +1191,29 @@ class NotionRemote(Remote):
             # only the schema tells: read it once (rows only; never for a quiet sync).
             self.schema()
         extra = self._schema.status_names if self._schema is not None else None
-        kind = status_type_from(done, status_name, agreed, names=extra)
-        char = agreed_char if agreed_char is not None and agreed is kind else self._char(kind)
+        fields = status_fields(done, status_name)
+        if remote_id:
+            # Remembered so a status write sends only the column that differs (a person may
+            # be changing the other one meanwhile).
+            self._read_columns[remote_id] = (done, status_name)
+        if agreed_row is not None and agreed_row.fields == fields:
+            # Neither column moved since both sides agreed: the row means what was agreed,
+            # even when its two columns disagree (a write-back that has not happened yet).
+            kind = self.statuses.type_of(agreed_row.status)
+            char = agreed_row.status
+        else:
+            agreed = (self.statuses.type_of(agreed_row.status)
+                      if agreed_row is not None else None)
+            kind = status_type_from(done, status_name, agreed, names=extra,
+                                    agreed_fields=agreed_row.fields if agreed_row else "")
+            char = (agreed_row.status if agreed_row is not None and agreed is kind
+                    else self._char(kind))
+        named = _named_type(status_name, extra)
+        # Settled: the columns agree (an empty Status column counts as not agreeing, so a
+        # row made by a person gets its Status filled in once).
+        has_status = self.properties.get("status", "") in props
+        settled = done is None or ((named is not None or not has_status)
+                                   and (named is None or (named is StatusType.DONE) == done))
         title = value("task", "title")
         section_text = plain_text(value("section", "rich_text"))
         priority = value("priority", "select")
@@ -949,7 +1232,8 @@ class NotionRemote(Remote):
             open_url=str(value("open", "url") or ""))
         return RemoteRow(remote_id=remote_id, key=key, status=char, text=plain_text(title),
                          note=rebuilt.note, content_hash=rebuilt.content_hash(),
-                         last_edited=edited, trashed=trashed, status_type=kind.value)
+                         last_edited=edited, trashed=trashed, status_type=kind.value,
+                         status_fields=fields, settled=settled, fields=rebuilt)
 
     def _char(self, kind: StatusType) -> str:
         try:
@@ -1005,20 +1289,28 @@ def _json_object(answer: object) -> dict[str, Any]:
 
 
 def _clean_base_url(url: str) -> str:
+    """The API address, or one line (exit 3) saying why it cannot be one; the address is
+    shown without any ``user:password@``."""
     url = url.strip().rstrip("/")
     url = url[: -len("/v1")] if url.endswith("/v1") else url
-    problem = f"the Notion API address {url[:80]!r} (${BASE_URL_ENV}) must be an " \
-              "http(s) URL such as https://api.notion.com"
-    # A wrong address is configuration (exit 3), not a remote failure: no request was made.
-    if any(char.isspace() or not char.isprintable() for char in url):
-        raise ConfigError(problem)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        raise ConfigError(problem) from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(problem)
+    problem = ""
+    if any(unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") for c in url):
+        problem = "contains a space or a control character"
+    else:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a malformed port raises here
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                problem = "must be an http(s) URL such as https://api.notion.com"
+        except ValueError as error:
+            problem = f"is not a valid URL ({error})"
+    if problem:
+        shown = "".join(c if c.isprintable() else "?" for c in url)
+        try:
+            shown = _without_userinfo(shown)
+        except ValueError:
+            shown = shown.rpartition("@")[2]
+        raise ConfigError(f"the Notion API address {shown[:80]!r} (${BASE_URL_ENV}) {problem}")
     return url
 
 

@@ -8,16 +8,17 @@ messages fit for a user (never containing a token).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 # The remote errors live with every other user-facing error (and its exit code) in errors.py.
 from vaultmap.errors import RemoteAuthError as RemoteAuthError
 from vaultmap.errors import RemoteError as RemoteError
 from vaultmap.errors import RemoteGoneError as RemoteGoneError
 from vaultmap.errors import RemoteSchemaError as RemoteSchemaError
+from vaultmap.errors import RemoteUnavailableError as RemoteUnavailableError
 
 DISPLAY_NAMES = {"github": "GitHub"}
 
@@ -44,6 +45,11 @@ class TaskRecord:
     tags: tuple[str, ...] = ()
     open_url: str = ""
 
+    def differing_fields(self, other: TaskRecord) -> tuple[ContentField, ...]:
+        """The content fields (and the key) whose values differ from ``other``'s."""
+        return tuple(name for name in CONTENT_FIELDS
+                     if _comparable(self, name) != _comparable(other, name))
+
     def content_hash(self) -> str:
         """Hash of everything that flows vault -> remote (not the status)."""
         import hashlib
@@ -55,6 +61,19 @@ class TaskRecord:
             ensure_ascii=False,
         )
         return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+ContentField = Literal["key", "text", "note", "section", "due", "scheduled", "start",
+                       "priority", "tags", "open_url"]
+# Every field of a TaskRecord that flows vault -> remote (the status flows both ways).
+CONTENT_FIELDS: tuple[ContentField, ...] = ("key", "text", "note", "section", "due",
+                                            "scheduled", "start", "priority", "tags",
+                                            "open_url")
+
+
+def _comparable(record: TaskRecord, name: str) -> object:
+    value = getattr(record, name)
+    return tuple(sorted(value)) if name == "tags" else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +89,16 @@ class RemoteRow:
     last_edited: datetime | None = None
     trashed: bool = False
     status_type: str = ""  # todo | doing | done | cancelled | other ("" if the remote can't say)
+    # The raw fields the remote keeps a status in, as one opaque string (Notion: the Done
+    # checkbox and the Status option). Recorded in the base, so the next read can tell which
+    # of them a person changed. "" when the remote keeps the status in one field.
+    status_fields: str = ""
+    # False when those fields disagree (Done ticked, Status still "Todo"): the agreed status
+    # is written back once, so the row reads the same to people and to the next sync.
+    settled: bool = True
+    # The row's content as a record (what the remote holds now), when the remote can say:
+    # lets a write send only the fields that differ and name what a person changed.
+    fields: TaskRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +110,19 @@ class RemoteSnapshot:
     started_at: datetime
     requests: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # True when reading stopped early (the remote kept failing): ``rows`` holds what was read.
+    # Planned like an incremental read (a row not seen is not taken for gone), and the sync
+    # does not count as complete, so the same window is read again next time.
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedStatus:
+    """What the base holds for one row: the status character both sides agreed on and the
+    row's status fields as they were then (:attr:`RemoteRow.status_fields`)."""
+
+    status: str
+    fields: str = ""
 
 
 class Remote(Protocol):
@@ -103,13 +145,13 @@ class Remote(Protocol):
         """
         ...
 
-    def bind(self, agreed_status: Callable[[str], str | None],
+    def bind(self, agreed_status: Callable[[str], AgreedStatus | None],
              cache: Mapping[str, str]) -> None:
         """Hand the remote what the base knows, before a snapshot is taken.
 
-        ``agreed_status(remote_id)`` is the status character both sides agreed on at the last
-        sync (None for a row the base does not know); ``cache`` is what :meth:`cache` returned
-        at an earlier sync against the same :attr:`target` (empty the first time).
+        ``agreed_status(remote_id)`` is what both sides agreed on at the last sync (None for
+        a row the base does not know); ``cache`` is what :meth:`cache` returned at an earlier
+        sync against the same :attr:`target` (empty the first time).
         """
         ...
 
@@ -136,10 +178,20 @@ class Remote(Protocol):
         """Add a row for ``record``."""
         ...
 
-    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
-        """Write the status (and, when ``content``, the text and other fields) of a row."""
+    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True,
+               status: bool = True,
+               only: Collection[ContentField] | None = None) -> RemoteRow:
+        """Write a row: its status when ``status``; its content fields when ``content``
+        (only the fields named in ``only``, when given). Nothing else is sent, so a change a
+        person makes meanwhile to another field is not overwritten."""
         ...
 
     def trash(self, remote_id: str) -> None:
         """Move a row to the remote's trash (a row already trashed or gone is fine)."""
+        ...
+
+    def stored_form(self, record: TaskRecord) -> TaskRecord:
+        """``record`` as :attr:`RemoteRow.fields` reads it back once written (Notion writes
+        wiki links as plain text); ``record`` itself for a remote that stores it verbatim.
+        Lets a write send only the fields that really differ."""
         ...

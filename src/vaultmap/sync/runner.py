@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import assert_never
 
 from filelock import FileLock, Timeout
 
@@ -41,6 +42,7 @@ from vaultmap.errors import VaultmapError
 from vaultmap.fs import UnsafePath
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
+    ACTION_TYPES,
     Action,
     Conflict,
     CreateRow,
@@ -48,6 +50,7 @@ from vaultmap.sync.engine import (
     ImportRow,
     Plan,
     Policy,
+    Prefer,
     Record,
     Rekey,
     SetVaultStatus,
@@ -59,6 +62,8 @@ from vaultmap.sync.engine import (
     valid_status_char,
 )
 from vaultmap.sync.remote import (
+    CONTENT_FIELDS,
+    AgreedStatus,
     Remote,
     RemoteAuthError,
     RemoteError,
@@ -72,6 +77,7 @@ from vaultmap.sync.remote import (
 from vaultmap.sync.state import (
     BaseEntry,
     ConflictRecord,
+    OverwriteRecord,
     PendingOp,
     SentCreate,
     StateError,
@@ -109,8 +115,6 @@ class SyncReport:
     done: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # notices and warnings for the user
-    snapshot_requests: int = 0
-    remote_calls: int = 0
 
     @property
     def ok(self) -> bool:
@@ -120,10 +124,10 @@ class SyncReport:
         """One line: what changed where."""
         if self.dry_run:
             return f"dry run: {len(self.plan.actions)} action(s) planned, nothing changed"
-        parts = [f"{self.done[name]} {label}" for name, label in (
-            ("CreateRow", "created"), ("UpdateRow", "updated"),
-            ("SetVaultStatus", "note edit(s)"), ("TrashRow", "trashed"),
-            ("Unlink", "unlinked"), ("ImportRow", "imported")) if self.done[name]]
+        shown = [kind for kind in ACTION_TYPES if kind not in (Rekey, Record, Forget)]
+        shown.sort(key=lambda kind: _SUMMARY_ORDER.index(kind.__name__))
+        parts = [f"{self.done[kind.__name__]} {kind.label}" for kind in shown
+                 if self.done[kind.__name__]]
         if not parts:
             parts = ["nothing to do"]
         if self.plan.conflicts:
@@ -133,9 +137,18 @@ class SyncReport:
         return "synced: " + ", ".join(parts)
 
 
+# The summary's order: what a person looks for first.
+_SUMMARY_ORDER = ("CreateRow", "UpdateRow", "SetVaultStatus", "TrashRow", "Unlink",
+                  "ImportRow")
+# A callback the CLI draws progress with: (what is happening, done so far, total or None).
+Progress = Callable[[str, int, int | None], None]
+
+
 def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
     notion = settings.notion
-    return Policy(prefer=notion.prefer, statuses=settings.statuses,
+    prefer: Prefer = "vault" if notion.prefer == "vault" else (
+        "notion" if notion.prefer == "notion" else "done")  # config refuses anything else
+    return Policy(prefer=prefer, statuses=settings.statuses,
                   guard_ratio=notion.guard_ratio, guard_min=notion.guard_min,
                   inbox=notion.inbox, remote_name=remote_name)
 
@@ -168,8 +181,8 @@ def _now() -> datetime:
 
 class _Runner:
     def __init__(self, settings: Settings, remote: Remote, state: StateStore,
-                 vault: VaultSnapshot, report: SyncReport, progress: bool | None,
-                 clock: Callable[[], datetime]) -> None:
+                 vault: VaultSnapshot, report: SyncReport, progress: Progress | None,
+                 clock: Callable[[], datetime], *, lookup_creates: bool = False) -> None:
         self.settings = settings
         self.remote = remote
         self.state = state
@@ -177,6 +190,8 @@ class _Runner:
         self.report = report
         self.progress = progress
         self.clock = clock
+        # After a partial read a row may exist unseen: look each key up before creating.
+        self.lookup_creates = lookup_creates
         self.failed_keys: set[str] = set()
         self.failures_in_a_row = 0
         self.pending = {(p.op, p.key): p for p in state.pending()}
@@ -199,10 +214,12 @@ class _Runner:
 
     def remote_call_ok(self) -> None:
         self.failures_in_a_row = 0
-        self.report.remote_calls += 1
+
+    def now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
 
     def record_conflicts(self, conflicts: Iterable[Conflict]) -> None:
-        at = self.clock().isoformat(timespec="seconds")
+        at = self.now()
         for conflict in conflicts:
             self.state.add_conflict(ConflictRecord(
                 key=conflict.key, note=conflict.note, description=conflict.description,
@@ -215,13 +232,20 @@ class _Runner:
     # -- phases ------------------------------------------------------------------------------
     def execute(self, plan: Plan) -> None:
         self.record_conflicts(plan.conflicts)
-        local = [a for a in plan.actions if isinstance(a, Rekey | Record | Forget | Unlink)]
-        edits = [a for a in plan.actions if isinstance(a, SetVaultStatus)]
-        remote = [a for a in plan.actions
-                  if isinstance(a, UpdateRow | CreateRow | TrashRow | ImportRow)]
-        with self.state.batch():
-            for action in local:
-                self.apply_local(action)
+        local: list[Rekey | Record | Forget | Unlink] = []
+        edits: list[SetVaultStatus] = []
+        remote: list[UpdateRow | CreateRow | TrashRow | ImportRow] = []
+        for action in plan.actions:
+            match action:
+                case Rekey() | Record() | Forget() | Unlink():
+                    local.append(action)
+                case SetVaultStatus():
+                    edits.append(action)
+                case UpdateRow() | CreateRow() | TrashRow() | ImportRow():
+                    remote.append(action)
+                case _:
+                    assert_never(action)
+        self.apply_local(local)
         self.apply_edits(edits)
         self.apply_remote(remote)
         self.settle_pending_creates(plan)
@@ -244,14 +268,24 @@ class _Runner:
                 continue
             self.state.finish(op)
 
-    def apply_local(self, action: Rekey | Record | Forget | Unlink) -> None:
-        if isinstance(action, Rekey):
-            self.state.put(action.entry, drop_key=action.old_key)
-        elif isinstance(action, Record | Unlink):
-            self.state.put(action.entry)
-        else:
-            self.state.forget(action.key)
-        self.report.done[type(action).__name__] += 1
+    def apply_local(self, actions: Sequence[Rekey | Record | Forget | Unlink]) -> None:
+        """Base-only actions, in one transaction. Every key that moves is moved at once
+        (old keys dropped before new ones are written), so keys may trade places."""
+        moves = [(a.old_key, a.entry) for a in actions if isinstance(a, Rekey)]
+        with self.state.batch():
+            if moves:  # first: a later action on the same key (an unlink) must win
+                self.state.move(moves)
+            for action in actions:
+                match action:
+                    case Rekey():
+                        pass
+                    case Record() | Unlink():
+                        self.state.put(action.entry)
+                    case Forget():
+                        self.state.forget(action.key)
+                    case _:
+                        assert_never(action)
+                self.report.done[type(action).__name__] += 1
 
     def apply_edits(self, edits: Sequence[SetVaultStatus]) -> None:
         by_note: dict[str, list[SetVaultStatus]] = {}
@@ -277,66 +311,73 @@ class _Runner:
                               f"({reason}); it is planned again next sync")
 
     def apply_remote(self, actions: Sequence[UpdateRow | CreateRow | TrashRow | ImportRow]) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
         todo = [a for a in actions if a.key not in self.failed_keys]
-        show = self._show_progress(len(todo))
-        with Progress(console=Console(stderr=True), transient=True, disable=not show) as bar:
-            task = bar.add_task(f"syncing with {display_name(self.remote.name)}",
-                                total=len(todo))
-            for action in todo:
-                self.apply_one(action)
-                bar.advance(task)
-
-    def _show_progress(self, count: int) -> bool:
-        if self.progress is not None:
-            return self.progress and count > 0
-        import sys
-
-        return count >= 20 and sys.stderr.isatty()
+        what = f"syncing with {display_name(self.remote.name)}"
+        for done, action in enumerate(todo):
+            if self.progress is not None:
+                self.progress(what, done, len(todo))
+            self.apply_one(action)
+        if self.progress is not None and todo:
+            self.progress(what, len(todo), len(todo))
 
     def apply_one(self, action: UpdateRow | CreateRow | TrashRow | ImportRow) -> None:
         name = type(action).__name__
         try:
-            if isinstance(action, UpdateRow):
-                try:
-                    row = self.remote.update(action.remote_id, action.record,
-                                             content=action.content)
-                except RemoteGoneError:
-                    # Trashed in the remote since it was read (or read incrementally).
+            match action:
+                case UpdateRow():
+                    if not self.update(action):
+                        return
+                case CreateRow():
+                    self.create(action)
+                case TrashRow():
+                    self.remote.trash(action.remote_id)
                     self.remote_call_ok()
-                    self.state.put(replace(action.entry, vault_status=action.record.status)
-                                   .unlinked())
-                    self.report.done["Unlink"] += 1
-                    self.report.notes.append(
-                        f"{action.record.note}: the row of {action.record.text!r} was trashed "
-                        f"in {display_name(self.remote.name)}; the task stays in the note and is "
-                        "no longer synced")
-                    return
-                self.remote_call_ok()
-                self.state.put(_remote_side(action.entry, row))
-            elif isinstance(action, CreateRow):
-                self.create(action)
-            elif isinstance(action, TrashRow):
-                self.remote.trash(action.remote_id)
-                self.remote_call_ok()
-                self.state.forget(action.key)
-            else:
-                if not self.import_row(action):
-                    return
+                    self.state.forget(action.key)
+                case ImportRow():
+                    if not self.import_row(action):
+                        return
+                case _:
+                    assert_never(action)
         except RemoteError as error:
             self.remote_call_failed(action.key, _what(action), error)
             return
         self.report.done[name] += 1
+
+    def update(self, action: UpdateRow) -> bool:
+        """Write a row; record only what was written. False when the row was gone."""
+        try:
+            row = self.remote.update(action.remote_id, action.record,
+                                     content=action.content, status=action.status,
+                                     only=action.only)
+        except RemoteGoneError:
+            # Trashed in the remote since it was read (or read incrementally).
+            self.remote_call_ok()
+            self.state.put(replace(action.entry, vault_status=action.record.status)
+                           .unlinked())
+            self.report.done["Unlink"] += 1
+            self.report.notes.append(
+                f"{action.record.note}: the row of {action.record.text!r} was trashed "
+                f"in {display_name(self.remote.name)}; the task stays in the note and is no "
+                "longer synced")
+            return False
+        self.remote_call_ok()
+        self.state.put(_written(action, row))
+        at = self.now()
+        for change in action.overwritten:
+            self.state.add_overwrite(OverwriteRecord(
+                key=action.key, note=action.record.note,
+                description=normalise_text(action.record.text), field=change.field,
+                remote_value=change.remote_value, vault_value=change.vault_value, at=at))
+        return True
 
     def create(self, action: CreateRow) -> None:
         record = action.record
         op = PendingOp.for_create(action.key, record.note,
                                   SentCreate(record.status, record.content_hash()))
         earlier = self.pending.get(("create", action.key))
-        if earlier is not None:
-            # The last run sent this create and did not live to hear the answer.
+        if earlier is not None or self.lookup_creates:
+            # The last run sent this create and did not live to hear the answer, or the read
+            # stopped early and the row may be among the rows not read.
             found = self.remote.find_by_key(action.key)
             self.remote_call_ok()
             if found is not None:
@@ -350,13 +391,17 @@ class _Runner:
         self.state.put(_remote_side(replace(action.entry, remote_id=row.remote_id), row),
                        done=op)
 
-    def adopt_found(self, action: CreateRow, found: RemoteRow, earlier: PendingOp) -> None:
-        """Take over the row an earlier create made (its answer was lost, and the snapshot
-        did not show it yet): plan it as the snapshot would have, against what was sent."""
+    def adopt_found(self, action: CreateRow, found: RemoteRow, earlier: PendingOp | None) -> None:
+        """Take over a row found by key before creating (an earlier create whose answer was
+        lost, or a row a partial read did not reach): plan it as the snapshot would have,
+        against what was sent when that is known."""
         policy = policy_of(self.settings, self.remote.name)
-        sent = {action.key: earlier.sent} if earlier.sent is not None else {}
+        sent = ({action.key: earlier.sent}
+                if earlier is not None and earlier.sent is not None else {})
         plan = plan_sync({action.key: action.record}, [found], {}, complete=False,
-                         policy=policy, pending_creates={action.key}, sent=sent)
+                         policy=policy,
+                         pending_creates={action.key} if earlier is not None else (),
+                         sent=sent, stored_form=self.remote.stored_form)
         self.record_conflicts(plan.conflicts)
         self.report.notes.extend(n.message for n in plan.notices)
         self.apply_edits([a for a in plan.actions if isinstance(a, SetVaultStatus)])
@@ -364,9 +409,10 @@ class _Runner:
             return  # the note changed meanwhile: the next run plans this key again
         for step in plan.actions:
             if isinstance(step, UpdateRow):
-                row = self.remote.update(step.remote_id, step.record, content=step.content)
+                row = self.remote.update(step.remote_id, step.record, content=step.content,
+                                         status=step.status, only=step.only)
                 self.remote_call_ok()
-                self.state.put(_remote_side(step.entry, row))
+                self.state.put(_written(step, row))
             elif isinstance(step, Record):
                 self.state.put(step.entry)
 
@@ -396,13 +442,19 @@ class _Runner:
             self.state.finish(op)
             return False
         record = task_record(task, vault_name=Path(self.settings.root).resolve().name)
-        updated = self.remote.update(row.remote_id, record, content=True)
+        # The row keeps its status (a person may tick it meanwhile); only the content that
+        # makes it ours is written, and the status only when the note could not hold it.
+        write_status = status != row.status or not row.settled
+        updated = self.remote.update(row.remote_id, record, content=True, status=write_status)
         self.remote_call_ok()
         entry = BaseEntry(key=record.key, remote_id=updated.remote_id,
-                          vault_status=record.status, remote_status=updated.status,
+                          vault_status=record.status,
+                          remote_status=updated.status if write_status else row.status,
                           vault_hash=record.content_hash(), remote_hash=updated.content_hash,
                           note=record.note, description=normalise_text(record.text),
-                          section=record.section)
+                          section=record.section,
+                          remote_fields=(updated.status_fields if write_status
+                                         else row.status_fields))
         self.state.put(entry, done=op)
         return True
 
@@ -489,7 +541,26 @@ def _what(action: Action) -> str:
 
 def _remote_side(entry: BaseEntry, row: RemoteRow) -> BaseEntry:
     return replace(entry, remote_id=row.remote_id, remote_status=row.status,
-                   remote_hash=row.content_hash)
+                   remote_hash=row.content_hash, remote_fields=row.status_fields)
+
+
+def _written(action: UpdateRow, row: RemoteRow) -> BaseEntry:
+    """The base entry after a row write: the remote side as answered for what was written,
+    as read for what was not. A change a person made meanwhile to a field that was not
+    written (a tick during a text update) is not taken as agreed: the next sync sees it."""
+    entry = replace(action.entry, remote_id=row.remote_id)  # a remote may re-id a row
+    if action.status:
+        entry = replace(entry, remote_status=row.status, remote_fields=row.status_fields)
+    written = set(CONTENT_FIELDS if action.only is None else action.only) \
+        if action.content else set()
+    # A remote that cannot show a row's fields (GitHub: one checklist line, whose hash may
+    # follow its status) is taken at its answer, as is a row whose unwritten fields are as
+    # read; otherwise the hash as read stays, and the next sync puts the change back.
+    untouched = (action.seen is None or row.fields is None
+                 or not (set(action.seen.differing_fields(row.fields)) - written))
+    if untouched:
+        entry = replace(entry, remote_hash=row.content_hash)
+    return entry
 
 
 def _inbox_text(title: str) -> str:
@@ -536,10 +607,11 @@ def _cached_for(state: StateStore, target: str) -> dict[str, str]:
 
 
 def _bind_remote(remote: Remote, state: StateStore, base: dict[str, BaseEntry]) -> None:
-    """Share what the base knows with the remote (Notion: the agreed status per row tells
-    which of Done / Status a person changed; a cached data source id saves one request per
-    sync)."""
-    by_id = {e.remote_id: e.remote_status for e in base.values() if e.linked}
+    """Share what the base knows with the remote (Notion: the agreed status and status
+    fields per row tell which of Done / Status a person changed; a cached data source id
+    saves one request per sync)."""
+    by_id = {e.remote_id: AgreedStatus(e.remote_status, e.remote_fields)
+             for e in base.values() if e.linked}
     remote.bind(by_id.get, _cached_for(state, remote.target))
 
 
@@ -587,6 +659,7 @@ class Planned:
     requests: int
     started_at: datetime
     notes: tuple[str, ...]
+    partial: bool = False  # reading stopped early: plan like an incremental read
 
 
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
@@ -607,12 +680,13 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
         _remember_remote(remote, state)
     creates = [p for p in state.pending() if p.op == "create"]
     sent = {p.key: p.sent for p in creates if p.sent is not None}
-    plan = plan_sync(vault.records, snapshot.rows, base, complete=snapshot.complete,
+    plan = plan_sync(vault.records, snapshot.rows, base,
+                     complete=snapshot.complete and not snapshot.partial,
                      policy=policy_of(settings, remote.name),
                      pending_creates={p.key for p in creates}, sent=sent,
-                     unreadable=vault.unreadable)
-    return Planned(plan, snapshot.complete, snapshot.requests, snapshot.started_at,
-                   snapshot.notes)
+                     unreadable=vault.unreadable, stored_form=remote.stored_form)
+    return Planned(plan, snapshot.complete and not snapshot.partial, snapshot.requests,
+                   snapshot.started_at, snapshot.notes, snapshot.partial)
 
 
 def run_sync(
@@ -622,7 +696,7 @@ def run_sync(
     dry_run: bool = False,
     full: bool = False,
     force: bool = False,
-    progress: bool | None = None,
+    progress: Progress | None = None,
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
     select: Callable[[TaskRecord], bool] | None = None,
@@ -632,9 +706,10 @@ def run_sync(
     Raises :class:`SyncGuardError` when the plan trips the guard and ``force`` is False,
     :class:`SyncBusyError` when another sync of the same vault holds the lock, and the
     remote's :class:`~vaultmap.sync.remote.RemoteError` family when it cannot be reached.
-    ``progress`` None shows a bar only for long pushes on a terminal. ``select`` keeps only
-    the tasks a remote mirrors (GitHub: the published checklists and the tasks naming an
-    issue); the others are not part of this remote's sync at all.
+    ``progress(what, done, total)`` is called as row writes go out (the CLI draws a bar;
+    ``total`` None: a wait, said at once). ``select`` keeps only the tasks a remote mirrors
+    (GitHub: the published checklists and the tasks naming an issue); the others are not
+    part of this remote's sync at all.
     """
     if dry_run:
         # "Change nothing anywhere": no lock, state file or index is created; an existing
@@ -642,18 +717,29 @@ def run_sync(
         with StateStore.open_existing(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
                                progress=progress, clock=clock, select=select)
+    lock = _lock(settings, remote.name)
     try:
-        with (_lock(settings, remote.name).acquire(timeout=lock_timeout),
-              StateStore.open(settings.state_dir, remote.name) as state):
-            return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                               force=force, progress=progress, clock=clock, select=select)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            # Say at once why nothing happens yet, then wait for the other sync.
+            if progress is not None:
+                progress("waiting for another vaultmap sync of this vault to finish", 0, None)
+            log.info("sync: waiting up to %gs for another sync of this vault", lock_timeout)
+            lock.acquire(timeout=lock_timeout)
     except Timeout:
         raise SyncBusyError("another vaultmap sync of this vault is running; try again when "
                             "it has finished") from None
+    try:
+        with StateStore.open(settings.state_dir, remote.name) as state:
+            return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
+                               force=force, progress=progress, clock=clock, select=select)
+    finally:
+        lock.release()
 
 
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
-                full: bool, force: bool, progress: bool | None,
+                full: bool, force: bool, progress: Progress | None,
                 clock: Callable[[], datetime],
                 select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
     vault = read_vault(settings, use_index=not dry_run)
@@ -665,8 +751,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     planned = plan_for(settings, remote, state, vault, full=full,
                        fresh=dry_run and bool(changed_database), dry_run=dry_run)
     plan = planned.plan
-    report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
-                        snapshot_requests=planned.requests)
+    report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run)
     report.notes.extend(state.notes)
     report.notes.extend(planned.notes)
     if changed_database:
@@ -682,9 +767,10 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
         return report
     if settings.notion.inbox and any(isinstance(a, ImportRow) for a in plan.actions):
         check_inbox(settings)
-    runner = _Runner(settings, remote, state, vault, report, progress, clock)
+    runner = _Runner(settings, remote, state, vault, report, progress, clock,
+                     lookup_creates=planned.partial)
     runner.execute(plan)
-    if report.ok:
+    if report.ok and not planned.partial:
         # Only a sync that finished everything may narrow the next incremental read.
         state.finish_sync(planned.started_at)
     return report
@@ -692,7 +778,23 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
 
 def describe_conflicts(conflicts: Iterable[ConflictRecord], remote: str) -> list[str]:
     """Lines for ``vaultmap status``."""
-    return [f"{c.at}  {c.note}: {c.description!r} was [{c.vault_status}] in the note and "
-            f"[{c.remote_status}] in {remote}; kept the {'note' if c.chosen == 'vault' else remote}"
-            f" ([{c.vault_status if c.chosen == 'vault' else c.remote_status}])"
-            for c in conflicts]
+    lines = []
+    for c in conflicts:
+        if not c.vault_status:
+            lines.append(f"{c.at}  {c.note}: {c.description!r} was deleted from the note while "
+                         f"its row changed to [{c.remote_status}] in {remote}; the row was kept"
+                         " (trash it there, or put the task back)")
+            continue
+        kept = "note" if c.chosen == "vault" else remote
+        lines.append(f"{c.at}  {c.note}: {c.description!r} was [{c.vault_status}] in the note "
+                     f"and [{c.remote_status}] in {remote}; kept the {kept} "
+                     f"([{c.vault_status if c.chosen == 'vault' else c.remote_status}])")
+    return lines
+
+
+def describe_overwrites(overwrites: Iterable[OverwriteRecord], remote: str) -> list[str]:
+    """Lines for ``vaultmap status``: one per field a person changed in the remote that a
+    sync put back from the note."""
+    return [f"{o.at}  {o.note}: {o.description!r}: {o.field} was changed in {remote} to "
+            f"{o.remote_value!r}; put back from the note ({o.vault_value!r})"
+            for o in overwrites]

@@ -20,18 +20,27 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 from vaultmap.errors import StateError as StateError
 from vaultmap.fs import UnsafePath
+from vaultmap.sync.base import (
+    BaseEntry,
+    ConflictRecord,
+    OverwriteRecord,
+    PendingOp,
+    SentCreate,
+)
 from vaultmap.vault.paths import open_state_folder
 
-SCHEMA_VERSION = 1
+__all__ = ["BaseEntry", "ConflictRecord", "OverwriteRecord", "PendingOp", "SentCreate",
+           "StateError", "StateStore"]
+
+SCHEMA_VERSION = 2
 STATE_FILE = "sync.sqlite"
 
 
@@ -57,98 +66,6 @@ def _check_access(path: Path) -> None:
         os.close(fd)
 
 
-@dataclass(frozen=True, slots=True)
-class BaseEntry:
-    """The agreed state of one task with one remote.
-
-    ``vault_status`` and ``remote_status`` are kept apart because a remote may store a status
-    with less detail than a note (Notion has one "Other" for every custom character): each
-    side's change is detected against what that side itself showed last time.
-    An entry with an empty ``remote_id`` is *unlinked*: its row was trashed in the remote, and
-    the task must not be pushed again until a row with its key comes back.
-    """
-
-    key: str
-    remote_id: str
-    vault_status: str
-    remote_status: str
-    vault_hash: str
-    remote_hash: str
-    note: str
-    description: str  # normalised description, for re-matching
-    section: tuple[str, ...] = ()
-
-    @property
-    def linked(self) -> bool:
-        return bool(self.remote_id)
-
-    def unlinked(self) -> BaseEntry:
-        """This entry with its row forgotten (the task stays known, so it is not re-created)."""
-        return replace(self, remote_id="", remote_status="", remote_hash="")
-
-
-@dataclass(frozen=True, slots=True)
-class ConflictRecord:
-    """A status changed differently on both sides; ``chosen`` is what the policy kept."""
-
-    key: str
-    note: str
-    description: str
-    vault_status: str
-    remote_status: str
-    chosen: str
-    at: str  # ISO time of the sync that met it
-
-
-@dataclass(frozen=True, slots=True)
-class SentCreate:
-    """What a create sent: once its row is found, the state both sides started from.
-
-    A create whose answer was lost leaves no base entry; without this, the row found later
-    could only be compared with the vault as it is now, and a change a person made to the
-    row in between would look like no change at all.
-    """
-
-    status: str  # the vault's status character, as sent
-    content_hash: str  # ``TaskRecord.content_hash()`` of the record sent
-
-
-@dataclass(frozen=True, slots=True)
-class PendingOp:
-    """An action that was started but may not have finished (a create whose answer was lost).
-
-    ``detail`` is the note of a create (with what was sent, see :meth:`for_create`) or the
-    line text of an import.
-    """
-
-    key: str
-    op: str  # "create" | "import"
-    remote_id: str
-    detail: str
-
-    @classmethod
-    def for_create(cls, key: str, note: str, sent: SentCreate) -> PendingOp:
-        """A pending create that remembers the status and content it sent."""
-        detail = json.dumps({"note": note, "status": sent.status, "hash": sent.content_hash},
-                            ensure_ascii=False)
-        return cls(key, "create", "", detail)
-
-    @property
-    def sent(self) -> SentCreate | None:
-        """What a create sent; None for an import or a create noted by an older vaultmap
-        (whose detail is the bare note path)."""
-        if self.op != "create":
-            return None
-        try:
-            value = json.loads(self.detail)
-        except ValueError:
-            return None
-        if not isinstance(value, dict):
-            return None
-        status, content_hash = value.get("status"), value.get("hash")
-        if not isinstance(status, str) or not isinstance(content_hash, str) or not status:
-            return None
-        return SentCreate(status, content_hash)
 
 
 _SCHEMA = """
@@ -157,6 +74,7 @@ CREATE TABLE base (
     vault_status TEXT NOT NULL, remote_status TEXT NOT NULL,
     vault_hash TEXT NOT NULL, remote_hash TEXT NOT NULL,
     note TEXT NOT NULL, description TEXT NOT NULL, section TEXT NOT NULL,
+    remote_fields TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (remote, key)
 );
 CREATE INDEX base_by_remote_id ON base (remote, remote_id);
@@ -170,8 +88,22 @@ CREATE TABLE conflicts (
 CREATE TABLE pending (remote TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,
                       remote_id TEXT NOT NULL, detail TEXT NOT NULL,
                       PRIMARY KEY (remote, key, op));
+CREATE TABLE overwrites (
+    id INTEGER PRIMARY KEY, remote TEXT NOT NULL, key TEXT NOT NULL, note TEXT NOT NULL,
+    description TEXT NOT NULL, field TEXT NOT NULL, remote_value TEXT NOT NULL,
+    vault_value TEXT NOT NULL, at TEXT NOT NULL
+);
 """
-_TABLES = ("base", "meta", "conflicts", "pending")
+# Schema 1 -> 2: the row's status fields per entry, and the overwritten remote edits.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE base ADD COLUMN remote_fields TEXT NOT NULL DEFAULT '';
+CREATE TABLE overwrites (
+    id INTEGER PRIMARY KEY, remote TEXT NOT NULL, key TEXT NOT NULL, note TEXT NOT NULL,
+    description TEXT NOT NULL, field TEXT NOT NULL, remote_value TEXT NOT NULL,
+    vault_value TEXT NOT NULL, at TEXT NOT NULL
+);
+"""
+_TABLES = ("base", "meta", "conflicts", "pending", "overwrites")
 
 
 class StateStore:
@@ -273,6 +205,12 @@ class StateStore:
             present = {row[0] for row in db.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'")
                 if not row[0].startswith("sqlite_")}
+            if version == 1 and "overwrites" not in present:
+                for statement in _MIGRATE_1_TO_2.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                return ""
             if version > 0 or present & set(_TABLES):
                 # No migration path from a pre-release schema: the rows carry the keys, so
                 # the base is rebuilt by the next sync instead.
@@ -318,9 +256,9 @@ class StateStore:
         """Every entry of this remote's base, by key."""
         rows = self._db.execute(
             "SELECT key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
-            " description, section FROM base WHERE remote=?", (self.remote,))
+            " description, section, remote_fields FROM base WHERE remote=?", (self.remote,))
         return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                tuple(json.loads(r[8]))) for r in rows}
+                                tuple(json.loads(r[8])), r[9]) for r in rows}
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -329,16 +267,35 @@ class StateStore:
             if drop_key is not None and drop_key != entry.key:
                 self._db.execute("DELETE FROM base WHERE remote=? AND key=?",
                                  (self.remote, drop_key))
-            self._db.execute(
-                "INSERT OR REPLACE INTO base VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (self.remote, entry.key, entry.remote_id, entry.vault_status,
-                 entry.remote_status, entry.vault_hash, entry.remote_hash, entry.note,
-                 entry.description, json.dumps(list(entry.section), ensure_ascii=False)))
+            self._insert(entry)
             if done is not None:
                 self._delete_pending(done)
             if entry.linked:
                 # The key has its row now: any create started for it is settled.
                 self._delete_pending(PendingOp(entry.key, "create", "", ""))
+
+    def _insert(self, entry: BaseEntry) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO base (remote, key, remote_id, vault_status, remote_status,"
+            " vault_hash, remote_hash, note, description, section, remote_fields)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (self.remote, entry.key, entry.remote_id, entry.vault_status,
+             entry.remote_status, entry.vault_hash, entry.remote_hash, entry.note,
+             entry.description, json.dumps(list(entry.section), ensure_ascii=False),
+             entry.remote_fields))
+
+    def move(self, moves: Sequence[tuple[str | None, BaseEntry]]) -> None:
+        """Move entries to new keys in one transaction: every old key is dropped before any
+        new one is written, so keys may trade places (two identical tasks reordered)."""
+        with self._tx():
+            for old_key, _ in moves:
+                if old_key is not None:
+                    self._db.execute("DELETE FROM base WHERE remote=? AND key=?",
+                                     (self.remote, old_key))
+            for _, entry in moves:
+                self._insert(entry)
+                if entry.linked:
+                    self._delete_pending(PendingOp(entry.key, "create", "", ""))
 
     def forget(self, key: str) -> None:
         """Drop a key from the base (its task and its row are both gone)."""
@@ -390,10 +347,29 @@ class StateStore:
         return [ConflictRecord(*r) for r in rows]
 
     def clear_conflicts(self) -> int:
-        """Acknowledge every listed conflict; returns how many there were."""
+        """Acknowledge every listed conflict and overwritten remote edit; returns how many
+        there were."""
         with _transaction(self._db):
             cursor = self._db.execute("DELETE FROM conflicts WHERE remote=?", (self.remote,))
-        return cursor.rowcount
+            count = cursor.rowcount
+            cursor = self._db.execute("DELETE FROM overwrites WHERE remote=?", (self.remote,))
+        return count + cursor.rowcount
+
+    # -- overwritten remote edits ----------------------------------------------------------
+    def add_overwrite(self, overwrite: OverwriteRecord) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO overwrites (remote, key, note, description, field, remote_value,"
+                " vault_value, at) VALUES (?,?,?,?,?,?,?,?)",
+                (self.remote, overwrite.key, overwrite.note, overwrite.description,
+                 overwrite.field, overwrite.remote_value, overwrite.vault_value, overwrite.at))
+
+    def overwrites(self) -> list[OverwriteRecord]:
+        """Remote edits put back from the note and not yet acknowledged, oldest first."""
+        rows = self._db.execute(
+            "SELECT key, note, description, field, remote_value, vault_value, at"
+            " FROM overwrites WHERE remote=? ORDER BY id", (self.remote,))
+        return [OverwriteRecord(*r) for r in rows]
 
     # -- sync metadata ---------------------------------------------------------------------
     def meta(self) -> Mapping[str, str]:

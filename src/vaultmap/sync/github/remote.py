@@ -24,7 +24,7 @@ when nobody touched it), so a box ticked on github.com meanwhile is not overwrit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +47,8 @@ from vaultmap.sync.github.http import GitHubClient
 from vaultmap.sync.github.refs import IssueRef, find_ref, status_type_of_issue
 from vaultmap.sync.github.store import Link
 from vaultmap.sync.remote import (
+    AgreedStatus,
+    ContentField,
     RemoteError,
     RemoteGoneError,
     RemoteRow,
@@ -157,18 +159,23 @@ class GitHubRemote:
         self.clock = clock
         self._cancelled = cancelled_char(statuses)
         self.closed: list[str] = []  # issues closed by close_when_done / close_issues
-        self._agreed: Callable[[str], str | None] = lambda remote_id: None
+        self._agreed: Callable[[str], AgreedStatus | None] = lambda remote_id: None
 
     # -- Remote bookkeeping -------------------------------------------------------------
     @property
     def target(self) -> str:
         return ""
 
-    def bind(self, agreed_status: Callable[[str], str | None],
+    def bind(self, agreed_status: Callable[[str], AgreedStatus | None],
              cache: Mapping[str, str]) -> None:
         """Keep the agreed status per row: a write to a body also carries the note's status
-        changes of the lines nobody changed on GitHub (see :meth:`_with_vault_ticks`)."""
+        changes of the lines nobody changed on GitHub (see :meth:`_with_vault_ticks`), and a
+        block all ticked on GitHub is closed by the write of its newly ticked task."""
         self._agreed = agreed_status
+
+    def stored_form(self, record: TaskRecord) -> TaskRecord:
+        """A checklist line is written as one unit: what is sent is what reads back."""
+        return record
 
     def cache(self) -> dict[str, str]:
         return {}
@@ -232,7 +239,13 @@ class GitHubRemote:
                 notes.append(f"{link.target}: the checklist block is gone from {link.issue}; "
                              "its tasks are no longer synced")
                 continue
-            rows.extend(self._row(link, task) for task in parsed.tasks())
+            block = [self._row(link, task) for task in parsed.tasks()]
+            if (self.settings.close_when_done and issue.get("state") != "closed" and block
+                    and all(task.status == "x" for task in parsed.tasks())):
+                # The write of a newly ticked task is what closes the issue: ask for it.
+                block = [replace(row, settled=False) if self._newly_changed(row) else row
+                         for row in block]
+            rows.extend(block)
             for line in parsed.keyless_tasks():
                 notes.append(f"{link.issue}: {line.strip()!r} was added on GitHub inside the "
                              "checklist; add it to the note to sync it")
@@ -260,6 +273,10 @@ class GitHubRemote:
                                  "close_issues = true)")
         return RemoteSnapshot(tuple(rows), complete=True, started_at=started,
                               requests=self.client.usage.requests - before, notes=tuple(notes))
+
+    def _newly_changed(self, row: RemoteRow) -> bool:
+        agreed = self._agreed(row.remote_id)
+        return agreed is None or agreed.status != row.status
 
     def find_by_key(self, key: str) -> RemoteRow | None:
         placement = self.layout.placements.get(key)
@@ -324,7 +341,8 @@ class GitHubRemote:
             if task.key == key or placement is None or placement.link is None:
                 continue
             row = self._row(link, task)
-            if self._agreed(row.remote_id) != row.status:
+            agreed = self._agreed(row.remote_id)
+            if (agreed.status if agreed is not None else None) != row.status:
                 continue  # changed on GitHub (or not known yet): the plan decides
             box = box_of(placement.status_type)
             cancelled = placement.status_type == "cancelled"
@@ -396,7 +414,11 @@ class GitHubRemote:
             raise RemoteError(f"{link.issue}: the new task did not land in the body")
         return row
 
-    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True) -> RemoteRow:
+    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True,
+               status: bool = True,
+               only: Collection[ContentField] | None = None) -> RemoteRow:
+        """Write one checklist line (or follow a named issue). A line is one unit in the
+        issue body, so ``status`` and ``only`` do not narrow the write further."""
         match = _ROW_ID.match(remote_id)
         if match is None:
             raise RemoteGoneError(f"not a GitHub row: {remote_id!r}", remote_id=remote_id)
