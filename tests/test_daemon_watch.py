@@ -82,3 +82,19 @@ def test_secret_mask_hides_tokens_in_messages_and_tracebacks() -> None:
     SecretMask([token]).filter(record)
     assert token not in record.getMessage() and "***" in record.getMessage()
     assert record.exc_info is None
+
+
+def test_git_commits_after_the_quiet_not_the_interval(tmp_path: Path) -> None:
+    from vaultmap.daemon.loop import Daemon, RemoteSchedule
+
+    (tmp_path / ".vaultmap.toml").write_text(
+        "[daemon]\ngit_commit_after = 300\ngit_interval = 600\n")
+    clock = Clock()
+    daemon = Daemon(tmp_path, clock=clock)
+    git = RemoteSchedule("git", next_at=clock.now + 600, wanted=False)
+    assert not daemon._due(git, clock.now)
+    git.wanted, daemon.last_change = True, clock.now  # a note changed just now
+    assert not daemon._due(git, clock.now + 299)
+    assert daemon._due(git, clock.now + 300)  # five minutes of quiet, long before the interval
+    git.backoff, git.next_at = 2.0, clock.now + 400  # failing: the back-off decides
+    assert not daemon._due(git, clock.now + 300)

@@ -204,16 +204,15 @@ class Daemon:
         self._write_status()
 
     def _due(self, schedule: RemoteSchedule, now: float) -> bool:
-        if now < schedule.next_at:
-            return False
-        if schedule.name != "git" or schedule.backoff:
-            return True
-        daemon = self.settings.daemon
-        # git: commit a change once things were quiet for a while; else on its interval.
+        if schedule.backoff or schedule.name != "git":
+            return now >= schedule.next_at
+        # git: commit a change once things were quiet for a while, without waiting for the
+        # interval; else on its interval.
+        quiet_for = now - self.last_change
         if schedule.wanted and self.last_change and \
-                now - self.last_change >= daemon.git_commit_after:
+                quiet_for >= self.settings.daemon.git_commit_after:
             return True
-        return schedule.next_at == 0.0 or now >= schedule.next_at
+        return now >= schedule.next_at
 
     def _changed(self, rel: str) -> bool:
         digest = content_hash(self.settings.root / rel)
@@ -284,7 +283,7 @@ class Daemon:
         from vaultmap.sync.runner import run_sync
 
         with NotionRemote.from_settings(self.settings) as remote:
-            report = run_sync(self.settings, remote, progress=False, lock_timeout=0.2)
+            report = run_sync(self.settings, remote, lock_timeout=0.2)  # no progress bar
         for note in report.notes:
             log.info("notion: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
