@@ -228,15 +228,12 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=60.0)
     parser.add_argument("--cycles", type=int, default=1000)
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
-    rows += bench_latency(args.saves)
-    rows += bench_one_note(args.notes)
-    rows += bench_idle(args.soak)
-    rows += bench_cycles(args.cycles)
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-
+    # Each part prints its rows as soon as it is done (a long run still reports what it has).
+    width = 70
+    for part, arg in ((bench_latency, args.saves), (bench_one_note, args.notes),
+                      (bench_idle, args.soak), (bench_cycles, args.cycles)):
+        for name, value in part(arg):  # type: ignore[operator]
+            print(f"{name:<{width}}  {value}", flush=True)
 
 if __name__ == "__main__":
     main()
