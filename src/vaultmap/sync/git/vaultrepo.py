@@ -12,7 +12,9 @@ from pathlib import Path
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
+from vaultmap.fs import UnsafePath
 from vaultmap.sync.git.process import Git
+from vaultmap.vault.paths import open_state_folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +62,10 @@ def open_repo(settings: Settings, *, config: Mapping[str, str] | None = None) ->
 def state_dir(settings: Settings) -> Path:
     """``.vaultmap/``, made if needed (ignoring itself for git). A symbolic link there (it
     could come from a remote) is refused: vaultmap writes its state only inside the vault."""
-    folder = settings.state_dir
-    if folder.is_symlink():
-        raise GitStateError(f"{folder} is a symbolic link; vaultmap keeps its state only "
-                            "inside the vault: replace it with a folder")
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists() and not ignore.is_symlink():
-        ignore.write_text("# vaultmap's local state: never committed\n*\n", encoding="utf-8")
-    return folder
+    try:
+        return open_state_folder(settings.state_dir)
+    except UnsafePath as unsafe:
+        raise GitStateError(f"{unsafe.reason}: replace it with a folder") from None
 
 
 def read_blobs(git: Git, shas: Iterable[str]) -> dict[str, bytes]:
