@@ -80,7 +80,11 @@ def setup(root: Path, fake: FakeNotion, *, quiet: float, poll: float, tasks: int
 def start(vault: Path, fake: FakeNotion) -> DaemonProcess:
     daemon = DaemonProcess(vault, {"NOTION_TOKEN": fake.token,
                                    "VAULTMAP_NOTION_BASE_URL": fake.base_url})
-    daemon.wait_ready(timeout=120)
+    try:
+        daemon.wait_ready(timeout=120)
+    except BaseException:
+        daemon.close()  # never leave a daemon behind
+        raise
     return daemon
 
 
