@@ -188,6 +188,22 @@ SCHEMA: tuple[Option, ...] = (
     Option("github", "backoff", "float", 1.0,
            "The first retry after a server error waits this many seconds; then twice as long, "
            "with jitter.", low=0, high=3600),
+    Option("daemon", "quiet_period", "float", 2.0,
+           "`vaultmap daemon`: seconds a note must stay unchanged before its change is synced "
+           "(a burst\nof saves becomes one sync; a note changed this recently is never written "
+           "to).", low=0, high=3600),
+    Option("daemon", "notion_poll", "float", 30.0,
+           "Seconds between two reads of Notion for changes made there (an idle read is one "
+           "request).", low=0, low_open=True, high=86400),
+    Option("daemon", "git_commit_after", "float", 300.0,
+           "Seconds of quiet after the last change before the daemon commits and pushes it to "
+           "git.", low=0, high=86400),
+    Option("daemon", "git_interval", "float", 600.0,
+           "Seconds between two git round trips (commit, fetch, merge, push) when nothing "
+           "changed.", low=0, low_open=True, high=86400),
+    Option("daemon", "log_level", "str", "info",
+           "What .vaultmap/daemon.log records: debug, info, warning or error.",
+           choices=("debug", "info", "warning", "error")),
     _property("task", "Task", "title: the task's description"),
     _property("done", "Done", "checkbox: the task is done"),
     _property("status", "Status", "select: Todo, Doing, Done, Cancelled, Other"),
@@ -205,7 +221,7 @@ SCHEMA: tuple[Option, ...] = (
 # [statuses] maps any one character to a type; it is not a fixed set of keys.
 STATUSES_TABLE = "statuses"
 TABLES: tuple[str, ...] = ("vault", STATUSES_TABLE, "report", "edit", "notion",
-                           "notion.properties", "git", "github")
+                           "notion.properties", "git", "github", "daemon")
 _BY_PLACE: Mapping[tuple[str, str], Option] = MappingProxyType(
     {(option.table, option.key): option for option in SCHEMA})
 
@@ -306,6 +322,17 @@ class GitHubSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DaemonSettings:
+    """``[daemon]``: the schedules of ``vaultmap daemon`` (seconds) and its log level."""
+
+    quiet_period: float = default_of("daemon", "quiet_period")
+    notion_poll: float = default_of("daemon", "notion_poll")
+    git_commit_after: float = default_of("daemon", "git_commit_after")
+    git_interval: float = default_of("daemon", "git_interval")
+    log_level: str = default_of("daemon", "log_level")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path
     vault: VaultSettings = field(default_factory=VaultSettings)
@@ -315,6 +342,7 @@ class Settings:
     notion: NotionSettings = field(default_factory=NotionSettings)
     git: GitSettings = field(default_factory=GitSettings)
     github: GitHubSettings = field(default_factory=GitHubSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -608,9 +636,11 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     git = GitSettings(**{o.key: get("git", o.key) for o in SCHEMA if o.table == "git"})
     github = GitHubSettings(**{o.key: get("github", o.key) for o in SCHEMA
                                if o.table == "github"})
+    daemon = DaemonSettings(**{o.key: get("daemon", o.key) for o in SCHEMA
+                               if o.table == "daemon"})
     return Settings(root=root, vault=vault, statuses=StatusMap(MappingProxyType(chars)),
                     report=report, edit=edit, notion=notion, git=git, github=github,
-                    warnings=tuple(f.message for f in findings))
+                    daemon=daemon, warnings=tuple(f.message for f in findings))
 
 
 def load_settings(root: Path) -> Settings:

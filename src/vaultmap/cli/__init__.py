@@ -39,6 +39,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor_cmds", "Check a vault and say how to fix what is wrong."),
     "github": ("github_cmds", "Publish checklists as GitHub issues; tasks that name an issue "
                               "follow it."),
+    "daemon": ("daemon_cmds", "Keep the vault in sync with Notion and git while you work "
+                              "(status | stop)."),
 }
 
 

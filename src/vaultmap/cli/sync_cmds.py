@@ -204,6 +204,7 @@ def sync_cmd(vault: Path, use_notion: bool, use_github: bool, use_git: bool, dry
     else:
         remotes = _configured_remotes(settings)
     labelled = len(remotes) > 1
+    _say_if_daemon_runs(settings, dry_run=dry_run)
     failures: list[VaultmapError] = []
     # Git goes last: it commits what the other remotes changed in the notes.
     for name in remotes:
@@ -225,6 +226,17 @@ def sync_cmd(vault: Path, use_notion: bool, use_github: bool, use_git: bool, dry
             failures.append(error)
     if failures:
         sys.exit(failures[0].exit_code)
+
+
+def _say_if_daemon_runs(settings: Settings, *, dry_run: bool) -> None:
+    """A daemon syncs the same vault: the two take turns on the vault's sync lock (a sync
+    waits for the daemon's round, the daemon for this one); say so, as the wait may show."""
+    from vaultmap.daemon import running_pid
+
+    pid = None if dry_run else running_pid(settings.root)
+    if pid is not None:
+        echo(f"vaultmap: a daemon (pid {pid}) syncs this vault too; waiting for its sync "
+             "round to finish if one is running", err=True)
 
 
 def _configured_remotes(settings: Settings) -> list[str]:

@@ -1,0 +1,93 @@
+"""``vaultmap daemon``: keep the vault, Notion and git in step while the user works.
+
+Orchestration only: the watcher (:mod:`.watch`) marks changed notes, the loop (:mod:`.loop`)
+calls the sync layer's public functions on a schedule, :mod:`.lock` keeps one daemon per
+vault, :mod:`.status` is what ``daemon status`` and ``doctor`` read, :mod:`.logs` the rotating
+log, :mod:`.service` the systemd / launchd files.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from vaultmap.config import load_settings
+from vaultmap.daemon.lock import LOCK_NAME, lock_is_held, read_pid
+from vaultmap.daemon.logs import secrets_from_environment, setup_logging
+from vaultmap.daemon.loop import Daemon
+from vaultmap.daemon.service import launchd_plist, systemd_unit
+from vaultmap.daemon.status import read_status
+from vaultmap.errors import DaemonRunningError
+
+STOP_TIMEOUT = 10.0  # seconds `daemon stop` waits for the daemon to let go of its lock
+
+
+def run_daemon(root: Path, *, force_polling: bool = False) -> None:
+    """Run in the foreground until SIGTERM / SIGINT (see :class:`~.loop.Daemon`)."""
+    settings = load_settings(root)
+    setup_logging(settings.state_dir, settings.daemon.log_level,
+                  secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
+                                            "GH_TOKEN")))
+    daemon = Daemon(root, force_polling=force_polling)
+    daemon.install_signal_handlers()
+    daemon.run()
+
+
+def running_pid(root: Path) -> int | None:
+    """The pid of the daemon that holds this vault's lock, or None."""
+    lock = load_settings(root).state_dir / LOCK_NAME
+    if not lock_is_held(lock):
+        return None
+    return read_pid(lock) or read_status(lock.parent).get("pid")
+
+
+def status_lines(root: Path) -> list[str]:
+    """What ``vaultmap daemon status`` prints."""
+    settings = load_settings(root)
+    pid = running_pid(root)
+    status = read_status(settings.state_dir)
+    if pid is None:
+        lines = ["daemon: not running"]
+        if status.get("updated"):
+            lines[0] += f" (last seen {status['updated']})"
+    else:
+        lines = [f"daemon: running (pid {pid}, since {status.get('started', '?')})"]
+    for remote, when in sorted((status.get("last_sync") or {}).items()):
+        paused = (status.get("paused") or {}).get(remote)
+        line = f"  {remote}: last sync {when or 'never'}"
+        if paused:
+            line += f"; PAUSED: {paused}"
+        lines.append(line)
+    if pid is not None:
+        waiting = ", ".join(status.get("waiting") or []) or "none"
+        lines.append(f"  queued: {status.get('queued', 0)} changed note(s) waiting; "
+                     f"remotes with changes to send: {waiting}")
+    if status.get("last_error"):
+        lines.append(f"  last error: {status['last_error']}")
+    return lines
+
+
+def stop_daemon(root: Path, *, timeout: float = STOP_TIMEOUT) -> str:
+    """SIGTERM the vault's daemon and wait until it has let go of the lock; raises
+    :class:`DaemonRunningError` when it still runs after ``timeout`` seconds."""
+    pid = running_pid(root)
+    if pid is None:
+        return "daemon: not running"
+    lock = load_settings(root).state_dir / LOCK_NAME
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return "daemon: not running"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not lock_is_held(lock):
+            return f"daemon: stopped (pid {pid})"
+        time.sleep(0.05)  # polling the lock: the daemon is another process
+    # It still runs: the same answer as a second start (exit 20).
+    raise DaemonRunningError(f"the daemon (pid {pid}) did not stop within {timeout:.0f} s")
+
+
+__all__ = ["Daemon", "launchd_plist", "run_daemon", "running_pid", "status_lines",
+           "stop_daemon", "systemd_unit"]

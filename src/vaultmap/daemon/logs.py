@@ -1,0 +1,67 @@
+"""The daemon's log: ``.vaultmap/daemon.log``, rotated, with every secret masked."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+LOG_NAME = "daemon.log"
+LOG_BYTES = 1024 * 1024  # one file's size before it rotates
+LOG_BACKUPS = 3  # daemon.log.1 .. .3 are kept
+_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+class SecretMask(logging.Filter):
+    """Replace every known secret in a record's final text with ``***``.
+
+    The sync layer never puts a token in a message; this is the second lock on that door, for
+    a library's exception text quoting a header."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        record.msg, record.args = text, None
+        return True
+
+
+def secrets_from_environment(names: Iterable[str]) -> list[str]:
+    """The values of the variables that hold tokens (``[notion] token_env``, GitHub's)."""
+    return [os.environ[name].strip() for name in names if os.environ.get(name, "").strip()]
+
+
+def setup_logging(state_dir: Path, level: str, secrets: Iterable[str], *,
+                  to_stderr: bool = True) -> logging.Logger:
+    """Send the ``vaultmap`` loggers to the rotating file (and stderr, for a terminal or a
+    service manager's journal)."""
+    logger = logging.getLogger("vaultmap")
+    for handler in list(logger.handlers):
+        if not isinstance(handler, logging.NullHandler):
+            logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(level.upper())
+    mask = SecretMask(secrets)
+    state_dir.mkdir(exist_ok=True)
+    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(
+        state_dir / LOG_NAME, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")]
+    if to_stderr:
+        handlers.append(logging.StreamHandler())
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.addFilter(mask)
+        logger.addHandler(handler)
+    logger.propagate = False
+    return logger

@@ -1,0 +1,78 @@
+"""``vaultmap daemon --print-service``: a systemd user unit or a launchd agent for one vault."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+
+def _label(vault: Path) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in vault.name) or "vault"
+    return f"vaultmap-{safe}"
+
+
+def systemd_unit(vault: Path, python: str = sys.executable) -> str:
+    """A ``systemd --user`` unit running the daemon with this interpreter on ``vault``."""
+    command = shlex.join([python, "-m", "vaultmap", "daemon", str(vault)])
+    return f"""\
+# ~/.config/systemd/user/{_label(vault)}.service
+# Put the tokens in ~/.config/vaultmap/env (NOTION_TOKEN=...; chmod 600), then:
+#   systemctl --user daemon-reload && systemctl --user enable --now {_label(vault)}
+[Unit]
+Description=vaultmap daemon for {vault}
+After=network-online.target
+
+[Service]
+Type=simple
+ExecStart={command.replace('%', '%%')}
+ExecReload=/bin/kill -HUP $MAINPID
+EnvironmentFile=-%h/.config/vaultmap/env
+Restart=on-failure
+RestartSec=10
+# exit code 20: another daemon runs for this vault; restarting would not help
+RestartPreventExitStatus=20
+TimeoutStopSec=10
+
+[Install]
+WantedBy=default.target
+"""
+
+
+def launchd_plist(vault: Path, python: str = sys.executable) -> str:
+    """A launchd agent (``~/Library/LaunchAgents``) running the daemon on ``vault``."""
+    label = f"org.vaultmap.{_label(vault)}"
+    args = "\n".join(f"    <string>{escape(a)}</string>"
+                     for a in (python, "-m", "vaultmap", "daemon", str(vault)))
+    return f"""\
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- ~/Library/LaunchAgents/{escape(label)}.plist; then:
+     launchctl bootstrap gui/$(id -u) ~/Library/LaunchAgents/{escape(label)}.plist
+     Set NOTION_TOKEN under EnvironmentVariables below (chmod 600 this file). -->
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>{escape(label)}</string>
+  <key>ProgramArguments</key>
+  <array>
+{args}
+  </array>
+  <key>EnvironmentVariables</key>
+  <dict>
+    <key>NOTION_TOKEN</key>
+    <string></string>
+  </dict>
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <dict>
+    <key>SuccessfulExit</key>
+    <false/>
+  </dict>
+  <key>StandardErrorPath</key>
+  <string>{escape(str(vault / '.vaultmap' / 'daemon.err'))}</string>
+</dict>
+</plist>
+"""
