@@ -65,3 +65,49 @@ def test_a_fifo_in_place_of_the_git_record_is_refused_not_waited_on(tmp_path: Pa
     assert "Traceback" not in done.stderr
 
 
+
+
+def _vaultmap(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **{k: v for k, v in GIT_ENV.items() if v}}
+    return subprocess.run([sys.executable, "-m", "vaultmap", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_git_install_never_writes_a_cloned_gitattributes_link_outside(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    seed = tmp_path / "seed"
+    (seed / ".gitattributes").symlink_to(outside)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "attributes that are a link")
+    git(seed, "push", "-q", str(bare), "main")
+    a = clone(bare, tmp_path, "a")
+    for args in (("install", "--shared"), ("uninstall",)):
+        done = _vaultmap("git", *args, str(a.vault))
+        assert outside.read_bytes() == OUTSIDE_TEXT
+        assert done.returncode == 17 and "outside the vault" in done.stderr, done
+        assert done.stderr.count("\n") == 1
+
+
+def test_merge_driver_never_logs_through_a_linked_log(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    (repo / ".vaultmap.toml").write_text("[vault\nflavor = ")  # the driver falls back and logs
+    (repo / ".vaultmap").mkdir()
+    (repo / ".vaultmap" / "merge-driver.log").symlink_to(outside)
+    for name in ("o", "a", "b"):
+        (repo / name).write_bytes(PLAN.encode())
+    done = _vaultmap("merge-driver", "o", "a", "b", "7", "Plan.md", cwd=repo)
+    assert done.returncode == 0, done
+    assert outside.read_bytes() == OUTSIDE_TEXT
+
+
+def test_merge_records_in_a_fifo_are_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "git-merges.jsonl")
+    probe = ("import sys\nfrom pathlib import Path\n"
+             "from vaultmap.sync.git.driver import read_merge_records\n"
+             "print(read_merge_records(Path(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
+                          text=True, timeout=30, check=False)  # a hang fails the test
+    assert done.stdout.strip() == "[]", done
