@@ -111,3 +111,20 @@ def test_merge_records_in_a_fifo_are_not_waited_on(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
                           text=True, timeout=30, check=False)  # a hang fails the test
     assert done.stdout.strip() == "[]", done
+
+
+def test_github_link_table_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    from vaultmap.errors import StateError
+    from vaultmap.sync.github.store import GitHubStore
+
+    vault = tmp_path / "vault"
+    (vault / ".vaultmap").mkdir(parents=True)
+    outside = tmp_path / "made-outside.sqlite"
+    (vault / ".vaultmap" / "github.sqlite").symlink_to(outside)
+    try:
+        GitHubStore.open(vault / ".vaultmap").close()
+    except StateError as error:
+        assert "symbolic link" in str(error)
+    else:
+        raise AssertionError("the linked link table was opened")
+    assert not outside.exists()
