@@ -5,6 +5,7 @@ may make vaultmap write outside the vault or hang."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,14 @@ def test_github_link_table_is_never_opened_through_a_link(tmp_path: Path) -> Non
     else:
         raise AssertionError("the linked link table was opened")
     assert not outside.exists()
+
+
+def test_doctor_reports_a_fifo_daemon_status_instead_of_hanging(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Plan.md").write_text(PLAN)
+    (tmp_path / ".vaultmap").mkdir()
+    os.mkfifo(tmp_path / ".vaultmap" / "daemon.json")
+    done = _vaultmap("doctor", "--format", "json", str(tmp_path))  # a hang times out
+    checks = {f"{c['area']}/{c['name']}": c for c in json.loads(done.stdout)["checks"]}
+    assert not checks["daemon/daemon"]["ok"]
+    assert "not a regular file" in checks["daemon/daemon"]["detail"]
