@@ -140,3 +140,17 @@ def test_doctor_reports_a_fifo_daemon_status_instead_of_hanging(tmp_path: Path) 
     checks = {f"{c['area']}/{c['name']}": c for c in json.loads(done.stdout)["checks"]}
     assert not checks["daemon/daemon"]["ok"]
     assert "not a regular file" in checks["daemon/daemon"]["detail"]
+
+
+def test_credentials_in_the_github_api_url_are_refused_and_never_shown(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Plan.md").write_text(PLAN)
+    env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36,
+           "VAULTMAP_GITHUB_API_URL": "http://someone:s3cr3t-pass@127.0.0.1:9/api"}
+    env.pop("GH_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "vaultmap", "github", "publish",
+                           str(tmp_path / "Plan.md"), "--repo", "owner/repo"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "s3cr3t" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
