@@ -58,7 +58,7 @@ def sync(settings: Settings, fake: FakeGitHub, *, etags: bool = True) -> SyncRep
             tasks = [t for note in scan_vault(settings).notes for t in note.tasks]
             layout = layout_of(tasks, links, settings.github)
             remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-            return run_sync(settings, remote, progress=False, select=layout.covers)
+            return run_sync(settings, remote, select=layout.covers)
 
 
 def measure(fake: FakeGitHub, action: Callable[[], object]) -> tuple[float, int, int, int]:

@@ -122,3 +122,11 @@ def test_sync_and_status_show_no_control_characters(
     note.write_text(NOTE.replace("evil second", "evil changed"), encoding="utf-8")
     _invoke(vault, "status", str(vault), env=env, code=None)
     _invoke(vault, "sync", str(vault), env=env)
+
+
+def test_doctor_and_config_warnings_show_no_control_characters(vault: Path) -> None:
+    with (vault / ".vaultmap.toml").open("a") as config:
+        config.write('"flav\\u001b]0;x\\u0007our" = 1\n[report]\n"dep\\u009bth" = 2\n')
+    out = _invoke(vault, "doctor", str(vault), code=None)
+    assert "flav" in out
+    assert "did you mean" in _invoke(vault, "tasks", str(vault))

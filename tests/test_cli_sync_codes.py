@@ -108,4 +108,4 @@ def test_a_bad_api_address_is_a_configuration_error(
         result = _invoke(command, dict(env, VAULTMAP_NOTION_BASE_URL=url))
         assert result.exit_code == 3, (command, result.output)
         assert len(result.stderr.splitlines()) == 1
-        assert "must be an http(s) URL" in result.stderr
+        assert result.stderr.startswith("vaultmap: the Notion API address ")

@@ -167,7 +167,7 @@ def test_a_state_file_that_cannot_be_opened_is_not_moved_aside(tmp_path: Path) -
 def test_report_output_refuses_to_replace_a_note(tmp_path: Path) -> None:
     vault = marked_vault(tmp_path / "vault")
     note = write(vault, "Plan.md", "# Plan\n\n- [ ] keep me\n")
-    for fmt in ("terminal", "json", "markdown"):
+    for fmt in ("terminal", "json", "markdown", "html"):
         code, _, err = invoke("report", str(vault), "--format", fmt, "-o", str(note))
         assert code == 1
         one_line_error(err, "is not an earlier vaultmap report")
@@ -176,15 +176,16 @@ def test_report_output_refuses_to_replace_a_note(tmp_path: Path) -> None:
     assert code == 0 and note.read_text(encoding="utf-8").startswith("vaultmap · ")
 
 
-@pytest.mark.parametrize("first", ["terminal", "json", "markdown"])
+@pytest.mark.parametrize("first", ["terminal", "json", "markdown", "html"])
 def test_report_output_replaces_an_earlier_report_of_any_format(tmp_path: Path,
                                                                  first: str) -> None:
     vault = marked_vault(tmp_path / "vault")
     write(vault, "Plan.md", "- [ ] a\n")
     out = tmp_path / "progress.out"
-    assert invoke("report", str(vault), "--format", first, "-o", str(out))[0] == 0
-    for then in ("json", "markdown", "terminal"):
-        code, _, err = invoke("report", str(vault), "--format", then, "-o", str(out))
+    assert invoke("report", str(vault), "--format", first, "-o", str(out), "--no-history")[0] == 0
+    for then in ("json", "markdown", "html", "terminal"):
+        code, _, err = invoke("report", str(vault), "--format", then, "-o", str(out),
+                              "--no-history")
         assert code == 0, err
     assert out.read_text(encoding="utf-8").startswith("vaultmap · ")
 
@@ -343,3 +344,22 @@ def test_an_inbox_in_a_skipped_folder_is_refused_like_the_walk_skips_it(
     shutil.rmtree(vault / ".obsidian")
     with pytest.raises(ConfigError, match="hidden folder"):
         check_inbox(make_settings(vault, inbox=".inbox/Inbox.md"))
+
+
+def test_the_git_sync_state_folder_follows_the_same_rule(tmp_path: Path) -> None:
+    from vaultmap.errors import GitStateError
+    from vaultmap.sync.git.vaultrepo import state_dir
+
+    vault = tmp_path / "vault"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    vault.mkdir()
+    (vault / ".vaultmap").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(GitStateError, match="symbolic link"):
+        state_dir(make_settings(vault))
+    (vault / ".vaultmap").unlink()
+    (vault / ".vaultmap").mkdir()
+    (vault / ".vaultmap" / ".gitignore").symlink_to(outside / "victim")
+    with pytest.raises(GitStateError, match="symbolic link"):
+        state_dir(make_settings(vault))
+    assert list(outside.iterdir()) == []

@@ -46,3 +46,11 @@ def test_non_utf8_note() -> None:
     before = b"- [ ] caf\xe9\n"
     assert _message(NoteChange("c.md", before, b"- [x] caf\xe9\n")).startswith(
         "vaultmap: 1 done (1 note)\n\nc.md:\n  done: caf\xe9\n".replace("\xe9", "é"))
+
+
+def test_double_encoded_task_named_by_its_repaired_text() -> None:
+    from mojibake_notes import double_encode
+
+    before = double_encode("- [ ] Café with Zoë 🧩\n").encode("utf-8")
+    message = _message(NoteChange("m.md", before, before.replace(b"[ ]", b"[x]")))
+    assert message.endswith("m.md:\n  done: Café with Zoë 🧩\n")

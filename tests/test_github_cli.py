@@ -421,3 +421,19 @@ def test_a_task_naming_an_issue_that_does_not_exist_is_said_not_fatal(env: Env) 
     assert env.note("Bugs.md") == (b"- [ ] typo ada/roadmap#99\n- [/] hidden ada/secret#1\n"
                                    b"- [x] real ada/roadmap#1\n")
     assert "nothing to do" in env.sync().stdout
+
+
+def test_a_double_encoded_note_is_published_with_its_repaired_text(env: Env) -> None:
+    from mojibake_notes import double_encode
+
+    env.note("Skills.md", double_encode("# Skill 1 — Python 🧩\n\n- [ ] Café visit 1️⃣\n"
+                                        "- [x] Zoë’s review\n"))
+    before = env.note("Skills.md")
+    # The heading can be named as vaultmap shows it; title and lines carry the repaired text.
+    env.publish("Skills.md#Skill 1 — Python 🧩")
+    issue = env.fake.issue("ada/roadmap", 1)
+    assert issue.title == "Skills: Skill 1 — Python 🧩"
+    assert env.lines() == [(" ", "Café visit 1️⃣", 0), ("x", "Zoë’s review", 0)]
+    # Agreed as published: nothing to do, and the note's bytes are untouched.
+    assert "nothing to do" in env.sync().stdout
+    assert env.note("Skills.md") == before

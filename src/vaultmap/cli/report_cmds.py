@@ -44,10 +44,10 @@ from vaultmap.report import (
 )
 from vaultmap.report.common import date_warnings, plain, printable
 from vaultmap.report.json_report import dumps, task_dict
-from vaultmap.report.terminal import ColorMode, make_console, render_terminal
 from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
+    from vaultmap.report.terminal import ColorMode
     from vaultmap.sync.git.history import History
 
 
@@ -130,7 +130,7 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
 #: The first line of a Markdown report written with ``-o``: how a later ``-o`` knows the file
 #: is a report it may replace (an HTML comment: invisible when the note is rendered).
 MARKDOWN_REPORT_MARKER = "<!-- vaultmap report: replaced by `vaultmap report -o` -->"
-# How each format's report begins: terminal text, JSON (compact or indented), Markdown.
+# How each format's report begins: terminal text, JSON (compact or indented), Markdown, HTML.
 _REPORT_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*\"vaultmap\.report/|"
     + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")")
@@ -303,11 +303,15 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         # The charts over time count the whole vault: a folder's report goes without them.
         _write_html(progress, options, history if inside is None else None, output, open_page)
     elif output is not None:
+        from vaultmap.report.terminal import make_console, render_terminal  # rich: only here
+
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
         _write_output(buffer.getvalue(), output)
     else:
-        render_terminal(progress, options, make_console(color=cast(ColorMode, color)))
+        from vaultmap.report.terminal import make_console, render_terminal
+
+        render_terminal(progress, options, make_console(color=cast("ColorMode", color)))
 
 
 def _write_html(progress: Progress, options: ReportOptions, history: History | None,
@@ -412,6 +416,8 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
     stays on one line, whatever its length, so ``grep`` and ``wc -l`` see whole tasks.
     """
     from rich.text import Text  # only the readable list needs rich
+
+    from vaultmap.report.terminal import make_console
 
     console = make_console()
     if not selected:

@@ -11,6 +11,8 @@ The pieces every view shares (rows of the ``--by`` views, bars, labels) live in 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from vaultmap.report.common import (
     BY_CHOICES,
     By,
@@ -25,7 +27,19 @@ from vaultmap.report.common import (
 )
 from vaultmap.report.json_report import SCHEMA, render_json, report_dict, task_dict
 from vaultmap.report.markdown import render_markdown
-from vaultmap.report.terminal import render_terminal
+
+if TYPE_CHECKING:
+    from vaultmap.report.terminal import render_terminal
+
+
+def __getattr__(name: str) -> Any:
+    # The terminal renderer pulls in rich (a good part of start-up): loaded on first use, so
+    # `report --format json` and `tasks --json` never import it.
+    if name == "render_terminal":
+        from vaultmap.report.terminal import render_terminal
+
+        return render_terminal
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "BY_CHOICES",

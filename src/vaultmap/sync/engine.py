@@ -723,7 +723,10 @@ def adopt_rows(claims: _Claims, vault: Mapping[str, TaskRecord],
         keep: list[RemoteRow] = []
         for row in claims.no_key:
             text = row.fields.text if row.fields is not None else row.text
-            candidates = rowless.get((row.note, normalise_text(text)), []) if row.note else []
+            # A row made in the remote has no note: its line, if an import that lost its
+            # record already wrote one, is in the inbox.
+            note = row.note or policy.inbox
+            candidates = rowless.get((note, normalise_text(text)), []) if note else []
             if candidates:
                 adopt[candidates.pop(0)] = row
             else:

@@ -1295,16 +1295,18 @@ def _clean_base_url(url: str) -> str:
     url = url[: -len("/v1")] if url.endswith("/v1") else url
     problem = ""
     if any(unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") for c in url):
-        problem = "contains a space or a control character"
+        problem = " (it contains a space or a control character)"
     else:
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - a malformed port raises here
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                problem = "must be an http(s) URL such as https://api.notion.com"
+                problem = " "
         except ValueError as error:
-            problem = f"is not a valid URL ({error})"
+            problem = f" ({error})"
     if problem:
+        problem = ("must be an http(s) URL such as https://api.notion.com"
+                   + problem.rstrip())
         shown = "".join(c if c.isprintable() else "?" for c in url)
         try:
             shown = _without_userinfo(shown)

@@ -37,10 +37,34 @@ The package: :mod:`~vaultmap.vault.paths` (vault-relative paths, folders never w
 
 from __future__ import annotations
 
-from vaultmap.vault.index import index_path, index_state
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
-from vaultmap.vault.read import read_note
-from vaultmap.vault.scan import ScanResult, scan_vault
+
+if TYPE_CHECKING:
+    from vaultmap.vault.index import index_path, index_state
+    from vaultmap.vault.read import read_note
+    from vaultmap.vault.scan import ScanResult, scan_vault
+
+# The scan machinery (index, pool, parser) is imported on first use, so a command that only
+# needs vault.paths (history, the merge driver) does not pay for it.
+_LAZY = {"index_path": "index", "index_state": "index", "read_note": "read",
+         "ScanResult": "scan", "scan_vault": "scan"}
+
+
+_SUBMODULES = frozenset({"index", "paths", "pool", "read", "scan", "walk"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:  # `vaultmap.vault.index` reached as an attribute
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ALWAYS_SKIPPED",

@@ -157,11 +157,10 @@ def _fingerprint(settings: Settings) -> str:
     ]
     # The parser's own source: a changed parser (an upgrade, or a developer's edit) must not
     # serve notes parsed by the old one.
-    import vaultmap.model
-    import vaultmap.parse
-
-    sources = [Path(vaultmap.model.__file__)]
-    sources += sorted(Path(vaultmap.parse.__file__).parent.glob("*.py"))
+    # Found, not imported: a warm scan must not pay for the parser's imports.
+    package = Path(__file__).resolve().parent.parent
+    sources = [package / "model.py"]
+    sources += sorted((package / "parse").glob("*.py"))
     # The display repair of mojibake is kept in the index, and another ftfy may repair
     # otherwise. Its file is found without importing it (that costs ~70 ms).
     ftfy_spec = importlib.util.find_spec("ftfy")

@@ -7,8 +7,6 @@ import pickle
 import sys
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
 from types import MappingProxyType
 
@@ -90,6 +88,10 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
     if jobs <= 1 or len(files) < 2 or total < threshold:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
+    # Imported here: a warm scan (or a small one) never starts a pool.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = _chunks(files, jobs)
     status_chars = {char: kind.value for char, kind in statuses.chars.items()}
     outcomes: list[_Outcome] = []

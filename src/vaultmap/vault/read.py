@@ -11,8 +11,15 @@ from vaultmap.config import Settings
 from vaultmap.errors import VaultReadError
 from vaultmap.fs import Unreadable, read_regular, text_problem
 from vaultmap.model import Flavor, Note, StatusMap
-from vaultmap.parse import parse_note
 from vaultmap.vault.paths import resolve_note
+
+
+def parse_note(data: bytes, path: str, *, flavor: Flavor, statuses: StatusMap) -> Note:
+    """:func:`vaultmap.parse.parse_note`, imported on first use: a warm scan parses nothing,
+    and the parser's imports (YAML, the mojibake repair) are a good part of its start-up."""
+    from vaultmap.parse import parse_note as parse
+
+    return parse(data, path, flavor=flavor, statuses=statuses)
 
 
 class _Outcome(NamedTuple):

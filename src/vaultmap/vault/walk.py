@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
-from typing import NamedTuple
-
-import pathspec
+from typing import TYPE_CHECKING, NamedTuple
 
 from vaultmap.config import Settings
+
+if TYPE_CHECKING:
+    import pathspec
 from vaultmap.fs import relative_inside
 from vaultmap.vault.paths import FolderRules
 from vaultmap.vault.read import _oserror_reason
@@ -31,9 +32,11 @@ class _Walker:
         self.root_real = os.path.realpath(root_abs)
         self.extensions = tuple(ext.lower() for ext in settings.vault.extensions)
         patterns = [p for p in settings.vault.exclude if p.strip()]
-        self.spec: pathspec.GitIgnoreSpec | None = (
-            pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
-        )
+        self.spec: pathspec.GitIgnoreSpec | None = None
+        if patterns:
+            import pathspec  # only a vault with exclude patterns pays for its import
+
+            self.spec = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.found: dict[str, _Found] = {}
         self.warnings: list[tuple[str, str]] = []
         self.unreadable: list[tuple[str, str]] = []

@@ -323,7 +323,8 @@ class GitHubClient:
         self.usage.units += 1
         if response.is_success:
             data = response.json() if response.content else None
-            if method == "GET" and "etag" in response.headers:
+            # A list read "since" a moment is never asked for again: not worth keeping.
+            if method == "GET" and "etag" in response.headers and "since=" not in cache_key:
                 self.etags.put(cache_key, response.headers["etag"], data)
             return data, response.headers
         raise self._error(response, path)

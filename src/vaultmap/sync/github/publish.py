@@ -70,10 +70,12 @@ def _section_of(tasks: tuple[Task, ...], heading: str, note: str) -> tuple[str, 
     wanted = [normalise_text(p) for p in heading.replace(" > ", SECTION_SEPARATOR)
               .split(SECTION_SEPARATOR.strip()) if p.strip()]
     for task in tasks:
-        names = [normalise_text(s) for s in task.section]
-        for end in range(len(wanted), len(names) + 1):
-            if names[end - len(wanted): end] == wanted:
-                return task.section[:end]
+        # A person names the heading as vaultmap shows it (mojibake repaired) or as written.
+        for shown in (task.display_section, task.section):
+            names = [normalise_text(s) for s in shown]
+            for end in range(len(wanted), len(names) + 1):
+                if names[end - len(wanted): end] == wanted:
+                    return task.section[:end]
     raise TargetNotFoundError(f"{note}: no tasks under a heading {heading!r}")
 
 
@@ -121,7 +123,8 @@ def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target
         raise ConfigError(f"{existing.target} is already published as {existing.issue}; run "
                           f"`vaultmap github unlink {target}` first")
     lines = block_tasks(tasks, settings.statuses)
-    name = title or _default_title(note, section)
+    shown = tasks[0].display_section[: len(section)] if section else ()
+    name = title or _default_title(note, shown)
     marker = existing.marker if existing is not None else secrets.token_hex(6)
     link = Link(note, section, repo, 0, marker, name)
     block = render_block(marker, lines)

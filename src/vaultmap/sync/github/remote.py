@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vaultmap.config import GitHubSettings
-from vaultmap.errors import GitHubNotFoundError
 from vaultmap.model import StatusMap, StatusType, Task
 from vaultmap.sync.github.body import (
     BlockTask,
@@ -52,6 +51,7 @@ from vaultmap.sync.remote import (
     RemoteError,
     RemoteGoneError,
     RemoteRow,
+    RemoteSchemaError,
     RemoteSnapshot,
     TaskRecord,
 )
@@ -122,7 +122,7 @@ def block_tasks(tasks: Iterable[Task], statuses: StatusMap) -> list[BlockTask]:
     for task in tasks:
         base = task.depth if base is None else min(base, task.depth)
         kind = statuses.type_of(task.status).value
-        out.append(BlockTask(task.key, box_of(kind), task.fields.description or task.text,
+        out.append(BlockTask(task.key, box_of(kind), task.display_description or task.display_text,
                              max(0, task.depth - base), cancelled=kind == "cancelled"))
     return out
 
@@ -230,7 +230,7 @@ class GitHubRemote:
                              "it is: publish the new place, or `vaultmap github unlink` it")
             try:
                 issue = self._issue(link.repo, link.number)
-            except (GitHubNotFoundError, RemoteGoneError) as error:
+            except (RemoteSchemaError, RemoteGoneError) as error:  # gone, private, disabled
                 notes.append(f"{link.target}: {error}; its tasks are no longer synced "
                              "(`vaultmap github unlink` to forget it)")
                 continue
@@ -256,7 +256,7 @@ class GitHubRemote:
         for ref, placements in sorted(by_ref.items()):
             try:
                 issue = self._issue(ref.repo, ref.number)
-            except (GitHubNotFoundError, RemoteGoneError) as error:
+            except (RemoteSchemaError, RemoteGoneError) as error:
                 # A typo or an issue this token cannot see: said, and its tasks left as they
                 # are (rows that agree with the note), not a failure of the whole sync.
                 notes.extend(f"{p.note}: {p.text!r} names {ref}, but {error}"
@@ -378,7 +378,7 @@ class GitHubRemote:
         """A task naming an issue: close (or reopen) it only when ``close_issues`` says so."""
         try:
             issue = self._issue(ref.repo, ref.number)
-        except (GitHubNotFoundError, RemoteGoneError):
+        except (RemoteSchemaError, RemoteGoneError):  # not found, private, issues disabled
             return self._unknown_ref_row(ref, record.key, record.status, record.status_type)
         current = status_type_of_issue(issue)
         if self.settings.close_issues and not issue.get("pull_request"):

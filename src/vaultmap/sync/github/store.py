@@ -21,9 +21,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from vaultmap.fs import UnsafePath
 from vaultmap.sync.state import StateError
+from vaultmap.vault.paths import open_state_folder
 
 STORE_FILE = "github.sqlite"
+_STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal")
 SECTION_SEPARATOR = " › "
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (
@@ -69,12 +72,15 @@ class GitHubStore:
     @classmethod
     def open(cls, state_dir: Path) -> GitHubStore:
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            # Never through a link: a cloned vault cannot point our state files elsewhere.
+            state_dir = open_state_folder(state_dir, _STORE_FILES)
             path = state_dir / STORE_FILE
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+        except UnsafePath as unsafe:
+            raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as error:
             raise StateError(f"{state_dir}: cannot create the state folder "
                              f"({error.strerror})") from None
