@@ -154,3 +154,33 @@ def test_credentials_in_the_github_api_url_are_refused_and_never_shown(tmp_path:
     assert done.returncode != 0
     assert "s3cr3t" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _running(marker: bytes) -> bool:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if Path(f"/proc/{pid}/cmdline").read_bytes() == marker:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def test_a_timed_out_git_command_leaves_no_child_behind(tmp_path: Path) -> None:
+    import time
+
+    import pytest
+
+    from vaultmap.errors import GitError
+    from vaultmap.sync.git.repo import run_git
+
+    git(tmp_path, "init", "-q", "-b", "main", str(tmp_path / "r"))
+    # An alias runs through a shell: git's child lives on if only git is killed.
+    with pytest.raises(GitError, match="did not finish"):
+        run_git(["-c", "alias.hang=!sleep 61.5; true", "hang"], tmp_path / "r", timeout=1)
+    marker = b"sleep\x0061.5\x00"
+    deadline = time.monotonic() + 10
+    while _running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling a kill with a deadline
+    assert not _running(marker)
