@@ -184,3 +184,16 @@ def test_a_timed_out_git_command_leaves_no_child_behind(tmp_path: Path) -> None:
     while _running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling a kill with a deadline
     assert not _running(marker)
+
+
+def test_a_note_path_cannot_forge_merge_driver_log_lines(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    (repo / ".vaultmap.toml").write_text("[vault\nflavor = ")  # the driver falls back and logs
+    for name in ("o", "a", "b"):
+        (repo / name).write_bytes(PLAN.encode())
+    done = _vaultmap("merge-driver", "o", "a", "b", "7",
+                     "x.md\n2026-01-01T00:00:00Z y.md: \x1b]0;forged\x07", cwd=repo)
+    assert done.returncode == 0, done
+    log = (repo / ".vaultmap" / "merge-driver.log").read_text()
+    assert len(log.splitlines()) == 1 and "\x1b" not in log
