@@ -25,6 +25,7 @@ from typing import Any
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings
 from vaultmap.errors import VaultmapError
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
 from vaultmap.model import Note
 
 __all__ = [
@@ -143,9 +144,10 @@ def _mojibake_check(context: _Context) -> Check:
             # Counts come from the index; an example costs a read and a repair of the note.
             items.append(line)
             continue
-        try:
-            data = (context.settings.root / note.path).read_bytes()
-        except OSError:
+        try:  # the note may have become a FIFO or grown since the scan
+            data, _ = read_regular(context.settings.root / note.path,
+                                   context.settings.vault.max_note_bytes)
+        except Unreadable:
             data = b""
         repair = plan_repair(data, note.path) if data else None
         if repair is not None and repair.lines:
@@ -354,11 +356,15 @@ def _pid_alive(pid: int) -> bool:
 def _daemon_check(settings: Settings) -> Check:
     status_path = settings.state_dir / DAEMON_STATUS
     lock_path = settings.state_dir / DAEMON_LOCK
-    try:
-        status = json.loads(status_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Check("daemon", "daemon", True, "not running")
-    except (OSError, ValueError) as exc:
+    try:  # a FIFO or a device in its place must not hang doctor
+        raw, _ = read_regular(status_path, MAX_CONFIG_BYTES)
+        status = json.loads(raw)
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing" and not status_path.is_symlink():
+            return Check("daemon", "daemon", True, "not running")
+        return Check("daemon", "daemon", False, f"{STATE_DIR}/{DAEMON_STATUS} cannot be read "
+                     f"({unreadable.reason})", f"delete {STATE_DIR}/{DAEMON_STATUS}")
+    except (ValueError, RecursionError) as exc:
         return Check("daemon", "daemon", False, f"{STATE_DIR}/{DAEMON_STATUS} cannot be read "
                      f"({type(exc).__name__})", f"delete {STATE_DIR}/{DAEMON_STATUS}")
     if not isinstance(status, dict):
@@ -418,7 +424,11 @@ def fix_mojibake(settings: Settings, *, dry_run: bool) -> list[FixResult]:
         if not note.mojibake:
             continue
         try:
-            data = (settings.root / note.path).read_bytes()
+            try:
+                data, _ = read_regular(settings.root / note.path, settings.vault.max_note_bytes)
+            except Unreadable as unreadable:
+                results.append(FixResult(note.path, 0, "", None, unreadable.reason))
+                continue
             planned = plan_repair(data, note.path)
             if planned is None:
                 continue

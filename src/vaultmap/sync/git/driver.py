@@ -20,6 +20,7 @@ no Notion client, no SQLite (``benchmarks/bench_merge.py`` measures the whole pr
 from __future__ import annotations
 
 import calendar
+import contextlib
 import gc
 import json
 import os
@@ -34,6 +35,7 @@ USAGE = "usage: vaultmap merge-driver BASE CURRENT OTHER [MARKER_SIZE] [PATH]"
 LOG_NAME = "merge-driver.log"
 RECORD_NAME = "git-merges.jsonl"
 _LOG_LIMIT = 512 * 1024  # bytes; the log is rotated to .1 beyond this
+_RECORDS_MAX_BYTES = 16 * 1024 * 1024  # years of merges; past this it is not our record
 _STATE_DIR = ".vaultmap"  # vaultmap.config.STATE_DIR, named here so a fallback needs no import
 _CONFIG_NAME = ".vaultmap.toml"
 
@@ -182,20 +184,32 @@ def _conflict_style(root: Path) -> str:
 
 
 def _state_dir(vault: Path) -> Path | None:
-    """``VAULT/.vaultmap`` (created, ignoring itself for git), or None when it is a symlink
-    (a vault from elsewhere could point it anywhere) or cannot be made."""
-    state = vault / _STATE_DIR
-    if state.is_symlink():
-        return None
+    """``VAULT/.vaultmap`` (created, ignoring itself for git), or None when it, or one of the
+    driver's files in it, is a symbolic link (a vault from elsewhere could point it anywhere)
+    or it cannot be made."""
+    from vaultmap.fs import UnsafePath, private_folder, refuse_links
+
     try:
-        state.mkdir(exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists() and not ignore.is_symlink():
-            ignore.write_text("# vaultmap's local state: never committed\n*\n",
-                              encoding="utf-8")
-    except OSError:
+        state = private_folder(vault, _STATE_DIR)
+        refuse_links(state, (".gitignore", LOG_NAME, LOG_NAME + ".1", RECORD_NAME))
+        if not os.path.lexists(state / ".gitignore"):
+            _append(state / ".gitignore", "# vaultmap's local state: never committed\n*\n",
+                    exclusive=True)
+    except (OSError, UnsafePath):
         return None
     return state
+
+
+def _append(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Append ``text`` to ``path`` (created if missing), never through a symbolic link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | (os.O_EXCL if exclusive else 0), 0o666)
+    try:
+        from vaultmap.fs import write_all
+
+        write_all(fd, text.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
 
 
 def _now() -> str:
@@ -210,10 +224,9 @@ def _log(root: Path, path: str, message: str, state: Path | None = None) -> None
         if state is None:
             return
         log = state / LOG_NAME
-        if log.exists() and log.stat().st_size > _LOG_LIMIT:
+        if log.is_file() and not log.is_symlink() and log.stat().st_size > _LOG_LIMIT:
             log.replace(state / (LOG_NAME + ".1"))
-        with open(log, "a", encoding="utf-8", errors="replace") as handle:
-            handle.write(f"{_now()} {path}: {message}\n")
+        _append(log, f"{_now()} {_one_line(path)}: {_one_line(message)}\n")
     except OSError:
         pass
 
@@ -221,20 +234,26 @@ def _log(root: Path, path: str, message: str, state: Path | None = None) -> None
 def _record(state: Path | None, entry: dict[str, object]) -> None:
     if state is None:
         return
-    try:
-        with open(state / RECORD_NAME, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        _append(state / RECORD_NAME, json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters made visible, so a note path
+    or an error message cannot forge or break log lines."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def read_merge_records(state_dir: Path, *, since: float = 0.0) -> list[dict[str, object]]:
     """The merges the driver recorded in ``state_dir`` (``.vaultmap/``), oldest first, each
     ``{"time", "path", "rebase", "conflicts": [[start, end], ...], "notes": [...]}``;
     ``since`` (a POSIX time) skips older ones. A damaged line is skipped."""
-    try:
-        lines = (state_dir / RECORD_NAME).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    from vaultmap.fs import Unreadable, read_regular
+
+    try:  # a FIFO or a device in its place must not hang or exhaust memory
+        data, _ = read_regular(state_dir / RECORD_NAME, _RECORDS_MAX_BYTES)
+        lines = data.decode("utf-8").splitlines()
+    except (Unreadable, UnicodeDecodeError):
         return []
     records: list[dict[str, object]] = []
     for line in lines:

@@ -24,6 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vaultmap.errors import GitRepositoryError
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    UnsafePath,
+    atomic_write,
+    read_regular,
+    real_target_inside,
+)
 from vaultmap.sync.git.repo import find_repo_root, git_dir, run_git
 
 DRIVER = "vaultmap"
@@ -93,18 +102,35 @@ def _without_block(lines: list[str]) -> tuple[list[str], bool]:
 
 
 def _read_lines(path: Path) -> tuple[list[str], str, bool]:
-    """The file's lines, its line ending, and whether it existed."""
+    """The file's lines, its line ending, and whether it existed. A FIFO, a device or a huge
+    file in its place (a cloned repository can carry any of them) is refused with one line."""
     try:
-        text = path.read_bytes().decode("utf-8", "surrogateescape")
-    except FileNotFoundError:
-        return [], "\n", False
+        data, _ = read_regular(path, MAX_CONFIG_BYTES)
+    except Unreadable as unreadable:
+        if unreadable.kind == "missing" and not path.is_symlink():
+            return [], "\n", False
+        raise GitRepositoryError(f"{path}: {unreadable.reason}") from None
+    text = data.decode("utf-8", "surrogateescape")
     eol = "\r\n" if "\r\n" in text else "\n"
     return text.splitlines(), eol, True
 
 
+def _where_to_write(path: Path, inside: Path) -> Path:
+    """The real file a write to ``path`` lands on, refused when a symbolic link leads it out
+    of ``inside`` (the repository for ``.gitattributes``, the git directory for
+    ``info/attributes``)."""
+    try:
+        return real_target_inside(inside, path)
+    except UnsafePath as unsafe:
+        raise GitRepositoryError(f"{path}: {unsafe.reason}; nothing was written") from None
+
+
 def _write_lines(path: Path, lines: Sequence[str], eol: str) -> None:
     text = "".join(line + eol for line in lines)
-    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        atomic_write(path, text.encode("utf-8", "surrogateescape"))
+    except OSError as error:
+        raise GitRepositoryError(f"{path}: cannot write ({error.strerror})") from None
 
 
 def install(vault: Path, extensions: Sequence[str], *, shared: bool = False,
@@ -116,9 +142,10 @@ def install(vault: Path, extensions: Sequence[str], *, shared: bool = False,
     run_git(["config", "--local", f"merge.{DRIVER}.name", DRIVER_LABEL], repository)
     run_git(["config", "--local", f"merge.{DRIVER}.driver", driver_command(python)], repository)
     if shared:
-        target = vault / ".gitattributes"
+        target = _where_to_write(vault / ".gitattributes", repository)
     else:
-        target = git_dir(repository) / "info" / "attributes"
+        target = _where_to_write(git_dir(repository) / "info" / "attributes",
+                                 git_dir(repository))
         target.parent.mkdir(parents=True, exist_ok=True)
     patterns = attribute_patterns(vault, repository, extensions, shared=shared)
     lines, eol, _ = _read_lines(target)
@@ -132,7 +159,12 @@ def uninstall(vault: Path) -> InstallReport:
     nothing a user wrote."""
     repository = find_repo_root(vault)
     changed: list[Path] = []
-    for target in (git_dir(repository) / "info" / "attributes", vault / ".gitattributes"):
+    for place, inside in ((git_dir(repository) / "info" / "attributes", git_dir(repository)),
+                          (vault / ".gitattributes", repository)):
+        lines, eol, existed = _read_lines(place)
+        if not existed:
+            continue
+        target = _where_to_write(place, inside)
         lines, eol, existed = _read_lines(target)
         if not existed:
             continue

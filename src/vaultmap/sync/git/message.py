@@ -74,14 +74,14 @@ def task_changes(change: NoteChange, *, flavor: Flavor = Flavor.OBSIDIAN,
     for task in new_tasks:
         old_key = task.key if task.key in old_by_key else pairs.get(task.key)
         if old_key is None:
-            out.add("added", task.description or task.text)
+            out.add("added", task.display_description or task.display_text)
             continue
         kind = _kind(old_by_key[old_key], task)
         if kind is not None:
-            out.add(kind, task.description or task.text)
+            out.add(kind, task.display_description or task.display_text)
     for task in vanished:
         if task.key not in paired_old:
-            out.add("removed", task.description or task.text)
+            out.add("removed", task.display_description or task.display_text)
     return out
 
 

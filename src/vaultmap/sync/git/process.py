@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaultmap.errors import GitRemoteError, GitStateError
-from vaultmap.sync.git.repo import git_env, redact
+from vaultmap.sync.git.repo import git_env, redact, run_process
 
 _LOCK_MESSAGE = re.compile(rb"Unable to create '([^']*index\.lock)': File exists")
 
@@ -132,28 +130,11 @@ class Git:
                   env: Mapping[str, str] | None) -> Result:
         argv = self._argv(args)
         try:
-            process = subprocess.Popen(
-                argv, cwd=self.cwd, env={**self.env, **(env or {})},
-                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            returncode, stdout, stderr = run_process(
+                argv, self.cwd, {**self.env, **(env or {})}, input=input, timeout=timeout)
         except FileNotFoundError:
             raise GitStateError("git is not installed (or not on PATH)") from None
-        try:
-            stdout, stderr = process.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
-            process.communicate()
             raise GitRemoteError(f"git {args[0]} took longer than {timeout:g} s; "
                                  "gave up (see [git] timeout)") from None
-        except BaseException:
-            _kill_group(process)
-            process.communicate()
-            raise
-        return Result(tuple(args), process.returncode, stdout, stderr)
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
+        return Result(tuple(args), returncode, stdout, stderr)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -111,6 +112,33 @@ def git_env(extra: Mapping[str, str] | None = None, *, read_only: bool = False) 
     return env
 
 
+def run_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str], *,
+                input: bytes | None = None, timeout: float | None = None
+                ) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` once, the one way vaultmap starts git: its own process group, killed
+    as a group on timeout (a ``git fetch`` over SSH, or an alias, has children of its own
+    that would otherwise linger), then ``subprocess.TimeoutExpired`` is raised. Returns the
+    exit code, stdout and stderr."""
+    process = subprocess.Popen(
+        list(argv), cwd=cwd, env=dict(env),
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(input, timeout=timeout)
+    except BaseException:
+        _kill_group(process)
+        process.communicate()
+        raise
+    return process.returncode, stdout, stderr
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+
+
 def run_git(
     args: Sequence[str],
     cwd: Path,
@@ -135,19 +163,18 @@ def run_git(
     delay = _LOCK_FIRST_DELAY
     while True:
         try:
-            done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True,
-                                  env=git_env(env, read_only=read_only), timeout=timeout,
-                                  check=False)
+            returncode, stdout, stderr = run_process(
+                command, cwd, git_env(env, read_only=read_only), input=stdin, timeout=timeout)
         except FileNotFoundError:
             if not Path(cwd).is_dir():
                 raise GitRepositoryError(f"{cwd}: no such folder") from None
             raise GitError("git is not installed (or not on PATH)") from None
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} did not finish within {timeout:g} s") from None
-        result = GitResult(tuple(args), done.returncode, done.stdout, done.stderr)
+        result = GitResult(tuple(args), returncode, stdout, stderr)
         if result.ok:
             return result
-        lock = _LOCK_MESSAGE.search(done.stderr.decode("utf-8", "replace"))
+        lock = _LOCK_MESSAGE.search(stderr.decode("utf-8", "replace"))
         if lock is None:
             break
         remaining = deadline - time.monotonic()

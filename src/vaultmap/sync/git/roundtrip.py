@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from vaultmap.edit import set_statuses
 from vaultmap.edit.atomic import rewrite_file
 from vaultmap.edit.patch import StatusChange
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, atomic_write, read_regular
 from vaultmap.model import Note
 from vaultmap.parse import parse_note
 from vaultmap.sync.git.driver import read_merge_records
@@ -49,6 +49,8 @@ from vaultmap.sync.git.vaultrepo import Repo, open_repo, read_blobs, state_dir
 
 OnConflict = Literal["stop", "abort"]
 RECORD_NAME = "git.json"
+_RECORD_MAX_BYTES = 1024 * 1024  # a few hundred bytes in practice
+_ANY_SIZE = 1 << 50
 DRIVER_NAME = "vaultmap"
 
 # A line that opens or closes a conflict hunk. "=======" alone is not enough: it is also a
@@ -117,20 +119,24 @@ def _record_path(settings: Settings) -> Path:
 
 
 def read_record(settings: Settings) -> dict[str, Any]:
-    """``.vaultmap/git.json``: the last sync, a merge left for the user, a pause."""
+    """``.vaultmap/git.json``: the last sync, a merge left for the user, a pause. Read as a
+    regular file with a size cap: a FIFO or a device planted there reads as no record."""
     try:
-        data = json.loads(_record_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw, _ = read_regular(_record_path(settings), _RECORD_MAX_BYTES)
+        data = json.loads(raw)
+    except (Unreadable, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def write_record(settings: Settings, record: Mapping[str, Any]) -> None:
-    state_dir(settings)
-    fd, temp = tempfile.mkstemp(prefix=".git.json.", dir=settings.state_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(dict(record), out, indent=2, sort_keys=True)
-    os.replace(temp, _record_path(settings))
+    folder = state_dir(settings)  # refuses a linked .vaultmap/ or git.json
+    text = json.dumps(dict(record), indent=2, sort_keys=True)
+    try:
+        atomic_write(folder / RECORD_NAME, text.encode("utf-8"))
+    except OSError as error:
+        raise GitStateError(f"{folder / RECORD_NAME}: cannot write ({error.strerror})") \
+            from None
 
 
 def _now() -> str:
@@ -172,12 +178,15 @@ def marker_lines(data: bytes) -> list[int]:
 
 
 def _read(path: Path) -> bytes | None:
+    """A work-tree file's bytes; ``None`` when it is gone, a folder, or not a regular file
+    (git does not commit a FIFO or a device, and reading one would hang or never end)."""
     try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-    except OSError as error:
-        raise GitStateError(f"{path}: cannot read ({error.strerror})") from None
+        # No size cap of our own: git commits files of any size, and this is what it commits.
+        return read_regular(path, _ANY_SIZE)[0]
+    except Unreadable as unreadable:
+        if unreadable.kind in ("missing", "folder", "special") or not os.path.exists(path):
+            return None
+        raise GitStateError(f"{path}: {unreadable.reason}") from None
 
 
 def _head_blobs(repo: Repo, paths: Sequence[str]) -> dict[str, bytes]:
@@ -267,14 +276,20 @@ def driver_config(settings: Settings, repo: Repo,
     user_file = repo.git.run("config", "--path", "--get", "core.attributesFile", check=False)
     xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "git/attributes"
     source = Path(user_file.text.strip()) if user_file.ok else xdg
-    if source.is_file():
-        lines.append(source.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n")
-                     + "\n")
+    try:  # the user's own file, but still never a FIFO that hangs us or a device
+        user_attributes, _ = read_regular(source, MAX_CONFIG_BYTES)
+    except Unreadable:
+        pass
+    else:
+        lines.append(user_attributes.decode("utf-8", "surrogateescape").rstrip("\n") + "\n")
     for pattern in attribute_patterns(settings.root, repo.top, settings.vault.extensions,
                                       shared=False):
         lines.append(f"{pattern} merge={DRIVER_NAME}\n")
-    attributes = state_dir(settings) / "merge-attributes"
-    attributes.write_text("".join(lines), encoding="utf-8", errors="surrogateescape")
+    attributes = state_dir(settings) / "merge-attributes"  # refused when it is a link
+    try:
+        atomic_write(attributes, "".join(lines).encode("utf-8", "surrogateescape"))
+    except OSError as error:
+        raise GitStateError(f"{attributes}: cannot write ({error.strerror})") from None
     return {f"merge.{DRIVER_NAME}.name": "vaultmap task-aware merge",
             f"merge.{DRIVER_NAME}.driver": driver_command or install_driver_command(),
             "core.attributesFile": str(attributes)}

@@ -16,6 +16,10 @@ from vaultmap.fs import UnsafePath
 from vaultmap.sync.git.process import Git
 from vaultmap.vault.paths import open_state_folder
 
+#: The files git sync keeps in ``.vaultmap/``: none of them is ever written through a link.
+STATE_FILES = ("git.json", "merge-attributes", "history.sqlite", "history.sqlite-journal",
+               "git-merges.jsonl", "merge-driver.log", "merge-driver.log.1")
+
 
 @dataclass(frozen=True, slots=True)
 class Repo:
@@ -60,12 +64,16 @@ def open_repo(settings: Settings, *, config: Mapping[str, str] | None = None) ->
 
 
 def state_dir(settings: Settings) -> Path:
-    """``.vaultmap/``, made if needed (ignoring itself for git). A symbolic link there (it
-    could come from a remote) is refused: vaultmap writes its state only inside the vault."""
+    """``.vaultmap/``, made if needed (ignoring itself for git). A symbolic link there, or in
+    place of one of git sync's files in it (either could come from a remote), is refused:
+    vaultmap writes its state only inside the vault."""
     try:
-        return open_state_folder(settings.state_dir)
+        return open_state_folder(settings.state_dir, STATE_FILES)
     except UnsafePath as unsafe:
-        raise GitStateError(f"{unsafe.reason}: replace it with a folder") from None
+        raise GitStateError(f"{unsafe.reason}; nothing was written") from None
+    except OSError as error:
+        raise GitStateError(f"{settings.state_dir}: cannot create the state folder "
+                            f"({error.strerror})") from None
 
 
 def read_blobs(git: Git, shas: Iterable[str]) -> dict[str, bytes]:

@@ -118,6 +118,11 @@ def api_url_from(environ: Mapping[str, str]) -> str:
     if not re.match(r"^https?://[^\s/]+", url):
         raise RemoteSchemaError(f"{API_URL_ENV} must be an http(s) URL, like "
                                 "https://github.example.com/api/v3")
+    if "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        # A user or password in the URL would be shown in every network error and sent as
+        # Basic auth beside the token: refuse it, without repeating it.
+        raise RemoteSchemaError(f"{API_URL_ENV} must not carry a user name or password (the "
+                                "token goes in GITHUB_TOKEN or GH_TOKEN)")
     return url.rstrip("/")
 
 

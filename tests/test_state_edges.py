@@ -1,0 +1,199 @@
+"""The file-system edge holds for the state files of git sync, the merge driver, the git
+history cache and the GitHub link table: a cloned repository or a shared folder can carry a
+``.vaultmap/`` file that is a symbolic link pointing outside the vault, or a FIFO, and neither
+may make vaultmap write outside the vault or hang."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gitsync_repos import GIT_ENV, clone, git, make_origin
+
+PLAN = "# Plan\n\n- [ ] one\n- [ ] two\n"
+OUTSIDE_TEXT = b"a file of the user's outside the vault\n"
+
+
+def _origin_with_link(tmp_path: Path, name: str, target: Path) -> Path:
+    """An origin whose ``.vaultmap/<name>`` is a committed symbolic link to ``target``."""
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    seed = tmp_path / "seed"
+    (seed / ".vaultmap").mkdir()
+    (seed / ".vaultmap" / name).symlink_to(target)
+    git(seed, "add", "-f", "-A")
+    git(seed, "commit", "-q", "-m", "a state file that is a link")
+    git(seed, "push", "-q", str(bare), "main")
+    return bare
+
+
+def _outside(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(OUTSIDE_TEXT)
+    return outside
+
+
+def test_git_sync_never_writes_its_attributes_file_through_a_cloned_link(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    a = clone(_origin_with_link(tmp_path, "merge-attributes", outside), tmp_path, "a")
+    a.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    result = a.sync(code=17)
+    assert outside.read_bytes() == OUTSIDE_TEXT
+    assert "symbolic link" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_git_history_cache_is_never_opened_through_a_cloned_link(tmp_path: Path) -> None:
+    outside = tmp_path / "made-outside.sqlite"  # a dangling link: SQLite would create it
+    a = clone(_origin_with_link(tmp_path, "history.sqlite", outside), tmp_path, "a")
+    result = a.vaultmap("history", "--format", "json", str(a.vault))
+    assert not outside.exists()
+    assert result.stdout.strip().startswith(("{", "["))
+
+
+def test_a_fifo_in_place_of_the_git_record_is_refused_not_waited_on(tmp_path: Path) -> None:
+    a = clone(make_origin(tmp_path, {"Plan.md": PLAN}), tmp_path, "a")
+    (a.vault / ".vaultmap").mkdir(exist_ok=True)
+    os.mkfifo(a.vault / ".vaultmap" / "git.json")
+    a.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    env = {**os.environ, **{k: v for k, v in GIT_ENV.items() if v}}
+    done = subprocess.run([sys.executable, "-m", "vaultmap", "sync", "--git", str(a.vault)],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 17, done.stderr
+    assert "not a regular file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+
+
+def _vaultmap(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **{k: v for k, v in GIT_ENV.items() if v}}
+    return subprocess.run([sys.executable, "-m", "vaultmap", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_git_install_never_writes_a_cloned_gitattributes_link_outside(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    seed = tmp_path / "seed"
+    (seed / ".gitattributes").symlink_to(outside)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "attributes that are a link")
+    git(seed, "push", "-q", str(bare), "main")
+    a = clone(bare, tmp_path, "a")
+    for args in (("install", "--shared"), ("uninstall",)):
+        done = _vaultmap("git", *args, str(a.vault))
+        assert outside.read_bytes() == OUTSIDE_TEXT
+        assert done.returncode == 17 and "outside the vault" in done.stderr, done
+        assert done.stderr.count("\n") == 1
+
+
+def test_merge_driver_never_logs_through_a_linked_log(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    (repo / ".vaultmap.toml").write_text("[vault\nflavor = ")  # the driver falls back and logs
+    (repo / ".vaultmap").mkdir()
+    (repo / ".vaultmap" / "merge-driver.log").symlink_to(outside)
+    for name in ("o", "a", "b"):
+        (repo / name).write_bytes(PLAN.encode())
+    done = _vaultmap("merge-driver", "o", "a", "b", "7", "Plan.md", cwd=repo)
+    assert done.returncode == 0, done
+    assert outside.read_bytes() == OUTSIDE_TEXT
+
+
+def test_merge_records_in_a_fifo_are_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "git-merges.jsonl")
+    probe = ("import sys\nfrom pathlib import Path\n"
+             "from vaultmap.sync.git.driver import read_merge_records\n"
+             "print(read_merge_records(Path(sys.argv[1])))\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
+                          text=True, timeout=30, check=False)  # a hang fails the test
+    assert done.stdout.strip() == "[]", done
+
+
+def test_github_link_table_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    from vaultmap.errors import StateError
+    from vaultmap.sync.github.store import GitHubStore
+
+    vault = tmp_path / "vault"
+    (vault / ".vaultmap").mkdir(parents=True)
+    outside = tmp_path / "made-outside.sqlite"
+    (vault / ".vaultmap" / "github.sqlite").symlink_to(outside)
+    try:
+        GitHubStore.open(vault / ".vaultmap").close()
+    except StateError as error:
+        assert "symbolic link" in str(error)
+    else:
+        raise AssertionError("the linked link table was opened")
+    assert not outside.exists()
+
+
+def test_doctor_reports_a_fifo_daemon_status_instead_of_hanging(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Plan.md").write_text(PLAN)
+    (tmp_path / ".vaultmap").mkdir()
+    os.mkfifo(tmp_path / ".vaultmap" / "daemon.json")
+    done = _vaultmap("doctor", "--format", "json", str(tmp_path))  # a hang times out
+    checks = {f"{c['area']}/{c['name']}": c for c in json.loads(done.stdout)["checks"]}
+    assert not checks["daemon/daemon"]["ok"]
+    assert "not a regular file" in checks["daemon/daemon"]["detail"]
+
+
+def test_credentials_in_the_github_api_url_are_refused_and_never_shown(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Plan.md").write_text(PLAN)
+    env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36,
+           "VAULTMAP_GITHUB_API_URL": "http://someone:s3cr3t-pass@127.0.0.1:9/api"}
+    env.pop("GH_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "vaultmap", "github", "publish",
+                           str(tmp_path / "Plan.md"), "--repo", "owner/repo"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "s3cr3t" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _running(marker: bytes) -> bool:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if Path(f"/proc/{pid}/cmdline").read_bytes() == marker:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def test_a_timed_out_git_command_leaves_no_child_behind(tmp_path: Path) -> None:
+    import time
+
+    import pytest
+
+    from vaultmap.errors import GitError
+    from vaultmap.sync.git.repo import run_git
+
+    git(tmp_path, "init", "-q", "-b", "main", str(tmp_path / "r"))
+    # An alias runs through a shell: git's child lives on if only git is killed.
+    with pytest.raises(GitError, match="did not finish"):
+        run_git(["-c", "alias.hang=!sleep 61.5; true", "hang"], tmp_path / "r", timeout=1)
+    marker = b"sleep\x0061.5\x00"
+    deadline = time.monotonic() + 10
+    while _running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling a kill with a deadline
+    assert not _running(marker)
+
+
+def test_a_note_path_cannot_forge_merge_driver_log_lines(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    (repo / ".vaultmap.toml").write_text("[vault\nflavor = ")  # the driver falls back and logs
+    for name in ("o", "a", "b"):
+        (repo / name).write_bytes(PLAN.encode())
+    done = _vaultmap("merge-driver", "o", "a", "b", "7",
+                     "x.md\n2026-01-01T00:00:00Z y.md: \x1b]0;forged\x07", cwd=repo)
+    assert done.returncode == 0, done
+    log = (repo / ".vaultmap" / "merge-driver.log").read_text()
+    assert len(log.splitlines()) == 1 and "\x1b" not in log
