@@ -271,3 +271,29 @@ def test_a_tick_during_the_import_of_a_row_made_in_notion_is_kept(world: World) 
     assert world.sync().ok
     assert world.note(rel="Inbox.md") == "- [x] call Ann\n"
     _settled(world, "call Ann", True)
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_a_row_whose_task_was_deleted_before_the_state_was_lost_is_kept_on_record(
+        world: World, ticked: bool) -> None:
+    # Without the state, nothing tells whether a person changed the row since: it is kept
+    # (never trashed) and put on record as kept, once, like a row whose task was deleted
+    # while it changed; never left as a live row that nothing accounts for.
+    world.note("- [ ] water the plants\n- [ ] call Ann\n")
+    assert world.sync().ok
+    if ticked:
+        world.fake.tick(world.row(Task="call Ann")["_id"])
+    world.note("- [ ] water the plants\n")
+    world.lose_state()
+    for _ in range(2):
+        assert world.sync(full=True).ok
+    assert world.note() == "- [ ] water the plants\n"
+    assert sorted(r["Task"] for r in world.rows()) == ["call Ann", "water the plants"]
+    assert world.row(Task="call Ann")["Done"] is ticked
+    with StateStore.open(world.settings.state_dir, "notion") as state:
+        kept = [c for c in state.conflicts() if not c.vault_status]
+        linked = {e.remote_id for e in state.entries().values() if e.linked}
+    assert [(c.key, c.note, c.description) for c in kept] == [
+        (world.row(Task="call Ann")["Key"], "Plan.md", "call Ann")]
+    assert linked == {world.row(Task="water the plants")["_id"]}
+    assert world.sync().plan.empty

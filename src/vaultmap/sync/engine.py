@@ -851,7 +851,8 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
 
 def retire_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
                 base: Mapping[str, BaseEntry], claims: _Claims, matching: _Matching, *,
-                pending_creates: Collection[str], losses: _Losses) -> None:
+                pending_creates: Collection[str], kept: Collection[str],
+                losses: _Losses) -> None:
     """Base entries whose task is gone: trash the row, forget the key, or (when the row's
     status changed since the base) keep the row and say so: a change is never thrown away
     because its task could not be found."""
@@ -893,6 +894,15 @@ def retire_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
             planner.actions.append(TrashRow(key, row.remote_id, row.note,
                                             normalise_text(row.text)))
             continue
+        if key not in kept:
+            # No task carries the key and the base does not know it (the state was lost or
+            # the task was deleted unsynced): whether a person changed the row since cannot
+            # be told, so it is kept, never trashed, and put on record as kept like a row
+            # whose task was deleted while it changed (see ``Conflict``), once.
+            planner.conflicts.append(Conflict(
+                key=key, note=row.note,
+                description=row.fields.text if row.fields is not None else row.text,
+                vault_status="", remote_status=row.status, chosen="remote"))
         planner.notices.append(Notice(
             "orphan", f"row {row.text!r} ({row.note or 'no note'}) has a key no task in the "
             "vault carries; it is left alone (trash it if its task is gone)", key))
@@ -916,6 +926,7 @@ def plan_sync(
     sent: Mapping[str, SentCreate] | None = None,
     unreadable: Collection[str] = (),
     stored_form: StoredForm | None = None,
+    kept: Collection[str] = (),
 ) -> Plan:
     """Plan one sync. Pure: the same input gives the same plan.
 
@@ -930,6 +941,8 @@ def plan_sync(
     tasks are missing from ``vault`` but are not gone, so their rows are left as they are.
     ``stored_form(record)`` is the record as the remote would read it back (Notion writes
     wiki links as plain text): with it, a write sends only the fields that really differ.
+    ``kept`` holds the keys of rows already on record as kept (a conflict whose task was
+    deleted): an orphan row with such a key is not recorded again.
 
     The phases: :func:`realign_siblings`, :func:`claim_rows`, :func:`adopt_rows`,
     :func:`rematch_keys`, :func:`plan_keys`, :func:`retire_keys`, then the guard.
@@ -950,7 +963,7 @@ def plan_sync(
     plan_keys(planner, vault, base, claims, adopt, matching, moves.keys(),
               pending_creates=pending_creates, sent=sent, losses=losses)
     retire_keys(planner, vault, base, claims, matching, pending_creates=pending_creates,
-                losses=losses)
+                kept=kept, losses=losses)
     live_rows = sum(1 for r in rows if not r.trashed)
     guard = guard_message(policy, linked_total=linked_total, vault_size=len(vault),
                           vault_lost=losses.vault_lost, remote_lost=losses.remote_lost,
