@@ -8,7 +8,7 @@ a first commit adds NOTES notes of 20 tasks under 4 headings; each further commi
 task of one note (a few also add a task). Every measure runs once per round, so a shared
 machine's changing load hits them alike; the table shows medians and ratios to ``git log``.
 
-Target (issue 10): warm ``vaultmap history`` within 3x the ``git log --name-only``.
+Target: warm ``vaultmap history`` within 3x the ``git log --name-only``.
 """
 
 from __future__ import annotations

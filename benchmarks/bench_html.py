@@ -10,7 +10,7 @@ tasks; ``dense``, every note does) it scans the vault once, builds the report mo
 times, alternately in each round, the JSON report (the baseline: the same model written as
 compact JSON) and the HTML page. It prints one Markdown table: medians, the HTML/JSON time
 ratio, the sizes, and how many breakdown rows the page holds (every note, and the sections
-that fit under the 2 MB limit). Target (issue 12): a 5,000-note vault's page under 2 MB.
+that fit under the 2 MB limit). Target: a 5,000-note vault's page under 2 MB.
 """
 
 from __future__ import annotations

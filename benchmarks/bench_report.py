@@ -16,7 +16,7 @@ load hits all of them alike. It prints one Markdown table of medians and ratios.
 reports of that version run in the same rounds, on their own copy of the vault (each version
 keeps its own index).
 
-Goals (issue 8): warm ``vaultmap report`` within 4x the stat-walk process, warm
+Goals: warm ``vaultmap report`` within 4x the stat-walk process, warm
 ``--format json`` within 8x.
 """
 

@@ -3,7 +3,7 @@
 Every other layer speaks in these types. A :class:`Note` is what the parser makes of one file's
 bytes; a :class:`Task` carries its exact byte position so that an edit can replace just the
 status character, and a stable :attr:`Task.key` so that sync can find it again after edits
-elsewhere in the file (design.md §3).
+elsewhere in the file (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class StatusType(StrEnum):
 
 
 class Flavor(StrEnum):
-    """Which dialect decides what is a task (design.md §2)."""
+    """Which dialect decides what is a task (docs/architecture.md)."""
 
     GFM = "gfm"
     OBSIDIAN = "obsidian"
@@ -207,7 +207,7 @@ def task_key(
     explicit_id: str | None = None,
     block_id: str | None = None,
 ) -> str:
-    """The stable key of a task (design.md §3).
+    """The stable key of a task (docs/architecture.md).
 
     An explicit Tasks ``🆔`` / ``[id:: …]`` id is vault-wide, so it is the key as is. A block id
     is unique within its note. Otherwise the key hashes the note path, the heading path, the

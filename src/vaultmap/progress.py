@@ -1,6 +1,6 @@
 """Progress roll-ups: parsed notes in, a progress model out. Pure: no files, no clock.
 
-Counting rules (issue 2, "Measuring"):
+Counting rules:
 
 * Every task has a status type: todo, doing, done, cancelled or other. Todo, doing and other are
   *open*. ``percent = done / (all - cancelled)``: cancelled tasks are shown but leave the

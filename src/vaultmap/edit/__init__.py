@@ -1,4 +1,4 @@
-"""Byte-exact status changes with atomic, compare-and-swap writes (issue 3).
+"""Byte-exact status changes with atomic, compare-and-swap writes.
 
 This package is the one place where vaultmap writes a user's notes. Sync, the daemon and the CLI
 all go through :func:`set_statuses` and :func:`append_tasks`::

@@ -1,4 +1,4 @@
-"""Pure three-way planning: (vault records, remote rows, base) -> actions (design.md §4).
+"""Pure three-way planning: (vault records, remote rows, base) -> actions.
 
 Nothing here reads a file, sends a request or looks at a clock; the runner does that and
 passes the results in. For every task key each side is compared with the base, the state both

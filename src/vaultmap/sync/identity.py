@@ -1,4 +1,4 @@
-"""Re-matching of tasks whose key changed in one round (design.md §3.3).
+"""Re-matching of tasks whose key changed in one round (docs/architecture.md).
 
 A content key hashes the note path, the heading path, the normalised description and an
 ordinal, so rewording a task, moving it under another heading or into another note, or renaming

@@ -1,4 +1,4 @@
-"""Execute a sync plan: the edge where files, requests and the clock live (design.md §4.5).
+"""Execute a sync plan: the edge where files, requests and the clock live.
 
 :func:`run_sync` reads the vault and the remote, asks the pure planner what to do, and does it:
 note edits through :mod:`vaultmap.edit` (byte-exact, compare-and-swap), row writes through the

@@ -3,8 +3,8 @@
 One SQLite file per vault, ``<vault>/.vaultmap/sync.sqlite`` (WAL mode), holds a base for each
 remote (``remote`` column). Every write is its own transaction, so a sync killed at any point
 leaves a base that is true for every action that finished; the next run completes the rest
-(design.md §4). The file is a cache of agreement, never the only copy of anything: the remote
-rows carry the task key, so a base that is lost, corrupt or of an unknown older schema is
+(docs/architecture.md). The file is a cache of agreement, never the only copy of anything: the
+remote rows carry the task key, so a base that is lost, corrupt or of an unknown older schema is
 rebuilt empty and refilled by matching keys on the next (full) sync.
 
 Usage::
