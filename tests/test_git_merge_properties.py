@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vaultmap.model import DEFAULT_STATUS_MAP
+from vaultmap.model import DEFAULT_STATUS_MAP, StatusType
 from vaultmap.parse import parse_note
-from vaultmap.sync.engine import STATUS_RANK
 from vaultmap.sync.git.merge import merge_note
+
+# The documented order of prefer = "done", written out independently of the code.
+FINISHED_ORDER = {StatusType.DONE: 4, StatusType.CANCELLED: 3, StatusType.DOING: 2,
+                  StatusType.OTHER: 1, StatusType.TODO: 0}
 
 STATUSES = [" ", "x", "/", "-", "?"]
 WORDS = ["plan", "write", "read", "call", "fix", "ship", "test", "draw"]
@@ -127,7 +130,7 @@ def test_independent_status_changes_and_insertions(
         elif prefer == "remote":
             want = yours
         else:
-            rank = STATUS_RANK
+            rank = FINISHED_ORDER
             type_of = DEFAULT_STATUS_MAP.type_of
             want = yours if rank[type_of(yours)] > rank[type_of(mine)] else mine
         assert merged[key] == [want], (key, result.data)

@@ -166,7 +166,7 @@ T = StatusType
     (None, "Doing", None, T.DOING), (None, None, None, T.TODO),
     # disagreement without history: the more finished wins
     (True, "Todo", None, T.DONE), (True, "Doing", None, T.DONE),
-    (True, "Cancelled", None, T.CANCELLED), (False, "Done", None, T.DONE),
+    (True, "Cancelled", None, T.DONE), (False, "Done", None, T.DONE),
     # with history, the side a person changed wins
     (True, "Todo", T.TODO, T.DONE),          # ticked the box
     (False, "Done", T.DONE, T.TODO),         # unticked the box

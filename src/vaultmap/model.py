@@ -34,6 +34,16 @@ class StatusType(StrEnum):
         """Todo, doing and other are open: they still count as work left."""
         return self in (StatusType.TODO, StatusType.DOING, StatusType.OTHER)
 
+    @property
+    def rank(self) -> int:
+        """How finished the status is (done > cancelled > doing > other > todo): the order
+        the ``prefer = "done"`` policy of every remote and of the git merge keeps."""
+        return _STATUS_RANK[self]
+
+
+_STATUS_RANK = {StatusType.DONE: 4, StatusType.CANCELLED: 3, StatusType.DOING: 2,
+                StatusType.OTHER: 1, StatusType.TODO: 0}
+
 
 class Flavor(StrEnum):
     """Which dialect decides what is a task (docs/architecture.md)."""

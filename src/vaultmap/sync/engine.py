@@ -55,19 +55,11 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import ClassVar, Literal, TypeAlias
 
-from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType, Task, normalise_text
+from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, Task, normalise_text
 from vaultmap.sync.base import BaseEntry, SentCreate, Side
 from vaultmap.sync.identity import Candidate, rematch
 from vaultmap.sync.remote import ContentField, RemoteRow, TaskRecord, display_name
 
-# How finished a status type is, for prefer = "done".
-STATUS_RANK: Mapping[StatusType, int] = {
-    StatusType.DONE: 4,
-    StatusType.CANCELLED: 3,
-    StatusType.DOING: 2,
-    StatusType.OTHER: 1,
-    StatusType.TODO: 0,
-}
 Prefer = Literal["done", "vault", "notion"]
 NoticeKind = Literal["unlinked", "orphan", "no-key", "duplicate", "kept-row", "bad-status",
                      "relinked", "overwritten"]
@@ -375,8 +367,8 @@ def choose(vault_status: str, remote_status: str, policy: Policy) -> Side:
         return "vault"
     if policy.prefer == "notion":
         return "remote"
-    vault_rank = STATUS_RANK[policy.statuses.type_of(vault_status)]
-    remote_rank = STATUS_RANK[policy.statuses.type_of(remote_status)]
+    vault_rank = policy.statuses.type_of(vault_status).rank
+    remote_rank = policy.statuses.type_of(remote_status).rank
     return "remote" if remote_rank > vault_rank else "vault"
 
 

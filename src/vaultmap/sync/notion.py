@@ -215,8 +215,9 @@ def status_type_from(done: bool | None, status_name: str | None,
     * Else with ``agreed`` (the status type agreed on; a base written by an older vaultmap),
       the column that still matches it is taken as stale.
     * Without either (no base: a lost state, a first meeting), the more finished of the two
-      wins, like the default conflict policy: a ticked box means done (cancelled if Status
-      says Cancelled), an unticked box with Status "Done" stays done. Never the stale one.
+      wins, ranked as the default conflict policy ranks statuses: a ticked box means done
+      whatever the Status says, an unticked box with Status "Done" stays done. Never the
+      stale one.
 
     An empty or unknown Status counts as no opinion: the checkbox decides. ``names`` adds
     option names (casefolded) of a linked database's own Notion "status" property.
@@ -243,9 +244,8 @@ def status_type_from(done: bool | None, status_name: str | None,
             return StatusType.DONE if done else StatusType.TODO
         if status_changed and not box_changed:
             return named
-    if done:
-        return StatusType.CANCELLED if named is StatusType.CANCELLED else StatusType.DONE
-    return named
+    box = StatusType.DONE if done else StatusType.TODO
+    return max(box, named, key=lambda status: status.rank)
 
 
 def _named_type(status_name: str | None,

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, Note, StatusMap, StatusType, Task
+from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, Note, StatusMap, Task
 from vaultmap.model import normalise_text as _normalise
 from vaultmap.parse import parse_note
 from vaultmap.sync.identity import Candidate, rematch
@@ -52,16 +52,6 @@ from vaultmap.sync.identity import Candidate, rematch
 PREFER_CHOICES = ("done", "local", "remote")
 CONFLICT_STYLES = ("merge", "diff3", "zdiff3")
 
-# How finished a status type is, for prefer = "done" (the same ranking as the Notion sync,
-# vaultmap.sync.engine.STATUS_RANK; repeated here so the merge driver does not import the
-# sync engine and its SQLite state).
-STATUS_RANK: Mapping[StatusType, int] = {
-    StatusType.DONE: 4,
-    StatusType.CANCELLED: 3,
-    StatusType.DOING: 2,
-    StatusType.OTHER: 1,
-    StatusType.TODO: 0,
-}
 
 # A task's line as git's line merge sees it: optional block quotes, a list marker, blanks,
 # "[c]" (a status of up to 4 bytes: one UTF-8 character) and a blank or the line's end.
@@ -233,8 +223,8 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
     if ours_raw == base_raw:
         return _Decision(task, base_raw, ours_task, theirs_task, theirs_raw)
     if prefer == "done":
-        ours_rank = STATUS_RANK[statuses.type_of(ours_task.status)]
-        theirs_rank = STATUS_RANK[statuses.type_of(theirs_task.status)]
+        ours_rank = statuses.type_of(ours_task.status).rank
+        theirs_rank = statuses.type_of(theirs_task.status).rank
         winner = (local if ours_rank == theirs_rank
                   else "ours" if ours_rank > theirs_rank else "theirs")
     else:
