@@ -1,7 +1,7 @@
 """The Notion remote: one row per task in a Notion database (API 2025-09-03).
 
-All HTTP goes through the official ``notion_client.Client``; this module adds what the SDK
-leaves out (notion-api.md §9.3): pacing (about 3 requests a second), retries with backoff for
+All HTTP goes through the official ``notion_client.Client``; this package adds what the SDK
+leaves out: pacing (about 3 requests a second), retries with backoff for
 429 (honouring ``Retry-After``), 409, 5xx, 529, timeouts and dropped connections, a create that
 never duplicates (after an ambiguous failure the Key is looked up before trying again), and
 errors a person can act on. The token lives only inside the SDK client; it never appears in a
@@ -39,24 +39,17 @@ Decisions (see also :func:`status_type_from`):
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import ipaddress
-import json
 import logging
 import os
-import re
-import ssl
-import threading
 import time
-import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import notion_client
@@ -67,10 +60,66 @@ from notion_client.errors import (
     RequestTimeoutError,
 )
 
-from vaultmap.config import NOTION_PROPERTY_DEFAULTS, NotionSettings, Settings
+from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings
 from vaultmap.errors import ConfigError
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType
-from vaultmap.sync.notion_text import (
+from vaultmap.sync.notion.http import (
+    API_VERSION,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    NotionOptions,
+    _clean_base_url,
+    _code,
+    _Counter,
+    _DeadlineTransport,
+    _describe,
+    _json_object,
+    _may_have_applied,
+    _one_line,
+    _Pacer,
+    _property_named,
+    _retry_after,
+    _Secret,
+    _secret_forms,
+    _ssl_context,
+    _without_userinfo,
+    check_token,
+    is_transient,
+)
+from vaultmap.sync.notion.ids import (
+    _checked_id,
+    obsidian_url,
+    parse_notion_id,
+)
+from vaultmap.sync.notion.rows import (
+    SECTION_JOINER,
+    _date_start,
+    _date_value,
+    _excerpt,
+    _option,
+    _option_name,
+    _parse_time,
+    _value,
+)
+from vaultmap.sync.notion.schema import (
+    _PRIORITY_COLOURS,
+    _STATUS_COLOURS,
+    ALSO_ACCEPTED,
+    PRIORITIES,
+    REQUIRED_ROLES,
+    ROLE_TYPES,
+    Schema,
+)
+from vaultmap.sync.notion.status import (
+    _NAME_TO_TYPE,
+    STATUS_NAMES,
+    _named_type,
+    _status_choices,
+    _status_type,
+    status_fields,
+    status_type_from,
+)
+from vaultmap.sync.notion.text import (
     markdown_from_rich_text,
     plain_rich_text,
     plain_text,
@@ -92,10 +141,6 @@ from vaultmap.sync.remote import (
     TaskRecord,
 )
 
-API_VERSION = "2025-09-03"
-DEFAULT_BASE_URL = "https://api.notion.com"
-BASE_URL_ENV = "VAULTMAP_NOTION_BASE_URL"
-SECTION_JOINER = " › "
 # Notion rounds edit times down to the minute; an incremental query looks back this far.
 EDIT_TIME_SLACK = timedelta(minutes=2)
 # The name under which the data source id is cached between syncs (kept in the sync state
@@ -103,368 +148,6 @@ EDIT_TIME_SLACK = timedelta(minutes=2)
 _DATA_SOURCE = "data_source"
 
 log = logging.getLogger("vaultmap.notion")
-
-# role -> Notion property type. Roles are the keys of [notion.properties].
-ROLE_TYPES: Mapping[str, str] = {
-    "task": "title",
-    "done": "checkbox",
-    "status": "select",
-    "note": "rich_text",
-    "section": "rich_text",
-    "due": "date",
-    "scheduled": "date",
-    "start": "date",
-    "priority": "select",
-    "tags": "multi_select",
-    "key": "rich_text",
-    "open": "url",
-}
-REQUIRED_ROLES = ("task", "key", "done")
-# Other types a role may have in a linked database: Notion's own "status" type works too.
-ALSO_ACCEPTED: Mapping[str, tuple[str, ...]] = {"status": ("status",)}
-
-STATUS_NAMES: Mapping[StatusType, str] = {
-    StatusType.TODO: "Todo",
-    StatusType.DOING: "Doing",
-    StatusType.DONE: "Done",
-    StatusType.CANCELLED: "Cancelled",
-    StatusType.OTHER: "Other",
-}
-# Status option names read as a status type (what vaultmap writes, plus the names of Notion's
-# default "status" options and common spellings). Matching ignores case.
-_NAME_TO_TYPE: Mapping[str, StatusType] = {
-    **{name.casefold(): kind for kind, name in STATUS_NAMES.items()},
-    "to do": StatusType.TODO, "to-do": StatusType.TODO, "not started": StatusType.TODO,
-    "in progress": StatusType.DOING, "started": StatusType.DOING,
-    "complete": StatusType.DONE, "completed": StatusType.DONE, "finished": StatusType.DONE,
-    "canceled": StatusType.CANCELLED,
-}
-# Groups of a Notion "status" property, for options with names of their own.
-_GROUP_TO_TYPE: Mapping[str, StatusType] = {
-    "to-do": StatusType.TODO, "to do": StatusType.TODO, "in progress": StatusType.DOING,
-    "complete": StatusType.DONE,
-}
-_STATUS_COLOURS = {"Todo": "default", "Doing": "blue", "Done": "green", "Cancelled": "gray",
-                   "Other": "yellow"}
-PRIORITIES = ("highest", "high", "medium", "low", "lowest")
-_PRIORITY_COLOURS = ("red", "orange", "yellow", "blue", "gray")
-
-_ID_IN_TEXT = re.compile(r"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                         r"[0-9a-fA-F]{12})(?![0-9a-fA-F])")
-_BARE_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                      r"[0-9a-fA-F]{12}$")
-
-
-# ------------------------------------------------------------------------------------ ids
-def parse_notion_id(text: str, *, what: str = "Notion page") -> str:
-    """The dashed id in ``text``: a bare id (dashed or not) or a Notion URL.
-
-    >>> parse_notion_id("https://www.notion.so/Home-26899f72bada80dc843deacaf51e89ad?v=1")
-    '26899f72-bada-80dc-843d-eacaf51e89ad'
-    """
-    candidate = text.strip()
-    if not _BARE_ID.match(candidate):
-        parts = urlsplit(candidate)
-        # The id is the last 32 hex digits of the path (a "?v=" view id must not win).
-        found = _ID_IN_TEXT.findall(parts.path) if parts.scheme else []
-        if not found:
-            raise RemoteError(f"{what} {text.strip()[:80]!r} is neither a Notion id nor a "
-                              "Notion URL containing one")
-        candidate = found[-1]
-    hexes = candidate.replace("-", "").lower()
-    return f"{hexes[:8]}-{hexes[8:12]}-{hexes[12:16]}-{hexes[16:20]}-{hexes[20:]}"
-
-
-def obsidian_url(vault_name: str, note: str) -> str:
-    """``obsidian://open?vault=…&file=…`` for a note (``.md`` dropped, as Obsidian writes it)."""
-    file = note[:-3] if note.endswith(".md") else note
-    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
-
-
-# ------------------------------------------------------------------------------------ status
-def status_fields(done: bool | None, status_name: str | None) -> str:
-    """The raw status columns of a row as one string (kept in the base as agreed)."""
-    return json.dumps([done, status_name], ensure_ascii=False)
-
-
-def _parse_fields(fields: str) -> tuple[bool | None, str | None] | None:
-    try:
-        value = json.loads(fields)
-    except ValueError:
-        return None
-    if (not isinstance(value, list) or len(value) != 2
-            or not isinstance(value[0], bool | None) or not isinstance(value[1], str | None)):
-        return None
-    return value[0], value[1]
-
-
-def status_type_from(done: bool | None, status_name: str | None,
-                     agreed: StatusType | None = None, *,
-                     names: Mapping[str, StatusType] | None = None,
-                     agreed_fields: str = "") -> StatusType:
-    """The status a row means, from its Done checkbox and Status select.
-
-    vaultmap writes the two consistently (Done ticked exactly when the status is done), so
-    when they disagree a person changed one of them (people tick the box and never touch the
-    select). The column that changed since the last agreement decides:
-
-    * With ``agreed_fields`` (the two columns as they were when both sides last agreed,
-      :func:`status_fields`): the column that changed wins; ticking Done makes a task done,
-      unticking it reopens it as todo, choosing a Status sets that status. When both changed
-      and disagree, the more finished one wins.
-    * Else with ``agreed`` (the status type agreed on; a base written by an older vaultmap),
-      the column that still matches it is taken as stale.
-    * Without either (no base: a lost state, a first meeting), the more finished of the two
-      wins, ranked as the default conflict policy ranks statuses: a ticked box means done
-      whatever the Status says, an unticked box with Status "Done" stays done. Never the
-      stale one.
-
-    An empty or unknown Status counts as no opinion: the checkbox decides. ``names`` adds
-    option names (casefolded) of a linked database's own Notion "status" property.
-    """
-    named = _named_type(status_name, names)
-    if done is None:
-        return named or StatusType.TODO
-    if named is None:
-        return StatusType.DONE if done else StatusType.TODO
-    if (named is StatusType.DONE) == done:
-        return named
-    before = _parse_fields(agreed_fields) if agreed_fields else None
-    if before is not None:
-        box_changed = before[0] is not None and done != before[0]
-        status_changed = _named_type(before[1], names) is not named
-        if box_changed and not status_changed:
-            return StatusType.DONE if done else StatusType.TODO
-        if status_changed and not box_changed:
-            return named
-    elif agreed is not None:
-        box_changed = done != (agreed is StatusType.DONE)
-        status_changed = named is not agreed
-        if box_changed and not status_changed:
-            return StatusType.DONE if done else StatusType.TODO
-        if status_changed and not box_changed:
-            return named
-    box = StatusType.DONE if done else StatusType.TODO
-    return max(box, named, key=lambda status: status.rank)
-
-
-def _named_type(status_name: str | None,
-                names: Mapping[str, StatusType] | None) -> StatusType | None:
-    if not status_name:
-        return None
-    folded = status_name.casefold()
-    return _NAME_TO_TYPE.get(folded) or (names or {}).get(folded)
-
-
-# ------------------------------------------------------------------------------------ options
-# The HTTP tunables are the [notion] settings themselves (one type, defaults in the config
-# schema); the old name stays for callers.
-NotionOptions = NotionSettings
-
-
-class _Secret:
-    """A string that never shows itself in a repr, a traceback's locals or ``vars()``."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-
-def check_token(token: str, token_env: str) -> None:
-    """Refuse a token that cannot be a Notion secret before it is sent anywhere.
-
-    Notion secrets are printable ASCII. A line break would end the HTTP header (and httpx
-    would echo the header, token included, in its error); a copy-pasted no-break or
-    zero-width space makes httpx fail to encode it. The message names the variable and
-    the position, never the token.
-    """
-    for position, char in enumerate(token, 1):
-        if "!" <= char <= "~":
-            continue
-        if char in "\r\n":
-            what = "a line break"
-        elif unicodedata.category(char) == "Cc" or char == " ":
-            what = f"a {'space' if char == ' ' else 'control character'} (U+{ord(char):04X})"
-        else:
-            name = unicodedata.name(char, "").lower() or "unnamed character"
-            what = f"a non-ASCII character (U+{ord(char):04X} {name})"
-        raise RemoteAuthError(f"the Notion token in ${token_env} contains {what} at position "
-                              f"{position}; copy the integration's secret again")
-
-
-def _secret_forms(token: str, base_url: str) -> list[str]:
-    """Every form a secret may take in a message: raw, repr-escaped, unicode-escaped, and
-    the password of a ``user:pw@`` base URL (raw, percent-decoded, and inside the base64 of
-    HTTP Basic auth)."""
-    forms = [token, repr(token)[1:-1], token.encode("unicode_escape").decode("ascii")]
-    try:
-        parts = urlsplit(base_url)
-        user, password = parts.username, parts.password
-    except ValueError:
-        user = password = None
-    if password:
-        for name, secret in ((user or "", password), (unquote(user or ""), unquote(password))):
-            forms += [secret, f"{name}:{secret}",
-                      base64.b64encode(f"{name}:{secret}".encode()).decode("ascii")]
-    return sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
-
-class _DeadlineStream(httpx.SyncByteStream):
-    """A response body that must arrive before a deadline (httpx's timeout is per read: a
-    server sending a byte every second would never time out)."""
-
-    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request,
-                 deadline: float) -> None:
-        self._inner = inner
-        self._request = request
-        self._deadline = deadline
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if time.monotonic() > self._deadline:
-                raise httpx.ReadTimeout("the answer did not arrive in time",
-                                        request=self._request)
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _DeadlineTransport(httpx.BaseTransport):
-    """Gives every request one overall deadline, from sending it to the last body byte."""
-
-    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
-        self._inner = inner
-        self._seconds = seconds
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = time.monotonic() + self._seconds
-        response = self._inner.handle_request(request)
-        stream = response.stream
-        assert isinstance(stream, httpx.SyncByteStream)
-        return httpx.Response(response.status_code, headers=response.headers,
-                              stream=_DeadlineStream(stream, request, deadline),
-                              extensions=response.extensions, request=request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _Pacer:
-    """Spaces request starts ``1/rate`` seconds apart (shared by threads)."""
-
-    def __init__(self, rate: float, sleep: Callable[[float], None],
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = self._monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
-
-
-# ------------------------------------------------------------------------------------ errors
-_TRANSIENT_CODES = {"rate_limited", "conflict_error", "internal_server_error",
-                    "service_unavailable", "gateway_timeout", "service_overload",
-                    "database_connection_unavailable"}
-
-
-def _code(error: BaseException) -> str:
-    code = getattr(error, "code", "")
-    return str(getattr(code, "value", code))
-
-
-def is_transient(error: BaseException) -> bool:
-    """Worth another try: rate limits, conflicts, 5xx, 529, timeouts, network trouble."""
-    if isinstance(error, RequestTimeoutError | httpx.TransportError):
-        return True
-    if isinstance(error, HTTPResponseError):
-        return _code(error) in _TRANSIENT_CODES or error.status >= 500 or error.status == 429
-    return False
-
-
-def _may_have_applied(error: BaseException) -> bool:
-    """After this failure a write may have happened (the answer, not the request, was lost)."""
-    if isinstance(error, HTTPResponseError):
-        return error.status != 429 and _code(error) != "rate_limited"
-    return not isinstance(error, httpx.ConnectError)
-
-
-def _retry_after(error: BaseException, cap: float) -> float | None:
-    headers = getattr(error, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), cap)
-
-
-_PROPERTY_IN_MESSAGE = (
-    re.compile(r"body\.properties\.([^.\[\s]+)"),
-    re.compile(r"^(.+?) is expected to be "),
-    re.compile(r"^(.+?) is not a property that exists"),
-    re.compile(r"Could not find property with name or id: (.+?)\.?$"),
-)
-
-
-def _property_named(message: str) -> str | None:
-    for pattern in _PROPERTY_IN_MESSAGE:
-        found = pattern.search(message)
-        if found:
-            return found.group(1)
-    return None
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# ------------------------------------------------------------------------------------ schema
-@dataclass(frozen=True, slots=True)
-class Schema:
-    """Which Notion property holds each role (absent roles are not written)."""
-
-    names: Mapping[str, str]  # role -> property name in the database
-    status_kind: str = "select"  # or "status": Notion's own status type
-    # For a "status" property: the option to write per type, and each option's type.
-    status_options: Mapping[StatusType, str] = field(default_factory=dict)
-    status_names: Mapping[str, StatusType] = field(default_factory=dict)
-
-    def get(self, role: str) -> str | None:
-        return self.names.get(role)
-
-
-@dataclass(slots=True)
-class _Counter:
-    count: int = 0
-    server_date: datetime | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class NotionRemote(Remote):
@@ -1240,149 +923,3 @@ class NotionRemote(Remote):
             return self.statuses.char_for(kind)
         except KeyError:
             return "?"  # "other" with no configured character: any non-standard one will do
-
-
-# ------------------------------------------------------------------------------------ helpers
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~50 ms; one verified context serves every remote.
-    return httpx.create_ssl_context()
-
-
-def _status_choices(config: Mapping[str, Any]) -> tuple[dict[StatusType, str],
-                                                        dict[str, StatusType]]:
-    """For a Notion "status" property: the option to write per type, and each option's type.
-
-    An option is read by its name when that is a known spelling ("Not started", "Done"),
-    else by its group (To-do, In progress, Complete). The option written for a type is the
-    first one whose name says that type, else the first of the type's group.
-    """
-    options = [o for o in config.get("options") or [] if isinstance(o, dict) and o.get("name")]
-    group_of: dict[str, StatusType] = {}
-    for group in config.get("groups") or []:
-        kind = _GROUP_TO_TYPE.get(str(group.get("name", "")).casefold())
-        if kind is not None:
-            for option_id in group.get("option_ids") or []:
-                group_of[str(option_id)] = kind
-    by_name: dict[str, StatusType] = {}
-    for option in options:
-        name = str(option["name"])
-        kind = _NAME_TO_TYPE.get(name.casefold()) or group_of.get(str(option.get("id")))
-        if kind is not None:
-            by_name[name.casefold()] = kind
-    to_write: dict[StatusType, str] = {}
-    for option in options:  # names that say the type outright come first
-        kind = _NAME_TO_TYPE.get(str(option["name"]).casefold())
-        if kind is not None:
-            to_write.setdefault(kind, str(option["name"]))
-    for option in options:
-        kind = group_of.get(str(option.get("id")))
-        if kind is not None:
-            to_write.setdefault(kind, str(option["name"]))
-    return to_write, by_name
-
-
-def _json_object(answer: object) -> dict[str, Any]:
-    if not isinstance(answer, dict):
-        raise ValueError("Notion's answer is not a JSON object")
-    return answer
-
-
-def _clean_base_url(url: str) -> str:
-    """The API address, or one line (exit 3) saying why it cannot be one; the address is
-    shown without any ``user:password@``."""
-    url = url.strip().rstrip("/")
-    url = url[: -len("/v1")] if url.endswith("/v1") else url
-    problem = ""
-    if any(unicodedata.category(c) in ("Cc", "Zs", "Zl", "Zp") for c in url):
-        problem = " (it contains a space or a control character)"
-    else:
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - a malformed port raises here
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                problem = " "
-        except ValueError as error:
-            problem = f" ({error})"
-    if problem:
-        problem = ("must be an http(s) URL such as https://api.notion.com"
-                   + problem.rstrip())
-        shown = "".join(c if c.isprintable() else "?" for c in url)
-        try:
-            shown = _without_userinfo(shown)
-        except ValueError:
-            shown = shown.rpartition("@")[2]
-        raise ConfigError(f"the Notion API address {shown[:80]!r} (${BASE_URL_ENV}) {problem}")
-    return url
-
-
-def _checked_id(remote_id: str) -> str:
-    if not _BARE_ID.match(remote_id.strip()):
-        raise RemoteError(f"{remote_id[:80]!r} is not a Notion row id")
-    return parse_notion_id(remote_id)
-
-
-def _status_type(record: TaskRecord) -> StatusType:
-    try:
-        return StatusType(record.status_type)
-    except ValueError:
-        return StatusType.OTHER
-
-
-def _excerpt(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
-
-
-def _describe(error: BaseException | None) -> str:
-    if error is None:
-        return "an unknown failure"
-    status = getattr(error, "status", None)
-    return f"{type(error).__name__}" + (f" HTTP {status}" if status else "")
-
-
-def _value(prop: Any, kind: str) -> Any:
-    """The typed value of a property, from a response (``{"type":…, kind: v}``) or a request
-    (``{kind: v}``) shape."""
-    if not isinstance(prop, dict):
-        return None
-    return prop.get(kind)
-
-
-def _date_value(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return None  # a malformed date in a note (2023-12-32) is not sent; the note keeps it
-    return {"start": text}
-
-
-def _date_start(value: Any) -> str | None:
-    if isinstance(value, dict) and isinstance(value.get("start"), str):
-        return str(value["start"])[:10]
-    return None
-
-
-def _option_name(text: str) -> str:
-    # Select option names may not contain commas and hold at most 100 characters.
-    cleaned = text.replace(",", " ").strip()
-    while utf16_len(cleaned) > 100:
-        cleaned = cleaned[:-1]
-    return cleaned
-
-
-def _option(text: str | None) -> dict[str, str] | None:
-    name = _option_name(text) if text else ""
-    return {"name": name} if name else None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
