@@ -5,7 +5,8 @@
 * :mod:`~vaultmap.sync.notion.schema`: the properties vaultmap needs and where they are.
 * :mod:`~vaultmap.sync.notion.rows`: property values in and out of Notion's shapes.
 * :mod:`~vaultmap.sync.notion.text`: inline Markdown <-> Notion rich text.
-* :mod:`~vaultmap.sync.notion.http`: token, pacing, deadlines, retries, error wording.
+* :mod:`~vaultmap.sync.notion.http`: token, pacing, deadlines, retries, error wording, and
+  :class:`~vaultmap.sync.notion.http.NotionHttp`, the client that does them.
 * :mod:`~vaultmap.sync.notion.remote`: :class:`NotionRemote`, which ties them together.
 
 Only ``http`` and ``remote`` import httpx and the Notion SDK, so the pure parts import

@@ -41,50 +41,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import logging
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
-import notion_client
-import tenacity
-from notion_client.errors import (
-    APIResponseError,
-    HTTPResponseError,
-    RequestTimeoutError,
-)
 
 from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings
 from vaultmap.errors import ConfigError
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, StatusType
 from vaultmap.sync.notion.http import (
-    API_VERSION,
     BASE_URL_ENV,
-    DEFAULT_BASE_URL,
+    NotionHttp,
     NotionOptions,
-    _clean_base_url,
-    _code,
-    _Counter,
-    _DeadlineTransport,
-    _describe,
     _json_object,
     _may_have_applied,
-    _one_line,
-    _Pacer,
-    _property_named,
-    _retry_after,
-    _Secret,
-    _secret_forms,
-    _ssl_context,
-    _without_userinfo,
     check_token,
-    is_transient,
 )
 from vaultmap.sync.notion.ids import (
     _checked_id,
@@ -150,7 +123,7 @@ _DATA_SOURCE = "data_source"
 log = logging.getLogger("vaultmap.notion")
 
 
-class NotionRemote(Remote):
+class NotionRemote(NotionHttp, Remote):
     """A :class:`~vaultmap.sync.remote.Remote` backed by one Notion database."""
 
     name = "notion"
@@ -176,9 +149,6 @@ class NotionRemote(Remote):
             raise RemoteAuthError(f"no Notion token: set ${token_env} to your integration's "
                                   "secret (Notion → Settings → Connections → Develop)")
         check_token(token, token_env)
-        self.options = options or NotionOptions()
-        #: Told (one line) each time a call waits to try again: the CLI shows it.
-        self.on_wait = on_wait
         self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
         self.data_source_id = data_source_id
         self.properties = {role: properties.get(role, default)
@@ -191,39 +161,14 @@ class NotionRemote(Remote):
             seen[name] = role
         self.vault_name = vault_name
         self.statuses = statuses
-        self.token_env = token_env
         #: remote_id -> the status character both sides agreed on (set by the runner; lets
         #: :func:`status_type_from` tell which of Done / Status a person changed).
         self.agreed_status = agreed_status
-        self._sleep = sleep
         self._clock = clock
-        full_url = _clean_base_url(base_url or DEFAULT_BASE_URL)
-        self._token = _Secret(token)
-        self._secrets = _Secret("\x00".join(_secret_forms(token, full_url)))
-        #: The API address as shown to people: without any ``user:password@``.
-        self.base_url = _without_userinfo(full_url)
-        self._host = urlsplit(self.base_url).hostname or ""
+        super().__init__(token, base_url=base_url, options=options or NotionOptions(),
+                         token_env=token_env, sleep=sleep, on_wait=on_wait)
         self._schema: Schema | None = None
         self._read_columns: dict[str, tuple[bool | None, str | None]] = {}
-        self._pacer = _Pacer(self.options.requests_per_second, sleep)
-        self._counter = _Counter()
-        self._deadline_at = time.monotonic() + self.options.deadline
-        transport = _DeadlineTransport(httpx.HTTPTransport(verify=_ssl_context()),
-                                       self.options.timeout)
-        http = httpx.Client(transport=transport,
-                            event_hooks={"request": [self._on_request],
-                                         "response": [self._on_response]})
-        sdk_log = logging.getLogger("vaultmap.notion.sdk")
-        sdk_log.propagate = False  # the SDK warns on every failure; we log retries ourselves
-        if not sdk_log.handlers:
-            sdk_log.addHandler(logging.NullHandler())
-        self._client = notion_client.Client(
-            client=http, base_url=full_url,
-            timeout_ms=int(self.options.timeout * 1000), notion_version=API_VERSION,
-            retry=False, logger=sdk_log, log_level=logging.CRITICAL)
-        # The token goes straight into the HTTP client's headers (whose repr masks it), not
-        # into the SDK's options dataclass, whose repr would print it.
-        http.headers["Authorization"] = f"Bearer {token}"
 
     # -------------------------------------------------------------- construction
     @classmethod
@@ -245,20 +190,11 @@ class NotionRemote(Remote):
     def __repr__(self) -> str:
         return (f"NotionRemote(database_id={self.database_id!r}, base_url={self.base_url!r})")
 
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
-
     def __enter__(self) -> NotionRemote:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent so far (every attempt counts)."""
-        return self._counter.count
 
     # -------------------------------------------------------------- what the runner keeps
     @property
@@ -277,167 +213,6 @@ class NotionRemote(Remote):
     def cache(self) -> dict[str, str]:
         """The data source id, once known, for :meth:`bind` at the next sync."""
         return {_DATA_SOURCE: self.data_source_id} if self.data_source_id else {}
-
-    # -------------------------------------------------------------- HTTP plumbing
-    def _on_request(self, request: httpx.Request) -> None:
-        with self._counter.lock:
-            self._counter.count += 1
-
-    def _on_response(self, response: httpx.Response) -> None:
-        stamp = response.headers.get("date")
-        if stamp:
-            try:
-                moment = parsedate_to_datetime(stamp)
-            except (TypeError, ValueError):
-                return
-            if moment.tzinfo is not None:
-                self._counter.server_date = moment
-
-    def redact(self, text: str) -> str:
-        """``text`` with every form of the token and of base URL credentials masked."""
-        for secret in self._secrets.value.split("\x00"):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    # Last line of defence: nothing the SDK or httpx says may carry a secret out.
-    _safe = redact
-
-    def _transient(self, error: BaseException) -> bool:
-        """Worth another try, and time left to try: a connection refused by this very
-        machine (nothing listens) is not; nor is anything after the deadline."""
-        if time.monotonic() >= self._deadline_at:
-            return False
-        if isinstance(error, httpx.ConnectError) and self._loopback():
-            return False
-        return is_transient(error)
-
-    def _loopback(self) -> bool:
-        if self._host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self._host).is_loopback
-        except ValueError:
-            return False
-
-    def _stop(self, state: tenacity.RetryCallState) -> bool:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
-            # Counted on the call's own retry state: other failures do not use this budget.
-            timeouts = int(getattr(state, "vaultmap_timeouts", 0)) + 1
-            state.vaultmap_timeouts = timeouts  # type: ignore[attr-defined]
-            if timeouts >= self.options.timeout_attempts:
-                return True
-        return (state.attempt_number >= max(1, self.options.max_attempts)
-                or time.monotonic() >= self._deadline_at)
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if error is not None:
-            after = _retry_after(error, self.options.max_retry_after)
-            if after is not None:
-                # "Retry-After: 0" still gets a breath, or a burst would meet the limit again.
-                return max(after, self.options.backoff / 2)
-        backoff = tenacity.wait_random_exponential(multiplier=self.options.backoff,
-                                                   max=self.options.backoff_max)
-        return max(float(backoff(state)), self.options.backoff / 2)
-
-    def _wait_within_deadline(self, state: tenacity.RetryCallState) -> float:
-        return max(0.0, min(self._wait(state), self._deadline_at - time.monotonic()))
-
-    def _retrying(self) -> tenacity.Retrying:
-        return tenacity.Retrying(
-            stop=self._stop, wait=self._wait_within_deadline,
-            retry=tenacity.retry_if_exception(self._transient),
-            sleep=self._sleep, reraise=True, before_sleep=self._log_retry)
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        delay = state.next_action.sleep if state.next_action is not None else 0.0
-        what = self._safe(_describe(error))
-        log.info("notion: retrying after %s (attempt %d)", what, state.attempt_number)
-        if self.on_wait is not None:
-            self.on_wait(f"Notion answered {what}; retrying in {delay:.1f}s (attempt "
-                         f"{state.attempt_number + 1} of {self.options.max_attempts})")
-
-    def _out_of_time(self) -> RemoteUnavailableError | None:
-        if time.monotonic() < self._deadline_at:
-            return None
-        return RemoteUnavailableError(
-            f"Notion gave up after {self.options.deadline:g}s ([notion] deadline): the rest "
-            "is left for the next sync")
-
-    def _call(self, what: str, fn: Callable[[], object], *, subject: str = "") -> dict[str, Any]:
-        """Run one API call paced and retried; failures become one-line RemoteErrors."""
-        late = self._out_of_time()
-        if late is not None:
-            raise late
-        try:
-            for attempt in self._retrying():
-                with attempt:
-                    self._pacer.wait()
-                    return _json_object(fn())
-        except Exception as error:
-            raise self._translate(error, what, subject) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _translate(self, error: BaseException, what: str, subject: str) -> RemoteError:
-        attempts = self.options.max_attempts
-        if isinstance(error, RemoteError):
-            return error
-        late = self._out_of_time()
-        if late is not None:
-            return late
-        if isinstance(error, APIResponseError | HTTPResponseError):
-            code, status = _code(error), error.status
-            message = _one_line(self._safe(str(error)))
-            # The SDK's stand-in code for a non-JSON answer says nothing to a person.
-            label = f"HTTP {status} {code}" if isinstance(error, APIResponseError) \
-                else f"HTTP {status}"
-            if status == 401 or code == "unauthorized":
-                return RemoteAuthError(f"Notion rejected the token in ${self.token_env} "
-                                       "(401 unauthorized): copy the integration's secret again")
-            if status == 403 or code == "restricted_resource":
-                return RemoteAuthError(f"the Notion integration may not {what} (403 "
-                                       "restricted_resource): give it read, update and insert "
-                                       "content capabilities")
-            if status == 404 or code == "object_not_found":
-                if subject.startswith("row "):
-                    return RemoteGoneError(f"Notion row {subject[4:]} no longer exists",
-                                           remote_id=subject[4:], trashed=False)
-                return RemoteAuthError(f"{subject or 'the Notion object'} was not found or is "
-                                       "not shared with the integration: open it in Notion, "
-                                       "••• → Connections → add the integration")
-            if code == "validation_error" and "archived" in message and subject.startswith("row "):
-                return RemoteGoneError(f"Notion row {subject[4:]} is in the trash",
-                                       remote_id=subject[4:], trashed=True)
-            if code == "validation_error":
-                prop = _property_named(message)
-                where = f" (property {prop!r})" if prop else ""
-                return RemoteError(f"Notion refused to {what}{where}: {message}")
-            if is_transient(error):
-                return RemoteUnavailableError(f"Notion kept failing to {what} ({label}) after "
-                                              f"{attempts} attempts; try again later")
-            return RemoteError(f"Notion refused to {what} ({label}): {message}")
-        if isinstance(error, RequestTimeoutError | httpx.TimeoutException):
-            tries = min(attempts, self.options.timeout_attempts)
-            return RemoteUnavailableError(
-                f"Notion did not answer within {self.options.timeout:g}s to {what} "
-                f"({tries} attempts); check the network or try later")
-        if isinstance(error, httpx.ConnectError):
-            host = urlsplit(self.base_url).netloc
-            return RemoteError(f"cannot reach Notion at {host} to {what}: "
-                               f"{_one_line(self._safe(str(error)) or 'connection failed')} "
-                               "(no network?)")
-        if isinstance(error, httpx.TransportError):
-            return RemoteUnavailableError(f"the connection to Notion broke while trying to {what} "
-                               f"({attempts} attempts): "
-                               f"{_one_line(self._safe(str(error)) or type(error).__name__)}")
-        if isinstance(error, ValueError):
-            return RemoteError(f"Notion sent an answer vaultmap cannot read while trying to "
-                               f"{what}")
-        return RemoteError(f"talking to Notion failed while trying to {what}: "
-                           f"{type(error).__name__}")
 
     # -------------------------------------------------------------- discovery and schema
     def _need_database(self) -> str:
