@@ -3,7 +3,7 @@
 * :mod:`~vaultmap.sync.notion.ids`: Notion ids and URLs, the ``obsidian://`` link of a note.
 * :mod:`~vaultmap.sync.notion.status`: Done / Status columns <-> status types.
 * :mod:`~vaultmap.sync.notion.schema`: the properties vaultmap needs and where they are.
-* :mod:`~vaultmap.sync.notion.rows`: property values in and out of Notion's shapes.
+* :mod:`~vaultmap.sync.notion.rows`: task records <-> request-shaped properties and rows.
 * :mod:`~vaultmap.sync.notion.text`: inline Markdown <-> Notion rich text.
 * :mod:`~vaultmap.sync.notion.http`: token, pacing, deadlines, retries, error wording, and
   :class:`~vaultmap.sync.notion.http.NotionHttp`, the client that does them.

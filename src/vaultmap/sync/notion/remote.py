@@ -61,46 +61,35 @@ from vaultmap.sync.notion.http import (
 )
 from vaultmap.sync.notion.ids import (
     _checked_id,
-    obsidian_url,
     parse_notion_id,
 )
 from vaultmap.sync.notion.rows import (
-    SECTION_JOINER,
-    _date_start,
-    _date_value,
     _excerpt,
-    _option,
-    _option_name,
     _parse_time,
     _value,
+    decoded_row,
+    property_value,
+    record_properties,
 )
 from vaultmap.sync.notion.schema import (
-    _PRIORITY_COLOURS,
-    _STATUS_COLOURS,
     ALSO_ACCEPTED,
-    PRIORITIES,
     REQUIRED_ROLES,
     ROLE_TYPES,
     Schema,
+    property_configs,
+    resolve_schema,
 )
 from vaultmap.sync.notion.status import (
     _NAME_TO_TYPE,
-    STATUS_NAMES,
     _named_type,
-    _status_choices,
-    _status_type,
     status_fields,
     status_type_from,
 )
 from vaultmap.sync.notion.text import (
-    markdown_from_rich_text,
     plain_rich_text,
     plain_text,
-    rich_text_from_markdown,
-    utf16_len,
 )
 from vaultmap.sync.remote import (
-    CONTENT_FIELDS,
     AgreedStatus,
     ContentField,
     Remote,
@@ -244,31 +233,7 @@ class NotionRemote(NotionHttp, Remote):
 
     def _resolve(self, existing: Mapping[str, Any]) -> tuple[Schema, list[str], list[str]]:
         """Roles -> names; returns (schema, wrong-type complaints, missing roles)."""
-        names: dict[str, str] = {}
-        wrong: list[str] = []
-        missing: list[str] = []
-        title_name = next((n for n, p in existing.items() if p.get("type") == "title"), None)
-        for role, kind in ROLE_TYPES.items():
-            wanted = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
-            if role == "task":
-                if wanted in existing and existing[wanted].get("type") != "title":
-                    wrong.append(f"{wanted!r} is {existing[wanted].get('type')}, "
-                                 "vaultmap needs title")
-                elif title_name is not None:
-                    names[role] = title_name
-                continue
-            prop = existing.get(wanted)
-            if prop is None:
-                missing.append(role)
-            elif prop.get("type") != kind and prop.get("type") not in ALSO_ACCEPTED.get(role, ()):
-                wrong.append(f"{wanted!r} is {prop.get('type')}, vaultmap needs {kind}")
-            else:
-                names[role] = wanted
-        status = existing.get(names.get("status", ""))
-        if isinstance(status, dict) and status.get("type") == "status":
-            options, by_name = _status_choices(status.get("status") or {})
-            return Schema(names, "status", options, by_name), wrong, missing
-        return Schema(names), wrong, missing
+        return resolve_schema(existing, self.properties)
 
     def _wrong_type(self, wrong: list[str]) -> RemoteSchemaError:
         return RemoteSchemaError(
@@ -291,20 +256,7 @@ class NotionRemote(NotionHttp, Remote):
         return self._schema
 
     def _property_configs(self, roles: list[str]) -> dict[str, Any]:
-        configs: dict[str, Any] = {}
-        for role in roles:
-            kind = ROLE_TYPES[role]
-            name = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
-            config: dict[str, Any] = {}
-            if role == "status":
-                config = {"options": [{"name": n, "color": _STATUS_COLOURS[n]}
-                                      for n in STATUS_NAMES.values()]}
-            elif role == "priority":
-                config = {"options": [{"name": n, "color": c}
-                                      for n, c in zip(PRIORITIES, _PRIORITY_COLOURS,
-                                                      strict=True)]}
-            configs[name] = {kind: config}
-        return configs
+        return property_configs(self.properties, roles)
 
     def create_database(self, parent_page: str, title: str) -> str:
         """Create the task database inside ``parent_page`` (an id or a Notion URL).
@@ -363,50 +315,8 @@ class NotionRemote(NotionHttp, Remote):
                        only: Collection[ContentField] | None = None) -> dict[str, Any]:
         """Request-shaped properties for ``record``: the status when ``status``, the content
         fields when ``content`` (only those in ``only``, when given)."""
-        schema = self.schema()
-        kind = _status_type(record)
-        props: dict[str, Any] = {}
-
-        def put(role: str, value: Any) -> None:
-            name = schema.get(role)
-            if name is not None:
-                props[name] = value
-
-        if status:
-            put("done", {"checkbox": kind is StatusType.DONE})
-            if schema.status_kind == "status":
-                # Notion's own status type: only existing options can be chosen; a type
-                # without a matching option leaves the column as it is (Done still carries
-                # done-ness).
-                option = schema.status_options.get(kind)
-                if option is not None:
-                    put("status", {"status": {"name": option}})
-            else:
-                put("status", {"select": {"name": STATUS_NAMES[kind]}})
-        if not content:
-            return props
-        wanted = set(CONTENT_FIELDS if only is None else only)
-        if "text" in wanted:
-            put("task", {"title": rich_text_from_markdown(record.text)})
-        if "key" in wanted:
-            put("key", {"rich_text": plain_rich_text(record.key)})
-        if "note" in wanted:
-            put("note", {"rich_text": plain_rich_text(record.note)})
-        if "section" in wanted:
-            put("section", {"rich_text": plain_rich_text(SECTION_JOINER.join(record.section))})
-        for role in ("due", "scheduled", "start"):
-            if role in wanted:
-                put(role, {"date": _date_value(getattr(record, role))})
-        if "priority" in wanted:
-            put("priority", {"select": _option(record.priority)})
-        if "tags" in wanted:
-            tags = [t for t in (_option_name(tag) for tag in record.tags) if t]
-            put("tags", {"multi_select": [{"name": t} for t in dict.fromkeys(tags)][:100]})
-        if "open_url" in wanted:
-            url = record.open_url or (obsidian_url(self.vault_name, record.note)
-                                      if self.vault_name else "")
-            put("open", {"url": url if url and utf16_len(url) <= 2000 else None})
-        return props
+        return record_properties(record, self.schema(), vault_name=self.vault_name,
+                                 content=content, status=status, only=only)
 
     def stored_form(self, record: TaskRecord) -> TaskRecord:
         """``record`` as its row reads back right after it was written."""
@@ -629,13 +539,7 @@ class NotionRemote(NotionHttp, Remote):
     def _row(self, key: str | None, props: Mapping[str, Any], remote_id: str, trashed: bool,
              edited: datetime | None) -> RemoteRow:
         def value(role: str, kind: str) -> Any:
-            name = self.properties.get(role, NOTION_PROPERTY_DEFAULTS[role])
-            if role == "task":
-                # The title property, whatever its name; request shapes carry no "type".
-                found = next((v for v in props.values() if isinstance(v, dict) and (
-                    v.get("type") == "title" or ("type" not in v and "title" in v))), None)
-                return _value(found if found is not None else props.get(name), kind)
-            return _value(props.get(name), kind)
+            return property_value(props, self.properties, role, kind)
 
         done_raw = value("done", "checkbox")
         done = done_raw if isinstance(done_raw, bool) else None
@@ -672,26 +576,9 @@ class NotionRemote(NotionHttp, Remote):
         has_status = self.properties.get("status", "") in props
         settled = done is None or ((named is not None or not has_status)
                                    and (named is None or (named is StatusType.DONE) == done))
-        title = value("task", "title")
-        section_text = plain_text(value("section", "rich_text"))
-        priority = value("priority", "select")
-        tags = value("tags", "multi_select")
-        rebuilt = TaskRecord(
-            key=key or "", status=char, status_type=kind.value,
-            text=markdown_from_rich_text(title),
-            note=plain_text(value("note", "rich_text")),
-            section=tuple(section_text.split(SECTION_JOINER)) if section_text else (),
-            due=_date_start(value("due", "date")),
-            scheduled=_date_start(value("scheduled", "date")),
-            start=_date_start(value("start", "date")),
-            priority=priority.get("name") if isinstance(priority, dict) else None,
-            tags=tuple(str(t.get("name")) for t in tags if isinstance(t, dict))
-            if isinstance(tags, list) else (),
-            open_url=str(value("open", "url") or ""))
-        return RemoteRow(remote_id=remote_id, key=key, status=char, text=plain_text(title),
-                         note=rebuilt.note, content_hash=rebuilt.content_hash(),
-                         last_edited=edited, trashed=trashed, status_type=kind.value,
-                         status_fields=fields, settled=settled, fields=rebuilt)
+        return decoded_row(props, self.properties, key=key, remote_id=remote_id,
+                           trashed=trashed, edited=edited, status=char, status_type=kind,
+                           status_fields=fields, settled=settled)
 
     def _char(self, kind: StatusType) -> str:
         try:
