@@ -298,7 +298,8 @@ def _merge_appends(
     over. A note that was only appended to meanwhile (a script adding a line, a sync inbox) is
     transformed again with the appended bytes and the temporary file updated (usually by just
     copying those bytes to its end), so they are read and kept rather than overwritten, without
-    starting over (which a steady appender could make us do forever).
+    starting over (which a steady appender could make us do forever). After
+    ``MAX_APPEND_MERGES`` rounds that each found more appended, the latest round is used.
     """
     for _round in range(MAX_APPEND_MERGES):
         verdict, state = _recheck(real, fd, seen)
@@ -322,7 +323,10 @@ def _merge_appends(
         except OSError:
             return None
         seen, target, payload = state, new_target, new_payload
-    return None
+    # Still being appended to after every round (a steady, fast appender): our temporary
+    # file holds everything up to the last round, so go ahead; what lands in the replaced
+    # file after it is appended right after the rename, like the tail of any last check.
+    return seen, target, payload
 
 
 def rewrite_file(
