@@ -72,7 +72,9 @@ Transform = Callable[[bytes], tuple[bytes | None, T]]
 MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
 STALE_TEMP_SECONDS = 600.0
-MAX_APPEND_MERGES = 50
+# Each round re-runs the transform (a parse) on the grown note; a few rounds catch an
+# occasional append, and a steady appender is handled by the tail copy after the rename.
+MAX_APPEND_MERGES = 6
 
 
 @dataclass(frozen=True, slots=True)
