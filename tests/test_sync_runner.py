@@ -519,6 +519,53 @@ def test_unreadable_note_does_not_trash_its_rows(tmp_path: Path) -> None:
     assert len(remote.live()) == 2
 
 
+def test_an_unreadable_note_in_a_folder_named_with_a_colon_keeps_its_rows(
+        tmp_path: Path) -> None:
+    # "Work: Q1/Plan.md: binary file, skipped" must protect Work: Q1/Plan.md, not "Work".
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    other = write(tmp_path, "Work: Q1/Plan.md", "- [ ] two\n")
+    s, remote = make_settings(tmp_path), MemoryRemote()
+    sync(s, remote)
+    other.write_bytes(b"- [ ] two\x00 binary now\n")
+    assert read_vault(s).unreadable == ("Work: Q1/Plan.md",)
+    plan = sync(s, remote, full=True)
+    assert not [a for a in plan.actions if type(a).__name__ == "TrashRow"]
+    assert len(remote.live()) == 2
+
+
+def test_a_readable_note_with_a_warning_is_not_unreadable(tmp_path: Path) -> None:
+    # A note read with a warning (its front matter is broken) is read: its tasks count, and
+    # neither it nor a path its name begins with is set aside as unreadable.
+    write(tmp_path, "Plan: draft.md", "---\ntags: [unclosed\n---\n- [ ] one\n")
+    s = make_settings(tmp_path)
+    vault = read_vault(s)
+    assert [r.note for r in vault.records.values()] == ["Plan: draft.md"]
+    assert any(w.startswith("Plan: draft.md: ") for w in vault.warnings)
+    assert vault.unreadable == ()
+
+
+def test_a_folder_that_cannot_be_listed_keeps_its_rows(tmp_path: Path) -> None:
+    # A folder the walk cannot list (here: its path grew past PATH_MAX when the vault moved,
+    # which no permission bit or root can get around) hides its notes; their rows stay.
+    short = tmp_path / "v"
+    component = "f" * ((3990 - len(str(short))) // 20 - 1)
+    deep = short.joinpath(*[component] * 20)
+    assert len(str(deep)) > 3900 and len(str(deep / "Plan.md")) < 4000
+    write(short, "Top.md", "- [ ] one\n")
+    write(deep, "Plan.md", "- [ ] two\n")
+    s, remote = make_settings(short), MemoryRemote()
+    sync(s, remote)
+    assert len(remote.live()) == 2
+    moved = tmp_path / ("v" * 200)
+    short.rename(moved)
+    s = make_settings(moved)
+    unreadable = read_vault(s).unreadable
+    assert len(unreadable) == 1 and unreadable[0].endswith("/")
+    plan = sync(s, remote, full=True)
+    assert not [a for a in plan.actions if type(a).__name__ == "TrashRow"]
+    assert len(remote.live()) == 2
+
+
 def test_lost_create_answer_is_not_duplicated(tmp_path: Path) -> None:
     write(tmp_path, "Plan.md", "- [ ] one\n- [ ] two\n")
     s, remote = make_settings(tmp_path), MemoryRemote()

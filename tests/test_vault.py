@@ -25,6 +25,7 @@ from vaultmap.config import Settings, VaultSettings, load_settings
 from vaultmap.model import Flavor, Note, StatusMap, StatusType
 from vaultmap.vault import (
     ScanResult,
+    UnreadablePath,
     VaultReadError,
     index_path,
     note_path,
@@ -220,6 +221,17 @@ def test_binary_file_named_md_is_skipped_with_a_warning(vault: Path) -> None:
     assert result.warnings == ("photo.md: binary file (contains NUL bytes), skipped",)
     assert "photo.md" not in paths_of(result)
     assert len(result.notes) == 4
+
+
+def test_unreadable_notes_are_data_with_path_and_reason(vault: Path) -> None:
+    # The path is given as data, not to be cut out of the warning line (it may hold ": ").
+    write(vault, "Q1: plans/photo.md", b"\x00- [ ] x\n")
+    for use_index in (True, True, False):  # cold, then from the index, then without it
+        result = scan_vault(settings_for(vault), use_index=use_index)
+        assert result.unreadable == (
+            UnreadablePath("Q1: plans/photo.md", "binary file (contains NUL bytes), skipped"),)
+        assert result.warnings == (
+            "Q1: plans/photo.md: binary file (contains NUL bytes), skipped",)
 
 
 def test_a_50_mb_note_is_skipped_by_the_size_cap(vault: Path) -> None:

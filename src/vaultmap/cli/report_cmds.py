@@ -109,7 +109,7 @@ def _refuse_unreadable_named(result: ScanResult, settings: Settings,
             continue
         rel = paths.note_path(settings, path)
         if rel in unreadable:
-            raise VaultReadError(unreadable[rel].removesuffix(", skipped"))
+            raise VaultReadError(f"{rel}: {unreadable[rel].removesuffix(', skipped')}")
 
 
 def _freeze_scanned() -> None:

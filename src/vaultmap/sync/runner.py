@@ -166,13 +166,8 @@ def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
                                   f"{records[task.key].note}; only the first is synced")
                 continue
             records[task.key] = task_record(task, vault_name=vault_name)
-    parsed = {note.path for note in scan.notes}
-    unreadable: list[str] = []
-    for warning in scan.warnings:
-        path = warning.split(": ", 1)[0]
-        if path and path not in parsed:
-            unreadable.append(path)
-    return VaultSnapshot(records, tuple(unreadable), scan.warnings, tuple(duplicates))
+    unreadable = tuple(item.path for item in scan.unreadable)
+    return VaultSnapshot(records, unreadable, scan.warnings, tuple(duplicates))
 
 
 def _now() -> datetime:

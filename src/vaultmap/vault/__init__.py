@@ -45,12 +45,13 @@ from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
 if TYPE_CHECKING:
     from vaultmap.vault.index import index_path, index_state
     from vaultmap.vault.read import read_note
-    from vaultmap.vault.scan import ScanResult, scan_vault
+    from vaultmap.vault.scan import ScanResult, UnreadablePath, scan_vault
 
 # The scan machinery (index, pool, parser) is imported on first use, so a command that only
 # needs vault.paths (history, the merge driver) does not pay for it.
 _LAZY = {"index_path": "index", "index_state": "index", "read_note": "read",
-         "ScanResult": "scan", "scan_vault": "scan"}
+         "ScanResult": "scan", "UnreadablePath": "scan",
+         "scan_vault": "scan"}
 
 
 _SUBMODULES = frozenset({"index", "paths", "pool", "read", "scan", "walk"})
@@ -69,6 +70,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ALWAYS_SKIPPED",
     "ScanResult",
+    "UnreadablePath",
     "VaultReadError",
     "index_path",
     "index_state",

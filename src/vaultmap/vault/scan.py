@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from vaultmap.config import Settings
 from vaultmap.errors import VaultReadError
@@ -28,6 +29,14 @@ from vaultmap.vault.read import _oserror_reason, _prefixed
 from vaultmap.vault.walk import _Found, _Walker
 
 
+class UnreadablePath(NamedTuple):
+    """A note, or a folder (``path`` ends with "/"), that looked like part of the vault but
+    could not be read: its tasks are unknown this time, not gone."""
+
+    path: str  # vault-relative
+    reason: str  # a short phrase, as in the warning line ("binary file (NUL bytes), skipped")
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """What one scan found."""
@@ -37,9 +46,9 @@ class ScanResult:
     warnings: tuple[str, ...]  # one line each, naming the file (vault-relative)
     parsed: int  # files parsed this run
     reused: int  # files taken from the index unchanged
-    # (vault-relative path, its warning line) of each file that looked like a note but could
-    # not be read or parsed: a sync must not take its tasks for deleted.
-    unreadable: tuple[tuple[str, str], ...] = ()
+    # Each note that could not be read or parsed and each folder that could not be listed
+    # (each has its warning line too): a sync must not take their tasks for deleted.
+    unreadable: tuple[UnreadablePath, ...] = ()
 
 
 
@@ -178,7 +187,8 @@ def scan_vault(
         warnings=tuple(message for _, message in warnings),
         parsed=len(outcomes),
         reused=reused,
-        unreadable=tuple(sorted(unreadable)),
+        unreadable=tuple(sorted(UnreadablePath(rel, line.removeprefix(f"{rel}: "))
+                                for rel, line in unreadable)),
     )
 
 

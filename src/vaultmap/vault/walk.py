@@ -101,7 +101,8 @@ class _Walker:
         return True
 
     def unreadable_file(self, rel: str, message: str) -> None:
-        """Warn about a file that looks like a note but cannot be read, and remember it."""
+        """Warn about a file that looks like a note, or a folder (``rel`` ends with "/"), that
+        cannot be read, and remember it."""
         self.warn(rel, message)
         self.unreadable.append(self.warnings[-1])
 
@@ -124,7 +125,7 @@ class _Walker:
                 with os.scandir(folder_abs) as listing:
                     entries = sorted(listing, key=lambda e: e.name)
             except OSError as error:
-                self.warn(folder_rel + "/", f"cannot list folder ({error.strerror})")
+                self.unreadable_file(folder_rel + "/", f"cannot list folder ({error.strerror})")
                 continue
             subfolders: list[tuple[str, str, bool]] = []
             for entry in entries:
