@@ -15,8 +15,14 @@ What this module guarantees:
   recognised; git never prompts on the terminal (credentials come from the user's credential
   helper or SSH agent, or the command fails);
 - a busy ``index.lock`` is waited for with backoff up to a limit, then reported in one line
-  naming the file; a lock is never deleted (another git process may hold it);
+  naming the file; a lock is never deleted (another git process may hold it). One
+  :class:`LockBackoff` does that waiting for every caller;
+- one translation of failures (:func:`run_once`, :func:`git_failure`): git missing or the
+  folder gone, a command over its time (exit 18), a failed command (exit 17) with git's own
+  message;
 - error messages never carry a credential (:func:`redact`).
+
+:class:`vaultmap.sync.git.process.Git` runs a sync's commands on top of these.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaultmap.errors import GitError, GitRepositoryError
+from vaultmap.errors import GitError, GitRemoteError, GitRepositoryError
 
 #: How long a command waits for another git process's ``index.lock`` before giving up.
 LOCK_WAIT_SECONDS = 10.0
@@ -70,10 +76,10 @@ class GitResult:
         """stdout decoded as UTF-8 (paths git prints unquoted with ``-z`` are bytes-exact)."""
         return self.stdout.decode("utf-8", "surrogateescape")
 
-    @property
     def message(self) -> str:
-        """The first meaningful line of stderr (or stdout), credentials removed."""
-        return first_line(self.stderr) or first_line(self.stdout)
+        """The line of git's stderr (or stdout) that says what went wrong, credentials
+        removed."""
+        return first_message(self.stderr or self.stdout, f"git {self.args[0]} failed")
 
 
 def redact(text: str) -> str:
@@ -81,18 +87,17 @@ def redact(text: str) -> str:
     return _AUTH_HEADER.sub(r"\1***", _CREDENTIAL_IN_URL.sub(r"\1***@", text))
 
 
-def first_line(output: bytes | str) -> str:
-    """The first non-empty line of a command's output, without git's ``fatal:``/``error:``
-    prefix, credentials removed."""
-    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            for prefix in ("fatal: ", "error: "):
-                if line.startswith(prefix):
-                    line = line[len(prefix):]
-            return redact(line)
-    return ""
+def first_message(output: bytes, fallback: str) -> str:
+    """The line of a git command's output that says what went wrong (a ``fatal:``, then an
+    ``error:``, then a ``remote:`` line, else the last line), without that prefix, masked, on
+    one line; ``fallback`` when there is no output."""
+    lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("hint:", "To ", "From "))]
+    for prefix in ("fatal:", "error:", "remote:"):
+        for line in lines:
+            if line.startswith(prefix):
+                return redact(line.removeprefix(prefix).strip())
+    return redact(lines[-1]) if lines else fallback
 
 
 def git_env(extra: Mapping[str, str] | None = None, *, read_only: bool = False) -> dict[str, str]:
@@ -154,43 +159,87 @@ def run_git(
 
     A command that fails because another process holds ``index.lock`` is retried with backoff
     until ``lock_wait`` seconds have passed, then :class:`GitRepositoryError` names the lock.
-    With ``check`` a non-zero exit raises :class:`GitError` carrying git's first message line
+    With ``check`` a non-zero exit raises :func:`git_failure`'s error carrying git's message
     (credentials removed); without it the caller inspects :attr:`GitResult.returncode`.
     ``stdin`` is fed to the command; ``env`` adds variables to :func:`git_env`.
     """
     command = ["git", *args]
-    deadline = time.monotonic() + lock_wait
-    delay = _LOCK_FIRST_DELAY
+    backoff = LockBackoff(lock_wait)
     while True:
-        try:
-            returncode, stdout, stderr = run_process(
-                command, cwd, git_env(env, read_only=read_only), input=stdin, timeout=timeout)
-        except FileNotFoundError:
-            if not Path(cwd).is_dir():
-                raise GitRepositoryError(f"{cwd}: no such folder") from None
-            raise GitError("git is not installed (or not on PATH)") from None
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} did not finish within {timeout:g} s") from None
-        result = GitResult(tuple(args), returncode, stdout, stderr)
+        result = run_once(command, cwd, git_env(env, read_only=read_only), args=args,
+                          input=stdin, timeout=timeout)
         if result.ok:
             return result
-        lock = _LOCK_MESSAGE.search(stderr.decode("utf-8", "replace"))
+        lock = held_lock(result)
         if lock is None:
             break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _lock_error(Path(lock.group(1)))
-        time.sleep(min(delay, remaining))  # backoff: another git process is working
-        delay = min(delay * 2, _LOCK_MAX_DELAY)
+        backoff.pause(lock)  # another git process is working
     if check:
-        raise GitError(f"git {args[0]} failed: {result.message or f'exit {result.returncode}'}")
+        raise git_failure(result)
     return result
 
 
-def _lock_error(lock: Path) -> GitRepositoryError:
+def run_once(argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, args: Sequence[str],
+             input: bytes | None = None, timeout: float | None = None) -> GitResult:
+    """Run one git command line ``argv`` (``args`` without the ``git`` and ``-c`` options).
+
+    Not starting is one line: :class:`GitRepositoryError` when ``cwd`` is gone, else git is
+    not installed. A command over ``timeout`` is killed with its children and is a
+    :class:`GitRemoteError` (exit 18): the commands that run long talk to a remote."""
+    try:
+        returncode, stdout, stderr = run_process(argv, cwd, env, input=input, timeout=timeout)
+    except FileNotFoundError:
+        if not Path(cwd).is_dir():
+            raise GitRepositoryError(f"{cwd}: no such folder") from None
+        raise GitRepositoryError("git is not installed (or not on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise GitRemoteError(f"git {args[0]} took longer than {timeout:g} s and did not "
+                             "finish; gave up (see [git] timeout)") from None
+    return GitResult(tuple(args), returncode, stdout, stderr)
+
+
+def git_failure(result: GitResult) -> GitError:
+    """The error (exit 17) for a git command that failed, with git's own message."""
+    return GitRepositoryError(f"git {result.args[0]}: {result.message()}")
+
+
+def held_lock(result: GitResult) -> Path | None:
+    """The ``index.lock`` another process held when ``result``'s command needed it."""
+    found = _LOCK_MESSAGE.search(result.stderr.decode("utf-8", "replace"))
+    return Path(found.group(1)) if found is not None else None
+
+
+class LockBackoff:
+    """Waiting for another git process's ``index.lock``: one deadline ``seconds`` away for
+    every wait of one command, delays doubling from 20 ms to 0.5 s. The lock is never
+    removed: its owner (the user's git, an editor plugin) may be alive, and deleting a live
+    lock corrupts the index."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._deadline = time.monotonic() + seconds
+        self._delay = _LOCK_FIRST_DELAY
+
+    def pause(self, lock: Path) -> None:
+        """Sleep before the next try, or raise :class:`GitRepositoryError` naming ``lock``
+        once the deadline has passed."""
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _lock_error(lock, self.seconds)
+        time.sleep(min(self._delay, remaining))  # backoff: another git process is working
+        self._delay = min(self._delay * 2, _LOCK_MAX_DELAY)
+
+    def wait_until_free(self, git_directory: Path) -> None:
+        """Return once ``git_directory/index.lock`` does not exist."""
+        lock = git_directory / "index.lock"
+        while lock.exists():
+            self.pause(lock)
+
+
+def _lock_error(lock: Path, waited: float) -> GitRepositoryError:
     return GitRepositoryError(
-        f"{lock} is held by another git process; wait for it to finish (if no git process is "
-        "running, a crashed one left it behind: remove the file)")
+        f"{lock} is held by another git process; waited {waited:g} s for it (if no git "
+        "process is running, a crashed one left it behind: remove the file)")
 
 
 def wait_for_index_lock(git_directory: Path, *, timeout: float = LOCK_WAIT_SECONDS) -> None:
@@ -200,15 +249,7 @@ def wait_for_index_lock(git_directory: Path, *, timeout: float = LOCK_WAIT_SECON
     The lock is never removed: another git process (the user's, an editor plugin's) may hold
     it, and deleting a live lock corrupts the index.
     """
-    lock = git_directory / "index.lock"
-    deadline = time.monotonic() + timeout
-    delay = _LOCK_FIRST_DELAY
-    while lock.exists():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _lock_error(lock)
-        time.sleep(min(delay, remaining))  # backoff: another git process is working
-        delay = min(delay * 2, _LOCK_MAX_DELAY)
+    LockBackoff(timeout).wait_until_free(git_directory)
 
 
 def find_repo_root(path: Path) -> Path:
