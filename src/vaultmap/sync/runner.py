@@ -685,7 +685,8 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
                      policy=policy_of(settings, remote.name),
                      pending_creates={p.key for p in creates}, sent=sent,
                      unreadable=vault.unreadable, stored_form=remote.stored_form,
-                     kept={c.key for c in state.conflicts() if not c.vault_status})
+                     kept={c.key for c in state.conflicts() if not c.vault_status},
+                     held=snapshot.held)
     return Planned(plan, snapshot.complete and not snapshot.partial, snapshot.requests,
                    snapshot.started_at, snapshot.notes, snapshot.partial)
 
