@@ -195,6 +195,25 @@ class SyncMachine(RuleBasedStateMachine):
             self.person_sets(row, status_type)
             self.sync_converges(False)
 
+    @rule(pick=st.integers(0, 50), status_type=st.sampled_from(["done", "cancelled", "doing"]),
+          fault=st.sampled_from(["state lost", "writes fail", "storm"]), seed=st.integers(0, 99))
+    def set_status_in_remote_then_fault(self, pick: int, status_type: str, fault: str,
+                                        seed: int) -> None:
+        # The faults that once undid a tick made in the remote, each right after one: the
+        # state file lost before the sync saw it, the write-back failing after the note took
+        # it, a sync through a fault storm; then the syncs must converge on it.
+        row = self.pick_row(pick, keyed=True)
+        if row is None:
+            return
+        self.person_sets(row, status_type)
+        if fault == "state lost":
+            self.state_file_disappears()
+        elif fault == "writes fail":
+            self.write_back_fails_after_the_note_was_written()
+        else:
+            self.sync_through_faults(seed)
+        self.sync_converges(False)
+
     @rule(pick=st.integers(0, 50), status_type=st.sampled_from(["done", "todo"]))
     def set_status_between_read_and_write(self, pick: int, status_type: str) -> None:
         row = self.pick_row(pick)
