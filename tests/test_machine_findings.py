@@ -1,18 +1,24 @@
-"""What the sync state machines found, each pinned as a plain test through the CLI.
+"""What the sync state machines found, each pinned as a plain test.
 
-Each test replays the shortest sequence of steps that broke a machine, with the real command
-a user runs, a fake remote on 127.0.0.1 and real notes.
+Each test replays the shortest sequence of steps that broke a machine (or that a machine's
+failure showed to be said wrongly), with real notes and the real runner: through the CLI and a
+fake remote on 127.0.0.1, or with the in-memory remote.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from fake_github import FakeGitHub
+from memory_remote import MemoryRemote
 from vaultmap.cli import main
+from vaultmap.config import NotionSettings, Settings
 from vaultmap.sync.github.body import parse_body
+from vaultmap.sync.runner import run_sync
 
 GITHUB_CONFIG = "[github]\nwrite_interval = 0\nbackoff = 0.001\n"
 
@@ -48,3 +54,23 @@ def test_lines_of_an_emptied_checklist_leave_once_the_note_has_tasks_again(
         _run(fake, "sync", str(tmp_path), "--force")
         assert _block_texts(fake, 1) == ["three"]
         assert "nothing to do" in _run(fake, "sync", str(tmp_path))
+
+
+def test_a_kept_row_is_logged_as_not_in_the_note(tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A row whose key no task carries and the base does not know (its task deleted, then the
+    # state lost) is kept: the log says so instead of "is [] in the note ... kept [ ]".
+    note = tmp_path / "Plan.md"
+    note.write_text("- [ ] one\n- [ ] two\n")
+    settings = Settings(root=tmp_path, notion=NotionSettings(database_id="db"))
+    remote = MemoryRemote()
+    assert run_sync(settings, remote).ok
+    for path in settings.state_dir.glob("sync.sqlite*"):
+        path.unlink()
+    note.write_text("- [ ] one\n")
+    with caplog.at_level(logging.WARNING, logger="vaultmap.sync"):
+        assert run_sync(settings, remote).ok
+    assert [r.text for r in remote.live()] == ["one", "two"]  # kept, never trashed
+    logged = [r.getMessage() for r in caplog.records if "sync conflict" in r.getMessage()]
+    assert logged == ["sync conflict: Plan.md: 'two' is not in the note and [ ] in notion; "
+                      "the row is kept"], logged
