@@ -76,6 +76,9 @@ class Driver:
     rules: ClassVar[type] = object  # the mixin holding this remote's own rules
     examples: ClassVar[int] = 10
     steps: ClassVar[int] = 15
+    # A sync cut short may leave a task two rows for a while, healed by the next sync
+    # (GitHub moves a line to its new place before removing the old one).
+    transient_duplicates: ClassVar[bool] = False
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -406,6 +409,7 @@ class GitHubDriver(Driver):
     rules = GitHubRules
     examples = 10
     steps = 15
+    transient_duplicates = True
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)

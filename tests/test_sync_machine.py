@@ -323,6 +323,8 @@ class SyncMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_two_rows_for_a_task(self) -> None:
+        if self.driver.transient_duplicates:
+            return  # checked when the syncs converge (check_mirror)
         keys = [r.key for r in self.driver.mirror() if r.key]
         assert len(keys) == len(set(keys)), sorted(keys)
 
