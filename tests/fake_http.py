@@ -7,18 +7,22 @@ plumbing; it adds only its routes, its error bodies and the faults only it knows
 
 Usage (a fake of one's own)::
 
-    class Handler(FakeHandler):
+    class _Handler(FakeHandler):
         def handle_request(self, method: str) -> None:
-            body = self.read_body()
-            ...
+            raw = self.read_body()
+            self.owner.count_request(f"{method} /things/{{id}}")
+            fault = self.owner.next_fault(method, "/things/{id}")
+            ...  # answer the fault, or run_before(route, path, body) and answer
 
     class FakeThing(FakeServer):
-        handler = Handler
-        def route_of(self, path): ...
+        thread_name = "fake-thing"
+        known_faults = ("500", "drop")
+
+    FakeThing.handler = _Handler
 
     with FakeThing() as fake:
         fake.inject("500", route="GET /things/{id}")
-        fake.before("PATCH /things/{id}", lambda path, body: fake.person_edits(...))
+        fake.before("PATCH /things/{id}", lambda path, body: ...)  # a person, in between
 """
 
 from __future__ import annotations
