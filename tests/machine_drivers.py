@@ -115,14 +115,20 @@ class Driver:
     def same_content(self, record: TaskRecord, row: MirrorRow) -> bool:
         return (row.text, row.note) == (record.text, record.note)
 
+    def current(self, row: MirrorRow) -> MirrorRow | None:
+        """The row as the remote holds it now (None: gone)."""
+        return next((r for r in self.mirror() if r.remote_id == row.remote_id), None)
+
     def set_status(self, row: MirrorRow, status_type: str) -> str | None:
-        """A person sets the row's status; the type the remote now shows (None: the remote
-        cannot say it)."""
+        """A person sets the row's status (as the remote holds it now); the type the remote
+        then shows (None: the row is gone, or the remote cannot say it)."""
         raise NotImplementedError
 
-    def between_read_and_write(self, row: MirrorRow, status_type: str) -> Callable[[], bool]:
+    def between_read_and_write(self, row: MirrorRow,
+                               status_type: str) -> Callable[[], str | None]:
         """Arm a person's status change to land after the next sync read the remote and
-        before it writes; returns a check whether it landed (else it is done after)."""
+        before it writes; returns a check: the type the remote then showed, None when it did
+        not land (the person then acts after the sync)."""
         raise NotImplementedError
 
     @contextlib.contextmanager
@@ -200,21 +206,19 @@ class MemoryDriver(Driver):
         self.remote.person_trashes(remote_id)
 
     def set_status(self, row: MirrorRow, status_type: str) -> str | None:
+        if self.current(row) is None:
+            return None
         self.remote.person_sets_status(row.remote_id, CHAR_OF_TYPE[status_type])
         return status_type
 
-    def between_read_and_write(self, row: MirrorRow, status_type: str) -> Callable[[], bool]:
-        hit: list[bool] = []
+    def between_read_and_write(self, row: MirrorRow,
+                               status_type: str) -> Callable[[], str | None]:
+        shown: list[str | None] = []
+        self.remote.before_write.append(lambda: shown.append(self.set_status(row, status_type)))
 
-        def person() -> None:
-            hit.append(True)
-            self.set_status(row, status_type)
-
-        self.remote.before_write.append(person)
-
-        def landed() -> bool:
+        def landed() -> str | None:
             self.remote.before_write.clear()
-            return bool(hit)
+            return shown[0] if shown else None
 
         return landed
 
@@ -325,24 +329,26 @@ class NotionDriver(Driver):
     def set_status(self, row: MirrorRow, status_type: str) -> str | None:
         """Done ticked or unticked alone, as people do (Done and Status then disagree);
         other statuses through the Status select."""
+        if self.current(row) is None:
+            return None
         if status_type in ("done", "todo"):
             self.fake.tick(row.remote_id, status_type == "done")
         else:
             self.fake.set_select(row.remote_id, "Status", NOTION_OPTION_OF_TYPE[status_type])
         return status_type
 
-    def between_read_and_write(self, row: MirrorRow, status_type: str) -> Callable[[], bool]:
-        hit: list[bool] = []
+    def between_read_and_write(self, row: MirrorRow,
+                               status_type: str) -> Callable[[], str | None]:
+        shown: list[str | None] = []
 
         def person(path: str, body: Any) -> None:
-            hit.append(True)
-            self.set_status(row, status_type)
+            shown.append(self.set_status(row, status_type))
 
         self.fake.before("PATCH /v1/pages/{id}", person)
 
-        def landed() -> bool:
+        def landed() -> str | None:
             self.fake.clear_before()
-            return bool(hit)
+            return shown[0] if shown else None
 
         return landed
 
@@ -480,6 +486,10 @@ class GitHubDriver(Driver):
 
     def set_status(self, row: MirrorRow, status_type: str) -> str | None:
         """A box ticked or unticked on github.com (GitHub knows no other status)."""
+        now = self.current(row)
+        if now is None:
+            return None  # the line is gone
+        row = now  # its key changes with a rewording
         number = self.checklists[row.note]
         checked = status_type in ("done", "cancelled")
         if row.status_type == "cancelled" or (row.status_type == "done") is checked:
@@ -488,25 +498,25 @@ class GitHubDriver(Driver):
         self.fake.web_tick(REPO, number, f"<!-- vm:{encode_key(row.key)} ", checked)
         return "done" if checked else "todo"
 
-    def between_read_and_write(self, row: MirrorRow, status_type: str) -> Callable[[], bool]:
+    def between_read_and_write(self, row: MirrorRow,
+                               status_type: str) -> Callable[[], str | None]:
         # GitHub takes a body whole and has no conditional write, so a box ticked between
         # the fresh read of a body and its write is lost by any client; what vaultmap
         # promises is that a tick made after the sync's first read and before that fresh
         # read is kept. The tick lands at the first read after the sync's first write.
-        hit: list[bool] = []
+        shown: list[str | None] = []
 
         def person(path: str, body: Any) -> None:
-            hit.append(True)
-            self.set_status(row, status_type)
+            shown.append(self.set_status(row, status_type))
 
         def arm(path: str, body: Any) -> None:
             self.fake.before("GET /repos/{o}/{r}/issues/{n}", person)
 
         self.fake.before("PATCH /repos/{o}/{r}/issues/{n}", arm)
 
-        def landed() -> bool:
+        def landed() -> str | None:
             self.fake.clear_before()
-            return bool(hit)
+            return shown[0] if shown else None
 
         return landed
 

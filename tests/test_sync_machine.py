@@ -223,9 +223,10 @@ class SyncMachine(RuleBasedStateMachine):
         try:
             self.sync()
         finally:
-            if landed():
-                self.remote_statuses[row.remote_id] = self.driver.shown(status_type)
-            else:  # the sync wrote nothing: the person acts after it
+            shown = landed()
+            if shown is not None:
+                self.remote_statuses[row.remote_id] = shown
+            else:  # the sync wrote nothing (or the row left): the person acts after it
                 self.person_sets(row, status_type)
 
     # -- faults between and inside syncs ------------------------------------------------------
