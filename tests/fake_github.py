@@ -22,7 +22,8 @@ Behaviour copied from the real service:
 Faults are injected with :meth:`FakeGitHub.inject`: ``primary`` and ``secondary`` rate limits
 (403 or 429, ``retry-after``), ``500``/``502``/``503``, ``drop`` (connection closed, nothing
 applied) and ``drop_after`` (applied, then the connection is closed: a create whose answer was
-lost).
+lost). :meth:`FakeGitHub.before` runs a person's edit right before a given request is
+applied (between a client's read and its write). The server plumbing is ``fake_http``'s.
 
 Usage::
 
@@ -38,19 +39,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import random
 import re
-import socket
 import threading
 import time
 import uuid
-from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from fake_http import FakeHandler, FakeServer, Fault
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 SUNSET_VERSIONS = ("2021-01-01",)
@@ -95,20 +94,6 @@ def iso(moment: datetime) -> str:
 
 
 @dataclass
-class Fault:
-    kind: str
-    method: str | None
-    route: str | None
-    times: int
-    status: int = 403
-    retry_after: str = "0"
-
-    def matches(self, method: str, route: str) -> bool:
-        return ((self.method is None or self.method == method)
-                and (self.route is None or self.route == route))
-
-
-@dataclass
 class Issue:
     number: int
     id: int
@@ -133,76 +118,34 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
 
 
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """The fake server; use as a context manager. See the module docstring."""
+
+    thread_name = "fake-github"
+    known_faults = FAULT_KINDS
 
     def __init__(self, *, token: str | None = None, login: str = "ada",
                  rate_limit: int = 5000, fault_rate: float = 0.0, fault_seed: int = 0,
                  min_write_interval: float = 0.0) -> None:
+        super().__init__(fault_rate=fault_rate, fault_seed=fault_seed)
         self.token = token or "ghp_fake" + uuid.uuid4().hex
         self.login = login
         self.clock = FakeClock()
         self.limit = rate_limit
         self.remaining = rate_limit
         self.reset_at = int(time.time()) + 3600
-        self.fault_rate = fault_rate
         self.min_write_interval = min_write_interval
-        self._random = random.Random(fault_seed)
-        self._lock = threading.RLock()
         self._repos: dict[str, Repo] = {}
         self._next_id = 1000
-        self._faults: deque[Fault] = deque()
         self._last_write = 0.0
-        self.requests: Counter[str] = Counter()  # "METHOD /route/{n}" -> count
         self.log: list[tuple[str, str, int]] = []  # (method, path with query, status)
         self.units_used = 0  # primary rate-limit units spent (304s are free)
-        self.faults_served: Counter[str] = Counter()
         self.user_agents: set[str] = set()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ----------------------------------------------------------------- lifecycle
-    def __enter__(self) -> FakeGitHub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        server = _QuietServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-github",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     @property
     def api_url(self) -> str:
         """``http://127.0.0.1:PORT``, what ``VAULTMAP_GITHUB_API_URL`` should hold."""
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def count(self, route: str) -> int:
-        """Requests seen for ``"METHOD /route"`` (``{o}``, ``{r}``, ``{n}`` for the parts)."""
-        return self.requests[route]
-
-    @property
-    def total_requests(self) -> int:
-        return sum(self.requests.values())
+        return self.url
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -212,33 +155,16 @@ class FakeGitHub:
             self.faults_served.clear()
 
     # ----------------------------------------------------------------- faults
-    def inject(self, kind: str, *, method: str | None = None, route: str | None = None,
-               times: int = 1, status: int = 403, retry_after: str = "0") -> None:
-        """Make the next ``times`` matching requests fail with ``kind`` (see FAULT_KINDS)."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}")
-        if route is not None and method is None and " " in route:
-            method, route = route.split(" ", 1)
-        with self._lock:
-            self._faults.append(Fault(kind, method, route, times, status, retry_after))
+    # ``inject(kind, route="PATCH /repos/{o}/{r}/issues/{n}", times=..., status=403,
+    # retry_after="0")``; ``before``, ``clear_faults`` and ``reseed`` come from FakeServer.
+    def new_fault(self, kind: str, method: str | None, route: str | None, times: int,
+                  **options: Any) -> Fault:
+        options.setdefault("status", 403)
+        return Fault(kind, method, route, times, **options)
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self.fault_rate = 0.0
-
-    def _next_fault(self, method: str, route: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, route):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            if self.fault_rate and self._random.random() < self.fault_rate:
-                kind = self._random.choice(STORM_FAULTS)
-                return Fault(kind, None, None, 1, self._random.choice((403, 429)))
-        return None
+    def storm_fault(self) -> Fault:
+        kind = self._random.choice(STORM_FAULTS)
+        return Fault(kind, status=self._random.choice((403, 429)))
 
     # ----------------------------------------------------------------- seeding, "github.com"
     def add_repo(self, full_name: str, *, visible: bool = True,
@@ -505,39 +431,17 @@ def _route_template(path: str) -> tuple[str, list[str]]:
     return "/" + "/".join(template), parts
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # dropped connections are part of the tests
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     owner: FakeGitHub
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes; without this, delayed ACKs add 40 ms a
-    # request and the benchmarks would measure the fake.
-    disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def _handle(self, method: str) -> None:
+    def handle_request(self, method: str) -> None:
         fake = self.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         split = urlsplit(self.path)
         template, parts = _route_template(split.path)
         route = f"{method} {template}"
+        fake.count_request(route)
         with fake._lock:
-            fake.requests[route] += 1
             fake.user_agents.add(self.headers.get("User-Agent", ""))
         status = 0
         try:
@@ -582,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.remaining <= 0:
             raise ApiError(403, "API rate limit exceeded for user ID 1.", count=False,
                            headers={"x-ratelimit-remaining": "0"})
-        fault = fake._next_fault(method, route.split(" ", 1)[1])
+        fault = fake.next_fault(method, route.split(" ", 1)[1])
         body: Any = None
         if raw:
             try:
@@ -590,17 +494,15 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise ApiError(400, "Problems parsing JSON") from None
         if fault is not None:
-            fake.faults_served[fault.kind] += 1
             if fault.kind in ("drop", "drop_after"):
                 if fault.kind == "drop_after":
                     with contextlib.suppress(ApiError):
                         fake._spend()
                         fake.route(method, parts, query, body)
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                self.drop_connection()
                 return -1, None, {}
             self._raise_fault(fault)
+        fake.run_before(route, urlsplit(self.path).path, body)
         if method in ("POST", "PATCH") and fake.min_write_interval:
             now = time.monotonic()
             if now - fake._last_write < fake.min_write_interval:
@@ -646,6 +548,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data:
             self.wfile.write(data)
+
+
+FakeGitHub.handler = _Handler
 
 
 @contextlib.contextmanager

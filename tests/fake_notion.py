@@ -19,25 +19,24 @@ Usage::
 
 "As a person in Notion would" helpers (``add_row``, ``edit_row``, ``tick``, ``set_select``,
 ``trash_row``) bump ``last_edited_time`` like the UI does. Inspect with ``table`` / ``values``.
+The server plumbing (thread, request counts, faults, ``before`` hooks) is ``fake_http``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import random
 import re
-import socket
 import threading
 import time
 import uuid
-from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from fake_http import FakeHandler, FakeServer, Fault
 
 API_VERSION = "2025-09-03"
 INTEGRATION = "vaultmap fake"
@@ -157,26 +156,6 @@ class FakeClock:
 
 
 @dataclass
-class Fault:
-    """One injected failure; ``times`` answers matching ``method``/``route`` get it."""
-
-    kind: str
-    method: str | None = None
-    route: str | None = None  # route template, e.g. "POST /v1/pages" or "/v1/pages/{id}"
-    times: int = 1
-    retry_after: str = "0"
-    delay: float = 2.0  # for "slow"
-
-    def matches(self, method: str, route: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        if self.route is None:
-            return True
-        wanted = self.route.split(" ", 1)[-1]
-        return wanted == route
-
-
-@dataclass
 class _Prop:
     id: str
     name: str
@@ -234,7 +213,7 @@ class _Page:
     shared: bool = True
 
 
-class FakeNotion:
+class FakeNotion(FakeServer):
     """The fake server. Use as a context manager; see the module docstring.
 
     Options: ``page_cap`` returns at most that many rows per query page (short pages);
@@ -244,85 +223,36 @@ class FakeNotion:
     ("live"), trashed rows ("trashed") or both ("all").
     """
 
+    thread_name = "fake-notion"
+    known_faults = FAULT_KINDS
+
     def __init__(self, *, token: str | None = None, clock: FakeClock | None = None,
                  page_cap: int | None = None, rate_limit: float | None = None,
                  burst: int = 10, retry_after: str = "0", fault_rate: float = 0.0,
                  fault_seed: int = 0, fault_kinds: tuple[str, ...] = STORM_FAULTS,
                  slow_delay: float = 2.0, trash_default: str = "live") -> None:
+        super().__init__(fault_rate=fault_rate, fault_seed=fault_seed)
         self.token = token or "ntn_fake_" + uuid.uuid4().hex
         self.clock = clock or FakeClock()
         self.page_cap = page_cap
         self.rate_limit = rate_limit
         self.burst = burst
         self.retry_after = retry_after
-        self.fault_rate = fault_rate
-        self.fault_kinds = fault_kinds
+        self.fault_kinds = fault_kinds  # what a storm (``fault_rate``) draws from
         self.slow_delay = slow_delay
         self.trash_default = trash_default
-        self._random = random.Random(fault_seed)
-        self._lock = threading.RLock()
         self._pages: dict[str, _Page] = {}
         self._databases: dict[str, _Database] = {}
         self._sources: dict[str, _DataSource] = {}
         self._cursors: dict[str, tuple[str, int]] = {}
-        self._faults: deque[Fault] = deque()
         self._bucket = float(burst)
         self._bucket_at = time.monotonic()
-        self._stopping = threading.Event()
-        self.requests: Counter[str] = Counter()  # "METHOD /v1/route/{id}" -> count
         self.log: list[tuple[str, str, Any]] = []  # (method, path, body) of every request
-        self.faults_served: Counter[str] = Counter()
-        # (route, action): run ``action(path, body)`` once, just before the first request on
-        # ``route`` is applied (a person editing a row between a client's read and write).
-        self._before: list[tuple[str, Callable[[str, Any], None]]] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ----------------------------------------------------------------- lifecycle
-    def __enter__(self) -> FakeNotion:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        server = _QuietServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-notion",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving (slow answers in flight are cut short)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (without ``/v1``), as notion-client's ``base_url``."""
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def total_requests(self) -> int:
-        return sum(self.requests.values())
-
-    def count(self, route: str) -> int:
-        """Requests seen for ``"METHOD /v1/route"`` (ids written as ``{id}``)."""
-        return self.requests[route]
+        return self.url
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -331,68 +261,34 @@ class FakeNotion:
             self.faults_served.clear()
 
     # ----------------------------------------------------------------- faults
-    def inject(self, kind: str, *, method: str | None = None, route: str | None = None,
-               times: int = 1, retry_after: str | None = None,
-               delay: float | None = None) -> None:
-        """Make the next ``times`` matching requests fail with ``kind`` (see FAULT_KINDS).
+    # ``inject(kind, route=..., times=..., retry_after=..., delay=...)``: ``drop`` closes the
+    # connection without applying the request; ``drop_after`` applies it, then closes the
+    # connection without an answer (a create whose answer was lost); ``slow`` applies the
+    # request, then waits ``delay`` seconds before answering (a client timeout whose write
+    # happened anyway). ``before`` and ``clear_faults`` come from ``FakeServer``.
+    def new_fault(self, kind: str, method: str | None, route: str | None, times: int,
+                  **options: Any) -> Fault:
+        options.setdefault("retry_after", self.retry_after)
+        options.setdefault("delay", self.slow_delay)
+        return Fault(kind, method, route, times, **options)
 
-        ``drop`` closes the connection without applying the request; ``drop_after`` applies it,
-        then closes the connection without an answer (a create whose answer was lost);
-        ``slow`` applies the request, then waits ``delay`` seconds before answering (a client
-        timeout whose write happened anyway).
-        """
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}")
-        if route is not None and method is None and " " in route:
-            method, route = route.split(" ", 1)
-        with self._lock:
-            self._faults.append(Fault(kind, method, route, times,
-                                      retry_after if retry_after is not None else self.retry_after,
-                                      delay if delay is not None else self.slow_delay))
+    def storm_fault(self) -> Fault:
+        return Fault(self._random.choice(self.fault_kinds), retry_after=self.retry_after,
+                     delay=self.slow_delay)
 
-    def before(self, route: str, action: Callable[[str, Any], None]) -> None:
-        """Run ``action(path, body)`` once, right before the next ``route`` request (e.g.
-        ``"PATCH /v1/pages/{id}"``) is applied: what a person does in between a read and a
-        write."""
+    def next_fault(self, method: str, route: str) -> Fault | None:
+        fault = super().next_fault(method, route)
+        if fault is not None or not self.rate_limit:
+            return fault
         with self._lock:
-            self._before.append((route, action))
-
-    def clear_before(self) -> None:
-        with self._lock:
-            self._before.clear()
-
-    def _run_before(self, route: str, path: str, body: Any) -> None:
-        with self._lock:
-            due = [hook for hook in self._before if hook[0] == route]
-            for hook in due:
-                self._before.remove(hook)
-        for _, action in due:
-            action(path, body)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self.fault_rate = 0.0
-
-    def _next_fault(self, method: str, route: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, route):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            if self.fault_rate and self._random.random() < self.fault_rate:
-                return Fault(self._random.choice(self.fault_kinds), retry_after=self.retry_after,
-                             delay=self.slow_delay)
-            if self.rate_limit:
-                now = time.monotonic()
-                self._bucket = min(float(self.burst),
-                                   self._bucket + (now - self._bucket_at) * self.rate_limit)
-                self._bucket_at = now
-                if self._bucket < 1.0:
-                    return Fault("429", retry_after=self.retry_after)
-                self._bucket -= 1.0
+            now = time.monotonic()
+            self._bucket = min(float(self.burst),
+                               self._bucket + (now - self._bucket_at) * self.rate_limit)
+            self._bucket_at = now
+            if self._bucket < 1.0:
+                self.faults_served["429"] += 1
+                return Fault("429", retry_after=self.retry_after)
+            self._bucket -= 1.0
         return None
 
     # ----------------------------------------------------------------- seeding
@@ -1131,12 +1027,6 @@ class FakeNotion:
         return self._source_json(source)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout) leaves a broken pipe behind: expected, not news.
-        pass
-
-
 def _route_template(path: str) -> tuple[str, list[str]]:
     parts = [p for p in path.split("/") if p]
     if not parts or parts[0] != "v1":
@@ -1146,42 +1036,23 @@ def _route_template(path: str) -> tuple[str, list[str]]:
     return "/" + "/".join(template), rest
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     owner: FakeNotion
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "FakeNotion/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet: tests read counts, not logs
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header follows the fake clock, as a real server's follows its own.
         from email.utils import format_datetime
         return format_datetime(self.owner.clock.now(), usegmt=True)
 
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
+    def handle_request(self, method: str) -> None:
         fake = self.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         path = urlsplit(self.path).path
         template, parts = _route_template(path)
         route = f"{method} {template}"
         body: Any = None
-        with fake._lock:
-            fake.requests[route] += 1
+        fake.count_request(route)
         request_id = _new_id()
         try:
             if raw:
@@ -1201,13 +1072,10 @@ class _Handler(BaseHTTPRequestHandler):
                                "should be defined, instead was `undefined`.")
             if parts[:1] == ["data_sources"] and version < API_VERSION:
                 raise ApiError(400, "invalid_request_url", "Invalid request URL.")
-            fault = fake._next_fault(method, template)
-            if fault is not None:
-                with fake._lock:
-                    fake.faults_served[fault.kind] += 1
-                if self._serve_fault(fault, method, parts, body, request_id):
-                    return
-            fake._run_before(route, path, body)
+            fault = fake.next_fault(method, template)
+            if fault is not None and self._serve_fault(fault, method, parts, body, request_id):
+                return
+            fake.run_before(route, path, body)
             answer = fake._route(method, parts, body)
             if fault is not None and fault.kind == "slow":
                 # The work is done, the answer is late: a client that times out must not
@@ -1234,9 +1102,7 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "drop_after":
                 with contextlib.suppress(ApiError):
                     fake._route(method, parts, body)
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop_connection()
             return True
         if kind == "502":
             html = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -1276,6 +1142,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+FakeNotion.handler = _Handler
 
 
 @contextlib.contextmanager

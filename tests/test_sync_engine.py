@@ -468,3 +468,17 @@ def test_renaming_a_big_note_is_no_mass_deletion() -> None:
     assert "TrashRow" not in plan.counts and "CreateRow" not in plan.counts
     rekeys = {a.old_key: a.key for a in plan.actions if isinstance(a, Rekey)}
     assert rekeys == {f"o{i}": f"n{i}" for i in range(15)}
+
+
+def test_a_row_the_remote_holds_is_not_trashed_and_stays_in_the_base() -> None:
+    # A remote may hold rows as they are whatever the vault says (GitHub: the lines of a
+    # published note that shows no tasks, moved maybe): their tasks are missing, not gone.
+    gone, kept = rec("k1"), rec("k2", text="other", note="b.md")
+    base = {"k1": agreed(gone, "p1"), "k2": agreed(kept, "p2")}
+    rows = [row_of(base["k1"]), row_of(base["k2"])]
+    plan = plan_sync({"k2": kept}, rows, base, complete=True, held=["p1"])
+    assert plan.empty and plan.guard is None and not plan.notices
+    # Not held: the row of the deleted task goes to the trash, as ever.
+    assert kinds(plan_sync({"k2": kept}, rows, base, complete=True)) == ["TrashRow"]
+    # A vault with no tasks at all still trips the guard, held rows or not.
+    assert plan_sync({}, rows, base, complete=True, held=["p1"]).guard is not None

@@ -1,220 +1,32 @@
 """The runner against real notes in a temp vault and an in-memory remote.
 
-``MemoryRemote`` is a test double of the *remote* (Notion), not of vaultmap's code: it stores
-less than a note can say (one "other" status, like Notion's select), rounds edit times down to
-the minute, can fail any call and can lose a create's answer after applying it. The vault side
-is real: files on disk, the real scanner, the real byte-exact edit API and the real state file.
+``MemoryRemote`` (``memory_remote.py``) is a test double of the *remote* (Notion), not of
+vaultmap's code. The vault side is real: files on disk, the real scanner, the real byte-exact
+edit API and the real state file. The state machine over every remote is in
+``test_sync_machine.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import re
 import shutil
-import tempfile
-from collections import Counter
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
 
+from fake_notion import FakeNotion, fast_options, new_database
+from memory_remote import InjectedFailure, MemoryRemote, MemRow
 from vaultmap.config import NotionSettings, Settings
-from vaultmap.model import DEFAULT_STATUS_MAP, StatusType
 from vaultmap.sync.engine import Plan
+from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.remote import (
-    AgreedStatus,
-    ContentField,
-    Remote,
     RemoteError,
-    RemoteGoneError,
     RemoteRow,
-    RemoteSnapshot,
     TaskRecord,
 )
-from vaultmap.sync.runner import SyncGuardError, SyncReport, read_vault, run_sync
+from vaultmap.sync.runner import SyncGuardError, SyncReport, run_sync
 from vaultmap.sync.state import StateStore
-
-_CANONICAL = {StatusType.TODO: " ", StatusType.DONE: "x", StatusType.DOING: "/",
-              StatusType.CANCELLED: "-", StatusType.OTHER: "?"}
-
-
-class InjectedFailure(RemoteError):
-    """A fault the test made the remote raise."""
-
-
-@dataclass
-class MemRow:
-    remote_id: str
-    key: str | None
-    status: str
-    text: str
-    note: str
-    section: tuple[str, ...]
-    edited: datetime
-    trashed: bool = False
-
-
-class MemoryRemote(Remote):
-    """A small Notion: rows with a Key, a status select, text; minute-rounded edit times."""
-
-    name = "notion"
-    LOOK_BACK = timedelta(minutes=2)
-
-    def __init__(self, database: str = "") -> None:
-        self.database = database  # the ``target``; "" like an adapter bound to nothing
-        self.agreed_status: Callable[[str], AgreedStatus | None] = lambda remote_id: None
-        self.bound_cache: dict[str, str] = {}  # what the runner handed to ``bind``
-        self.to_cache: dict[str, str] = {}  # what ``cache`` hands the runner
-        self.rows: dict[str, MemRow] = {}
-        self.clock = datetime(2026, 5, 1, 9, 0, 0, tzinfo=UTC)
-        self.requests = 0
-        self.fail_rate = 0.0
-        self.lose_answers = False  # a failing create/update is applied before it raises
-        self.rng = random.Random(7)
-        self.hidden: set[str] = set()  # rows a query does not show yet (index lag)
-        self.reads: list[datetime | None] = []  # the ``since`` of every snapshot
-        self.starts: list[datetime] = []  # the ``started_at`` of every snapshot
-        self._ids = 0
-
-    # -- helpers -----------------------------------------------------------------------------
-    def tick(self, seconds: int = 20) -> datetime:
-        self.clock += timedelta(seconds=seconds)
-        return self.clock.replace(second=0, microsecond=0)
-
-    def _maybe_fail(self, before_apply: bool) -> None:
-        if self.fail_rate and self.rng.random() < self.fail_rate and (
-                before_apply or self.lose_answers):
-            raise InjectedFailure("injected fault (HTTP 502)")
-
-    @staticmethod
-    def status_of(record_status: str) -> str:
-        return _CANONICAL[DEFAULT_STATUS_MAP.type_of(record_status)]
-
-    @staticmethod
-    def hash_of(row: MemRow) -> str:
-        material = "\x1f".join([row.key or "", row.text, row.note, "\x1e".join(row.section)])
-        return hashlib.sha1(material.encode()).hexdigest()[:12]
-
-    def view(self, row: MemRow) -> RemoteRow:
-        return RemoteRow(remote_id=row.remote_id, key=row.key, status=row.status, text=row.text,
-                         note=row.note, content_hash=self.hash_of(row), last_edited=row.edited,
-                         trashed=row.trashed)
-
-    def live(self) -> list[MemRow]:
-        return [r for r in self.rows.values() if not r.trashed]
-
-    # -- the Remote protocol -------------------------------------------------------------------
-    @property
-    def target(self) -> str:
-        return self.database
-
-    def bind(self, agreed_status: Callable[[str], AgreedStatus | None],
-             cache: Mapping[str, str]) -> None:
-        self.agreed_status = agreed_status
-        self.bound_cache = dict(cache)
-
-    def cache(self) -> dict[str, str]:
-        return dict(self.to_cache)
-
-    def snapshot(self, since: datetime | None, *,
-                 include_trashed: bool = False) -> RemoteSnapshot:
-        self.requests += 1
-        self.reads.append(since)
-        started = self.tick(1)
-        self.starts.append(started)
-        self._maybe_fail(True)
-        if since is None:
-            rows = [self.view(r) for r in self.rows.values()
-                    if (include_trashed or not r.trashed) and r.remote_id not in self.hidden]
-        else:
-            # Edit times are rounded down to the minute, as Notion's are: look back as the
-            # Notion adapter does (the runner passes the previous start as is).
-            edge = since - self.LOOK_BACK
-            rows = [self.view(r) for r in self.rows.values()
-                    if r.edited >= edge and (include_trashed or not r.trashed)
-                    and r.remote_id not in self.hidden]
-        return RemoteSnapshot(rows=tuple(rows), complete=since is None, started_at=started,
-                              requests=1)
-
-    def find_by_key(self, key: str) -> RemoteRow | None:
-        self.requests += 1
-        self._maybe_fail(True)
-        for row in self.live():
-            if row.key == key:
-                return self.view(row)
-        return None
-
-    def create(self, record: TaskRecord) -> RemoteRow:
-        self.requests += 1
-        self._maybe_fail(True)
-        self._ids += 1
-        row = MemRow(f"page-{self._ids}", record.key, self.status_of(record.status), record.text,
-                     record.note, record.section, self.tick())
-        self.rows[row.remote_id] = row
-        self._maybe_fail(False)
-        return self.view(row)
-
-    def stored_form(self, record: TaskRecord) -> TaskRecord:
-        return record
-
-    def update(self, remote_id: str, record: TaskRecord, *, content: bool = True,
-               status: bool = True, only: Collection[ContentField] | None = None) -> RemoteRow:
-        self.requests += 1
-        self._maybe_fail(True)
-        row = self.rows.get(remote_id)
-        if row is None or row.trashed:  # as the Notion adapter does
-            raise RemoteGoneError(f"row {remote_id} is in the trash or gone",
-                                  remote_id=remote_id, trashed=row is not None)
-        if status:
-            row.status = self.status_of(record.status)
-        if content:
-            fields = set(only) if only is not None else {"key", "text", "note", "section"}
-            for name in ("key", "text", "note", "section"):
-                if name in fields:
-                    setattr(row, name, getattr(record, name))
-        row.edited = self.tick()
-        self._maybe_fail(False)
-        return self.view(row)
-
-    def trash(self, remote_id: str) -> None:
-        self.requests += 1
-        self._maybe_fail(True)
-        self.rows[remote_id].trashed = True
-        self.rows[remote_id].edited = self.tick()
-
-    # -- what a person does in Notion ---------------------------------------------------------
-    def person_sets_status(self, remote_id: str, status: str) -> None:
-        self.rows[remote_id].status = status
-        self.rows[remote_id].edited = self.tick()
-
-    def person_retitles(self, remote_id: str, text: str) -> None:
-        self.rows[remote_id].text = text
-        self.rows[remote_id].edited = self.tick()
-
-    def person_trashes(self, remote_id: str) -> None:
-        self.rows[remote_id].trashed = True
-        self.rows[remote_id].edited = self.tick()
-
-    def person_creates(self, text: str, status: str = " ") -> str:
-        self._ids += 1
-        row = MemRow(f"page-{self._ids}", None, status, text, "", (), self.tick())
-        self.rows[row.remote_id] = row
-        return row.remote_id
-
-    def by_key(self, key: str) -> list[MemRow]:
-        return [r for r in self.live() if r.key == key]
 
 
 def make_settings(root: Path, **notion: object) -> Settings:
@@ -643,214 +455,11 @@ def test_failed_note_edit_keeps_remote_change(tmp_path: Path) -> None:
     assert path.read_text() == "- [x] one\n"
 
 
-# -- the state machine --------------------------------------------------------------------------
-
-WORDS = ["plan", "write", "test", "ship", "read", "fix", "call", "review"]
-STATUSES = [" ", "x", "/", "-", ">"]
-NOTES = ["A.md", "B.md", "sub/C.md"]
-TASK_LINE = re.compile(r"^- \[(.)\] (.*)$")
-
-
-STATS: Counter[str] = Counter()
-
-
-class SyncMachine(RuleBasedStateMachine):
-    """Edit both sides at random, sync (sometimes through a fault storm), demand convergence."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.root = Path(tempfile.mkdtemp(prefix="vm-sync-"))
-        for n, note in enumerate(NOTES):
-            write(self.root, note, "# Tasks\n" + "".join(
-                f"- [ ] {WORDS[(n + i) % len(WORDS)]} the {WORDS[i]} part {n}{i}\n"
-                for i in range(4)))
-        self.settings = make_settings(self.root, inbox="Inbox.md", guard_min=1000)
-        self.remote = MemoryRemote()
-        self.serial = 0
-        self.last_plans: list[object] = []
-        self.stats = STATS
-
-    def teardown(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    # vault edits (a person typing in the editor: plain file writes)
-    def lines(self, note: str) -> list[str]:
-        return (self.root / note).read_text().splitlines()
-
-    def save(self, note: str, lines: list[str]) -> None:
-        (self.root / note).write_text("\n".join(lines) + "\n")
-
-    def task_lines(self, note: str) -> list[int]:
-        return [i for i, line in enumerate(self.lines(note)) if TASK_LINE.match(line)]
-
-    @rule(note=st.sampled_from(NOTES),
-          words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
-          status=st.sampled_from(STATUSES))
-    def add_task(self, note: str, words: list[str], status: str) -> None:
-        self.serial += 1
-        self.save(note, [*self.lines(note), f"- [{status}] {' '.join(words)} {self.serial}"])
-
-    @rule(note=st.sampled_from(NOTES), pick=st.integers(0, 50), status=st.sampled_from(STATUSES))
-    def set_status_in_note(self, note: str, pick: int, status: str) -> None:
-        found = self.task_lines(note)
-        if found:
-            lines = self.lines(note)
-            i = found[pick % len(found)]
-            lines[i] = lines[i][:3] + status + lines[i][4:]
-            self.save(note, lines)
-
-    @rule(note=st.sampled_from(NOTES), pick=st.integers(0, 50), word=st.sampled_from(WORDS))
-    def reword(self, note: str, pick: int, word: str) -> None:
-        found = self.task_lines(note)
-        if found:
-            lines = self.lines(note)
-            lines[found[pick % len(found)]] += f" {word}"
-            self.save(note, lines)
-
-    @rule(note=st.sampled_from(NOTES), pick=st.integers(0, 50))
-    def delete_task(self, note: str, pick: int) -> None:
-        found = self.task_lines(note)
-        if found:
-            lines = self.lines(note)
-            del lines[found[pick % len(found)]]
-            self.save(note, lines)
-
-    @rule(src=st.sampled_from(NOTES), dst=st.sampled_from(NOTES), pick=st.integers(0, 50))
-    def move_task(self, src: str, dst: str, pick: int) -> None:
-        found = self.task_lines(src)
-        if found and src != dst:
-            lines = self.lines(src)
-            line = lines.pop(found[pick % len(found)])
-            self.save(src, lines)
-            self.save(dst, [*self.lines(dst), line])
-
-    @rule(note=st.sampled_from(NOTES), word=st.sampled_from(WORDS))
-    def add_heading(self, note: str, word: str) -> None:
-        self.save(note, [*self.lines(note), f"## {word}"])
-
-    # remote edits (a person in Notion)
-    @rule(pick=st.integers(0, 50), status=st.sampled_from([" ", "x", "/", "-", "?"]))
-    def set_status_in_remote(self, pick: int, status: str) -> None:
-        rows = self.remote.live()
-        if rows:
-            self.remote.person_sets_status(rows[pick % len(rows)].remote_id, status)
-
-    @rule(pick=st.integers(0, 50), status=st.sampled_from(["x", "-", "/"]))
-    def set_status_in_remote_then_sync(self, pick: int, status: str) -> None:
-        # A person's change alone in a round: it must reach the note (most random rounds
-        # mix it with other edits, so this path would otherwise be met only now and then).
-        rows = [r for r in self.remote.live() if r.key]
-        if rows:
-            self.remote.person_sets_status(rows[pick % len(rows)].remote_id, status)
-            self.sync_converges(False)
-
-    @rule(pick=st.integers(0, 50))
-    def retitle_in_remote(self, pick: int) -> None:
-        rows = [r for r in self.remote.live() if r.key]
-        if rows:
-            row = rows[pick % len(rows)]
-            self.remote.person_retitles(row.remote_id, row.text + " (edited)")
-
-    @rule(pick=st.integers(0, 50))
-    def trash_in_remote(self, pick: int) -> None:
-        rows = self.remote.live()
-        if rows:
-            self.remote.person_trashes(rows[pick % len(rows)].remote_id)
-
-    @rule(words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
-    def create_in_remote(self, words: list[str]) -> None:
-        self.serial += 1
-        self.remote.person_creates(f"{' '.join(words)} r{self.serial}")
-
-    @rule(minutes=st.integers(0, 5))
-    def time_passes(self, minutes: int) -> None:
-        self.remote.tick(60 * minutes)
-
-    @rule(seed=st.integers(0, 1000))
-    def sync_through_faults(self, seed: int) -> None:
-        self.remote.rng.seed(seed)
-        self.remote.fail_rate, self.remote.lose_answers = 0.3, True
-        try:
-            report = run_sync(self.settings, self.remote, force=True)
-            self.stats.update(k for k, v in report.done.items() if v)
-        except RemoteError:
-            pass
-        finally:
-            self.remote.fail_rate, self.remote.lose_answers = 0.0, False
-
-    @precondition(lambda self: True)
-    @rule(full=st.booleans())
-    def sync_converges(self, full: bool) -> None:
-        first = run_sync(self.settings, self.remote, force=True, full=full)
-        self.last_plans = list(first.plan.actions)
-        if not first.ok:
-            # A row trashed while we pushed to it: the next full read settles it.
-            run_sync(self.settings, self.remote, force=True, full=True)
-        again = run_sync(self.settings, self.remote, force=True)
-        assert again.plan.empty, again.plan.describe()
-        assert again.ok
-        self.check_mirror()
-
-    def check_mirror(self) -> None:
-        vault = read_vault(self.settings).records
-        with StateStore.open(self.settings.state_dir, "notion") as state:
-            base = state.entries()
-        for key, record in vault.items():
-            entry = base[key]  # every task is known to the base
-            rows = self.remote.by_key(key)
-            if not entry.linked:
-                assert not rows or all(r.remote_id != entry.remote_id for r in rows)
-                continue
-            assert len(rows) == 1, (key, rows)
-            row = rows[0]
-            assert row.remote_id == entry.remote_id
-            assert DEFAULT_STATUS_MAP.type_of(row.status) is DEFAULT_STATUS_MAP.type_of(
-                record.status)
-            assert (row.text, row.note) == (record.text, record.note)
-        inbox = [r.text for r in vault.values() if r.note == "Inbox.md"]
-        assert len(inbox) == len(set(inbox)), "a row was imported twice"
-        linked_ids = [e.remote_id for e in base.values() if e.linked]
-        assert len(linked_ids) == len(set(linked_ids))
-        with StateStore.open(self.settings.state_dir, "notion") as state:
-            # A row whose task was deleted from the note while its status changed is kept
-            # and reported as a conflict, never trashed.
-            kept = {c.key for c in state.conflicts() if not c.vault_status}
-        for row in self.remote.live():
-            assert row.key is not None  # the inbox took every person-made row
-            if row.key in kept:
-                continue
-            assert row.remote_id in linked_ids, row  # no stray rows are left behind
-        self.stats.update(type(a).__name__ for a in self.last_plans)
-
-    @invariant()
-    def no_duplicate_rows_for_a_task(self) -> None:
-        keys = [r.key for r in self.remote.live() if r.key]
-        assert len(keys) == len(set(keys)), sorted(keys)
-
-
-MACHINE_SETTINGS = settings(
-    max_examples=40, stateful_step_count=30, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow])
-SyncMachine.TestCase.settings = MACHINE_SETTINGS
-test_sync_machine = pytest.mark.slow(SyncMachine.TestCase)  # new random examples every run
-
-
 def test_remote_double_rounds_times_to_minutes() -> None:
     remote = MemoryRemote()
     rid = remote.person_creates("x")
     assert remote.rows[rid].edited.second == 0
     assert replace(remote.view(remote.rows[rid]), trashed=True).trashed
-
-
-def test_machine_exercised_every_action() -> None:
-    # The same machine, derandomized: a fixed run (so this check never flakes, and it does
-    # not depend on running after test_sync_machine in the same process) whose convergence
-    # is checked as ever and which must reach every kind of action the planner makes.
-    STATS.clear()
-    run_state_machine_as_test(SyncMachine, settings=settings(MACHINE_SETTINGS,
-                                                             derandomize=True))
-    assert {"CreateRow", "UpdateRow", "SetVaultStatus", "TrashRow", "Unlink", "Rekey",
-            "ImportRow"} <= set(STATS), STATS
 
 
 def test_second_sync_of_the_same_vault_waits_then_gives_up(tmp_path: Path) -> None:
@@ -873,3 +482,35 @@ def test_imported_title_is_one_safe_line() -> None:
 
     assert _inbox_text("call\x00 the\u2028bank %% soon <!-- x $$ y\r\n") == (
         "call the bank \\%\\% soon \\<!-- x \\$\\$ y")
+
+
+def test_incremental_sync_asks_notion_from_two_minutes_before_the_last_start(
+        tmp_path: Path) -> None:
+    (tmp_path / "Plan.md").write_text("- [ ] one\n- [ ] two\n")
+    with FakeNotion() as fake:
+        with new_database(fake) as setup:
+            database = setup.database_id
+        s = Settings(root=tmp_path, notion=NotionSettings(database_id=database))
+
+        def sync() -> None:
+            with NotionRemote(fake.token, database_id=database, base_url=fake.base_url,
+                              options=fast_options()) as remote:
+                assert run_sync(s, remote).ok
+
+        sync()
+        with StateStore.open(s.state_dir, "notion") as state:
+            last = state.last_sync_start
+        assert last is not None
+        (row,) = [r for r in fake.table(database) if r["Task"] == "one"]
+        fake.tick(str(row["_id"]))  # in the same (rounded) minute as the last start, likely
+        fake.log.clear()
+        sync()
+        edges = {body["filter"]["last_edited_time"]["on_or_after"]
+                 for method, path, body in fake.log
+                 if method == "POST" and path.endswith("/query") and body.get("filter")
+                 and "timestamp" in body["filter"]}
+        # The runner passes the last start as is; only the adapter looks back (2 minutes,
+        # for Notion's minute-rounded edit times), so the window is not widened twice.
+        expected = (last - timedelta(minutes=2)).astimezone(UTC)
+        assert edges == {expected.strftime("%Y-%m-%dT%H:%M:%S.000Z")}, (edges, last)
+    assert (tmp_path / "Plan.md").read_text() == "- [x] one\n- [ ] two\n"

@@ -584,15 +584,19 @@ class _Planner:
 
 
 def without_unreadable(base: Mapping[str, BaseEntry], vault: Mapping[str, TaskRecord],
-                       unreadable: Collection[str]) -> dict[str, BaseEntry]:
-    """The base minus entries of notes the scan could not read (their tasks are not gone)."""
-    if not unreadable:
+                       unreadable: Collection[str],
+                       held: Collection[str] = ()) -> dict[str, BaseEntry]:
+    """The base minus entries of notes the scan could not read and of rows the remote holds
+    as they are: their tasks are missing from ``vault`` but not gone."""
+    if not unreadable and not held:
         return dict(base)
     folders = tuple(p for p in unreadable if p.endswith("/"))
     files = set(unreadable)
+    held_rows = set(held)
 
     def hidden(entry: BaseEntry) -> bool:
-        return entry.note in files or entry.note.startswith(folders)
+        return (entry.note in files or entry.note.startswith(folders)
+                or (entry.linked and entry.remote_id in held_rows))
 
     return {k: e for k, e in base.items() if k in vault or not hidden(e)}
 
@@ -919,6 +923,7 @@ def plan_sync(
     unreadable: Collection[str] = (),
     stored_form: StoredForm | None = None,
     kept: Collection[str] = (),
+    held: Collection[str] = (),
 ) -> Plan:
     """Plan one sync. Pure: the same input gives the same plan.
 
@@ -934,14 +939,18 @@ def plan_sync(
     ``stored_form(record)`` is the record as the remote would read it back (Notion writes
     wiki links as plain text): with it, a write sends only the fields that really differ.
     ``kept`` holds the keys of rows already on record as kept (a conflict whose task was
-    deleted): an orphan row with such a key is not recorded again.
+    deleted): an orphan row with such a key is not recorded again. ``held`` holds the ids of
+    rows the remote keeps as they are (see ``RemoteSnapshot.held``): a task of such a row
+    missing from the vault is not gone, like a task of an unreadable note.
 
     The phases: :func:`realign_siblings`, :func:`claim_rows`, :func:`adopt_rows`,
     :func:`rematch_keys`, :func:`plan_keys`, :func:`retire_keys`, then the guard.
     """
     claimed = {e.remote_id for e in base.values() if e.linked}
     base = without_unreadable(base, vault, unreadable)
+    # Held rows still count as synced: a vault with no tasks at all trips the guard as ever.
     linked_total = sum(1 for e in base.values() if e.linked)
+    base = without_unreadable(base, vault, (), held)
     planner = _Planner(policy, stored_form)
     moves = realign_siblings(vault, base)
     if moves:

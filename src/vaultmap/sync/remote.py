@@ -114,6 +114,10 @@ class RemoteSnapshot:
     # Planned like an incremental read (a row not seen is not taken for gone), and the sync
     # does not count as complete, so the same window is read again next time.
     partial: bool = False
+    # Rows the remote keeps as they are whatever the vault says (GitHub: the lines of a
+    # published note that has no tasks now, more likely moved than emptied): their base
+    # entries stay, so they are settled once the vault shows the note again.
+    held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,11 @@ class _Runner:
                 key=conflict.key, note=conflict.note, description=conflict.description,
                 vault_status=conflict.vault_status, remote_status=conflict.remote_status,
                 chosen=conflict.chosen, at=at))
+            if not conflict.vault_status:  # no task carries the row's key (see Conflict)
+                log.warning("sync conflict: %s: %r is not in the note and [%s] in %s; the row "
+                            "is kept", conflict.note, conflict.description,
+                            conflict.remote_status, self.remote.name)
+                continue
             log.warning("sync conflict: %s: %r is [%s] in the note and [%s] in %s; kept [%s]",
                         conflict.note, conflict.description, conflict.vault_status,
                         conflict.remote_status, self.remote.name, conflict.kept_status)
@@ -680,7 +685,8 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
                      policy=policy_of(settings, remote.name),
                      pending_creates={p.key for p in creates}, sent=sent,
                      unreadable=vault.unreadable, stored_form=remote.stored_form,
-                     kept={c.key for c in state.conflicts() if not c.vault_status})
+                     kept={c.key for c in state.conflicts() if not c.vault_status},
+                     held=snapshot.held)
     return Planned(plan, snapshot.complete and not snapshot.partial, snapshot.requests,
                    snapshot.started_at, snapshot.notes, snapshot.partial)
 

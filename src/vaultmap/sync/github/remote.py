@@ -223,8 +223,10 @@ class GitHubRemote:
         before = self.client.usage.requests
         rows: list[RemoteRow] = []
         notes: list[str] = []
+        held: list[str] = []
         for link in self.links.values():
-            if self._absent(link):
+            absent = self._absent(link)
+            if absent:
                 notes.append(f"{link.target} is published as {link.issue} but has no tasks in "
                              "the vault (moved, renamed or deleted?); its checklist is left as "
                              "it is: publish the new place, or `vaultmap github unlink` it")
@@ -246,6 +248,8 @@ class GitHubRemote:
                 block = [replace(row, settled=False) if self._newly_changed(row) else row
                          for row in block]
             rows.extend(block)
+            if absent:  # its lines stay known until the note shows again (see _absent)
+                held.extend(row.remote_id for row in block)
             for line in parsed.keyless_tasks():
                 notes.append(f"{link.issue}: {line.strip()!r} was added on GitHub inside the "
                              "checklist; add it to the note to sync it")
@@ -272,7 +276,8 @@ class GitHubRemote:
                                  "still open (it closes issues only with [github] "
                                  "close_issues = true)")
         return RemoteSnapshot(tuple(rows), complete=True, started_at=started,
-                              requests=self.client.usage.requests - before, notes=tuple(notes))
+                              requests=self.client.usage.requests - before, notes=tuple(notes),
+                              held=tuple(held))
 
     def _newly_changed(self, row: RemoteRow) -> bool:
         agreed = self._agreed(row.remote_id)
