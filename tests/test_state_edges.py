@@ -197,3 +197,48 @@ def test_a_note_path_cannot_forge_merge_driver_log_lines(tmp_path: Path) -> None
     assert done.returncode == 0, done
     log = (repo / ".vaultmap" / "merge-driver.log").read_text()
     assert len(log.splitlines()) == 1 and "\x1b" not in log
+
+
+def _plain_vault(tmp_path: Path) -> Path:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n")
+    (vault / "Plan.md").write_text(PLAN)
+    return vault
+
+
+def test_the_daemon_never_writes_through_a_linked_state_folder(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (vault / ".vaultmap").symlink_to(elsewhere)
+    done = _vaultmap("daemon", str(vault))  # refused at once: a run would time out the test
+    assert done.returncode == 12, done.stderr
+    assert "symbolic link" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_daemon_never_logs_or_locks_through_a_linked_file(tmp_path: Path) -> None:
+    for name in ("daemon.log", "daemon.log.1", "daemon.lock", "daemon.json"):
+        (tmp_path / name).mkdir()
+        vault = _plain_vault(tmp_path / name)
+        outside = _outside(vault.parent)
+        (vault / ".vaultmap").mkdir()
+        (vault / ".vaultmap" / name).symlink_to(outside)
+        done = _vaultmap("daemon", str(vault))
+        assert done.returncode == 12, (name, done.stderr)
+        assert "symbolic link" in done.stderr
+        assert outside.read_bytes() == OUTSIDE_TEXT
+
+
+def test_daemon_status_and_stop_do_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    for name in ("daemon.lock", "daemon.json"):
+        (tmp_path / name).mkdir()
+        vault = _plain_vault(tmp_path / name)
+        (vault / ".vaultmap").mkdir()
+        os.mkfifo(vault / ".vaultmap" / name)
+        for command in ("status", "stop"):
+            done = _vaultmap("daemon", command, str(vault))  # a hang times out
+            assert "Traceback" not in done.stderr
+            assert "daemon: not running" in done.stdout, (name, command, done.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -38,6 +39,18 @@ class SecretMask(logging.Filter):
         return True
 
 
+class _NoLinkRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler that never opens its file through a symbolic link, so a link
+    planted in ``.vaultmap/`` after the start-up check still cannot redirect the log."""
+
+    def _open(self) -> io.TextIOWrapper:
+        def no_follow(path: str, flags: int) -> int:
+            return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+
+        return open(self.baseFilename, "a", encoding=self.encoding,  # rotation forces "a"
+                    errors=self.errors, opener=no_follow)
+
+
 def secrets_from_environment(names: Iterable[str]) -> list[str]:
     """The values of the variables that hold tokens (``[notion] token_env``, GitHub's)."""
     return [os.environ[name].strip() for name in names if os.environ.get(name, "").strip()]
@@ -55,7 +68,7 @@ def setup_logging(state_dir: Path, level: str, secrets: Iterable[str], *,
     logger.setLevel(level.upper())
     mask = SecretMask(secrets)
     state_dir.mkdir(exist_ok=True)
-    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(
+    handlers: list[logging.Handler] = [_NoLinkRotatingHandler(
         state_dir / LOG_NAME, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")]
     if to_stderr:
         handlers.append(logging.StreamHandler())
