@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from daemon_proc import DaemonProcess, wait_for
 from gitsync_repos import GIT_ENV, clone, git, make_origin
 
 PLAN = "# Plan\n\n- [ ] one\n- [ ] two\n"
@@ -242,3 +243,19 @@ def test_daemon_status_and_stop_do_not_wait_on_a_fifo(tmp_path: Path) -> None:
             done = _vaultmap("daemon", command, str(vault))  # a hang times out
             assert "Traceback" not in done.stderr
             assert "daemon: not running" in done.stdout, (name, command, done.stderr)
+
+
+def test_a_fifo_saved_as_a_note_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n[daemon]\nquiet_period = 0.2\n")
+    daemon = DaemonProcess(vault, {})
+    try:
+        wait_for(lambda: daemon.status().get("started"), what="the daemon's start")
+        os.mkfifo(vault / "Trap.md")
+        (vault / "Plan.md").write_text(PLAN + "- [ ] three\n")
+        # Hashing the FIFO like a note would wait for a writer forever: no change is logged.
+        wait_for(lambda: ("changed: " in daemon.log() and "Plan.md" in daemon.log()) or None,
+                 what="the changed note logged")
+        assert daemon.terminate(timeout=10) < 10
+    finally:
+        daemon.close()
