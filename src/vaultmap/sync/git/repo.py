@@ -47,7 +47,7 @@ _REPOSITORY_VARIABLES = (
     "GIT_COMMON_DIR",
 )
 # `scheme://user:secret@host` -> `scheme://***@host`; also a bare token in an http header echo.
-_CREDENTIAL_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_CREDENTIAL_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]+@")  # greedy: the last "@"
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*\w+\s+)\S+")
 _LOCK_MESSAGE = re.compile(r"Unable to create '([^']*index\.lock)': File exists")
 
