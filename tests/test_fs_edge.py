@@ -363,3 +363,18 @@ def test_the_git_sync_state_folder_follows_the_same_rule(tmp_path: Path) -> None
     with pytest.raises(GitStateError, match="symbolic link"):
         state_dir(make_settings(vault))
     assert list(outside.iterdir()) == []
+
+
+def test_a_lost_edit_is_never_saved_through_a_linked_state_folder(tmp_path: Path) -> None:
+    from vaultmap.edit.atomic import save_lost
+
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    vault.mkdir()
+    outside.mkdir()
+    (vault / "Plan.md").write_text("- [ ] one\n")
+    (vault / ".vaultmap").symlink_to(outside)
+    saved = save_lost(vault / ".vaultmap" / "recovery", vault / "Plan.md", b"typed meanwhile\n")
+    assert list(outside.iterdir()) == []
+    assert saved is not None and saved.parent == vault
+    assert saved.read_bytes() == b"typed meanwhile\n"
+    assert saved.stat().st_mode & 0o077 == 0  # the user's text, not for other accounts
