@@ -259,3 +259,19 @@ def test_a_fifo_saved_as_a_note_does_not_stop_the_daemon(tmp_path: Path) -> None
         assert daemon.terminate(timeout=10) < 10
     finally:
         daemon.close()
+
+
+def test_the_daemon_log_shows_no_control_characters_from_note_names(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n[daemon]\nquiet_period = 0.2\n")
+    daemon = DaemonProcess(vault, {})
+    try:
+        wait_for(lambda: daemon.status().get("started"), what="the daemon's start")
+        (vault / "Plan \x1b]0;owned\x07\x1b[2J.md").write_text(PLAN)
+        wait_for(lambda: "changed: Plan " in daemon.log() or None, what="the new note logged")
+        daemon.terminate(timeout=10)
+        for text in (daemon.log(), daemon.output()):
+            assert "\x1b" not in text and "\x07" not in text
+            assert "changed: Plan \ufffd]0;owned\ufffd\ufffd[2J.md" in text
+    finally:
+        daemon.close()

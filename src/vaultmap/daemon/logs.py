@@ -9,6 +9,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from vaultmap.display import printable_lines
+
 LOG_NAME = "daemon.log"
 LOG_BYTES = 1024 * 1024  # one file's size before it rotates
 LOG_BACKUPS = 3  # daemon.log.1 .. .3 are kept
@@ -16,18 +18,20 @@ _FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 class SecretMask(logging.Filter):
-    """Replace every known secret in a record's final text with ``***``.
+    """Replace every known secret in a record's final text with ``***``, and show its control
+    characters as U+FFFD.
 
     The sync layer never puts a token in a message; this is the second lock on that door, for
-    a library's exception text quoting a header."""
+    a library's exception text quoting a header (raw, or escaped as in a ``repr``). Note names
+    and remote text reach the log too, and ``tail -f daemon.log`` (or the foreground daemon's
+    stderr) must not let them retitle or clear a terminal."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 8]
+        forms = {form for s in secrets for form in (s, repr(s)[1:-1]) if len(s) >= 8}
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         text = record.getMessage()
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
@@ -35,7 +39,7 @@ class SecretMask(logging.Filter):
             record.exc_text = None
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        record.msg, record.args = text, None
+        record.msg, record.args = printable_lines(text), None
         return True
 
 
