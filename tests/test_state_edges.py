@@ -275,3 +275,18 @@ def test_the_daemon_log_shows_no_control_characters_from_note_names(tmp_path: Pa
             assert "changed: Plan \ufffd]0;owned\ufffd\ufffd[2J.md" in text
     finally:
         daemon.close()
+
+
+def test_a_malformed_github_api_url_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    for url, command in (("http://[::1", ["sync", "--github"]),
+                         ("http://127.0.0.1:9/a\npi", ["github", "publish", "Plan.md", "--repo",
+                                                        "o/r"])):
+        env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36, "VAULTMAP_GITHUB_API_URL": url}
+        env.pop("GH_TOKEN", None)
+        done = subprocess.run([sys.executable, "-m", "vaultmap", *command], cwd=vault, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert "Traceback" not in done.stderr, (url, done.stderr)
+        assert done.returncode == 6, (url, done.stderr)
+        assert "VAULTMAP_GITHUB_API_URL must be an http(s) URL" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1

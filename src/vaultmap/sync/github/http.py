@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import tenacity
@@ -115,7 +116,13 @@ class _Secret:
 def api_url_from(environ: Mapping[str, str]) -> str:
     """The API root: ``VAULTMAP_GITHUB_API_URL`` or https://api.github.com (no trailing /)."""
     url = environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
-    if not re.match(r"^https?://[^\s/]+", url):
+    try:  # a bracket left open, a bad port: one line, not httpx's traceback at the first request
+        parts = urlsplit(url)
+        well_formed = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        well_formed = False
+    if (not well_formed or not re.match(r"^https?://[^\s/]+", url)
+            or any(not c.isprintable() or c.isspace() for c in url)):
         raise RemoteSchemaError(f"{API_URL_ENV} must be an http(s) URL, like "
                                 "https://github.example.com/api/v3")
     if "@" in url.split("://", 1)[1].split("/", 1)[0]:
