@@ -125,3 +125,22 @@ def test_text_output_and_no_repository(repo: Repo, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["history", str(plain)], env=env)
     assert result.exit_code == 17
     assert "is not inside a git work tree" in result.stderr
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE blobs SET summary = '{\"x\": 1}'",
+    "UPDATE blobs SET summary = 'not json'",
+    "UPDATE commits SET at = 'garbage'",
+    "UPDATE commits SET changes = '[[1, 2, 3]]'",
+])
+def test_a_damaged_cache_row_is_read_again_from_git(repo: Repo, damage: str) -> None:
+    import sqlite3
+
+    settings = load_settings(repo.path)
+    first = read_history(settings)
+    db = sqlite3.connect(repo.path / ".vaultmap" / "history.sqlite")
+    with db:
+        db.execute(damage)
+    db.close()
+    assert read_history(settings).points == first.points
+    assert read_history(settings).blobs_parsed == 0  # and the cache is whole again

@@ -15,7 +15,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -130,7 +130,8 @@ def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
     known: dict[str, BlobSummary] = {}
     for sha, summary in db.execute("SELECT sha, summary FROM blobs"):
         if sha in wanted:
-            known[sha] = BlobSummary.from_json(json.loads(summary))
+            with suppress(*_DAMAGED_ROW):  # a row that does not decode is parsed again
+                known[sha] = BlobSummary.from_json(json.loads(summary))
     missing = sorted(wanted - known.keys())
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
     for start in range(0, len(missing), _BATCH):
@@ -160,10 +161,7 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
     head_sha = head.text.strip()
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
-        cached = [CommitChanges(sha, datetime.fromisoformat(at),
-                                tuple((p, b) for p, b in json.loads(changes)))
-                  for sha, at, changes in db.execute(
-                      "SELECT sha, at, changes FROM commits ORDER BY seq")]
+        cached = _cached_commits(db)
         tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
         tip = tip_row[0] if tip_row else None
         fresh: list[CommitChanges] = []
@@ -183,6 +181,25 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
         commits = cached + fresh
         summaries, parsed = _summaries(db, repo.git, settings, commits)
     return History(walk_history(commits, summaries, note=note), commits_read, parsed)
+
+
+# What a cached row that does not decode raises (json, datetime, tuple unpacking).
+_DAMAGED_ROW = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _cached_commits(db: sqlite3.Connection) -> list[CommitChanges]:
+    """The commits the cache holds, oldest first; none (and the cache's commits forgotten, so
+    git is read again) when a row does not decode: a damaged cache is only a cache."""
+    try:
+        return [CommitChanges(sha, datetime.fromisoformat(at),
+                              tuple((p, b) for p, b in json.loads(changes)))
+                for sha, at, changes in db.execute(
+                    "SELECT sha, at, changes FROM commits ORDER BY seq")]
+    except _DAMAGED_ROW:
+        with db:
+            db.execute("DELETE FROM commits")
+            db.execute("DELETE FROM meta WHERE key = 'tip'")
+        return []
 
 
 def _is_ancestor(repo: Repo, older: str, newer: str) -> bool:
