@@ -290,3 +290,24 @@ def test_a_malformed_github_api_url_is_one_line_not_a_traceback(tmp_path: Path) 
         assert done.returncode == 6, (url, done.stderr)
         assert "VAULTMAP_GITHUB_API_URL must be an http(s) URL" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_damaged_github_link_row_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import sqlite3
+
+    from vaultmap.sync.github.store import GitHubStore, Link
+
+    vault = _plain_vault(tmp_path)
+    with GitHubStore.open(vault / ".vaultmap") as store:
+        store.put_link(Link("Plan.md", (), "o/r", 12, "m1", "Plan"))
+    for damage in ("UPDATE links SET section = '5'", "UPDATE links SET number = 'twelve'",
+                   "UPDATE links SET section = 'not json'"):
+        db = sqlite3.connect(vault / ".vaultmap" / "github.sqlite")
+        with db:
+            db.execute(damage)
+        db.close()
+        done = _vaultmap("github", "list", cwd=vault)
+        assert "Traceback" not in done.stderr, (damage, done.stderr)
+        assert done.returncode == 12, (damage, done.stderr)
+        assert "GitHub link table" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
