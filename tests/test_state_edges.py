@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from daemon_proc import DaemonProcess, wait_for
@@ -311,3 +312,32 @@ def test_a_damaged_github_link_row_is_one_line_not_a_traceback(tmp_path: Path) -
         assert done.returncode == 12, (damage, done.stderr)
         assert "GitHub link table" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_sync_state_row_of_the_wrong_shape_is_exit_12_not_a_traceback(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from vaultmap.errors import StateError
+    from vaultmap.sync.base import BaseEntry
+    from vaultmap.sync.state import StateStore
+
+    vault = _plain_vault(tmp_path)
+    with StateStore.open(vault / ".vaultmap", "notion") as state:
+        state.put(BaseEntry("k1", "row-1", " ", " ", "h", "h", "Plan.md", "one", ("Plan",)))
+        state.finish_sync(datetime.now(UTC))
+    for damage, read in (("UPDATE base SET section = 'not json'", StateStore.entries),
+                         ("UPDATE meta SET value = 'soon' WHERE name = 'last_start'",
+                          lambda s: s.last_sync_start),
+                         ("UPDATE meta SET value = 'many' WHERE name = 'count'",
+                          lambda s: s.sync_count)):
+        db = sqlite3.connect(vault / ".vaultmap" / "sync.sqlite")
+        with db:
+            db.execute(damage)
+        db.close()
+        with StateStore.open(vault / ".vaultmap", "notion") as state, \
+                pytest.raises(StateError) as caught:
+            read(state)
+        assert caught.value.exit_code == 12
+        assert "move the file aside" in str(caught.value)
