@@ -299,3 +299,25 @@ def test_vault_in_a_subfolder_uses_its_own_settings(tmp_path: Path) -> None:
     assert (phone / "notes/plan/list.md").read_bytes() == \
         sub((b"[ ] Milk", b"[-] Milk"), (b"[ ] Eggs", b"[x] Eggs"), (b"buy organic", b"buy"))(BASE)
     assert git(phone, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["README.md"]
+
+
+def test_install_then_uninstall_gives_the_attribute_file_back_byte_for_byte(
+        tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    env = git_environment()
+    # A BOM, CRLF and LF mixed, a form feed inside a line, and no line break at the end.
+    original = b"\xef\xbb\xbf*.png binary\r\n# keep\x0c this\n*.md  text eol=lf"
+    for shared, path in ((True, repo / ".gitattributes"),
+                         (False, repo / ".git" / "info" / "attributes")):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(original)
+        args = ["git", "install", *(["--shared"] if shared else []), str(repo)]
+        for command in (args, args, ["git", "uninstall", str(repo)]):
+            done = subprocess.run([sys.executable, "-m", "vaultmap", *command],
+                                  capture_output=True, text=True, env=env, check=False)
+            assert done.returncode == 0, done.stderr
+            if command[1] == "install":
+                installed = path.read_bytes()
+                assert installed.startswith(original + b"\r\n# vaultmap: ")
+                assert installed.count(b"# vaultmap: end") == 1  # a second install replaces
+        assert path.read_bytes() == original
