@@ -30,9 +30,13 @@ def run_daemon(root: Path, *, force_polling: bool = False) -> None:
     """Run in the foreground until SIGTERM / SIGINT (see :class:`~.loop.Daemon`)."""
     settings = load_settings(root)
     _check_state_folder(settings)
-    setup_logging(settings.state_dir, settings.daemon.log_level,
-                  secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
-                                            "GH_TOKEN")))
+    try:
+        setup_logging(settings.state_dir, settings.daemon.log_level,
+                      secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
+                                                "GH_TOKEN")))
+    except OSError as error:  # a read-only .vaultmap/, a full disk
+        raise StateError(f"{settings.state_dir / LOG_NAME}: cannot write the daemon's log "
+                         f"({error.strerror}); the daemon did not start") from None
     daemon = Daemon(root, force_polling=force_polling)
     daemon.install_signal_handlers()
     daemon.run()
