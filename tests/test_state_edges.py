@@ -374,3 +374,20 @@ def test_a_daemon_that_cannot_write_its_log_says_so_in_one_line(tmp_path: Path) 
     assert done.returncode == 12, done.stderr
     assert "cannot write the daemon's log (Permission denied)" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_systemd_unit_keeps_a_vault_path_with_percent_dollar_quote_and_backslash(
+        tmp_path: Path) -> None:
+    # systemd expands %x specifiers (also in Description=) and $VAR in ExecStart=, and reads
+    # backslash escapes inside quotes: each must reach the daemon as the literal folder name.
+    vault = tmp_path / 'plan 100% $HOME "q" b\\s'
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("")
+    done = _vaultmap("daemon", "--print-service", "systemd", str(vault))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    quoted = str(tmp_path).replace("%", "%%").replace("$", "$$")
+    assert f'ExecStart={sys.executable} -m vaultmap daemon "{quoted}/plan 100%% $$HOME ' \
+           '\\"q\\" b\\\\s"' in lines
+    assert f"Description=vaultmap daemon for {quoted.replace('$$', '$')}" \
+           '/plan 100%% $HOME "q" b\\s' in lines
