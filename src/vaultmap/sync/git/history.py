@@ -124,6 +124,21 @@ def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitCh
     return commits
 
 
+def _within_cap(git: Git, shas: list[str], max_bytes: int) -> list[str]:
+    """``shas`` without the note versions over ``[vault] max_note_mb``: the scan skips such a
+    note on disk, and a committed one (a pasted log, a cloned repository's 2 GB file) must not
+    be read whole into memory either; history counts it as an empty note, uncached."""
+    if not shas:
+        return shas
+    checked = git.run("cat-file", "--batch-check", input="".join(f"{s}\n" for s in shas).encode())
+    too_big = set()
+    for line in checked.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) > max_bytes:
+            too_big.add(parts[0].decode())
+    return [sha for sha in shas if sha not in too_big]
+
+
 def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
                commits: Sequence[CommitChanges]) -> tuple[dict[str, BlobSummary], int]:
     wanted = {blob for c in commits for _, blob in c.changes if blob is not None}
@@ -132,7 +147,7 @@ def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
         if sha in wanted:
             with suppress(*_DAMAGED_ROW):  # a row that does not decode is parsed again
                 known[sha] = BlobSummary.from_json(json.loads(summary))
-    missing = sorted(wanted - known.keys())
+    missing = _within_cap(git, sorted(wanted - known.keys()), settings.vault.max_note_bytes)
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
     for start in range(0, len(missing), _BATCH):
         # Imported only when a note version is new: a warm run never parses.
