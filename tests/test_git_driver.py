@@ -9,6 +9,7 @@ onto it, so tasks both sides inserted at one place come out laptop-first when re
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -249,6 +250,22 @@ def test_install_outside_a_work_tree_is_one_line_exit_17(tmp_path: Path) -> None
                           capture_output=True, text=True, env=git_environment(), check=False)
     assert done.returncode == 17
     assert done.stderr.count("\n") == 1 and "not inside a git work tree" in done.stderr
+
+
+def test_install_in_a_repository_git_refuses_says_why_not_git_init(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a repository owned by another user needs root")
+    repo = init_repo(tmp_path / "repo")
+    for folder, names, files in os.walk(repo):
+        for name in (folder, *(os.path.join(folder, n) for n in names + files)):
+            os.chown(name, 65534, 65534, follow_symlinks=False)
+    env = {k: v for k, v in git_environment().items() if k != "GIT_CONFIG_GLOBAL"}
+    env["GIT_CONFIG_GLOBAL"] = os.devnull  # no safe.directory = * from somewhere
+    done = subprocess.run([sys.executable, "-m", "vaultmap", "git", "install", str(repo)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 17, done.stderr
+    assert "dubious ownership" in done.stderr and "git init" not in done.stderr
+    assert done.stderr.count("\n") == 1
 
 
 def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
