@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -391,3 +392,65 @@ def test_a_systemd_unit_keeps_a_vault_path_with_percent_dollar_quote_and_backsla
            '\\"q\\" b\\\\s"' in lines
     assert f"Description=vaultmap daemon for {quoted.replace('$$', '$')}" \
            '/plan 100%% $HOME "q" b\\s' in lines
+
+
+class _OneAnswer:
+    """An HTTP server on 127.0.0.1 that answers every request with one JSON text."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                data = answer.text.encode()
+                self.send_response(201 if self.command == "POST" else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.text = "{}"
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_github_answer_that_is_no_issue_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    server = _OneAnswer()
+    env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36, "VAULTMAP_GITHUB_API_URL": server.url}
+    env.pop("GH_TOKEN", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vaultmap", *args], cwd=vault, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    try:
+        server.text = '{"number": "x"}'
+        done = run("github", "publish", "Plan.md", "--repo", "o/r")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == 6 and "not an issue" in done.stderr, done.stderr
+        shutil.rmtree(vault / ".vaultmap")
+        server.text = '{"number": 12, "title": "Plan", "body": null, "state": "open"}'
+        assert run("github", "publish", "Plan.md", "--repo", "o/r").returncode == 0
+        server.text = '{"number": 12, "body": 7, "state": []}'
+        done = run("sync", "--github")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "not an issue" in done.stderr and done.returncode != 0, done.stderr
+    finally:
+        server.close()

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -131,6 +131,22 @@ def api_url_from(environ: Mapping[str, str]) -> str:
         raise RemoteSchemaError(f"{API_URL_ENV} must not carry a user name or password (the "
                                 "token goes in GITHUB_TOKEN or GH_TOKEN)")
     return url.rstrip("/")
+
+
+def checked_issue(data: Any, where: str) -> dict[str, Any]:
+    """``data`` when it has the shape of a GitHub issue as vaultmap reads it (a positive
+    ``number``, text or null ``body``, text ``title``/``state``/``html_url`` when present);
+    else one line, exit 6: an answer of another shape (a proxy, a server that is not GitHub)
+    must not end in a traceback or be written into the link table."""
+    number = data.get("number") if isinstance(data, dict) else None
+    fine = (isinstance(data, dict) and type(number) is int and number > 0
+            and isinstance(data.get("body"), str | None)
+            and all(isinstance(data.get(k), str) for k in ("title", "state", "html_url")
+                    if k in data))
+    if not fine:
+        raise RemoteSchemaError(f"GitHub answered {where} with something that is not an "
+                                f"issue (is {API_URL_ENV} the API of a GitHub server?)")
+    return cast(dict[str, Any], data)
 
 
 def resolve_token(environ: Mapping[str, str], *, gh: str | None = None) -> str:
