@@ -148,6 +148,7 @@ def test_the_cli_warns_once_per_typo_on_stderr(tmp_path: Path) -> None:
     ("[statuses]\n'ab' = 'done'\n", "[statuses] key 'ab' must be one character"),
     ("[statuses]\n'?' = 'maybe'\n", "the type must be one of"),
     ("vault = 3\n", "[vault] must be a table"),
+    ('[notion]\ninbox = "In\\u0000box.md"\n', "[notion] inbox must be a note path"),
 ])
 def test_a_wrong_value_is_refused_naming_the_key(tmp_path: Path, config: str,
                                                  fragment: str) -> None:

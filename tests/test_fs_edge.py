@@ -363,3 +363,33 @@ def test_the_git_sync_state_folder_follows_the_same_rule(tmp_path: Path) -> None
     with pytest.raises(GitStateError, match="symbolic link"):
         state_dir(make_settings(vault))
     assert list(outside.iterdir()) == []
+
+
+def test_a_lost_edit_is_never_saved_through_a_linked_state_folder(tmp_path: Path) -> None:
+    from vaultmap.edit.atomic import save_lost
+
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    vault.mkdir()
+    outside.mkdir()
+    (vault / "Plan.md").write_text("- [ ] one\n")
+    (vault / ".vaultmap").symlink_to(outside)
+    saved = save_lost(vault / ".vaultmap" / "recovery", vault / "Plan.md", b"typed meanwhile\n")
+    assert list(outside.iterdir()) == []
+    assert saved is not None and saved.parent == vault
+    assert saved.read_bytes() == b"typed meanwhile\n"
+    assert saved.stat().st_mode & 0o077 == 0  # the user's text, not for other accounts
+
+
+def test_a_note_path_with_a_nul_is_one_error_not_a_crash(tmp_path: Path) -> None:
+    from vaultmap.config import load_settings
+    from vaultmap.edit import append_tasks
+    from vaultmap.errors import EditError, VaultReadError
+    from vaultmap.vault.paths import resolve_note
+
+    (tmp_path / ".vaultmap.toml").write_text("")
+    settings = load_settings(tmp_path)
+    with pytest.raises(VaultReadError, match="cannot hold a NUL character"):
+        resolve_note(settings, "In\0box.md")
+    with pytest.raises(EditError):
+        append_tasks(settings, Path("In\0box.md"), ["- [ ] from a remote"])
+    assert [p.name for p in tmp_path.iterdir()] == [".vaultmap.toml"]

@@ -9,6 +9,7 @@ onto it, so tasks both sides inserted at one place come out laptop-first when re
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -251,6 +252,22 @@ def test_install_outside_a_work_tree_is_one_line_exit_17(tmp_path: Path) -> None
     assert done.stderr.count("\n") == 1 and "not inside a git work tree" in done.stderr
 
 
+def test_install_in_a_repository_git_refuses_says_why_not_git_init(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a repository owned by another user needs root")
+    repo = init_repo(tmp_path / "repo")
+    for folder, names, files in os.walk(repo):
+        for name in (folder, *(os.path.join(folder, n) for n in names + files)):
+            os.chown(name, 65534, 65534, follow_symlinks=False)
+    env = {k: v for k, v in git_environment().items() if k != "GIT_CONFIG_GLOBAL"}
+    env["GIT_CONFIG_GLOBAL"] = os.devnull  # no safe.directory = * from somewhere
+    done = subprocess.run([sys.executable, "-m", "vaultmap", "git", "install", str(repo)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 17, done.stderr
+    assert "dubious ownership" in done.stderr and "git init" not in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
 def test_driver_process_imports_only_what_a_merge_needs(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
     for name, data in (("o", BASE), ("a", CASES[0].laptop(BASE)), ("b", CASES[0].phone(BASE))):
@@ -299,3 +316,25 @@ def test_vault_in_a_subfolder_uses_its_own_settings(tmp_path: Path) -> None:
     assert (phone / "notes/plan/list.md").read_bytes() == \
         sub((b"[ ] Milk", b"[-] Milk"), (b"[ ] Eggs", b"[x] Eggs"), (b"buy organic", b"buy"))(BASE)
     assert git(phone, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["README.md"]
+
+
+def test_install_then_uninstall_gives_the_attribute_file_back_byte_for_byte(
+        tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    env = git_environment()
+    # A BOM, CRLF and LF mixed, a form feed inside a line, and no line break at the end.
+    original = b"\xef\xbb\xbf*.png binary\r\n# keep\x0c this\n*.md  text eol=lf"
+    for shared, path in ((True, repo / ".gitattributes"),
+                         (False, repo / ".git" / "info" / "attributes")):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(original)
+        args = ["git", "install", *(["--shared"] if shared else []), str(repo)]
+        for command in (args, args, ["git", "uninstall", str(repo)]):
+            done = subprocess.run([sys.executable, "-m", "vaultmap", *command],
+                                  capture_output=True, text=True, env=env, check=False)
+            assert done.returncode == 0, done.stderr
+            if command[1] == "install":
+                installed = path.read_bytes()
+                assert installed.startswith(original + b"\r\n# vaultmap: ")
+                assert installed.count(b"# vaultmap: end") == 1  # a second install replaces
+        assert path.read_bytes() == original

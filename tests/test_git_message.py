@@ -54,3 +54,15 @@ def test_double_encoded_task_named_by_its_repaired_text() -> None:
     before = double_encode("- [ ] Café with Zoë 🧩\n").encode("utf-8")
     message = _message(NoteChange("m.md", before, before.replace(b"[ ]", b"[x]")))
     assert message.endswith("m.md:\n  done: Café with Zoë 🧩\n")
+
+
+def test_note_text_and_paths_cannot_put_terminal_escapes_in_the_message() -> None:
+    # `git log` prints the message raw: a task or file name must not retitle the terminal,
+    # recolour it or forge a line of the body.
+    after = b"- [ ] a \x1b]0;owned\x07 task \x1b[2J\xc2\x9b31m\n- [x] b\xe2\x80\xae\n"
+    message = _message(NoteChange("N\x1b[1m.md", None, after),
+                       NoteChange("img\x1b]8;;x\x1b\\.png", b"a", b"b", is_note=False),
+                       NoteChange("bad\udcff.md", None, b"- [ ] c\n"))
+    assert all(ch == "\n" or ch.isprintable() for ch in message), ascii(message)
+    message.encode("utf-8")  # no lone surrogate either
+    assert "  added: a \ufffd]0;owned\ufffd task \ufffd[2J\ufffd31m" in message.splitlines()

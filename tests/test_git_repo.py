@@ -91,3 +91,11 @@ def test_repo_state_names_a_merge_in_progress(tmp_path: Path) -> None:
     git(repo, "merge", "--abort")
     git(repo, "rebase", "side", check=False)
     assert repo_state(repo / ".git") == "rebase"
+
+
+def test_redact_hides_a_password_that_holds_an_at_sign() -> None:
+    # curl and git take the last "@" before the host: all of "p@ss" is the password.
+    assert redact("unable to access 'https://alice:p@ss@host/x.git/'") == \
+        "unable to access 'https://***@host/x.git/'"
+    assert redact("ssh://git:a@b@c@host:22/x and https://h/y@z") == \
+        "ssh://***@host:22/x and https://h/y@z"

@@ -125,3 +125,31 @@ def test_text_output_and_no_repository(repo: Repo, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["history", str(plain)], env=env)
     assert result.exit_code == 17
     assert "is not inside a git work tree" in result.stderr
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE blobs SET summary = '{\"x\": 1}'",
+    "UPDATE blobs SET summary = 'not json'",
+    "UPDATE commits SET at = 'garbage'",
+    "UPDATE commits SET changes = '[[1, 2, 3]]'",
+])
+def test_a_damaged_cache_row_is_read_again_from_git(repo: Repo, damage: str) -> None:
+    import sqlite3
+
+    settings = load_settings(repo.path)
+    first = read_history(settings)
+    db = sqlite3.connect(repo.path / ".vaultmap" / "history.sqlite")
+    with db:
+        db.execute(damage)
+    db.close()
+    assert read_history(settings).points == first.points
+    assert read_history(settings).blobs_parsed == 0  # and the cache is whole again
+
+
+def test_a_committed_note_over_the_size_cap_counts_as_empty_like_on_disk(tmp_path: Path) -> None:
+    r = Repo(tmp_path / "vault")
+    (r.path / ".vaultmap.toml").write_text("[vault]\nmax_note_mb = 0.001\n")  # about 1 KB
+    r.commit("2026-11-16", {"Small.md": "- [x] one\n- [ ] two\n"})
+    r.commit("2026-11-17", {"Big.md": "- [x] pasted\n" * 200})  # 2.6 KB
+    points = read_history(load_settings(r.path)).points
+    assert (points[-1].total, points[-1].done) == (2, 1)  # as `vaultmap report` counts today

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from daemon_proc import DaemonProcess, wait_for
 from gitsync_repos import GIT_ENV, clone, git, make_origin
 
 PLAN = "# Plan\n\n- [ ] one\n- [ ] two\n"
@@ -197,3 +200,257 @@ def test_a_note_path_cannot_forge_merge_driver_log_lines(tmp_path: Path) -> None
     assert done.returncode == 0, done
     log = (repo / ".vaultmap" / "merge-driver.log").read_text()
     assert len(log.splitlines()) == 1 and "\x1b" not in log
+
+
+def _plain_vault(tmp_path: Path) -> Path:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n")
+    (vault / "Plan.md").write_text(PLAN)
+    return vault
+
+
+def test_the_daemon_never_writes_through_a_linked_state_folder(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (vault / ".vaultmap").symlink_to(elsewhere)
+    done = _vaultmap("daemon", str(vault))  # refused at once: a run would time out the test
+    assert done.returncode == 12, done.stderr
+    assert "symbolic link" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_daemon_never_logs_or_locks_through_a_linked_file(tmp_path: Path) -> None:
+    for name in ("daemon.log", "daemon.log.1", "daemon.lock", "daemon.json"):
+        (tmp_path / name).mkdir()
+        vault = _plain_vault(tmp_path / name)
+        outside = _outside(vault.parent)
+        (vault / ".vaultmap").mkdir()
+        (vault / ".vaultmap" / name).symlink_to(outside)
+        done = _vaultmap("daemon", str(vault))
+        assert done.returncode == 12, (name, done.stderr)
+        assert "symbolic link" in done.stderr
+        assert outside.read_bytes() == OUTSIDE_TEXT
+
+
+def test_daemon_status_and_stop_do_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    for name in ("daemon.lock", "daemon.json"):
+        (tmp_path / name).mkdir()
+        vault = _plain_vault(tmp_path / name)
+        (vault / ".vaultmap").mkdir()
+        os.mkfifo(vault / ".vaultmap" / name)
+        for command in ("status", "stop"):
+            done = _vaultmap("daemon", command, str(vault))  # a hang times out
+            assert "Traceback" not in done.stderr
+            assert "daemon: not running" in done.stdout, (name, command, done.stderr)
+
+
+def test_a_fifo_saved_as_a_note_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n[daemon]\nquiet_period = 0.2\n")
+    daemon = DaemonProcess(vault, {})
+    try:
+        wait_for(lambda: daemon.status().get("started"), what="the daemon's start")
+        os.mkfifo(vault / "Trap.md")
+        (vault / "Plan.md").write_text(PLAN + "- [ ] three\n")
+        # Hashing the FIFO like a note would wait for a writer forever: no change is logged.
+        wait_for(lambda: ("changed: " in daemon.log() and "Plan.md" in daemon.log()) or None,
+                 what="the changed note logged")
+        assert daemon.terminate(timeout=10) < 10
+    finally:
+        daemon.close()
+
+
+def test_the_daemon_log_shows_no_control_characters_from_note_names(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n[daemon]\nquiet_period = 0.2\n")
+    daemon = DaemonProcess(vault, {})
+    try:
+        wait_for(lambda: daemon.status().get("started"), what="the daemon's start")
+        (vault / "Plan \x1b]0;owned\x07\x1b[2J.md").write_text(PLAN)
+        wait_for(lambda: "changed: Plan " in daemon.log() or None, what="the new note logged")
+        daemon.terminate(timeout=10)
+        for text in (daemon.log(), daemon.output()):
+            assert "\x1b" not in text and "\x07" not in text
+            assert "changed: Plan \ufffd]0;owned\ufffd\ufffd[2J.md" in text
+    finally:
+        daemon.close()
+
+
+def test_a_malformed_github_api_url_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    for url, command in (("http://[::1", ["sync", "--github"]),
+                         ("http://127.0.0.1:9/a\npi", ["github", "publish", "Plan.md", "--repo",
+                                                        "o/r"])):
+        env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36, "VAULTMAP_GITHUB_API_URL": url}
+        env.pop("GH_TOKEN", None)
+        done = subprocess.run([sys.executable, "-m", "vaultmap", *command], cwd=vault, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert "Traceback" not in done.stderr, (url, done.stderr)
+        assert done.returncode == 6, (url, done.stderr)
+        assert "VAULTMAP_GITHUB_API_URL must be an http(s) URL" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_damaged_github_link_row_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import sqlite3
+
+    from vaultmap.sync.github.store import GitHubStore, Link
+
+    vault = _plain_vault(tmp_path)
+    with GitHubStore.open(vault / ".vaultmap") as store:
+        store.put_link(Link("Plan.md", (), "o/r", 12, "m1", "Plan"))
+    for damage in ("UPDATE links SET section = '5'", "UPDATE links SET number = 'twelve'",
+                   "UPDATE links SET section = 'not json'"):
+        db = sqlite3.connect(vault / ".vaultmap" / "github.sqlite")
+        with db:
+            db.execute(damage)
+        db.close()
+        done = _vaultmap("github", "list", cwd=vault)
+        assert "Traceback" not in done.stderr, (damage, done.stderr)
+        assert done.returncode == 12, (damage, done.stderr)
+        assert "GitHub link table" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_sync_state_row_of_the_wrong_shape_is_exit_12_not_a_traceback(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from vaultmap.errors import StateError
+    from vaultmap.sync.base import BaseEntry
+    from vaultmap.sync.state import StateStore
+
+    vault = _plain_vault(tmp_path)
+    with StateStore.open(vault / ".vaultmap", "notion") as state:
+        state.put(BaseEntry("k1", "row-1", " ", " ", "h", "h", "Plan.md", "one", ("Plan",)))
+        state.finish_sync(datetime.now(UTC))
+    for damage, read in (("UPDATE base SET section = 'not json'", StateStore.entries),
+                         ("UPDATE meta SET value = 'soon' WHERE name = 'last_start'",
+                          lambda s: s.last_sync_start),
+                         ("UPDATE meta SET value = 'many' WHERE name = 'count'",
+                          lambda s: s.sync_count)):
+        db = sqlite3.connect(vault / ".vaultmap" / "sync.sqlite")
+        with db:
+            db.execute(damage)
+        db.close()
+        with StateStore.open(vault / ".vaultmap", "notion") as state, \
+                pytest.raises(StateError) as caught:
+            read(state)
+        assert caught.value.exit_code == 12
+        assert "move the file aside" in str(caught.value)
+
+
+def _without_privileges() -> list[str]:
+    """A command prefix under which permission bits apply (root keeps its uid, loses its
+    capabilities); skips the test where that cannot be arranged."""
+    import shutil
+
+    import pytest
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: permission bits do not apply")
+    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
+
+
+def test_a_daemon_that_cannot_write_its_log_says_so_in_one_line(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    state = vault / ".vaultmap"
+    state.mkdir()
+    (state / ".gitignore").write_text("*\n")
+    state.chmod(0o555)
+    try:
+        done = subprocess.run([*_without_privileges(), sys.executable, "-m", "vaultmap",
+                               "daemon", str(vault)], capture_output=True, text=True,
+                              timeout=60, check=False)
+    finally:
+        state.chmod(0o755)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 12, done.stderr
+    assert "cannot write the daemon's log (Permission denied)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_systemd_unit_keeps_a_vault_path_with_percent_dollar_quote_and_backslash(
+        tmp_path: Path) -> None:
+    # systemd expands %x specifiers (also in Description=) and $VAR in ExecStart=, and reads
+    # backslash escapes inside quotes: each must reach the daemon as the literal folder name.
+    vault = tmp_path / 'plan 100% $HOME "q" b\\s'
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("")
+    done = _vaultmap("daemon", "--print-service", "systemd", str(vault))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    quoted = str(tmp_path).replace("%", "%%").replace("$", "$$")
+    assert f'ExecStart={sys.executable} -m vaultmap daemon "{quoted}/plan 100%% $$HOME ' \
+           '\\"q\\" b\\\\s"' in lines
+    assert f"Description=vaultmap daemon for {quoted.replace('$$', '$')}" \
+           '/plan 100%% $HOME "q" b\\s' in lines
+
+
+class _OneAnswer:
+    """An HTTP server on 127.0.0.1 that answers every request with one JSON text."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                data = answer.text.encode()
+                self.send_response(201 if self.command == "POST" else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.text = "{}"
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_github_answer_that_is_no_issue_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    server = _OneAnswer()
+    env = {**os.environ, "GITHUB_TOKEN": "ghp_" + "a" * 36, "VAULTMAP_GITHUB_API_URL": server.url}
+    env.pop("GH_TOKEN", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vaultmap", *args], cwd=vault, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    try:
+        server.text = '{"number": "x"}'
+        done = run("github", "publish", "Plan.md", "--repo", "o/r")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == 6 and "not an issue" in done.stderr, done.stderr
+        shutil.rmtree(vault / ".vaultmap")
+        server.text = '{"number": 12, "title": "Plan", "body": null, "state": "open"}'
+        assert run("github", "publish", "Plan.md", "--repo", "o/r").returncode == 0
+        server.text = '{"number": 12, "body": 7, "state": []}'
+        done = run("sync", "--github")
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "not an issue" in done.stderr and done.returncode != 0, done.stderr
+    finally:
+        server.close()

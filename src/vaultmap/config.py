@@ -441,6 +441,9 @@ def _check_value(option: Option, value: object) -> tuple[object, ConfigFinding |
     if ((option.table, option.key) == ("github", "default_repo") and value
             and not re.match(REPO_NAME, cast(str, value))):
         return refuse("bad_value", f"must be OWNER/REPO, not {shown}")
+    if (option.table, option.key) == ("notion", "inbox") and any(
+            not c.isprintable() for c in cast(str, value)):
+        return refuse("bad_value", "must be a note path (no NUL or other control character)")
     if kind == "str" and option.table == "notion.properties" and not cast(str, value).strip():
         return refuse("bad_value", "must name a property, not an empty string")
     if kind == "str_list":

@@ -13,13 +13,15 @@ import signal
 import time
 from pathlib import Path
 
-from vaultmap.config import load_settings
+from vaultmap.config import Settings, load_settings
 from vaultmap.daemon.lock import LOCK_NAME, lock_is_held, read_pid
-from vaultmap.daemon.logs import secrets_from_environment, setup_logging
+from vaultmap.daemon.logs import LOG_BACKUPS, LOG_NAME, secrets_from_environment, setup_logging
 from vaultmap.daemon.loop import Daemon
 from vaultmap.daemon.service import launchd_plist, systemd_unit
-from vaultmap.daemon.status import read_status
-from vaultmap.errors import DaemonRunningError
+from vaultmap.daemon.status import STATUS_NAME, read_status
+from vaultmap.errors import DaemonRunningError, StateError
+from vaultmap.fs import UnsafePath
+from vaultmap.vault.paths import open_state_folder
 
 STOP_TIMEOUT = 10.0  # seconds `daemon stop` waits for the daemon to let go of its lock
 
@@ -27,12 +29,34 @@ STOP_TIMEOUT = 10.0  # seconds `daemon stop` waits for the daemon to let go of i
 def run_daemon(root: Path, *, force_polling: bool = False) -> None:
     """Run in the foreground until SIGTERM / SIGINT (see :class:`~.loop.Daemon`)."""
     settings = load_settings(root)
-    setup_logging(settings.state_dir, settings.daemon.log_level,
-                  secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
-                                            "GH_TOKEN")))
+    _check_state_folder(settings)
+    try:
+        setup_logging(settings.state_dir, settings.daemon.log_level,
+                      secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
+                                                "GH_TOKEN")))
+    except OSError as error:  # a read-only .vaultmap/, a full disk
+        raise StateError(f"{settings.state_dir / LOG_NAME}: cannot write the daemon's log "
+                         f"({error.strerror}); the daemon did not start") from None
     daemon = Daemon(root, force_polling=force_polling)
     daemon.install_signal_handlers()
     daemon.run()
+
+
+#: What the daemon writes in ``.vaultmap/``: its log (and the rotated copies), lock and status.
+DAEMON_FILES = (LOG_NAME, *(f"{LOG_NAME}.{n}" for n in range(1, LOG_BACKUPS + 1)), LOCK_NAME,
+                STATUS_NAME)
+
+
+def _check_state_folder(settings: Settings) -> None:
+    """Refuse (exit 12) a ``.vaultmap/`` that is a link, or a daemon file in it that is a link
+    or not a regular file: a cloned vault must not make the daemon write outside it."""
+    try:
+        open_state_folder(settings.state_dir, DAEMON_FILES)
+    except UnsafePath as unsafe:
+        raise StateError(f"{unsafe.reason}; the daemon did not start") from None
+    except OSError as error:
+        raise StateError(f"{settings.state_dir}: cannot create the state folder "
+                         f"({error.strerror})") from None
 
 
 def running_pid(root: Path) -> int | None:

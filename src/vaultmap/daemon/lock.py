@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from pathlib import Path
 
 from vaultmap.errors import DaemonRunningError, StateError
+from vaultmap.fs import Unreadable, read_regular
 
 LOCK_NAME = "daemon.lock"  # the name `vaultmap doctor` reads
 
 
 def read_pid(lock_path: Path) -> int | None:
     """The pid written in the lock file, or None."""
-    try:
-        text = lock_path.read_text(encoding="ascii", errors="replace").strip()
-    except OSError:
+    try:  # a regular file of a few bytes: a FIFO or /dev/zero in its place is no pid
+        text = read_regular(lock_path, 64)[0].decode("ascii", "replace").strip()
+    except Unreadable:
         return None
     return int(text) if text.isdigit() else None
 
@@ -28,10 +30,13 @@ def read_pid(lock_path: Path) -> int | None:
 def lock_is_held(lock_path: Path) -> bool:
     """Whether some process holds the daemon lock now (probed without taking it for long)."""
     try:
-        fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        # O_NONBLOCK: opening a FIFO planted in the lock's place must not wait for a writer.
+        fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
+import re
 import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -13,20 +13,33 @@ def _label(vault: Path) -> str:
     return f"vaultmap-{safe}"
 
 
+_SYSTEMD_BARE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
+
+
+def _systemd_word(arg: str) -> str:
+    """One word of an ``ExecStart=`` line, as systemd reads it: ``%`` starts a specifier and
+    ``$`` a variable (doubled to be literal), and inside double quotes a backslash escapes."""
+    arg = arg.replace("%", "%%").replace("$", "$$")
+    if _SYSTEMD_BARE.fullmatch(arg.replace("%%", "%")):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def systemd_unit(vault: Path, python: str = sys.executable) -> str:
     """A ``systemd --user`` unit running the daemon with this interpreter on ``vault``."""
-    command = shlex.join([python, "-m", "vaultmap", "daemon", str(vault)])
+    command = " ".join(_systemd_word(a) for a in (python, "-m", "vaultmap", "daemon", str(vault)))
+    description = str(vault).replace("%", "%%")  # specifiers are expanded here too
     return f"""\
 # ~/.config/systemd/user/{_label(vault)}.service
 # Put the tokens in ~/.config/vaultmap/env (NOTION_TOKEN=...; chmod 600), then:
 #   systemctl --user daemon-reload && systemctl --user enable --now {_label(vault)}
 [Unit]
-Description=vaultmap daemon for {vault}
+Description=vaultmap daemon for {description}
 After=network-online.target
 
 [Service]
 Type=simple
-ExecStart={command.replace('%', '%%')}
+ExecStart={command}
 ExecReload=/bin/kill -HUP $MAINPID
 EnvironmentFile=-%h/.config/vaultmap/env
 Restart=on-failure

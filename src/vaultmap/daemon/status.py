@@ -12,16 +12,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vaultmap.fs import atomic_write
+from vaultmap.fs import Unreadable, atomic_write, read_regular
 
 STATUS_NAME = "daemon.json"  # the name `vaultmap doctor` reads
+MAX_STATUS_BYTES = 1024 * 1024  # a status is a few hundred bytes
 
 
 def read_status(state_dir: Path) -> dict[str, Any]:
     """The last status written, or ``{}`` when there is none or it cannot be read."""
     try:
-        data = json.loads((state_dir / STATUS_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        # Through the safe reader: a FIFO or a link to /dev/zero is "no status", not a hang.
+        data = json.loads(read_regular(state_dir / STATUS_NAME, MAX_STATUS_BYTES)[0])
+    except (Unreadable, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 

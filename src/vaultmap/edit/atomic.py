@@ -60,6 +60,7 @@ from vaultmap.fs import (
     copy_metadata,
     fsync_folder,
     open_regular,
+    private_folder,
     real_target_inside,
     write_all,
 )
@@ -191,13 +192,35 @@ def _unlink_quietly(path: Path) -> None:
         os.unlink(path)
 
 
+def _recovery_folder(recovery_dir: Path | None, real: Path) -> Path:
+    """``recovery_dir`` (``.vaultmap/recovery``) when it and its parent are real folders, else
+    the note's own folder: the saved bytes are the user's text and must never follow a link
+    out of the vault."""
+    if recovery_dir is None:
+        return real.parent
+    try:
+        state = private_folder(recovery_dir.parent.parent, recovery_dir.parent.name)
+        return private_folder(state, recovery_dir.name)
+    except (UnsafePath, OSError) as problem:
+        reason = problem.reason if isinstance(problem, UnsafePath) else problem.strerror
+        log.error("%s: cannot keep a lost edit in %s (%s); keeping it beside the note",
+                  real, recovery_dir, reason)
+        return real.parent
+
+
 def save_lost(recovery_dir: Path | None, real: Path, content: bytes) -> Path | None:
     """Keep bytes we could not merge back, so no user edit is ever silently dropped."""
-    folder = recovery_dir if recovery_dir is not None else real.parent
+    folder = _recovery_folder(recovery_dir, real)
+    target = folder / f"{real.name}.{time.time_ns()}.lost"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{real.name}.{time.time_ns()}.lost"
-        target.write_bytes(content)
+        # A new file only (never through a link), readable by the user alone, like the note's
+        # backups: it holds the user's text.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                     | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            write_all(fd, content)
+        finally:
+            os.close(fd)
     except OSError as exc:
         log.error("%s: an edit made during our write could not be saved (%s)", real, exc.strerror)
         return None

@@ -257,8 +257,17 @@ class StateStore:
         rows = self._db.execute(
             "SELECT key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
             " description, section, remote_fields FROM base WHERE remote=?", (self.remote,))
-        return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                tuple(json.loads(r[8])), r[9]) for r in rows}
+        try:
+            return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                                    tuple(json.loads(r[8])), r[9]) for r in rows}
+        except (TypeError, ValueError):
+            raise self._damaged("a base entry") from None
+
+    def _damaged(self, what: str) -> StateError:
+        """A file SQLite reads but whose rows vaultmap did not write as they are: one line."""
+        return StateError(f"{self.path}: {what} does not read back as vaultmap wrote it; move "
+                          "the file aside and run `vaultmap sync` again (the base is rebuilt "
+                          "from the remote)")
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -386,11 +395,17 @@ class StateStore:
     def last_sync_start(self) -> datetime | None:
         """When the last *completed* sync started (its snapshot time)."""
         value = self.meta().get("last_start")
-        return datetime.fromisoformat(value) if value else None
+        try:
+            return datetime.fromisoformat(value) if value else None
+        except (TypeError, ValueError):
+            raise self._damaged("the time of the last sync") from None
 
     @property
     def sync_count(self) -> int:
-        return int(self.meta().get("count", "0"))
+        try:
+            return int(self.meta().get("count", "0"))
+        except (TypeError, ValueError):
+            raise self._damaged("the count of syncs") from None
 
     def finish_sync(self, started_at: datetime) -> None:
         """Mark a sync complete: later syncs may read only what changed since ``started_at``."""

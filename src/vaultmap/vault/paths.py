@@ -83,6 +83,8 @@ def find_vault_root(path: Path, cwd: Path | None = None) -> Path:
 def resolve_note(settings: Settings, path: Path | str) -> tuple[str, str]:
     """``(absolute path, vault-relative POSIX path)`` of ``path``: absolute, or relative to
     the vault root. Raises :class:`VaultReadError` when it lies outside the vault."""
+    if "\0" in os.fspath(path):  # no file system takes it; os calls would raise ValueError
+        raise VaultReadError(f"{os.fspath(path)!r}: a path cannot hold a NUL character")
     root_abs = os.path.abspath(settings.root)
     path_abs = os.path.abspath(os.path.join(root_abs, os.fspath(path)))
     rel = relative_inside(root_abs, path_abs)

@@ -15,7 +15,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -124,14 +124,30 @@ def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitCh
     return commits
 
 
+def _within_cap(git: Git, shas: list[str], max_bytes: int) -> list[str]:
+    """``shas`` without the note versions over ``[vault] max_note_mb``: the scan skips such a
+    note on disk, and a committed one (a pasted log, a cloned repository's 2 GB file) must not
+    be read whole into memory either; history counts it as an empty note, uncached."""
+    if not shas:
+        return shas
+    checked = git.run("cat-file", "--batch-check", input="".join(f"{s}\n" for s in shas).encode())
+    too_big = set()
+    for line in checked.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) > max_bytes:
+            too_big.add(parts[0].decode())
+    return [sha for sha in shas if sha not in too_big]
+
+
 def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
                commits: Sequence[CommitChanges]) -> tuple[dict[str, BlobSummary], int]:
     wanted = {blob for c in commits for _, blob in c.changes if blob is not None}
     known: dict[str, BlobSummary] = {}
     for sha, summary in db.execute("SELECT sha, summary FROM blobs"):
         if sha in wanted:
-            known[sha] = BlobSummary.from_json(json.loads(summary))
-    missing = sorted(wanted - known.keys())
+            with suppress(*_DAMAGED_ROW):  # a row that does not decode is parsed again
+                known[sha] = BlobSummary.from_json(json.loads(summary))
+    missing = _within_cap(git, sorted(wanted - known.keys()), settings.vault.max_note_bytes)
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
     for start in range(0, len(missing), _BATCH):
         # Imported only when a note version is new: a warm run never parses.
@@ -160,10 +176,7 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
     head_sha = head.text.strip()
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
-        cached = [CommitChanges(sha, datetime.fromisoformat(at),
-                                tuple((p, b) for p, b in json.loads(changes)))
-                  for sha, at, changes in db.execute(
-                      "SELECT sha, at, changes FROM commits ORDER BY seq")]
+        cached = _cached_commits(db)
         tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
         tip = tip_row[0] if tip_row else None
         fresh: list[CommitChanges] = []
@@ -183,6 +196,25 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
         commits = cached + fresh
         summaries, parsed = _summaries(db, repo.git, settings, commits)
     return History(walk_history(commits, summaries, note=note), commits_read, parsed)
+
+
+# What a cached row that does not decode raises (json, datetime, tuple unpacking).
+_DAMAGED_ROW = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _cached_commits(db: sqlite3.Connection) -> list[CommitChanges]:
+    """The commits the cache holds, oldest first; none (and the cache's commits forgotten, so
+    git is read again) when a row does not decode: a damaged cache is only a cache."""
+    try:
+        return [CommitChanges(sha, datetime.fromisoformat(at),
+                              tuple((p, b) for p, b in json.loads(changes)))
+                for sha, at, changes in db.execute(
+                    "SELECT sha, at, changes FROM commits ORDER BY seq")]
+    except _DAMAGED_ROW:
+        with db:
+            db.execute("DELETE FROM commits")
+            db.execute("DELETE FROM meta WHERE key = 'tip'")
+        return []
 
 
 def _is_ancestor(repo: Repo, older: str, newer: str) -> bool:

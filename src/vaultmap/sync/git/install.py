@@ -39,6 +39,9 @@ DRIVER = "vaultmap"
 DRIVER_LABEL = "vaultmap task-aware merge of notes"
 BLOCK_BEGIN = "# vaultmap: merge notes task by task (remove with `vaultmap git uninstall`)"
 BLOCK_END = "# vaultmap: end"
+# The end marker when install had to end the user's last line with a line break (the file
+# did not end with one): uninstall takes that break away again, so the file is as it was.
+BLOCK_END_ADDED_BREAK = "# vaultmap: end (a line break was added above the block)"
 _NEEDS_QUOTES = set(' \t"\\')
 
 
@@ -76,43 +79,50 @@ def attribute_patterns(vault: Path, repository: Path, extensions: Sequence[str],
     return patterns
 
 
-def _block(patterns: Sequence[str]) -> list[str]:
-    return [BLOCK_BEGIN, *(f"{pattern} merge={DRIVER}" for pattern in patterns), BLOCK_END]
+def _block(patterns: Sequence[str], end: str = BLOCK_END) -> list[str]:
+    return [BLOCK_BEGIN, *(f"{pattern} merge={DRIVER}" for pattern in patterns), end]
 
 
 def _ours(line: str) -> bool:
     return line.endswith(f" merge={DRIVER}")
 
 
-def _without_block(lines: list[str]) -> tuple[list[str], bool]:
-    """``lines`` with our block's own lines removed; whether there was a block."""
-    kept: list[str] = []
+def _without_block(lines: list[bytes]) -> tuple[list[bytes], bool]:
+    """``lines`` (each with its own line ending) without our block's own lines; whether there
+    was a block. Every other line is kept byte for byte; a line break install had to add to
+    the user's last line (the block's end marker says so) is taken away again."""
+    kept: list[bytes] = []
     inside = found = False
-    for line in lines:
+    before = 0  # how many lines were kept when our block began
+    for raw in lines:
+        line = raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
         if line == BLOCK_BEGIN and not inside:
             inside = found = True
+            before = len(kept)
             continue
-        if inside and line == BLOCK_END:
+        if inside and line in (BLOCK_END, BLOCK_END_ADDED_BREAK):
             inside = False
+            if line == BLOCK_END_ADDED_BREAK and before and before == len(kept):
+                kept[-1] = kept[-1].rstrip(b"\r\n")
             continue
         if inside and _ours(line):
             continue
-        kept.append(line)
+        kept.append(raw)
     return kept, found
 
 
-def _read_lines(path: Path) -> tuple[list[str], str, bool]:
-    """The file's lines, its line ending, and whether it existed. A FIFO, a device or a huge
-    file in its place (a cloned repository can carry any of them) is refused with one line."""
+def _read_lines(path: Path) -> tuple[list[bytes], str, bool]:
+    """The file's lines (each with its line ending, as bytes), its line ending, and whether it
+    existed. A FIFO, a device or a huge file in its place (a cloned repository can carry any
+    of them) is refused with one line."""
     try:
         data, _ = read_regular(path, MAX_CONFIG_BYTES)
     except Unreadable as unreadable:
         if unreadable.kind == "missing" and not path.is_symlink():
             return [], "\n", False
         raise GitRepositoryError(f"{path}: {unreadable.reason}") from None
-    text = data.decode("utf-8", "surrogateescape")
-    eol = "\r\n" if "\r\n" in text else "\n"
-    return text.splitlines(), eol, True
+    eol = "\r\n" if b"\r\n" in data else "\n"
+    return data.splitlines(keepends=True), eol, True
 
 
 def _where_to_write(path: Path, inside: Path) -> Path:
@@ -125,10 +135,9 @@ def _where_to_write(path: Path, inside: Path) -> Path:
         raise GitRepositoryError(f"{path}: {unsafe.reason}; nothing was written") from None
 
 
-def _write_lines(path: Path, lines: Sequence[str], eol: str) -> None:
-    text = "".join(line + eol for line in lines)
+def _write_lines(path: Path, lines: Sequence[bytes]) -> None:
     try:
-        atomic_write(path, text.encode("utf-8", "surrogateescape"))
+        atomic_write(path, b"".join(lines))
     except OSError as error:
         raise GitRepositoryError(f"{path}: cannot write ({error.strerror})") from None
 
@@ -150,7 +159,12 @@ def install(vault: Path, extensions: Sequence[str], *, shared: bool = False,
     patterns = attribute_patterns(vault, repository, extensions, shared=shared)
     lines, eol, _ = _read_lines(target)
     lines, _ = _without_block(lines)
-    _write_lines(target, [*lines, *_block(patterns)], eol)
+    end = BLOCK_END
+    if lines and not lines[-1].endswith((b"\n", b"\r")):
+        lines[-1] += eol.encode("ascii")
+        end = BLOCK_END_ADDED_BREAK
+    block = [(line + eol).encode("utf-8", "surrogateescape") for line in _block(patterns, end)]
+    _write_lines(target, [*lines, *block])
     return InstallReport(repository, (target,), True, tuple(patterns))
 
 
@@ -161,11 +175,11 @@ def uninstall(vault: Path) -> InstallReport:
     changed: list[Path] = []
     for place, inside in ((git_dir(repository) / "info" / "attributes", git_dir(repository)),
                           (vault / ".gitattributes", repository)):
-        lines, eol, existed = _read_lines(place)
+        _, _, existed = _read_lines(place)
         if not existed:
             continue
         target = _where_to_write(place, inside)
-        lines, eol, existed = _read_lines(target)
+        lines, _, existed = _read_lines(target)
         if not existed:
             continue
         kept, found = _without_block(lines)
@@ -173,7 +187,7 @@ def uninstall(vault: Path) -> InstallReport:
             continue
         changed.append(target)
         if kept:
-            _write_lines(target, kept, eol)
+            _write_lines(target, kept)
         else:
             target.unlink()
     driver = run_git(["config", "--local", "--get", f"merge.{DRIVER}.driver"], repository,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vaultmap.display import printable
 from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, StatusMap, StatusType, Task, normalise_text
 from vaultmap.parse import parse_note
 from vaultmap.sync.identity import Candidate, rematch
@@ -117,16 +118,17 @@ def commit_message(changes: Sequence[NoteChange], *, template: str = "vaultmap: 
     for note in per_note:
         if not note.items:
             continue
-        body.append(f"{note.path}:")
+        body.append(f"{printable(note.path)}:")
         for kind in KINDS:
             for description in note.items.get(kind, ()):
                 body.append(f"  {kind}: {_one_line(description)}")
-    edited = [c.path for c, n in zip(changes, per_note, strict=True) if not n.items]
+    edited = [printable(c.path) for c, n in zip(changes, per_note, strict=True) if not n.items]
     if edited:
         body.append("edited: " + ", ".join(edited))
     return subject + "\n\n" + "\n".join(body) + "\n"
 
 
 def _one_line(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
+    # `git log` shows the message raw: no control character from a note reaches a terminal.
+    text = printable(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -53,7 +53,7 @@ _REPOSITORY_VARIABLES = (
     "GIT_COMMON_DIR",
 )
 # `scheme://user:secret@host` -> `scheme://***@host`; also a bare token in an http header echo.
-_CREDENTIAL_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_CREDENTIAL_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]+@")  # greedy: the last "@"
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*\w+\s+)\S+")
 _LOCK_MESSAGE = re.compile(r"Unable to create '([^']*index\.lock)': File exists")
 
@@ -263,6 +263,11 @@ def find_repo_root(path: Path) -> Path:
     result = run_git(["rev-parse", "--show-toplevel"], folder, check=False, read_only=True)
     top = result.text.strip()
     if not result.ok or not top:
+        why = result.message
+        if why and "not a git repository" not in why:
+            # A repository git refuses to use (another user's: "dubious ownership", a broken
+            # .git): say git's reason, not "run `git init`".
+            raise GitRepositoryError(f"{path}: {why}")
         raise GitRepositoryError(f"{path}: not inside a git work tree (run `git init` or "
                                  "clone the repository first)")
     return Path(top)

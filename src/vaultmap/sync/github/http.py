@@ -34,7 +34,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 import httpx
 import tenacity
@@ -115,7 +116,13 @@ class _Secret:
 def api_url_from(environ: Mapping[str, str]) -> str:
     """The API root: ``VAULTMAP_GITHUB_API_URL`` or https://api.github.com (no trailing /)."""
     url = environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
-    if not re.match(r"^https?://[^\s/]+", url):
+    try:  # a bracket left open, a bad port: one line, not httpx's traceback at the first request
+        parts = urlsplit(url)
+        well_formed = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        well_formed = False
+    if (not well_formed or not re.match(r"^https?://[^\s/]+", url)
+            or any(not c.isprintable() or c.isspace() for c in url)):
         raise RemoteSchemaError(f"{API_URL_ENV} must be an http(s) URL, like "
                                 "https://github.example.com/api/v3")
     if "@" in url.split("://", 1)[1].split("/", 1)[0]:
@@ -124,6 +131,22 @@ def api_url_from(environ: Mapping[str, str]) -> str:
         raise RemoteSchemaError(f"{API_URL_ENV} must not carry a user name or password (the "
                                 "token goes in GITHUB_TOKEN or GH_TOKEN)")
     return url.rstrip("/")
+
+
+def checked_issue(data: Any, where: str) -> dict[str, Any]:
+    """``data`` when it has the shape of a GitHub issue as vaultmap reads it (a positive
+    ``number``, text or null ``body``, text ``title``/``state``/``html_url`` when present);
+    else one line, exit 6: an answer of another shape (a proxy, a server that is not GitHub)
+    must not end in a traceback or be written into the link table."""
+    number = data.get("number") if isinstance(data, dict) else None
+    fine = (isinstance(data, dict) and type(number) is int and number > 0
+            and isinstance(data.get("body"), str | None)
+            and all(isinstance(data.get(k), str) for k in ("title", "state", "html_url")
+                    if k in data))
+    if not fine:
+        raise RemoteSchemaError(f"GitHub answered {where} with something that is not an "
+                                f"issue (is {API_URL_ENV} the API of a GitHub server?)")
+    return cast(dict[str, Any], data)
 
 
 def resolve_token(environ: Mapping[str, str], *, gh: str | None = None) -> str:

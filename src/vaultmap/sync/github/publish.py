@@ -30,7 +30,7 @@ from vaultmap.sync.github.body import (
     parse_body,
     render_block,
 )
-from vaultmap.sync.github.http import GitHubClient
+from vaultmap.sync.github.http import GitHubClient, checked_issue
 from vaultmap.sync.github.remote import block_tasks, cancelled_char
 from vaultmap.sync.github.store import SECTION_SEPARATOR, GitHubStore, Link
 from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
@@ -155,6 +155,7 @@ def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target
                 if data is None:
                     raise
     assert data is not None
+    data = checked_issue(data, f"the publish of {link.target}")
     link = replace(link, number=int(data["number"]), title=str(data.get("title") or name))
     store.put_link(link)
     _record_base(settings, link, tasks, parse_body(data.get("body")))
@@ -173,7 +174,8 @@ def _html_url(link: Link) -> str:
 def _attach(client: GitHubClient, link: Link, number: int, block: str) -> dict[str, Any]:
     """Put the block into existing issue ``number``: replace an earlier vaultmap block, or
     append to the body; the rest of the body is kept byte for byte."""
-    issue = client.get_json(f"/repos/{link.repo}/issues/{number}")
+    issue = checked_issue(client.get_json(f"/repos/{link.repo}/issues/{number}"),
+                          f"{link.repo}#{number}")
     body = issue.get("body") or ""
     fresh = parse_body(block)
     assert fresh is not None

@@ -42,7 +42,7 @@ from vaultmap.sync.github.body import (
     remove_task,
     set_task,
 )
-from vaultmap.sync.github.http import GitHubClient
+from vaultmap.sync.github.http import GitHubClient, checked_issue
 from vaultmap.sync.github.refs import IssueRef, find_ref, status_type_of_issue
 from vaultmap.sync.github.store import Link
 from vaultmap.sync.remote import (
@@ -182,10 +182,8 @@ class GitHubRemote:
 
     # -- reading ------------------------------------------------------------------------
     def _issue(self, repo: str, number: int) -> dict[str, Any]:
-        data = self.client.get_json(f"/repos/{repo}/issues/{number}")
-        if not isinstance(data, dict):
-            raise RemoteError(f"GitHub answered {repo}#{number} with something unexpected")
-        return data
+        return checked_issue(self.client.get_json(f"/repos/{repo}/issues/{number}"),
+                             f"{repo}#{number}")
 
     def _row(self, link: Link, task: BlockTask) -> RemoteRow:
         if task.cancelled:

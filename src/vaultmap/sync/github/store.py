@@ -114,7 +114,22 @@ class GitHubStore:
         """Every link, by note and section."""
         rows = self._db.execute(
             "SELECT note, section, repo, number, marker, title FROM links ORDER BY note, section")
-        return [Link(r[0], tuple(json.loads(r[1])), r[2], int(r[3]), r[4], r[5]) for r in rows]
+        return [self._link_of(row) for row in rows]
+
+    def _link_of(self, row: tuple[Any, ...]) -> Link:
+        """One row as a :class:`Link`; a row of the wrong shape (a damaged or foreign table)
+        is one line (exit 12), not a traceback."""
+        note, section, repo, number, marker, title = row
+        try:
+            heading = json.loads(section)
+        except (TypeError, ValueError):
+            heading = None
+        if not (isinstance(heading, list) and all(isinstance(h, str) for h in heading)
+                and all(isinstance(v, str) for v in (note, repo, marker, title))
+                and isinstance(number, int)):
+            raise StateError(f"{self.path}: a row of the GitHub link table does not read as a "
+                             "link; move the file aside to start afresh (then publish again)")
+        return Link(note, tuple(heading), repo, number, marker, title)
 
     def link(self, note: str, section: tuple[str, ...]) -> Link | None:
         for link in self.links():
