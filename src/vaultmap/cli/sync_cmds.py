@@ -327,8 +327,9 @@ def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | 
              f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
              "trashed)")
     if conflicts:
+        prefer = settings.github.prefer if remote == "github" else settings.notion.prefer
         echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
-             f"(prefer = {settings.notion.prefer!r}):")
+             f"([{remote}] prefer = {prefer!r}):")
         for line in describe_conflicts(conflicts, name):
             echo(f"  ! {line}")
         if clear_conflicts:

@@ -1,4 +1,4 @@
-"""``vaultmap daemon``: keep the vault, Notion and git in step while the user works.
+"""``vaultmap daemon``: keep the vault, Notion, GitHub and git in step while the user works.
 
 Orchestration only: the watcher (:mod:`.watch`) marks changed notes, the loop (:mod:`.loop`)
 calls the sync layer's public functions on a schedule, :mod:`.lock` keeps one daemon per
@@ -29,7 +29,8 @@ def run_daemon(root: Path, *, force_polling: bool = False) -> None:
     settings = load_settings(root)
     setup_logging(settings.state_dir, settings.daemon.log_level,
                   secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
-                                            "GH_TOKEN")))
+                                            "GH_TOKEN", "GH_ENTERPRISE_TOKEN",
+                                            "GITHUB_ENTERPRISE_TOKEN")))
     daemon = Daemon(root, force_polling=force_polling)
     daemon.install_signal_handlers()
     daemon.run()

@@ -48,6 +48,7 @@ from vaultmap.errors import (
     SyncBusyError,
     VaultmapError,
 )
+from vaultmap.fs import Unreadable, read_regular
 from vaultmap.sync.engine import SetVaultStatus
 
 log = logging.getLogger("vaultmap.daemon")
@@ -61,11 +62,15 @@ def _iso(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
-def content_hash(path: Path) -> str:
-    """SHA-256 of a note's bytes; ``""`` for a note that is gone or cannot be read."""
+def content_hash(path: Path, max_bytes: int) -> str:
+    """SHA-256 of a note's bytes; ``""`` for a note that is gone or cannot be read.
+
+    Read as the scan reads notes (a regular file up to ``max_bytes``): a FIFO or a link to a
+    device saved under a note's name must not stop the daemon.
+    """
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_regular(path, max_bytes)[0]).hexdigest()
+    except Unreadable:
         return ""
 
 
@@ -215,7 +220,7 @@ class Daemon:
         return now >= schedule.next_at
 
     def _changed(self, rel: str) -> bool:
-        digest = content_hash(self.settings.root / rel)
+        digest = content_hash(self.settings.root / rel, self.settings.vault.max_note_bytes)
         if self.known.get(rel) == digest:
             return False  # our own write coming back, or a save that changed nothing
         self.known[rel] = digest
@@ -316,7 +321,8 @@ class Daemon:
         """The notes a sync just wrote: their new hash is ours, so their events are echoes."""
         for rel in notes:
             if rel:
-                self.known[rel] = content_hash(self.settings.root / rel)
+                self.known[rel] = content_hash(self.settings.root / rel,
+                                               self.settings.vault.max_note_bytes)
 
     def _error(self, message: str) -> None:
         self.last_error = message
