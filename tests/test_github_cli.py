@@ -168,6 +168,32 @@ def test_reword_add_and_remove_in_the_note(env: Env) -> None:
     assert "nothing to do" in env.sync().stdout
 
 
+def test_a_task_moved_under_another_parent_moves_in_the_body(env: Env) -> None:
+    env.publish()
+    body = env.body().replace("\n", "\r\n")
+    env.fake.web_edit("ada/roadmap", 1, "Our plan.\r\n" + body + "Thanks!\r\n")
+    env.edit_note("  - [ ] Functions\n", "")
+    env.edit_note("- [/] Write the parser 📅 2026-12-24\n",
+                  "- [/] Write the parser 📅 2026-12-24\n  - [ ] Functions\n")
+    env.fake.reset_counts()
+    env.sync()
+    assert env.lines() == [(" ", "Learn Python", 0), ("x", "Variables and types", 1),
+                           (" ", "Write the parser", 0), (" ", "Functions", 1),
+                           (" ", "Ship it", 0)]
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 1  # one write for the move
+    assert env.body().startswith("Our plan.\r\n") and env.body().endswith("Thanks!\r\n")
+    assert "nothing to do" in env.sync().stdout
+    # Re-indented in place: out of its parent, then back in.
+    env.edit_note("  - [x] Variables and types", "- [x] Variables and types")
+    env.sync()
+    assert env.lines()[:2] == [(" ", "Learn Python", 0), ("x", "Variables and types", 0)]
+    env.edit_note("- [x] Variables and types", "  - [x] Variables and types")
+    env.sync()
+    assert env.lines()[:2] == [(" ", "Learn Python", 0), ("x", "Variables and types", 1)]
+    assert "nothing to do" in env.sync().stdout
+    assert len(env.fake.issues("ada/roadmap")) == 1
+
+
 def test_close_when_done_and_a_reopen_changes_nothing(env: Env) -> None:
     (env.vault / ".vaultmap.toml").write_text(CONFIG + "close_when_done = true\n")
     env.note("Todo.md", "- [ ] one\n- [x] two\n")
@@ -312,7 +338,25 @@ def test_both_sides_changed_keeps_the_more_finished_status(env: Env) -> None:
     out = env.sync("-v").stdout
     assert "conflict Roadmap.md: 'Ship it' is [-] in the note and [x] in GitHub" in out
     assert b"- [x] Ship it" in env.note()
-    assert "1 conflict(s)" in env.run("status", str(env.vault), "--offline").stdout
+    status = env.run("status", str(env.vault), "--offline").stdout
+    assert "1 conflict(s) resolved by the policy ([github] prefer = 'done')" in status
+    assert "unlinked (their lines or issues are gone from GitHub)" in status
+    assert "'Ship it' was [-] in the note and [x] in GitHub; kept the GitHub ([x])" in status
+    assert "notion" not in status.lower()
+
+
+def test_github_prefer_vault_keeps_the_note_and_status_names_it(env: Env) -> None:
+    config = env.vault / ".vaultmap.toml"
+    # [notion] prefer says the remote wins: it must not decide for GitHub.
+    config.write_text(config.read_text() + 'prefer = "vault"\n\n[notion]\nprefer = "notion"\n')
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [-] Ship it")
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")
+    env.sync()
+    assert b"- [-] Ship it" in env.note()
+    assert ("-", "Ship it", 0) in env.lines()
+    status = env.run("status", str(env.vault), "--offline").stdout
+    assert "([github] prefer = 'vault')" in status and "kept the note ([-])" in status
 
 
 def test_a_block_deleted_on_github_trips_the_guard(env: Env) -> None:
