@@ -19,6 +19,7 @@ Behaviour copied from the real service:
   (:meth:`FakeGitHub.web_edit`, :meth:`FakeGitHub.web_tick`) stores the body with CRLF.
 * a body over 65,536 characters is refused with 422.
 
+A person's edit can be made to land just as a request arrives (:meth:`FakeGitHub.on_request`).
 Faults are injected with :meth:`FakeGitHub.inject`: ``primary`` and ``secondary`` rate limits
 (403 or 429, ``retry-after``), ``500``/``502``/``503``, ``drop`` (connection closed, nothing
 applied) and ``drop_after`` (applied, then the connection is closed: a create whose answer was
@@ -45,7 +46,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -152,6 +153,7 @@ class FakeGitHub:
         self._repos: dict[str, Repo] = {}
         self._next_id = 1000
         self._faults: deque[Fault] = deque()
+        self._hooks: list[tuple[str, Callable[[], None], list[int]]] = []
         self._last_write = 0.0
         self.requests: Counter[str] = Counter()  # "METHOD /route/{n}" -> count
         self.log: list[tuple[str, str, int]] = []  # (method, path with query, status)
@@ -221,6 +223,19 @@ class FakeGitHub:
             method, route = route.split(" ", 1)
         with self._lock:
             self._faults.append(Fault(kind, method, route, times, status, retry_after))
+
+    def on_request(self, route: str, action: Callable[[], None], *, times: int = 1) -> None:
+        """Run ``action`` when each of the next ``times`` requests for ``route`` (``"METHOD
+        /route"``) arrives, before it is answered: a person's edit that lands between a
+        client's read and its write."""
+        with self._lock:
+            self._hooks.append((route, action, [times]))
+
+    def _run_hooks(self, route: str) -> None:
+        for wanted, action, left in list(self._hooks):
+            if wanted == route and left[0] > 0:
+                left[0] -= 1
+                action()
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -582,6 +597,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.remaining <= 0:
             raise ApiError(403, "API rate limit exceeded for user ID 1.", count=False,
                            headers={"x-ratelimit-remaining": "0"})
+        fake._run_hooks(route)
         fault = fake._next_fault(method, route.split(" ", 1)[1])
         body: Any = None
         if raw:
