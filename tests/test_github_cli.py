@@ -395,6 +395,42 @@ def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) ->
     assert env.lines()[-1] == ("x", "Ship it", 0)
 
 
+def test_a_click_while_a_write_waits_out_a_rate_limit_is_kept(env: Env) -> None:
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    # The first PATCH meets a person's click and is refused (429): the body the sync had
+    # built is stale by then, so the write after the wait must start from a fresh read.
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_tick("ada/roadmap", 1, "Functions"))
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="0")
+    env.sync()
+    assert (" ", "Functions", 1) not in env.lines()
+    assert ("x", "Functions", 1) in env.lines() and env.lines()[-1] == ("x", "Ship it", 0)
+    env.sync()
+    assert b"  - [x] Functions" in env.note() and b"- [x] Ship it" in env.note()
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_click_landing_as_the_write_arrives_is_the_documented_window(env: Env) -> None:
+    """The REST API has no conditional write for an issue body: a click that reaches GitHub
+    after the read right before a write, and before that write, is overwritten (the edit
+    history on github.com keeps it). docs/github.md says so; this pins how small the window
+    is (one request) and that nothing else goes wrong."""
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_tick("ada/roadmap", 1, "Functions"))
+    env.fake.reset_counts()
+    env.sync()
+    # The snapshot's read, the read right before the write, the write.
+    assert [m for m, _, _ in env.fake.log] == ["GET", "GET", "PATCH"]
+    assert env.fake.issue("ada/roadmap", 1).edits[-2:] == ["web", "api"]
+    assert (" ", "Functions", 1) in env.lines()
+    assert "nothing to do" in env.sync().stdout
+    assert b"  - [ ] Functions" in env.note()
+
+
 def test_unlink_a_deleted_note_and_publish_a_missing_one(env: Env) -> None:
     env.publish()
     (env.vault / "Roadmap.md").unlink()

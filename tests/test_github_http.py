@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,3 +186,38 @@ def test_api_url_override() -> None:
         "http://127.0.0.1:9"
     with pytest.raises(RemoteSchemaError):
         api_url_from({"VAULTMAP_GITHUB_API_URL": "ftp:/nope"})
+
+
+def test_a_fresh_write_reads_after_the_pause_and_again_after_a_refusal(fake: FakeGitHub) -> None:
+    number = fake.add_issue("ada/roadmap", "Roadmap", "- [ ] one\n- [ ] two\n")
+    path = f"/repos/ada/roadmap/issues/{number}"
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        events.append("wait")
+
+    def tick(text: str) -> Callable[[], dict[str, str] | None]:
+        def build() -> dict[str, str] | None:
+            events.append("read")
+            body = client.get_json(path)["body"]
+            new = body.replace(f"[ ] {text}", f"[x] {text}")
+            return {"body": new} if new != body else None
+        return build
+
+    with client_for(fake, options=replace(FAST, write_interval=0.2), sleep=sleep) as client:
+        client.patch_fresh(path, tick("one"))
+        events.clear()
+        # The second write waits for its turn, then reads: never the other way round.
+        fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", retry_after="0")
+        fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: fake.web_edit("ada/roadmap", number, "- [x] one\n- [ ] two\n"
+                                              "- [ ] three\n"))
+        client.patch_fresh(path, tick("two"))
+        assert events[:2] == ["wait", "read"] and events[-1] == "read"
+        assert events.count("read") == 2  # read again after the refused (429) attempt
+        assert fake.issue("ada/roadmap", number).body == \
+            "- [x] one\r\n- [x] two\r\n- [ ] three\r\n"
+        # Nothing to change: nothing is sent.
+        writes = fake.count("PATCH /repos/{o}/{r}/issues/{n}")
+        assert client.patch_fresh(path, tick("one")) is None
+        assert fake.count("PATCH /repos/{o}/{r}/issues/{n}") == writes

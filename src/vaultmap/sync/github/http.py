@@ -298,15 +298,29 @@ class GitHubClient:
         """PATCH (idempotent: the same fields again change nothing, so it is retried)."""
         return self._call("PATCH", path, payload=payload)[0]
 
+    def patch_fresh(self, path: str,
+                    build: Callable[[], Mapping[str, Any] | None]) -> Any | None:
+        """PATCH what ``build()`` returns, calling it anew right before each attempt: after
+        the pause between writes, a rate-limit wait or a retry, never before them.
+
+        ``build`` reads what the write depends on (an issue body: a 304 when nobody touched
+        it) and returns the fields to send, or None when there is nothing to write (then
+        nothing is sent and None is returned). GitHub has no conditional write for issues,
+        so this keeps the time between that read and the write to one request.
+        """
+        return self._call("PATCH", path, build=build)[0]
+
     # -- the machinery -------------------------------------------------------------------
     def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
               payload: Mapping[str, Any] | None = None,
+              build: Callable[[], Mapping[str, Any] | None] | None = None,
               retry_after_send: bool = True) -> tuple[Any, httpx.Headers]:
         waited = 0.0
         secondary_streak = 0
         while True:
             try:
-                return self._with_retries(method, path, params, payload, retry_after_send)
+                return self._with_retries(method, path, params, payload, build,
+                                          retry_after_send)
             except _RateLimited as limited:
                 seconds = limited.seconds
                 if not limited.primary:
@@ -325,6 +339,7 @@ class GitHubClient:
 
     def _with_retries(self, method: str, path: str, params: Mapping[str, str] | None,
                       payload: Mapping[str, Any] | None,
+                      build: Callable[[], Mapping[str, Any] | None] | None,
                       retry_after_send: bool) -> tuple[Any, httpx.Headers]:
         options = self.options
 
@@ -340,13 +355,15 @@ class GitHubClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._once(method, path, params, payload)
+                    return self._once(method, path, params, payload, build)
         except _Transient as failure:
             raise RemoteError(f"GitHub failed: {failure.message}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, path: str, params: Mapping[str, str] | None,
-              payload: Mapping[str, Any] | None) -> tuple[Any, httpx.Headers]:
+              payload: Mapping[str, Any] | None,
+              build: Callable[[], Mapping[str, Any] | None] | None = None,
+              ) -> tuple[Any, httpx.Headers]:
         headers = {"Authorization": f"token {self._token.value}"}
         cache_key = ""
         cached: tuple[str, Any] | None = None
@@ -357,7 +374,14 @@ class GitHubClient:
             if cached is not None:
                 headers["If-None-Match"] = cached[0]
         else:
+            paced_from = self._last_write
             self._pace_write()
+            if build is not None:
+                # After the pause, not before it: the read the payload rests on is fresh.
+                payload = build()
+                if payload is None:
+                    self._last_write = paced_from  # nothing sent: the next write need not wait
+                    return None, httpx.Headers()
         try:
             response = self._http.request(method, path, params=params, json=payload,
                                           headers=headers)

@@ -311,22 +311,36 @@ class GitHubRemote:
     def _write(self, link: Link, change: Callable[[ParsedBody], ParsedBody | None],
                key: str) -> RemoteRow | None:
         """Read the body afresh, apply ``change``, send it if it differs; the row of ``key``
-        as the body now holds it (None when it holds none)."""
-        issue = self._issue(link.repo, link.number)
-        parsed = parse_body(issue.get("body"))
-        if parsed is None or parsed.marker != link.marker:
-            raise RemoteGoneError(f"the checklist block is gone from {link.issue}",
-                                  remote_id=f"{link.repo}#{link.number}")
-        changed = change(parsed)
-        if changed is None:
-            raise RemoteGoneError(f"{link.issue} no longer holds that task")
-        changed = self._arranged(link, changed)
-        body = changed.render()
-        if body != issue.get("body"):
-            changed = self._with_vault_ticks(link, changed, key)
+        as the body now holds it (None when it holds none).
+
+        The read happens right before the PATCH, after any pause between writes or
+        rate-limit wait, and again before a retry (:meth:`GitHubClient.patch_fresh`): a box
+        ticked on github.com up to then is read and kept. GitHub offers no conditional write,
+        so a click landing after that read and before the PATCH is overwritten; see
+        ``docs/github.md``.
+        """
+        read: list[tuple[Mapping[str, Any], ParsedBody]] = []
+
+        def fresh_body() -> dict[str, Any] | None:
+            issue = self._issue(link.repo, link.number)
+            parsed = parse_body(issue.get("body"))
+            if parsed is None or parsed.marker != link.marker:
+                raise RemoteGoneError(f"the checklist block is gone from {link.issue}",
+                                      remote_id=f"{link.repo}#{link.number}")
+            changed = change(parsed)
+            if changed is None:
+                raise RemoteGoneError(f"{link.issue} no longer holds that task")
+            changed = self._arranged(link, changed)
             body = changed.render()
-            check_size(body, link.target)
-            self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}", {"body": body})
+            if body != issue.get("body"):
+                changed = self._with_vault_ticks(link, changed, key)
+                body = changed.render()
+                check_size(body, link.target)
+            read.append((issue, changed))
+            return {"body": body} if body != issue.get("body") else None
+
+        self.client.patch_fresh(f"/repos/{link.repo}/issues/{link.number}", fresh_body)
+        issue, changed = read[-1]
         self._close_when_done(link, changed, issue)
         for task in changed.tasks():
             if task.key == key:
