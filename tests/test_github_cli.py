@@ -6,6 +6,7 @@ saves them); edits in the vault are byte edits of the note files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,10 @@ class Env:
     runner: CliRunner
 
     def env(self) -> dict[str, str | None]:
+        # The test machine's own GitHub settings never leak in (GH_HOST, Enterprise tokens).
         return {"GITHUB_TOKEN": self.fake.token, "GH_TOKEN": None,
-                "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
+                "VAULTMAP_GITHUB_API_URL": self.fake.api_url, "GH_HOST": None,
+                "GH_ENTERPRISE_TOKEN": None, "GITHUB_ENTERPRISE_TOKEN": None}
 
     def run(self, *args: str, code: int = 0, env: dict[str, str | None] | None = None) -> Result:
         result = self.runner.invoke(main, [*args], env=env or self.env(),
@@ -517,3 +520,26 @@ def test_a_double_encoded_note_is_published_with_its_repaired_text(env: Env) -> 
     # Agreed as published: nothing to do, and the note's bytes are untouched.
     assert "nothing to do" in env.sync().stdout
     assert env.note("Skills.md") == before
+
+
+def test_gh_auth_token_is_asked_for_the_host_and_an_explicit_url_beats_gh_host(
+        env: Env, tmp_path: Path) -> None:
+    host = env.fake.api_url.removeprefix("http://")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    gh = tools / "gh"
+    gh.write_text(f"#!/bin/sh\n[ \"$*\" = 'auth token --hostname {host}' ] && "
+                  f"echo {env.fake.token}\nexit 0\n")
+    gh.chmod(0o755)
+    logged_in = {**env.env(), "GITHUB_TOKEN": None, "GH_HOST": "ghe.example.invalid",
+                 "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = env.run("github", "publish", str(env.vault / "Roadmap.md"), "--repo", "ada/roadmap",
+                  env=logged_in).stdout
+    assert "as ada/roadmap#1" in out and env.fake.token not in out
+    # Without the URL, GH_HOST names the host: gh has no token for it, and nothing is sent.
+    requests = env.fake.total_requests
+    result = env.run("sync", str(env.vault), code=5,
+                     env={**logged_in, "VAULTMAP_GITHUB_API_URL": None})
+    assert "no GitHub token for ghe.example.invalid" in result.stderr
+    assert "gh auth login --hostname ghe.example.invalid" in result.stderr
+    assert env.fake.total_requests == requests

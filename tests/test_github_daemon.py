@@ -36,10 +36,11 @@ class Env:
     daemons: list[DaemonProcess] = field(default_factory=list)
 
     def env(self, token: str | None = None) -> dict[str, str]:
-        # Both token variables: GH_TOKEN wins, and the test machine may have one of its own.
+        # Every token variable (the test machine may have its own, and the daemon inherits
+        # the environment): whichever the client picks for the fake's host is this one.
         token = token or self.fake.token
-        return {"GITHUB_TOKEN": token, "GH_TOKEN": token,
-                "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
+        return {"GITHUB_TOKEN": token, "GH_TOKEN": token, "GH_ENTERPRISE_TOKEN": token,
+                "GITHUB_ENTERPRISE_TOKEN": token, "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
 
     def cli(self, *args: str) -> Result:
         result = CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)

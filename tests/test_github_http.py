@@ -14,8 +14,10 @@ from vaultmap.errors import GitHubNotFoundError
 from vaultmap.sync.github.http import (
     GitHubClient,
     GitHubOptions,
+    api_url_for_host,
     api_url_from,
     resolve_token,
+    web_host_of,
 )
 from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 
@@ -178,6 +180,44 @@ def test_token_sources_in_order(tmp_path: Path) -> None:
     assert resolve_token({}, gh=str(gh)) == good
     with pytest.raises(RemoteAuthError, match="GITHUB_TOKEN"):
         resolve_token({}, gh="")
+
+
+def test_gh_host_names_the_api_and_an_explicit_url_wins() -> None:
+    assert api_url_from({"GH_HOST": "github.com"}) == "https://api.github.com"
+    assert api_url_from({"GH_HOST": "GitHub.Example.com"}) == \
+        "https://github.example.com/api/v3"
+    assert api_url_from({"GH_HOST": "ghe.local:8443"}) == "https://ghe.local:8443/api/v3"
+    assert api_url_from({"GH_HOST": "acme.ghe.com"}) == "https://api.acme.ghe.com"
+    assert api_url_from({"GH_HOST": "ghe.local", "VAULTMAP_GITHUB_API_URL":
+                         "http://127.0.0.1:9/api/v3/"}) == "http://127.0.0.1:9/api/v3"
+    with pytest.raises(RemoteSchemaError, match="GH_HOST must be a host name") as caught:
+        api_url_from({"GH_HOST": "https://ghp_secretvalue@ghe.local/"})
+    assert "secretvalue" not in str(caught.value)
+    # The host gh logs in to, for each API address (the inverse).
+    for host in ("github.com", "github.example.com", "ghe.local:8443", "acme.ghe.com"):
+        assert web_host_of(api_url_for_host(host)) == host
+
+
+def test_the_token_follows_the_host(tmp_path: Path) -> None:
+    enterprise, public = "ghp_" + "e" * 36, "ghp_" + "p" * 36
+    both = {"GH_ENTERPRISE_TOKEN": enterprise, "GITHUB_TOKEN": public}
+    assert resolve_token(both, gh="", host="ghe.local") == enterprise
+    assert resolve_token({"GITHUB_ENTERPRISE_TOKEN": enterprise, "GITHUB_TOKEN": public},
+                         gh="", host="ghe.local") == enterprise
+    assert resolve_token(both, gh="") == public  # an Enterprise token never goes to github.com
+    assert resolve_token(both, gh="", host="acme.ghe.com") == public
+    assert resolve_token({"GITHUB_TOKEN": public}, gh="", host="ghe.local") == public
+    # `gh auth token` is asked for the host the API address names.
+    gh = tmp_path / "gh"
+    gh.write_text("#!/bin/sh\n[ \"$*\" = 'auth token --hostname ghe.local' ] && "
+                  f"echo {enterprise}\nexit 0\n")
+    gh.chmod(gh.stat().st_mode | stat.S_IXUSR)
+    assert resolve_token({}, gh=str(gh), host="ghe.local") == enterprise
+    with pytest.raises(RemoteAuthError, match="no GitHub token for github.com"):
+        resolve_token({}, gh=str(gh))
+    with pytest.raises(RemoteAuthError,
+                       match=r"GH_ENTERPRISE_TOKEN.*gh auth login --hostname ghe\.other"):
+        resolve_token({}, gh=str(gh), host="ghe.other")
 
 
 def test_api_url_override() -> None:
