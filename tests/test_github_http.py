@@ -213,7 +213,7 @@ def test_the_token_follows_the_host(tmp_path: Path) -> None:
                   f"echo {enterprise}\nexit 0\n")
     gh.chmod(gh.stat().st_mode | stat.S_IXUSR)
     assert resolve_token({}, gh=str(gh), host="ghe.local") == enterprise
-    with pytest.raises(RemoteAuthError, match="no GitHub token for github.com"):
+    with pytest.raises(RemoteAuthError, match=r"no GitHub token for github\.com"):
         resolve_token({}, gh=str(gh))
     with pytest.raises(RemoteAuthError,
                        match=r"GH_ENTERPRISE_TOKEN.*gh auth login --hostname ghe\.other"):
