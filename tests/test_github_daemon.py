@@ -121,3 +121,19 @@ def test_a_bad_token_pauses_github_with_one_line(env: Env) -> None:
     assert daemon.proc.poll() is None
     assert wrong not in daemon.log() + daemon.output() + status
     daemon.terminate()
+
+
+def test_a_note_published_while_the_daemon_runs_is_picked_up(env: Env) -> None:
+    env.cli("github", "unlink", str(env.vault / "Plan.md"))
+    daemon = env.start()
+    wait_for(lambda: "only watches" in daemon.log(), what="a daemon with no remote")
+    env.cli("github", "publish", str(env.vault / "Plan.md"), "--repo", "ada/plan", "--issue",
+            "1")
+    wait_for(lambda: "github" in (daemon.status().get("last_sync") or {}),
+             what="GitHub among the daemon's remotes")
+    env.fake.web_tick("ada/plan", 1, "pick a grammar")
+    note = env.vault / "Plan.md"
+    wait_for(lambda: b"[x] pick a grammar" in note.read_bytes(), what="the tick in the note")
+    assert note.read_bytes() == PLAN.replace("[ ] pick", "[x] pick").encode()
+    assert daemon.log().count("a note was published") == 1
+    daemon.terminate()
