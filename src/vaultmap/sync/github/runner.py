@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
-from vaultmap.sync.github.http import (
-    GitHubClient,
-    GitHubOptions,
-    api_url_from,
-    resolve_token,
-    web_host_of,
-)
-from vaultmap.sync.github.remote import GitHubRemote, layout_of
 from vaultmap.sync.github.store import STORE_FILE, GitHubStore
 from vaultmap.sync.runner import LOCK_TIMEOUT, Progress, SyncReport, run_sync
 from vaultmap.vault import scan_vault
+
+if TYPE_CHECKING:
+    from vaultmap.sync.github.http import GitHubClient
+
+# The HTTP stack (httpx, tenacity) is imported by the functions that talk to GitHub: asking
+# whether GitHub is in use (`vaultmap status --offline`, the daemon's start) must not load it.
 
 
 def github_client(settings: Settings, store: GitHubStore, *,
@@ -38,6 +37,14 @@ def github_client(settings: Settings, store: GitHubStore, *,
     """A client for the API the environment names (``VAULTMAP_GITHUB_API_URL``, else
     ``GH_HOST``, else github.com), with its token and the vault's persisted ETags.
     ``on_wait`` hears each rate-limit wait (a line for the user)."""
+    from vaultmap.sync.github.http import (
+        GitHubClient,
+        GitHubOptions,
+        api_url_from,
+        resolve_token,
+        web_host_of,
+    )
+
     environ = os.environ if environ is None else environ
     api_url = api_url_from(environ)
     options = GitHubOptions(write_interval=settings.github.write_interval,
@@ -60,6 +67,8 @@ def github_in_use(settings: Settings) -> bool:
 
 def link_hosts(api_url: str) -> tuple[str, ...]:
     """The hosts whose issue URLs in task text name issues of this API."""
+    from vaultmap.sync.github.http import web_host_of
+
     host = web_host_of(api_url)
     hosts = {"github.com", host, host.partition(":")[0]}
     return tuple(sorted(hosts))
@@ -77,6 +86,8 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
     missing or refused token, :class:`~vaultmap.errors.SyncBusyError` when another sync holds
     the vault past ``lock_timeout``, and the remote error family.
     """
+    from vaultmap.sync.github.remote import GitHubRemote, layout_of
+
     with GitHubStore.open(settings.state_dir) as store, \
             github_client(settings, store, environ=environ, on_wait=on_wait) as client:
         links = store.links()
