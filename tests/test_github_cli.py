@@ -118,6 +118,18 @@ def test_publish_creates_one_issue_with_the_nested_checklist(env: Env) -> None:
     assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
 
 
+def test_publish_into_an_issue_keeps_text_written_while_it_waits(env: Env) -> None:
+    number = env.fake.add_issue("ada/roadmap", "Plan", "Our plan.")
+    # A person edits the issue as the write arrives; the write is refused (429) and waits.
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_edit("ada/roadmap", number, "Our plan, v2."))
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="0")
+    env.publish("Roadmap.md#Month 2", "--issue", str(number))
+    assert env.body(number).startswith("Our plan, v2.\n\n<!-- vaultmap:begin")
+    assert env.lines(number) == [(" ", "Ship it", 0)]
+
+
 def test_publish_a_section_and_into_an_existing_issue(env: Env) -> None:
     number = env.fake.add_issue("ada/roadmap", "Plan", "Our plan.\r\n\r\nSee below.")
     env.publish("Roadmap.md#Month 2", "--issue", str(number))
