@@ -6,8 +6,9 @@ Run: ``.venv/bin/python benchmarks/bench_github.py [--tasks 300] [--issues 50] [
 2. A no-change sync of ISSUES published checklists (6 tasks each), measured after a first sync
    has stored the ETags; the baseline is the same sync with an empty ETag cache (what a client
    without conditional requests pays every time).
-3. One tick each way: a box ticked on "github.com", then a task ticked in a note; and ten
-   tasks of the roadmap ticked in the note (they leave in one write).
+3. One tick each way: a box ticked on "github.com", then a task ticked in a note; ten
+   tasks of the roadmap ticked in the note (they leave in one write); one task of the
+   roadmap moved under another parent (its line moves in one write).
 
 "units" are answers GitHub counts against the primary rate limit (every answer but a 304).
 Times are medians of RUNS rounds on the local fake (no network, writes not paced): they show
@@ -31,6 +32,7 @@ from vaultmap.config import GitHubSettings, Settings
 from vaultmap.sync.github.http import GitHubClient, GitHubOptions, MemoryEtagCache
 from vaultmap.sync.github.publish import publish
 from vaultmap.sync.github.remote import GitHubRemote, layout_of
+from vaultmap.sync.github.runner import sync_github
 from vaultmap.sync.github.store import GitHubStore
 from vaultmap.sync.runner import SyncReport, run_sync
 from vaultmap.vault import scan_vault
@@ -50,15 +52,18 @@ def roadmap(count: int) -> str:
 
 
 def sync(settings: Settings, fake: FakeGitHub, *, etags: bool = True) -> SyncReport:
-    with GitHubStore.open(settings.state_dir) as store:
-        cache = store if etags else MemoryEtagCache()
-        with GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
-                          etags=cache) as client:
-            links = store.links()
-            tasks = [t for note in scan_vault(settings).notes for t in note.tasks]
-            layout = layout_of(tasks, links, settings.github)
-            remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-            return run_sync(settings, remote, select=layout.covers)
+    """What `vaultmap sync --github` runs; ``etags=False`` forgets every ETag (the baseline)."""
+    if etags:
+        return sync_github(settings, environ={"GITHUB_TOKEN": fake.token,
+                                              "VAULTMAP_GITHUB_API_URL": fake.api_url})
+    with GitHubStore.open(settings.state_dir) as store, \
+            GitHubClient(fake.token, api_url=fake.api_url, options=OPTIONS,
+                         etags=MemoryEtagCache()) as client:
+        links = store.links()
+        tasks = [t for note in scan_vault(settings).notes for t in note.tasks]
+        layout = layout_of(tasks, links, settings.github)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        return run_sync(settings, remote, select=layout.covers)
 
 
 def measure(fake: FakeGitHub, action: Callable[[], object]) -> tuple[float, int, int, int]:
@@ -113,6 +118,14 @@ def one_round(tasks: int, issues: int, rows: dict[str, list[tuple[float, int, in
             text = text.replace(f"- [ ] roadmap step {i} ", f"- [x] roadmap step {i} ")
         (root / "Roadmap.md").write_text(text)
         rows.setdefault("ten ticks in the roadmap -> issue", []).append(
+            measure(fake, lambda: sync(settings, fake)))
+        # A task moved under another parent: one line moves and is re-indented.
+        text = (root / "Roadmap.md").read_text()
+        moved = "  - [ ] roadmap step 2 with words\n"
+        text = text.replace(moved, "").replace("- [x] roadmap step 20 with words\n",
+                                               "- [x] roadmap step 20 with words\n" + moved)
+        (root / "Roadmap.md").write_text(text)
+        rows.setdefault("one task re-nested in the roadmap -> issue", []).append(
             measure(fake, lambda: sync(settings, fake)))
 
 

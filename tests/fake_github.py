@@ -19,6 +19,7 @@ Behaviour copied from the real service:
   (:meth:`FakeGitHub.web_edit`, :meth:`FakeGitHub.web_tick`) stores the body with CRLF.
 * a body over 65,536 characters is refused with 422.
 
+A person's edit can be made to land just as a request arrives (:meth:`FakeGitHub.on_request`).
 Faults are injected with :meth:`FakeGitHub.inject`: ``primary`` and ``secondary`` rate limits
 (403 or 429, ``retry-after``), ``500``/``502``/``503``, ``drop`` (connection closed, nothing
 applied) and ``drop_after`` (applied, then the connection is closed: a create whose answer was
@@ -43,7 +44,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,6 +138,7 @@ class FakeGitHub(FakeServer):
         self.min_write_interval = min_write_interval
         self._repos: dict[str, Repo] = {}
         self._next_id = 1000
+        self._hooks: list[tuple[str, Callable[[], None], list[int]]] = []
         self._last_write = 0.0
         self.log: list[tuple[str, str, int]] = []  # (method, path with query, status)
         self.units_used = 0  # primary rate-limit units spent (304s are free)
@@ -165,6 +167,19 @@ class FakeGitHub(FakeServer):
     def storm_fault(self) -> Fault:
         kind = self._random.choice(STORM_FAULTS)
         return Fault(kind, status=self._random.choice((403, 429)))
+
+    def on_request(self, route: str, action: Callable[[], None], *, times: int = 1) -> None:
+        """Run ``action`` when each of the next ``times`` requests for ``route`` (``"METHOD
+        /route"``) arrives, before it is answered: a person's edit that lands between a
+        client's read and its write."""
+        with self._lock:
+            self._hooks.append((route, action, [times]))
+
+    def _run_hooks(self, route: str) -> None:
+        for wanted, action, left in list(self._hooks):
+            if wanted == route and left[0] > 0:
+                left[0] -= 1
+                action()
 
     # ----------------------------------------------------------------- seeding, "github.com"
     def add_repo(self, full_name: str, *, visible: bool = True,
@@ -408,18 +423,15 @@ class FakeGitHub(FakeServer):
             headers["Link"] = ", ".join(rels)
         return 200, [self.issue_json(repo, i) for i in chunk], headers
 
-
 def _invalid(field_name: str, code: str) -> ApiError:
     return ApiError(422, "Validation Failed",
                     errors=[{"resource": "Issue", "field": field_name, "code": code}])
-
 
 def _check_length(text: str | None) -> None:
     if text is not None and len(text) > MAX_BODY:
         raise ApiError(422, "Validation Failed", errors=[{
             "resource": "Issue", "code": "custom", "field": "body",
             "message": f"body is too long (maximum is {MAX_BODY} characters)"}])
-
 
 def _route_template(path: str) -> tuple[str, list[str]]:
     parts = [p for p in path.split("/") if p]
@@ -429,7 +441,6 @@ def _route_template(path: str) -> tuple[str, list[str]]:
         if len(parts) >= 5 and parts[4].isdigit():
             template[4] = "{n}"
     return "/" + "/".join(template), parts
-
 
 class _Handler(FakeHandler):
     owner: FakeGitHub
@@ -486,6 +497,7 @@ class _Handler(FakeHandler):
         if fake.remaining <= 0:
             raise ApiError(403, "API rate limit exceeded for user ID 1.", count=False,
                            headers={"x-ratelimit-remaining": "0"})
+        fake._run_hooks(route)
         fault = fake.next_fault(method, route.split(" ", 1)[1])
         body: Any = None
         if raw:
@@ -549,9 +561,7 @@ class _Handler(FakeHandler):
         if data:
             self.wfile.write(data)
 
-
 FakeGitHub.handler = _Handler
-
 
 @contextlib.contextmanager
 def running(**options: Any) -> Iterator[FakeGitHub]:

@@ -216,9 +216,10 @@ def test_good_values_are_read(tmp_path: Path) -> None:
 def test_the_typed_choices_are_the_schema_choices() -> None:
     from typing import get_args
 
-    from vaultmap.config import GitPrefer, GitPull, Prefer
+    from vaultmap.config import GitHubPrefer, GitPrefer, GitPull, Prefer
 
     for literal, (table, key) in ((Prefer, ("notion", "prefer")), (GitPull, ("git", "pull")),
-                                  (GitPrefer, ("git", "prefer"))):
+                                  (GitPrefer, ("git", "prefer")),
+                                  (GitHubPrefer, ("github", "prefer"))):
         option = next(o for o in SCHEMA if (o.table, o.key) == (table, key))
         assert set(get_args(literal)) == set(option.choices), key

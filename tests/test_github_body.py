@@ -10,6 +10,7 @@ from vaultmap.sync.github.body import (
     MAX_BODY_CHARS,
     BlockTask,
     BodyTooLongError,
+    arrange,
     check_size,
     has_marker,
     insert_task,
@@ -182,3 +183,29 @@ def test_a_reworded_line_keeps_its_row_id() -> None:
     again = set_task(edited, "old", BlockTask("newer", "x", "Plan", row="old"))
     assert again is not None
     assert [(t.key, t.row_id) for t in again.tasks()] == [("newer", "old")]
+
+
+def test_arrange_moves_lines_to_the_notes_order_and_nesting() -> None:
+    tasks = [BlockTask("a", " ", "A"), BlockTask("b", "x", "B", 1), BlockTask("c", " ", "C", 1),
+             BlockTask("d", " ", "D")]
+    parsed = parse_body("Intro\r\n" + render_block(MARKER, tasks).replace("\n", "\r\n")
+                        + "Outro")
+    assert parsed is not None
+    # A line typed on github.com travels with the task above it.
+    typed = parsed.lines[2] + "  "  # trailing spaces: kept byte for byte
+    parsed = parsed.__class__(parsed.marker, parsed.before,
+                              (*parsed.lines[:2], typed, "  - [ ] typed there",
+                               *parsed.lines[3:]), parsed.after, parsed.newline)
+    same = arrange(parsed, ["a", "b", "c", "d"], {"a": 0, "b": 1, "c": 1, "d": 0})
+    assert same is parsed
+    moved = arrange(parsed, ["a", "b", "d", "c"], {"a": 0, "b": 1, "d": 0, "c": 1})
+    assert [(t.key, t.depth) for t in moved.tasks()] == [("a", 0), ("b", 1), ("d", 0), ("c", 1)]
+    assert moved.keyless_tasks() == ["  - [ ] typed there"]
+    assert moved.lines.index("  - [ ] typed there") == moved.lines.index(typed) + 1
+    assert moved.render().startswith("Intro\r\n") and moved.render().endswith("Outro")
+    # Never deeper than one below the line before; applying it again changes nothing.
+    deep = arrange(parsed, ["a", "b", "c", "d"], {"a": 3, "b": 5, "c": 1, "d": 0})
+    assert [t.depth for t in deep.tasks()] == [0, 1, 1, 0]
+    assert arrange(deep, ["a", "b", "c", "d"], {"a": 3, "b": 5, "c": 1, "d": 0}) is deep
+    # Keys the order does not name (the note no longer has them) stay where they ride.
+    assert arrange(parsed, [], {}) is parsed

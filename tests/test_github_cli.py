@@ -6,6 +6,7 @@ saves them); edits in the vault are byte edits of the note files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,10 @@ class Env:
     runner: CliRunner
 
     def env(self) -> dict[str, str | None]:
+        # The test machine's own GitHub settings never leak in (GH_HOST, Enterprise tokens).
         return {"GITHUB_TOKEN": self.fake.token, "GH_TOKEN": None,
-                "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
+                "VAULTMAP_GITHUB_API_URL": self.fake.api_url, "GH_HOST": None,
+                "GH_ENTERPRISE_TOKEN": None, "GITHUB_ENTERPRISE_TOKEN": None}
 
     def run(self, *args: str, code: int = 0, env: dict[str, str | None] | None = None) -> Result:
         result = self.runner.invoke(main, [*args], env=env or self.env(),
@@ -115,6 +118,18 @@ def test_publish_creates_one_issue_with_the_nested_checklist(env: Env) -> None:
     assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
 
 
+def test_publish_into_an_issue_keeps_text_written_while_it_waits(env: Env) -> None:
+    number = env.fake.add_issue("ada/roadmap", "Plan", "Our plan.")
+    # A person edits the issue as the write arrives; the write is refused (429) and waits.
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_edit("ada/roadmap", number, "Our plan, v2."))
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="0")
+    env.publish("Roadmap.md#Month 2", "--issue", str(number))
+    assert env.body(number).startswith("Our plan, v2.\n\n<!-- vaultmap:begin")
+    assert env.lines(number) == [(" ", "Ship it", 0)]
+
+
 def test_publish_a_section_and_into_an_existing_issue(env: Env) -> None:
     number = env.fake.add_issue("ada/roadmap", "Plan", "Our plan.\r\n\r\nSee below.")
     env.publish("Roadmap.md#Month 2", "--issue", str(number))
@@ -166,6 +181,32 @@ def test_reword_add_and_remove_in_the_note(env: Env) -> None:
     assert env.fake.issues("ada/roadmap")[0].number == 1
     assert len(env.fake.issues("ada/roadmap")) == 1
     assert "nothing to do" in env.sync().stdout
+
+
+def test_a_task_moved_under_another_parent_moves_in_the_body(env: Env) -> None:
+    env.publish()
+    body = env.body().replace("\n", "\r\n")
+    env.fake.web_edit("ada/roadmap", 1, "Our plan.\r\n" + body + "Thanks!\r\n")
+    env.edit_note("  - [ ] Functions\n", "")
+    env.edit_note("- [/] Write the parser 📅 2026-12-24\n",
+                  "- [/] Write the parser 📅 2026-12-24\n  - [ ] Functions\n")
+    env.fake.reset_counts()
+    env.sync()
+    assert env.lines() == [(" ", "Learn Python", 0), ("x", "Variables and types", 1),
+                           (" ", "Write the parser", 0), (" ", "Functions", 1),
+                           (" ", "Ship it", 0)]
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 1  # one write for the move
+    assert env.body().startswith("Our plan.\r\n") and env.body().endswith("Thanks!\r\n")
+    assert "nothing to do" in env.sync().stdout
+    # Re-indented in place: out of its parent, then back in.
+    env.edit_note("  - [x] Variables and types", "- [x] Variables and types")
+    env.sync()
+    assert env.lines()[:2] == [(" ", "Learn Python", 0), ("x", "Variables and types", 0)]
+    env.edit_note("- [x] Variables and types", "  - [x] Variables and types")
+    env.sync()
+    assert env.lines()[:2] == [(" ", "Learn Python", 0), ("x", "Variables and types", 1)]
+    assert "nothing to do" in env.sync().stdout
+    assert len(env.fake.issues("ada/roadmap")) == 1
 
 
 def test_close_when_done_and_a_reopen_changes_nothing(env: Env) -> None:
@@ -312,7 +353,25 @@ def test_both_sides_changed_keeps_the_more_finished_status(env: Env) -> None:
     out = env.sync("-v").stdout
     assert "conflict Roadmap.md: 'Ship it' is [-] in the note and [x] in GitHub" in out
     assert b"- [x] Ship it" in env.note()
-    assert "1 conflict(s)" in env.run("status", str(env.vault), "--offline").stdout
+    status = env.run("status", str(env.vault), "--offline").stdout
+    assert "1 conflict(s) resolved by the policy ([github] prefer = 'done')" in status
+    assert "unlinked (their lines or issues are gone from GitHub)" in status
+    assert "'Ship it' was [-] in the note and [x] in GitHub; kept the GitHub ([x])" in status
+    assert "notion" not in status.lower()
+
+
+def test_github_prefer_vault_keeps_the_note_and_status_names_it(env: Env) -> None:
+    config = env.vault / ".vaultmap.toml"
+    # [notion] prefer says the remote wins: it must not decide for GitHub.
+    config.write_text(config.read_text() + 'prefer = "vault"\n\n[notion]\nprefer = "notion"\n')
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [-] Ship it")
+    env.fake.web_tick("ada/roadmap", 1, "Ship it")
+    env.sync()
+    assert b"- [-] Ship it" in env.note()
+    assert ("-", "Ship it", 0) in env.lines()
+    status = env.run("status", str(env.vault), "--offline").stdout
+    assert "([github] prefer = 'vault')" in status and "kept the note ([-])" in status
 
 
 def test_a_block_deleted_on_github_trips_the_guard(env: Env) -> None:
@@ -349,6 +408,42 @@ def test_unanswered_rate_limits_are_waited_out_with_a_progress_line(env: Env) ->
     result = env.sync()
     assert "GitHub asks to slow down: waiting 1 s" in result.stderr
     assert env.lines()[-1] == ("x", "Ship it", 0)
+
+
+def test_a_click_while_a_write_waits_out_a_rate_limit_is_kept(env: Env) -> None:
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    # The first PATCH meets a person's click and is refused (429): the body the sync had
+    # built is stale by then, so the write after the wait must start from a fresh read.
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_tick("ada/roadmap", 1, "Functions"))
+    env.fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", status=429,
+                    retry_after="0")
+    env.sync()
+    assert (" ", "Functions", 1) not in env.lines()
+    assert ("x", "Functions", 1) in env.lines() and env.lines()[-1] == ("x", "Ship it", 0)
+    env.sync()
+    assert b"  - [x] Functions" in env.note() and b"- [x] Ship it" in env.note()
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_click_landing_as_the_write_arrives_is_the_documented_window(env: Env) -> None:
+    """The REST API has no conditional write for an issue body: a click that reaches GitHub
+    after the read right before a write, and before that write, is overwritten (the edit
+    history on github.com keeps it). docs/github.md says so; this pins how small the window
+    is (one request) and that nothing else goes wrong."""
+    env.publish()
+    env.edit_note("- [ ] Ship it", "- [x] Ship it")
+    env.fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: env.fake.web_tick("ada/roadmap", 1, "Functions"))
+    env.fake.reset_counts()
+    env.sync()
+    # The snapshot's read, the read right before the write, the write.
+    assert [m for m, _, _ in env.fake.log] == ["GET", "GET", "PATCH"]
+    assert env.fake.issue("ada/roadmap", 1).edits[-2:] == ["web", "api"]
+    assert (" ", "Functions", 1) in env.lines()
+    assert "nothing to do" in env.sync().stdout
+    assert b"  - [ ] Functions" in env.note()
 
 
 def test_unlink_a_deleted_note_and_publish_a_missing_one(env: Env) -> None:
@@ -437,3 +532,26 @@ def test_a_double_encoded_note_is_published_with_its_repaired_text(env: Env) -> 
     # Agreed as published: nothing to do, and the note's bytes are untouched.
     assert "nothing to do" in env.sync().stdout
     assert env.note("Skills.md") == before
+
+
+def test_gh_auth_token_is_asked_for_the_host_and_an_explicit_url_beats_gh_host(
+        env: Env, tmp_path: Path) -> None:
+    host = env.fake.api_url.removeprefix("http://")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    gh = tools / "gh"
+    gh.write_text(f"#!/bin/sh\n[ \"$*\" = 'auth token --hostname {host}' ] && "
+                  f"echo {env.fake.token}\nexit 0\n")
+    gh.chmod(0o755)
+    logged_in = {**env.env(), "GITHUB_TOKEN": None, "GH_HOST": "ghe.example.invalid",
+                 "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = env.run("github", "publish", str(env.vault / "Roadmap.md"), "--repo", "ada/roadmap",
+                  env=logged_in).stdout
+    assert "as ada/roadmap#1" in out and env.fake.token not in out
+    # Without the URL, GH_HOST names the host: gh has no token for it, and nothing is sent.
+    requests = env.fake.total_requests
+    result = env.run("sync", str(env.vault), code=5,
+                     env={**logged_in, "VAULTMAP_GITHUB_API_URL": None})
+    assert "no GitHub token for ghe.example.invalid" in result.stderr
+    assert "gh auth login --hostname ghe.example.invalid" in result.stderr
+    assert env.fake.total_requests == requests

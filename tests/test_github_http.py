@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +14,10 @@ from vaultmap.errors import GitHubNotFoundError
 from vaultmap.sync.github.http import (
     GitHubClient,
     GitHubOptions,
+    api_url_for_host,
     api_url_from,
     resolve_token,
+    web_host_of,
 )
 from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 
@@ -180,9 +182,82 @@ def test_token_sources_in_order(tmp_path: Path) -> None:
         resolve_token({}, gh="")
 
 
+def test_gh_host_names_the_api_and_an_explicit_url_wins() -> None:
+    assert api_url_from({"GH_HOST": "github.com"}) == "https://api.github.com"
+    assert api_url_from({"GH_HOST": "GitHub.Example.com"}) == \
+        "https://github.example.com/api/v3"
+    assert api_url_from({"GH_HOST": "ghe.local:8443"}) == "https://ghe.local:8443/api/v3"
+    assert api_url_from({"GH_HOST": "acme.ghe.com"}) == "https://api.acme.ghe.com"
+    assert api_url_from({"GH_HOST": "ghe.local", "VAULTMAP_GITHUB_API_URL":
+                         "http://127.0.0.1:9/api/v3/"}) == "http://127.0.0.1:9/api/v3"
+    with pytest.raises(RemoteSchemaError, match="GH_HOST must be a host name") as caught:
+        api_url_from({"GH_HOST": "https://ghp_secretvalue@ghe.local/"})
+    assert "secretvalue" not in str(caught.value)
+    # The host gh logs in to, for each API address (the inverse).
+    for host in ("github.com", "github.example.com", "ghe.local:8443", "acme.ghe.com"):
+        assert web_host_of(api_url_for_host(host)) == host
+
+
+def test_the_token_follows_the_host(tmp_path: Path) -> None:
+    enterprise, public = "ghp_" + "e" * 36, "ghp_" + "p" * 36
+    both = {"GH_ENTERPRISE_TOKEN": enterprise, "GITHUB_TOKEN": public}
+    assert resolve_token(both, gh="", host="ghe.local") == enterprise
+    assert resolve_token({"GITHUB_ENTERPRISE_TOKEN": enterprise, "GITHUB_TOKEN": public},
+                         gh="", host="ghe.local") == enterprise
+    assert resolve_token(both, gh="") == public  # an Enterprise token never goes to github.com
+    assert resolve_token(both, gh="", host="acme.ghe.com") == public
+    assert resolve_token({"GITHUB_TOKEN": public}, gh="", host="ghe.local") == public
+    # `gh auth token` is asked for the host the API address names.
+    gh = tmp_path / "gh"
+    gh.write_text("#!/bin/sh\n[ \"$*\" = 'auth token --hostname ghe.local' ] && "
+                  f"echo {enterprise}\nexit 0\n")
+    gh.chmod(gh.stat().st_mode | stat.S_IXUSR)
+    assert resolve_token({}, gh=str(gh), host="ghe.local") == enterprise
+    with pytest.raises(RemoteAuthError, match=r"no GitHub token for github\.com"):
+        resolve_token({}, gh=str(gh))
+    with pytest.raises(RemoteAuthError,
+                       match=r"GH_ENTERPRISE_TOKEN.*gh auth login --hostname ghe\.other"):
+        resolve_token({}, gh=str(gh), host="ghe.other")
+
+
 def test_api_url_override() -> None:
     assert api_url_from({}) == "https://api.github.com"
     assert api_url_from({"VAULTMAP_GITHUB_API_URL": "http://127.0.0.1:9/"}) == \
         "http://127.0.0.1:9"
     with pytest.raises(RemoteSchemaError):
         api_url_from({"VAULTMAP_GITHUB_API_URL": "ftp:/nope"})
+
+
+def test_a_fresh_write_reads_after_the_pause_and_again_after_a_refusal(fake: FakeGitHub) -> None:
+    number = fake.add_issue("ada/roadmap", "Roadmap", "- [ ] one\n- [ ] two\n")
+    path = f"/repos/ada/roadmap/issues/{number}"
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        events.append("wait")
+
+    def tick(text: str) -> Callable[[], dict[str, str] | None]:
+        def build() -> dict[str, str] | None:
+            events.append("read")
+            body = client.get_json(path)["body"]
+            new = body.replace(f"[ ] {text}", f"[x] {text}")
+            return {"body": new} if new != body else None
+        return build
+
+    with client_for(fake, options=replace(FAST, write_interval=0.2), sleep=sleep) as client:
+        client.patch_fresh(path, tick("one"))
+        events.clear()
+        # The second write waits for its turn, then reads: never the other way round.
+        fake.inject("secondary", route="PATCH /repos/{o}/{r}/issues/{n}", retry_after="0")
+        fake.on_request("PATCH /repos/{o}/{r}/issues/{n}",
+                        lambda: fake.web_edit("ada/roadmap", number, "- [x] one\n- [ ] two\n"
+                                              "- [ ] three\n"))
+        client.patch_fresh(path, tick("two"))
+        assert events[:2] == ["wait", "read"] and events[-1] == "read"
+        assert events.count("read") == 2  # read again after the refused (429) attempt
+        assert fake.issue("ada/roadmap", number).body == \
+            "- [x] one\r\n- [x] two\r\n- [ ] three\r\n"
+        # Nothing to change: nothing is sent.
+        writes = fake.count("PATCH /repos/{o}/{r}/issues/{n}")
+        assert client.patch_fresh(path, tick("one")) is None
+        assert fake.count("PATCH /repos/{o}/{r}/issues/{n}") == writes

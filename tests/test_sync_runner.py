@@ -25,7 +25,7 @@ from vaultmap.sync.remote import (
     RemoteRow,
     TaskRecord,
 )
-from vaultmap.sync.runner import SyncGuardError, SyncReport, run_sync
+from vaultmap.sync.runner import SyncGuardError, SyncReport, read_vault, run_sync
 from vaultmap.sync.state import StateStore
 
 

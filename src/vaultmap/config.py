@@ -45,6 +45,8 @@ REPO_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
 OptionKind = Literal["str", "int", "float", "bool", "str_list", "patterns"]
 Prefer = Literal["done", "vault", "notion"]
 PREFER_VALUES: tuple[Prefer, ...] = ("done", "vault", "notion")
+GitHubPrefer = Literal["done", "vault", "github"]
+GITHUB_PREFER_VALUES: tuple[GitHubPrefer, ...] = ("done", "vault", "github")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,10 @@ SCHEMA: tuple[Option, ...] = (
     Option("github", "close_when_done", "bool", False,
            "Close a published checklist issue once every box in it is ticked (reopening it "
            "changes\nnothing in the note)."),
+    Option("github", "prefer", "str", "done",
+           "When a task's status changed in the note and on GitHub since the last sync:\n"
+           '  "done":   keep the more finished status;  "vault": the note wins;  "github": '
+           "GitHub wins.", choices=GITHUB_PREFER_VALUES),
     Option("github", "write_interval", "float", 1.0,
            "Seconds between two writes; GitHub asks for at least one between content-creating "
            "requests.", low=0, high=3600),
@@ -195,6 +201,10 @@ SCHEMA: tuple[Option, ...] = (
     Option("daemon", "notion_poll", "float", 30.0,
            "Seconds between two reads of Notion for changes made there (an idle read is one "
            "request).", low=0, low_open=True, high=86400),
+    Option("daemon", "github_poll", "float", 60.0,
+           "Seconds between two reads of GitHub for boxes ticked and issues closed there (an "
+           "unchanged\nissue answers 304, which costs no rate limit).", low=0, low_open=True,
+           high=86400),
     Option("daemon", "git_commit_after", "float", 300.0,
            "Seconds of quiet after the last change before the daemon commits and pushes it to "
            "git.", low=0, high=86400),
@@ -293,6 +303,7 @@ GitPrefer = Literal["done", "local", "remote"]
 GIT_PREFER_CHOICES: tuple[str, ...] = _BY_PLACE["git", "prefer"].choices
 _DEFAULT_GIT_PULL: GitPull = default_of("git", "pull")
 _DEFAULT_GIT_PREFER: GitPrefer = default_of("git", "prefer")
+_DEFAULT_GITHUB_PREFER: GitHubPrefer = default_of("github", "prefer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +328,7 @@ class GitHubSettings:
     default_repo: str = default_of("github", "default_repo")  # what a bare "#12" names
     close_issues: bool = default_of("github", "close_issues")
     close_when_done: bool = default_of("github", "close_when_done")
+    prefer: GitHubPrefer = _DEFAULT_GITHUB_PREFER  # both sides changed a status
     write_interval: float = default_of("github", "write_interval")  # seconds between writes
     backoff: float = default_of("github", "backoff")  # first retry delay (doubles, jitter)
 
@@ -327,6 +339,7 @@ class DaemonSettings:
 
     quiet_period: float = default_of("daemon", "quiet_period")
     notion_poll: float = default_of("daemon", "notion_poll")
+    github_poll: float = default_of("daemon", "github_poll")
     git_commit_after: float = default_of("daemon", "git_commit_after")
     git_interval: float = default_of("daemon", "git_interval")
     log_level: str = default_of("daemon", "log_level")

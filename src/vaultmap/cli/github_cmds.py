@@ -6,7 +6,6 @@ Thin: find the vault, open the link table, build the client from the environment
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,46 +48,23 @@ def _say_wait(message: str) -> None:
 def github_client(settings: Settings, store: GitHubStore) -> GitHubClient:
     """A client for the API the environment names, with the vault's persisted ETags."""
     # Imported here: the HTTP stack is only worth loading for the commands that talk to GitHub.
-    from vaultmap.sync.github.http import GitHubClient, GitHubOptions, api_url_from, resolve_token
+    from vaultmap.sync.github.runner import github_client as client_for
 
-    options = GitHubOptions(write_interval=settings.github.write_interval,
-                            backoff=settings.github.backoff,
-                            backoff_max=max(settings.github.backoff * 30, 0.01))
-    return GitHubClient(resolve_token(os.environ), api_url=api_url_from(os.environ),
-                        options=options, etags=store, on_wait=_say_wait)
+    return client_for(settings, store, on_wait=_say_wait)
 
 
 def github_in_use(settings: Settings) -> bool:
     """Whether a plain ``vaultmap sync`` includes GitHub: ``[github] enabled`` or a publish."""
-    if settings.github.enabled:
-        return True
-    if not (settings.state_dir / "github.sqlite").exists():
-        return False
-    with GitHubStore.open(settings.state_dir) as store:
-        return bool(store.links())
+    from vaultmap.sync.github.runner import github_in_use as in_use
+
+    return in_use(settings)
 
 
 def sync_github(settings: Settings, *, dry_run: bool, full: bool, force: bool) -> SyncReport:
-    """One sync of the vault with GitHub (checklists and tasks naming issues)."""
-    from urllib.parse import urlsplit
+    """One sync of the vault with GitHub; rate-limit waits are said on stderr."""
+    from vaultmap.sync.github.runner import sync_github as run
 
-    from vaultmap.sync.github.remote import GitHubRemote, layout_of
-    from vaultmap.sync.runner import run_sync
-    from vaultmap.vault import scan_vault
-
-    with GitHubStore.open(settings.state_dir) as store, \
-            github_client(settings, store) as client:
-        links = store.links()
-        host = urlsplit(client.api_url).hostname or "github.com"
-        hosts = ("github.com",) if host == "api.github.com" else ("github.com", host)
-        tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
-        layout = layout_of(tasks, links, settings.github, hosts=hosts)
-        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
-                          select=layout.covers)
-        report.notes.extend(f"closed {issue}: every task of its checklist is done"
-                            for issue in remote.closed if "#" in issue)
-        return report
+    return run(settings, dry_run=dry_run, full=full, force=force, on_wait=_say_wait)
 
 
 @click.group("github")
@@ -97,7 +73,8 @@ def github_group() -> None:
 
     \b
     The token comes from GITHUB_TOKEN or GH_TOKEN, or from `gh auth token` when the GitHub
-    CLI is logged in. VAULTMAP_GITHUB_API_URL points at GitHub Enterprise Server.
+    CLI is logged in. For GitHub Enterprise Server set GH_HOST (as for `gh`), or
+    VAULTMAP_GITHUB_API_URL to the API's URL (it wins over GH_HOST).
     """
 
 

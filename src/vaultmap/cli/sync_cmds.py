@@ -323,12 +323,14 @@ def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | 
             state.clear_conflicts()
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
+        why = ("their lines or issues are gone from GitHub" if remote == "github"
+               else "their rows were trashed")
         echo(f"{label}last complete sync: {last.isoformat(timespec='seconds')}; {linked} "
-             f"task(s) linked to rows, {len(entries) - linked} unlinked (their rows were "
-             "trashed)")
+             f"task(s) linked to rows, {len(entries) - linked} unlinked ({why})")
     if conflicts:
+        prefer = settings.github.prefer if remote == "github" else settings.notion.prefer
         echo(f"{label}{len(conflicts)} conflict(s) resolved by the policy "
-             f"(prefer = {settings.notion.prefer!r}):")
+             f"([{remote}] prefer = {prefer!r}):")
         for line in describe_conflicts(conflicts, name):
             echo(f"  ! {line}")
         if clear_conflicts:

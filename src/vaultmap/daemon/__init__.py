@@ -1,4 +1,4 @@
-"""``vaultmap daemon``: keep the vault, Notion and git in step while the user works.
+"""``vaultmap daemon``: keep the vault, Notion, GitHub and git in step while the user works.
 
 Orchestration only: the watcher (:mod:`.watch`) marks changed notes, the loop (:mod:`.loop`)
 calls the sync layer's public functions on a schedule, :mod:`.lock` keeps one daemon per
@@ -33,7 +33,8 @@ def run_daemon(root: Path, *, force_polling: bool = False) -> None:
     try:
         setup_logging(settings.state_dir, settings.daemon.log_level,
                       secrets_from_environment((settings.notion.token_env, "GITHUB_TOKEN",
-                                                "GH_TOKEN")))
+                                                "GH_TOKEN", "GH_ENTERPRISE_TOKEN",
+                                                "GITHUB_ENTERPRISE_TOKEN")))
     except OSError as error:  # a read-only .vaultmap/, a full disk
         raise StateError(f"{settings.state_dir / LOG_NAME}: cannot write the daemon's log "
                          f"({error.strerror}); the daemon did not start") from None

@@ -1,4 +1,4 @@
-"""The daemon's loop: watch, wait for quiet, sync; poll Notion; commit/pull/push git.
+"""The daemon's loop: watch, wait for quiet, sync; poll Notion and GitHub; commit/pull/push git.
 
 One thread does all the syncing (the watcher's thread only marks dirty paths), so syncs never
 overlap and a signal only sets a flag the loop sees within a fraction of a second:
@@ -6,8 +6,9 @@ overlap and a signal only sets a flag the loop sees within a fraction of a secon
 - a note quiet for ``quiet_period`` whose content hash differs from the last one the daemon
   saw (or wrote) is a change: Notion syncs now, git after ``git_commit_after`` of quiet;
 - every ``notion_poll`` seconds Notion is read for changes made there (an incremental read),
-  unless a note is being edited right now (the sync waits for the quiet, so a remote tick is
-  never written into a note the user is typing in); every write still goes through the
+  every ``github_poll`` seconds GitHub (conditional reads: an unchanged issue costs no rate
+  limit), unless a note is being edited right now (the sync waits for the quiet, so a remote
+  tick is never written into a note the user is typing in); every write still goes through the
   compare-and-swap edit API inside the sync layer;
 - every ``git_interval`` seconds git does a round trip, with ``on_conflict="abort"``;
 - a remote that fails for the network is retried with a doubling back-off (the changes wait in
@@ -104,6 +105,7 @@ class Daemon:
     last_error: str = ""
     cycles: int = 0
     last_change: float = 0.0  # monotonic time of the last real note change
+    github_check_at: float = 0.0  # monotonic: when to look again for a first GitHub publish
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -113,10 +115,13 @@ class Daemon:
     # ------------------------------------------------------------------ setup
     def _configure_remotes(self) -> None:
         from vaultmap.sync.git.roundtrip import git_configured
+        from vaultmap.sync.github.runner import github_in_use
 
         wanted = []
         if self.settings.notion.database_id:
             wanted.append("notion")
+        if github_in_use(self.settings):
+            wanted.append("github")
         if git_configured(self.settings):
             wanted.append("git")
         old = self.remotes
@@ -127,8 +132,8 @@ class Daemon:
             schedule.next_at = 0.0
             schedule.wanted = True
         if not wanted:
-            log.warning("no remote is configured (no [notion] database_id, no git upstream "
-                        "with [git] enabled): the daemon only watches")
+            log.warning("no remote is configured (no [notion] database_id, no note published "
+                        "on GitHub, no git upstream with [git] enabled): the daemon only watches")
 
     def reload(self) -> None:
         """SIGHUP: read ``.vaultmap.toml`` again; a broken file keeps the old settings."""
@@ -186,6 +191,7 @@ class Daemon:
     def step(self) -> None:
         """One pass: take the quiet notes, then run every remote that is due."""
         daemon = self.settings.daemon
+        self._notice_a_first_publish()
         ready, rescan = self.dirty.take_quiet(daemon.quiet_period)
         changed = [rel for rel in ready if self._changed(rel)]
         if changed or rescan:
@@ -195,9 +201,10 @@ class Daemon:
             for schedule in self.remotes.values():
                 schedule.wanted = True
         now = self.clock()
-        notion = self.remotes.get("notion")
-        if notion is not None and (changed or rescan):
-            notion.next_at = min(notion.next_at, now) if not notion.backoff else notion.next_at
+        for name in ("notion", "github"):  # a note's change leaves at once; git waits
+            polled = self.remotes.get(name)
+            if polled is not None and (changed or rescan) and not polled.backoff:
+                polled.next_at = min(polled.next_at, now)
         for schedule in list(self.remotes.values()):
             if self.stop_requested.is_set():
                 break
@@ -207,6 +214,24 @@ class Daemon:
                 continue  # never write into a note the user is typing in: wait for quiet
             self._sync(schedule)
         self._write_status()
+
+    def _notice_a_first_publish(self) -> None:
+        """``vaultmap github publish`` while the daemon runs: GitHub joins the remotes within
+        a ``github_poll``, without a reload."""
+        from vaultmap.sync.github.runner import github_in_use
+
+        now = self.clock()
+        if "github" in self.remotes or now < self.github_check_at:
+            return
+        self.github_check_at = now + self.settings.daemon.github_poll
+        try:
+            in_use = github_in_use(self.settings)
+        except (OSError, VaultmapError) as error:
+            log.warning("github: cannot read the published notes (%s)", error)
+            return
+        if in_use:
+            self.remotes["github"] = RemoteSchedule("github")
+            log.info("github: a note was published; GitHub is synced from now on")
 
     def _due(self, schedule: RemoteSchedule, now: float) -> bool:
         if schedule.backoff or schedule.name != "git":
@@ -237,7 +262,8 @@ class Daemon:
     def _sync(self, schedule: RemoteSchedule) -> None:
         now = self.clock()
         try:
-            summary = self._notion() if schedule.name == "notion" else self._git()
+            summary = (self._notion() if schedule.name == "notion" else
+                       self._github() if schedule.name == "github" else self._git())
         except SyncBusyError:
             log.info("%s: another vaultmap sync of this vault runs; waiting for it",
                      schedule.name)
@@ -281,7 +307,8 @@ class Daemon:
 
     def _interval(self, schedule: RemoteSchedule) -> float:
         daemon = self.settings.daemon
-        return daemon.notion_poll if schedule.name == "notion" else daemon.git_interval
+        return {"notion": daemon.notion_poll, "github": daemon.github_poll}.get(
+            schedule.name, daemon.git_interval)
 
     def _notion(self) -> str:
         from vaultmap.sync.notion import NotionRemote
@@ -303,6 +330,27 @@ class Daemon:
             raise RemoteError(f"{len(report.failures)} change(s) could not be made")
         return report.summary()
 
+    def _github(self) -> str:
+        from vaultmap.sync.github.runner import sync_github
+
+        def say_wait(message: str) -> None:
+            log.info("github: %s", message)
+
+        report = sync_github(self.settings, lock_timeout=0.2, on_wait=say_wait)
+        for note in report.notes:
+            log.info("github: note: %s", note)
+        written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
+        self._remember_writes(written)
+        git = self.remotes.get("git")
+        if written and git is not None:
+            git.wanted = True  # boxes ticked on github.com are commits to make
+            self.last_change = self.clock()
+        if report.failures:
+            for failure in report.failures:
+                log.warning("github: failed: %s", failure)
+            raise RemoteError(f"{len(report.failures)} change(s) could not be made")
+        return report.summary()
+
     def _git(self) -> str:
         from vaultmap.sync.git.roundtrip import sync_git
 
@@ -310,11 +358,13 @@ class Daemon:
         for note in report.notes:
             log.info("git: note: %s", note)
         if report.merged:
-            # A merge rewrote notes: they are changes for Notion, not our own writes.
-            notion = self.remotes.get("notion")
-            if notion is not None and not notion.paused:
-                notion.wanted = True
-                notion.next_at = min(notion.next_at, self.clock())
+            # A merge rewrote notes: they are changes for Notion and GitHub, not our own
+            # writes.
+            for name in ("notion", "github"):
+                polled = self.remotes.get(name)
+                if polled is not None and not polled.paused:
+                    polled.wanted = True
+                    polled.next_at = min(polled.next_at, self.clock())
         return report.summary()
 
     def _remember_writes(self, notes: list[str]) -> None:

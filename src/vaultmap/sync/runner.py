@@ -146,8 +146,10 @@ Progress = Callable[[str, int, int | None], None]
 
 def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
     notion = settings.notion
-    prefer: Prefer = "vault" if notion.prefer == "vault" else (
-        "notion" if notion.prefer == "notion" else "done")  # config refuses anything else
+    # Each remote has its own ``prefer``; the engine calls the remote's side "notion".
+    chosen = settings.github.prefer if remote_name == "github" else notion.prefer
+    prefer: Prefer = "vault" if chosen == "vault" else (
+        "notion" if chosen in ("notion", "github") else "done")  # config refuses anything else
     return Policy(prefer=prefer, statuses=settings.statuses,
                   guard_ratio=notion.guard_ratio, guard_min=notion.guard_min,
                   inbox=notion.inbox, remote_name=remote_name)

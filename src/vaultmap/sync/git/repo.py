@@ -263,7 +263,7 @@ def find_repo_root(path: Path) -> Path:
     result = run_git(["rev-parse", "--show-toplevel"], folder, check=False, read_only=True)
     top = result.text.strip()
     if not result.ok or not top:
-        why = result.message
+        why = result.message()
         if why and "not a git repository" not in why:
             # A repository git refuses to use (another user's: "dubious ownership", a broken
             # .git): say git's reason, not "run `git init`".

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
@@ -243,6 +243,43 @@ def remove_task(parsed: ParsedBody, row_id: str) -> ParsedBody:
     the rest of the block changes by no byte."""
     lines = [line for line in parsed.lines
              if (found := parse_line(line)) is None or not found.key or found.row_id != row_id]
+    return replace(parsed, lines=tuple(lines))
+
+
+def arrange(parsed: ParsedBody, order: Sequence[str], depths: Mapping[str, int]) -> ParsedBody:
+    """The block with the lines of the tasks ``order`` names in that order, each at its depth
+    in ``depths`` (never deeper than one below the task line before): the note's nesting and
+    order, after a task moved under another parent or to another place. ``parsed`` itself
+    when nothing moves.
+
+    Only task lines whose key ``order`` names move; every other line of the block (a line
+    typed on github.com, a task the note no longer has) travels with the task line above it,
+    and the lines above the first named task stay first. A moved line keeps every byte but
+    its indentation.
+    """
+    rank = {key: index for index, key in enumerate(order)}
+    head: list[str] = []
+    segments: list[tuple[int, BlockTask, list[str]]] = []
+    for line in parsed.lines:
+        task = parse_line(line)
+        if task is not None and task.key in rank:
+            segments.append((rank[task.key], task, [line]))
+        elif segments:
+            segments[-1][2].append(line)
+        else:
+            head.append(line)
+    lines = list(head)
+    previous = -1
+    for _, task, segment in sorted(segments, key=lambda item: item[0]):
+        depth = max(0, min(depths.get(task.key, task.depth), previous + 1))
+        first = segment[0]
+        if depth != task.depth:
+            first = INDENT * depth + first.lstrip(" ")
+        lines.append(first)
+        lines.extend(segment[1:])
+        previous = depth
+    if tuple(lines) == parsed.lines:
+        return parsed
     return replace(parsed, lines=tuple(lines))
 
 

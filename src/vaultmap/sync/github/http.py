@@ -5,9 +5,14 @@ object in memory only and githubkit's cache honours GitHub's ``max-age=60`` (a r
 our own write can come back stale); what sync needs is a *persisted* ETag cache whose 304s
 cost no rate limit, which is a few lines on top of httpx.
 
-* The token comes from ``GH_TOKEN``, then ``GITHUB_TOKEN`` (the GitHub CLI's own order), then
-  ``gh auth token``; it is checked for shape, kept out of every repr, message and log.
-* ``VAULTMAP_GITHUB_API_URL`` points the client at GitHub Enterprise Server or a test server.
+* The API address: ``VAULTMAP_GITHUB_API_URL`` when set (an explicit URL wins), else the
+  GitHub CLI's ``GH_HOST`` (``https://HOST/api/v3`` for GitHub Enterprise Server,
+  ``https://api.NAME.ghe.com`` for GHE.com), else https://api.github.com. See
+  :func:`api_url_from` and ``docs/github.md``.
+* The token comes from ``GH_TOKEN``, then ``GITHUB_TOKEN`` (the GitHub CLI's own order); for
+  an Enterprise Server host ``GH_ENTERPRISE_TOKEN`` and ``GITHUB_ENTERPRISE_TOKEN`` come
+  first; then ``gh auth token --hostname HOST`` for the host the API address names. It is
+  checked for shape, kept out of every repr, message and log.
 * GETs are conditional: the ETag and the body of the last 200 are kept in an
   :class:`EtagCache` (persisted in the vault's sync state); a 304 answers from it.
 * Writes are serial and at least ``write_interval`` seconds apart, as GitHub asks for
@@ -52,7 +57,11 @@ from vaultmap.errors import (
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 API_URL_ENV = "VAULTMAP_GITHUB_API_URL"
+HOST_ENV = "GH_HOST"  # the GitHub CLI's choice of host (GitHub Enterprise)
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
+ENTERPRISE_TOKEN_ENVS = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+DEFAULT_HOST = "github.com"
+_HOST_SHAPE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_.\-]{8,255}$")
 
 
@@ -114,8 +123,19 @@ class _Secret:
 
 
 def api_url_from(environ: Mapping[str, str]) -> str:
-    """The API root: ``VAULTMAP_GITHUB_API_URL`` or https://api.github.com (no trailing /)."""
-    url = environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
+    """The API root (no trailing /). ``VAULTMAP_GITHUB_API_URL`` wins when set; else the
+    GitHub CLI's ``GH_HOST`` names the host (:func:`api_url_for_host`); else
+    https://api.github.com."""
+    url = environ.get(API_URL_ENV, "").strip()
+    if not url:
+        host = environ.get(HOST_ENV, "").strip()
+        if not host:
+            return DEFAULT_API_URL
+        if not _HOST_SHAPE.match(host):
+            # Not repeated: a mistyped value may hold anything, a token included.
+            raise RemoteSchemaError(f"{HOST_ENV} must be a host name, like github.example.com "
+                                    f"(or set {API_URL_ENV} to the API's URL)")
+        return api_url_for_host(host)
     try:  # a bracket left open, a bad port: one line, not httpx's traceback at the first request
         parts = urlsplit(url)
         well_formed = bool(parts.hostname) and (parts.port is None or parts.port > 0)
@@ -149,27 +169,63 @@ def checked_issue(data: Any, where: str) -> dict[str, Any]:
     return cast(dict[str, Any], data)
 
 
-def resolve_token(environ: Mapping[str, str], *, gh: str | None = None) -> str:
-    """The token from ``GH_TOKEN`` / ``GITHUB_TOKEN`` or ``gh auth token``; checked for shape.
+def api_url_for_host(host: str) -> str:
+    """The REST API root of a GitHub host as ``gh`` names it: github.com's is
+    https://api.github.com, a GHE.com tenant's (``NAME.ghe.com``) is
+    ``https://api.NAME.ghe.com``, a GitHub Enterprise Server's is ``https://HOST/api/v3``."""
+    lowered = host.lower()
+    if lowered in (DEFAULT_HOST, "api.github.com"):
+        return DEFAULT_API_URL
+    if lowered.endswith(".ghe.com"):
+        return f"https://api.{lowered.removeprefix('api.')}"
+    return f"https://{lowered}/api/v3"
+
+
+def web_host_of(api_url: str) -> str:
+    """The host people see in issue URLs (and ``gh`` logs in to) for an API root: the
+    inverse of :func:`api_url_for_host` (``127.0.0.1:PORT`` for a test server)."""
+    netloc = urlsplit(api_url).netloc.rpartition("@")[2].lower()
+    if netloc == "api.github.com":
+        return DEFAULT_HOST
+    if netloc.startswith("api.") and netloc.endswith(".ghe.com"):
+        return netloc.removeprefix("api.")
+    return netloc or DEFAULT_HOST
+
+
+def _is_enterprise_server(host: str) -> bool:
+    host = host.lower()
+    return host != DEFAULT_HOST and not host.endswith(".ghe.com")
+
+
+def resolve_token(environ: Mapping[str, str], *, gh: str | None = None,
+                  host: str = DEFAULT_HOST) -> str:
+    """The token for ``host`` (see the module docstring for the order); checked for shape.
 
     Raises :class:`RemoteAuthError` (exit 5) naming where to put one, never the value.
     """
-    for name in TOKEN_ENVS:
+    names = (ENTERPRISE_TOKEN_ENVS + TOKEN_ENVS) if _is_enterprise_server(host) \
+        else TOKEN_ENVS
+    for name in names:
         value = environ.get(name, "")
         if value.strip():
             return _checked(value.strip(), name)
     executable = gh if gh is not None else shutil.which("gh")
     if executable:
         try:
-            done = subprocess.run([executable, "auth", "token"], capture_output=True,
-                                  text=True, timeout=15, check=False,
+            # The host the API address names, not gh's default one: a token for github.com
+            # is no use against an Enterprise Server (and is not sent there).
+            done = subprocess.run([executable, "auth", "token", "--hostname", host],
+                                  capture_output=True, text=True, timeout=15, check=False,
                                   env={**os.environ, "GH_PROMPT_DISABLED": "1"})
         except (OSError, subprocess.SubprocessError):
             done = None
         if done is not None and done.returncode == 0 and done.stdout.strip():
             return _checked(done.stdout.strip(), "`gh auth token`")
-    raise RemoteAuthError("no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token with "
-                          "read and write access to issues, or log in with `gh auth login`")
+    where = "GH_ENTERPRISE_TOKEN (or GITHUB_TOKEN)" if _is_enterprise_server(host) \
+        else "GITHUB_TOKEN (or GH_TOKEN)"
+    login = "`gh auth login`" if host == DEFAULT_HOST else f"`gh auth login --hostname {host}`"
+    raise RemoteAuthError(f"no GitHub token for {host}: set {where} to a token with read and "
+                          f"write access to issues, or log in with {login}")
 
 
 def _checked(token: str, source: str) -> str:
@@ -264,15 +320,29 @@ class GitHubClient:
         """PATCH (idempotent: the same fields again change nothing, so it is retried)."""
         return self._call("PATCH", path, payload=payload)[0]
 
+    def patch_fresh(self, path: str,
+                    build: Callable[[], Mapping[str, Any] | None]) -> Any | None:
+        """PATCH what ``build()`` returns, calling it anew right before each attempt: after
+        the pause between writes, a rate-limit wait or a retry, never before them.
+
+        ``build`` reads what the write depends on (an issue body: a 304 when nobody touched
+        it) and returns the fields to send, or None when there is nothing to write (then
+        nothing is sent and None is returned). GitHub has no conditional write for issues,
+        so this keeps the time between that read and the write to one request.
+        """
+        return self._call("PATCH", path, build=build)[0]
+
     # -- the machinery -------------------------------------------------------------------
     def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
               payload: Mapping[str, Any] | None = None,
+              build: Callable[[], Mapping[str, Any] | None] | None = None,
               retry_after_send: bool = True) -> tuple[Any, httpx.Headers]:
         waited = 0.0
         secondary_streak = 0
         while True:
             try:
-                return self._with_retries(method, path, params, payload, retry_after_send)
+                return self._with_retries(method, path, params, payload, build,
+                                          retry_after_send)
             except _RateLimited as limited:
                 seconds = limited.seconds
                 if not limited.primary:
@@ -291,6 +361,7 @@ class GitHubClient:
 
     def _with_retries(self, method: str, path: str, params: Mapping[str, str] | None,
                       payload: Mapping[str, Any] | None,
+                      build: Callable[[], Mapping[str, Any] | None] | None,
                       retry_after_send: bool) -> tuple[Any, httpx.Headers]:
         options = self.options
 
@@ -306,13 +377,15 @@ class GitHubClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._once(method, path, params, payload)
+                    return self._once(method, path, params, payload, build)
         except _Transient as failure:
             raise RemoteError(f"GitHub failed: {failure.message}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, path: str, params: Mapping[str, str] | None,
-              payload: Mapping[str, Any] | None) -> tuple[Any, httpx.Headers]:
+              payload: Mapping[str, Any] | None,
+              build: Callable[[], Mapping[str, Any] | None] | None = None,
+              ) -> tuple[Any, httpx.Headers]:
         headers = {"Authorization": f"token {self._token.value}"}
         cache_key = ""
         cached: tuple[str, Any] | None = None
@@ -323,7 +396,14 @@ class GitHubClient:
             if cached is not None:
                 headers["If-None-Match"] = cached[0]
         else:
+            paced_from = self._last_write
             self._pace_write()
+            if build is not None:
+                # After the pause, not before it: the read the payload rests on is fresh.
+                payload = build()
+                if payload is None:
+                    self._last_write = paced_from  # nothing sent: the next write need not wait
+                    return None, httpx.Headers()
         try:
             response = self._http.request(method, path, params=params, json=payload,
                                           headers=headers)

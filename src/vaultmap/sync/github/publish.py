@@ -173,27 +173,33 @@ def _html_url(link: Link) -> str:
 
 def _attach(client: GitHubClient, link: Link, number: int, block: str) -> dict[str, Any]:
     """Put the block into existing issue ``number``: replace an earlier vaultmap block, or
-    append to the body; the rest of the body is kept byte for byte."""
-    issue = checked_issue(client.get_json(f"/repos/{link.repo}/issues/{number}"),
-                          f"{link.repo}#{number}")
-    body = issue.get("body") or ""
+    append to the body; the rest of the body is kept byte for byte. The body is read right
+    before the write (and again after any wait), so text people add meanwhile is kept."""
+    path = f"/repos/{link.repo}/issues/{number}"
     fresh = parse_body(block)
     assert fresh is not None
-    old = parse_body(body)
-    if old is not None:
-        new_body = ParsedBody(fresh.marker, old.before, fresh.lines, old.after,
-                              old.newline).render()
-    elif body:
-        # Appended in the body's own line endings (CRLF once it was saved on github.com).
-        newline = "\r\n" if "\r\n" in body else "\n"
-        new_body = ParsedBody(fresh.marker, body.rstrip("\r\n") + newline * 2, fresh.lines,
-                              newline, newline).render()
-    else:
-        new_body = block
-    check_size(new_body, link.target)
-    data: dict[str, Any] = client.patch_json(f"/repos/{link.repo}/issues/{number}",
-                                             {"body": new_body})
-    return data
+    read: list[dict[str, Any]] = []
+
+    def with_block() -> dict[str, Any] | None:
+        issue = checked_issue(client.get_json(path), f"{link.repo}#{number}")
+        read.append(issue)
+        body = issue.get("body") or ""
+        old = parse_body(body)
+        if old is not None:
+            new_body = ParsedBody(fresh.marker, old.before, fresh.lines, old.after,
+                                  old.newline).render()
+        elif body:
+            # Appended in the body's own line endings (CRLF once it was saved on github.com).
+            newline = "\r\n" if "\r\n" in body else "\n"
+            new_body = ParsedBody(fresh.marker, body.rstrip("\r\n") + newline * 2,
+                                  fresh.lines, newline, newline).render()
+        else:
+            new_body = block
+        check_size(new_body, link.target)
+        return {"body": new_body} if new_body != issue.get("body") else None
+
+    written: dict[str, Any] | None = client.patch_fresh(path, with_block)
+    return written if written is not None else read[-1]
 
 
 def _find_lost_create(client: GitHubClient, link: Link,

@@ -34,6 +34,7 @@ from vaultmap.model import StatusMap, StatusType, Task
 from vaultmap.sync.github.body import (
     BlockTask,
     ParsedBody,
+    arrange,
     box_of,
     check_size,
     insert_task,
@@ -240,6 +241,11 @@ class GitHubRemote:
                              "its tasks are no longer synced")
                 continue
             block = [self._row(link, task) for task in parsed.tasks()]
+            moved = self._moved_keys(link, parsed)
+            if moved:
+                # Re-nested or reordered in the note: the write of these rows mirrors it.
+                block = [replace(row, settled=False) if row.key in moved else row
+                         for row in block]
             if (self.settings.close_when_done and issue.get("state") != "closed" and block
                     and all(task.status == "x" for task in parsed.tasks())):
                 # The write of a newly ticked task is what closes the issue: ask for it.
@@ -308,26 +314,68 @@ class GitHubRemote:
     def _write(self, link: Link, change: Callable[[ParsedBody], ParsedBody | None],
                key: str) -> RemoteRow | None:
         """Read the body afresh, apply ``change``, send it if it differs; the row of ``key``
-        as the body now holds it (None when it holds none)."""
-        issue = self._issue(link.repo, link.number)
-        parsed = parse_body(issue.get("body"))
-        if parsed is None or parsed.marker != link.marker:
-            raise RemoteGoneError(f"the checklist block is gone from {link.issue}",
-                                  remote_id=f"{link.repo}#{link.number}")
-        changed = change(parsed)
-        if changed is None:
-            raise RemoteGoneError(f"{link.issue} no longer holds that task")
-        body = changed.render()
-        if body != issue.get("body"):
-            changed = self._with_vault_ticks(link, changed, key)
+        as the body now holds it (None when it holds none).
+
+        The read happens right before the PATCH, after any pause between writes or
+        rate-limit wait, and again before a retry (:meth:`GitHubClient.patch_fresh`): a box
+        ticked on github.com up to then is read and kept. GitHub offers no conditional write,
+        so a click landing after that read and before the PATCH is overwritten; see
+        ``docs/github.md``.
+        """
+        read: list[tuple[Mapping[str, Any], ParsedBody]] = []
+
+        def fresh_body() -> dict[str, Any] | None:
+            issue = self._issue(link.repo, link.number)
+            parsed = parse_body(issue.get("body"))
+            if parsed is None or parsed.marker != link.marker:
+                raise RemoteGoneError(f"the checklist block is gone from {link.issue}",
+                                      remote_id=f"{link.repo}#{link.number}")
+            changed = change(parsed)
+            if changed is None:
+                raise RemoteGoneError(f"{link.issue} no longer holds that task")
+            changed = self._arranged(link, changed)
             body = changed.render()
-            check_size(body, link.target)
-            self.client.patch_json(f"/repos/{link.repo}/issues/{link.number}", {"body": body})
+            if body != issue.get("body"):
+                changed = self._with_vault_ticks(link, changed, key)
+                body = changed.render()
+                check_size(body, link.target)
+            read.append((issue, changed))
+            return {"body": body} if body != issue.get("body") else None
+
+        self.client.patch_fresh(f"/repos/{link.repo}/issues/{link.number}", fresh_body)
+        issue, changed = read[-1]
         self._close_when_done(link, changed, issue)
         for task in changed.tasks():
             if task.key == key:
                 return self._row(link, task)
         return None
+
+    def _arranged(self, link: Link, parsed: ParsedBody) -> ParsedBody:
+        """``parsed`` with its lines in the note's order and nesting (see
+        :func:`~vaultmap.sync.github.body.arrange`): structure flows from the note, as text
+        does, so a task moved under another parent moves in the body too."""
+        order = self.layout.order.get((link.repo.lower(), link.number), ())
+        if not order:
+            return parsed  # nothing of this checklist in the vault: leave the block alone
+        depths = {key: self.layout.placements[key].depth for key in order}
+        return arrange(parsed, order, depths)
+
+    def _moved_keys(self, link: Link, parsed: ParsedBody) -> set[str]:
+        """The keys whose line :meth:`_arranged` would move or re-indent."""
+        arranged = self._arranged(link, parsed)
+        if arranged is parsed:
+            return set()
+
+        def places(body: ParsedBody) -> dict[str, tuple[int, str]]:
+            found: dict[str, tuple[int, str]] = {}
+            previous = ""
+            for task in body.tasks():
+                found.setdefault(task.key, (task.depth, previous))
+                previous = task.key
+            return found
+
+        before, after = places(parsed), places(arranged)
+        return {key for key, place in after.items() if before.get(key) != place}
 
     def _with_vault_ticks(self, link: Link, parsed: ParsedBody, key: str) -> ParsedBody:
         """``parsed`` with the note's status of every other line whose box nobody changed on

@@ -1,0 +1,139 @@
+"""The daemon keeps a published checklist in step: a real ``vaultmap daemon`` subprocess, the
+fake GitHub over real HTTP on 127.0.0.1, deadlines and polling throughout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from daemon_proc import DaemonProcess, wait_for
+from fake_github import FakeGitHub
+from vaultmap.cli import main
+from vaultmap.sync.github.body import parse_body
+
+CONFIG = """\
+[github]
+write_interval = 0
+backoff = 0.001
+
+[daemon]
+quiet_period = 0.3
+github_poll = 0.3
+log_level = "debug"
+"""
+
+PLAN = "# Plan\n\n- [ ] write the parser\n  - [ ] pick a grammar\n- [x] buy a domain\n"
+
+
+@dataclass
+class Env:
+    fake: FakeGitHub
+    vault: Path
+    daemons: list[DaemonProcess] = field(default_factory=list)
+
+    def env(self, token: str | None = None) -> dict[str, str]:
+        # Every token variable (the test machine may have its own, and the daemon inherits
+        # the environment): whichever the client picks for the fake's host is this one.
+        token = token or self.fake.token
+        return {"GITHUB_TOKEN": token, "GH_TOKEN": token, "GH_ENTERPRISE_TOKEN": token,
+                "GITHUB_ENTERPRISE_TOKEN": token, "VAULTMAP_GITHUB_API_URL": self.fake.api_url}
+
+    def cli(self, *args: str) -> Result:
+        result = CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        return result
+
+    def start(self, token: str | None = None) -> DaemonProcess:
+        daemon = DaemonProcess(self.vault, self.env(token))
+        self.daemons.append(daemon)
+        return daemon
+
+    def boxes(self) -> dict[str, str]:
+        parsed = parse_body(self.fake.issue("ada/plan", 1).body)
+        assert parsed is not None
+        return {task.text: task.status for task in parsed.tasks()}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    vault = tmp_path / "Vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text(CONFIG)
+    (vault / "Plan.md").write_bytes(PLAN.encode())
+    with FakeGitHub() as fake:
+        fake.add_repo("ada/plan")
+        e = Env(fake, vault)
+        e.cli("github", "publish", str(vault / "Plan.md"), "--repo", "ada/plan")
+        try:
+            yield e
+        finally:
+            for daemon in e.daemons:
+                daemon.close()
+
+
+def test_the_daemon_ticks_both_ways_with_github(env: Env) -> None:
+    daemon = env.start()
+    daemon.wait_ready()
+    note = env.vault / "Plan.md"
+    # A box ticked on "github.com" (the web editor saves CRLF) changes one byte in the note.
+    env.fake.web_tick("ada/plan", 1, "pick a grammar")
+    ticked = PLAN.replace("[ ] pick", "[x] pick").encode()
+    wait_for(lambda: note.read_bytes() == ticked, what="the github.com tick in the note")
+    # A tick saved in the note reaches the body.
+    note.write_bytes(ticked.replace(b"[ ] write", b"[x] write"))
+    wait_for(lambda: env.boxes()["write the parser"] == "x", what="the note's tick on GitHub")
+    assert env.boxes() == {"write the parser": "x", "pick a grammar": "x", "buy a domain": "x"}
+    status = env.cli("daemon", "status", str(env.vault)).stdout
+    assert "github: last sync 20" in status and "PAUSED" not in status
+    assert daemon.terminate() < 5.0 and daemon.proc.returncode == 0
+    assert env.fake.token not in daemon.log() + daemon.output()
+    assert len(env.fake.issues("ada/plan")) == 1
+
+
+def test_idle_polls_cost_no_rate_limit(env: Env) -> None:
+    daemon = env.start()
+    daemon.wait_ready()
+    env.fake.reset_counts()
+    wait_for(lambda: env.fake.count("GET /repos/{o}/{r}/issues/{n}") >= 3,
+             what="three polls of the issue")
+    assert env.fake.units_used == 0  # every poll answered 304
+    assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
+    daemon.terminate()
+
+
+def test_a_bad_token_pauses_github_with_one_line(env: Env) -> None:
+    wrong = "ghp_wrongtoken1234567890"
+    daemon = env.start(token=wrong)
+    wait_for(lambda: daemon.status().get("paused", {}).get("github"), what="github paused")
+    status = env.cli("daemon", "status", str(env.vault)).stdout
+    assert "github:" in status and "PAUSED" in status and "401" in status
+    # Paused: no more tries (polls are 0.3 s apart), so the log says it once.
+    requests = env.fake.total_requests
+    paused_at = daemon.status()["updated"]
+    wait_for(lambda: daemon.status().get("updated", paused_at) > paused_at,
+             what="the daemon still stepping a second later")
+    assert daemon.log().count("github: paused") == 1
+    assert env.fake.total_requests == requests
+    assert daemon.proc.poll() is None
+    assert wrong not in daemon.log() + daemon.output() + status
+    daemon.terminate()
+
+
+def test_a_note_published_while_the_daemon_runs_is_picked_up(env: Env) -> None:
+    env.cli("github", "unlink", str(env.vault / "Plan.md"))
+    daemon = env.start()
+    wait_for(lambda: "only watches" in daemon.log(), what="a daemon with no remote")
+    env.cli("github", "publish", str(env.vault / "Plan.md"), "--repo", "ada/plan", "--issue",
+            "1")
+    wait_for(lambda: "github" in (daemon.status().get("last_sync") or {}),
+             what="GitHub among the daemon's remotes")
+    env.fake.web_tick("ada/plan", 1, "pick a grammar")
+    note = env.vault / "Plan.md"
+    wait_for(lambda: b"[x] pick a grammar" in note.read_bytes(), what="the tick in the note")
+    assert note.read_bytes() == PLAN.replace("[ ] pick", "[x] pick").encode()
+    assert daemon.log().count("a note was published") == 1
+    daemon.terminate()
