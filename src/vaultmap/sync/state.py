@@ -20,11 +20,12 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from vaultmap.errors import StateError as StateError
 from vaultmap.fs import UnsafePath
@@ -254,11 +255,31 @@ class StateStore:
     # -- base ------------------------------------------------------------------------------
     def entries(self) -> dict[str, BaseEntry]:
         """Every entry of this remote's base, by key."""
-        rows = self._db.execute(
-            "SELECT key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
-            " description, section, remote_fields FROM base WHERE remote=?", (self.remote,))
-        return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                tuple(json.loads(r[8])), r[9]) for r in rows}
+        rows = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=?",
+                                (self.remote,))
+        return {r[0]: _entry_of(r) for r in rows}
+
+    def entries_for(self, *, keys: Iterable[str] = (), remote_ids: Iterable[str] = (),
+                    notes: Iterable[str] = ()) -> dict[str, BaseEntry]:
+        """The entries with one of ``keys``, one of ``remote_ids`` or in one of ``notes``:
+        what a focused plan needs, without reading the whole base."""
+        found: dict[str, BaseEntry] = {}
+        for column, values in (("key", keys), ("remote_id", remote_ids), ("note", notes)):
+            wanted = sorted({v for v in values if v})
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                rows = self._db.execute(
+                    f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=? AND {column} IN "
+                    f"({','.join('?' * len(chunk))})", (self.remote, *chunk))
+                found.update((r[0], _entry_of(r)) for r in rows)
+        return found
+
+    def counts(self) -> tuple[int, int]:
+        """How many entries this remote's base holds, and how many of them have a row."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(remote_id != ''), 0) FROM base WHERE remote=?",
+            (self.remote,)).fetchone()
+        return int(row[0]), int(row[1])
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -395,6 +416,16 @@ class StateStore:
     def finish_sync(self, started_at: datetime) -> None:
         """Mark a sync complete: later syncs may read only what changed since ``started_at``."""
         self.set_meta(last_start=started_at.isoformat(), count=str(self.sync_count + 1))
+
+
+_ENTRY_COLUMNS = ("key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
+                  " description, section, remote_fields")
+_CHUNK = 500  # values per IN (...) list: far below SQLite's limit on bound parameters
+
+
+def _entry_of(row: Sequence[Any]) -> BaseEntry:
+    return BaseEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                     tuple(json.loads(row[8])), row[9])
 
 
 @contextmanager
