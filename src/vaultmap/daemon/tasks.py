@@ -21,7 +21,7 @@ from vaultmap.config import Settings
 from vaultmap.errors import VaultmapError
 from vaultmap.sync.engine import task_record
 from vaultmap.sync.remote import TaskRecord
-from vaultmap.sync.runner import VaultSnapshot, read_vault
+from vaultmap.sync.runner import VaultSnapshot, duplicate_key_notice, read_vault
 from vaultmap.vault import read_note
 
 log = logging.getLogger("vaultmap.daemon")
@@ -142,9 +142,7 @@ class VaultTasks:
                 owners[record.key] = owners.get(record.key, 0) + 1
                 first = records.get(record.key)
                 if first is not None:
-                    duplicates.setdefault(note, []).append(
-                        f"{note}: {record.text!r} has the same key as a task in {first.note}; "
-                        "only the first is synced")
+                    duplicates.setdefault(note, []).append(duplicate_key_notice(record, first))
                     continue
                 records[record.key] = record
                 keys.append(record.key)

@@ -62,6 +62,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
+from functools import lru_cache
 from typing import ClassVar, Literal, TypeAlias
 
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, Task, normalise_text
@@ -363,13 +364,19 @@ class Plan:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def task_record(task: Task, *, vault_name: str) -> TaskRecord:
-    """Project a parsed task to what a remote stores (text flows vault -> remote)."""
+@lru_cache(maxsize=4096)
+def _open_url(vault_name: str, path: str) -> str:
+    """The ``obsidian://`` link of a note (one per note, not per task: a daemon re-reading a
+    note with many tasks builds it once)."""
     from urllib.parse import quote
 
-    file = task.path[:-3] if task.path.endswith(".md") else task.path
-    open_url = (f"obsidian://open?vault={quote(vault_name, safe='')}"
-                f"&file={quote(file, safe='')}")
+    file = path[:-3] if path.endswith(".md") else path
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+def task_record(task: Task, *, vault_name: str) -> TaskRecord:
+    """Project a parsed task to what a remote stores (text flows vault -> remote)."""
+    open_url = _open_url(vault_name, task.path)
     fields = task.fields
     return TaskRecord(
         key=task.key, status=task.status, status_type=task.type.value,

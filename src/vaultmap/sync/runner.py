@@ -176,10 +176,11 @@ def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     for note in scan.notes:
         keys = by_note.setdefault(note.path, [])
         for task in note.tasks:
+            record = task_record(task, vault_name=vault_name)
             if task.key in records:
-                duplicates.append(duplicate_key_notice(note.path, task, records[task.key]))
+                duplicates.append(duplicate_key_notice(record, records[task.key]))
                 continue
-            records[task.key] = task_record(task, vault_name=vault_name)
+            records[task.key] = record
             keys.append(task.key)
     parsed = {note.path for note in scan.notes}
     unreadable: list[str] = []
@@ -191,10 +192,10 @@ def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
                          by_note)
 
 
-def duplicate_key_notice(note: str, task: Task, first: TaskRecord) -> str:
+def duplicate_key_notice(record: TaskRecord, first: TaskRecord) -> str:
     """The line for a task whose key an earlier task (in scan order) already has."""
-    return (f"{note}: {task.text!r} has the same key as a task in {first.note}; only the "
-            "first is synced")
+    return (f"{record.note}: {record.text!r} has the same key as a task in {first.note}; "
+            "only the first is synced")
 
 
 def _now() -> datetime:
