@@ -254,20 +254,25 @@ def bench_idle(soak: float) -> list[tuple[str, str]]:
         try:
             wait_for(lambda: not daemon.status().get("waiting"), timeout=60, what="settle")
             fake.reset_counts()
+            cycles_before = daemon.status()["cycles"]
             before = proc_figures(daemon.proc.pid)
             deadline = time.monotonic() + soak
             while time.monotonic() < deadline:
                 time.sleep(1)  # the soak itself: nothing happens on purpose
             after = proc_figures(daemon.proc.pid)
-            polls = sum(1 for method, path, _ in fake.log if "query" in path)
+            polls = daemon.status()["cycles"] - cycles_before
+            queries = sum(1 for _, path, _ in fake.log if "query" in path)
         finally:
             daemon.terminate(timeout=10)
             daemon.close()
-    return [(f"idle {soak:.0f} s (poll 30 s): CPU", f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
+    return [(f"idle {soak:.0f} s (poll 30 s, 50 tasks): CPU",
+             f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
             ("  RSS start -> end", f"{before['rss_mb']:.1f} -> {after['rss_mb']:.1f} MB"),
-            ("  Notion requests (queries)",
-             f"{fake.total_requests} ({polls}), {fake.total_requests / max(1, soak / 30):.1f} "
-             "per poll")]
+            ("  fds, threads start -> end", f"{before['fds']:.0f} -> {after['fds']:.0f}, "
+             f"{before['threads']:.0f} -> {after['threads']:.0f}"),
+            ("  Notion polls; requests (of which queries)",
+             f"{polls}; {fake.total_requests} ({queries}), "
+             f"{fake.total_requests / max(1, polls):.2f} per poll")]
 
 
 def bench_cycles(cycles: int) -> list[tuple[str, str]]:
