@@ -59,8 +59,10 @@ log = logging.getLogger("vaultmap.daemon")
 BACKOFF_FIRST = 2.0  # seconds before the first retry of a remote that failed for the network
 BUSY_RETRY = 1.0  # another sync (a user's `vaultmap sync`) holds the vault's lock
 TICK = 0.5  # the longest the loop sleeps without looking at its flags
-# A full scan of the vault this often (seconds), in case the watcher missed an event
-# without saying so; through the index it stats every note and parses only changed ones.
+# A full scan of the vault and a full read of Notion this often (seconds): in case the
+# watcher missed an event without saying so, or Notion an edit time. The scan goes through
+# the index (it stats every note and parses only changed ones); the read costs one request
+# per 100 rows. Between those an idle poll is one request.
 RESCAN_EVERY = 3600.0
 
 
@@ -112,11 +114,13 @@ class Daemon:
     notion_changed: set[str] | None = None
     notion_local_change: bool = True
     scanned_at: float = 0.0  # monotonic time of the last full scan
+    notion_read_at: float = field(init=False)  # monotonic time of the last full Notion read
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
         self.dirty = DirtySet(self.clock)
         self.tasks = VaultTasks(self.settings)
+        self.notion_read_at = self.clock()  # a first sync reads everything only if it must
         self._configure_remotes()
 
     # ------------------------------------------------------------------ setup
@@ -315,12 +319,15 @@ class Daemon:
         # A poll with nothing changed here reads only the rows edited in Notion: one request
         # (rows trashed there are read at the next sync with a change to send).
         idle = changed is not None and not changed and not self.notion_local_change
+        full = self.clock() - self.notion_read_at >= RESCAN_EVERY
         # Until this sync ends well, the next one plans every key.
         self.notion_changed = None
         with NotionRemote.from_settings(self.settings) as remote:
             report = run_sync(self.settings, remote, lock_timeout=0.2,  # no progress bar
                               vault=self.tasks.snapshot(), changed=changed,
-                              read_trashed=not idle)
+                              read_trashed=not idle, full=full, periodic_full=False)
+        if full and report.ok:
+            self.notion_read_at = self.clock()
         for note in report.notes:
             log.info("notion: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)}

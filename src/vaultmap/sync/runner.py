@@ -697,18 +697,21 @@ _TRASH_START = "trash_start"  # meta: the start of the last sync that read the t
 
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
              *, full: bool, fresh: bool = False, dry_run: bool = False,
-             changed: Collection[str] | None = None, read_trashed: bool = True) -> Planned:
+             changed: Collection[str] | None = None, read_trashed: bool = True,
+             periodic_full: bool = True) -> Planned:
     """Read the remote (incrementally when allowed: not ``full``, not every Nth sync, not a
     fresh base) and plan against the base (an empty one when ``fresh``).
 
     ``changed`` (with ``vault.by_note``) asks for a focused plan of those notes; it is made
     whenever the read is incremental, else every key is planned. ``read_trashed=False``
-    skips the read of rows trashed in the remote (see the module docstring)."""
+    skips the read of rows trashed in the remote (see the module docstring);
+    ``periodic_full=False`` leaves out the read of everything every ``full_every`` syncs (a
+    daemon, which polls every few seconds, asks for ``full`` on its own schedule)."""
     every = settings.notion.full_every
     last = state.last_sync_start
     entries, linked = state.counts()
     full = (full or fresh or last is None or not entries
-            or (every > 0 and (state.sync_count + 1) % every == 0))
+            or (periodic_full and every > 0 and (state.sync_count + 1) % every == 0))
     focused = changed is not None and vault.by_note is not None and not full
     base: dict[str, BaseEntry] = {} if fresh or focused else state.entries()
     # The previous start as is: the remote knows how coarse its edit times are and looks
@@ -775,6 +778,7 @@ def run_sync(
     vault: VaultSnapshot | None = None,
     changed: Collection[str] | None = None,
     read_trashed: bool = True,
+    periodic_full: bool = True,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
@@ -790,7 +794,8 @@ def run_sync(
     ``changed`` the notes changed since the caller's last sync that ended without a
     failure: only those are planned (plus the notes the remote's rows touch; a full read
     plans everything); ``read_trashed=False``: an idle poll, rows trashed in the remote
-    are read at a later sync (see the module docstring).
+    are read at a later sync (see the module docstring); ``periodic_full=False``: no
+    full read every ``[notion] full_every`` syncs (the caller asks for ``full`` itself).
     """
     if dry_run:
         # "Change nothing anywhere": no lock, state file or index is created; an existing
@@ -815,7 +820,8 @@ def run_sync(
         with StateStore.open(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
                                force=force, progress=progress, clock=clock, select=select,
-                               vault=vault, changed=changed, read_trashed=read_trashed)
+                               vault=vault, changed=changed, read_trashed=read_trashed,
+                               periodic_full=periodic_full)
     finally:
         lock.release()
 
@@ -825,7 +831,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
                 clock: Callable[[], datetime],
                 select: Callable[[TaskRecord], bool] | None = None,
                 vault: VaultSnapshot | None = None, changed: Collection[str] | None = None,
-                read_trashed: bool = True) -> SyncReport:
+                read_trashed: bool = True, periodic_full: bool = True) -> SyncReport:
     if vault is None:
         vault = read_vault(settings, use_index=not dry_run)
     if select is not None:
@@ -837,7 +843,7 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     planned = plan_for(settings, remote, state, vault, full=full,
                        fresh=dry_run and bool(changed_database), dry_run=dry_run,
                        changed=None if changed_database else changed,
-                       read_trashed=read_trashed)
+                       read_trashed=read_trashed, periodic_full=periodic_full)
     plan = planned.plan
     report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
                         focused=planned.focused)
