@@ -627,9 +627,8 @@ def _bind_remote_lazily(remote: Remote, state: StateStore) -> None:
     """:func:`_bind_remote` for a focused sync: each row read looks its entry up by id (an
     incremental read holds a few rows; the whole base is not read)."""
     def agreed(remote_id: str) -> AgreedStatus | None:
-        found = state.entries_for(remote_ids=(remote_id,))
-        entry = next((e for e in found.values() if e.linked), None)
-        return None if entry is None else AgreedStatus(entry.remote_status, entry.remote_fields)
+        found = state.agreed_of(remote_id)
+        return None if found is None else AgreedStatus(*found)
 
     remote.bind(agreed, _cached_for(state, remote.target))
 

@@ -274,6 +274,14 @@ class StateStore:
                 found.update((r[0], _entry_of(r)) for r in rows)
         return found
 
+    def agreed_of(self, remote_id: str) -> tuple[str, str] | None:
+        """``(remote_status, remote_fields)`` of the linked entry of the row ``remote_id``
+        (one indexed look-up), or None when no entry links it."""
+        row = self._db.execute(
+            "SELECT remote_status, remote_fields FROM base WHERE remote=? AND remote_id=? "
+            "AND remote_id != '' LIMIT 1", (self.remote, remote_id)).fetchone()
+        return None if row is None else (row[0], row[1])
+
     def counts(self) -> tuple[int, int]:
         """How many entries this remote's base holds, and how many of them have a row."""
         row = self._db.execute(
