@@ -64,6 +64,9 @@ TICK = 0.5  # the longest the loop sleeps without looking at its flags
 # the index (it stats every note and parses only changed ones); the read costs one request
 # per 100 rows. Between those an idle poll is one request.
 RESCAN_EVERY = 3600.0
+# daemon.json is written when what it says changes, and at least this often (seconds): its
+# "updated" time is when a daemon that died without a word was last seen alive.
+STATUS_HEARTBEAT = 60.0
 
 
 def _iso(moment: datetime | None = None) -> str:
@@ -115,6 +118,8 @@ class Daemon:
     notion_local_change: bool = True
     scanned_at: float = 0.0  # monotonic time of the last full scan
     notion_read_at: float = field(init=False)  # monotonic time of the last full Notion read
+    _status_written: dict[str, Any] = field(default_factory=dict)  # as last written
+    _status_at: float = 0.0  # monotonic time of that write
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -393,7 +398,14 @@ class Daemon:
         }
 
     def _write_status(self, *, stopped: bool = False) -> None:
+        status = self.status(stopped=stopped)
+        same = {k: v for k, v in status.items() if k != "updated"}
+        now = self.clock()
+        if same == self._status_written and now - self._status_at < STATUS_HEARTBEAT:
+            return  # an idle loop pass: no write (the file says the same)
         try:
-            write_status(self.settings.state_dir, self.status(stopped=stopped))
+            write_status(self.settings.state_dir, status)
         except OSError as error:
             log.warning("cannot write the daemon status (%s)", error.strerror)
+            return
+        self._status_written, self._status_at = same, now
