@@ -708,8 +708,7 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
     daemon, which polls every few seconds, asks for ``full`` on its own schedule)."""
     every = settings.notion.full_every
     last = state.last_sync_start
-    entries, linked = state.counts()
-    full = (full or fresh or last is None or not entries
+    full = (full or fresh or last is None or not state.has_entries()
             or (periodic_full and every > 0 and (state.sync_count + 1) % every == 0))
     focused = changed is not None and vault.by_note is not None and not full
     base: dict[str, BaseEntry] = {} if fresh or focused else state.entries()
@@ -746,7 +745,8 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
         base = near | state.entries_for(notes=notes)
         records = {key: vault.records[key] for note in sorted(notes)
                    for key in vault.by_note.get(note, ())}
-        focus = Focus(notes, linked_total=linked, vault_size=len(vault.records))
+        focus = Focus(notes, linked_total=state.linked_count(),
+                      vault_size=len(vault.records))
     plan = plan_sync(records, snapshot.rows, base, complete=complete, policy=policy,
                      pending_creates={p.key for p in creates}, sent=sent,
                      unreadable=vault.unreadable, stored_form=remote.stored_form,
@@ -866,9 +866,10 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     runner.execute(plan)
     if report.ok and not planned.partial:
         # Only a sync that finished everything may narrow the next incremental read.
-        state.finish_sync(planned.started_at)
-        if planned.trashed_read:
-            state.set_meta(**{_TRASH_START: planned.started_at.isoformat()})
+        with state.batch():  # one commit
+            state.finish_sync(planned.started_at)
+            if planned.trashed_read:
+                state.set_meta(**{_TRASH_START: planned.started_at.isoformat()})
     return report
 
 

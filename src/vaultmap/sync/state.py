@@ -193,6 +193,7 @@ class StateStore:
         """Create or upgrade the schema; returns a note when an old base had to be dropped."""
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version == SCHEMA_VERSION:
+            _ensure_note_index(db)
             return ""
         if version > SCHEMA_VERSION:
             raise StateError("the sync state was written by a newer vaultmap (schema "
@@ -210,6 +211,7 @@ class StateStore:
                 for statement in _MIGRATE_1_TO_2.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                db.execute(_NOTE_INDEX)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 return ""
             if version > 0 or present & set(_TABLES):
@@ -222,6 +224,7 @@ class StateStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            db.execute(_NOTE_INDEX)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return note
 
@@ -282,12 +285,17 @@ class StateStore:
             "AND remote_id != '' LIMIT 1", (self.remote, remote_id)).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def counts(self) -> tuple[int, int]:
-        """How many entries this remote's base holds, and how many of them have a row."""
-        row = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(remote_id != ''), 0) FROM base WHERE remote=?",
-            (self.remote,)).fetchone()
-        return int(row[0]), int(row[1])
+    def has_entries(self) -> bool:
+        """Whether this remote's base holds any entry (an index look-up, no count)."""
+        return self._db.execute("SELECT 1 FROM base WHERE remote=? LIMIT 1",
+                                (self.remote,)).fetchone() is not None
+
+    def linked_count(self) -> int:
+        """How many entries have a row (the guard's denominator); counted in the index of
+        row ids alone, no table row is read."""
+        row = self._db.execute("SELECT COUNT(*) FROM base WHERE remote=? AND remote_id > ''",
+                               (self.remote,)).fetchone()
+        return int(row[0])
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -424,6 +432,17 @@ class StateStore:
     def finish_sync(self, started_at: datetime) -> None:
         """Mark a sync complete: later syncs may read only what changed since ``started_at``."""
         self.set_meta(last_start=started_at.isoformat(), count=str(self.sync_count + 1))
+
+
+# The entries of a note, for a focused sync (added to files made before it, at open).
+_NOTE_INDEX = "CREATE INDEX IF NOT EXISTS base_by_note ON base (remote, note)"
+
+
+def _ensure_note_index(db: sqlite3.Connection) -> None:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name='base_by_note'"
+                  ).fetchone() is None:
+        with _transaction(db):
+            db.execute(_NOTE_INDEX)
 
 
 _ENTRY_COLUMNS = ("key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
