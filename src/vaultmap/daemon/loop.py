@@ -16,8 +16,11 @@ overlap and a signal only sets a flag the loop sees within a fraction of a secon
   reload (SIGHUP) or a restart, and ``daemon status`` shows why; a git conflict pauses git
   until the user resolves it. The other remotes go on.
 
-The notes the vault index already knows are not re-parsed by a sync (the index keeps their
-parse by size and modification time); ``docs/daemon.md`` says what a sync still reads.
+The vault's tasks are kept in memory (:mod:`.tasks`): a changed note is parsed alone and a
+Notion sync plans only the notes changed since the last sync that ended without a failure
+(plus the notes the rows read from Notion touch). A full scan and a plan of every key happen
+at the first sync, after SIGHUP, after lost events (a folder moved, a watch overflow), after a
+sync that failed, and once every ``RESCAN_EVERY`` seconds. ``docs/daemon.md`` has the figures.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 from vaultmap.config import Settings, load_settings
 from vaultmap.daemon.lock import DaemonLock
 from vaultmap.daemon.status import write_status
+from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.daemon.watch import DirtySet, start_watching
 from vaultmap.errors import (
     ConfigError,
@@ -50,13 +54,21 @@ from vaultmap.errors import (
     VaultmapError,
 )
 from vaultmap.fs import Unreadable, read_regular
-from vaultmap.sync.engine import SetVaultStatus
+from vaultmap.sync.engine import ImportRow, SetVaultStatus
 
 log = logging.getLogger("vaultmap.daemon")
 
 BACKOFF_FIRST = 2.0  # seconds before the first retry of a remote that failed for the network
 BUSY_RETRY = 1.0  # another sync (a user's `vaultmap sync`) holds the vault's lock
 TICK = 0.5  # the longest the loop sleeps without looking at its flags
+# A full scan of the vault and a full read of Notion this often (seconds): in case the
+# watcher missed an event without saying so, or Notion an edit time. The scan goes through
+# the index (it stats every note and parses only changed ones); the read costs one request
+# per 100 rows. Between those an idle poll is one request.
+RESCAN_EVERY = 3600.0
+# daemon.json is written when what it says changes, and at least this often (seconds): its
+# "updated" time is when a daemon that died without a word was last seen alive.
+STATUS_HEARTBEAT = 60.0
 
 
 def _iso(moment: datetime | None = None) -> str:
@@ -106,10 +118,21 @@ class Daemon:
     cycles: int = 0
     last_change: float = 0.0  # monotonic time of the last real note change
     github_check_at: float = 0.0  # monotonic: when to look again for a first GitHub publish
+    tasks: VaultTasks = field(init=False)
+    # Notes changed since the last Notion sync that ended without a failure (None: plan
+    # every key next time), and whether one of them was the user's (not our own write).
+    notion_changed: set[str] | None = None
+    notion_local_change: bool = True
+    scanned_at: float = 0.0  # monotonic time of the last full scan
+    notion_read_at: float = field(init=False)  # monotonic time of the last full Notion read
+    _status_written: dict[str, Any] = field(default_factory=dict)  # as last written
+    _status_at: float = 0.0  # monotonic time of that write
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
         self.dirty = DirtySet(self.clock)
+        self.tasks = VaultTasks(self.settings)
+        self.notion_read_at = self.clock()  # a first sync reads everything only if it must
         self._configure_remotes()
 
     # ------------------------------------------------------------------ setup
@@ -142,6 +165,8 @@ class Daemon:
         except ConfigError as error:
             self._error(f"config not reloaded: {error}")
             return
+        self.tasks = VaultTasks(self.settings)  # statuses, flavour, excludes may differ
+        self.notion_changed = None
         self._configure_remotes()
         log.info("config reloaded; remotes: %s", ", ".join(self.remotes) or "none")
 
@@ -194,6 +219,15 @@ class Daemon:
         self._notice_a_first_publish()
         ready, rescan = self.dirty.take_quiet(daemon.quiet_period)
         changed = [rel for rel in ready if self._changed(rel)]
+        if rescan or self.clock() - self.scanned_at >= RESCAN_EVERY:
+            self.tasks.stale = True  # events were lost: read everything, plan everything
+            self.notion_changed = None
+        if changed:
+            if not self.tasks.stale:
+                self.tasks.update(changed)
+            if self.notion_changed is not None:
+                self.notion_changed.update(changed)
+            self.notion_local_change = True
         if changed or rescan:
             self.last_change = self.clock()
             log.info("changed: %s%s", ", ".join(changed[:5]),
@@ -314,12 +348,33 @@ class Daemon:
         from vaultmap.sync.notion import NotionRemote
         from vaultmap.sync.runner import run_sync
 
+        if self.tasks.stale:
+            self.tasks.rescan()
+            self.scanned_at = self.clock()
+            self.notion_changed = None
+        changed = self.notion_changed
+        # A poll with nothing changed here reads only the rows edited in Notion: one request
+        # (rows trashed there are read at the next sync with a change to send).
+        idle = changed is not None and not changed and not self.notion_local_change
+        full = self.clock() - self.notion_read_at >= RESCAN_EVERY
+        # Until this sync ends well, the next one plans every key.
+        self.notion_changed = None
         with NotionRemote.from_settings(self.settings) as remote:
-            report = run_sync(self.settings, remote, lock_timeout=0.2)  # no progress bar
+            report = run_sync(self.settings, remote, lock_timeout=0.2,  # no progress bar
+                              vault=self.tasks.snapshot(), changed=changed,
+                              read_trashed=not idle, full=full, periodic_full=False)
+        if full and report.ok:
+            self.notion_read_at = self.clock()
         for note in report.notes:
             log.info("notion: note: %s", note)
-        written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
+        written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)}
+                         | {a.inbox for a in report.plan.actions if isinstance(a, ImportRow)})
         self._remember_writes(written)
+        if report.ok:
+            # Our own writes are planned once more next time: a save that landed between
+            # our write and our re-read of the note has the hash we remembered.
+            self.notion_changed = set(written)
+            self.notion_local_change = False
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # Notion's ticks are commits to make
@@ -368,11 +423,14 @@ class Daemon:
         return report.summary()
 
     def _remember_writes(self, notes: list[str]) -> None:
-        """The notes a sync just wrote: their new hash is ours, so their events are echoes."""
+        """The notes a sync just wrote: their new hash is ours, so their events are echoes;
+        their tasks in memory are read again."""
+        notes = [rel for rel in notes if rel]
         for rel in notes:
-            if rel:
-                self.known[rel] = content_hash(self.settings.root / rel,
-                                               self.settings.vault.max_note_bytes)
+            self.known[rel] = content_hash(self.settings.root / rel,
+                                           self.settings.vault.max_note_bytes)
+        if notes and not self.tasks.stale:
+            self.tasks.update(notes)
 
     def _error(self, message: str) -> None:
         self.last_error = message
@@ -396,7 +454,14 @@ class Daemon:
         }
 
     def _write_status(self, *, stopped: bool = False) -> None:
+        status = self.status(stopped=stopped)
+        same = {k: v for k, v in status.items() if k != "updated"}
+        now = self.clock()
+        if same == self._status_written and now - self._status_at < STATUS_HEARTBEAT:
+            return  # an idle loop pass: no write (the file says the same)
         try:
-            write_status(self.settings.state_dir, self.status(stopped=stopped))
+            write_status(self.settings.state_dir, status)
         except OSError as error:
             log.warning("cannot write the daemon status (%s)", error.strerror)
+            return
+        self._status_written, self._status_at = same, now

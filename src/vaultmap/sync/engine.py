@@ -45,6 +45,15 @@ A key that vanished and a key that appeared in one round are first re-matched
 The guard (vdirsyncer's "storage empty" rule): when a side lost more than ``guard_ratio`` of
 at least ``guard_min`` synced tasks, or has none left at all, the plan carries a ``guard``
 message and the runner refuses to execute it without ``--force``.
+
+A *focused* plan (``focus``, for the daemon) plans only the notes that changed since a sync
+that left every key in agreement, plus every note a row of the (incremental) snapshot touches:
+the rest of the vault is known to agree with the base, so it would plan nothing. The rule for
+identity across notes: a task moved from one note to another is two changed notes (both are in
+the focus, so re-matching sees the key vanish from one and appear in the other); a row's key,
+its base entry and its task pull their notes into the scope, so an adoption, a rekey or a lost
+create is planned as in a full plan. The guard still counts against the whole base and vault
+(``Focus.linked_total`` and ``Focus.vault_size``). See :func:`scope_notes`.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
+from functools import lru_cache
 from typing import ClassVar, Literal, TypeAlias
 
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, Task, normalise_text
@@ -316,6 +326,22 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class Focus:
+    """Plan only these notes (and the notes the snapshot's rows touch); see the module.
+
+    The caller vouches that every task outside ``notes`` agreed with the base after the last
+    sync (that sync finished without a failure and nothing else changed since), so ``vault``
+    and ``base`` may hold just the tasks and entries of the notes in scope. The guard's
+    denominators are the whole vault's and base's: ``linked_total`` linked base entries,
+    ``vault_size`` tasks.
+    """
+
+    notes: frozenset[str]
+    linked_total: int
+    vault_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one sync would do. Empty when both sides agree with the base."""
 
@@ -338,13 +364,19 @@ class Plan:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def task_record(task: Task, *, vault_name: str) -> TaskRecord:
-    """Project a parsed task to what a remote stores (text flows vault -> remote)."""
+@lru_cache(maxsize=4096)
+def _open_url(vault_name: str, path: str) -> str:
+    """The ``obsidian://`` link of a note (one per note, not per task: a daemon re-reading a
+    note with many tasks builds it once)."""
     from urllib.parse import quote
 
-    file = task.path[:-3] if task.path.endswith(".md") else task.path
-    open_url = (f"obsidian://open?vault={quote(vault_name, safe='')}"
-                f"&file={quote(file, safe='')}")
+    file = path[:-3] if path.endswith(".md") else path
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+def task_record(task: Task, *, vault_name: str) -> TaskRecord:
+    """Project a parsed task to what a remote stores (text flows vault -> remote)."""
+    open_url = _open_url(vault_name, task.path)
     fields = task.fields
     return TaskRecord(
         key=task.key, status=task.status, status_type=task.type.value,
@@ -924,6 +956,7 @@ def plan_sync(
     stored_form: StoredForm | None = None,
     kept: Collection[str] = (),
     held: Collection[str] = (),
+    focus: Focus | None = None,
 ) -> Plan:
     """Plan one sync. Pure: the same input gives the same plan.
 
@@ -941,15 +974,28 @@ def plan_sync(
     ``kept`` holds the keys of rows already on record as kept (a conflict whose task was
     deleted): an orphan row with such a key is not recorded again. ``held`` holds the ids of
     rows the remote keeps as they are (see ``RemoteSnapshot.held``): a task of such a row
-    missing from the vault is not gone, like a task of an unreadable note.
+    missing from the vault is not gone, like a task of an unreadable note. ``focus`` plans only
+    the notes it names and those the rows touch (see :class:`Focus`); the plan is the full
+    plan's for those notes, and nothing for the rest.
 
     The phases: :func:`realign_siblings`, :func:`claim_rows`, :func:`adopt_rows`,
     :func:`rematch_keys`, :func:`plan_keys`, :func:`retire_keys`, then the guard.
     """
+    vault_size = len(vault)
+    if focus is not None:
+        notes = scope_notes(focus.notes, rows, base, vault, pending_creates=pending_creates,
+                            inbox=policy.inbox)
+        vault = {k: r for k, r in vault.items() if r.note in notes}
+        base = {k: e for k, e in base.items() if e.note in notes}
+        vault_size = focus.vault_size
     claimed = {e.remote_id for e in base.values() if e.linked}
+    linked_seen = sum(1 for e in base.values() if e.linked)
     base = without_unreadable(base, vault, unreadable)
     # Held rows still count as synced: a vault with no tasks at all trips the guard as ever.
     linked_total = sum(1 for e in base.values() if e.linked)
+    if focus is not None:
+        # The whole base's count, less the entries of unreadable notes set aside above.
+        linked_total = focus.linked_total - (linked_seen - linked_total)
     base = without_unreadable(base, vault, (), held)
     planner = _Planner(policy, stored_form)
     moves = realign_siblings(vault, base)
@@ -966,7 +1012,7 @@ def plan_sync(
     retire_keys(planner, vault, base, claims, matching, pending_creates=pending_creates,
                 kept=kept, losses=losses)
     live_rows = sum(1 for r in rows if not r.trashed)
-    guard = guard_message(policy, linked_total=linked_total, vault_size=len(vault),
+    guard = guard_message(policy, linked_total=linked_total, vault_size=vault_size,
                           vault_lost=losses.vault_lost, remote_lost=losses.remote_lost,
                           remote_empty=complete and live_rows == 0)
     counts: dict[str, int] = defaultdict(int)
@@ -974,6 +1020,29 @@ def plan_sync(
         counts[type(action).__name__] += 1
     return Plan(tuple(_ordered(planner.actions)), tuple(planner.notices),
                 tuple(planner.conflicts), guard, complete, dict(counts))
+
+
+def scope_notes(changed: Collection[str], rows: Sequence[RemoteRow],
+                base: Mapping[str, BaseEntry], vault: Mapping[str, TaskRecord], *,
+                pending_creates: Collection[str] = (), inbox: str = "") -> frozenset[str]:
+    """The notes a focused plan must see whole: the ``changed`` ones; the note of every base
+    entry and task that a snapshot row names (by row id or by key) or a pending create names;
+    and, for a live row without a key, the note it names (or the inbox), where adoption looks
+    for its task. ``base`` needs to hold only the entries of those rows and keys (or more)."""
+    notes = set(changed)
+    ids = {row.remote_id for row in rows}
+    keys = {row.key for row in rows if row.key} | set(pending_creates)
+    for key, entry in base.items():
+        if key in keys or entry.remote_id in ids:
+            notes.add(entry.note)
+    for key in keys:
+        record = vault.get(key)
+        if record is not None:
+            notes.add(record.note)
+    for row in rows:
+        if not row.key and not row.trashed and (row.note or inbox):
+            notes.add(row.note or inbox)
+    return frozenset(notes)
 
 
 def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:

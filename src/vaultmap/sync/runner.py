@@ -14,6 +14,14 @@ transaction, so a sync killed at any point is completed by the next run:
 * the time a sync started becomes the next incremental window only when every action of the
   sync succeeded, so a change that could not be applied is read again.
 
+A long-running caller (the daemon) passes its own :class:`VaultSnapshot` (kept in memory,
+updated note by note) and the notes that ``changed`` since its last sync that succeeded: the
+plan then covers those notes and the notes the remote's rows touch, and only their base
+entries are read (see ``Focus`` in :mod:`vaultmap.sync.engine`). It may also skip the read of
+rows trashed in the remote on a poll with no change of its own (``read_trashed=False``): one
+request instead of two. The window of trashed rows then stays where it was, so the next sync
+that reads them (any sync with a change to send, and every full read) misses none.
+
 Usage::
 
     report = run_sync(settings, remote, dry_run=True)
@@ -26,7 +34,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +54,7 @@ from vaultmap.sync.engine import (
     Action,
     Conflict,
     CreateRow,
+    Focus,
     Forget,
     ImportRow,
     Plan,
@@ -58,6 +67,7 @@ from vaultmap.sync.engine import (
     Unlink,
     UpdateRow,
     plan_sync,
+    scope_notes,
     task_record,
     valid_status_char,
 )
@@ -70,7 +80,6 @@ from vaultmap.sync.remote import (
     RemoteGoneError,
     RemoteRow,
     RemoteSchemaError,
-    RemoteSnapshot,
     TaskRecord,
     display_name,
 )
@@ -103,6 +112,9 @@ class VaultSnapshot:
     unreadable: tuple[str, ...]  # notes (or "folder/") that could not be read this time
     warnings: tuple[str, ...]
     duplicate_keys: tuple[str, ...] = ()
+    # The keys of ``records`` per note, in order: lets a focused sync take a note's tasks
+    # without a pass over the whole vault (None: not known, every sync plans everything).
+    by_note: Mapping[str, Sequence[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -112,6 +124,7 @@ class SyncReport:
     plan: Plan
     full: bool
     dry_run: bool
+    focused: bool = False  # planned only the changed notes (and those the rows touch)
     done: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # notices and warnings for the user
@@ -160,16 +173,25 @@ def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     scan = scan_vault(settings, use_index=use_index)
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
+    by_note: dict[str, list[str]] = {}
     duplicates: list[str] = []
     for note in scan.notes:
+        keys = by_note.setdefault(note.path, [])
         for task in note.tasks:
+            record = task_record(task, vault_name=vault_name)
             if task.key in records:
-                duplicates.append(f"{note.path}: {task.text!r} has the same key as a task in "
-                                  f"{records[task.key].note}; only the first is synced")
+                duplicates.append(duplicate_key_notice(record, records[task.key]))
                 continue
-            records[task.key] = task_record(task, vault_name=vault_name)
+            records[task.key] = record
+            keys.append(task.key)
     unreadable = tuple(item.path for item in scan.unreadable)
-    return VaultSnapshot(records, unreadable, scan.warnings, tuple(duplicates))
+    return VaultSnapshot(records, unreadable, scan.warnings, tuple(duplicates), by_note)
+
+
+def duplicate_key_notice(record: TaskRecord, first: TaskRecord) -> str:
+    """The line for a task whose key an earlier task (in scan order) already has."""
+    return (f"{record.note}: {record.text!r} has the same key as a task in {first.note}; "
+            "only the first is synced")
 
 
 def _now() -> datetime:
@@ -593,12 +615,6 @@ def _lock(settings: Settings, remote: str) -> FileLock:
     return FileLock(str(folder / name))
 
 
-def _take_snapshot(remote: Remote, since: datetime | None) -> RemoteSnapshot:
-    """Read the remote; an incremental read also asks for the rows trashed in the window (a
-    full read needs not: a row it lacks is gone)."""
-    return remote.snapshot(since, include_trashed=since is not None)
-
-
 def _cached_for(state: StateStore, target: str) -> dict[str, str]:
     """What the remote asked to keep for ``target``, stored as ``<name>:<target>`` metadata."""
     if not target:
@@ -606,6 +622,16 @@ def _cached_for(state: StateStore, target: str) -> dict[str, str]:
     suffix = f":{target}"
     return {name[: -len(suffix)]: value for name, value in state.meta().items()
             if name.endswith(suffix) and len(name) > len(suffix)}
+
+
+def _bind_remote_lazily(remote: Remote, state: StateStore) -> None:
+    """:func:`_bind_remote` for a focused sync: each row read looks its entry up by id (an
+    incremental read holds a few rows; the whole base is not read)."""
+    def agreed(remote_id: str) -> AgreedStatus | None:
+        found = state.agreed_of(remote_id)
+        return None if found is None else AgreedStatus(*found)
+
+    remote.bind(agreed, _cached_for(state, remote.target))
 
 
 def _bind_remote(remote: Remote, state: StateStore, base: dict[str, BaseEntry]) -> None:
@@ -662,35 +688,80 @@ class Planned:
     started_at: datetime
     notes: tuple[str, ...]
     partial: bool = False  # reading stopped early: plan like an incremental read
+    focused: bool = False  # only the changed notes (and those the rows touch) were planned
+    trashed_read: bool = True  # the rows trashed since the trash window were read (or all)
+
+
+_TRASH_START = "trash_start"  # meta: the start of the last sync that read the trashed rows
 
 
 def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: VaultSnapshot,
-             *, full: bool, fresh: bool = False, dry_run: bool = False) -> Planned:
+             *, full: bool, fresh: bool = False, dry_run: bool = False,
+             changed: Collection[str] | None = None, read_trashed: bool = True,
+             periodic_full: bool = True) -> Planned:
     """Read the remote (incrementally when allowed: not ``full``, not every Nth sync, not a
-    fresh base) and plan against the base (an empty one when ``fresh``)."""
-    base = {} if fresh else state.entries()
+    fresh base) and plan against the base (an empty one when ``fresh``).
+
+    ``changed`` (with ``vault.by_note``) asks for a focused plan of those notes; it is made
+    whenever the read is incremental, else every key is planned. ``read_trashed=False``
+    skips the read of rows trashed in the remote (see the module docstring);
+    ``periodic_full=False`` leaves out the read of everything every ``full_every`` syncs (a
+    daemon, which polls every few seconds, asks for ``full`` on its own schedule)."""
     every = settings.notion.full_every
     last = state.last_sync_start
-    full = (full or fresh or last is None or not base
-            or (every > 0 and (state.sync_count + 1) % every == 0))
+    full = (full or fresh or last is None or not state.has_entries()
+            or (periodic_full and every > 0 and (state.sync_count + 1) % every == 0))
+    focused = changed is not None and vault.by_note is not None and not full
+    base: dict[str, BaseEntry] = {} if fresh or focused else state.entries()
     # The previous start as is: the remote knows how coarse its edit times are and looks
     # back that far itself (Notion rounds them to the minute).
     since = None if full or last is None else last
-    _bind_remote(remote, state, base)
-    snapshot = _take_snapshot(remote, since)
+    trashed = since is not None and read_trashed
+    trash_start = _trash_start(state)
+    if trashed and since is not None and trash_start is not None and trash_start < since:
+        since = trash_start  # trashed rows since the last read of them (live rows overlap)
+    if focused:
+        _bind_remote_lazily(remote, state)
+    else:
+        _bind_remote(remote, state, base)
+    snapshot = remote.snapshot(since, include_trashed=trashed)
     if not dry_run:
         _remember_remote(remote, state)
     creates = [p for p in state.pending() if p.op == "create"]
     sent = {p.key: p.sent for p in creates if p.sent is not None}
-    plan = plan_sync(vault.records, snapshot.rows, base,
-                     complete=snapshot.complete and not snapshot.partial,
-                     policy=policy_of(settings, remote.name),
+    complete = snapshot.complete and not snapshot.partial
+    policy = policy_of(settings, remote.name)
+    records: Mapping[str, TaskRecord] = vault.records
+    focus: Focus | None = None
+    if focused and complete:  # a remote that always reads everything: plan everything
+        focused, base = False, state.entries()
+    if focused:
+        assert changed is not None and vault.by_note is not None
+        rows = snapshot.rows
+        pending = {p.key for p in creates}
+        near = state.entries_for(keys={r.key for r in rows if r.key} | pending,
+                                 remote_ids={r.remote_id for r in rows})
+        notes = scope_notes(changed, rows, near, vault.records, pending_creates=pending,
+                            inbox=policy.inbox)
+        base = near | state.entries_for(notes=notes)
+        records = {key: vault.records[key] for note in sorted(notes)
+                   for key in vault.by_note.get(note, ())}
+        focus = Focus(notes, linked_total=state.linked_count(),
+                      vault_size=len(vault.records))
+    plan = plan_sync(records, snapshot.rows, base, complete=complete, policy=policy,
                      pending_creates={p.key for p in creates}, sent=sent,
                      unreadable=vault.unreadable, stored_form=remote.stored_form,
                      kept={c.key for c in state.conflicts() if not c.vault_status},
-                     held=snapshot.held)
-    return Planned(plan, snapshot.complete and not snapshot.partial, snapshot.requests,
-                   snapshot.started_at, snapshot.notes, snapshot.partial)
+                     held=snapshot.held, focus=focus)
+    return Planned(plan, complete, snapshot.requests, snapshot.started_at, snapshot.notes,
+                   snapshot.partial, focused, trashed or since is None)
+
+
+def _trash_start(state: StateStore) -> datetime | None:
+    """Since when the trashed rows are unread (None: as long as the live rows; a base from
+    before this was kept always read both)."""
+    value = state.meta().get(_TRASH_START)
+    return datetime.fromisoformat(value) if value else None
 
 
 def run_sync(
@@ -704,6 +775,10 @@ def run_sync(
     clock: Callable[[], datetime] = _now,
     lock_timeout: float = LOCK_TIMEOUT,
     select: Callable[[TaskRecord], bool] | None = None,
+    vault: VaultSnapshot | None = None,
+    changed: Collection[str] | None = None,
+    read_trashed: bool = True,
+    periodic_full: bool = True,
 ) -> SyncReport:
     """Sync the vault with ``remote`` once; see the module docstring for the guarantees.
 
@@ -714,13 +789,20 @@ def run_sync(
     ``total`` None: a wait, said at once). ``select`` keeps only the tasks a remote mirrors
     (GitHub: the published checklists and the tasks naming an issue); the others are not
     part of this remote's sync at all.
+
+    ``vault`` is the caller's snapshot of the vault (else the vault is scanned);
+    ``changed`` the notes changed since the caller's last sync that ended without a
+    failure: only those are planned (plus the notes the remote's rows touch; a full read
+    plans everything); ``read_trashed=False``: an idle poll, rows trashed in the remote
+    are read at a later sync (see the module docstring); ``periodic_full=False``: no
+    full read every ``[notion] full_every`` syncs (the caller asks for ``full`` itself).
     """
     if dry_run:
         # "Change nothing anywhere": no lock, state file or index is created; an existing
         # state is read, else the plan starts from an empty base in memory.
         with StateStore.open_existing(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
-                               progress=progress, clock=clock, select=select)
+                               progress=progress, clock=clock, select=select, vault=vault)
     lock = _lock(settings, remote.name)
     try:
         try:
@@ -737,7 +819,9 @@ def run_sync(
     try:
         with StateStore.open(settings.state_dir, remote.name) as state:
             return _run_locked(settings, remote, state, dry_run=dry_run, full=full,
-                               force=force, progress=progress, clock=clock, select=select)
+                               force=force, progress=progress, clock=clock, select=select,
+                               vault=vault, changed=changed, read_trashed=read_trashed,
+                               periodic_full=periodic_full)
     finally:
         lock.release()
 
@@ -745,17 +829,24 @@ def run_sync(
 def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_run: bool,
                 full: bool, force: bool, progress: Progress | None,
                 clock: Callable[[], datetime],
-                select: Callable[[TaskRecord], bool] | None = None) -> SyncReport:
-    vault = read_vault(settings, use_index=not dry_run)
+                select: Callable[[TaskRecord], bool] | None = None,
+                vault: VaultSnapshot | None = None, changed: Collection[str] | None = None,
+                read_trashed: bool = True, periodic_full: bool = True) -> SyncReport:
+    if vault is None:
+        vault = read_vault(settings, use_index=not dry_run)
     if select is not None:
-        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)})
+        vault = replace(vault, records={k: r for k, r in vault.records.items() if select(r)},
+                        by_note=None)
     changed_database = _check_database(remote, state, dry_run=dry_run)
     if not dry_run:
         resolve_pending_imports(settings, remote, state, vault)
     planned = plan_for(settings, remote, state, vault, full=full,
-                       fresh=dry_run and bool(changed_database), dry_run=dry_run)
+                       fresh=dry_run and bool(changed_database), dry_run=dry_run,
+                       changed=None if changed_database else changed,
+                       read_trashed=read_trashed, periodic_full=periodic_full)
     plan = planned.plan
-    report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run)
+    report = SyncReport(plan=plan, full=planned.complete, dry_run=dry_run,
+                        focused=planned.focused)
     report.notes.extend(state.notes)
     report.notes.extend(planned.notes)
     if changed_database:
@@ -776,7 +867,10 @@ def _run_locked(settings: Settings, remote: Remote, state: StateStore, *, dry_ru
     runner.execute(plan)
     if report.ok and not planned.partial:
         # Only a sync that finished everything may narrow the next incremental read.
-        state.finish_sync(planned.started_at)
+        with state.batch():  # one commit
+            state.finish_sync(planned.started_at)
+            if planned.trashed_read:
+                state.set_meta(**{_TRASH_START: planned.started_at.isoformat()})
     return report
 
 

@@ -20,11 +20,12 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from vaultmap.errors import StateError as StateError
 from vaultmap.fs import UnsafePath
@@ -192,6 +193,7 @@ class StateStore:
         """Create or upgrade the schema; returns a note when an old base had to be dropped."""
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version == SCHEMA_VERSION:
+            _ensure_note_index(db)
             return ""
         if version > SCHEMA_VERSION:
             raise StateError("the sync state was written by a newer vaultmap (schema "
@@ -209,6 +211,7 @@ class StateStore:
                 for statement in _MIGRATE_1_TO_2.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                db.execute(_NOTE_INDEX)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 return ""
             if version > 0 or present & set(_TABLES):
@@ -221,6 +224,7 @@ class StateStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            db.execute(_NOTE_INDEX)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         return note
 
@@ -254,12 +258,10 @@ class StateStore:
     # -- base ------------------------------------------------------------------------------
     def entries(self) -> dict[str, BaseEntry]:
         """Every entry of this remote's base, by key."""
-        rows = self._db.execute(
-            "SELECT key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
-            " description, section, remote_fields FROM base WHERE remote=?", (self.remote,))
+        rows = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=?",
+                                (self.remote,))
         try:
-            return {r[0]: BaseEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                    tuple(json.loads(r[8])), r[9]) for r in rows}
+            return {r[0]: _entry_of(r) for r in rows}
         except (TypeError, ValueError):
             raise self._damaged("a base entry") from None
 
@@ -268,6 +270,44 @@ class StateStore:
         return StateError(f"{self.path}: {what} does not read back as vaultmap wrote it; move "
                           "the file aside and run `vaultmap sync` again (the base is rebuilt "
                           "from the remote)")
+
+    def entries_for(self, *, keys: Iterable[str] = (), remote_ids: Iterable[str] = (),
+                    notes: Iterable[str] = ()) -> dict[str, BaseEntry]:
+        """The entries with one of ``keys``, one of ``remote_ids`` or in one of ``notes``:
+        what a focused plan needs, without reading the whole base."""
+        found: dict[str, BaseEntry] = {}
+        for column, values in (("key", keys), ("remote_id", remote_ids), ("note", notes)):
+            wanted = sorted({v for v in values if v})
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start:start + _CHUNK]
+                rows = self._db.execute(
+                    f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=? AND {column} IN "
+                    f"({','.join('?' * len(chunk))})", (self.remote, *chunk))
+                try:
+                    found.update((r[0], _entry_of(r)) for r in rows)
+                except (TypeError, ValueError):
+                    raise self._damaged("a base entry") from None
+        return found
+
+    def agreed_of(self, remote_id: str) -> tuple[str, str] | None:
+        """``(remote_status, remote_fields)`` of the linked entry of the row ``remote_id``
+        (one indexed look-up), or None when no entry links it."""
+        row = self._db.execute(
+            "SELECT remote_status, remote_fields FROM base WHERE remote=? AND remote_id=? "
+            "AND remote_id != '' LIMIT 1", (self.remote, remote_id)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def has_entries(self) -> bool:
+        """Whether this remote's base holds any entry (an index look-up, no count)."""
+        return self._db.execute("SELECT 1 FROM base WHERE remote=? LIMIT 1",
+                                (self.remote,)).fetchone() is not None
+
+    def linked_count(self) -> int:
+        """How many entries have a row (the guard's denominator); counted in the index of
+        row ids alone, no table row is read."""
+        row = self._db.execute("SELECT COUNT(*) FROM base WHERE remote=? AND remote_id > ''",
+                               (self.remote,)).fetchone()
+        return int(row[0])
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -410,6 +450,27 @@ class StateStore:
     def finish_sync(self, started_at: datetime) -> None:
         """Mark a sync complete: later syncs may read only what changed since ``started_at``."""
         self.set_meta(last_start=started_at.isoformat(), count=str(self.sync_count + 1))
+
+
+# The entries of a note, for a focused sync (added to files made before it, at open).
+_NOTE_INDEX = "CREATE INDEX IF NOT EXISTS base_by_note ON base (remote, note)"
+
+
+def _ensure_note_index(db: sqlite3.Connection) -> None:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name='base_by_note'"
+                  ).fetchone() is None:
+        with _transaction(db):
+            db.execute(_NOTE_INDEX)
+
+
+_ENTRY_COLUMNS = ("key, remote_id, vault_status, remote_status, vault_hash, remote_hash, note,"
+                  " description, section, remote_fields")
+_CHUNK = 500  # values per IN (...) list: far below SQLite's limit on bound parameters
+
+
+def _entry_of(row: Sequence[Any]) -> BaseEntry:
+    return BaseEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                     tuple(json.loads(row[8])), row[9])
 
 
 @contextmanager
