@@ -204,6 +204,11 @@ SCHEMA: tuple[Option, ...] = (
     Option("daemon", "log_level", "str", "info",
            "What .vaultmap/daemon.log records: debug, info, warning or error.",
            choices=("debug", "info", "warning", "error")),
+    Option("daemon", "dashboards", "bool", True,
+           "Keep the Markdown report up to date between the lines <!-- vaultmap:report --> and\n"
+           "<!-- /vaultmap:report --> of a note, after each change (options in the first line:\n"
+           "by=section depth=2 limit=5 rows=50). `vaultmap report --update-dashboards` does it "
+           "once."),
     _property("task", "Task", "title: the task's description"),
     _property("done", "Done", "checkbox: the task is done"),
     _property("status", "Status", "select: Todo, Doing, Done, Cancelled, Other"),
@@ -330,6 +335,7 @@ class DaemonSettings:
     git_commit_after: float = default_of("daemon", "git_commit_after")
     git_interval: float = default_of("daemon", "git_interval")
     log_level: str = default_of("daemon", "log_level")
+    dashboards: bool = default_of("daemon", "dashboards")
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ class Daemon:
     last_error: str = ""
     cycles: int = 0
     last_change: float = 0.0  # monotonic time of the last real note change
+    dashboards_due: bool = True  # report regions to refresh (the first pass fills them in)
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -189,6 +190,7 @@ class Daemon:
                      f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             for schedule in self.remotes.values():
                 schedule.wanted = True
+            self.dashboards_due = True
         now = self.clock()
         notion = self.remotes.get("notion")
         if notion is not None and (changed or rescan):
@@ -201,6 +203,10 @@ class Daemon:
             if self.dirty.busy(daemon.quiet_period):
                 continue  # never write into a note the user is typing in: wait for quiet
             self._sync(schedule)
+        if self.dashboards_due and self.settings.daemon.dashboards and \
+                not self.stop_requested.is_set() and \
+                not self.dirty.busy(daemon.quiet_period):
+            self._dashboards()
         self._write_status()
 
     def _due(self, schedule: RemoteSchedule, now: float) -> bool:
@@ -288,6 +294,8 @@ class Daemon:
             log.info("notion: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
         self._remember_writes(written)
+        if written:
+            self.dashboards_due = True  # Notion's ticks change the progress
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # Notion's ticks are commits to make
@@ -305,12 +313,35 @@ class Daemon:
         for note in report.notes:
             log.info("git: note: %s", note)
         if report.merged:
+            self.dashboards_due = True
             # A merge rewrote notes: they are changes for Notion, not our own writes.
             notion = self.remotes.get("notion")
             if notion is not None and not notion.paused:
                 notion.wanted = True
                 notion.next_at = min(notion.next_at, self.clock())
         return report.summary()
+
+    def _dashboards(self) -> None:
+        """Refresh the report regions (``vaultmap.dashboard``); our writes are echoes."""
+        from vaultmap.dashboard import update_dashboards
+
+        self.dashboards_due = False
+        quiet = self.settings.daemon.quiet_period
+        try:
+            result = update_dashboards(self.settings,
+                                       editing=lambda rel: self.dirty.editing(rel, quiet))
+        except VaultmapError as error:
+            self._error(f"dashboards: {error}")
+            return
+        except Exception as error:  # a dashboard never stops the daemon
+            log.exception("dashboards: unexpected failure")
+            self._error(f"dashboards: unexpected failure ({type(error).__name__})")
+            return
+        self.known.update(result.hashes)
+        for problem in result.problems:
+            log.warning("dashboards: %s", problem)
+        if result.written:
+            log.info("dashboards: report updated in %s", ", ".join(result.written))
 
     def _remember_writes(self, notes: list[str]) -> None:
         """The notes a sync just wrote: their new hash is ours, so their events are echoes."""

@@ -38,6 +38,7 @@ from vaultmap.model import (
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
 from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
+from vaultmap.parse.regions import MARKER, hide_regions, report_regions
 
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -427,10 +428,21 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
             body = lines[skip][0] if skip < len(lines) else len(data)
 
     obsidian = flavor is Flavor.OBSIDIAN
+    dashboards = 0
+    if data.find(MARKER) >= 0:
+        # A report region reads as blank lines: what the report wrote there is not the
+        # note's (no tasks, no headings), and its absence or presence moves no key.
+        if lines is None:
+            lines = split_lines(data)
+        regions = report_regions(data, lines, skip)
+        if regions:
+            dashboards = len(regions)
+            lines = hide_regions(lines, regions)
     if _no_task_possible(data, body):
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake,
+                    dashboards=dashboards)
     if lines is None:
         lines = split_lines(data)
     try:
@@ -440,7 +452,8 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
                         "no tasks were read")
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake,
+                    dashboards=dashboards)
     if result.warning:
         warnings.append(result.warning)
 
@@ -461,6 +474,7 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         mojibake=mojibake,
+        dashboards=dashboards,
     )
 
 
