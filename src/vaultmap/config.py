@@ -98,6 +98,10 @@ SCHEMA: tuple[Option, ...] = (
     Option("edit", "done_date", "bool", False,
            'Add " ✅ YYYY-MM-DD" when vaultmap marks a task done, and remove it when it is '
            'reopened.'),
+    Option("edit", "sync_wait", "float", 30.0,
+           "Seconds `vaultmap done`, `undo` and `set` wait for a sync of this vault that is "
+           "running\n(the daemon's, say) before giving up with exit code 14; they say so when "
+           "they wait.", low=0, high=3600),
     Option("notion", "database_id", "str", "",
            "The Notion database to sync with: its id or its URL. Empty: Notion sync is off."),
     Option("notion", "token_env", "str", "NOTION_TOKEN",
@@ -268,6 +272,8 @@ class ReportSettings:
 class EditSettings:
     # add " ✅ YYYY-MM-DD" when a task becomes done, remove it on undo
     done_date: bool = default_of("edit", "done_date")
+    # seconds a local edit waits for a running sync of the vault (sync/turns.py)
+    sync_wait: float = default_of("edit", "sync_wait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,7 +640,7 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     report = ReportSettings(top_level_only=get("report", "top_level_only"),
                             depth=get("report", "depth"),
                             stalled_days=get("report", "stalled_days"))
-    edit = EditSettings(done_date=get("edit", "done_date"))
+    edit = EditSettings(done_date=get("edit", "done_date"), sync_wait=get("edit", "sync_wait"))
     properties = {role: get("notion.properties", role) for role in NOTION_PROPERTY_DEFAULTS}
     notion_keys = [o.key for o in SCHEMA if o.table == "notion"]
     notion = NotionSettings(properties=MappingProxyType(properties),

@@ -309,7 +309,7 @@ class Daemon:
     def _git(self) -> str:
         from vaultmap.sync.git.roundtrip import sync_git
 
-        report = sync_git(self.settings, on_conflict="abort")
+        report = sync_git(self.settings, on_conflict="abort", lock_timeout=0.2)
         for note in report.notes:
             log.info("git: note: %s", note)
         if report.merged:
