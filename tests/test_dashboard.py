@@ -204,3 +204,25 @@ def test_daemon_keeps_the_dashboard_current_without_a_loop(tmp_path: Path) -> No
         assert daemon.terminate() < 5.0
     finally:
         daemon.close()
+
+
+def test_without_a_region_a_change_costs_no_dashboard_update(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    dashboard = vault / "Dashboard.md"
+    dashboard.write_text("# Dashboard\n")  # no markers anywhere in the vault
+    (vault / ".vaultmap.toml").write_text("[daemon]\nquiet_period = 1\n")
+    now = [1000.0]
+    daemon = Daemon(vault, clock=lambda: now[0])
+    daemon.step()  # the first pass looks at the whole vault once
+    assert not daemon.dashboards_due and not daemon.dashboards_seen
+    (vault / "Plan.md").write_text(PLAN.replace("[ ] ship", "[x] ship"))
+    daemon._want_dashboards(["Plan.md"], False)
+    assert not daemon.dashboards_due  # a note without markers: no vault-wide update
+    daemon._want_dashboards([], True)
+    assert daemon.dashboards_due  # a rescan or a merge: look at the whole vault
+    daemon.dashboards_due = False
+    dashboard.write_bytes(DASHBOARD.encode())  # now it has them
+    daemon.dirty.mark("Dashboard.md")
+    now[0] += 1.5
+    daemon.step()
+    assert b"2 of 4 done" in dashboard.read_bytes() and daemon.dashboards_seen

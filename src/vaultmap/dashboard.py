@@ -35,8 +35,8 @@ from vaultmap.config import Settings
 from vaultmap.edit import RECOVERY_FOLDER
 from vaultmap.edit.atomic import rewrite_file
 from vaultmap.errors import EditError
-from vaultmap.parse import detect_encoding, split_lines
-from vaultmap.parse.regions import ReportRegion, report_regions
+from vaultmap.parse import detect_encoding, note_report_regions
+from vaultmap.parse.regions import MARKER, ReportRegion
 from vaultmap.progress import Progress, build_progress
 from vaultmap.report.common import By, ReportOptions
 from vaultmap.report.markdown import render_markdown
@@ -58,6 +58,7 @@ class DashboardReport:
     skipped: list[str] = field(default_factory=list)  # being edited: the next update writes
     problems: list[str] = field(default_factory=list)  # one line each, naming the note
     hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of each note written
+    found: int = 0  # notes with a report region
 
     def summary(self) -> str:
         """One line: ``dashboards: 1 updated, 2 up to date``."""
@@ -67,6 +68,11 @@ class DashboardReport:
         if self.problems:
             parts.append(f"{len(self.problems)} not updated")
         return "dashboards: " + ", ".join(parts)
+
+
+def may_hold_regions(data: bytes) -> bool:
+    """Whether a note's bytes may hold a report region: a substring test, no parse."""
+    return data.find(MARKER) >= 0
 
 
 def region_options(text: str, base: ReportOptions) -> ReportOptions:
@@ -124,8 +130,7 @@ def fill_regions(data: bytes, render: Callable[[str], str]) -> bytes:
     Pure: every byte outside the regions stays, and the markers themselves stay as written.
     ``render`` may raise :class:`ValueError` (a bad option): that region keeps its content.
     """
-    lines = split_lines(data)
-    regions = report_regions(data, lines)
+    lines, regions = note_report_regions(data)
     if not regions:
         return data
     encoding = detect_encoding(data)
@@ -145,9 +150,8 @@ def fill_regions(data: bytes, render: Callable[[str], str]) -> bytes:
 
 
 def _problems(data: bytes, render: Callable[[str], str], rel: str) -> list[str]:
-    lines = split_lines(data)
     found: list[str] = []
-    for region in report_regions(data, lines):
+    for region in note_report_regions(data)[1]:
         try:
             render(region.options)
         except ValueError as error:
@@ -170,7 +174,7 @@ def update_dashboards(
     """
     result = scan_vault(settings)
     dashboards = [note for note in result.notes if note.dashboards]
-    report = DashboardReport()
+    report = DashboardReport(found=len(dashboards))
     if not dashboards:
         return report
     progress = build_progress(result.notes, today=today or date.today(),
@@ -219,5 +223,5 @@ def _write_one(settings: Settings, full: Path, rel: str, render: Callable[[str],
         report.unchanged.append(rel)
 
 
-__all__ = ["DashboardReport", "fill_regions", "region_bytes", "region_options",
-           "update_dashboards"]
+__all__ = ["DashboardReport", "fill_regions", "may_hold_regions", "region_bytes",
+           "region_options", "update_dashboards"]

@@ -100,6 +100,9 @@ class Daemon:
     cycles: int = 0
     last_change: float = 0.0  # monotonic time of the last real note change
     dashboards_due: bool = True  # report regions to refresh (the first pass fills them in)
+    # Whether the last full update found a report region: without one, a change costs no
+    # dashboard update unless the changed note now has the markers.
+    dashboards_seen: bool = True
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -190,7 +193,7 @@ class Daemon:
                      f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             for schedule in self.remotes.values():
                 schedule.wanted = True
-            self.dashboards_due = True
+            self._want_dashboards(changed, rescan)
         now = self.clock()
         notion = self.remotes.get("notion")
         if notion is not None and (changed or rescan):
@@ -295,7 +298,7 @@ class Daemon:
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
         self._remember_writes(written)
         if written:
-            self.dashboards_due = True  # Notion's ticks change the progress
+            self._want_dashboards([], False)  # Notion's ticks change the progress
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # Notion's ticks are commits to make
@@ -313,13 +316,28 @@ class Daemon:
         for note in report.notes:
             log.info("git: note: %s", note)
         if report.merged:
-            self.dashboards_due = True
+            self._want_dashboards([], True)
             # A merge rewrote notes: they are changes for Notion, not our own writes.
             notion = self.remotes.get("notion")
             if notion is not None and not notion.paused:
                 notion.wanted = True
                 notion.next_at = min(notion.next_at, self.clock())
         return report.summary()
+
+    def _want_dashboards(self, changed: list[str], everything: bool) -> None:
+        from vaultmap.dashboard import may_hold_regions
+
+        if self.dashboards_seen or everything:
+            self.dashboards_due = True
+            return
+        for rel in changed:
+            try:
+                data = (self.settings.root / rel).read_bytes()
+            except OSError:
+                continue
+            if may_hold_regions(data):
+                self.dashboards_due = True
+                return
 
     def _dashboards(self) -> None:
         """Refresh the report regions (``vaultmap.dashboard``); our writes are echoes."""
@@ -338,6 +356,7 @@ class Daemon:
             self._error(f"dashboards: unexpected failure ({type(error).__name__})")
             return
         self.known.update(result.hashes)
+        self.dashboards_seen = bool(result.found)
         for problem in result.problems:
             log.warning("dashboards: %s", problem)
         if result.written:

@@ -38,7 +38,7 @@ from vaultmap.model import (
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
 from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
-from vaultmap.parse.regions import MARKER, hide_regions, report_regions
+from vaultmap.parse.regions import MARKER, ReportRegion, hide_regions, report_regions
 
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -478,9 +478,22 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
     )
 
 
+def note_report_regions(data: bytes) -> tuple[list[tuple[int, int]], list[ReportRegion]]:
+    """A note's line spans and its report regions, found exactly as :func:`parse_note` finds
+    them (after front matter): what the dashboard writer fills is what the parser hides."""
+    if data.find(MARKER) < 0:
+        return [], []
+    lines = split_lines(data)
+    skip = 0
+    if data.startswith(b"---", 3 if data.startswith(_BOM) else 0):
+        skip = _front_matter_end(data, lines)
+    return lines, report_regions(data, lines, skip)
+
+
 def _changed(text: str, repair: Mapping[str, str]) -> str | None:
     fixed = apply_plan(text, repair)
     return fixed if fixed != text else None
 
 
-__all__ = ["detect_encoding", "mojibake_plan", "parse_note", "split_lines"]
+__all__ = ["detect_encoding", "mojibake_plan", "note_report_regions", "parse_note",
+           "split_lines"]
