@@ -82,8 +82,8 @@ def main() -> None:
             rows["parse it without markers"].append(
                 _time(lambda: parse_note(bare, "Dashboard.md")))
         tick.write_bytes(original)
-    print(f"{notes:,} notes ({stats.notes_with_tasks:,} with tasks, {stats.obsidian_tasks:,} tasks), "
-          f"median of {args.runs} rounds\n")
+    print(f"{notes:,} notes ({stats.notes_with_tasks:,} with tasks, "
+          f"{stats.obsidian_tasks:,} tasks), median of {args.runs} rounds\n")
     print("| measure | median ms | x warm scan |")
     print("| --- | --: | --: |")
     base = statistics.median(rows["warm scan (baseline)"])
