@@ -226,3 +226,11 @@ def test_without_a_region_a_change_costs_no_dashboard_update(tmp_path: Path) -> 
     now[0] += 1.5
     daemon.step()
     assert b"2 of 4 done" in dashboard.read_bytes() and daemon.dashboards_seen
+
+
+def test_cli_update_dashboards_refuses_report_options(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    result = CliRunner().invoke(main, ["report", "--update-dashboards", "--format", "json",
+                                       str(vault)])
+    assert result.exit_code == 2 and "takes no --format" in result.stderr
+    assert (vault / "Dashboard.md").read_bytes() == DASHBOARD.encode()

@@ -269,6 +269,9 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     """
     day = _parse_today(today)
     if update_dashboards:
+        if fmt != "terminal" or output is not None or open_page:
+            raise click.UsageError("--update-dashboards writes into the notes; it takes no "
+                                   "--format, --output or --open")
         _update_dashboards(vault, day)
         return
     if open_page and (fmt != "html" or output is None):
@@ -324,10 +327,16 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 def _update_dashboards(vault: Path, day: date) -> None:
     """``report --update-dashboards``: one line per note written, problems on stderr."""
     from vaultmap.dashboard import update_dashboards
+    from vaultmap.sync.turns import sync_turn
 
     settings = load_settings(find_vault_root(vault))
     _warn(settings.warnings)
-    result = update_dashboards(settings, today=day)
+    # Like `done`: take turns with a running sync (the daemon's) rather than write under it.
+    with sync_turn(settings, timeout=settings.edit.sync_wait,
+                   on_wait=lambda: echo("vaultmap: waiting for a sync of this vault to "
+                                        f"finish; at most {settings.edit.sync_wait:g} s",
+                                        err=True)):
+        result = update_dashboards(settings, today=day)
     for rel in result.written:
         echo(f"{rel}: report updated")
     _warn(result.problems)
