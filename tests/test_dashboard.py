@@ -234,3 +234,11 @@ def test_cli_update_dashboards_refuses_report_options(tmp_path: Path) -> None:
                                        str(vault)])
     assert result.exit_code == 2 and "takes no --format" in result.stderr
     assert (vault / "Dashboard.md").read_bytes() == DASHBOARD.encode()
+
+
+def test_a_region_after_front_matter_is_found_by_writer_and_parser_alike() -> None:
+    data = (f"---\ntags: [plan]\n---\n{OPEN}\n- [ ] hidden\n{CLOSE}\n- [ ] shown\n").encode()
+    assert [t[0] for t in _tasks(data)] == ["shown"]
+    new = fill_regions(data, lambda _options: "## Report\n")
+    assert new == data.replace(b"- [ ] hidden\n", b"\n## Report\n\n")
+    assert parse_note(new, "n.md").dashboards == 1 and [t[0] for t in _tasks(new)] == ["shown"]
