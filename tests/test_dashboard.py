@@ -242,3 +242,15 @@ def test_a_region_after_front_matter_is_found_by_writer_and_parser_alike() -> No
     new = fill_regions(data, lambda _options: "## Report\n")
     assert new == data.replace(b"- [ ] hidden\n", b"\n## Report\n\n")
     assert parse_note(new, "n.md").dashboards == 1 and [t[0] for t in _tasks(new)] == ["shown"]
+
+
+def test_two_refreshed_dashboards_merge_cleanly_and_a_tick_still_merges() -> None:
+    from vaultmap.sync.git.merge import merge_note
+
+    base = fill_regions(DASHBOARD.encode(), lambda _o: "## Progress\n\n10% on Monday\n")
+    ours = fill_regions(base, lambda _o: "## Progress\n\n20% on the laptop\n")
+    theirs = fill_regions(base, lambda _o: "## Progress\n\n30% on the phone\n").replace(
+        b"- [ ] tidy up", b"- [x] tidy up")
+    merged = merge_note(base, ours, theirs, path="Dashboard.md")
+    assert not merged.conflicts
+    assert merged.data == ours.replace(b"- [ ] tidy up", b"- [x] tidy up")
