@@ -1,12 +1,16 @@
-"""A daemon subprocess through a storm of network faults from the fake Notion (dropped
-connections, 5xx, 429s, answers lost after the write) while the user keeps editing notes and a
-person ticks rows in Notion: when the storm ends, everything converges, with no duplicate row
-and no byte of a note changed but the status characters."""
+"""The daemon under kills, signals and a big ``git pull``: a real daemon subprocess, the fake
+Notion over real HTTP, real git repositories. A kill lands inside a note write through the
+edit path's test hold (``VAULTMAP_DEBUG_HOLD_WRITE``: the daemon stops between writing the new
+content and renaming it over the note, and says so in a file), never by timing."""
 
 from __future__ import annotations
 
-import random
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,91 +19,226 @@ from daemon_proc import DaemonProcess, wait_for
 from fake_notion import FakeNotion
 from vaultmap.cli import main
 from vaultmap.config import load_settings
+from vaultmap.edit.atomic import HOLD_ENV
+from vaultmap.parse import parse_note
 
 CONFIG = """\
 [notion]
 requests_per_second = 0
-timeout = 2
+timeout = 5
 backoff = 0.001
-max_attempts = 2
+max_attempts = 3
 
 [daemon]
-quiet_period = 0.2
+quiet_period = 0.3
 notion_poll = 0.5
-log_level = "info"
+log_level = "debug"
 """
-NOTES = {f"Area {n}/Plan {n}.md": [f"task {n}.{i}" for i in range(6)] for n in range(3)}
-STORM = ("429", "500", "502", "503", "504", "drop", "drop_after")
+
+PLAN = "# Plan\r\n\r\n- [ ] write the parser\r\n- [ ] pick a name\r\n- [x] buy a domain\r\n"
+TICKED = PLAN.replace("[ ] pick", "[x] pick")
 
 
-def render(statuses: dict[str, str], texts: list[str]) -> bytes:
-    # CRLF and a heading: a note must come back byte for byte, status characters aside.
-    return ("# Plan\r\n\r\n" + "".join(f"- [{statuses[t]}] {t}\r\n" for t in texts)).encode()
+@dataclass
+class Env:
+    fake: FakeNotion
+    vault: Path
+    database_id: str = ""
+    daemons: list[DaemonProcess] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {"NOTION_TOKEN": self.fake.token, "VAULTMAP_NOTION_BASE_URL": self.fake.base_url}
+
+    def start(self, **extra: str) -> DaemonProcess:
+        daemon = DaemonProcess(self.vault, {**self.env(), **extra})
+        self.daemons.append(daemon)
+        return daemon
+
+    def rows(self) -> dict[str, dict[str, Any]]:
+        return {r["Task"]: r for r in self.fake.table(self.database_id)}
+
+    def cli(self, *args: str) -> Any:
+        return CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
 
 
-def attempts(daemon: DaemonProcess) -> int:
-    """Syncs the daemon finished, plus the ones that failed (each logs "retrying in")."""
-    return int(daemon.status().get("cycles", 0)) + daemon.log().count("retrying in")
-
-
-@pytest.mark.slow
-def test_a_fault_storm_while_editing_converges(tmp_path: Path) -> None:
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
     vault = tmp_path / "Vault"
     vault.mkdir()
     (vault / ".vaultmap.toml").write_text(CONFIG)
-    statuses = {t: " " for texts in NOTES.values() for t in texts}
-    for rel, texts in NOTES.items():
-        (vault / rel).parent.mkdir(parents=True, exist_ok=True)
-        (vault / rel).write_bytes(render(statuses, texts))
-    rng = random.Random(11)
-    with FakeNotion(fault_seed=5, fault_kinds=STORM, slow_delay=0.5) as fake:
-        env = {"NOTION_TOKEN": fake.token, "VAULTMAP_NOTION_BASE_URL": fake.base_url}
-        assert CliRunner().invoke(main, ["notion", "init", "--parent", fake.add_page(),
-                                         str(vault)], env=env).exit_code == 0
-        database = load_settings(vault).notion.database_id
-        daemon = DaemonProcess(vault, env)
+    (vault / "Plan.md").write_bytes(PLAN.encode())
+    with FakeNotion() as fake:
+        e = Env(fake, vault)
+        result = e.cli("notion", "init", "--parent", fake.add_page("Home"), str(vault))
+        assert result.exit_code == 0, result.output
+        e.database_id = load_settings(vault).notion.database_id
         try:
-            daemon.wait_ready(timeout=60)
+            yield e
+        finally:
+            for daemon in e.daemons:
+                daemon.close()
 
-            def rows() -> dict[str, dict[str, object]]:
-                return {str(r["Task"]): r for r in fake.table(database)}
 
-            fake.fault_rate = 0.4
-            # The user keeps editing (the daemon sees each save); a person in Notion ticks
-            # tasks the user leaves alone ("task n.5").
-            for round_ in range(30):
-                rel = rng.choice(list(NOTES))
-                text = rng.choice(NOTES[rel][:5])
-                statuses[text] = rng.choice([" ", "x", "/", "-"])
-                (vault / rel).write_bytes(render(statuses, NOTES[rel]))
-                if round_ % 10 == 9:
-                    ticked = f"task {round_ // 10}.5"
-                    fake.tick(str(rows()[ticked]["_id"]))
-                    statuses[ticked] = "x"
-                # Between saves: one more sync attempt of the daemon (a sync, or a failure).
-                before = attempts(daemon)
-                wait_for(lambda b=before: attempts(daemon) > b, timeout=30,
-                         what="a sync attempt")
-            assert sum(fake.faults_served.values()) >= 10, fake.faults_served
-            fake.clear_faults()
+def _held_write(flag: Path, vault: Path) -> Path:
+    """Wait until the daemon holds a note write; the temporary file it is about to rename."""
+    wait_for(lambda: flag.exists() and flag.read_text(), what="the daemon inside a note write")
+    temp = Path(flag.read_text())
+    assert temp.parent == vault.resolve() and temp.exists()
+    return temp
 
-            def converged() -> bool:
-                table = rows()
-                for texts in NOTES.values():
-                    for text in texts:
-                        row = table.get(text)
-                        want = {" ": "Todo", "x": "Done", "/": "Doing", "-": "Cancelled"}
-                        if row is None or row["Status"] != want[statuses[text]]:
-                            return False
-                return True
 
-            wait_for(converged, timeout=90, what="Notion to match the notes")
-            for rel, texts in NOTES.items():
-                assert (vault / rel).read_bytes() == render(statuses, texts), rel
-            live = fake.table(database)
-            assert len(live) == sum(len(t) for t in NOTES.values())
-            assert len({r["Key"] for r in live}) == len(live)  # no duplicate row
-            assert fake.token not in daemon.log()
+def _tasks(vault: Path) -> list[tuple[str, str]]:
+    note = parse_note((vault / "Plan.md").read_bytes(), "Plan.md")
+    return [(t.text, t.status) for t in note.tasks]
+
+
+@pytest.mark.slow
+def test_sigkill_inside_a_note_write_then_restart(env: Env, tmp_path: Path) -> None:
+    flag = tmp_path / "hold"
+    daemon = env.start(**{HOLD_ENV: str(flag)})
+    daemon.wait_ready()
+    env.fake.tick(env.rows()["pick a name"]["_id"])
+    temp = _held_write(flag, env.vault)
+    assert temp.read_bytes() == TICKED.encode()  # the new content is written ...
+    assert (env.vault / "Plan.md").read_bytes() == PLAN.encode()  # ... the note not yet
+    daemon.kill()
+    assert (env.vault / "Plan.md").read_bytes() == PLAN.encode()  # the kill damaged nothing
+    flag.unlink()
+    again = env.start()
+    again.wait_ready()
+    wait_for(lambda: (env.vault / "Plan.md").read_bytes() == TICKED.encode(),
+             what="the Notion tick after the restart")
+    rows = env.fake.table(env.database_id)
+    assert sorted(r["Task"] for r in rows) == ["buy a domain", "pick a name", "write the parser"]
+    assert env.rows()["pick a name"]["Done"] and not env.rows()["write the parser"]["Done"]
+    # The left-over temporary file is no note: the vault still has exactly its three tasks.
+    assert _tasks(env.vault) == [("write the parser", " "), ("pick a name", "x"),
+                                 ("buy a domain", "x")]
+    listed = env.cli("tasks", str(env.vault)).output
+    assert listed.count("[") == 3 and "vaultmap-tmp" not in listed
+    assert again.terminate() < 5.0
+
+
+def test_sigterm_inside_a_note_write_finishes_it_records_and_exits(env: Env,
+                                                                   tmp_path: Path) -> None:
+    flag = tmp_path / "hold"
+    daemon = env.start(**{HOLD_ENV: str(flag)})
+    daemon.wait_ready()
+    env.fake.tick(env.rows()["pick a name"]["_id"])
+    _held_write(flag, env.vault)
+    start = time.monotonic()
+    daemon.proc.send_signal(signal.SIGTERM)
+    flag.unlink()  # the write goes on: SIGTERM lets it finish
+    daemon.proc.wait(timeout=5)
+    assert time.monotonic() - start < 5.0 and daemon.proc.returncode == 0
+    assert (env.vault / "Plan.md").read_bytes() == TICKED.encode()
+    assert daemon.status().get("stopped") is True
+    # The state was recorded: a new daemon finds nothing to do on either side.
+    mtime = (env.vault / "Plan.md").stat().st_mtime_ns
+    env.fake.reset_counts()
+    again = env.start()
+    again.wait_ready()
+    assert env.fake.count("PATCH /v1/pages/{id}") == 0 and env.fake.count("POST /v1/pages") == 0
+    assert (env.vault / "Plan.md").stat().st_mtime_ns == mtime
+    assert len(env.fake.table(env.database_id)) == 3
+    assert again.terminate() < 5.0
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_status_push_then_restart(env: Env) -> None:
+    daemon = env.start()
+    daemon.wait_ready()
+    # Notion applies the update, its answer is late: the daemon is killed waiting for it.
+    env.fake.inject("slow", route="PATCH /v1/pages/{id}", delay=30)
+    (env.vault / "Plan.md").write_bytes(PLAN.replace("[ ] write", "[x] write").encode())
+    wait_for(lambda: env.rows()["write the parser"]["Done"], what="the update to reach Notion")
+    daemon.kill()
+    env.fake.clear_faults()
+    env.fake.reset_counts()
+    again = env.start()
+    again.wait_ready()
+    wait_for(lambda: again.status().get("last_sync", {}).get("notion"), what="a sync")
+    assert env.fake.count("POST /v1/pages") == 0  # no duplicate row
+    assert env.fake.count("PATCH /v1/pages/{id}") <= 1  # at most the one unconfirmed update
+    assert sorted(env.rows()) == ["buy a domain", "pick a name", "write the parser"]
+    assert env.rows()["write the parser"]["Done"] and not env.rows()["pick a name"]["Done"]
+    assert (env.vault / "Plan.md").read_bytes() == PLAN.replace("[ ] write", "[x] write").encode()
+    assert again.terminate() < 5.0
+
+
+def test_sighup_reload_takes_a_new_remote_into_the_loop(env: Env) -> None:
+    config = env.vault / ".vaultmap.toml"
+    with_notion = config.read_text()
+    config.write_text("\n".join(line for line in with_notion.splitlines()
+                                if not line.startswith("database_id")) + "\n")
+    daemon = env.start()
+    daemon.wait_ready(cycles=0)
+    assert daemon.status().get("last_sync") == {}  # watching only
+    env.fake.reset_counts()
+    (env.vault / "Plan.md").write_bytes(PLAN.replace("[ ] write", "[x] write").encode())
+    wait_for(lambda: " changed: Plan.md" in daemon.log(), what="the change seen")
+    assert env.fake.total_requests == 0
+    config.write_text(with_notion)
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: (env.rows().get("write the parser") or {}).get("Done"),
+             what="Notion after the reload")
+    wait_for(lambda: (daemon.status().get("last_sync") or {}).get("notion"),
+             what="the status to show Notion")
+    assert daemon.proc.poll() is None
+    assert daemon.terminate() < 5.0
+
+
+NOTES = 200
+
+
+def _note(index: int, ticked: bool) -> str:
+    mark = "x" if ticked else " "
+    return (f"# Week {index}\n\n- [{mark}] read chapter {index}\n"
+            f"- [ ] exercise {index}\n")
+
+
+@pytest.mark.slow
+def test_git_pull_rewriting_200_notes_while_the_daemon_runs(tmp_path: Path) -> None:
+    from gitsync_repos import GIT_ENV, clone, make_origin
+
+    files = {f"Weeks/W{i:03}.md": _note(i, False) for i in range(NOTES)}
+    bare = make_origin(tmp_path, files)
+    phone = clone(bare, tmp_path, "phone")
+    laptop = clone(bare, tmp_path, "laptop")
+    (laptop.vault / ".vaultmap.toml").write_text(CONFIG)
+    with FakeNotion() as fake:
+        e = Env(fake, laptop.vault)
+        assert e.cli("notion", "init", "--parent", fake.add_page(), str(laptop.vault)
+                     ).exit_code == 0
+        e.database_id = load_settings(laptop.vault).notion.database_id
+        git_env = {k: v for k, v in GIT_ENV.items() if v}
+        daemon = DaemonProcess(laptop.vault, {**e.env(), **git_env})
+        try:
+            daemon.wait_ready(timeout=120)
+            assert len(fake.table(e.database_id)) == 2 * NOTES
+            # The phone ticks one task in every note; the laptop's user pulls while the
+            # daemon runs: git rewrites 200 notes under it.
+            phone.git("pull", "-q", "--no-rebase", "--no-edit")
+            for i in range(NOTES):
+                phone.write(f"Weeks/W{i:03}.md", _note(i, True))
+            phone.commit_all("phone: read everything")
+            phone.git("push", "-q")
+            fake.reset_counts()
+            laptop.git("pull", "-q", "--no-rebase", "--no-edit")
+            wait_for(lambda: sum(1 for r in fake.table(e.database_id) if r["Done"]) == NOTES,
+                     timeout=120, what="200 ticks in Notion")
+            wait_for(lambda: daemon.status().get("queued", 1) == 0
+                     and "notion" not in daemon.status().get("waiting", ["notion"]),
+                     timeout=60, what="the daemon to settle")
+            # Exactly the real changes went out: one update per ticked task, no create.
+            assert fake.count("PATCH /v1/pages/{id}") == NOTES
+            assert fake.count("POST /v1/pages") == 0
+            rows = fake.table(e.database_id)
+            assert len(rows) == 2 * NOTES and len({r["Task"] for r in rows}) == 2 * NOTES
+            # No note damaged: every note is byte for byte what git checked out.
+            for i in range(NOTES):
+                assert laptop.read_bytes(f"Weeks/W{i:03}.md") == _note(i, True).encode()
+            assert laptop.git("status", "--porcelain", "--", "Weeks").strip() == ""
             assert daemon.terminate() < 5.0
         finally:
             daemon.close()

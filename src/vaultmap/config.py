@@ -100,6 +100,10 @@ SCHEMA: tuple[Option, ...] = (
     Option("edit", "done_date", "bool", False,
            'Add " ✅ YYYY-MM-DD" when vaultmap marks a task done, and remove it when it is '
            'reopened.'),
+    Option("edit", "sync_wait", "float", 30.0,
+           "Seconds `vaultmap done`, `undo` and `set` wait for a sync of this vault that is "
+           "running\n(the daemon's, say) before giving up with exit code 14; they say so when "
+           "they wait.", low=0, high=3600),
     Option("notion", "database_id", "str", "",
            "The Notion database to sync with: its id or its URL. Empty: Notion sync is off."),
     Option("notion", "token_env", "str", "NOTION_TOKEN",
@@ -214,6 +218,11 @@ SCHEMA: tuple[Option, ...] = (
     Option("daemon", "log_level", "str", "info",
            "What .vaultmap/daemon.log records: debug, info, warning or error.",
            choices=("debug", "info", "warning", "error")),
+    Option("daemon", "dashboards", "bool", True,
+           "Keep the Markdown report up to date between the lines <!-- vaultmap:report --> and\n"
+           "<!-- /vaultmap:report --> of a note, after each change (options in the first line:\n"
+           "by=section depth=2 limit=5 rows=50). `vaultmap report --update-dashboards` does it "
+           "once."),
     _property("task", "Task", "title: the task's description"),
     _property("done", "Done", "checkbox: the task is done"),
     _property("status", "Status", "select: Todo, Doing, Done, Cancelled, Other"),
@@ -273,6 +282,8 @@ class ReportSettings:
 class EditSettings:
     # add " ✅ YYYY-MM-DD" when a task becomes done, remove it on undo
     done_date: bool = default_of("edit", "done_date")
+    # seconds a local edit waits for a running sync of the vault (sync/turns.py)
+    sync_wait: float = default_of("edit", "sync_wait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +354,7 @@ class DaemonSettings:
     git_commit_after: float = default_of("daemon", "git_commit_after")
     git_interval: float = default_of("daemon", "git_interval")
     log_level: str = default_of("daemon", "log_level")
+    dashboards: bool = default_of("daemon", "dashboards")
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,7 +656,7 @@ def settings_from_mapping(root: Path, data: Mapping[str, Any]) -> Settings:
     report = ReportSettings(top_level_only=get("report", "top_level_only"),
                             depth=get("report", "depth"),
                             stalled_days=get("report", "stalled_days"))
-    edit = EditSettings(done_date=get("edit", "done_date"))
+    edit = EditSettings(done_date=get("edit", "done_date"), sync_wait=get("edit", "sync_wait"))
     properties = {role: get("notion.properties", role) for role in NOTION_PROPERTY_DEFAULTS}
     notion_keys = [o.key for o in SCHEMA if o.table == "notion"]
     notion = NotionSettings(properties=MappingProxyType(properties),

@@ -196,6 +196,8 @@ class Note:
     sha256: str = ""
     # Spans of double-encoded text ("mojibake") the display repairs; 0 for a clean note.
     mojibake: int = 0
+    # Report regions (parse/regions.py) the dashboard writer fills; their lines hold no tasks.
+    dashboards: int = 0
 
 
 def normalise_text(text: str) -> str:

@@ -21,6 +21,7 @@ from vaultmap.edit.patch import Verdict
 from vaultmap.edit.targets import Target, resolve_targets
 from vaultmap.errors import NoteEncodingError, TargetNotFoundError, TaskMovedError
 from vaultmap.model import StatusType
+from vaultmap.sync.turns import sync_turn
 from vaultmap.vault.paths import find_vault_root
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -81,12 +82,40 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
         by_note.setdefault(target.path, []).append((target, new))
     refused: list[str] = []
     verdicts: set[Verdict] = set()
+    if dry_run:
+        for path, planned in by_note.items():
+            _print_diff(settings, path, [StatusChange(t.task.key, t.task.status, new,
+                                                      line=t.task.line) for t, new in planned])
+        return
+    if by_note:
+        # A sync of this vault (the daemon's, say) may be reading and writing notes right now:
+        # wait for its turn to end rather than change a note under it, and say so.
+        with sync_turn(settings, timeout=settings.edit.sync_wait,
+                       on_wait=lambda: _say_waiting(settings)):
+            _write(settings, by_note, refused, verdicts)
+    if refused:
+        for line in refused:
+            echo(line, err=True)
+        message = f"{len(refused)} task(s) were not changed; the reasons are above"
+        if verdicts == {"encoding"}:
+            raise NoteEncodingError(message)
+        raise TaskMovedError(message)
+
+
+def _say_waiting(settings: Settings) -> None:
+    from vaultmap.daemon import running_pid
+
+    pid = running_pid(settings.root)
+    whose = f" (the daemon's, pid {pid})" if pid is not None else ""
+    echo(f"vaultmap: waiting for a sync of this vault to finish{whose}; at most "
+         f"{settings.edit.sync_wait:g} s", err=True)
+
+
+def _write(settings: Settings, by_note: dict[str, list[tuple[Target, str]]],
+           refused: list[str], verdicts: set[Verdict]) -> None:
     for path, planned in by_note.items():
         changes = [StatusChange(t.task.key, t.task.status, new, line=t.task.line)
                    for t, new in planned]
-        if dry_run:
-            _print_diff(settings, path, changes)
-            continue
         results = set_statuses(settings, Path(path), changes)
         for (target, new), result in zip(planned, results, strict=True):
             task = target.task
@@ -95,13 +124,6 @@ def _apply(settings: Settings, targets: Sequence[Target], new_status: Callable[[
             else:
                 refused.append(f"{path}:{task.line}  not changed: {result.reason}")
                 verdicts.add(result.verdict)
-    if refused:
-        for line in refused:
-            echo(line, err=True)
-        message = f"{len(refused)} task(s) were not changed; the reasons are above"
-        if verdicts == {"encoding"}:
-            raise NoteEncodingError(message)
-        raise TaskMovedError(message)
 
 
 def _default_vault(targets: Sequence[str]) -> Path:

@@ -252,10 +252,14 @@ def _parse_today(value: str | None) -> date:
                                                 "index in .vaultmap/.")
 @click.option("--no-history", is_flag=True,
               help="Skip the git history (the Stalled list and the Focus line).")
+@click.option("--update-dashboards", "update_dashboards", is_flag=True,
+              help="Instead of printing: write the Markdown report between the "
+                   "<!-- vaultmap:report --> and <!-- /vaultmap:report --> lines of every "
+                   "note that has them (what the daemon does after each change).")
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, force: bool, limit: int, rows: int, color: str,
                today: str | None, flavor: str | None, no_index: bool, no_history: bool,
-               open_page: bool = False) -> None:
+               open_page: bool = False, update_dashboards: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -264,6 +268,12 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     inside a vault, only that folder or note is counted, with the vault's settings.
     """
     day = _parse_today(today)
+    if update_dashboards:
+        if fmt != "terminal" or output is not None or open_page:
+            raise click.UsageError("--update-dashboards writes into the notes; it takes no "
+                                   "--format, --output or --open")
+        _update_dashboards(vault, day)
+        return
     if open_page and (fmt != "html" or output is None):
         raise click.UsageError("--open needs --format html and -o FILE")
     if output is not None and not force:
@@ -312,6 +322,28 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
         from vaultmap.report.terminal import make_console, render_terminal
 
         render_terminal(progress, options, make_console(color=cast("ColorMode", color)))
+
+
+def _update_dashboards(vault: Path, day: date) -> None:
+    """``report --update-dashboards``: one line per note written, problems on stderr."""
+    from vaultmap.dashboard import update_dashboards
+    from vaultmap.sync.turns import sync_turn
+
+    settings = load_settings(find_vault_root(vault))
+    _warn(settings.warnings)
+    # Like `done`: take turns with a running sync (the daemon's) rather than write under it.
+    with sync_turn(settings, timeout=settings.edit.sync_wait,
+                   on_wait=lambda: echo("vaultmap: waiting for a sync of this vault to "
+                                        f"finish; at most {settings.edit.sync_wait:g} s",
+                                        err=True)):
+        result = update_dashboards(settings, today=day)
+    for rel in result.written:
+        echo(f"{rel}: report updated")
+    _warn(result.problems)
+    echo(result.summary())
+    if result.problems:
+        raise VaultmapError(f"{len(result.problems)} report region(s) could not be updated; "
+                            "the reasons are above")
 
 
 def _write_html(progress: Progress, options: ReportOptions, history: History | None,

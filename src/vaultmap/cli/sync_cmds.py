@@ -265,7 +265,9 @@ def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: str, verbose: b
     from vaultmap.sync.git.roundtrip import sync_git
 
     report = sync_git(settings, dry_run=dry_run,
-                      on_conflict="abort" if on_conflict == "abort" else "stop")
+                      on_conflict="abort" if on_conflict == "abort" else "stop",
+                      on_wait=lambda: _say_waits("waiting for another vaultmap sync of this "
+                                                 "vault to finish", 0, None))
     _warn(report.notes, "note")
     echo(report.summary())
     if (dry_run or verbose) and report.commit_body.strip():

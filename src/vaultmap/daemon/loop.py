@@ -127,6 +127,10 @@ class Daemon:
     notion_read_at: float = field(init=False)  # monotonic time of the last full Notion read
     _status_written: dict[str, Any] = field(default_factory=dict)  # as last written
     _status_at: float = 0.0  # monotonic time of that write
+    dashboards_due: bool = True  # report regions to refresh (the first pass fills them in)
+    # Whether the last full update found a report region: without one, a change costs no
+    # dashboard update unless the changed note now has the markers.
+    dashboards_seen: bool = True
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -234,6 +238,7 @@ class Daemon:
                      f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             for schedule in self.remotes.values():
                 schedule.wanted = True
+            self._want_dashboards(changed, rescan)
         now = self.clock()
         for name in ("notion", "github"):  # a note's change leaves at once; git waits
             polled = self.remotes.get(name)
@@ -247,6 +252,10 @@ class Daemon:
             if self.dirty.busy(daemon.quiet_period):
                 continue  # never write into a note the user is typing in: wait for quiet
             self._sync(schedule)
+        if self.dashboards_due and self.settings.daemon.dashboards and \
+                not self.stop_requested.is_set() and \
+                not self.dirty.busy(daemon.quiet_period):
+            self._dashboards()
         self._write_status()
 
     def _notice_a_first_publish(self) -> None:
@@ -375,6 +384,8 @@ class Daemon:
             # our write and our re-read of the note has the hash we remembered.
             self.notion_changed = set(written)
             self.notion_local_change = False
+        if written:
+            self._want_dashboards([], False)  # Notion's ticks change the progress
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # Notion's ticks are commits to make
@@ -409,10 +420,11 @@ class Daemon:
     def _git(self) -> str:
         from vaultmap.sync.git.roundtrip import sync_git
 
-        report = sync_git(self.settings, on_conflict="abort")
+        report = sync_git(self.settings, on_conflict="abort", lock_timeout=0.2)
         for note in report.notes:
             log.info("git: note: %s", note)
         if report.merged:
+            self._want_dashboards([], True)
             # A merge rewrote notes: they are changes for Notion and GitHub, not our own
             # writes.
             for name in ("notion", "github"):
@@ -421,6 +433,44 @@ class Daemon:
                     polled.wanted = True
                     polled.next_at = min(polled.next_at, self.clock())
         return report.summary()
+
+    def _want_dashboards(self, changed: list[str], everything: bool) -> None:
+        from vaultmap.dashboard import may_hold_regions
+
+        if self.dashboards_seen or everything:
+            self.dashboards_due = True
+            return
+        for rel in changed:
+            try:
+                data = (self.settings.root / rel).read_bytes()
+            except OSError:
+                continue
+            if may_hold_regions(data):
+                self.dashboards_due = True
+                return
+
+    def _dashboards(self) -> None:
+        """Refresh the report regions (``vaultmap.dashboard``); our writes are echoes."""
+        from vaultmap.dashboard import update_dashboards
+
+        self.dashboards_due = False
+        quiet = self.settings.daemon.quiet_period
+        try:
+            result = update_dashboards(self.settings,
+                                       editing=lambda rel: self.dirty.editing(rel, quiet))
+        except VaultmapError as error:
+            self._error(f"dashboards: {error}")
+            return
+        except Exception as error:  # a dashboard never stops the daemon
+            log.exception("dashboards: unexpected failure")
+            self._error(f"dashboards: unexpected failure ({type(error).__name__})")
+            return
+        self.known.update(result.hashes)
+        self.dashboards_seen = bool(result.found)
+        for problem in result.problems:
+            log.warning("dashboards: %s", problem)
+        if result.written:
+            log.info("dashboards: report updated in %s", ", ".join(result.written))
 
     def _remember_writes(self, notes: list[str]) -> None:
         """The notes a sync just wrote: their new hash is ours, so their events are echoes;

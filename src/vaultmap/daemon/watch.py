@@ -111,6 +111,13 @@ class DirtySet:
         with self._lock:
             return any(now - at < quiet for at in self._touched.values())
 
+    def editing(self, rel: str, quiet: float) -> bool:
+        """Whether ``rel`` had an event less than ``quiet`` seconds ago."""
+        now = self._clock()
+        with self._lock:
+            at = self._touched.get(rel)
+        return at is not None and now - at < quiet
+
     def next_due(self, quiet: float) -> float | None:
         """Seconds until the earliest path becomes quiet, or None when the set is empty."""
         with self._lock:

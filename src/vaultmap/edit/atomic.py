@@ -354,6 +354,25 @@ def _merge_appends(
     return seen, target, payload
 
 
+HOLD_ENV = "VAULTMAP_DEBUG_HOLD_WRITE"  # tests only: see _debug_hold
+HOLD_LIMIT = 60.0
+
+
+def _debug_hold(temp: Path) -> None:
+    """For tests of kills and signals: with ``VAULTMAP_DEBUG_HOLD_WRITE=FLAG`` set, write the
+    temporary file's path into FLAG and wait (at most a minute) until FLAG is removed, at the
+    riskiest moment of a write (new content written, not yet renamed over the note), so a
+    test's kill lands exactly there instead of being retried until it does."""
+    flag = os.environ.get(HOLD_ENV)
+    if not flag:
+        return
+    with contextlib.suppress(OSError):
+        Path(flag).write_text(str(temp), encoding="utf-8")
+    deadline = time.monotonic() + HOLD_LIMIT
+    while os.path.exists(flag) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the test removes FLAG from another process
+
+
 def rewrite_file(
     path: Path,
     transform: Transform[T],
@@ -430,6 +449,7 @@ def rewrite_file(
                     if merged is None:
                         continue
                     seen, target, payload = merged
+                    _debug_hold(temp)
                     try:
                         os.replace(temp, real)
                     except OSError as exc:

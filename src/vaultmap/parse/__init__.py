@@ -38,6 +38,7 @@ from vaultmap.model import (
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
 from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
+from vaultmap.parse.regions import MARKER, ReportRegion, hide_regions, report_regions
 
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -427,10 +428,21 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
             body = lines[skip][0] if skip < len(lines) else len(data)
 
     obsidian = flavor is Flavor.OBSIDIAN
+    dashboards = 0
+    if data.find(MARKER) >= 0:
+        # A report region reads as blank lines: what the report wrote there is not the
+        # note's (no tasks, no headings), and its absence or presence moves no key.
+        if lines is None:
+            lines = split_lines(data)
+        regions = report_regions(data, lines, skip)
+        if regions:
+            dashboards = len(regions)
+            lines = hide_regions(lines, regions)
     if _no_task_possible(data, body):
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake,
+                    dashboards=dashboards)
     if lines is None:
         lines = split_lines(data)
     try:
@@ -440,7 +452,8 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
                         "no tasks were read")
         return Note(path=path, tags=note_tags, frontmatter=frontmatter,
                     warnings=tuple(warnings), encoding=encoding, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake)
+                    sha256=hashlib.sha256(data).hexdigest(), mojibake=mojibake,
+                    dashboards=dashboards)
     if result.warning:
         warnings.append(result.warning)
 
@@ -461,7 +474,20 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         mojibake=mojibake,
+        dashboards=dashboards,
     )
+
+
+def note_report_regions(data: bytes) -> tuple[list[tuple[int, int]], list[ReportRegion]]:
+    """A note's line spans and its report regions, found exactly as :func:`parse_note` finds
+    them (after front matter): what the dashboard writer fills is what the parser hides."""
+    if data.find(MARKER) < 0:
+        return [], []
+    lines = split_lines(data)
+    skip = 0
+    if data.startswith(b"---", 3 if data.startswith(_BOM) else 0):
+        skip = _front_matter_end(data, lines)
+    return lines, report_regions(data, lines, skip)
 
 
 def _changed(text: str, repair: Mapping[str, str]) -> str | None:
@@ -469,4 +495,5 @@ def _changed(text: str, repair: Mapping[str, str]) -> str | None:
     return fixed if fixed != text else None
 
 
-__all__ = ["detect_encoding", "mojibake_plan", "parse_note", "split_lines"]
+__all__ = ["detect_encoding", "mojibake_plan", "note_report_regions", "parse_note",
+           "split_lines"]

@@ -602,6 +602,11 @@ def _inbox_text(title: str) -> str:
 LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault
 
 
+def sync_lock(settings: Settings, remote: str) -> FileLock:
+    """The lock every sync with ``remote`` holds (``.vaultmap/sync-<remote>.lock``)."""
+    return _lock(settings, remote)
+
+
 def _lock(settings: Settings, remote: str) -> FileLock:
     name = f"sync-{remote}.lock"
     try:

@@ -46,7 +46,7 @@ from pathlib import Path
 
 from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, Note, StatusMap, Task
 from vaultmap.model import normalise_text as _normalise
-from vaultmap.parse import parse_note
+from vaultmap.parse import note_report_regions, parse_note
 from vaultmap.sync.identity import Candidate, rematch
 
 PREFER_CHOICES = ("done", "local", "remote")
@@ -101,6 +101,24 @@ class _Decision:
     placed: list[Task] = field(default_factory=list)
 
 
+def align_report_regions(data: bytes, model: bytes) -> bytes:
+    """``data`` with the text of each report region replaced by ``model``'s (when both hold
+    the same number of regions); everything else as it was (docs/daemon.md, dashboards)."""
+    _, theirs = note_report_regions(data)
+    if not theirs:
+        return data
+    _, ours = note_report_regions(model)
+    if len(ours) != len(theirs):
+        return data
+    out: list[bytes] = []
+    position = 0
+    for mine, other in zip(ours, theirs, strict=True):
+        out += [data[position:other.start], model[mine.start:mine.end]]
+        position = other.end
+    out.append(data[position:])
+    return b"".join(out)
+
+
 def merge_note(
     base: bytes,
     ours: bytes,
@@ -127,6 +145,9 @@ def merge_note(
         raise ValueError(f"prefer must be one of {', '.join(PREFER_CHOICES)}, not {prefer!r}")
     if conflict_style not in CONFLICT_STYLES:
         raise ValueError(f"conflict_style must be one of {', '.join(CONFLICT_STYLES)}")
+    # A report region (a live dashboard) is rewritten whole by whoever refreshes it next: two
+    # sides that each refreshed it are no conflict. The base and theirs take our region's text.
+    base, theirs = align_report_regions(base, ours), align_report_regions(theirs, ours)
     if ours == theirs or base == theirs:
         return MergeResult(ours)
     if base == ours:

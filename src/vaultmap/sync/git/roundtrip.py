@@ -25,7 +25,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -547,8 +547,26 @@ def _push(settings: Settings, repo: Repo, upstream: Upstream, report: GitSyncRep
 
 
 def sync_git(settings: Settings, *, dry_run: bool = False, on_conflict: OnConflict = "stop",
-             driver_command: str | None = None) -> GitSyncReport:
-    """One round trip: check, commit, fetch, merge, push. See the module docstring."""
+             driver_command: str | None = None, lock_timeout: float = 30.0,
+             on_wait: Callable[[], None] | None = None) -> GitSyncReport:
+    """One round trip: check, commit, fetch, merge, push. See the module docstring.
+
+    Holds the vault's git sync lock (``vaultmap.sync.turns``), so a user's `sync --git`, the
+    daemon's round and a `vaultmap done` take turns: it waits up to ``lock_timeout`` seconds,
+    calling ``on_wait`` once first, then raises :class:`SyncBusyError` (exit 14).
+    """
+    if dry_run:
+        return _sync_git(settings, dry_run=True, on_conflict=on_conflict,
+                         driver_command=driver_command)
+    from vaultmap.sync.turns import sync_turn
+
+    with sync_turn(settings, names=("git",), timeout=lock_timeout, on_wait=on_wait):
+        return _sync_git(settings, dry_run=False, on_conflict=on_conflict,
+                         driver_command=driver_command)
+
+
+def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: OnConflict,
+              driver_command: str | None) -> GitSyncReport:
     probe = open_repo(settings)
     config = driver_config(settings, probe, driver_command) if not dry_run else {}
     repo = open_repo(settings, config=config) if config else probe
