@@ -9,6 +9,12 @@ task of one note (a few also add a task). Every measure runs once per round, so 
 machine's changing load hits them alike; the table shows medians and ratios to ``git log``.
 
 Target: warm ``vaultmap history`` within 3x the ``git log --name-only``.
+
+Python processes run with their bytecode cached (in a temporary ``PYTHONPYCACHEPREFIX``, warmed
+before the first round), as an installed vaultmap runs: a ``PYTHONDONTWRITEBYTECODE`` in the
+environment would otherwise make every run compile vaultmap's sources again. One row shows that
+case (``--no-bytecode-row`` leaves it out). The start-up rows (``--version``, ``--help`` and a
+``report`` of the same vault) show what every command pays.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from vaultmap.history import history_model
 from vaultmap.sync.git.history import CACHE_NAME, read_history
 
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+NO_BYTECODE_ENV = {**ENV, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def note_text(number: int, done: set[int]) -> bytes:
@@ -70,9 +78,9 @@ def build(repo: Path, notes: int, commits: int) -> None:
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=repo, check=True, env=ENV)
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, env=ENV, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, cwd=cwd, check=True, env=env or ENV, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -81,19 +89,29 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=500)
     parser.add_argument("--commits", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-bytecode-row", action="store_true",
+                        help="leave out the run without cached bytecode")
     args = parser.parse_args()
     vaultmap = str(Path(sys.executable).parent / "vaultmap")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "vault"
+        ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        NO_BYTECODE_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache-unused")
         built = time.perf_counter()
         build(repo, args.notes, args.commits)
         print(f"repository: {args.notes} notes, {args.commits} commits "
-              f"(built in {time.perf_counter() - built:.1f} s); load {os.getloadavg()[0]:.2f}\n")
+              f"(built in {time.perf_counter() - built:.1f} s); load {os.getloadavg()[0]:.2f}")
         cache = repo / ".vaultmap" / CACHE_NAME
         settings = load_settings(repo)
-        rows: dict[str, list[float]] = {k: [] for k in (
-            "git log --name-only", "python -c pass", "vaultmap history, cold",
-            "vaultmap history, warm", "read_history + history_model, warm (in process)")}
+        names = ["git log --name-only", "python -c pass", "vaultmap history, cold",
+                 "vaultmap history, warm", "vaultmap history, warm, no bytecode cache",
+                 "read_history + history_model, warm (in process)",
+                 "vaultmap --version", "vaultmap --help", "vaultmap report (500 notes)"]
+        if args.no_bytecode_row:
+            names.remove("vaultmap history, warm, no bytecode cache")
+        rows: dict[str, list[float]] = {k: [] for k in names}
+        for argv in (["--version"], ["--help"], ["report", "."], ["history", "."]):
+            timed([vaultmap, *argv], repo)  # fills the bytecode cache
         for _ in range(args.runs):
             rows["git log --name-only"].append(timed(
                 ["git", "log", "--name-only", "--format=%H", "HEAD"], repo))
@@ -102,6 +120,12 @@ def main() -> None:
                 cache.unlink()
             rows["vaultmap history, cold"].append(timed([vaultmap, "history", "."], repo))
             rows["vaultmap history, warm"].append(timed([vaultmap, "history", "."], repo))
+            if not args.no_bytecode_row:
+                rows["vaultmap history, warm, no bytecode cache"].append(
+                    timed([vaultmap, "history", "."], repo, NO_BYTECODE_ENV))
+            rows["vaultmap --version"].append(timed([vaultmap, "--version"], repo))
+            rows["vaultmap --help"].append(timed([vaultmap, "--help"], repo))
+            rows["vaultmap report (500 notes)"].append(timed([vaultmap, "report", "."], repo))
             start = time.perf_counter()
             history = read_history(settings)
             history_model(history.points, vault="vault", by="week")
@@ -109,6 +133,7 @@ def main() -> None:
                 time.perf_counter() - start)
             assert history.commits_read == 0 and history.blobs_parsed == 0
         base = statistics.median(rows["git log --name-only"])
+        print(f"load average after the rounds: {os.getloadavg()[0]:.2f}\n")
         print("| measure | median | × git log |")
         print("| --- | ---: | ---: |")
         for name, values in rows.items():
