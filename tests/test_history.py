@@ -125,3 +125,30 @@ def test_text_output_and_no_repository(repo: Repo, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["history", str(plain)], env=env)
     assert result.exit_code == 17
     assert "is not inside a git work tree" in result.stderr
+
+
+def test_a_warm_run_imports_neither_the_parser_nor_what_only_a_config_or_excludes_need(
+        repo: Repo) -> None:
+    import os
+    import subprocess
+    import sys
+
+    heavy = ("vaultmap.parse", "pathspec", "tomllib", "difflib", "rich", "mistune",
+             "notion_client", "httpx", "vaultmap.sync.engine", "vaultmap.sync.git.merge")
+    probe = ("import atexit, sys\n"
+             f"heavy = {heavy!r}\n"
+             "atexit.register(lambda: print('LOADED', sorted(m for m in sys.modules\n"
+             "                                               if m.startswith(heavy))))\n"
+             "from vaultmap.cli import main\n"
+             f"main(['history', {str(repo.path)!r}], prog_name='vaultmap')\n")
+    env = {k: v for k, v in {**os.environ, **GIT_ENV}.items() if v}
+
+    def loaded() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env=env, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "progress by week" in done.stdout
+        return done.stdout.splitlines()[-1]
+
+    assert "vaultmap.parse" in loaded()  # cold: every note version is parsed once
+    assert loaded() == "LOADED []"  # warm: the cache answers

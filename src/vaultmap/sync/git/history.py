@@ -19,8 +19,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
@@ -32,6 +31,9 @@ CACHE_NAME = "history.sqlite"
 _ZERO = "0" * 40
 _SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
 _BATCH = 2000  # blobs per `git cat-file --batch`
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,11 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
 
 def _selector(settings: Settings, repo: Repo) -> pathspec.GitIgnoreSpec | None:
     patterns = [p for p in settings.vault.exclude if p.strip()]
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+    if not patterns:
+        return None
+    import pathspec  # only a vault with [vault] exclude patterns pays for it
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitChanges]:
