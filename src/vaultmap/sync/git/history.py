@@ -25,7 +25,7 @@ from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
 from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
 from vaultmap.sync.git.process import Git
-from vaultmap.sync.git.vaultrepo import Repo, open_repo, read_blobs, state_dir
+from vaultmap.sync.git.vaultrepo import Repo, open_repo_at_head, read_blobs, state_dir
 
 CACHE_NAME = "history.sqlite"
 _ZERO = "0" * 40
@@ -133,10 +133,12 @@ def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitCh
 def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
                commits: Sequence[CommitChanges]) -> tuple[dict[str, BlobSummary], int]:
     wanted = {blob for c in commits for _, blob in c.changes if blob is not None}
-    known: dict[str, BlobSummary] = {}
-    for sha, summary in db.execute("SELECT sha, summary FROM blobs"):
-        if sha in wanted:
-            known[sha] = BlobSummary.from_json(json.loads(summary))
+    rows = [(sha, summary) for sha, summary in db.execute("SELECT sha, summary FROM blobs")
+            if sha in wanted]
+    # One JSON document for all of them: a warm run spends its time here, not in git.
+    decoded = json.loads("[" + ",".join(summary for _, summary in rows) + "]")
+    known = {sha: BlobSummary.from_json(data) for (sha, _), data in zip(rows, decoded,
+                                                                        strict=True)}
     missing = sorted(wanted - known.keys())
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
     for start in range(0, len(missing), _BATCH):
@@ -160,16 +162,15 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
     """Every commit's totals for the vault (or one note), using and updating the cache.
 
     :class:`GitStateError` when the vault is not in a git work tree or has no commit."""
-    repo = open_repo(settings)
-    head = repo.git.run("rev-parse", "-q", "--verify", "HEAD", check=False)
-    if not head.ok:
+    repo, head_sha = open_repo_at_head(settings)
+    if head_sha is None:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
-    head_sha = head.text.strip()
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
+        rows = db.execute("SELECT sha, at, changes FROM commits ORDER BY seq").fetchall()
+        all_changes = json.loads("[" + ",".join(changes for _, _, changes in rows) + "]")
         cached = [CommitChanges(sha, datetime.fromisoformat(at),
-                                tuple((p, b) for p, b in json.loads(changes)))
-                  for sha, at, changes in db.execute(
-                      "SELECT sha, at, changes FROM commits ORDER BY seq")]
+                                tuple((p, b) for p, b in changes))
+                  for (sha, at, _), changes in zip(rows, all_changes, strict=True)]
         tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
         tip = tip_row[0] if tip_row else None
         fresh: list[CommitChanges] = []
