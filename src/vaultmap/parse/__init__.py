@@ -37,7 +37,6 @@ from vaultmap.model import (
 )
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
-from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
 
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -341,6 +340,8 @@ def _repaired(repair: Mapping[str, str], text: str, description: str,
     the note once ``doctor --fix`` has written that text: repairing the description itself
     could differ where its trimming cut a damaged run (a no-break space is byte 0xA0).
     """
+    from vaultmap.parse.mojibake import apply_plan  # loaded already: the plan came from it
+
     fixed_text = apply_plan(text, repair)
     fixed_description = description
     if fixed_text != text:
@@ -396,6 +397,9 @@ def mojibake_plan(data: bytes, encoding: str) -> Mapping[str, str] | None:
     """
     if data.isascii():
         return None
+    # Imported here: a vault of ASCII notes never needs the repair's tables.
+    from vaultmap.parse.mojibake import might_be_damaged, repair_plan
+
     text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
     if not might_be_damaged(text):
         return None
@@ -409,6 +413,8 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
     repair = mojibake_plan(data, encoding)
     mojibake = 0
     if repair is not None:
+        from vaultmap.parse.mojibake import damaged_spans  # loaded by mojibake_plan
+
         text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
         mojibake = len(damaged_spans(text, repair))
     lines: list[tuple[int, int]] | None = None
@@ -465,6 +471,8 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
 
 
 def _changed(text: str, repair: Mapping[str, str]) -> str | None:
+    from vaultmap.parse.mojibake import apply_plan  # loaded by mojibake_plan
+
     fixed = apply_plan(text, repair)
     return fixed if fixed != text else None
 

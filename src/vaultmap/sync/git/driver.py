@@ -19,7 +19,6 @@ no Notion client, no SQLite (``benchmarks/bench_merge.py`` measures the whole pr
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import gc
 import json
@@ -248,6 +247,8 @@ def read_merge_records(state_dir: Path, *, since: float = 0.0) -> list[dict[str,
     """The merges the driver recorded in ``state_dir`` (``.vaultmap/``), oldest first, each
     ``{"time", "path", "rebase", "conflicts": [[start, end], ...], "notes": [...]}``;
     ``since`` (a POSIX time) skips older ones. A damaged line is skipped."""
+    import calendar  # here, not at the top: every merge-driver process would pay for it
+
     from vaultmap.fs import Unreadable, read_regular
 
     try:  # a FIFO or a device in its place must not hang or exhaust memory
