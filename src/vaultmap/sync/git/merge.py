@@ -46,7 +46,7 @@ from pathlib import Path
 
 from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, Note, StatusMap, Task
 from vaultmap.model import normalise_text as _normalise
-from vaultmap.parse import parse_note
+from vaultmap.parse import ParseCache, parse_note
 from vaultmap.sync.identity import Candidate, rematch
 
 PREFER_CHOICES = ("done", "local", "remote")
@@ -132,7 +132,9 @@ def merge_note(
     if base == ours:
         return MergeResult(theirs)
 
-    notes_of = [parse_note(data, path, flavor=flavor, statuses=statuses)
+    # The versions share most task lines: each line's fields are read once for all parses.
+    cache = ParseCache()
+    notes_of = [parse_note(data, path, flavor=flavor, statuses=statuses, cache=cache)
                 for data in (base, ours, theirs)]
     base_note, ours_note, theirs_note = notes_of
     to_ours = _match(base_note, ours_note, path)
@@ -165,7 +167,7 @@ def merge_note(
             theirs_note if merged == neutral_theirs else None
     merged, inserted = _apply_statuses(merged, path, flavor, statuses, decisions, ours_note,
                                        theirs_note, {"ours": ours, "theirs": theirs}, notes,
-                                       known)
+                                       known, cache)
     for lines_before, added in sorted(inserted, reverse=True):
         conflicts = [ConflictHunk(h.start_line + (added if h.start_line > lines_before else 0),
                                   h.end_line + (added if h.end_line > lines_before else 0))
@@ -280,7 +282,7 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         body, hunks = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
                                       labels=labels, conflict_style=conflict_style)
         return _BOM + body, hunks
-    longest = max((len(m.group()) for data in (base, ours, theirs)
+    longest = max((len(m.group()) for data in (base, ours, theirs) if _may_hold_markers(data)
                    for m in _MARKER_LIKE.finditer(data)), default=0)
     size = max(32, longest + 1)  # no line of the inputs can pass for one of these markers
     output = _merge_file(base, ours, theirs, size)
@@ -311,6 +313,12 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         conflicts.append(ConflictHunk(start, lines_so_far))
         parts.append(block)
     return b"".join(parts), conflicts
+
+
+def _may_hold_markers(data: bytes) -> bool:
+    """Whether a line of ``data`` might start like a conflict marker (a fast substring test
+    that spares a big note the regular expression's line-by-line search)."""
+    return any(run in data for run in (b"<" * 7, b">" * 7, b"=" * 7, b"|" * 7))
 
 
 def _merge_file(base: bytes, ours: bytes, theirs: bytes, marker_size: int) -> bytes:
@@ -414,14 +422,16 @@ def find_conflicts(merged: bytes, marker_size: int = 7) -> list[ConflictHunk]:
 def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMap,
                     decisions: Sequence[_Decision], ours_note: Note, theirs_note: Note,
                     sides: Mapping[str, bytes], notes: list[str],
-                    merged_note: Note | None = None) -> tuple[bytes, list[tuple[int, int]]]:
+                    merged_note: Note | None = None,
+                    cache: ParseCache | None = None,
+                    ) -> tuple[bytes, list[tuple[int, int]]]:
     """Write each decided status onto its task in the merged text; put back a changed task
     the other side deleted. Also returns each put-back line as (the number of lines before
     it, the lines it adds), for the conflict hunks' line numbers."""
     if not any(d.status_raw != d.base_raw for d in decisions):
         return merged, []  # no status to write back, no changed task to restore
     if merged_note is None:
-        merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses)
+        merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses, cache=cache)
     by_key: dict[str, _Decision] = {}
     for decision in decisions:
         for task in (decision.ours, decision.theirs):
