@@ -206,7 +206,6 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
     base_raw = _raw_status(base, task)
     ours_raw = None if ours_task is None else _raw_status(ours, ours_task)
     theirs_raw = None if theirs_task is None else _raw_status(theirs, theirs_task)
-    label = _short(task.text)
     if ours_raw is None and theirs_raw is None:
         return None
     if ours_raw is None or theirs_raw is None:
@@ -216,8 +215,8 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
         if kept_raw == base_raw:
             return _Decision(task, base_raw, ours_task, theirs_task, base_raw)
         deleted = "ours" if kept == "theirs" else "theirs"
-        notes.append(f"kept {label!r} (status {_show(kept_task.status)} on the {names[kept]} "
-                     f"side) although the {names[deleted]} side deleted it")
+        notes.append(f"kept {_short(task.text)!r} (status {_show(kept_task.status)} on the "
+                     f"{names[kept]} side) although the {names[deleted]} side deleted it")
         return _Decision(task, base_raw, ours_task, theirs_task, kept_raw, restore_from=kept)
     assert ours_task is not None and theirs_task is not None
     if ours_raw == theirs_raw or theirs_raw == base_raw:
@@ -233,9 +232,9 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
         winner = local if prefer == "local" else ("theirs" if local == "ours" else "ours")
     chosen, other = (ours_task, theirs_task) if winner == "ours" else (theirs_task, ours_task)
     loser = "theirs" if winner == "ours" else "ours"
-    notes.append(f"{label!r}: both sides changed the status; kept {_show(chosen.status)} "
-                 f"({names[winner]}) over {_show(other.status)} ({names[loser]}), "
-                 f"prefer = {prefer}")
+    notes.append(f"{_short(task.text)!r}: both sides changed the status; kept "
+                 f"{_show(chosen.status)} ({names[winner]}) over {_show(other.status)} "
+                 f"({names[loser]}), prefer = {prefer}")
     return _Decision(task, base_raw, ours_task, theirs_task,
                      ours_raw if winner == "ours" else theirs_raw)
 
