@@ -299,3 +299,33 @@ def test_vault_in_a_subfolder_uses_its_own_settings(tmp_path: Path) -> None:
     assert (phone / "notes/plan/list.md").read_bytes() == \
         sub((b"[ ] Milk", b"[-] Milk"), (b"[ ] Eggs", b"[x] Eggs"), (b"buy organic", b"buy"))(BASE)
     assert git(phone, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["README.md"]
+
+
+@pytest.mark.parametrize("mover", ["laptop", "phone"])
+@pytest.mark.parametrize("mode", MODES)
+def test_tick_vs_move_to_another_note_through_plain_git_loses_no_tick(
+        tmp_path: Path, mode: str, mover: str) -> None:
+    # A per-note driver cannot see a move between notes (`vaultmap sync --git` runs the
+    # vault-level pass, tested in test_git_sync_matrix.py): through plain git the ticked task
+    # stays where it was ticked (a change wins over the deletion) and the moved copy arrives
+    # unticked. The merge is clean, nothing is lost, and the record says what was kept.
+    later = b"# Later\n\n- [ ] Plan the trip\n"
+    _bare, laptop, phone = remote_and_clones(tmp_path, {"list.md": BASE, "later.md": later})
+    _install(phone, None)
+    moving, ticking = (laptop, phone) if mover == "laptop" else (phone, laptop)
+    (moving / "list.md").write_bytes(BASE.replace(b"- [ ] Bread\n", b""))
+    (moving / "later.md").write_bytes(later + b"- [ ] Bread\n")
+    (ticking / "list.md").write_bytes(BASE.replace(b"[ ] Bread", b"[x] Bread"))
+    commit_all(laptop, "laptop")
+    git(laptop, "push", "-q", "origin", "main")
+    commit_all(phone, "phone")
+    pulled = git(phone, "pull", "-q", mode, "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert (phone / "list.md").read_bytes() == BASE.replace(b"[ ] Bread", b"[x] Bread")
+    assert (phone / "later.md").read_bytes() == later + b"- [ ] Bread\n"
+    assert git(phone, "status", "--porcelain").stdout == ""
+    from vaultmap.sync.git.driver import read_merge_records
+
+    notes = [note for record in read_merge_records(phone / ".vaultmap")
+             for note in record["notes"]]
+    assert any("Bread" in note and "deleted" in note for note in notes), notes
