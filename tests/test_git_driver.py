@@ -329,3 +329,17 @@ def test_tick_vs_move_to_another_note_through_plain_git_loses_no_tick(
     notes = [note for record in read_merge_records(phone / ".vaultmap")
              for note in record["notes"]]
     assert any("Bread" in note and "deleted" in note for note in notes), notes
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+def test_conflict_markers_follow_the_users_conflict_style(tmp_path: Path, style: str) -> None:
+    case = Case("conflict", sub((b"buy organic", b"buy fresh"), (b"[ ] Milk", b"[x] Milk")),
+                sub((b"buy organic", b"buy cheap")), b"")
+    _laptop, phone = _diverge(tmp_path, case)
+    git(phone, "config", "merge.conflictStyle", style)
+    assert git(phone, "pull", "-q", "--no-rebase", "origin", "main", check=False).returncode
+    text = (phone / "list.md").read_bytes()
+    assert text.startswith(b"# Groceries\n\n- [x] Milk\n")  # the tick merged all the same
+    base_part = b"||||||| base\nNotes: buy organic.\n"
+    assert (base_part in text) is (style != "merge"), text
+    assert b"<<<<<<< ours\nNotes: buy cheap.\n" in text and text.count(b"<<<<<<<") == 1
