@@ -152,3 +152,25 @@ def test_a_warm_run_imports_neither_the_parser_nor_what_only_a_config_or_exclude
 
     assert "vaultmap.parse" in loaded()  # cold: every note version is parsed once
     assert loaded() == "LOADED []"  # warm: the cache answers
+
+
+def test_points_kept_for_an_unmoved_head_are_exactly_a_fresh_answer(repo: Repo) -> None:
+    settings = load_settings(repo.path)
+    whole, one = read_history(settings), read_history(settings, note="A.md")
+    cache = repo.path / ".vaultmap" / "history.sqlite"
+    assert read_history(settings).points == whole.points  # from the kept points
+    assert read_history(settings, note="A.md").points == one.points  # kept per note
+    assert one.points != whole.points
+    cache.unlink()
+    assert read_history(settings).points == whole.points
+    # Settings that change what a task is drop the kept points with the rest of the cache.
+    (repo.path / ".vaultmap.toml").write_text('[statuses]\n"-" = "done"\n')
+    changed = read_history(load_settings(repo.path))
+    assert changed.blobs_parsed == 6 and changed.points[-1].done == 4  # b2 [-] counts now
+    # A damaged row of kept points is worked out again, not trusted.
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(cache)) as db, db:
+        db.execute("UPDATE meta SET value = '[1, 2]' WHERE key LIKE 'points:%'")
+    assert read_history(load_settings(repo.path)).points == changed.points

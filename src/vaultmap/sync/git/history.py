@@ -6,7 +6,7 @@ notes it changed and their new blob ids; each blob id is parsed once, ever: its 
 cached in ``.vaultmap/history.sqlite`` (a blob id names its content, so a summary never goes
 stale; the cache is dropped only when the settings that decide what a task is change). The
 commit list is cached too, so a second run asks git only for the commits since the last one
-it saw (none at all when HEAD has not moved).
+it saw; and the per-commit totals themselves, so a run on an unmoved HEAD reads one row.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
@@ -44,7 +44,8 @@ class History:
 
 
 def _fingerprint(settings: Settings, prefix: str) -> str:
-    material = json.dumps([1, prefix, settings.vault.flavor.value,
+    # Version 2: a cache from a version that kept its tip across a reset starts again.
+    material = json.dumps([2, prefix, settings.vault.flavor.value,
                            sorted((c, t.value) for c, t in settings.statuses.chars.items()),
                            list(settings.vault.extensions), list(settings.vault.exclude)])
     return hashlib.sha256(material.encode()).hexdigest()[:16]
@@ -80,6 +81,8 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
             with db:
                 db.execute("DELETE FROM blobs")
                 db.execute("DELETE FROM commits")
+                # The tip too: kept, it would say every commit was already read.
+                db.execute("DELETE FROM meta")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
                            (fingerprint,))
         yield db
@@ -166,6 +169,10 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
     if head_sha is None:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
+        points_key = f"points:{note or ''}"
+        kept = _cached_points(db, points_key, head_sha)
+        if kept is not None:  # HEAD has not moved since these were worked out
+            return History(kept, 0, 0)
         rows = db.execute("SELECT sha, at, changes FROM commits ORDER BY seq").fetchall()
         all_changes = json.loads("[" + ",".join(changes for _, _, changes in rows) + "]")
         cached = [CommitChanges(sha, datetime.fromisoformat(at),
@@ -189,7 +196,34 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (head_sha,))
         commits = cached + fresh
         summaries, parsed = _summaries(db, repo.git, settings, commits)
-    return History(walk_history(commits, summaries, note=note), commits_read, parsed)
+        points = walk_history(commits, summaries, note=note)
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                       (points_key, json.dumps([head_sha, [_point_json(p) for p in points]],
+                                               separators=(",", ":"))))
+    return History(points, commits_read, parsed)
+
+
+def _point_json(point: CommitPoint) -> list[Any]:
+    return [point.sha, point.when.isoformat(), point.total, point.done, point.cancelled,
+            point.newly_done, [[path, list(section)] for path, section in point.progressed]]
+
+
+def _cached_points(db: sqlite3.Connection, key: str, head: str) -> list[CommitPoint] | None:
+    """The points worked out when HEAD was ``head`` (the warm run's whole answer), or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    try:
+        tip, points = json.loads(row[0])
+        if tip != head:
+            return None
+        return [CommitPoint(str(sha), datetime.fromisoformat(when), int(total), int(done),
+                            int(cancelled), int(newly_done),
+                            tuple((str(path), tuple(section)) for path, section in progressed))
+                for sha, when, total, done, cancelled, newly_done, progressed in points]
+    except (ValueError, TypeError):  # not what this code wrote: work them out again
+        return None
 
 
 def _is_ancestor(repo: Repo, older: str, newer: str) -> bool:
