@@ -174,3 +174,16 @@ def test_points_kept_for_an_unmoved_head_are_exactly_a_fresh_answer(repo: Repo) 
     with closing(sqlite3.connect(cache)) as db, db:
         db.execute("UPDATE meta SET value = '[1, 2]' WHERE key LIKE 'points:%'")
     assert read_history(load_settings(repo.path)).points == changed.points
+
+
+def test_no_commit_yet_and_a_detached_head(repo: Repo, tmp_path: Path) -> None:
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    empty = tmp_path / "empty"
+    git(tmp_path, "init", "-q", "-b", "main", str(empty))
+    (empty / "A.md").write_text(A1)
+    result = CliRunner().invoke(main, ["history", str(empty)], env=env)
+    assert result.exit_code == 17 and "the repository has no commit yet" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    git(repo.path, "checkout", "-q", "--detach", repo.shas[3])
+    periods = _history(repo.path)["periods"]
+    assert isinstance(periods, list) and periods[-1]["commit"] == repo.shas[3]
