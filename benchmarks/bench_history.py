@@ -9,6 +9,12 @@ task of one note (a few also add a task). Every measure runs once per round, so 
 machine's changing load hits them alike; the table shows medians and ratios to ``git log``.
 
 Target: warm ``vaultmap history`` within 3x the ``git log --name-only``.
+
+Python processes run with their bytecode cached (in a temporary ``PYTHONPYCACHEPREFIX``, warmed
+before the first round), as an installed vaultmap runs: a ``PYTHONDONTWRITEBYTECODE`` in the
+environment would otherwise make every run compile vaultmap's sources again. One row shows that
+case (``--no-bytecode-row`` leaves it out). The start-up rows (``--version``, ``--help`` and a
+``report`` of the same vault) show what every command pays.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +36,8 @@ from vaultmap.history import history_model
 from vaultmap.sync.git.history import CACHE_NAME, read_history
 
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+NO_BYTECODE_ENV = {**ENV, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def note_text(number: int, done: set[int]) -> bytes:
@@ -70,10 +79,25 @@ def build(repo: Path, notes: int, commits: int) -> None:
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=repo, check=True, env=ENV)
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None, *,
+          row: str | None = None) -> float:
+    """Wall time of one run; its CPU time (user + system, children included) goes to
+    ``CPU[row]``: on a shared machine the wall time grows with the load, the CPU time little."""
+    cpu = _children_cpu()
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, env=ENV, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(argv, cwd=cwd, check=True, env=env or ENV, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    if row is not None:
+        CPU.setdefault(row, []).append(_children_cpu() - cpu)
+    return wall
 
 
 def main() -> None:
@@ -81,27 +105,47 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=500)
     parser.add_argument("--commits", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-bytecode-row", action="store_true",
+                        help="leave out the run without cached bytecode")
     args = parser.parse_args()
     vaultmap = str(Path(sys.executable).parent / "vaultmap")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "vault"
+        ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        NO_BYTECODE_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache-unused")
         built = time.perf_counter()
         build(repo, args.notes, args.commits)
         print(f"repository: {args.notes} notes, {args.commits} commits "
-              f"(built in {time.perf_counter() - built:.1f} s); load {os.getloadavg()[0]:.2f}\n")
+              f"(built in {time.perf_counter() - built:.1f} s); load {os.getloadavg()[0]:.2f}")
         cache = repo / ".vaultmap" / CACHE_NAME
         settings = load_settings(repo)
-        rows: dict[str, list[float]] = {k: [] for k in (
-            "git log --name-only", "python -c pass", "vaultmap history, cold",
-            "vaultmap history, warm", "read_history + history_model, warm (in process)")}
+        names = ["git log --name-only", "python -c pass", "vaultmap history, cold",
+                 "vaultmap history, warm", "vaultmap history, warm, no bytecode cache",
+                 "read_history + history_model, warm (in process)",
+                 "vaultmap --version", "vaultmap --help", "vaultmap report (500 notes)"]
+        if args.no_bytecode_row:
+            names.remove("vaultmap history, warm, no bytecode cache")
+        rows: dict[str, list[float]] = {k: [] for k in names}
+        for argv in (["--version"], ["--help"], ["report", "."], ["history", "."]):
+            timed([vaultmap, *argv], repo)  # fills the bytecode cache
         for _ in range(args.runs):
             rows["git log --name-only"].append(timed(
-                ["git", "log", "--name-only", "--format=%H", "HEAD"], repo))
-            rows["python -c pass"].append(timed([sys.executable, "-c", "pass"], repo))
+                ["git", "log", "--name-only", "--format=%H", "HEAD"], repo,
+                row="git log --name-only"))
+            rows["python -c pass"].append(timed([sys.executable, "-c", "pass"], repo,
+                                                row="python -c pass"))
             if cache.exists():
                 cache.unlink()
-            rows["vaultmap history, cold"].append(timed([vaultmap, "history", "."], repo))
-            rows["vaultmap history, warm"].append(timed([vaultmap, "history", "."], repo))
+            for row in ("vaultmap history, cold", "vaultmap history, warm"):
+                rows[row].append(timed([vaultmap, "history", "."], repo, row=row))
+            if not args.no_bytecode_row:
+                row = "vaultmap history, warm, no bytecode cache"
+                rows[row].append(timed([vaultmap, "history", "."], repo, NO_BYTECODE_ENV,
+                                       row=row))
+            for row, argv in (("vaultmap --version", ["--version"]),
+                              ("vaultmap --help", ["--help"]),
+                              ("vaultmap report (500 notes)", ["report", "."])):
+                rows[row].append(timed([vaultmap, *argv], repo, row=row))
             start = time.perf_counter()
             history = read_history(settings)
             history_model(history.points, vault="vault", by="week")
@@ -109,11 +153,17 @@ def main() -> None:
                 time.perf_counter() - start)
             assert history.commits_read == 0 and history.blobs_parsed == 0
         base = statistics.median(rows["git log --name-only"])
-        print("| measure | median | × git log |")
-        print("| --- | ---: | ---: |")
+        cpu_base = statistics.median(CPU["git log --name-only"])
+        print(f"load average after the rounds: {os.getloadavg()[0]:.2f}\n")
+        print("| measure | median wall | × git log | median CPU | × git log |")
+        print("| --- | ---: | ---: | ---: | ---: |")
         for name, values in rows.items():
             median = statistics.median(values)
-            print(f"| {name} | {median * 1000:.0f} ms | {median / base:.1f} |")
+            cpu = f"{statistics.median(CPU[name]) * 1000:.0f} ms" if name in CPU else "-"
+            cpu_ratio = (f"{statistics.median(CPU[name]) / cpu_base:.1f}" if name in CPU
+                         else "-")
+            print(f"| {name} | {median * 1000:.0f} ms | {median / base:.1f} | {cpu} | "
+                  f"{cpu_ratio} |")
         shutil.rmtree(repo / ".vaultmap", ignore_errors=True)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,6 +70,13 @@ def edit_sides(base: bytes, tasks: int) -> tuple[bytes, bytes]:
     return ours, b"\n".join(theirs_lines)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -112,14 +120,19 @@ def run(args: argparse.Namespace) -> None:
             ("git merge-file (baseline)", git_merge_file), ("python -c pass", python_start),
             ("driver, whole process", driver), ("merge_note in process", in_process)]
         samples: dict[str, list[float]] = {name: [] for name, _ in rows}
+        # CPU time (user + system; of the child for a process row): a shared machine's load
+        # stretches the wall time of a longer run more than that of a short one.
+        cpu: dict[str, list[float]] = {name: [] for name, _ in rows}
         fresh_a()
         driver()  # fills the bytecode cache
         for _ in range(args.runs):
             for name, action in rows:
                 fresh_a()
+                cpu_before = _cpu()
                 started = time.perf_counter()
                 action()
                 samples[name].append(time.perf_counter() - started)
+                cpu[name].append(_cpu() - cpu_before)
 
         fresh_a()
         driver()
@@ -138,15 +151,18 @@ def run(args: argparse.Namespace) -> None:
                                   text=True, check=False).stdout.strip()
 
     baseline = median_ms(samples["git merge-file (baseline)"])
+    cpu_baseline = median_ms(cpu["git merge-file (baseline)"])
     load = os.getloadavg()[0]
     print(f"note: {len(base) / 1024:.0f} KB, {base.count(b'- [')} tasks; runs: {args.runs}; "
           f"load average {load:.2f}")
     print()
-    print("| row | median ms | × git merge-file |")
-    print("| --- | ---: | ---: |")
+    print("| row | median ms | × git merge-file | median CPU ms | × git merge-file |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, _ in rows:
         value = median_ms(samples[name])
-        print(f"| {name} | {value:.1f} | {value / baseline:.1f} |")
+        used = median_ms(cpu[name])
+        print(f"| {name} | {value:.1f} | {value / baseline:.1f} | {used:.1f} | "
+              f"{used / cpu_baseline:.1f} |")
     print()
     print(f"git merge-file left {git_result.count(b'<<<<<<<')} conflict hunks; the driver left "
           f"{merged.count(b'<<<<<<<')} and ticked {merged.count(b'- [x]')} tasks "

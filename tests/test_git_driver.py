@@ -338,3 +338,47 @@ def test_install_then_uninstall_gives_the_attribute_file_back_byte_for_byte(
                 assert installed.startswith(original + b"\r\n# vaultmap: ")
                 assert installed.count(b"# vaultmap: end") == 1  # a second install replaces
         assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("mover", ["laptop", "phone"])
+@pytest.mark.parametrize("mode", MODES)
+def test_tick_vs_move_to_another_note_through_plain_git_loses_no_tick(
+        tmp_path: Path, mode: str, mover: str) -> None:
+    # A per-note driver cannot see a move between notes (`vaultmap sync --git` runs the
+    # vault-level pass, tested in test_git_sync_matrix.py): through plain git the ticked task
+    # stays where it was ticked (a change wins over the deletion) and the moved copy arrives
+    # unticked. The merge is clean, nothing is lost, and the record says what was kept.
+    later = b"# Later\n\n- [ ] Plan the trip\n"
+    _bare, laptop, phone = remote_and_clones(tmp_path, {"list.md": BASE, "later.md": later})
+    _install(phone, None)
+    moving, ticking = (laptop, phone) if mover == "laptop" else (phone, laptop)
+    (moving / "list.md").write_bytes(BASE.replace(b"- [ ] Bread\n", b""))
+    (moving / "later.md").write_bytes(later + b"- [ ] Bread\n")
+    (ticking / "list.md").write_bytes(BASE.replace(b"[ ] Bread", b"[x] Bread"))
+    commit_all(laptop, "laptop")
+    git(laptop, "push", "-q", "origin", "main")
+    commit_all(phone, "phone")
+    pulled = git(phone, "pull", "-q", mode, "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert (phone / "list.md").read_bytes() == BASE.replace(b"[ ] Bread", b"[x] Bread")
+    assert (phone / "later.md").read_bytes() == later + b"- [ ] Bread\n"
+    assert git(phone, "status", "--porcelain").stdout == ""
+    from vaultmap.sync.git.driver import read_merge_records
+
+    notes = [note for record in read_merge_records(phone / ".vaultmap")
+             for note in record["notes"]]
+    assert any("Bread" in note and "deleted" in note for note in notes), notes
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+def test_conflict_markers_follow_the_users_conflict_style(tmp_path: Path, style: str) -> None:
+    case = Case("conflict", sub((b"buy organic", b"buy fresh"), (b"[ ] Milk", b"[x] Milk")),
+                sub((b"buy organic", b"buy cheap")), b"")
+    _laptop, phone = _diverge(tmp_path, case)
+    git(phone, "config", "merge.conflictStyle", style)
+    assert git(phone, "pull", "-q", "--no-rebase", "origin", "main", check=False).returncode
+    text = (phone / "list.md").read_bytes()
+    assert text.startswith(b"# Groceries\n\n- [x] Milk\n")  # the tick merged all the same
+    base_part = b"||||||| base\nNotes: buy organic.\n"
+    assert (base_part in text) is (style != "merge"), text
+    assert b"<<<<<<< ours\nNotes: buy cheap.\n" in text and text.count(b"<<<<<<<") == 1

@@ -376,3 +376,44 @@ def test_status_shows_ahead_behind_and_the_last_sync(a: Clone, b: Clone) -> None
     a.sync()
     status = a.vaultmap("status", str(a.vault)).stdout
     assert "0 ahead and 0 behind" in status and "git: last sync 20" in status
+
+
+def test_on_conflict_abort_in_rebase_mode_keeps_local_commits_and_pauses(
+        origin: Path, tmp_path: Path) -> None:
+    c = clone(origin, tmp_path, "c", config='pull = "rebase"\n')
+    d = clone(origin, tmp_path, "d", config='pull = "rebase"\n')
+    c.write("Plan.md", PLAN.replace("Some prose", "Prose by C"))
+    c.sync()
+    mine = PLAN.replace("Some prose", "Prose by D").replace("[ ] two", "[x] two")
+    d.write("Plan.md", mine)
+    local_branch = d.git("rev-parse", "main")
+    result = d.sync("--on-conflict", "abort", code=19)
+    assert "aborted" in result.stderr and "paused" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    # No rebase left in progress, the branch checked out again with the local commit on it.
+    assert not (d.path / ".git" / "rebase-merge").exists()
+    assert not (d.path / ".git" / "rebase-apply").exists()
+    assert d.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert d.read("Plan.md") == mine
+    assert d.git("status", "--porcelain").strip() == ""
+    assert d.git("log", "-1", "--format=%s", "main").startswith("vaultmap: 1 done")
+    assert d.git("rev-parse", "main") != local_branch  # the local commit is there, not lost
+    assert "git sync is paused" in d.sync("--on-conflict", "abort", code=19).stderr
+    assert "sync paused since" in d.vaultmap("status", str(d.vault)).stdout
+
+
+def test_mid_merge_left_by_another_tool(a: Clone, b: Clone) -> None:
+    a.write("Plan.md", PLAN.replace("Some prose", "A prose"))
+    a.commit_all("a")
+    a.git("push", "-q")
+    b.write("Plan.md", PLAN.replace("Some prose", "B prose"))
+    b.commit_all("b")
+    b.git("fetch", "-q")
+    b.git("merge", "--no-edit", "origin/main", check=False)  # stops on the conflict
+    assert (b.path / ".git" / "MERGE_HEAD").exists()
+    result = b.sync(code=17)
+    assert "in the middle of a merge" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "not started by vaultmap" in b.sync("--abort", code=17).stderr
+    assert (b.path / ".git" / "MERGE_HEAD").exists()  # left alone
+    assert "<<<<<<<" in b.read("Plan.md")

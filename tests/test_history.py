@@ -153,3 +153,65 @@ def test_a_committed_note_over_the_size_cap_counts_as_empty_like_on_disk(tmp_pat
     r.commit("2026-11-17", {"Big.md": "- [x] pasted\n" * 200})  # 2.6 KB
     points = read_history(load_settings(r.path)).points
     assert (points[-1].total, points[-1].done) == (2, 1)  # as `vaultmap report` counts today
+
+
+def test_a_warm_run_imports_neither_the_parser_nor_what_only_a_config_or_excludes_need(
+        repo: Repo) -> None:
+    import os
+    import subprocess
+    import sys
+
+    heavy = ("vaultmap.parse", "pathspec", "tomllib", "difflib", "rich", "mistune",
+             "notion_client", "httpx", "vaultmap.sync.engine", "vaultmap.sync.git.merge")
+    probe = ("import atexit, sys\n"
+             f"heavy = {heavy!r}\n"
+             "atexit.register(lambda: print('LOADED', sorted(m for m in sys.modules\n"
+             "                                               if m.startswith(heavy))))\n"
+             "from vaultmap.cli import main\n"
+             f"main(['history', {str(repo.path)!r}], prog_name='vaultmap')\n")
+    env = {k: v for k, v in {**os.environ, **GIT_ENV}.items() if v}
+
+    def loaded() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env=env, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "progress by week" in done.stdout
+        return done.stdout.splitlines()[-1]
+
+    assert "vaultmap.parse" in loaded()  # cold: every note version is parsed once
+    assert loaded() == "LOADED []"  # warm: the cache answers
+
+
+def test_points_kept_for_an_unmoved_head_are_exactly_a_fresh_answer(repo: Repo) -> None:
+    settings = load_settings(repo.path)
+    whole, one = read_history(settings), read_history(settings, note="A.md")
+    cache = repo.path / ".vaultmap" / "history.sqlite"
+    assert read_history(settings).points == whole.points  # from the kept points
+    assert read_history(settings, note="A.md").points == one.points  # kept per note
+    assert one.points != whole.points
+    cache.unlink()
+    assert read_history(settings).points == whole.points
+    # Settings that change what a task is drop the kept points with the rest of the cache.
+    (repo.path / ".vaultmap.toml").write_text('[statuses]\n"-" = "done"\n')
+    changed = read_history(load_settings(repo.path))
+    assert changed.blobs_parsed == 6 and changed.points[-1].done == 4  # b2 [-] counts now
+    # A damaged row of kept points is worked out again, not trusted.
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(cache)) as db, db:
+        db.execute("UPDATE meta SET value = '[1, 2]' WHERE key LIKE 'points:%'")
+    assert read_history(load_settings(repo.path)).points == changed.points
+
+
+def test_no_commit_yet_and_a_detached_head(repo: Repo, tmp_path: Path) -> None:
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    empty = tmp_path / "empty"
+    git(tmp_path, "init", "-q", "-b", "main", str(empty))
+    (empty / "A.md").write_text(A1)
+    result = CliRunner().invoke(main, ["history", str(empty)], env=env)
+    assert result.exit_code == 17 and "the repository has no commit yet" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    git(repo.path, "checkout", "-q", "--detach", repo.shas[3])
+    periods = _history(repo.path)["periods"]
+    assert isinstance(periods, list) and periods[-1]["commit"] == repo.shas[3]

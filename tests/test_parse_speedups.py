@@ -33,7 +33,13 @@ from vaultmap.model import (
     normalise_text,
     task_key,
 )
-from vaultmap.parse import _no_task_possible, detect_encoding, parse_note, split_lines
+from vaultmap.parse import (
+    ParseCache,
+    _no_task_possible,
+    detect_encoding,
+    parse_note,
+    split_lines,
+)
 from vaultmap.parse.blocks import scan
 from vaultmap.parse.fields import _parse_fields, parse_task_text
 
@@ -176,6 +182,20 @@ def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flav
     for status_map in (DEFAULT_STATUS_MAP, statuses):
         note = parse_note(data, "n.md", flavor=flavor, statuses=status_map)
         assert list(note.tasks) == reference_tasks(data, "n.md", flavor, status_map)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NOTE, min_size=1, max_size=4), st.sampled_from(list(Flavor)))
+def test_a_shared_parse_cache_changes_no_answer(versions: list[list[str]],
+                                                flavor: Flavor) -> None:
+    # The merge parses several versions of one note (and of other paths, in another merge)
+    # through one cache: every note must be what a parse without it gives.
+    cache = ParseCache()
+    for index, lines in enumerate([*versions, *versions]):
+        data = "\n".join(lines).encode("utf-8")
+        path = "n.md" if index % 3 else "other.md"
+        assert parse_note(data, path, flavor=flavor, cache=cache) == \
+            parse_note(data, path, flavor=flavor)
 
 
 _FIELD_TEXT = st.lists(st.sampled_from([

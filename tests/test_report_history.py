@@ -91,3 +91,45 @@ def test_no_git_no_history_sections(tmp_path: Path) -> None:
     data = json.loads(_report(vault, "--format", "json"))
     assert "stalled" not in data["gaps"]
     assert "Focus" not in _report(vault)
+
+
+def test_focus_is_one_line_per_roadmap_note_cut_to_the_terminal(tmp_path: Path) -> None:
+    repo = tmp_path / "plans"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "config", "user.name", "r")
+    git(repo, "config", "user.email", "r@example.invalid")
+    long_task = ("Read chapters three to seven of the probability book and do every exercise "
+                 "at the end of each chapter")
+    _commit(repo, "2026-11-01", "Roadmap.md",
+            "# Roadmap\n## Month 1: Foundations of statistics and probability\n- [x] m1a\n"
+            f"- [ ] {long_task}\n## Month 2\n- [ ] m2a\n")
+    _commit(repo, "2026-11-02", "Garden.md",
+            "# Garden\n## Build\n- [ ] pick a generator\n## Launch\n- [ ] write the post\n")
+    (repo / "Courses" / "Deep").mkdir(parents=True)
+    _commit(repo, "2026-11-03", "Courses/Deep/Machine-learning-course-with-a-long-name.md",
+            "# ML\n## Week 10: Classification and regression trees\n### Practice\n"
+            "- [x] one\n- [ ] train a model\n## Week 11\n- [ ] evaluate\n")
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    for width in (40, 80, 120):
+        result = CliRunner().invoke(main, ["report", str(repo), "--today", "2026-11-22",
+                                           "--color", "never"],
+                                    env={**env, "COLUMNS": str(width)})
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        first = next(n for n, line in enumerate(lines) if line.startswith("Focus    "))
+        focus = lines[first:first + 3]
+        # One line per note, in note order, each starting under the first; none wraps.
+        assert [line[9:13] for line in focus] == ["Mach", "Gard", "Road"], focus
+        assert all(line.startswith(" " * 9) for line in focus[1:]), focus
+        assert not lines[first + 3].startswith(" " * 9), lines[first + 3]
+        assert all(len(line) <= width for line in focus), focus
+        assert focus[2].endswith("…"), focus  # the long task is cut, with an ellipsis
+        if width >= 80:
+            assert focus[0].endswith("› … › Practice: train a model"), focus
+            assert focus[1] == "         Garden › Build: pick a generator"
+    wide = CliRunner().invoke(main, ["report", str(repo), "--today", "2026-11-22", "--color",
+                                     "never", "--limit", "2"], env={**env, "COLUMNS": "200"})
+    lines = wide.stdout.splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith("Focus    "))
+    assert lines[first + 1] == "         Garden › Build: pick a generator"
+    assert lines[first + 2].startswith("  … and 1 more")

@@ -22,11 +22,9 @@ older vaultmap should still work); a wrong type or a value out of bounds is a
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,6 +408,8 @@ def _closest(name: str, candidates: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in candidates}
     if name.lower() in lowered:
         return lowered[name.lower()]
+    import difflib  # only a config with a typo pays for it (every command loads settings)
+
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[close[0]] if close else ""
 
@@ -595,6 +595,8 @@ def _accept(table: str, key: str, value: object,
 
 
 def _parse(raw: bytes, path: Path) -> dict[str, Any]:
+    import tomllib  # only a vault with a config file pays for the TOML parser
+
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

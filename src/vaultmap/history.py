@@ -92,7 +92,7 @@ def walk_history(commits: Iterable[CommitChanges], summaries: Mapping[str, BlobS
     for commit in commits:
         removed: Counter[DoneItem] = Counter()
         added: Counter[DoneItem] = Counter()
-        where: dict[DoneItem, list[str]] = {}
+        arrived: list[tuple[str, BlobSummary]] = []  # (path, new version) with done tasks
         touched = False
         for path, blob in commit.changes:
             if note is not None and path != note:
@@ -105,16 +105,24 @@ def walk_history(commits: Iterable[CommitChanges], summaries: Mapping[str, BlobS
             total += new.total - old.total
             done += new.done - old.done
             cancelled += new.cancelled - old.cancelled
-            removed.update(old.done_items)
-            added.update(new.done_items)
-            for item in new.done_items:
-                where.setdefault(item, []).append(path)
+            if old.done_items:
+                removed.update(old.done_items)
+            if new.done_items:
+                added.update(new.done_items)
+                arrived.append((path, new))
         if note is not None and not touched:
             continue
-        fresh = added - removed
-        progressed = sorted({(where[item][0], item[0]) for item in fresh})
+        fresh = added - removed if added else added
+        progressed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        if fresh:
+            where: dict[DoneItem, str] = {}  # the first note, in commit order, holding it
+            for path, new in arrived:
+                for item in new.done_items:
+                    if item in fresh:
+                        where.setdefault(item, path)
+            progressed = tuple(sorted({(where[item], item[0]) for item in fresh}))
         points.append(CommitPoint(commit.sha, commit.when, total, done, cancelled,
-                                  sum(fresh.values()), tuple(progressed)))
+                                  sum(fresh.values()), progressed))
     return points
 
 

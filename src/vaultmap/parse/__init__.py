@@ -37,7 +37,6 @@ from vaultmap.model import (
 )
 from vaultmap.parse.blocks import RawTask, scan
 from vaultmap.parse.fields import parse_task_text
-from vaultmap.parse.mojibake import apply_plan, damaged_spans, might_be_damaged, repair_plan
 from vaultmap.parse.regions import MARKER, ReportRegion, hide_regions, report_regions
 
 _BOM = b"\xef\xbb\xbf"
@@ -255,9 +254,24 @@ def _tags_of(meta: Mapping[str, object]) -> tuple[str, ...]:
     return tuple(tags)
 
 
+class ParseCache:
+    """What the parses of several versions of one note can share: each task text's fields,
+    each description's normalised form and each task key (all pure functions of their
+    inputs, so a parse gives the same note with or without the cache). The git merge parses
+    three or four versions that hold mostly the same task lines."""
+
+    __slots__ = ("fields", "keys", "normalised")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, TaskFields] = {}
+        self.normalised: dict[str, str] = {}
+        self.keys: dict[tuple[str, tuple[str, ...], str, int], str] = {}
+
+
 def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
                  statuses: StatusMap, warnings: list[str],
-                 repair: Mapping[str, str] | None = None) -> tuple[Task, ...]:
+                 repair: Mapping[str, str] | None = None,
+                 cache: ParseCache | None = None) -> tuple[Task, ...]:
     """The model tasks for the scanner's raw ones (the hot loop of a task-dense note).
 
     Equal to building each with ``Task(...)`` and ``task_key(...)``: the key's shared part is
@@ -290,12 +304,18 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
             status = data[offset:offset + status_len].decode(codec, "replace")
             status_type = statuses.type_of(status)
         text = data[raw.text_start:raw.text_end].decode(codec, "replace")
-        try:
-            fields = parse_task_text(text)
-        except Exception as exc:  # one odd task line must not cost the note
-            fields = TaskFields(description=text.strip())
-            warnings.append(f"line {raw.line}: could not read the task's fields "
-                            f"({type(exc).__name__}); its text is kept as written")
+        cached = None if cache is None else cache.fields.get(text)
+        if cached is not None:
+            fields = cached
+        else:
+            try:
+                fields = parse_task_text(text)
+                if cache is not None:
+                    cache.fields[text] = fields
+            except Exception as exc:  # one odd task line must not cost the note
+                fields = TaskFields(description=text.strip())
+                warnings.append(f"line {raw.line}: could not read the task's fields "
+                                f"({type(exc).__name__}); its text is kept as written")
         section = raw.section
         repaired_text = repaired_description = repaired_section = None
         key_section = section
@@ -307,7 +327,13 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
                 description = repaired_description
             if repaired_section is not None:
                 key_section = repaired_section
-        normalised = normalise_text(description)
+        known_normalised = None if cache is None else cache.normalised.get(description)
+        if known_normalised is not None:
+            normalised = known_normalised
+        else:
+            normalised = normalise_text(description)
+            if cache is not None:
+                cache.normalised[description] = normalised
         identity = (key_section, normalised)
         ordinal = seen.get(identity, 0)
         seen[identity] = ordinal + 1
@@ -316,10 +342,17 @@ def _build_tasks(raws: list[RawTask], data: bytes, path: str, encoding: str,
         elif fields.block_id:
             key = f"block:{path}#^{fields.block_id}"
         else:
-            hasher = hashers.get(key_section)
-            if hasher is None:
-                hasher = hashers[key_section] = key_hasher(key_prefix(path, key_section))
-            key = keyed_hash(hasher, normalised, ordinal)
+            place = (path, key_section, normalised, ordinal)
+            known_key = None if cache is None else cache.keys.get(place)
+            if known_key is not None:
+                key = known_key
+            else:
+                hasher = hashers.get(key_section)
+                if hasher is None:
+                    hasher = hashers[key_section] = key_hasher(key_prefix(path, key_section))
+                key = keyed_hash(hasher, normalised, ordinal)
+                if cache is not None:
+                    cache.keys[place] = key
         if repair is None:
             tasks.append(new_task(path, raw.line, offset, status, status_type, text, fields,
                                   section, raw.depth, raw.parent_line, key, status_len,
@@ -342,6 +375,8 @@ def _repaired(repair: Mapping[str, str], text: str, description: str,
     the note once ``doctor --fix`` has written that text: repairing the description itself
     could differ where its trimming cut a damaged run (a no-break space is byte 0xA0).
     """
+    from vaultmap.parse.mojibake import apply_plan  # loaded already: the plan came from it
+
     fixed_text = apply_plan(text, repair)
     fixed_description = description
     if fixed_text != text:
@@ -365,6 +400,7 @@ def parse_note(
     *,
     flavor: Flavor = Flavor.OBSIDIAN,
     statuses: StatusMap = DEFAULT_STATUS_MAP,
+    cache: ParseCache | None = None,
 ) -> Note:
     """Parse one note's bytes into a :class:`~vaultmap.model.Note` with exact task positions.
 
@@ -375,16 +411,20 @@ def parse_note(
     ``headings`` are left empty since no task hangs under them.
     Each task satisfies ``data[t.offset - 1:t.offset] == b"["`` and
     ``data[t.offset + t.status_len:t.offset + t.status_len + 1] == b"]"``.
+
+    ``cache`` (a :class:`ParseCache`) may be shared by the parses of several versions of one
+    note, which hold mostly the same task lines (the git merge parses three or four): a line
+    read once is not read again. The result is the same with or without it.
     """
     # The cyclic collector is paused while one note is parsed: a task-dense note allocates
     # thousands of objects that form no cycles, and the collections they trigger would
     # rescan them again and again (15% of a dense vault's parse time). Any garbage is
     # collected once it is back on; a caller that paused it keeps it paused.
     if not gc.isenabled():
-        return _parse_note(data, path, flavor, statuses)
+        return _parse_note(data, path, flavor, statuses, cache)
     gc.disable()
     try:
-        return _parse_note(data, path, flavor, statuses)
+        return _parse_note(data, path, flavor, statuses, cache)
     finally:
         gc.enable()
 
@@ -397,19 +437,25 @@ def mojibake_plan(data: bytes, encoding: str) -> Mapping[str, str] | None:
     """
     if data.isascii():
         return None
+    # Imported here: a vault of ASCII notes never needs the repair's tables.
+    from vaultmap.parse.mojibake import might_be_damaged, repair_plan
+
     text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
     if not might_be_damaged(text):
         return None
     return repair_plan(text)
 
 
-def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> Note:
+def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap,
+                cache: ParseCache | None = None) -> Note:
     warnings: list[str] = []
     encoding = detect_encoding(data)
     decode = _decoder(encoding)
     repair = mojibake_plan(data, encoding)
     mojibake = 0
     if repair is not None:
+        from vaultmap.parse.mojibake import damaged_spans  # loaded by mojibake_plan
+
         text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
         mojibake = len(damaged_spans(text, repair))
     lines: list[tuple[int, int]] | None = None
@@ -457,7 +503,8 @@ def _parse_note(data: bytes, path: str, flavor: Flavor, statuses: StatusMap) -> 
     if result.warning:
         warnings.append(result.warning)
 
-    tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings, repair)
+    tasks = _build_tasks(result.tasks, data, path, encoding, statuses, warnings, repair,
+                         cache)
     if repair is None:
         headings = tuple([new_heading(h.level, h.display, h.line) for h in result.headings])
     else:
@@ -491,9 +538,11 @@ def note_report_regions(data: bytes) -> tuple[list[tuple[int, int]], list[Report
 
 
 def _changed(text: str, repair: Mapping[str, str]) -> str | None:
+    from vaultmap.parse.mojibake import apply_plan  # loaded by mojibake_plan
+
     fixed = apply_plan(text, repair)
     return fixed if fixed != text else None
 
 
-__all__ = ["detect_encoding", "mojibake_plan", "note_report_regions", "parse_note",
-           "split_lines"]
+__all__ = ["ParseCache", "detect_encoding", "mojibake_plan", "note_report_regions",
+           "parse_note", "split_lines"]

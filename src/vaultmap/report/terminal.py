@@ -9,7 +9,7 @@ that cannot encode the bar characters gets ASCII ones.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vaultmap.model import StatusType, Task
-from vaultmap.progress import Counts, Progress, percent_label
+from vaultmap.progress import Counts, FocusStep, Progress, percent_label
 from vaultmap.report.common import (
     NO_TAGS,
     ReportOptions,
@@ -140,7 +140,11 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
                               expand=False))
 
     if progress.gaps.focus:
-        console.print(_focus_line(progress, glyphs))
+        focus = progress.gaps.focus
+        steps = focus[:options.limit] if options.limit > 0 else focus
+        for line in _focus_lines(progress, steps, glyphs, width):
+            console.print(line)
+        _more(console, len(focus), len(steps), glyphs)
 
     if not total.total:
         notes = len(progress.notes)
@@ -251,19 +255,61 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
     return table
 
 
-def _focus_line(progress: Progress, glyphs: _Glyphs) -> Text:
-    """``Focus  Plan › Week 10: train a model · Garden › Build: pick a generator``."""
+_FOCUS = "Focus    "
+
+
+def _focus_lines(progress: Progress, steps: Sequence[FocusStep], glyphs: _Glyphs,
+                 width: int) -> list[Text]:
+    """One line per roadmap note, never wrapped::
+
+        Focus    Plan › Week 10: train a model
+                 Garden › Build: pick a generator
+
+    A line too long for ``width`` is cut with an ellipsis: first the task's text (down to a
+    third of the room, where its start still says what it is), then the headings' middle
+    and the note's name (:func:`_fit_path`), then the rest of the task's text."""
     trim = section_trimmer(progress)
     name = note_namer(progress)
-    line = Text("Focus    ", style="bold")
-    for n, step in enumerate(progress.gaps.focus):
-        if n:
-            line.append(" · ", style="dim")
-        where = glyphs.separator.join((name(step.path),
-                                       *(plain(t) for t in trim(step.path, step.section))))
+    room = max(width - len(_FOCUS), 8)
+    lines: list[Text] = []
+    for n, step in enumerate(steps):
+        headings = [plain(t) for t in trim(step.path, step.section)]
+        what = _what(step.task)
+        keep = min(cell_len(what), max(10, room // 3))  # what the task's text keeps at least
+        where = _focus_place(name(step.path), headings, max(4, room - len(": ") - keep),
+                             glyphs)
+        what = _cut(what, max(1, room - cell_len(where) - len(": ")), glyphs)
+        line = Text(_FOCUS if n == 0 else " " * len(_FOCUS), style="bold", no_wrap=True,
+                    overflow="ellipsis")
         line.append(where, style="blue")
-        line.append(f": {_what(step.task)}")
-    return line
+        line.append(f": {what}")
+        lines.append(line)
+    return lines
+
+
+def _focus_place(note: str, headings: list[str], width: int, glyphs: _Glyphs) -> str:
+    """``note › heading › … › last heading`` in at most ``width`` cells: the middle headings
+    go first, then the note's name and the last heading are cut, the name to a third."""
+    full = glyphs.separator.join([note, *headings])
+    if cell_len(full) <= width or not headings:
+        return _cut(full, width, glyphs)
+    middle = [glyphs.ellipsis] if len(headings) > 1 else []
+    shorter = glyphs.separator.join([note, *middle, headings[-1]])
+    if cell_len(shorter) <= width:
+        return shorter
+    note = _cut(note, min(cell_len(note), max(4, width // 3)), glyphs)
+    head = glyphs.separator.join([note, *middle, ""])
+    return head + _cut(headings[-1], max(1, width - cell_len(head)), glyphs)
+
+
+def _cut(text: str, width: int, glyphs: _Glyphs) -> str:
+    """``text`` in at most ``width`` cells, ending in an ellipsis when it had to be cut."""
+    if cell_len(text) <= width:
+        return text
+    room = width - cell_len(glyphs.ellipsis)
+    if room <= 0:
+        return set_cell_size(glyphs.ellipsis, width)
+    return set_cell_size(text, room).rstrip() + glyphs.ellipsis
 
 
 def _what(task: Task) -> str:

@@ -19,7 +19,6 @@ no Notion client, no SQLite (``benchmarks/bench_merge.py`` measures the whole pr
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import gc
 import json
@@ -78,7 +77,7 @@ def main(argv: Sequence[str]) -> int:
 
 def _merge(root: Path, args: DriverArgs, current: bytes) -> int:
     from vaultmap.config import load_settings
-    from vaultmap.sync.git.merge import merge_note
+    from vaultmap.sync.git.merge import MergeResult, merge_note
 
     base = args.base.read_bytes()
     other = args.other.read_bytes()
@@ -94,12 +93,23 @@ def _merge(root: Path, args: DriverArgs, current: bytes) -> int:
     git_directory = _git_dir(root)
     rebasing = git_directory is not None and (
         (git_directory / "rebase-merge").is_dir() or (git_directory / "rebase-apply").is_dir())
-    result = merge_note(
-        base, current, other, path=note_path, prefer=settings.git.prefer,
-        flavor=settings.vault.flavor, statuses=settings.statuses, ours_is_local=not rebasing,
-        marker_size=args.marker_size, conflict_style=_conflict_style(root),
-        labels=("ours (upstream)", "base", "theirs (local)") if rebasing
-        else ("ours", "base", "theirs"))
+
+    def merge(conflict_style: str) -> MergeResult:
+        return merge_note(
+            base, current, other, path=note_path, prefer=settings.git.prefer,
+            flavor=settings.vault.flavor, statuses=settings.statuses,
+            ours_is_local=not rebasing, marker_size=args.marker_size,
+            conflict_style=conflict_style,
+            labels=("ours (upstream)", "base", "theirs (local)") if rebasing
+            else ("ours", "base", "theirs"))
+
+    result = merge("merge")
+    if result.conflicts:
+        # Only markers need the user's merge.conflictStyle: a clean merge (the common case,
+        # one process per note) spares the `git config` process that reads it.
+        style = _conflict_style(root)
+        if style != "merge":
+            result = merge(style)
     with open(args.current, "wb") as handle:  # git's own temporary copy of the note
         handle.write(result.data)
     state = _state_dir(vault)
@@ -248,6 +258,8 @@ def read_merge_records(state_dir: Path, *, since: float = 0.0) -> list[dict[str,
     """The merges the driver recorded in ``state_dir`` (``.vaultmap/``), oldest first, each
     ``{"time", "path", "rebase", "conflicts": [[start, end], ...], "notes": [...]}``;
     ``since`` (a POSIX time) skips older ones. A damaged line is skipped."""
+    import calendar  # here, not at the top: every merge-driver process would pay for it
+
     from vaultmap.fs import Unreadable, read_regular
 
     try:  # a FIFO or a device in its place must not hang or exhaust memory

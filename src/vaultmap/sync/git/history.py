@@ -6,7 +6,7 @@ notes it changed and their new blob ids; each blob id is parsed once, ever: its 
 cached in ``.vaultmap/history.sqlite`` (a blob id names its content, so a summary never goes
 stale; the cache is dropped only when the settings that decide what a task is change). The
 commit list is cached too, so a second run asks git only for the commits since the last one
-it saw (none at all when HEAD has not moved).
+it saw; and the per-commit totals themselves, so a run on an unmoved HEAD reads one row.
 """
 
 from __future__ import annotations
@@ -19,19 +19,21 @@ from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
 from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
 from vaultmap.sync.git.process import Git
-from vaultmap.sync.git.vaultrepo import Repo, open_repo, read_blobs, state_dir
+from vaultmap.sync.git.vaultrepo import Repo, open_repo_at_head, read_blobs, state_dir
 
 CACHE_NAME = "history.sqlite"
 _ZERO = "0" * 40
 _SKIPPED = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
 _BATCH = 2000  # blobs per `git cat-file --batch`
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,8 @@ class History:
 
 
 def _fingerprint(settings: Settings, prefix: str) -> str:
-    material = json.dumps([1, prefix, settings.vault.flavor.value,
+    # Version 2: a cache from a version that kept its tip across a reset starts again.
+    material = json.dumps([2, prefix, settings.vault.flavor.value,
                            sorted((c, t.value) for c, t in settings.statuses.chars.items()),
                            list(settings.vault.extensions), list(settings.vault.exclude)])
     return hashlib.sha256(material.encode()).hexdigest()[:16]
@@ -78,6 +81,8 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
             with db:
                 db.execute("DELETE FROM blobs")
                 db.execute("DELETE FROM commits")
+                # The tip too: kept, it would say every commit was already read.
+                db.execute("DELETE FROM meta")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
                            (fingerprint,))
         yield db
@@ -85,7 +90,11 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
 
 def _selector(settings: Settings, repo: Repo) -> pathspec.GitIgnoreSpec | None:
     patterns = [p for p in settings.vault.exclude if p.strip()]
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+    if not patterns:
+        return None
+    import pathspec  # only a vault with [vault] exclude patterns pays for it
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _log(repo: Repo, settings: Settings, since_sha: str | None) -> list[CommitChanges]:
@@ -142,9 +151,16 @@ def _within_cap(git: Git, shas: list[str], max_bytes: int) -> list[str]:
 def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
                commits: Sequence[CommitChanges]) -> tuple[dict[str, BlobSummary], int]:
     wanted = {blob for c in commits for _, blob in c.changes if blob is not None}
+    rows = [(sha, summary) for sha, summary in db.execute("SELECT sha, summary FROM blobs")
+            if sha in wanted]
     known: dict[str, BlobSummary] = {}
-    for sha, summary in db.execute("SELECT sha, summary FROM blobs"):
-        if sha in wanted:
+    try:
+        # One JSON document for all of them: a warm run spends its time here, not in git.
+        decoded = json.loads("[" + ",".join(summary for _, summary in rows) + "]")
+        known = {sha: BlobSummary.from_json(data)
+                 for (sha, _), data in zip(rows, decoded, strict=True)}
+    except _DAMAGED_ROW:
+        for sha, summary in rows:  # one row does not decode: the others still count
             with suppress(*_DAMAGED_ROW):  # a row that does not decode is parsed again
                 known[sha] = BlobSummary.from_json(json.loads(summary))
     missing = _within_cap(git, sorted(wanted - known.keys()), settings.vault.max_note_bytes)
@@ -170,12 +186,14 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
     """Every commit's totals for the vault (or one note), using and updating the cache.
 
     :class:`GitStateError` when the vault is not in a git work tree or has no commit."""
-    repo = open_repo(settings)
-    head = repo.git.run("rev-parse", "-q", "--verify", "HEAD", check=False)
-    if not head.ok:
+    repo, head_sha = open_repo_at_head(settings)
+    if head_sha is None:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
-    head_sha = head.text.strip()
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
+        points_key = f"points:{note or ''}"
+        kept = _cached_points(db, points_key, head_sha)
+        if kept is not None:  # HEAD has not moved since these were worked out
+            return History(kept, 0, 0)
         cached = _cached_commits(db)
         tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
         tip = tip_row[0] if tip_row else None
@@ -195,7 +213,34 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (head_sha,))
         commits = cached + fresh
         summaries, parsed = _summaries(db, repo.git, settings, commits)
-    return History(walk_history(commits, summaries, note=note), commits_read, parsed)
+        points = walk_history(commits, summaries, note=note)
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                       (points_key, json.dumps([head_sha, [_point_json(p) for p in points]],
+                                               separators=(",", ":"))))
+    return History(points, commits_read, parsed)
+
+
+def _point_json(point: CommitPoint) -> list[Any]:
+    return [point.sha, point.when.isoformat(), point.total, point.done, point.cancelled,
+            point.newly_done, [[path, list(section)] for path, section in point.progressed]]
+
+
+def _cached_points(db: sqlite3.Connection, key: str, head: str) -> list[CommitPoint] | None:
+    """The points worked out when HEAD was ``head`` (the warm run's whole answer), or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        return None
+    try:
+        tip, points = json.loads(row[0])
+        if tip != head:
+            return None
+        return [CommitPoint(str(sha), datetime.fromisoformat(when), int(total), int(done),
+                            int(cancelled), int(newly_done),
+                            tuple((str(path), tuple(section)) for path, section in progressed))
+                for sha, when, total, done, cancelled, newly_done, progressed in points]
+    except (ValueError, TypeError):  # not what this code wrote: work them out again
+        return None
 
 
 # What a cached row that does not decode raises (json, datetime, tuple unpacking).
@@ -205,11 +250,13 @@ _DAMAGED_ROW = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 def _cached_commits(db: sqlite3.Connection) -> list[CommitChanges]:
     """The commits the cache holds, oldest first; none (and the cache's commits forgotten, so
     git is read again) when a row does not decode: a damaged cache is only a cache."""
+    rows = db.execute("SELECT sha, at, changes FROM commits ORDER BY seq").fetchall()
     try:
+        # One JSON document for all of them: a warm run spends its time here, not in git.
+        all_changes = json.loads("[" + ",".join(changes for _, _, changes in rows) + "]")
         return [CommitChanges(sha, datetime.fromisoformat(at),
-                              tuple((p, b) for p, b in json.loads(changes)))
-                for sha, at, changes in db.execute(
-                    "SELECT sha, at, changes FROM commits ORDER BY seq")]
+                              tuple((p, b) for p, b in changes))
+                for (sha, at, _), changes in zip(rows, all_changes, strict=True)]
     except _DAMAGED_ROW:
         with db:
             db.execute("DELETE FROM commits")

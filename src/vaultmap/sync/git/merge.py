@@ -46,7 +46,7 @@ from pathlib import Path
 
 from vaultmap.model import DEFAULT_STATUS_MAP, Flavor, Note, StatusMap, Task
 from vaultmap.model import normalise_text as _normalise
-from vaultmap.parse import note_report_regions, parse_note
+from vaultmap.parse import ParseCache, note_report_regions, parse_note
 from vaultmap.sync.identity import Candidate, rematch
 
 PREFER_CHOICES = ("done", "local", "remote")
@@ -153,7 +153,9 @@ def merge_note(
     if base == ours:
         return MergeResult(theirs)
 
-    notes_of = [parse_note(data, path, flavor=flavor, statuses=statuses)
+    # The versions share most task lines: each line's fields are read once for all parses.
+    cache = ParseCache()
+    notes_of = [parse_note(data, path, flavor=flavor, statuses=statuses, cache=cache)
                 for data in (base, ours, theirs)]
     base_note, ours_note, theirs_note = notes_of
     to_ours = _match(base_note, ours_note, path)
@@ -186,7 +188,7 @@ def merge_note(
             theirs_note if merged == neutral_theirs else None
     merged, inserted = _apply_statuses(merged, path, flavor, statuses, decisions, ours_note,
                                        theirs_note, {"ours": ours, "theirs": theirs}, notes,
-                                       known)
+                                       known, cache)
     for lines_before, added in sorted(inserted, reverse=True):
         conflicts = [ConflictHunk(h.start_line + (added if h.start_line > lines_before else 0),
                                   h.end_line + (added if h.end_line > lines_before else 0))
@@ -225,7 +227,6 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
     base_raw = _raw_status(base, task)
     ours_raw = None if ours_task is None else _raw_status(ours, ours_task)
     theirs_raw = None if theirs_task is None else _raw_status(theirs, theirs_task)
-    label = _short(task.text)
     if ours_raw is None and theirs_raw is None:
         return None
     if ours_raw is None or theirs_raw is None:
@@ -235,8 +236,8 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
         if kept_raw == base_raw:
             return _Decision(task, base_raw, ours_task, theirs_task, base_raw)
         deleted = "ours" if kept == "theirs" else "theirs"
-        notes.append(f"kept {label!r} (status {_show(kept_task.status)} on the {names[kept]} "
-                     f"side) although the {names[deleted]} side deleted it")
+        notes.append(f"kept {_short(task.text)!r} (status {_show(kept_task.status)} on the "
+                     f"{names[kept]} side) although the {names[deleted]} side deleted it")
         return _Decision(task, base_raw, ours_task, theirs_task, kept_raw, restore_from=kept)
     assert ours_task is not None and theirs_task is not None
     if ours_raw == theirs_raw or theirs_raw == base_raw:
@@ -252,9 +253,9 @@ def _decide(task: Task, base: bytes, ours_task: Task | None, ours: bytes,
         winner = local if prefer == "local" else ("theirs" if local == "ours" else "ours")
     chosen, other = (ours_task, theirs_task) if winner == "ours" else (theirs_task, ours_task)
     loser = "theirs" if winner == "ours" else "ours"
-    notes.append(f"{label!r}: both sides changed the status; kept {_show(chosen.status)} "
-                 f"({names[winner]}) over {_show(other.status)} ({names[loser]}), "
-                 f"prefer = {prefer}")
+    notes.append(f"{_short(task.text)!r}: both sides changed the status; kept "
+                 f"{_show(chosen.status)} ({names[winner]}) over {_show(other.status)} "
+                 f"({names[loser]}), prefer = {prefer}")
     return _Decision(task, base_raw, ours_task, theirs_task,
                      ours_raw if winner == "ours" else theirs_raw)
 
@@ -301,7 +302,7 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         body, hunks = _line_merge(base[3:], ours[3:], theirs[3:], marker_size=marker_size,
                                       labels=labels, conflict_style=conflict_style)
         return _BOM + body, hunks
-    longest = max((len(m.group()) for data in (base, ours, theirs)
+    longest = max((len(m.group()) for data in (base, ours, theirs) if _may_hold_markers(data)
                    for m in _MARKER_LIKE.finditer(data)), default=0)
     size = max(32, longest + 1)  # no line of the inputs can pass for one of these markers
     output = _merge_file(base, ours, theirs, size)
@@ -332,6 +333,12 @@ def _line_merge(base: bytes, ours: bytes, theirs: bytes, *, marker_size: int,
         conflicts.append(ConflictHunk(start, lines_so_far))
         parts.append(block)
     return b"".join(parts), conflicts
+
+
+def _may_hold_markers(data: bytes) -> bool:
+    """Whether a line of ``data`` might start like a conflict marker (a fast substring test
+    that spares a big note the regular expression's line-by-line search)."""
+    return any(run in data for run in (b"<" * 7, b">" * 7, b"=" * 7, b"|" * 7))
 
 
 def _merge_file(base: bytes, ours: bytes, theirs: bytes, marker_size: int) -> bytes:
@@ -435,14 +442,16 @@ def find_conflicts(merged: bytes, marker_size: int = 7) -> list[ConflictHunk]:
 def _apply_statuses(merged: bytes, path: str, flavor: Flavor, statuses: StatusMap,
                     decisions: Sequence[_Decision], ours_note: Note, theirs_note: Note,
                     sides: Mapping[str, bytes], notes: list[str],
-                    merged_note: Note | None = None) -> tuple[bytes, list[tuple[int, int]]]:
+                    merged_note: Note | None = None,
+                    cache: ParseCache | None = None,
+                    ) -> tuple[bytes, list[tuple[int, int]]]:
     """Write each decided status onto its task in the merged text; put back a changed task
     the other side deleted. Also returns each put-back line as (the number of lines before
     it, the lines it adds), for the conflict hunks' line numbers."""
     if not any(d.status_raw != d.base_raw for d in decisions):
         return merged, []  # no status to write back, no changed task to restore
     if merged_note is None:
-        merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses)
+        merged_note = parse_note(merged, path, flavor=flavor, statuses=statuses, cache=cache)
     by_key: dict[str, _Decision] = {}
     for decision in decisions:
         for task in (decision.ours, decision.theirs):
