@@ -42,7 +42,7 @@ from vaultmap.report import (
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import date_warnings, plain, printable
+from vaultmap.report.common import date_warnings, plain, printable, scan_warning_lines
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.vault import ScanResult, paths, scan_vault
 
@@ -75,8 +75,8 @@ def _warn(lines: Iterable[str]) -> None:
         echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
-def _scan(named_paths: Sequence[Path], flavor: str | None,
-          use_index: bool) -> list[tuple[Settings, list[Note]]]:
+def _scan(named_paths: Sequence[Path], flavor: str | None, use_index: bool,
+          verbose: bool = False) -> list[tuple[Settings, list[Note]]]:
     """Scan each path inside its own vault; paths in one vault share one scan."""
     groups: dict[Path, list[Path]] = {}
     for path in named_paths:
@@ -92,7 +92,7 @@ def _scan(named_paths: Sequence[Path], flavor: str | None,
         result = scan_vault(settings, paths=None if whole else members, use_index=indexed)
         _refuse_unreadable_named(result, settings, members)
         _freeze_scanned()
-        _warn(result.warnings)
+        _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
         if not result.notes:
             _warn([_no_notes_warning(settings, members[0] if len(members) == 1 else root)])
         results.append((settings, list(result.notes)))
@@ -216,6 +216,9 @@ def _parse_today(value: str | None) -> date:
 
 # --------------------------------------------------------------------------- report
 
+_VERBOSE_HELP = ("List every warning about the notes: also past the first few, and those about "
+                 "unchanged notes given on an earlier run.")
+
 
 @click.command("report", short_help="Show a vault's progress, its breakdown and what is next.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path), default=Path("."))
@@ -252,10 +255,11 @@ def _parse_today(value: str | None) -> date:
                                                 "index in .vaultmap/.")
 @click.option("--no-history", is_flag=True,
               help="Skip the git history (the Stalled list and the Focus line).")
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, force: bool, limit: int, rows: int, color: str,
                today: str | None, flavor: str | None, no_index: bool, no_history: bool,
-               open_page: bool = False) -> None:
+               open_page: bool = False, verbose: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -276,7 +280,7 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
-    _warn(result.warnings)
+    _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
     if not result.notes:
         _warn([_no_notes_warning(settings, vault)])
     bad_dates = date_warnings(result.notes)
@@ -377,8 +381,10 @@ def _note_ok(path: str, globs: Sequence[str]) -> bool:
               help="Only notes whose vault path or name matches GLOB. Repeatable.")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
 def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
-              statuses: tuple[str, ...], notes: tuple[str, ...], no_index: bool) -> None:
+              statuses: tuple[str, ...], notes: tuple[str, ...], no_index: bool,
+              verbose: bool = False) -> None:
     """List the tasks in PATH... (vault folders or single notes; default: the current folder).
 
     Each PATH is read inside its vault: the nearest folder above it with a .vaultmap.toml or an
@@ -387,7 +393,7 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
     """
     wanted = _status_matcher(statuses)
     selected: list[tuple[Settings, Note, Task]] = []
-    for settings, scanned in _scan(list(paths) or [Path(".")], flavor, not no_index):
+    for settings, scanned in _scan(list(paths) or [Path(".")], flavor, not no_index, verbose):
         for note in scanned:
             if not _note_ok(note.path, notes):
                 continue

@@ -40,6 +40,10 @@ class ScanResult:
     # (vault-relative path, its warning line) of each file that looked like a note but could
     # not be read or parsed: a sync must not take its tasks for deleted.
     unreadable: tuple[tuple[str, str], ...] = ()
+    # The warnings (a subset of ``warnings``) about notes read fine but with a problem (front
+    # matter ignored, say) that were taken unchanged from the index: an earlier scan already
+    # said them, so a command may leave them out unless asked.
+    repeated: tuple[str, ...] = ()
 
 
 
@@ -135,6 +139,7 @@ def scan_vault(
     warnings: list[tuple[str, str]] = list(walker.warnings)
     unreadable: list[tuple[str, str]] = list(walker.unreadable)
     notes: list[Note] = []
+    reused_notes: list[Note] = []
     damaged: list[_Found] = []
     reused = 0
     with _no_gc():
@@ -142,7 +147,7 @@ def scan_vault(
             entry = reusable.pop(rel)
             if entry.blob is not None:
                 try:
-                    notes.append(_decode(entry.blob))
+                    reused_notes.append(_decode(entry.blob))
                 except Exception:  # a damaged entry: parse the file again
                     damaged.append(walker.found[rel])
                     continue
@@ -166,12 +171,19 @@ def scan_vault(
             warnings.append((outcome.rel, outcome.warning))
             if outcome.note is None:
                 unreadable.append((outcome.rel, outcome.warning))
+    repeated: list[tuple[str, str]] = []
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
+    for note in reused_notes:
+        for message in note.warnings:
+            repeated.append((note.path, _prefixed(note.path, message)))
+    warnings += repeated
+    notes += reused_notes
 
     notes.sort(key=lambda note: note.path)
     warnings.sort(key=lambda item: item[0])
+    repeated.sort(key=lambda item: item[0])
     return ScanResult(
         root=settings.root,
         notes=tuple(notes),
@@ -179,6 +191,7 @@ def scan_vault(
         parsed=len(outcomes),
         reused=reused,
         unreadable=tuple(sorted(unreadable)),
+        repeated=tuple(message for _, message in repeated),
     )
 
 
