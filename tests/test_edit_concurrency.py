@@ -21,12 +21,15 @@ import os, sys, time
 path, stop = sys.argv[1], sys.argv[2]
 print("ready", flush=True)
 i = 0
-while not os.path.exists(stop) and i < 50_000:
+while not os.path.exists(stop) and i < 1_000_000:
     with open(path, "ab") as handle:  # like an editor or a script adding one line, then closing
         handle.write(b"appended %d\n" % i)
     i += 1
     if i % 2 == 0:
-        time.sleep(0.001)  # pacing (about 1000 lines a second), not synchronisation
+        # Pacing (about 1000 lines a second), not synchronisation. The cap above is only a
+        # safety net: on a loaded machine the writes take longer, and the appender must still
+        # be running when the last one finishes (asserted), so it is far out of reach.
+        time.sleep(0.001)
 print(i, flush=True)
 """
 
@@ -78,6 +81,7 @@ def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
         assert _toggle_first(settings, "log.md")
         if round_ % 3 == 0:
             append_tasks(settings, Path("log.md"), [f"- [ ] inbox {round_}"])
+    assert appender.poll() is None  # it was still appending when the last write finished
     stop.write_bytes(b"")
     count = int(appender.stdout.readline())
     assert appender.wait(timeout=60) == 0
@@ -85,7 +89,7 @@ def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
     appended = [line for line in data.split(b"\n") if line.startswith(b"appended ")]
     # Every line is there exactly once. (Lines that land in the replaced file in the last
     # microseconds before a rename may swap places with lines appended just after; none is lost.)
-    assert 24 < count < 50_000  # the appender ran all along, and stopped when asked
+    assert count > 24  # lines were appended all along
     assert sorted(appended) == sorted(b"appended %d" % i for i in range(count))
     assert data.startswith(b"# Daily log\n- [ ] water the plants\n- [x] feed the cat\n")
     inbox = [line for line in data.split(b"\n") if line.startswith(b"- [ ] inbox ")]

@@ -72,7 +72,9 @@ Transform = Callable[[bytes], tuple[bytes | None, T]]
 MAX_ATTEMPTS = 25
 WRITER_WAIT_SECONDS = 2.0
 STALE_TEMP_SECONDS = 600.0
-MAX_APPEND_MERGES = 50
+# Each round re-runs the transform (a parse) on the grown note; a few rounds catch an
+# occasional append, and a steady appender is handled by the tail copy after the rename.
+MAX_APPEND_MERGES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +300,8 @@ def _merge_appends(
     over. A note that was only appended to meanwhile (a script adding a line, a sync inbox) is
     transformed again with the appended bytes and the temporary file updated (usually by just
     copying those bytes to its end), so they are read and kept rather than overwritten, without
-    starting over (which a steady appender could make us do forever).
+    starting over (which a steady appender could make us do forever). After
+    ``MAX_APPEND_MERGES`` rounds that each found more appended, the latest round is used.
     """
     for _round in range(MAX_APPEND_MERGES):
         verdict, state = _recheck(real, fd, seen)
@@ -322,7 +325,10 @@ def _merge_appends(
         except OSError:
             return None
         seen, target, payload = state, new_target, new_payload
-    return None
+    # Still being appended to after every round (a steady, fast appender): our temporary
+    # file holds everything up to the last round, so go ahead; what lands in the replaced
+    # file after it is appended right after the rename, like the tail of any last check.
+    return seen, target, payload
 
 
 def rewrite_file(
