@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,6 +61,7 @@ __all__ = [
     "NoteRollup",
     "OverdueTask",
     "Progress",
+    "RollupSummariser",
     "Section",
     "SectionGap",
     "SectionRef",
@@ -523,6 +525,34 @@ def note_rollup(note: Note, *, top_level_only: bool = False) -> NoteRollup:
         tuple(gaps.parents_open),
         tuple((key, tag_names[key], Counts.of_tally(tally)) for key, tally in tag_tally.items()),
         top_level_only)
+
+
+@dataclass(frozen=True, slots=True)
+class RollupSummariser:
+    """:func:`note_rollup` as a summary a vault scan keeps in its index with each note
+    (``scan_vault(settings, summarise=RollupSummariser())``), so a warm report merges the
+    stored rollups (:func:`merge_rollups`) instead of rolling every note up again."""
+
+    top_level_only: bool = False
+
+    @property
+    def tag(self) -> str:
+        """Names the rollup and this module's code: an edited or upgraded roll-up is made
+        anew, never served from an index written by the old one."""
+        try:
+            st = os.stat(__file__)
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            stamp = "?"
+        return f"progress.note_rollup/1 top_level_only={self.top_level_only} {stamp}"
+
+    @property
+    def types(self) -> tuple[type, ...]:
+        """What a rollup is made of (beside the model's tasks and dates)."""
+        return (NoteRollup, NoteProgress, Section, Counts, SectionGap, SectionRef)
+
+    def __call__(self, note: Note, /) -> NoteRollup:
+        return note_rollup(note, top_level_only=self.top_level_only)
 
 
 def _document_order(task: Task) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """``vaultmap report``, ``tasks`` and ``init``: read a vault and say where it stands.
 
-Thin: find the vault, scan it (:func:`vaultmap.vault.scan_vault`), roll the notes up
-(:func:`vaultmap.progress.build_progress`), hand the result to a renderer. Scan warnings go to
-stderr, one line each; the report goes to stdout or ``--output``.
+Thin: find the vault, scan it (:func:`vaultmap.vault.scan_vault`, which keeps each note's
+rollup in the index), merge the rollups (:func:`vaultmap.progress.merge_rollups`), hand the
+result to a renderer. Scan warnings go to stderr, one line each; the report goes to stdout or
+``--output``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from vaultmap.config import (
 from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import Progress, build_progress, with_history
+from vaultmap.progress import NoteRollup, Progress, RollupSummariser, merge_rollups, with_history
 from vaultmap.report import (
     BY_CHOICES,
     By,
@@ -276,7 +277,10 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     settings = _settings_for(root, flavor)
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
-    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index)
+    top = settings.report.top_level_only if top_level is None else top_level
+    # Each note's rollup is kept in the index with it: a warm report merges them.
+    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index,
+                        summarise=RollupSummariser(top))
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
@@ -286,8 +290,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     bad_dates = date_warnings(result.notes)
     _warn(bad_dates)
 
-    top = settings.report.top_level_only if top_level is None else top_level
-    progress = build_progress(result.notes, today=day, top_level_only=top)
+    rollups = [summary for summary in result.summaries if isinstance(summary, NoteRollup)]
+    progress = merge_rollups(rollups, today=day, top_level_only=top)
     history = None
     if not no_history:
         progress, history = _with_history(settings, progress, day)
