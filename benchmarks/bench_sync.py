@@ -24,7 +24,8 @@ from fake_notion import FakeNotion
 from vaultmap.config import NotionSettings, Settings
 from vaultmap.model import normalise_text
 from vaultmap.sync.engine import plan_sync
-from vaultmap.sync.notion import NotionOptions, NotionRemote, obsidian_url
+from vaultmap.sync.notion import NotionOptions, NotionRemote
+from vaultmap.sync.notion.ids import obsidian_url
 from vaultmap.sync.remote import RemoteRow, TaskRecord
 from vaultmap.sync.runner import run_sync
 from vaultmap.sync.state import BaseEntry

@@ -305,7 +305,7 @@ def test_sigkill_during_push_then_rerun(env: Env) -> None:
 
 def test_no_change_sync_costs_two_requests_whatever_the_size(env: Env) -> None:
     from vaultmap.config import load_settings as load
-    from vaultmap.sync.notion import obsidian_url
+    from vaultmap.sync.notion.ids import obsidian_url
     from vaultmap.sync.runner import read_vault
 
     count = 250  # three pages of query results

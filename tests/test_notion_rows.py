@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fake_notion import FakeClock, FakeNotion, new_database, record
-from vaultmap.sync.notion import NotionRemote, obsidian_url
+from vaultmap.sync.notion import NotionRemote
+from vaultmap.sync.notion.ids import obsidian_url
 from vaultmap.sync.remote import RemoteError, RemoteGoneError, TaskRecord
 
 

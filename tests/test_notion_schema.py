@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fake_notion import FakeNotion, new_database, record, remote_for
-from vaultmap.sync.notion import STATUS_NAMES, parse_notion_id
+from vaultmap.sync.notion.ids import parse_notion_id
+from vaultmap.sync.notion.status import STATUS_NAMES
 from vaultmap.sync.remote import RemoteError, RemoteSchemaError
 
 EXPECTED_SCHEMA = {"Task": "title", "Done": "checkbox", "Status": "select", "Note": "rich_text",

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from fake_notion import FakeNotion, new_database, record
 from vaultmap.model import StatusMap, StatusType
-from vaultmap.sync.notion import NotionRemote, status_type_from
-from vaultmap.sync.notion_text import (
+from vaultmap.sync.notion import NotionRemote
+from vaultmap.sync.notion.status import status_type_from
+from vaultmap.sync.notion.text import (
     markdown_from_rich_text,
     plain_text,
     rich_text_from_markdown,
