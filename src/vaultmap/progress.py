@@ -539,20 +539,29 @@ class RollupSummariser:
     def tag(self) -> str:
         """Names the rollup and this module's code: an edited or upgraded roll-up is made
         anew, never served from an index written by the old one."""
-        try:
-            st = os.stat(__file__)
-            stamp = f"{st.st_size}:{st.st_mtime_ns}"
-        except OSError:
-            stamp = "?"
-        return f"progress.note_rollup/1 top_level_only={self.top_level_only} {stamp}"
+        return _ROLLUP_TAGS[self.top_level_only]
 
     @property
     def types(self) -> tuple[type, ...]:
         """What a rollup is made of (beside the model's tasks and dates)."""
-        return (NoteRollup, NoteProgress, Section, Counts, SectionGap, SectionRef)
+        return _ROLLUP_TYPES
 
     def __call__(self, note: Note, /) -> NoteRollup:
         return note_rollup(note, top_level_only=self.top_level_only)
+
+
+def _source_stamp() -> str:
+    try:
+        st = os.stat(__file__)
+    except OSError:
+        return "?"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+_ROLLUP_TAGS = {flag: f"progress.note_rollup/1 top_level_only={flag} {_source_stamp()}"
+                for flag in (False, True)}
+_ROLLUP_TYPES: tuple[type, ...] = (NoteRollup, NoteProgress, Section, Counts, SectionGap,
+                                   SectionRef)
 
 
 def _document_order(task: Task) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import gc
 import hashlib
 import importlib.util
@@ -110,6 +111,11 @@ for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
     _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
 
 
+@functools.lru_cache(maxsize=8)
+def _classes_by_name(types: tuple[type, ...]) -> dict[tuple[str, str], type]:
+    return {(cls.__module__, cls.__qualname__): cls for cls in types}
+
+
 class _SafeUnpickler(pickle.Unpickler):
     """Only rebuilds our model types and plain values (and the frozen dataclasses of the
     summary asked for): a planted index cannot run code."""
@@ -117,8 +123,7 @@ class _SafeUnpickler(pickle.Unpickler):
     def __init__(self, file: io.BytesIO | BinaryIO,
                  summary_types: Sequence[type] = ()) -> None:
         super().__init__(file)
-        self._summary_classes = {(cls.__module__, cls.__qualname__): cls
-                                 for cls in summary_types}
+        self._summary_classes = _classes_by_name(tuple(summary_types))
 
     def find_class(self, module: str, name: str) -> Any:
         found = _ALLOWED_GLOBALS.get((module, name)) or self._summary_classes.get((module, name))
