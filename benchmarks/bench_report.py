@@ -2,37 +2,50 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_report.py            # 5,000 notes, 20% with tasks
-    .venv/bin/python benchmarks/bench_report.py --quick    # 1,000 notes
+    .venv/bin/python benchmarks/bench_report.py                  # 5,000 notes, 20% with tasks
+    .venv/bin/python benchmarks/bench_report.py --quick          # 1,000 notes
     .venv/bin/python benchmarks/bench_report.py --runs 7
-    .venv/bin/python benchmarks/bench_report.py --before /tmp/old/src   # also an older vaultmap
+    .venv/bin/python benchmarks/bench_report.py --before main    # also the code of main
+    .venv/bin/python benchmarks/bench_report.py --before /tmp/old/src   # or of a src folder
 
 Every measure is a fresh process (``vaultmap`` is a command: its imports count), output to
-``/dev/null``, on the same generated vault with an up-to-date index ("warm": nothing changed
-since the last run). The baseline is a process that walks the vault and stats every Markdown
-file, measured in the same run, interleaved with the others so a shared machine's changing
-load hits all of them alike. It prints one Markdown table of medians and ratios. With
-``--before SRC`` (the ``src`` folder of another checkout, e.g. from ``git archive``) the same
-reports of that version run in the same rounds, on their own copy of the vault (each version
-keeps its own index).
+``/dev/null``, on the same generated vault. "Warm" runs have an up-to-date index (nothing
+changed since the last run); "cold" runs pass ``--no-index`` (every note parsed). The baseline
+is a process that walks the vault and stats every Markdown file, measured in the same run,
+interleaved with the others so a shared machine's changing load hits all of them alike. It
+prints one Markdown table of medians and ratios, of wall time and of CPU time (user + system
+of the process: on a busy machine the steadier of the two), with the load average before and
+after.
 
-Goals: warm ``vaultmap report`` within 4x the stat-walk process, warm
-``--format json`` within 8x.
+``--before REV`` (a git revision of this repository) checks REV out into a temporary
+``git worktree`` and runs the same reports with that code (``PYTHONPATH`` pointing at its
+``src``, same interpreter and libraries) in the same rounds, on its own copy of the vault
+(each version keeps its own index), so "before" and "after" come from one run. ``--before``
+also takes the ``src`` folder of another checkout.
+
+Goals: warm ``vaultmap report`` within 4x the stat-walk process, warm ``--format json``
+within 8x.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate_vault
+
+REPO = Path(__file__).resolve().parent.parent
 
 STAT_WALK = r"""
 import os, sys
@@ -46,62 +59,112 @@ for folder, dirs, files in os.walk(sys.argv[1]):
 print(n)
 """
 
+# (row name, arguments after `report VAULT`, warm); every row also gets --no-history where the
+# version has it (older versions had no history to skip).
+REPORTS = (
+    ("report", [], True),
+    ("report --format json", ["--format", "json"], True),
+    ("report (cold, --no-index)", ["--no-index"], False),
+    ("report --format json (cold)", ["--format", "json", "--no-index"], False),
+)
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of the child) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
                    env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+@contextmanager
+def source_of(before: str, base: Path) -> Iterator[Path]:
+    """The ``src`` folder of ``before``: a folder as given, or a git revision checked out into
+    a temporary worktree (removed afterwards)."""
+    if Path(before).is_dir():
+        yield Path(before).resolve()
+        return
+    tree = base / "before-tree"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree),
+                    before], check=True)
+    try:
+        yield tree / "src"
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                       check=False)
+
+
+def has_option(command: list[str], env: dict[str, str] | None, option: str) -> bool:
+    helped = subprocess.run([*command, "report", "--help"], capture_output=True, text=True,
+                            env=env, check=False)
+    return option in helped.stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 notes instead of 5,000")
     parser.add_argument("--runs", type=int, default=5, help="rounds (default 5)")
-    parser.add_argument("--before", type=Path, help="src folder of an older vaultmap to compare")
+    parser.add_argument("--before", metavar="REV|SRC",
+                        help="a git revision (or src folder) of an older vaultmap to compare")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold rows")
     args = parser.parse_args()
     notes = 1000 if args.quick else 5000
-    vaultmap = str(Path(sys.executable).parent / "vaultmap")
-    with tempfile.TemporaryDirectory(prefix="vaultmap-bench-report-") as base:
-        root = Path(base) / "vault"
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="vaultmap-bench-report-") as base_name:
+        base = Path(base_name)
+        root = base / "vault"
         stats = generate_vault(root, notes=notes, note_bytes=7000, task_share=0.2)
         (root / ".obsidian").mkdir(exist_ok=True)
-        envs: dict[str, dict[str, str]] = {}
-        commands = {
-            "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)],
-            "vaultmap report": [vaultmap, "report", str(root), "--no-history"],
-            "vaultmap report --format json": [vaultmap, "report", str(root), "--format", "json",
-                                              "--no-history"],
-            "vaultmap tasks --json": [vaultmap, "tasks", str(root), "--json"],
-        }
-        if args.before is not None:
-            old_root = Path(base) / "vault-before"
-            generate_vault(old_root, notes=notes, note_bytes=7000, task_share=0.2)
-            (old_root / ".obsidian").mkdir(exist_ok=True)
-            old = [sys.executable, "-m", "vaultmap.cli"]
-            env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
-            for name, extra in (("report", []), ("report --format json", ["--format", "json"])):
-                label = f"before: vaultmap {name}"
-                # (no --no-history: older versions had no history to skip)
-                commands[label] = [*old, "report", str(old_root), *extra]
-                envs[label] = env
-        for name, command in commands.items():  # build the index; warm everything once
-            timed(command, envs.get(name))
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(args.runs):
-            for name, command in commands.items():
-                times[name].append(timed(command, envs.get(name)))
-        medians = {name: statistics.median(values) for name, values in times.items()}
+        versions = {"": (REPO / "src", root)}
+        with contextmanager(lambda: (yield None))() if args.before is None \
+                else source_of(args.before, base) as old_src:
+            if old_src is not None:
+                old_root = base / "vault-before"
+                shutil.copytree(root, old_root)  # copy2: same bytes and mtimes
+                versions["before: "] = (old_src, old_root)
+            commands: dict[str, list[str]] = {
+                "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)]}
+            envs: dict[str, dict[str, str]] = {}
+            for prefix, (src, vault) in versions.items():
+                env = {**os.environ, "PYTHONPATH": str(src)}
+                run = [sys.executable, "-m", "vaultmap.cli"]
+                history = ["--no-history"] if has_option(run, env, "--no-history") else []
+                for name, extra, warm in REPORTS:
+                    if args.no_cold and not warm:
+                        continue
+                    label = f"{prefix}vaultmap {name}"
+                    commands[label] = [*run, "report", str(vault), *extra, *history]
+                    envs[label] = env
+            for name, command in commands.items():  # build the indexes; warm everything once
+                timed(command, envs.get(name))
+            times: dict[str, list[float]] = {name: [] for name in commands}
+            cpu: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(args.runs):
+                for name, command in commands.items():
+                    wall, used = timed(command, envs.get(name))
+                    times[name].append(wall)
+                    cpu[name].append(used)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
     floor = medians["stat walk (process)"]
-    load = os.getloadavg()[0]
+    cpu_floor = cpu_medians["stat walk (process)"]
+    load_after = os.getloadavg()
     print(f"vault: {stats.notes} notes ({stats.notes_with_tasks} with tasks), "
-          f"{stats.bytes / 1e6:.1f} MB, {stats.obsidian_tasks} tasks; "
-          f"{args.runs} rounds; load {load:.1f}\n")
-    print("| warm, one process each | median ms | vs stat walk | goal |")
-    print("| --- | --: | --: | --: |")
+          f"{stats.bytes / 1e6:.1f} MB, {stats.obsidian_tasks} tasks; {args.runs} rounds; "
+          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+          f"({os.cpu_count()} CPUs)\n")
+    # CPU time (user + system) is what a busy shared machine disturbs least: wall times there
+    # include waiting for a core, which the short stat walk suffers from the most.
+    print("| one process each | median ms | vs stat walk | CPU ms | CPU vs stat walk | goal |")
+    print("| --- | --: | --: | --: | --: | --: |")
     goals = {"vaultmap report": "4x", "vaultmap report --format json": "8x"}
     for name, value in medians.items():
-        print(f"| {name} | {value * 1000:.0f} | {value / floor:.1f}x | {goals.get(name, '')} |")
+        used = cpu_medians[name]
+        print(f"| {name} | {value * 1000:.0f} | {value / floor:.1f}x | {used * 1000:.0f} | "
+              f"{used / cpu_floor:.1f}x | {goals.get(name, '')} |")
 
 
 if __name__ == "__main__":

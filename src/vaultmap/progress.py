@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,15 +58,19 @@ __all__ = [
     "FolderProgress",
     "Gaps",
     "NoteProgress",
+    "NoteRollup",
     "OverdueTask",
     "Progress",
+    "RollupSummariser",
     "Section",
     "SectionGap",
     "SectionRef",
     "StalledSection",
     "TagProgress",
     "build_progress",
+    "merge_rollups",
     "normalise_tag",
+    "note_rollup",
     "percent_label",
     "with_history",
 ]
@@ -84,7 +89,13 @@ class Counts:
     @classmethod
     def of(cls, tasks: Iterable[Task]) -> Counts:
         """Count tasks by their status type."""
-        return cls.of_tally(Counter(task.type for task in tasks))
+        # A plain loop: a Counter per section (tens of thousands on a big vault) costs several
+        # times more.
+        tally = _ZERO_TALLY.copy()
+        for task in tasks:
+            tally[task.type] += 1
+        return cls(tally[StatusType.TODO], tally[StatusType.DOING], tally[StatusType.DONE],
+                   tally[StatusType.CANCELLED], tally[StatusType.OTHER])
 
     @classmethod
     def of_tally(cls, tally: Mapping[StatusType, int]) -> Counts:
@@ -126,6 +137,10 @@ class Counts:
         if self.counted == 0:
             return None
         return (100 * self.done) // self.counted
+
+
+_ZERO_TALLY: dict[StatusType, int] = dict.fromkeys(StatusType, 0)
+_NO_COUNTS = Counts()
 
 
 def percent_label(counts: Counts) -> str:
@@ -410,7 +425,7 @@ def _next_task(open_tasks: Sequence[Task], has_open_child: set[int]) -> Task:
 
 
 def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task],
-               today: date | None, gaps: _GapLists) -> None:
+               gaps: _GapLists) -> None:
     open_child_parents = {t.parent_line for t in counted
                           if t.type in _OPEN and t.parent_line is not None}
     for section in note.root.walk():
@@ -421,13 +436,14 @@ def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task
                 _next_task(open_tasks, open_child_parents)))
     _no_progress(note.path, note.root, gaps.no_progress)
 
-    if today is not None:
-        for task in counted:
-            if task.type not in _OPEN or not task.fields.due:
-                continue
-            due = _parse_date(task.fields.due)
-            if due is not None and due < today:
-                gaps.overdue.append(OverdueTask(task, due, (today - due).days))
+    # Overdue depends on the day: each open task with a calendar due date is kept with it,
+    # and the merge keeps those due before ``today``.
+    for task in counted:
+        if task.type not in _OPEN or not task.fields.due:
+            continue
+        due = _parse_date(task.fields.due)
+        if due is not None:
+            gaps.dated.append((task, due))
 
     children: dict[int, list[Task]] = {}
     for task in every:
@@ -452,8 +468,145 @@ def _no_progress(path: str, section: Section, out: list[SectionRef]) -> None:
 class _GapLists:
     open_by_section: list[SectionGap] = field(default_factory=list)
     no_progress: list[SectionRef] = field(default_factory=list)
-    overdue: list[OverdueTask] = field(default_factory=list)
+    dated: list[tuple[Task, date]] = field(default_factory=list)
     parents_open: list[Task] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRollup:
+    """One note's share of a :class:`Progress`, from :func:`note_rollup`; independent of the
+    day and of every other note, so it can be kept while the note is unchanged and merged
+    with the others by :func:`merge_rollups`."""
+
+    note: NoteProgress
+    open_by_section: tuple[SectionGap, ...]
+    no_progress: tuple[SectionRef, ...]
+    dated: tuple[tuple[Task, date], ...]  # open tasks with a calendar due date, and that date
+    parents_open: tuple[Task, ...]
+    # (tag key, first spelling in this note, counts of this note's tasks carrying it), in the
+    # order the tags are first met: the note's front-matter tags, then the tasks' own.
+    tags: tuple[tuple[str, str, Counts], ...]
+    top_level_only: bool
+
+
+def note_rollup(note: Note, *, top_level_only: bool = False) -> NoteRollup:
+    """Roll one note up: its section tree with counts, its gaps and its tag tallies."""
+    every = sorted(note.tasks, key=_document_order)
+    counted = [t for t in every if t.depth == 0] if top_level_only else every
+    note_tags = _unique_tags(note.tags)
+    if not counted:  # most notes of a vault: the tree of an empty note is its bare root
+        empty = NoteProgress(note.path, _NO_COUNTS,
+                             Section("", (), 0, 0, _NO_COUNTS, _NO_COUNTS, ()),
+                             tuple(note_tags.values()))
+        return NoteRollup(empty, (), (), (), (), (), top_level_only)
+    progress = NoteProgress(note.path, Counts.of(counted), _section_tree(note, counted),
+                            tuple(note_tags.values()))
+    gaps = _GapLists()
+    _note_gaps(progress, counted, every, gaps)
+
+    # A front-matter tag covers every task of the note; a task's own tags add to that.
+    tag_names: dict[str, str] = {}
+    tag_tally: dict[str, Counter[StatusType]] = {}
+    if counted:
+        note_tally = Counter(t.type for t in counted)
+        for key, spelling in note_tags.items():
+            tag_names[key] = spelling
+            tag_tally[key] = note_tally
+    for task in counted:
+        if not task.fields.tags:
+            continue
+        for key, spelling in _unique_tags(task.fields.tags).items():
+            if key in note_tags:
+                continue
+            tag_names.setdefault(key, spelling)
+            tag_tally.setdefault(key, Counter())[task.type] += 1
+    return NoteRollup(
+        progress, tuple(gaps.open_by_section), tuple(gaps.no_progress), tuple(gaps.dated),
+        tuple(gaps.parents_open),
+        tuple((key, tag_names[key], Counts.of_tally(tally)) for key, tally in tag_tally.items()),
+        top_level_only)
+
+
+@dataclass(frozen=True, slots=True)
+class RollupSummariser:
+    """:func:`note_rollup` as a summary a vault scan keeps in its index with each note
+    (``scan_vault(settings, summarise=RollupSummariser())``), so a warm report merges the
+    stored rollups (:func:`merge_rollups`) instead of rolling every note up again."""
+
+    top_level_only: bool = False
+
+    @property
+    def tag(self) -> str:
+        """Names the rollup and this module's code: an edited or upgraded roll-up is made
+        anew, never served from an index written by the old one."""
+        return _ROLLUP_TAGS[self.top_level_only]
+
+    @property
+    def types(self) -> tuple[type, ...]:
+        """What a rollup is made of (beside the model's tasks and dates)."""
+        return _ROLLUP_TYPES
+
+    def __call__(self, note: Note, /) -> NoteRollup:
+        return note_rollup(note, top_level_only=self.top_level_only)
+
+
+def _source_stamp() -> str:
+    try:
+        st = os.stat(__file__)
+    except OSError:
+        return "?"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+_ROLLUP_TAGS = {flag: f"progress.note_rollup/1 top_level_only={flag} {_source_stamp()}"
+                for flag in (False, True)}
+_ROLLUP_TYPES: tuple[type, ...] = (NoteRollup, NoteProgress, Section, Counts, SectionGap,
+                                   SectionRef)
+
+
+def _document_order(task: Task) -> tuple[int, int]:
+    return task.line, task.offset
+
+
+def merge_rollups(rollups: Iterable[NoteRollup], *, today: date | None = None,
+                  top_level_only: bool = False) -> Progress:
+    """The whole vault's :class:`Progress` from its notes' rollups (any order; each made with
+    the same ``top_level_only``): totals, the folder tree, tags and gaps, with ``today``
+    deciding what is overdue."""
+    ordered = sorted(rollups, key=lambda r: r.note.path)
+    open_by_section: list[SectionGap] = []
+    no_progress: list[SectionRef] = []
+    overdue: list[OverdueTask] = []
+    parents_open: list[Task] = []
+    tag_counts: dict[str, Counts] = {}
+    tag_names: dict[str, str] = {}
+    tag_notes: dict[str, int] = {}
+    total = Counts()
+    for rollup in ordered:
+        if rollup.top_level_only != top_level_only:
+            raise ValueError("a rollup made with another top_level_only")
+        total = total + rollup.note.counts
+        open_by_section += rollup.open_by_section
+        no_progress += rollup.no_progress
+        parents_open += rollup.parents_open
+        if today is not None:
+            overdue += [OverdueTask(task, due, (today - due).days)
+                        for task, due in rollup.dated if due < today]
+        for key, spelling, counts in rollup.tags:
+            tag_names.setdefault(key, spelling)
+            before = tag_counts.get(key)
+            tag_counts[key] = counts if before is None else before + counts
+            tag_notes[key] = tag_notes.get(key, 0) + 1
+    notes = tuple(rollup.note for rollup in ordered)
+    tags = tuple(TagProgress(tag_names[k], tag_counts[k], tag_notes[k])
+                 for k in sorted(tag_counts, key=lambda k: (k, tag_names[k])))
+    gaps = Gaps(
+        open_by_section=tuple(open_by_section),
+        no_progress=tuple(no_progress),
+        overdue=tuple(sorted(overdue, key=lambda o: (o.due, o.task.path, o.task.line))),
+        parents_open=tuple(parents_open),
+    )
+    return Progress(total, notes, _folder_tree(notes), tags, gaps, today, top_level_only)
 
 
 def build_progress(notes: Iterable[Note], *, today: date | None = None,
@@ -461,54 +614,10 @@ def build_progress(notes: Iterable[Note], *, today: date | None = None,
     """Roll the notes' tasks up per note, section, folder and tag, and find the gaps.
 
     ``today`` decides what is overdue (``None``: nothing is). With ``top_level_only`` only
-    tasks at depth 0 count, everywhere.
+    tasks at depth 0 count, everywhere. The same as merging each note's :func:`note_rollup`.
     """
-    gap_lists = _GapLists()
-    note_progress: list[NoteProgress] = []
-    tag_tally: dict[str, Counter[StatusType]] = {}
-    tag_names: dict[str, str] = {}
-    tag_notes: dict[str, set[str]] = {}
-
-    for note in sorted(notes, key=lambda n: n.path):
-        every = sorted(note.tasks, key=lambda t: (t.line, t.offset))
-        counted = [t for t in every if t.depth == 0] if top_level_only else every
-        note_tags = _unique_tags(note.tags)
-        progress = NoteProgress(note.path, Counts.of(counted), _section_tree(note, counted),
-                                tuple(note_tags.values()))
-        note_progress.append(progress)
-        _note_gaps(progress, counted, every, today, gap_lists)
-
-        # A front-matter tag covers every task of the note; a task's own tags add to that.
-        if counted:
-            note_tally = Counter(t.type for t in counted)
-            for key, spelling in note_tags.items():
-                tag_names.setdefault(key, spelling)
-                tag_tally.setdefault(key, Counter()).update(note_tally)
-                tag_notes.setdefault(key, set()).add(note.path)
-        for task in counted:
-            if not task.fields.tags:
-                continue
-            for key, spelling in _unique_tags(task.fields.tags).items():
-                if key in note_tags:
-                    continue
-                tag_names.setdefault(key, spelling)
-                tag_tally.setdefault(key, Counter())[task.type] += 1
-                tag_notes.setdefault(key, set()).add(note.path)
-
-    total = Counts()
-    for item in note_progress:
-        total = total + item.counts
-    tags = tuple(TagProgress(tag_names[k], Counts.of_tally(tag_tally[k]), len(tag_notes[k]))
-                 for k in sorted(tag_tally, key=lambda k: (k, tag_names[k])))
-    gaps = Gaps(
-        open_by_section=tuple(gap_lists.open_by_section),
-        no_progress=tuple(gap_lists.no_progress),
-        overdue=tuple(sorted(gap_lists.overdue,
-                             key=lambda o: (o.due, o.task.path, o.task.line))),
-        parents_open=tuple(gap_lists.parents_open),
-    )
-    return Progress(total, tuple(note_progress), _folder_tree(note_progress), tags, gaps,
-                    today, top_level_only)
+    return merge_rollups((note_rollup(note, top_level_only=top_level_only) for note in notes),
+                         today=today, top_level_only=top_level_only)
 
 
 def _unique_tags(tags: Iterable[str]) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """``vaultmap report``, ``tasks`` and ``init``: read a vault and say where it stands.
 
-Thin: find the vault, scan it (:func:`vaultmap.vault.scan_vault`), roll the notes up
-(:func:`vaultmap.progress.build_progress`), hand the result to a renderer. Scan warnings go to
-stderr, one line each; the report goes to stdout or ``--output``.
+Thin: find the vault, scan it (:func:`vaultmap.vault.scan_vault`, which keeps each note's
+rollup in the index), merge the rollups (:func:`vaultmap.progress.merge_rollups`), hand the
+result to a renderer. Scan warnings go to stderr, one line each; the report goes to stdout or
+``--output``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from vaultmap.config import (
 from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import Progress, build_progress, with_history
+from vaultmap.progress import NoteRollup, Progress, RollupSummariser, merge_rollups, with_history
 from vaultmap.report import (
     BY_CHOICES,
     By,
@@ -42,7 +43,7 @@ from vaultmap.report import (
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import date_warnings, plain, printable
+from vaultmap.report.common import date_warnings, plain, printable, scan_warning_lines
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.vault import ScanResult, paths, scan_vault
 
@@ -75,8 +76,8 @@ def _warn(lines: Iterable[str]) -> None:
         echo("vaultmap: warning: " + " ".join(line.splitlines()), err=True)
 
 
-def _scan(named_paths: Sequence[Path], flavor: str | None,
-          use_index: bool) -> list[tuple[Settings, list[Note]]]:
+def _scan(named_paths: Sequence[Path], flavor: str | None, use_index: bool,
+          verbose: bool = False) -> list[tuple[Settings, list[Note]]]:
     """Scan each path inside its own vault; paths in one vault share one scan."""
     groups: dict[Path, list[Path]] = {}
     for path in named_paths:
@@ -92,7 +93,7 @@ def _scan(named_paths: Sequence[Path], flavor: str | None,
         result = scan_vault(settings, paths=None if whole else members, use_index=indexed)
         _refuse_unreadable_named(result, settings, members)
         _freeze_scanned()
-        _warn(result.warnings)
+        _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
         if not result.notes:
             _warn([_no_notes_warning(settings, members[0] if len(members) == 1 else root)])
         results.append((settings, list(result.notes)))
@@ -216,6 +217,9 @@ def _parse_today(value: str | None) -> date:
 
 # --------------------------------------------------------------------------- report
 
+_VERBOSE_HELP = ("List every warning about the notes: also past the first few, and those about "
+                 "unchanged notes given on an earlier run.")
+
 
 @click.command("report", short_help="Show a vault's progress, its breakdown and what is next.")
 @click.argument("vault", required=False, type=click.Path(path_type=Path), default=Path("."))
@@ -256,10 +260,12 @@ def _parse_today(value: str | None) -> date:
               help="Instead of printing: write the Markdown report between the "
                    "<!-- vaultmap:report --> and <!-- /vaultmap:report --> lines of every "
                    "note that has them (what the daemon does after each change).")
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
 def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, fmt: str,
                output: Path | None, force: bool, limit: int, rows: int, color: str,
                today: str | None, flavor: str | None, no_index: bool, no_history: bool,
-               open_page: bool = False, update_dashboards: bool = False) -> None:
+               open_page: bool = False, update_dashboards: bool = False,
+               verbose: bool = False) -> None:
     """Print the progress of the vault VAULT (default: the current folder).
 
     Overall progress, a breakdown per note, section, folder or tag, and the gaps: the next task
@@ -282,18 +288,21 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     settings = _settings_for(root, flavor)
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
-    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index)
+    top = settings.report.top_level_only if top_level is None else top_level
+    # Each note's rollup is kept in the index with it: a warm report merges them.
+    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index,
+                        summarise=RollupSummariser(top))
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
-    _warn(result.warnings)
+    _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
     if not result.notes:
         _warn([_no_notes_warning(settings, vault)])
     bad_dates = date_warnings(result.notes)
     _warn(bad_dates)
 
-    top = settings.report.top_level_only if top_level is None else top_level
-    progress = build_progress(result.notes, today=day, top_level_only=top)
+    rollups = [summary for summary in result.summaries if isinstance(summary, NoteRollup)]
+    progress = merge_rollups(rollups, today=day, top_level_only=top)
     history = None
     if not no_history:
         progress, history = _with_history(settings, progress, day)
@@ -409,8 +418,10 @@ def _note_ok(path: str, globs: Sequence[str]) -> bool:
               help="Only notes whose vault path or name matches GLOB. Repeatable.")
 @click.option("--no-index", is_flag=True, help="Parse every note; neither read nor write the "
                                                 "index in .vaultmap/.")
+@click.option("-v", "--verbose", is_flag=True, help=_VERBOSE_HELP)
 def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
-              statuses: tuple[str, ...], notes: tuple[str, ...], no_index: bool) -> None:
+              statuses: tuple[str, ...], notes: tuple[str, ...], no_index: bool,
+              verbose: bool = False) -> None:
     """List the tasks in PATH... (vault folders or single notes; default: the current folder).
 
     Each PATH is read inside its vault: the nearest folder above it with a .vaultmap.toml or an
@@ -419,7 +430,7 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
     """
     wanted = _status_matcher(statuses)
     selected: list[tuple[Settings, Note, Task]] = []
-    for settings, scanned in _scan(list(paths) or [Path(".")], flavor, not no_index):
+    for settings, scanned in _scan(list(paths) or [Path(".")], flavor, not no_index, verbose):
         for note in scanned:
             if not _note_ok(note.path, notes):
                 continue

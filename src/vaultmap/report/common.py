@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -126,6 +127,42 @@ NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its fr
 
 
 MAX_DATE_WARNINGS = 10
+
+#: At most this many scan warnings are listed one by one; past it, the first
+#: :data:`SCAN_WARNINGS_WHEN_CUT` and a count of the rest (``-v`` lists them all).
+MAX_SCAN_WARNINGS = 10
+SCAN_WARNINGS_WHEN_CUT = 5
+
+
+def scan_warning_lines(warnings: Sequence[str], repeated: Sequence[str] = (), *,
+                       verbose: bool = False) -> list[str]:
+    """The scan's warnings as a command prints them, one line each.
+
+    ``verbose``: every one. Otherwise those not given before (``repeated`` are the warnings
+    about notes unchanged since an earlier scan, which said them), summed up past
+    :data:`MAX_SCAN_WARNINGS` (the first few and a count of the rest), then one line
+    counting the repeated ones left out, so a vault with many broken front matters does not
+    print hundreds of lines on every run.
+    """
+    if verbose:
+        return list(warnings)
+    left_out = Counter(repeated)
+    fresh: list[str] = []
+    for line in warnings:
+        if left_out[line] > 0:
+            left_out[line] -= 1
+        else:
+            fresh.append(line)
+    skipped = len(warnings) - len(fresh)
+    lines = fresh
+    if len(fresh) > MAX_SCAN_WARNINGS:
+        rest = len(fresh) - SCAN_WARNINGS_WHEN_CUT
+        lines = [*fresh[:SCAN_WARNINGS_WHEN_CUT],
+                 f"... and {rest} more warnings (-v lists them all)"]
+    if skipped:
+        lines.append(f"{skipped} {'warning' if skipped == 1 else 'warnings'} about unchanged "
+                     "notes, given on an earlier run, not repeated (-v lists them)")
+    return lines
 
 
 def _is_date(text: str) -> bool:

@@ -29,19 +29,28 @@ SCHEMA = "vaultmap.report/1"
 
 def counts_dict(counts: Counts) -> dict[str, Any]:
     """The counts object: every status type, the sums, the percent and the label shown."""
-    percent = counts.percent
-    return {
-        "todo": counts.todo,
-        "doing": counts.doing,
-        "done": counts.done,
-        "cancelled": counts.cancelled,
-        "other": counts.other,
-        "total": counts.total,
-        "counted": counts.counted,
-        "open": counts.open,
-        "percent": None if percent is None else round(percent, 2),
-        "label": percent_label(counts),
-    }
+    # A big vault's report holds tens of thousands of counts objects, most of them alike
+    # (every note without tasks): each distinct one is worked out once per process.
+    key = (counts.todo, counts.doing, counts.done, counts.cancelled, counts.other)
+    known = _COUNTS_DICTS.get(key)
+    if known is None:
+        percent = counts.percent
+        known = _COUNTS_DICTS[key] = {
+            "todo": counts.todo,
+            "doing": counts.doing,
+            "done": counts.done,
+            "cancelled": counts.cancelled,
+            "other": counts.other,
+            "total": counts.total,
+            "counted": counts.counted,
+            "open": counts.open,
+            "percent": None if percent is None else round(percent, 2),
+            "label": percent_label(counts),
+        }
+    return known.copy()  # a caller may change its copy
+
+
+_COUNTS_DICTS: dict[tuple[int, int, int, int, int], dict[str, Any]] = {}
 
 
 def task_dict(task: Task, *, note_tags: tuple[str, ...] = ()) -> dict[str, Any]:

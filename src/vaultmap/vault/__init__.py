@@ -23,7 +23,9 @@ torn read; the last writer wins. Its header names a format version and a fingerp
 that changes parsing (flavor, statuses, size cap, the parser's own source), so an index from
 another configuration or an older vaultmap is rebuilt silently, as is a truncated or corrupt
 one. Loading uses an allow-list unpickler: a vault from an untrusted source cannot run code
-through a planted index.
+through a planted index. ``scan_vault(settings, summarise=...)`` also keeps a summary of each
+note (the report's rollup) in its entry, after the note, and hands it back while the note is
+unchanged; its classes are the only others the unpickler then builds.
 
 Cold scans of more than a couple of MB parse in worker processes (``fork``; ``spawn`` only for
 much larger jobs when other threads are running), falling back to this process if a worker

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import gc
 import hashlib
 import importlib.util
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 from vaultmap import __version__
 from vaultmap.config import Settings
@@ -69,7 +70,13 @@ _GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.item
 
 
 class _IndexPickler(pickle.Pickler):
-    """Pickles model objects as (builder, field values); mapping proxies as plain dicts."""
+    """Pickles model objects as (builder, field values); mapping proxies as plain dicts; the
+    frozen dataclasses of a summary (``summary_types``) as (class, field values)."""
+
+    def __init__(self, file: io.BytesIO, protocol: int,
+                 summary_types: Sequence[type] = ()) -> None:
+        super().__init__(file, protocol=protocol)
+        self._summary_getters = {cls: _field_getter(cls) for cls in summary_types}
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
@@ -78,7 +85,19 @@ class _IndexPickler(pickle.Pickler):
             return builder, _GETTERS[kind](obj)
         if kind is MappingProxyType:
             return _mapping_proxy, (dict(obj),)
+        getter = self._summary_getters.get(kind)
+        if getter is not None:
+            return kind, getter(obj)
         return NotImplemented
+
+
+def _field_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    if len(names) == 1:
+        single = operator.attrgetter(names[0])
+        return lambda obj: (single(obj),)
+    getter: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
+    return getter
 
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
@@ -92,14 +111,25 @@ for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
     _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
 
 
+@functools.lru_cache(maxsize=8)
+def _classes_by_name(types: tuple[type, ...]) -> dict[tuple[str, str], type]:
+    return {(cls.__module__, cls.__qualname__): cls for cls in types}
+
+
 class _SafeUnpickler(pickle.Unpickler):
-    """Only rebuilds our model types and plain values: a planted index cannot run code."""
+    """Only rebuilds our model types and plain values (and the frozen dataclasses of the
+    summary asked for): a planted index cannot run code."""
+
+    def __init__(self, file: io.BytesIO | BinaryIO,
+                 summary_types: Sequence[type] = ()) -> None:
+        super().__init__(file)
+        self._summary_classes = _classes_by_name(tuple(summary_types))
 
     def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an index") from None
+        found = _ALLOWED_GLOBALS.get((module, name)) or self._summary_classes.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an index")
+        return found
 
 
 @contextlib.contextmanager
@@ -120,16 +150,61 @@ def _no_gc() -> Iterator[None]:
 
 def _dumps(obj: object) -> bytes:
     buffer = io.BytesIO()
-    _IndexPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
 
 
 def _decode(blob: bytes) -> Note:
     """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
-    note = _SafeUnpickler(io.BytesIO(blob)).load()
+    return _decode_with_summary(blob, None)[0]
+
+
+def _decode_with_summary(blob: bytes, summariser: Summariser | None) -> tuple[Note, object]:
+    """A note from its index encoding, and the summary stored with it when it is the one
+    ``summariser`` makes (its tag), else None."""
+    handle = io.BytesIO(blob)
+    unpickler = _SafeUnpickler(handle, summariser.types if summariser is not None else ())
+    note = unpickler.load()
     if type(note) is not Note:
         raise pickle.UnpicklingError("an index entry does not hold a note")
-    return note
+    summary: object = None
+    if summariser is not None and handle.tell() < len(blob):
+        # The second pickle of the entry, (tag, summary), read by the same unpickler: its
+        # tasks are the note's objects just loaded.
+        stored = unpickler.load()
+        if type(stored) is tuple and len(stored) == 2 and stored[0] == summariser.tag:
+            summary = stored[1]
+    return note, summary
+
+
+def _dumps_with_summary(note: Note, summariser: Summariser, summary: object) -> bytes:
+    """The index encoding of a note followed by its summary: two pickles by one pickler, so
+    the summary's tasks are the note's own objects, stored once and shared again when loaded.
+    The note alone reads as :func:`_decode` always did (the first pickle), so an index
+    written with summaries serves every scan, with or without a summariser."""
+    buffer = io.BytesIO()
+    pickler = _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL, summariser.types)
+    pickler.dump(note)
+    pickler.dump((summariser.tag, summary))
+    return buffer.getvalue()
+
+
+class Summariser(Protocol):
+    """Works out something from one note alone (a progress roll-up, say) that a scan keeps in
+    the index with the note, so a later scan hands it back without working it out again.
+
+    ``tag`` names the summary and everything that changes it (its code's version): a stored
+    summary with another tag is made anew. ``types`` are the frozen dataclasses a summary is
+    made of, the only classes (beside the model's) that loading it may build.
+    """
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def types(self) -> tuple[type, ...]: ...
+
+    def __call__(self, note: Note, /) -> object: ...
 
 
 
@@ -231,7 +306,7 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
         body = {rel: tuple(entry) for rel, entry in entries.items()}
         buffer = io.BytesIO()
         # Two independent pickles: the header is checked before the body is read.
-        _IndexPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(
             (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
         pickle.dump(body, buffer, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
         atomic_write(index_path(settings), buffer.getbuffer(), new_mode=0o644)
@@ -254,18 +329,23 @@ def _remove_stale_temporaries(state_dir: Path) -> None:
                 leftover.unlink()
 
 
-def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int) -> dict[str, _Entry]:
-    """Index entries for freshly parsed files."""
+def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
+                 summaries: Mapping[str, object] | None = None,
+                 summariser: Summariser | None = None) -> dict[str, _Entry]:
+    """Index entries for freshly parsed files (with their notes' summaries, when made)."""
     entries: dict[str, _Entry] = {}
     for outcome in outcomes:
         if outcome.size < 0:  # could not be opened: nothing to remember, retried next time
             continue
         blob = outcome.blob
-        if blob is None and outcome.note is not None:
-            try:
+        try:
+            if summariser is not None and summaries and outcome.rel in summaries \
+                    and outcome.note is not None:
+                blob = _dumps_with_summary(outcome.note, summariser, summaries[outcome.rel])
+            elif blob is None and outcome.note is not None:
                 blob = _dumps(outcome.note)
-            except Exception:  # a front-matter value pickle cannot hold: not indexed
-                continue
+        except Exception:  # a front-matter value pickle cannot hold: not indexed
+            continue
         trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
         entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
                                       blob, outcome.warning)

@@ -14,7 +14,9 @@ from vaultmap.config import Settings
 from vaultmap.errors import VaultReadError
 from vaultmap.model import Note
 from vaultmap.vault.index import (
-    _decode,
+    Summariser,
+    _decode_with_summary,
+    _dumps_with_summary,
     _entries_for,
     _Entry,
     _fingerprint,
@@ -49,8 +51,12 @@ class ScanResult:
     # Each note that could not be read or parsed and each folder that could not be listed
     # (each has its warning line too): a sync must not take their tasks for deleted.
     unreadable: tuple[UnreadablePath, ...] = ()
-
-
+    # The warnings (a subset of ``warnings``) about notes read fine but with a problem (front
+    # matter ignored, say) that were taken unchanged from the index: an earlier scan already
+    # said them, so a command may leave them out unless asked.
+    repeated: tuple[str, ...] = ()
+    # With a summariser: each note's summary, in the order of ``notes``.
+    summaries: tuple[object, ...] = ()
 
 
 def _selection(settings: Settings, root_abs: str,
@@ -86,6 +92,7 @@ def scan_vault(
     paths: Sequence[Path] | None = None,
     use_index: bool = True,
     jobs: int | None = None,
+    summarise: Summariser | None = None,
 ) -> ScanResult:
     """Read every note of the vault (or of ``paths``: folders and single files inside it).
 
@@ -94,6 +101,10 @@ def scan_vault(
     worker processes (default: the CPUs left idle by the load average). Unreadable files
     become warnings; a path that does not exist or lies outside the vault raises
     :class:`VaultReadError`.
+
+    With ``summarise``, each note's summary comes back too (:attr:`ScanResult.summaries`):
+    kept in the index with the note, it is worked out again only for notes parsed anew (or
+    whose stored summary has another tag).
     """
     scan_start_ns = time.time_ns()
     root_abs = os.path.abspath(settings.root)
@@ -132,8 +143,13 @@ def scan_vault(
             to_parse.append(found)
 
     outcomes = _parse_many(settings, to_parse, jobs if jobs is not None else _default_jobs())
+    summaries: dict[str, object] = {}
+    if summarise is not None:
+        for outcome in outcomes:
+            if outcome.note is not None:
+                summaries[outcome.rel] = summarise(outcome.note)
     if use_index:
-        fresh = _entries_for(outcomes, scan_start_ns)
+        fresh = _entries_for(outcomes, scan_start_ns, summaries, summarise)
         updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
         if updated is not None:
             _save_index(settings, fingerprint, updated)
@@ -144,17 +160,25 @@ def scan_vault(
     warnings: list[tuple[str, str]] = list(walker.warnings)
     unreadable: list[tuple[str, str]] = list(walker.unreadable)
     notes: list[Note] = []
+    reused_notes: list[Note] = []
     damaged: list[_Found] = []
+    resummarised: list[str] = []  # reused notes whose stored summary was missing or stale
     reused = 0
     with _no_gc():
         for rel in list(reusable):
             entry = reusable.pop(rel)
             if entry.blob is not None:
                 try:
-                    notes.append(_decode(entry.blob))
+                    note, summary = _decode_with_summary(entry.blob, summarise)
                 except Exception:  # a damaged entry: parse the file again
                     damaged.append(walker.found[rel])
                     continue
+                reused_notes.append(note)
+                if summarise is not None:
+                    if summary is None:
+                        summary = summarise(note)
+                        resummarised.append(rel)
+                    summaries[rel] = summary
             if entry.warning is not None:
                 warnings.append((rel, entry.warning))
                 if entry.blob is None:
@@ -163,10 +187,17 @@ def scan_vault(
     if damaged:
         repaired = _parse_many(settings, damaged, 1)
         outcomes += repaired
-        if use_index:
-            entries = _load_index(settings, fingerprint)
-            entries.update(_entries_for(repaired, scan_start_ns))
-            _save_index(settings, fingerprint, entries)
+        if summarise is not None:
+            for outcome in repaired:
+                if outcome.note is not None:
+                    summaries[outcome.rel] = summarise(outcome.note)
+    if use_index and (damaged or resummarised):
+        entries = _load_index(settings, fingerprint)
+        if damaged:
+            entries.update(_entries_for(repaired, scan_start_ns, summaries, summarise))
+        if summarise is not None and resummarised:
+            _store_summaries(entries, resummarised, reused_notes, summaries, summarise)
+        _save_index(settings, fingerprint, entries)
 
     for outcome in outcomes:
         if outcome.note is not None:
@@ -175,12 +206,19 @@ def scan_vault(
             warnings.append((outcome.rel, outcome.warning))
             if outcome.note is None:
                 unreadable.append((outcome.rel, outcome.warning))
+    repeated: list[tuple[str, str]] = []
     for note in notes:
         for message in note.warnings:
             warnings.append((note.path, _prefixed(note.path, message)))
+    for note in reused_notes:
+        for message in note.warnings:
+            repeated.append((note.path, _prefixed(note.path, message)))
+    warnings += repeated
+    notes += reused_notes
 
     notes.sort(key=lambda note: note.path)
     warnings.sort(key=lambda item: item[0])
+    repeated.sort(key=lambda item: item[0])
     return ScanResult(
         root=settings.root,
         notes=tuple(notes),
@@ -189,6 +227,25 @@ def scan_vault(
         reused=reused,
         unreadable=tuple(sorted(UnreadablePath(rel, line.removeprefix(f"{rel}: "))
                                 for rel, line in unreadable)),
+        repeated=tuple(message for _, message in repeated),
+        summaries=tuple(summaries[note.path] for note in notes) if summarise is not None
+        else (),
     )
+
+
+def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str], notes: Sequence[Note],
+                     summaries: dict[str, object], summarise: Summariser) -> None:
+    """Put the summaries just made for notes taken from the index into their entries."""
+    by_path = {note.path: note for note in notes}
+    for rel in paths:
+        entry = entries.get(rel)
+        note = by_path.get(rel)
+        if entry is None or note is None:
+            continue
+        try:
+            blob = _dumps_with_summary(note, summarise, summaries[rel])
+        except Exception:  # a front-matter value pickle cannot hold: left as it was
+            continue
+        entries[rel] = entry._replace(blob=blob)
 
 
