@@ -130,3 +130,31 @@ def test_doctor_and_config_warnings_show_no_control_characters(vault: Path) -> N
     out = _invoke(vault, "doctor", str(vault), code=None)
     assert "flav" in out
     assert "did you mean" in _invoke(vault, "tasks", str(vault))
+
+
+def test_an_unexpected_error_is_one_line_without_its_text_and_debug_shows_it(
+        tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # A bug is simulated by a scan that raises with a secret in its message: the one line
+    # names only the exception's type.
+    (tmp_path / "a.md").write_text("- [ ] one\n")
+    probe = ("import sys, vaultmap.vault as v\n"
+             "def broken(*a, **k):\n"
+             "    raise RuntimeError('Authorization: Bearer secret_abc123')\n"
+             "v.scan_vault = broken\n"
+             "import vaultmap.cli.report_cmds as r\n"
+             "r.scan_vault = broken\n"
+             "from vaultmap.cli import main\n"
+             f"main(['report', {str(tmp_path)!r}], prog_name='vaultmap')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False, env={**os.environ, "VAULTMAP_DEBUG": ""})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "RuntimeError" in done.stderr
+    assert "secret_abc123" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    debug = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=False, env={**os.environ, "VAULTMAP_DEBUG": "1"})
+    assert "Traceback" in debug.stderr and debug.returncode != 0

@@ -113,9 +113,10 @@ def test_a_bad_token_pauses_github_with_one_line(env: Env) -> None:
     assert "github:" in status and "PAUSED" in status and "401" in status
     # Paused: no more tries (polls are 0.3 s apart), so the log says it once.
     requests = env.fake.total_requests
-    paused_at = daemon.status()["updated"]
-    wait_for(lambda: daemon.status().get("updated", paused_at) > paused_at,
-             what="the daemon still stepping a second later")
+    # The daemon goes on (it sees a saved note), and a paused GitHub is not asked about it.
+    (env.vault / "Other.md").write_text("- [ ] still watched\n")
+    wait_for(lambda: "changed: Other.md" in daemon.log() or None,
+             what="the daemon still stepping after the pause")
     assert daemon.log().count("github: paused") == 1
     assert env.fake.total_requests == requests
     assert daemon.proc.poll() is None

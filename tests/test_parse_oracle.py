@@ -317,3 +317,18 @@ def test_top_level_headings_agree_with_cmark_gfm(text: str) -> None:
     theirs = [(line, level) for line, level in theirs if line not in quoted]
     result = scan(data, split_lines(data), 1, obsidian=False, decode=bytes.decode)
     assert [(h.line, h.level) for h in result.headings] == theirs
+
+
+
+@pytest.mark.parametrize(("text", "depth"), [
+    ("- [ ] task\n-\n - [ ] task\n", 0),  # cmark-gfm: three items of one list
+    ("- [ ] task\n -\n  - [ ] task\n", 0),
+    ("- [ ] a\n-\n  - [ ] b\n", 1),  # indented to the empty item's content: its child
+])
+def test_a_line_after_an_empty_item_nests_as_cmark_nests_it(text: str, depth: int) -> None:
+    data = text.encode()
+    for fast in (True, False):
+        tasks = scan(data, split_lines(data), 1, obsidian=False, decode=bytes.decode,
+                     fast=fast).tasks
+        assert [t.line for t in tasks] == [line for line, _ in oracle_tasks(text)]
+        assert tasks[-1].depth == depth, fast

@@ -256,6 +256,7 @@ _MARKDOWN = _NESTED | _FLAT
 @example(["| a | b |", "| --- | --- |", "===", "- [ ] row or task"], True, False)
 @example(["```", "``` x", "- [ ] code", "```", "- [ ] task"], True, False)
 @example(["> - [ ] q", "", "- [ ] t", "", "| a |", "|-|", "", "  - [ ] u"], False, False)
+@example(["- [ ] task", "-", " - [ ] task"], False, False)  # an empty item's content column
 def test_scanner_fast_path_matches_the_faithful_port(lines: list[str], obsidian: bool,
                                                      bom: bool) -> None:
     data = ("\ufeff" if bom else "").encode() + "\n".join(lines).encode("utf-8")

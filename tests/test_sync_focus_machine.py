@@ -11,7 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-import test_sync_runner as runner_tests
+import runner_machine as runner_tests
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.sync.engine import ImportRow, SetVaultStatus, Unlink
 from vaultmap.sync.remote import RemoteError

@@ -11,6 +11,7 @@ traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -19,6 +20,9 @@ import click
 from vaultmap import __version__
 from vaultmap.cli.output import OutputError, echo, output_failed, tolerant_streams
 from vaultmap.errors import VaultmapError
+
+# Set to see the traceback of an unexpected error instead of its one line.
+DEBUG_ENV = "VAULTMAP_DEBUG"
 
 # name -> (module in vaultmap.cli, the one-line summary `vaultmap --help` shows). Each module
 # exports COMMANDS; tests/test_user_paths.py checks that this table and those lists agree.
@@ -88,6 +92,17 @@ class _Group(click.Group):
             sys.exit(error.exit_code)
         except OutputError as error:
             sys.exit(output_failed(error))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors, --help, Ctrl-C: click prints them as ever
+        except Exception as error:
+            # A bug of ours, not bad input: still one line, never a traceback. The message
+            # names only the exception's type (its text could quote a token or a header);
+            # VAULTMAP_DEBUG=1 shows the traceback for a bug report.
+            if os.environ.get(DEBUG_ENV):
+                raise
+            echo(f"vaultmap: unexpected internal error ({type(error).__name__}); please report "
+                 f"it with the output of the same command run with {DEBUG_ENV}=1", err=True)
+            sys.exit(1)
         return result
 
 

@@ -441,9 +441,9 @@ class Daemon:
             self.dashboards_due = True
             return
         for rel in changed:
-            try:
-                data = (self.settings.root / rel).read_bytes()
-            except OSError:
+            try:  # as the scan reads notes: a FIFO or a device must not stop the daemon
+                data, _ = read_regular(self.settings.root / rel, self.settings.vault.max_note_bytes)
+            except Unreadable:
                 continue
             if may_hold_regions(data):
                 self.dashboards_due = True

@@ -724,6 +724,10 @@ class _Scanner:
                 container.depth = sum(1 for block in stack if block.kind == ITEM) - 1
                 if container.base >= 0:
                     container.base = self.column
+                    if self.offset >= e and data[self.offset - 1] not in (_SPACE, _TAB):
+                        # An empty item ("-" then the line's end): its content column is one
+                        # past the marker, as its padding says (cmark), not the marker's end.
+                        container.base += 1
                 container.marker_offset = marker_indent
                 container.padding = padding
                 container.list_sig = sig
