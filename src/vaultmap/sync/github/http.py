@@ -53,6 +53,7 @@ from vaultmap.errors import (
     RemoteError,
     RemoteSchemaError,
 )
+from vaultmap.sync.secret import Secret
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -110,16 +111,7 @@ class Usage:
     rate_waits: int = 0
 
 
-class _Secret:
-    """A string that never shows itself in a repr, a traceback's locals or ``vars()``."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<secret>"
+_Secret = Secret  # the name this module's code uses
 
 
 def api_url_from(environ: Mapping[str, str]) -> str:

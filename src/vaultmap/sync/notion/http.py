@@ -36,6 +36,7 @@ from vaultmap.sync.remote import (
     RemoteGoneError,
     RemoteUnavailableError,
 )
+from vaultmap.sync.secret import Secret
 
 API_VERSION = "2025-09-03"
 DEFAULT_BASE_URL = "https://api.notion.com"
@@ -50,16 +51,7 @@ log = logging.getLogger("vaultmap.notion")
 NotionOptions = NotionSettings
 
 
-class _Secret:
-    """A string that never shows itself in a repr, a traceback's locals or ``vars()``."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<secret>"
+_Secret = Secret  # the name this module's code uses
 
 
 def check_token(token: str, token_env: str) -> None:
