@@ -24,19 +24,17 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from click.testing import CliRunner
 from generate import generate_vault
 
-from daemon_proc import DaemonProcess, wait_for
-from fake_notion import FakeNotion
-from vaultmap.cli import main as cli
+from daemon_proc import DaemonProcess, NotionDaemons, notion_daemons, wait_for, write_vault
 from vaultmap.config import load_settings
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.model import normalise_text
@@ -70,50 +68,39 @@ def proc_figures(pid: int) -> dict[str, float]:
             "threads": int(fields[17])}
 
 
-def setup(root: Path, fake: FakeNotion, *, quiet: float, poll: float, tasks: int) -> Path:
-    vault = root / "Vault"
-    vault.mkdir()
-    (vault / ".vaultmap.toml").write_text(CONFIG.format(quiet=quiet, poll=poll))
-    (vault / "Plan.md").write_text("".join(f"- [ ] task {i}\n" for i in range(tasks)))
-    env = {"NOTION_TOKEN": fake.token, "VAULTMAP_NOTION_BASE_URL": fake.base_url}
-    result = CliRunner().invoke(cli, ["notion", "init", "--parent", fake.add_page(),
-                                      str(vault)], env=env)
-    assert result.exit_code == 0, result.output
-    return vault
-
-
-def start(vault: Path, fake: FakeNotion) -> DaemonProcess:
-    daemon = DaemonProcess(vault, {"NOTION_TOKEN": fake.token,
-                                   "VAULTMAP_NOTION_BASE_URL": fake.base_url})
-    try:
-        daemon.wait_ready(timeout=120)
-    except BaseException:
-        daemon.close()  # never leave a daemon behind
-        raise
-    return daemon
+@contextmanager
+def running_daemon(root: Path, *, quiet: float, poll: float,
+                   tasks: int) -> Iterator[tuple[NotionDaemons, DaemonProcess]]:
+    """A vault of one note with ``tasks`` tasks linked to a fake Notion, and its daemon after
+    its first sync; the daemon is stopped (killed if need be) at the end."""
+    vault = write_vault(root / "Vault", CONFIG.format(quiet=quiet, poll=poll),
+                        {"Plan.md": "".join(f"- [ ] task {i}\n" for i in range(tasks)).encode()})
+    with notion_daemons(vault) as fleet:
+        daemon = fleet.start()
+        try:
+            daemon.wait_ready(timeout=120)
+            yield fleet, daemon
+        finally:
+            if daemon.proc.poll() is None:
+                daemon.terminate(timeout=10)
 
 
 def bench_latency(saves: int) -> list[tuple[str, str]]:
-    with tempfile.TemporaryDirectory() as tmp, FakeNotion() as fake:
-        vault = setup(Path(tmp), fake, quiet=0.2, poll=30, tasks=10)
-        database = load_settings(vault).notion.database_id
-        daemon = start(vault, fake)
-        note = vault / "Plan.md"
+    latencies = []
+    with tempfile.TemporaryDirectory() as tmp, \
+            running_daemon(Path(tmp), quiet=0.2, poll=30, tasks=10) as (fleet, _):
+        fake, database = fleet.fake, fleet.database_id
+        note = fleet.vault / "Plan.md"
         lines = note.read_text().splitlines(keepends=True)
-        latencies = []
-        try:
-            for index in range(saves):
-                done = index % 2 == 0
-                lines[0] = f"- [{'x' if done else ' '}] task 0\n"
-                started = time.perf_counter()
-                note.write_text("".join(lines))
-                wait_for(lambda d=done: next(r for r in fake.table(database)
-                                             if r["Task"] == "task 0")["Done"] is d,
-                         timeout=30, what="the row")
-                latencies.append(time.perf_counter() - started)
-        finally:
-            daemon.terminate(timeout=10)
-            daemon.close()
+        for index in range(saves):
+            done = index % 2 == 0
+            lines[0] = f"- [{'x' if done else ' '}] task 0\n"
+            started = time.perf_counter()
+            note.write_text("".join(lines))
+            wait_for(lambda d=done: next(r for r in fake.table(database)
+                                         if r["Task"] == "task 0")["Done"] is d,
+                     timeout=30, what="the row")
+            latencies.append(time.perf_counter() - started)
     cuts = statistics.quantiles(latencies, n=20)
     return [(f"save -> Notion row, {saves} saves, quiet 0.2 s: p50",
              f"{statistics.median(latencies) * 1000:.0f} ms"),
@@ -249,23 +236,19 @@ def bench_one_note(notes: int, runs: int) -> list[tuple[str, str]]:
 
 
 def bench_idle(soak: float) -> list[tuple[str, str]]:
-    with tempfile.TemporaryDirectory() as tmp, FakeNotion() as fake:
-        vault = setup(Path(tmp), fake, quiet=2, poll=30, tasks=50)
-        daemon = start(vault, fake)
-        try:
-            wait_for(lambda: not daemon.status().get("waiting"), timeout=60, what="settle")
-            fake.reset_counts()
-            cycles_before = daemon.status()["cycles"]
-            before = proc_figures(daemon.proc.pid)
-            deadline = time.monotonic() + soak
-            while time.monotonic() < deadline:
-                time.sleep(1)  # the soak itself: nothing happens on purpose
-            after = proc_figures(daemon.proc.pid)
-            polls = daemon.status()["cycles"] - cycles_before
-            queries = sum(1 for _, path, _ in fake.log if "query" in path)
-        finally:
-            daemon.terminate(timeout=10)
-            daemon.close()
+    with tempfile.TemporaryDirectory() as tmp, \
+            running_daemon(Path(tmp), quiet=2, poll=30, tasks=50) as (fleet, daemon):
+        fake = fleet.fake
+        wait_for(lambda: not daemon.status().get("waiting"), timeout=60, what="settle")
+        fake.reset_counts()
+        cycles_before = daemon.status()["cycles"]
+        before = proc_figures(daemon.proc.pid)
+        deadline = time.monotonic() + soak
+        while time.monotonic() < deadline:
+            time.sleep(1)  # the soak itself: nothing happens on purpose
+        after = proc_figures(daemon.proc.pid)
+        polls = daemon.status()["cycles"] - cycles_before
+        queries = sum(1 for _, path, _ in fake.log if "query" in path)
     return [(f"idle {soak:.0f} s (poll 30 s, 50 tasks): CPU",
              f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
             ("  RSS start -> end", f"{before['rss_mb']:.1f} -> {after['rss_mb']:.1f} MB"),
@@ -277,19 +260,14 @@ def bench_idle(soak: float) -> list[tuple[str, str]]:
 
 
 def bench_cycles(cycles: int) -> list[tuple[str, str]]:
-    with tempfile.TemporaryDirectory() as tmp, FakeNotion() as fake:
-        vault = setup(Path(tmp), fake, quiet=0.05, poll=0.01, tasks=20)
-        daemon = start(vault, fake)
-        try:
-            start_status = daemon.wait_ready(cycles=10)
-            before = proc_figures(daemon.proc.pid)
-            first = start_status["cycles"]
-            wait_for(lambda: daemon.status().get("cycles", 0) >= first + cycles,
-                     timeout=cycles, what="cycles")
-            after = proc_figures(daemon.proc.pid)
-        finally:
-            daemon.terminate(timeout=10)
-            daemon.close()
+    with tempfile.TemporaryDirectory() as tmp, \
+            running_daemon(Path(tmp), quiet=0.05, poll=0.01, tasks=20) as (_, daemon):
+        start_status = daemon.wait_ready(cycles=10)
+        before = proc_figures(daemon.proc.pid)
+        first = start_status["cycles"]
+        wait_for(lambda: daemon.status().get("cycles", 0) >= first + cycles,
+                 timeout=cycles, what="cycles")
+        after = proc_figures(daemon.proc.pid)
     return [(f"{cycles} sync cycles: fds", f"{before['fds']} -> {after['fds']}"),
             ("  threads", f"{before['threads']} -> {after['threads']}"),
             ("  RSS", f"{before['rss_mb']:.1f} -> {after['rss_mb']:.1f} MB")]

@@ -1,4 +1,5 @@
-"""A real ``vaultmap daemon`` subprocess for tests, and polling with a deadline."""
+"""A real ``vaultmap daemon`` subprocess for tests, polling with a deadline, and the fleet of
+daemons a test starts against a fake remote (every one killed at the end)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,28 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from click.testing import CliRunner, Result
+
+from fake_notion import FakeNotion
+from vaultmap.cli import main
+from vaultmap.config import load_settings
+
 T = TypeVar("T")
+
+# The fake Notion answers at once: no request pacing, short timeouts, near-zero back-off.
+FAST_NOTION = """\
+[notion]
+requests_per_second = 0
+timeout = 5
+backoff = 0.001
+max_attempts = 3
+"""
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "") -> T:
@@ -78,3 +96,79 @@ class DaemonProcess:
         if self.proc.poll() is None:
             self.kill()
         self._log.close()
+
+
+@dataclass
+class DaemonFleet:
+    """The daemons a test started for one vault; :meth:`close` kills whatever still runs."""
+
+    vault: Path
+    daemons: list[DaemonProcess] = field(default_factory=list)
+
+    def env(self, token: str | None = None) -> dict[str, str]:
+        """The environment a daemon or the CLI gets (a remote's token and address)."""
+        return {}
+
+    def start(self, token: str | None = None, **extra: str) -> DaemonProcess:
+        """A daemon for the vault, with ``token`` in place of the fake's and ``extra`` set."""
+        daemon = DaemonProcess(self.vault, {**self.env(token), **extra})
+        self.daemons.append(daemon)
+        return daemon
+
+    def close(self) -> None:
+        for daemon in self.daemons:
+            daemon.close()
+
+
+@dataclass(kw_only=True)
+class NotionDaemons(DaemonFleet):
+    """A vault linked to a fake Notion database, and its daemons."""
+
+    fake: FakeNotion
+    database_id: str = ""
+
+    def env(self, token: str | None = None) -> dict[str, str]:
+        return {"NOTION_TOKEN": token or self.fake.token,
+                "VAULTMAP_NOTION_BASE_URL": self.fake.base_url}
+
+    def cli(self, *args: str) -> Result:
+        """``vaultmap ARGS`` in this process, with the fake's token and address."""
+        return CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
+
+    def link(self) -> None:
+        """``vaultmap notion init`` under a new page of the fake; keeps the database id."""
+        result = self.cli("notion", "init", "--parent", self.fake.add_page("Home"),
+                          str(self.vault))
+        assert result.exit_code == 0, result.output
+        self.database_id = load_settings(self.vault).notion.database_id
+
+    def rows(self) -> dict[str, dict[str, Any]]:
+        """The database's rows by task text."""
+        return {r["Task"]: r for r in self.fake.table(self.database_id)}
+
+    def done_in_notion(self, text: str) -> bool:
+        row = self.rows().get(text)
+        return bool(row and row["Done"])
+
+
+@contextmanager
+def notion_daemons(vault: Path, **fake_options: Any) -> Iterator[NotionDaemons]:
+    """A fake Notion on 127.0.0.1 (``FakeNotion(**fake_options)``) with ``vault`` linked to a
+    new database; every daemon started through it is killed at the end if it still runs."""
+    with FakeNotion(**fake_options) as fake:
+        fleet = NotionDaemons(vault, fake=fake)
+        fleet.link()
+        try:
+            yield fleet
+        finally:
+            fleet.close()
+
+
+def write_vault(vault: Path, config: str, notes: dict[str, bytes]) -> Path:
+    """A vault folder with ``.vaultmap.toml`` and these notes (vault-relative paths)."""
+    vault.mkdir(parents=True, exist_ok=True)
+    (vault / ".vaultmap.toml").write_text(config)
+    for rel, data in notes.items():
+        (vault / rel).parent.mkdir(parents=True, exist_ok=True)
+        (vault / rel).write_bytes(data)
+    return vault

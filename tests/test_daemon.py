@@ -8,25 +8,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from daemon_proc import DaemonProcess, wait_for
-from fake_notion import FakeNotion
-from vaultmap.cli import main
-from vaultmap.config import load_settings
+from daemon_proc import FAST_NOTION, NotionDaemons, notion_daemons, wait_for, write_vault
+from gitsync_repos import GIT_ENV, Clone, clone, git, make_origin
 
-CONFIG = """\
-[notion]
-requests_per_second = 0
-timeout = 5
-backoff = 0.001
-max_attempts = 3
-
+CONFIG = FAST_NOTION + """
 [daemon]
 quiet_period = 0.3
 notion_poll = 1.0
@@ -36,50 +25,14 @@ log_level = "debug"
 PLAN = "# Plan\n\n- [ ] write the parser\n- [ ] pick a name\n- [x] buy a domain\n"
 
 
-@dataclass
-class Env:
-    fake: FakeNotion
-    vault: Path
-    database_id: str = ""
-    daemons: list[DaemonProcess] = field(default_factory=list)
-
-    def env(self, token: str | None = None) -> dict[str, str]:
-        return {"NOTION_TOKEN": token or self.fake.token,
-                "VAULTMAP_NOTION_BASE_URL": self.fake.base_url}
-
-    def start(self, token: str | None = None) -> DaemonProcess:
-        daemon = DaemonProcess(self.vault, self.env(token))
-        self.daemons.append(daemon)
-        return daemon
-
-    def rows(self) -> dict[str, dict[str, Any]]:
-        return {r["Task"]: r for r in self.fake.table(self.database_id)}
-
-    def done_in_notion(self, text: str) -> bool:
-        row = self.rows().get(text)
-        return bool(row and row["Done"])
-
-    def cli(self, *args: str) -> Any:
-        return CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
+Env = NotionDaemons
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    vault = tmp_path / "Vault"
-    vault.mkdir()
-    (vault / ".vaultmap.toml").write_text(CONFIG)
-    (vault / "Plan.md").write_bytes(PLAN.encode())
-    with FakeNotion() as fake:
-        e = Env(fake, vault)
-        page = fake.add_page("Home")
-        result = e.cli("notion", "init", "--parent", page, str(vault))
-        assert result.exit_code == 0, result.output
-        e.database_id = load_settings(vault).notion.database_id
-        try:
-            yield e
-        finally:
-            for daemon in e.daemons:
-                daemon.close()
+    with notion_daemons(write_vault(tmp_path / "Vault", CONFIG, {"Plan.md": PLAN.encode()})
+                        ) as fleet:
+        yield fleet
 
 
 def test_tick_both_ways_status_and_sigterm(env: Env) -> None:
@@ -250,45 +203,43 @@ git_interval = 1.0
 """
 
 
+def _phone_and_laptop(tmp_path: Path) -> tuple[Path, Clone, Clone]:
+    """A bare origin with the plan, and two clones of it; the laptop's daemon gets Notion,
+    git and fast schedules (its config committed and pushed)."""
+    bare = make_origin(tmp_path, {"Plan.md": PLAN})
+    phone = clone(bare, tmp_path, "phone")
+    laptop = clone(bare, tmp_path, "laptop")
+    # clone() wrote its own config; the laptop's daemon gets Notion + git + fast schedules.
+    (laptop.vault / ".vaultmap.toml").write_text(CONFIG.split("[daemon]")[0] + GIT_DAEMON)
+    laptop.commit_all("laptop: daemon config")
+    laptop.git("push", "-q")
+    return bare, phone, laptop
+
+
 @pytest.mark.slow
 def test_git_schedule_commits_pushes_and_pulls_into_notion(tmp_path: Path) -> None:
-    from gitsync_repos import GIT_ENV, clone, git, make_origin
-
-    bare = make_origin(tmp_path, {"Plan.md": PLAN})
-    other = clone(bare, tmp_path, "phone")
-    mine = clone(bare, tmp_path, "laptop")
-    # clone() wrote its own config; the laptop's daemon gets Notion + git + fast schedules.
-    (mine.vault / ".vaultmap.toml").write_text(CONFIG.split("[daemon]")[0] + GIT_DAEMON)
-    mine.commit_all("laptop: daemon config")
-    mine.git("push", "-q")
-    with FakeNotion() as fake:
-        e = Env(fake, mine.vault)
-        page = fake.add_page("Home")
-        assert e.cli("notion", "init", "--parent", page, str(mine.vault)).exit_code == 0
-        e.database_id = load_settings(mine.vault).notion.database_id
+    bare, other, mine = _phone_and_laptop(tmp_path)
+    with notion_daemons(mine.vault) as e:
+        fake = e.fake
         mine.commit_all("laptop: database id")  # the config is the user's own business
-        env = {**e.env(), **{k: v for k, v in GIT_ENV.items() if v}}
-        daemon = DaemonProcess(mine.vault, env)
-        try:
-            daemon.wait_ready()
-            # A tick saved on the laptop is committed and pushed by the daemon.
-            mine.write("Plan.md", PLAN.replace("[ ] write", "[x] write"))
-            wait_for(lambda: "[x] write" in git(tmp_path, "--git-dir", str(bare), "show",
-                                                "main:Plan.md"), timeout=30, what="the push")
-            wait_for(lambda: e.done_in_notion("write the parser"), what="Notion")
-            # A tick pushed from the phone reaches the laptop's note and Notion.
-            other.git("pull", "-q", "--no-rebase", "--no-edit")
-            other.write("Plan.md", other.read("Plan.md").replace("[ ] pick", "[x] pick"))
-            other.commit_all("phone: tick")
-            other.git("push", "-q")
-            wait_for(lambda: "[x] pick" in mine.read("Plan.md"), timeout=30, what="the pull")
-            wait_for(lambda: e.done_in_notion("pick a name"), timeout=30, what="pull->Notion")
-            assert mine.read("Plan.md") == PLAN.replace("[ ] write", "[x] write").replace(
-                "[ ] pick", "[x] pick")
-            assert len(fake.table(e.database_id)) == 3
-            assert daemon.terminate() < 5.0
-        finally:
-            daemon.close()
+        daemon = e.start(**{k: v for k, v in GIT_ENV.items() if v})
+        daemon.wait_ready()
+        # A tick saved on the laptop is committed and pushed by the daemon.
+        mine.write("Plan.md", PLAN.replace("[ ] write", "[x] write"))
+        wait_for(lambda: "[x] write" in git(tmp_path, "--git-dir", str(bare), "show",
+                                            "main:Plan.md"), timeout=30, what="the push")
+        wait_for(lambda: e.done_in_notion("write the parser"), what="Notion")
+        # A tick pushed from the phone reaches the laptop's note and Notion.
+        other.git("pull", "-q", "--no-rebase", "--no-edit")
+        other.write("Plan.md", other.read("Plan.md").replace("[ ] pick", "[x] pick"))
+        other.commit_all("phone: tick")
+        other.git("push", "-q")
+        wait_for(lambda: "[x] pick" in mine.read("Plan.md"), timeout=30, what="the pull")
+        wait_for(lambda: e.done_in_notion("pick a name"), timeout=30, what="pull->Notion")
+        assert mine.read("Plan.md") == PLAN.replace("[ ] write", "[x] write").replace(
+            "[ ] pick", "[x] pick")
+        assert len(fake.table(e.database_id)) == 3
+        assert daemon.terminate() < 5.0
 
 
 def test_sync_while_the_daemon_runs_says_so_and_works(env: Env) -> None:
@@ -326,38 +277,25 @@ def test_sigkill_during_a_create_then_restart_makes_no_duplicate(env: Env) -> No
 
 @pytest.mark.slow
 def test_git_conflict_pauses_git_and_notion_goes_on(tmp_path: Path) -> None:
-    from gitsync_repos import GIT_ENV, clone, git, make_origin
-
-    bare = make_origin(tmp_path, {"Plan.md": PLAN})
-    other = clone(bare, tmp_path, "phone")
-    mine = clone(bare, tmp_path, "laptop")
-    (mine.vault / ".vaultmap.toml").write_text(CONFIG.split("[daemon]")[0] + GIT_DAEMON)
-    mine.commit_all("laptop: daemon config")
-    mine.git("push", "-q")
+    bare, other, mine = _phone_and_laptop(tmp_path)
     # The phone rewrites a task's text; the laptop will rewrite the same line differently.
     other.git("pull", "-q", "--no-rebase", "--no-edit")
     other.write("Plan.md", other.read("Plan.md").replace("buy a domain", "buy example.org"))
     other.commit_all("phone: reword")
     other.git("push", "-q")
-    with FakeNotion() as fake:
-        e = Env(fake, mine.vault)
-        assert e.cli("notion", "init", "--parent", fake.add_page(), str(mine.vault)).exit_code == 0
-        e.database_id = load_settings(mine.vault).notion.database_id
+    with notion_daemons(mine.vault) as e:
         mine.write("Plan.md", PLAN.replace("buy a domain", "buy example.net"))
         mine.commit_all("laptop: reword and database id")
-        daemon = DaemonProcess(mine.vault, {**e.env(), **{k: v for k, v in GIT_ENV.items() if v}})
-        try:
-            wait_for(lambda: daemon.status().get("paused", {}).get("git"), timeout=30,
-                     what="git paused")
-            assert "<<<<<<<" not in mine.read("Plan.md")
-            assert not (mine.path / ".git" / "MERGE_HEAD").exists()
-            # Notion goes on: a tick still arrives.
-            mine.write("Plan.md", mine.read("Plan.md").replace("[ ] pick", "[x] pick"))
-            wait_for(lambda: e.done_in_notion("pick a name"), what="Notion while git paused")
-            # Nothing of the laptop's side was pushed over the phone's.
-            assert "buy example.org" in git(tmp_path, "--git-dir", str(bare), "show",
-                                            "main:Plan.md")
-            assert daemon.proc.poll() is None
-            assert daemon.terminate() < 5.0
-        finally:
-            daemon.close()
+        daemon = e.start(**{k: v for k, v in GIT_ENV.items() if v})
+        wait_for(lambda: daemon.status().get("paused", {}).get("git"), timeout=30,
+                 what="git paused")
+        assert "<<<<<<<" not in mine.read("Plan.md")
+        assert not (mine.path / ".git" / "MERGE_HEAD").exists()
+        # Notion goes on: a tick still arrives.
+        mine.write("Plan.md", mine.read("Plan.md").replace("[ ] pick", "[x] pick"))
+        wait_for(lambda: e.done_in_notion("pick a name"), what="Notion while git paused")
+        # Nothing of the laptop's side was pushed over the phone's.
+        assert "buy example.org" in git(tmp_path, "--git-dir", str(bare), "show",
+                                        "main:Plan.md")
+        assert daemon.proc.poll() is None
+        assert daemon.terminate() < 5.0

@@ -9,12 +9,8 @@ import random
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from daemon_proc import DaemonProcess, wait_for
-from fake_notion import FakeNotion
-from vaultmap.cli import main
-from vaultmap.config import load_settings
+from daemon_proc import DaemonProcess, notion_daemons, wait_for, write_vault
 
 CONFIG = """\
 [notion]
@@ -44,62 +40,52 @@ def attempts(daemon: DaemonProcess) -> int:
 
 @pytest.mark.slow
 def test_a_fault_storm_while_editing_converges(tmp_path: Path) -> None:
-    vault = tmp_path / "Vault"
-    vault.mkdir()
-    (vault / ".vaultmap.toml").write_text(CONFIG)
     statuses = {t: " " for texts in NOTES.values() for t in texts}
-    for rel, texts in NOTES.items():
-        (vault / rel).parent.mkdir(parents=True, exist_ok=True)
-        (vault / rel).write_bytes(render(statuses, texts))
+    vault = write_vault(tmp_path / "Vault", CONFIG,
+                        {rel: render(statuses, texts) for rel, texts in NOTES.items()})
     rng = random.Random(11)
-    with FakeNotion(fault_seed=5, fault_kinds=STORM, slow_delay=0.5) as fake:
-        env = {"NOTION_TOKEN": fake.token, "VAULTMAP_NOTION_BASE_URL": fake.base_url}
-        assert CliRunner().invoke(main, ["notion", "init", "--parent", fake.add_page(),
-                                         str(vault)], env=env).exit_code == 0
-        database = load_settings(vault).notion.database_id
-        daemon = DaemonProcess(vault, env)
-        try:
-            daemon.wait_ready(timeout=60)
+    with notion_daemons(vault, fault_seed=5, fault_kinds=STORM, slow_delay=0.5) as fleet:
+        fake, database = fleet.fake, fleet.database_id
+        daemon = fleet.start()
+        daemon.wait_ready(timeout=60)
 
-            def rows() -> dict[str, dict[str, object]]:
-                return {str(r["Task"]): r for r in fake.table(database)}
+        def rows() -> dict[str, dict[str, object]]:
+            return {str(r["Task"]): r for r in fake.table(database)}
 
-            fake.fault_rate = 0.4
-            # The user keeps editing (the daemon sees each save); a person in Notion ticks
-            # tasks the user leaves alone ("task n.5").
-            for round_ in range(30):
-                rel = rng.choice(list(NOTES))
-                text = rng.choice(NOTES[rel][:5])
-                statuses[text] = rng.choice([" ", "x", "/", "-"])
-                (vault / rel).write_bytes(render(statuses, NOTES[rel]))
-                if round_ % 10 == 9:
-                    ticked = f"task {round_ // 10}.5"
-                    fake.tick(str(rows()[ticked]["_id"]))
-                    statuses[ticked] = "x"
-                # Between saves: one more sync attempt of the daemon (a sync, or a failure).
-                before = attempts(daemon)
-                wait_for(lambda b=before: attempts(daemon) > b, timeout=30,
-                         what="a sync attempt")
-            assert sum(fake.faults_served.values()) >= 10, fake.faults_served
-            fake.clear_faults()
+        fake.fault_rate = 0.4
+        # The user keeps editing (the daemon sees each save); a person in Notion ticks
+        # tasks the user leaves alone ("task n.5").
+        for round_ in range(30):
+            rel = rng.choice(list(NOTES))
+            text = rng.choice(NOTES[rel][:5])
+            statuses[text] = rng.choice([" ", "x", "/", "-"])
+            (vault / rel).write_bytes(render(statuses, NOTES[rel]))
+            if round_ % 10 == 9:
+                ticked = f"task {round_ // 10}.5"
+                fake.tick(str(rows()[ticked]["_id"]))
+                statuses[ticked] = "x"
+            # Between saves: one more sync attempt of the daemon (a sync, or a failure).
+            before = attempts(daemon)
+            wait_for(lambda b=before: attempts(daemon) > b, timeout=30,
+                     what="a sync attempt")
+        assert sum(fake.faults_served.values()) >= 10, fake.faults_served
+        fake.clear_faults()
 
-            def converged() -> bool:
-                table = rows()
-                for texts in NOTES.values():
-                    for text in texts:
-                        row = table.get(text)
-                        want = {" ": "Todo", "x": "Done", "/": "Doing", "-": "Cancelled"}
-                        if row is None or row["Status"] != want[statuses[text]]:
-                            return False
-                return True
+        def converged() -> bool:
+            table = rows()
+            for texts in NOTES.values():
+                for text in texts:
+                    row = table.get(text)
+                    want = {" ": "Todo", "x": "Done", "/": "Doing", "-": "Cancelled"}
+                    if row is None or row["Status"] != want[statuses[text]]:
+                        return False
+            return True
 
-            wait_for(converged, timeout=90, what="Notion to match the notes")
-            for rel, texts in NOTES.items():
-                assert (vault / rel).read_bytes() == render(statuses, texts), rel
-            live = fake.table(database)
-            assert len(live) == sum(len(t) for t in NOTES.values())
-            assert len({r["Key"] for r in live}) == len(live)  # no duplicate row
-            assert fake.token not in daemon.log()
-            assert daemon.terminate() < 5.0
-        finally:
-            daemon.close()
+        wait_for(converged, timeout=90, what="Notion to match the notes")
+        for rel, texts in NOTES.items():
+            assert (vault / rel).read_bytes() == render(statuses, texts), rel
+        live = fake.table(database)
+        assert len(live) == sum(len(t) for t in NOTES.values())
+        assert len({r["Key"] for r in live}) == len(live)  # no duplicate row
+        assert fake.token not in daemon.log()
+        assert daemon.terminate() < 5.0

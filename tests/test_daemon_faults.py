@@ -8,27 +8,15 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from daemon_proc import DaemonProcess, wait_for
-from fake_notion import FakeNotion
-from vaultmap.cli import main
-from vaultmap.config import load_settings
+from daemon_proc import FAST_NOTION, NotionDaemons, notion_daemons, wait_for, write_vault
 from vaultmap.edit.atomic import HOLD_ENV
 from vaultmap.parse import parse_note
 
-CONFIG = """\
-[notion]
-requests_per_second = 0
-timeout = 5
-backoff = 0.001
-max_attempts = 3
-
+CONFIG = FAST_NOTION + """
 [daemon]
 quiet_period = 0.3
 notion_poll = 0.5
@@ -39,44 +27,14 @@ PLAN = "# Plan\r\n\r\n- [ ] write the parser\r\n- [ ] pick a name\r\n- [x] buy a
 TICKED = PLAN.replace("[ ] pick", "[x] pick")
 
 
-@dataclass
-class Env:
-    fake: FakeNotion
-    vault: Path
-    database_id: str = ""
-    daemons: list[DaemonProcess] = field(default_factory=list)
-
-    def env(self) -> dict[str, str]:
-        return {"NOTION_TOKEN": self.fake.token, "VAULTMAP_NOTION_BASE_URL": self.fake.base_url}
-
-    def start(self, **extra: str) -> DaemonProcess:
-        daemon = DaemonProcess(self.vault, {**self.env(), **extra})
-        self.daemons.append(daemon)
-        return daemon
-
-    def rows(self) -> dict[str, dict[str, Any]]:
-        return {r["Task"]: r for r in self.fake.table(self.database_id)}
-
-    def cli(self, *args: str) -> Any:
-        return CliRunner().invoke(main, list(args), env=self.env(), catch_exceptions=False)
+Env = NotionDaemons
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    vault = tmp_path / "Vault"
-    vault.mkdir()
-    (vault / ".vaultmap.toml").write_text(CONFIG)
-    (vault / "Plan.md").write_bytes(PLAN.encode())
-    with FakeNotion() as fake:
-        e = Env(fake, vault)
-        result = e.cli("notion", "init", "--parent", fake.add_page("Home"), str(vault))
-        assert result.exit_code == 0, result.output
-        e.database_id = load_settings(vault).notion.database_id
-        try:
-            yield e
-        finally:
-            for daemon in e.daemons:
-                daemon.close()
+    with notion_daemons(write_vault(tmp_path / "Vault", CONFIG, {"Plan.md": PLAN.encode()})
+                        ) as fleet:
+        yield fleet
 
 
 def _held_write(flag: Path, vault: Path) -> Path:
@@ -206,39 +164,32 @@ def test_git_pull_rewriting_200_notes_while_the_daemon_runs(tmp_path: Path) -> N
     phone = clone(bare, tmp_path, "phone")
     laptop = clone(bare, tmp_path, "laptop")
     (laptop.vault / ".vaultmap.toml").write_text(CONFIG)
-    with FakeNotion() as fake:
-        e = Env(fake, laptop.vault)
-        assert e.cli("notion", "init", "--parent", fake.add_page(), str(laptop.vault)
-                     ).exit_code == 0
-        e.database_id = load_settings(laptop.vault).notion.database_id
-        git_env = {k: v for k, v in GIT_ENV.items() if v}
-        daemon = DaemonProcess(laptop.vault, {**e.env(), **git_env})
-        try:
-            daemon.wait_ready(timeout=120)
-            assert len(fake.table(e.database_id)) == 2 * NOTES
-            # The phone ticks one task in every note; the laptop's user pulls while the
-            # daemon runs: git rewrites 200 notes under it.
-            phone.git("pull", "-q", "--no-rebase", "--no-edit")
-            for i in range(NOTES):
-                phone.write(f"Weeks/W{i:03}.md", _note(i, True))
-            phone.commit_all("phone: read everything")
-            phone.git("push", "-q")
-            fake.reset_counts()
-            laptop.git("pull", "-q", "--no-rebase", "--no-edit")
-            wait_for(lambda: sum(1 for r in fake.table(e.database_id) if r["Done"]) == NOTES,
-                     timeout=120, what="200 ticks in Notion")
-            wait_for(lambda: daemon.status().get("queued", 1) == 0
-                     and "notion" not in daemon.status().get("waiting", ["notion"]),
-                     timeout=60, what="the daemon to settle")
-            # Exactly the real changes went out: one update per ticked task, no create.
-            assert fake.count("PATCH /v1/pages/{id}") == NOTES
-            assert fake.count("POST /v1/pages") == 0
-            rows = fake.table(e.database_id)
-            assert len(rows) == 2 * NOTES and len({r["Task"] for r in rows}) == 2 * NOTES
-            # No note damaged: every note is byte for byte what git checked out.
-            for i in range(NOTES):
-                assert laptop.read_bytes(f"Weeks/W{i:03}.md") == _note(i, True).encode()
-            assert laptop.git("status", "--porcelain", "--", "Weeks").strip() == ""
-            assert daemon.terminate() < 5.0
-        finally:
-            daemon.close()
+    with notion_daemons(laptop.vault) as e:
+        fake = e.fake
+        daemon = e.start(**{k: v for k, v in GIT_ENV.items() if v})
+        daemon.wait_ready(timeout=120)
+        assert len(fake.table(e.database_id)) == 2 * NOTES
+        # The phone ticks one task in every note; the laptop's user pulls while the
+        # daemon runs: git rewrites 200 notes under it.
+        phone.git("pull", "-q", "--no-rebase", "--no-edit")
+        for i in range(NOTES):
+            phone.write(f"Weeks/W{i:03}.md", _note(i, True))
+        phone.commit_all("phone: read everything")
+        phone.git("push", "-q")
+        fake.reset_counts()
+        laptop.git("pull", "-q", "--no-rebase", "--no-edit")
+        wait_for(lambda: sum(1 for r in fake.table(e.database_id) if r["Done"]) == NOTES,
+                 timeout=120, what="200 ticks in Notion")
+        wait_for(lambda: daemon.status().get("queued", 1) == 0
+                 and "notion" not in daemon.status().get("waiting", ["notion"]),
+                 timeout=60, what="the daemon to settle")
+        # Exactly the real changes went out: one update per ticked task, no create.
+        assert fake.count("PATCH /v1/pages/{id}") == NOTES
+        assert fake.count("POST /v1/pages") == 0
+        rows = fake.table(e.database_id)
+        assert len(rows) == 2 * NOTES and len({r["Task"] for r in rows}) == 2 * NOTES
+        # No note damaged: every note is byte for byte what git checked out.
+        for i in range(NOTES):
+            assert laptop.read_bytes(f"Weeks/W{i:03}.md") == _note(i, True).encode()
+        assert laptop.git("status", "--porcelain", "--", "Weeks").strip() == ""
+        assert daemon.terminate() < 5.0

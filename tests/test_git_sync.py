@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -318,13 +319,17 @@ def test_rebase_conflict_stops_then_finishes(origin: Path, tmp_path: Path) -> No
 
 def test_a_hanging_remote_times_out_in_one_line(a: Clone) -> None:
     # A remote that never answers: git's ext helper runs `sleep` (killed with its group).
+    # Its duration is unique to this test run (60 s and a fraction no other run picks), so
+    # the look for a left-over child finds only ours, never another run's on this machine.
+    duration = f"60.{uuid.uuid4().int % 10**12:012d}"
     a.git("config", "protocol.ext.allow", "always")
-    a.git("remote", "set-url", "origin", "ext::sleep 60")
+    a.git("remote", "set-url", "origin", f"ext::sleep {duration}")
     (a.vault / ".vaultmap.toml").write_text("[git]\ntimeout = 1\n")
     result = a.sync(code=18)
     assert "git fetch took longer than 1 s" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not any(b"sleep\x0060" in _cmdline(pid) for pid in os.listdir("/proc")
+    ours = b"sleep\x00" + duration.encode() + b"\x00"
+    assert not any(_cmdline(pid).endswith(ours) for pid in os.listdir("/proc")
                    if pid.isdigit())
 
 

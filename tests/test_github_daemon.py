@@ -4,13 +4,13 @@ fake GitHub over real HTTP on 127.0.0.1, deadlines and polling throughout."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from daemon_proc import DaemonProcess, wait_for
+from daemon_proc import DaemonFleet, wait_for, write_vault
 from fake_github import FakeGitHub
 from vaultmap.cli import main
 from vaultmap.sync.github.body import parse_body
@@ -29,11 +29,9 @@ log_level = "debug"
 PLAN = "# Plan\n\n- [ ] write the parser\n  - [ ] pick a grammar\n- [x] buy a domain\n"
 
 
-@dataclass
-class Env:
+@dataclass(kw_only=True)
+class Env(DaemonFleet):
     fake: FakeGitHub
-    vault: Path
-    daemons: list[DaemonProcess] = field(default_factory=list)
 
     def env(self, token: str | None = None) -> dict[str, str]:
         # Every token variable (the test machine may have its own, and the daemon inherits
@@ -47,11 +45,6 @@ class Env:
         assert result.exit_code == 0, (result.stdout, result.stderr)
         return result
 
-    def start(self, token: str | None = None) -> DaemonProcess:
-        daemon = DaemonProcess(self.vault, self.env(token))
-        self.daemons.append(daemon)
-        return daemon
-
     def boxes(self) -> dict[str, str]:
         parsed = parse_body(self.fake.issue("ada/plan", 1).body)
         assert parsed is not None
@@ -60,19 +53,15 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    vault = tmp_path / "Vault"
-    vault.mkdir()
-    (vault / ".vaultmap.toml").write_text(CONFIG)
-    (vault / "Plan.md").write_bytes(PLAN.encode())
+    vault = write_vault(tmp_path / "Vault", CONFIG, {"Plan.md": PLAN.encode()})
     with FakeGitHub() as fake:
         fake.add_repo("ada/plan")
-        e = Env(fake, vault)
+        e = Env(vault, fake=fake)
         e.cli("github", "publish", str(vault / "Plan.md"), "--repo", "ada/plan")
         try:
             yield e
         finally:
-            for daemon in e.daemons:
-                daemon.close()
+            e.close()
 
 
 def test_the_daemon_ticks_both_ways_with_github(env: Env) -> None:
