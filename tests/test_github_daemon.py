@@ -127,3 +127,14 @@ def test_a_note_published_while_the_daemon_runs_is_picked_up(env: Env) -> None:
     assert note.read_bytes() == PLAN.replace("[ ] pick", "[x] pick").encode()
     assert daemon.log().count("a note was published") == 1
     daemon.terminate()
+
+
+def test_a_box_ticked_on_github_updates_the_dashboard(env: Env) -> None:
+    dashboard = env.vault / "Dashboard.md"
+    dashboard.write_text("<!-- vaultmap:report -->\n<!-- /vaultmap:report -->\n")
+    daemon = env.start()
+    daemon.wait_ready()
+    wait_for(lambda: b"1 of 3 done" in dashboard.read_bytes(), what="the first report")
+    env.fake.web_tick("ada/plan", 1, "pick a grammar")
+    wait_for(lambda: b"2 of 3 done" in dashboard.read_bytes(), what="the tick in the report")
+    daemon.terminate()

@@ -5,8 +5,9 @@ A note opts in with two marker lines (``docs/daemon.md``)::
     <!-- vaultmap:report by=section depth=2 -->
     <!-- /vaultmap:report -->
 
-:func:`update_dashboards` (run by the daemon after every change, and by ``vaultmap report
---update-dashboards``) writes the report between them. The rules:
+:func:`update_dashboards` (run by ``vaultmap report --update-dashboards``) writes the report
+between them; the daemon keeps every note's rollup in memory and calls :func:`write_dashboards`
+with the merge of them after a change that alters one (``docs/daemon.md``). The rules:
 
 - Only the bytes between the two marker lines change; the region's line endings are those of
   the opening marker's line, and text is written in the note's encoding (a legacy-encoded note
@@ -25,7 +26,7 @@ renderer and the edit path, and is used by the daemon and the CLI.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -34,13 +35,19 @@ from typing import cast
 from vaultmap.config import Settings
 from vaultmap.edit import RECOVERY_FOLDER
 from vaultmap.edit.atomic import rewrite_file
-from vaultmap.errors import EditError
+from vaultmap.errors import EditError, VaultmapError
 from vaultmap.parse import detect_encoding, note_report_regions
 from vaultmap.parse.regions import MARKER, ReportRegion
-from vaultmap.progress import Progress, build_progress
+from vaultmap.progress import (
+    NoteRollup,
+    Progress,
+    RollupSummariser,
+    merge_rollups,
+    note_rollup,
+)
 from vaultmap.report.common import By, ReportOptions
 from vaultmap.report.markdown import render_markdown
-from vaultmap.vault import scan_vault
+from vaultmap.vault import read_note, scan_vault
 
 OPTION_NAMES = ("by", "depth", "limit", "rows")
 _BYS = ("note", "section", "folder", "tag")
@@ -57,6 +64,7 @@ class DashboardReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # being edited: the next update writes
     problems: list[str] = field(default_factory=list)  # one line each, naming the note
+    failed: dict[str, str] = field(default_factory=dict)  # note -> its problems, one line
     hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of each note written
     found: int = 0  # notes with a report region
 
@@ -172,21 +180,56 @@ def update_dashboards(
     it is skipped, and the change that ends the typing brings the next update. One bad note
     raises nothing: its problem is in the report and the other notes are updated.
     """
-    result = scan_vault(settings)
-    dashboards = [note for note in result.notes if note.dashboards]
-    report = DashboardReport(found=len(dashboards))
+    rollups, dashboards = vault_rollups(settings)
     if not dashboards:
-        return report
-    progress = build_progress(result.notes, today=today or date.today(),
-                              top_level_only=settings.report.top_level_only)
+        return DashboardReport()
+    progress = merge_rollups(rollups.values(), today=today or date.today(),
+                             top_level_only=settings.report.top_level_only)
+    return write_dashboards(settings, progress, dashboards, editing=editing)
+
+
+def vault_rollups(settings: Settings) -> tuple[dict[str, NoteRollup], list[str]]:
+    """Every note's rollup (by note path) and the notes that hold a report region.
+
+    A scan through the index: unchanged notes' rollups come from it, as for ``report``.
+    """
+    result = scan_vault(settings, summarise=RollupSummariser(settings.report.top_level_only))
+    rollups = {note.path: summary for note, summary in zip(result.notes, result.summaries,
+                                                            strict=True)
+               if isinstance(summary, NoteRollup)}
+    return rollups, [note.path for note in result.notes if note.dashboards]
+
+
+def note_dashboard_rollup(settings: Settings, rel: str) -> tuple[NoteRollup, bool] | None:
+    """One note read again: its rollup and whether it holds a report region; None when it is
+    gone or cannot be read (a scan would leave it out too)."""
+    try:
+        note, _ = read_note(settings, Path(rel))
+    except VaultmapError:
+        return None
+    return note_rollup(note, top_level_only=settings.report.top_level_only), \
+        bool(note.dashboards)
+
+
+def write_dashboards(
+    settings: Settings,
+    progress: Progress,
+    notes: Iterable[str],
+    *,
+    editing: Callable[[str], bool] | None = None,
+) -> DashboardReport:
+    """Write ``progress`` as the Markdown report into the report regions of ``notes``
+    (vault-relative paths), skipping the ones ``editing`` says are being typed in."""
     base = ReportOptions(depth=settings.report.depth,
                          title=settings.root.name or str(settings.root), root=str(settings.root))
     render = _renderer(progress, base)
-    for note in dashboards:
-        if editing is not None and editing(note.path):
-            report.skipped.append(note.path)
+    notes = list(notes)
+    report = DashboardReport(found=len(notes))
+    for rel in notes:
+        if editing is not None and editing(rel):
+            report.skipped.append(rel)
             continue
-        _write_one(settings, settings.root / note.path, note.path, render, report)
+        _write_one(settings, settings.root / rel, rel, render, report)
     return report
 
 
@@ -213,9 +256,13 @@ def _write_one(settings: Settings, full: Path, rel: str, render: Callable[[str],
             full, transform, display=rel, recovery_dir=settings.state_dir / RECOVERY_FOLDER,
             inside=settings.root)
     except EditError as error:
-        report.problems.append(str(error) if rel in str(error) else f"{rel}: {error}")
+        problem = str(error) if rel in str(error) else f"{rel}: {error}"
+        report.problems.append(problem)
+        report.failed[rel] = problem
         return
     report.problems.extend(problems)
+    if problems:
+        report.failed[rel] = "; ".join(problems)
     if changed:
         report.written.append(rel)
         report.hashes[rel] = hashlib.sha256(new).hexdigest()
@@ -223,5 +270,6 @@ def _write_one(settings: Settings, full: Path, rel: str, render: Callable[[str],
         report.unchanged.append(rel)
 
 
-__all__ = ["DashboardReport", "fill_regions", "may_hold_regions", "region_bytes",
-           "region_options", "update_dashboards"]
+__all__ = ["DashboardReport", "fill_regions", "may_hold_regions", "note_dashboard_rollup",
+           "region_bytes", "region_options", "update_dashboards", "vault_rollups",
+           "write_dashboards"]

@@ -89,8 +89,23 @@ def status_lines(root: Path) -> list[str]:
         waiting = ", ".join(status.get("waiting") or []) or "none"
         lines.append(f"  queued: {status.get('queued', 0)} changed note(s) waiting; "
                      f"remotes with changes to send: {waiting}")
+    lines += _dashboard_lines(status.get("dashboards"))
     if status.get("last_error"):
         lines.append(f"  last error: {status['last_error']}")
+    return lines
+
+
+def _dashboard_lines(dashboards: object) -> list[str]:
+    """One line per note whose report region the daemon keeps current."""
+    if not isinstance(dashboards, dict) or not dashboards:
+        return []
+    lines = [f"  dashboards: {len(dashboards)} note(s) with a report region"]
+    for rel, state in sorted(dashboards.items()):
+        state = state if isinstance(state, dict) else {}
+        line = f"    {rel}: refreshed {state.get('refreshed') or 'not yet'}"
+        if state.get("error"):
+            line += f"; last error: {state['error']}"
+        lines.append(line)
     return lines
 
 

@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any
 
 from vaultmap.config import Settings, load_settings
+from vaultmap.daemon.dashboards import LiveDashboards
 from vaultmap.daemon.lock import DaemonLock
 from vaultmap.daemon.status import write_status
 from vaultmap.daemon.tasks import VaultTasks
@@ -127,15 +128,15 @@ class Daemon:
     notion_read_at: float = field(init=False)  # monotonic time of the last full Notion read
     _status_written: dict[str, Any] = field(default_factory=dict)  # as last written
     _status_at: float = 0.0  # monotonic time of that write
-    dashboards_due: bool = True  # report regions to refresh (the first pass fills them in)
-    # Whether the last full update found a report region: without one, a change costs no
-    # dashboard update unless the changed note now has the markers.
-    dashboards_seen: bool = True
+    # The report regions and every note's rollup (:mod:`.dashboards`); the first pass fills
+    # them in.
+    dashboards: LiveDashboards = field(init=False)
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
         self.dirty = DirtySet(self.clock)
         self.tasks = VaultTasks(self.settings)
+        self.dashboards = LiveDashboards(self.settings)
         self.notion_read_at = self.clock()  # a first sync reads everything only if it must
         self._configure_remotes()
 
@@ -170,6 +171,7 @@ class Daemon:
             self._error(f"config not reloaded: {error}")
             return
         self.tasks = VaultTasks(self.settings)  # statuses, flavour, excludes may differ
+        self.dashboards = LiveDashboards(self.settings)
         self.notion_changed = None
         self._configure_remotes()
         log.info("config reloaded; remotes: %s", ", ".join(self.remotes) or "none")
@@ -385,7 +387,7 @@ class Daemon:
             self.notion_changed = set(written)
             self.notion_local_change = False
         if written:
-            self._want_dashboards([], False)  # Notion's ticks change the progress
+            self._want_dashboards(written, False)  # Notion's ticks change the progress
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # Notion's ticks are commits to make
@@ -407,6 +409,8 @@ class Daemon:
             log.info("github: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
         self._remember_writes(written)
+        if written:
+            self._want_dashboards(written, False)  # so do the boxes ticked on github.com
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # boxes ticked on github.com are commits to make
@@ -434,39 +438,45 @@ class Daemon:
                     polled.next_at = min(polled.next_at, self.clock())
         return report.summary()
 
-    def _want_dashboards(self, changed: list[str], everything: bool) -> None:
-        from vaultmap.dashboard import may_hold_regions
+    @property
+    def dashboards_due(self) -> bool:
+        """Whether a report region may need refreshing (:mod:`.dashboards`)."""
+        return self.dashboards.due
 
-        if self.dashboards_seen or everything:
-            self.dashboards_due = True
-            return
-        for rel in changed:
-            try:  # as the scan reads notes: a FIFO or a device must not stop the daemon
-                data, _ = read_regular(self.settings.root / rel, self.settings.vault.max_note_bytes)
-            except Unreadable:
-                continue
-            if may_hold_regions(data):
-                self.dashboards_due = True
-                return
+    @dashboards_due.setter
+    def dashboards_due(self, due: bool) -> None:
+        if due:
+            self.dashboards.changed((), everything=True)
+        else:
+            self.dashboards.clear()
+
+    @property
+    def dashboards_seen(self) -> bool:
+        """Whether the vault has a report region (assumed until the first pass looked):
+        without one, a change costs no dashboard work unless the note gains the markers."""
+        return self.dashboards.seen
+
+    def _want_dashboards(self, changed: list[str], everything: bool) -> None:
+        if self.settings.daemon.dashboards:
+            self.dashboards.changed(changed, everything=everything)
 
     def _dashboards(self) -> None:
-        """Refresh the report regions (``vaultmap.dashboard``); our writes are echoes."""
-        from vaultmap.dashboard import update_dashboards
-
-        self.dashboards_due = False
+        """Refresh the report regions that a change made stale; our writes are echoes."""
         quiet = self.settings.daemon.quiet_period
         try:
-            result = update_dashboards(self.settings,
-                                       editing=lambda rel: self.dirty.editing(rel, quiet))
+            result = self.dashboards.refresh(editing=lambda rel: self.dirty.editing(rel, quiet))
         except VaultmapError as error:
+            self.dashboards.failed(str(error))
             self._error(f"dashboards: {error}")
             return
         except Exception as error:  # a dashboard never stops the daemon
             log.exception("dashboards: unexpected failure")
+            self.dashboards.failed(f"unexpected failure ({type(error).__name__})")
             self._error(f"dashboards: unexpected failure ({type(error).__name__})")
             return
+        if result is None:
+            return
         self.known.update(result.hashes)
-        self.dashboards_seen = bool(result.found)
         for problem in result.problems:
             log.warning("dashboards: %s", problem)
         if result.written:
@@ -500,6 +510,7 @@ class Daemon:
             "queued": len(self.dirty),  # notes changed, waiting for their quiet period
             "waiting": sorted(n for n, s in self.remotes.items() if s.wanted),
             "cycles": self.cycles,
+            "dashboards": self.dashboards.status(),
             "stopped": stopped,
         }
 

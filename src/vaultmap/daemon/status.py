@@ -2,8 +2,9 @@
 
 Fields: ``pid``, ``started``, ``last_error`` (the names ``doctor`` reads), plus ``vault``,
 ``updated``, ``last_sync`` (remote -> ISO time of its last successful sync), ``queued``
-(notes changed and not yet synced), ``paused`` (remote -> why it is paused) and ``stopped``
-(set on a clean exit).
+(notes changed and not yet synced), ``paused`` (remote -> why it is paused), ``dashboards``
+(note with a report region -> ``{"refreshed": ISO time or null, "error": text or null}``) and
+``stopped`` (set on a clean exit).
 """
 
 from __future__ import annotations
