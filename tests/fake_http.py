@@ -80,6 +80,10 @@ class FakeHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests read counts, not logs
 
+    def setup(self) -> None:
+        super().setup()
+        self.owner.count_connection()  # one handler per TCP connection
+
     def do_GET(self) -> None:
         self.handle_request("GET")
 
@@ -128,6 +132,7 @@ class FakeServer:
         # ``route`` is applied (a person editing between a client's read and write).
         self._before: list[tuple[str, BeforeHook]] = []
         self.requests: Counter[str] = Counter()  # "METHOD /route/{id}" -> count
+        self.connections = 0  # TCP connections accepted (a client reusing one opens one)
         self.faults_served: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -178,6 +183,10 @@ class FakeServer:
     def count_request(self, route: str) -> None:
         with self._lock:
             self.requests[route] += 1
+
+    def count_connection(self) -> None:
+        with self._lock:
+            self.connections += 1
 
     # ----------------------------------------------------------------- faults
     def new_fault(self, kind: str, method: str | None, route: str | None, times: int,

@@ -182,6 +182,26 @@ def test_sighup_reloads_the_config(env: Env) -> None:
     daemon.terminate()
 
 
+def test_one_notion_connection_serves_every_poll_until_a_reload(env: Env) -> None:
+    # A deadline shorter than the test: it holds for each sync, not for the client's life.
+    config = env.vault / ".vaultmap.toml"
+    config.write_text(config.read_text().replace("max_attempts = 3", "max_attempts = 3\n"
+                                                 "deadline = 1.5"))
+    daemon = env.start()
+    first = daemon.wait_ready()["cycles"]
+    opened = env.fake.connections
+    # Polls a second apart, and a tick to send: all over the connection already open.
+    (env.vault / "Plan.md").write_bytes(PLAN.replace("[ ] pick", "[x] pick").encode())
+    wait_for(lambda: env.done_in_notion("pick a name"), what="the tick")
+    wait_for(lambda: daemon.status().get("cycles", 0) >= first + 4, what="four more syncs")
+    assert env.fake.connections == opened
+    assert "gave up" not in daemon.log() and daemon.status().get("last_error") is None
+    # A reload makes a new client (the token or the database may have changed).
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: env.fake.connections > opened, what="a new connection after SIGHUP")
+    assert daemon.terminate() < 5.0
+
+
 def test_not_a_vault_is_one_line(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "vaultmap", "daemon", "status",
                              str(tmp_path / "missing")], capture_output=True, text=True,

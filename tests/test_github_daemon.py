@@ -87,9 +87,11 @@ def test_idle_polls_cost_no_rate_limit(env: Env) -> None:
     daemon = env.start()
     daemon.wait_ready()
     env.fake.reset_counts()
+    opened = env.fake.connections
     wait_for(lambda: env.fake.count("GET /repos/{o}/{r}/issues/{n}") >= 3,
              what="three polls of the issue")
     assert env.fake.units_used == 0  # every poll answered 304
+    assert env.fake.connections == opened  # one client, its connection kept, for every poll
     assert env.fake.count("PATCH /repos/{o}/{r}/issues/{n}") == 0
     daemon.terminate()
 

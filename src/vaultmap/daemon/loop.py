@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from vaultmap.config import Settings, load_settings
 from vaultmap.daemon.dashboards import LiveDashboards
@@ -70,6 +70,12 @@ RESCAN_EVERY = 3600.0
 # daemon.json is written when what it says changes, and at least this often (seconds): its
 # "updated" time is when a daemon that died without a word was last seen alive.
 STATUS_HEARTBEAT = 60.0
+
+
+class Closable(Protocol):
+    """A remote's client the daemon keeps between syncs."""
+
+    def close(self) -> None: ...
 
 
 def _iso(moment: datetime | None = None) -> str:
@@ -131,6 +137,10 @@ class Daemon:
     # The report regions and every note's rollup (:mod:`.dashboards`); the first pass fills
     # them in.
     dashboards: LiveDashboards = field(init=False)
+    # One client per remote for the daemon's life (its connections, TLS context and, for
+    # GitHub, its pacing are reused): made at the first sync, closed and made again after a
+    # reload, a refused token or schema, or an unexpected failure.
+    clients: dict[str, Closable] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.settings = load_settings(self.root)
@@ -172,6 +182,7 @@ class Daemon:
             return
         self.tasks = VaultTasks(self.settings)  # statuses, flavour, excludes may differ
         self.dashboards = LiveDashboards(self.settings)
+        self.close_clients()  # the database, the token variable or the pacing may differ
         self.notion_changed = None
         self._configure_remotes()
         log.info("config reloaded; remotes: %s", ", ".join(self.remotes) or "none")
@@ -203,6 +214,7 @@ class Daemon:
                 self._write_status()
                 self._loop()
             finally:
+                self.close_clients()
                 observer.stop()
                 observer.join(timeout=2)
                 self._write_status(stopped=True)
@@ -315,6 +327,7 @@ class Daemon:
             schedule.next_at = self.clock() + BUSY_RETRY
             return
         except (RemoteAuthError, RemoteSchemaError) as error:
+            self.close_clients(schedule.name)  # the next try, after a reload, starts afresh
             schedule.paused = str(error)
             self._error(f"{schedule.name}: paused: {error} (fix it, then `kill -HUP` the "
                         "daemon or restart it)")
@@ -336,6 +349,7 @@ class Daemon:
             return
         except Exception as error:  # one failing remote never stops the daemon
             log.exception("%s: unexpected failure", schedule.name)
+            self.close_clients(schedule.name)
             schedule.backoff = min(max(BACKOFF_FIRST, schedule.backoff * 2),
                                    self._interval(schedule))
             schedule.next_at = self.clock() + schedule.backoff
@@ -370,10 +384,14 @@ class Daemon:
         full = self.clock() - self.notion_read_at >= RESCAN_EVERY
         # Until this sync ends well, the next one plans every key.
         self.notion_changed = None
-        with NotionRemote.from_settings(self.settings) as remote:
-            report = run_sync(self.settings, remote, lock_timeout=0.2,  # no progress bar
-                              vault=self.tasks.snapshot(), changed=changed,
-                              read_trashed=not idle, full=full, periodic_full=False)
+        remote = self.clients.get("notion")
+        if not isinstance(remote, NotionRemote):
+            remote = NotionRemote.from_settings(self.settings)
+            self.clients["notion"] = remote
+        remote.new_round()
+        report = run_sync(self.settings, remote, lock_timeout=0.2,  # no progress bar
+                          vault=self.tasks.snapshot(), changed=changed,
+                          read_trashed=not idle, full=full, periodic_full=False)
         if full and report.ok:
             self.notion_read_at = self.clock()
         for note in report.notes:
@@ -399,12 +417,17 @@ class Daemon:
         return report.summary()
 
     def _github(self) -> str:
-        from vaultmap.sync.github.runner import sync_github
+        from vaultmap.sync.github.http import GitHubClient
+        from vaultmap.sync.github.runner import github_client, sync_github
 
         def say_wait(message: str) -> None:
             log.info("github: %s", message)
 
-        report = sync_github(self.settings, lock_timeout=0.2, on_wait=say_wait)
+        client = self.clients.get("github")
+        if not isinstance(client, GitHubClient):
+            client = github_client(self.settings, None, on_wait=say_wait)
+            self.clients["github"] = client
+        report = sync_github(self.settings, lock_timeout=0.2, client=client)
         for note in report.notes:
             log.info("github: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
@@ -491,6 +514,18 @@ class Daemon:
                                            self.settings.vault.max_note_bytes)
         if notes and not self.tasks.stale:
             self.tasks.update(notes)
+
+    def close_clients(self, *names: str) -> None:
+        """Close the kept clients of these remotes (all without names); the next sync makes
+        a new one."""
+        for name in names or tuple(self.clients):
+            client = self.clients.pop(name, None)
+            if client is None:
+                continue
+            try:
+                client.close()
+            except Exception:  # a broken connection pool: nothing left to close
+                log.debug("%s: closing the client failed", name, exc_info=True)
 
     def _error(self, message: str) -> None:
         self.last_error = message

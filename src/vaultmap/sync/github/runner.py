@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 # whether GitHub is in use (`vaultmap status --offline`, the daemon's start) must not load it.
 
 
-def github_client(settings: Settings, store: GitHubStore, *,
+def github_client(settings: Settings, store: GitHubStore | None, *,
                   environ: Mapping[str, str] | None = None,
                   on_wait: Callable[[str], None] | None = None) -> GitHubClient:
     """A client for the API the environment names (``VAULTMAP_GITHUB_API_URL``, else
-    ``GH_HOST``, else github.com), with its token and the vault's persisted ETags.
+    ``GH_HOST``, else github.com), with its token and the vault's persisted ETags (``store``;
+    None: a client that outlives one store, given it by :func:`sync_github` while it syncs).
     ``on_wait`` hears each rate-limit wait (a line for the user)."""
     from vaultmap.sync.github.http import (
         GitHubClient,
@@ -78,24 +79,46 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
                 force: bool = False, lock_timeout: float = LOCK_TIMEOUT,
                 progress: Progress | None = None,
                 on_wait: Callable[[str], None] | None = None,
-                environ: Mapping[str, str] | None = None) -> SyncReport:
+                environ: Mapping[str, str] | None = None,
+                client: GitHubClient | None = None) -> SyncReport:
     """One sync of the vault with GitHub (published checklists and tasks naming issues).
+
+    ``client``: one made by :func:`github_client` that outlives this sync (the daemon's);
+    it reads and stores its ETags in the vault's store during the sync, and stays open.
+    Without it, a client is made and closed here.
 
     The report's notes say which issues a sync closed, besides what the remote noticed.
     Raises what :func:`run_sync` raises: :class:`~vaultmap.errors.RemoteAuthError` for a
     missing or refused token, :class:`~vaultmap.errors.SyncBusyError` when another sync holds
     the vault past ``lock_timeout``, and the remote error family.
     """
+    with GitHubStore.open(settings.state_dir) as store:
+        if client is None:
+            with github_client(settings, store, environ=environ, on_wait=on_wait) as own:
+                return _sync_github(settings, store, own, dry_run=dry_run, full=full,
+                                    force=force, lock_timeout=lock_timeout, progress=progress)
+        kept_etags, kept_wait = client.etags, client.on_wait
+        client.etags = store
+        if on_wait is not None:
+            client.on_wait = on_wait
+        try:
+            return _sync_github(settings, store, client, dry_run=dry_run, full=full,
+                                force=force, lock_timeout=lock_timeout, progress=progress)
+        finally:  # the store closes now: the client must not hold on to it
+            client.etags, client.on_wait = kept_etags, kept_wait
+
+
+def _sync_github(settings: Settings, store: GitHubStore, client: GitHubClient, *,
+                 dry_run: bool, full: bool, force: bool, lock_timeout: float,
+                 progress: Progress | None) -> SyncReport:
     from vaultmap.sync.github.remote import GitHubRemote, layout_of
 
-    with GitHubStore.open(settings.state_dir) as store, \
-            github_client(settings, store, environ=environ, on_wait=on_wait) as client:
-        links = store.links()
-        tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
-        layout = layout_of(tasks, links, settings.github, hosts=link_hosts(client.api_url))
-        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
-                          select=layout.covers, lock_timeout=lock_timeout, progress=progress)
-        report.notes.extend(f"closed {issue}: every task of its checklist is done"
-                            for issue in remote.closed if "#" in issue)
-        return report
+    links = store.links()
+    tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
+    layout = layout_of(tasks, links, settings.github, hosts=link_hosts(client.api_url))
+    remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                      select=layout.covers, lock_timeout=lock_timeout, progress=progress)
+    report.notes.extend(f"closed {issue}: every task of its checklist is done"
+                        for issue in remote.closed if "#" in issue)
+    return report

@@ -325,6 +325,11 @@ class NotionHttp:
         """Close the HTTP connection pool."""
         self._client.close()
 
+    def new_round(self) -> None:
+        """Start another sync on this client (a long-lived one, the daemon's): a fresh
+        ``[notion] deadline``; the connection pool, the pacing and the count go on."""
+        self._deadline_at = time.monotonic() + self.options.deadline
+
     @property
     def requests(self) -> int:
         """HTTP requests sent so far (every attempt counts)."""

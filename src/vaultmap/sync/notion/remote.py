@@ -139,7 +139,7 @@ class NotionRemote(NotionHttp, Remote):
                                   "secret (Notion → Settings → Connections → Develop)")
         check_token(token, token_env)
         self.database_id = parse_notion_id(database_id, what="database") if database_id else ""
-        self.data_source_id = data_source_id
+        self.data_source_id = self._given_source = data_source_id
         self.properties = {role: properties.get(role, default)
                            for role, default in NOTION_PROPERTY_DEFAULTS.items()}
         seen: dict[str, str] = {}
@@ -178,6 +178,16 @@ class NotionRemote(NotionHttp, Remote):
 
     def __repr__(self) -> str:
         return (f"NotionRemote(database_id={self.database_id!r}, base_url={self.base_url!r})")
+
+    def new_round(self) -> None:
+        """Start another sync on this remote: what one sync learned (the schema, the data
+        source, the columns as read, the agreed statuses) is read again, as by a new remote;
+        only the connection is kept (the daemon keeps one remote for its life)."""
+        super().new_round()
+        self.data_source_id = self._given_source
+        self.agreed_status = None
+        self._schema = None
+        self._read_columns = {}
 
     def __enter__(self) -> NotionRemote:
         return self
