@@ -17,20 +17,13 @@ from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
-from fake_notion import FakeNotion
+from fake_notion import FAST_NOTION, FakeNotion
 from vaultmap.cli import main
 from vaultmap.config import load_settings
 
 T = TypeVar("T")
-
-# The fake Notion answers at once: no request pacing, short timeouts, near-zero back-off.
-FAST_NOTION = """\
-[notion]
-requests_per_second = 0
-timeout = 5
-backoff = 0.001
-max_attempts = 3
-"""
+__all__ = ["FAST_NOTION", "DaemonFleet", "DaemonProcess", "NotionDaemons", "notion_daemons",
+           "wait_for", "write_vault"]
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "") -> T:

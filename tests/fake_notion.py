@@ -38,6 +38,16 @@ from urllib.parse import urlsplit
 
 from fake_http import FakeHandler, FakeServer, Fault
 
+# The fake Notion answers at once: no request pacing, short timeouts, near-zero back-off.
+FAST_NOTION = """\
+[notion]
+requests_per_second = 0
+timeout = 5
+backoff = 0.001
+max_attempts = 3
+"""
+
+
 API_VERSION = "2025-09-03"
 INTEGRATION = "vaultmap fake"
 FAULT_KINDS = ("429", "409", "500", "502", "503", "504", "529", "slow", "drop", "drop_after",

@@ -14,19 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from fake_notion import FakeNotion
+from fake_notion import FAST_NOTION, FakeNotion
 from mojibake_notes import ROADMAP, damaged
 from vaultmap.cli import main
 from vaultmap.config import load_settings
 from vaultmap.parse import parse_note
-
-FAST_NOTION = """\
-[notion]
-requests_per_second = 0
-timeout = 5
-backoff = 0.001
-max_attempts = 3
-"""
 
 
 def run(vault: Path, *args: str, env: dict[str, str] | None = None, code: int | None = None
