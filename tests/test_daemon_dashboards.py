@@ -146,6 +146,20 @@ def test_without_regions_no_rollup_is_kept(tmp_path: Path) -> None:
     assert clocked.daemon.dashboards_seen and len(clocked.daemon.dashboards.rollups) == 2
 
 
+def test_a_failed_refresh_waits_for_the_next_change(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    clocked = Clocked(vault)
+    dashboards = clocked.daemon.dashboards
+    dashboards.changed([], everything=True)
+    dashboards.failed("the vault could not be read")
+    assert not dashboards.due  # not tried again on every pass of the loop
+    assert clocked.daemon.status()["dashboards"]["Dashboard.md"]["error"] == \
+        "the vault could not be read"
+    clocked.save("Plan.md", NOTES["Plan.md"].replace("[ ] write", "[x] write"))
+    assert not dashboards.due
+    assert clocked.daemon.status()["dashboards"]["Dashboard.md"]["error"] is None
+
+
 # ------------------------------------------------------------------------ a real daemon
 
 def _status(vault: Path) -> str:

@@ -61,10 +61,13 @@ class LiveDashboards:
         self.rendered_day: date | None = None  # the day the regions were last rendered for
         self.looked = False  # a full fill has read the vault at least once
         self._touched: set[str] = set()  # notes with regions among the changes just taken
+        self.held = False  # a refresh failed as a whole: wait for the next change
 
     @property
     def due(self) -> bool:
         """Whether :meth:`refresh` has something to look at."""
+        if self.held:
+            return False
         return self.everything or (self.filled and bool(self.pending or self.retry))
 
     @property
@@ -81,6 +84,7 @@ class LiveDashboards:
 
     def changed(self, notes: Iterable[str], *, everything: bool = False) -> None:
         """These notes changed (``everything``: any note may have, e.g. after a merge)."""
+        self.held = False
         if everything:
             self.everything = True
             return
@@ -135,7 +139,9 @@ class LiveDashboards:
                 for rel in sorted(self.regions)}
 
     def failed(self, error: str) -> None:
-        """A refresh failed as a whole: every dashboard note shows why."""
+        """A refresh failed as a whole: every dashboard note shows why, and the next try
+        waits for the next change (a vault that cannot be read is not retried every pass)."""
+        self.held = True
         for rel in self.regions:
             self.notes.setdefault(rel, DashboardNote()).error = error
 
