@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from daemon_proc import DaemonFleet, wait_for, write_vault
 from vaultmap.cli import main
+from vaultmap.daemon.dashboards import REFILL_EVERY
 from vaultmap.daemon.loop import Daemon
 
 OPEN = "<!-- vaultmap:report -->"
@@ -144,6 +145,20 @@ def test_without_regions_no_rollup_is_kept(tmp_path: Path) -> None:
     clocked.save("Dashboard.md", NOTES["Dashboard.md"])  # a note gains the markers
     assert b"3 of 5 done" in (vault / "Dashboard.md").read_bytes()
     assert clocked.daemon.dashboards_seen and len(clocked.daemon.dashboards.rollups) == 2
+
+
+def test_a_change_the_watcher_missed_is_in_the_report_within_the_hour(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    clocked = Clocked(vault)
+    before = (vault / "Dashboard.md").read_bytes()
+    (vault / "Plan.md").write_text(NOTES["Plan.md"].replace("[ ] write", "[x] write"))
+    clocked.now += 60
+    clocked.daemon.step()  # no event came: the kept rollups still say what they said
+    assert (vault / "Dashboard.md").read_bytes() == before
+    clocked.now += REFILL_EVERY
+    clocked.daemon.step()
+    assert (vault / "Dashboard.md").read_bytes() != before
+    _cli_writes_nothing(vault)
 
 
 def test_a_failed_refresh_waits_for_the_next_change(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ region was last brought up to date (written, or found current) and its last prob
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +38,10 @@ from vaultmap.progress import NoteRollup, merge_rollups
 
 log = logging.getLogger("vaultmap.daemon")
 
+# The kept rollups are read again from a scan this often (seconds), in case the watcher
+# missed a change without saying so (the daemon's hourly rescan does the same for tasks).
+REFILL_EVERY = 3600.0
+
 
 @dataclass
 class DashboardNote:
@@ -49,8 +54,11 @@ class DashboardNote:
 class LiveDashboards:
     """The rollups of a vault's notes and the notes with report regions, kept current."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
+        self.filled_at = 0.0  # clock time of the last full fill
         self.everything = True  # the next refresh reads the whole vault
         self.filled = False  # the rollups are the vault's (a full fill found regions)
         self.pending: set[str] = set()  # notes changed since the last refresh
@@ -68,7 +76,8 @@ class LiveDashboards:
         """Whether :meth:`refresh` has something to look at."""
         if self.held:
             return False
-        return self.everything or (self.filled and bool(self.pending or self.retry))
+        return self.everything or self._expired() or (
+            self.filled and bool(self.pending or self.retry))
 
     @property
     def seen(self) -> bool:
@@ -150,7 +159,8 @@ class LiveDashboards:
         """Read what changed into the kept rollups; whether any rollup (or the set of notes)
         changed."""
         self._touched = set()
-        if self.everything:
+        if self.everything or self._expired():
+            self.filled_at = self.clock()
             self.rollups, regions = vault_rollups(self.settings)
             self.everything, self.looked = False, True
             self.pending.clear()
@@ -170,6 +180,9 @@ class LiveDashboards:
             elif had_region:
                 self.notes.pop(rel, None)
         return moved
+
+    def _expired(self) -> bool:
+        return self.filled and self.clock() - self.filled_at >= REFILL_EVERY
 
     def _read(self, rel: str) -> bool:
         """Roll one note up again; whether its rollup changed (or it came or went)."""

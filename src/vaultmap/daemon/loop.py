@@ -146,7 +146,7 @@ class Daemon:
         self.settings = load_settings(self.root)
         self.dirty = DirtySet(self.clock)
         self.tasks = VaultTasks(self.settings)
-        self.dashboards = LiveDashboards(self.settings)
+        self.dashboards = LiveDashboards(self.settings, self.clock)
         self.notion_read_at = self.clock()  # a first sync reads everything only if it must
         self._configure_remotes()
 
@@ -181,7 +181,7 @@ class Daemon:
             self._error(f"config not reloaded: {error}")
             return
         self.tasks = VaultTasks(self.settings)  # statuses, flavour, excludes may differ
-        self.dashboards = LiveDashboards(self.settings)
+        self.dashboards = LiveDashboards(self.settings, self.clock)
         self.close_clients()  # the database, the token variable or the pacing may differ
         self.notion_changed = None
         self._configure_remotes()
