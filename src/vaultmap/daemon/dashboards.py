@@ -1,7 +1,7 @@
 """The daemon's live dashboards: every note's rollup kept in memory, merged after a change.
 
 ``vaultmap report --update-dashboards`` scans the vault and rolls it up; the daemon does that
-once (at its first pass, after a reload, a lost event or a git merge) and then keeps each
+once (at its first pass, after a reload, a lost event, a git merge, and hourly) and keeps each
 note's rollup (:func:`vaultmap.progress.note_rollup`). A changed note is read and rolled up
 alone; when no rollup changed (a save of prose, an echo) and the day is the same, no region is
 rendered or written. Otherwise the kept rollups are merged (:func:`vaultmap.progress.
