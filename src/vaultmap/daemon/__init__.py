@@ -3,7 +3,8 @@
 Orchestration only: the watcher (:mod:`.watch`) marks changed notes, the loop (:mod:`.loop`)
 calls the sync layer's public functions on a schedule, :mod:`.lock` keeps one daemon per
 vault, :mod:`.status` is what ``daemon status`` and ``doctor`` read, :mod:`.logs` the rotating
-log, :mod:`.service` the systemd / launchd files.
+log, :mod:`.service` the systemd / launchd files, :mod:`.tasks` and :mod:`.dashboards` the
+vault's tasks and rollups kept in memory.
 """
 
 from __future__ import annotations

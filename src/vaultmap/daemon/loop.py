@@ -21,6 +21,11 @@ Notion sync plans only the notes changed since the last sync that ended without 
 (plus the notes the rows read from Notion touch). A full scan and a plan of every key happen
 at the first sync, after SIGHUP, after lost events (a folder moved, a watch overflow), after a
 sync that failed, and once every ``RESCAN_EVERY`` seconds. ``docs/daemon.md`` has the figures.
+Each note's progress rollup is kept too (:mod:`.dashboards`), for the report regions.
+
+One client per remote lives as long as the daemon (its connections are reused by every poll);
+a reload, a refused token or schema, or an unexpected failure closes it, and the next sync
+makes a new one.
 """
 
 from __future__ import annotations
