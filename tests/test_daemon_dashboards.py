@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from daemon_proc import DaemonFleet, wait_for, write_vault
+from daemon_proc import FAST_NOTION, DaemonFleet, notion_daemons, wait_for, write_vault
 from vaultmap.cli import main
 from vaultmap.daemon.dashboards import REFILL_EVERY
 from vaultmap.daemon.loop import Daemon
@@ -215,3 +215,23 @@ def test_daemon_status_shows_the_dashboards_it_keeps(tmp_path: Path) -> None:
         assert daemon.terminate() < 5.0
     finally:
         fleet.close()
+
+
+def test_a_tick_from_notion_reaches_the_dashboard_as_the_cli_would_write_it(
+        tmp_path: Path) -> None:
+    notes = {rel: NOTES[rel].encode() for rel in ("Plan.md", "Dashboard.md")}
+    vault = write_vault(tmp_path / "Vault", FAST_NOTION + "\n[daemon]\nquiet_period = 0.3\n"
+                        "notion_poll = 0.5\n", notes)
+    dashboard = vault / "Dashboard.md"
+    with notion_daemons(vault) as fleet:
+        daemon = fleet.start()
+        daemon.wait_ready()
+        wait_for(lambda: b"2 of 5 done" in dashboard.read_bytes(), what="the first report")
+        fleet.fake.tick(fleet.rows()["tidy up"]["_id"])
+        wait_for(lambda: b"3 of 5 done" in dashboard.read_bytes(), what="Notion's tick")
+        wait_for(lambda: daemon.status().get("queued", 1) == 0, what="the echoes to drain")
+        assert daemon.terminate() < 5.0
+    written = dashboard.read_bytes()
+    result = CliRunner().invoke(main, ["report", "--update-dashboards", str(vault)])
+    assert result.exit_code == 0 and "0 updated, 1 up to date" in result.stdout, result.output
+    assert dashboard.read_bytes() == written
