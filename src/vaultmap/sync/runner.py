@@ -765,8 +765,7 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
 def _trash_start(state: StateStore) -> datetime | None:
     """Since when the trashed rows are unread (None: as long as the live rows; a base from
     before this was kept always read both)."""
-    value = state.meta().get(_TRASH_START)
-    return datetime.fromisoformat(value) if value else None
+    return state.meta_time(_TRASH_START)
 
 
 def run_sync(

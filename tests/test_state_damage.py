@@ -1,0 +1,240 @@
+"""The sync state read back from a damaged or foreign ``sync.sqlite``: every column is checked
+for its type and range, so a row vaultmap did not write is one line and exit 12 (or, where the
+sync can safely rebuild it, ignored with a note), never a traceback and never a deletion.
+
+SQLite keeps any value in any column, so the damaged files here are real SQLite files: the
+state vaultmap wrote, edited as a person or another program could, or rebuilt as a foreign file
+of the same schema version whose columns have no type (so a number or a NULL stays one).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fake_notion import FakeNotion
+from vaultmap.cli import main
+from vaultmap.config import load_settings
+from vaultmap.errors import StateError
+from vaultmap.sync.base import BaseEntry, ConflictRecord, OverwriteRecord, PendingOp
+from vaultmap.sync.state import StateStore
+
+PLAN = "# Plan\n\n- [ ] one\n- [x] two\n"
+CONFIG = """\
+[notion]
+requests_per_second = 0
+timeout = 5
+backoff = 0.001
+max_attempts = 3
+"""
+
+
+def _seeded(folder: Path) -> None:
+    """A state file with one row in every table, as vaultmap writes it."""
+    with StateStore.open(folder, "notion") as state:
+        state.put(BaseEntry("k:" + "0" * 20, "row-1", " ", " ", "aa", "bb", "Plan.md", "one",
+                            ("Plan",)))
+        state.begin(PendingOp("k:" + "1" * 20, "create", "", "Plan.md"))
+        state.add_conflict(ConflictRecord("k:" + "0" * 20, "Plan.md", "one", " ", "x", "remote",
+                                          "2026-01-01T00:00:00+00:00"))
+        state.add_overwrite(OverwriteRecord("k:" + "0" * 20, "Plan.md", "one", "Due",
+                                            "2026-02-01", "2026-03-01",
+                                            "2026-01-01T00:00:00+00:00"))
+        state.finish_sync(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _untyped(path: Path) -> None:
+    """Rebuild the state file with the same tables and rows but no column types or NOT NULL
+    (a foreign file at the current schema version): SQLite then keeps numbers as numbers."""
+    db = sqlite3.connect(path)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    tables = [name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")]
+    data = {t: (
+        [c[1] for c in db.execute(f'PRAGMA table_info("{t}")')],
+        db.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables}
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    for table, (columns, rows) in data.items():
+        db.execute(f'CREATE TABLE "{table}" ({", ".join(columns)})')
+        db.executemany(f'INSERT INTO "{table}" VALUES ({",".join("?" * len(columns))})', rows)
+    db.execute(f"PRAGMA user_version={version}")
+    db.commit()
+    db.close()
+
+
+def _damage(path: Path, *statements: str) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+
+
+# One damaged value per case: (what is done to the file, what reads it).
+DAMAGES = {
+    "status of two characters": "UPDATE base SET vault_status = 'xx'",
+    "remote status a newline": "UPDATE base SET remote_status = char(10)",
+    "key NULL": "UPDATE base SET key = NULL",
+    "key a number": "UPDATE base SET key = 7",
+    "key empty": "UPDATE base SET key = ''",
+    "hashed key not hex": "UPDATE base SET key = 'k:not-a-hash'",
+    "remote id a number": "UPDATE base SET remote_id = 42",
+    "remote id binary": "UPDATE base SET remote_id = x'00ff'",
+    "hash NULL": "UPDATE base SET vault_hash = NULL",
+    "hash with a NUL": "UPDATE base SET remote_hash = 'ab' || char(0)",
+    "note outside the vault": "UPDATE base SET note = '../outside.md'",
+    "note absolute": "UPDATE base SET note = '/etc/passwd'",
+    "note a number": "UPDATE base SET note = 3.5",
+    "description NULL": "UPDATE base SET description = NULL",
+    "section of numbers": "UPDATE base SET section = '[1, 2]'",
+    "section too deep": "UPDATE base SET section = '" + "[" * 100_000 + "'",
+    "remote fields a number": "UPDATE base SET remote_fields = 1",
+    "pending op unknown": "UPDATE pending SET op = 'delete'",
+    "pending key NULL": "UPDATE pending SET key = NULL",
+    "pending detail a number": "UPDATE pending SET detail = 5",
+    "conflict chosen unknown": "UPDATE conflicts SET chosen = 'both'",
+    "conflict time a number": "UPDATE conflicts SET at = 20260101",
+    "overwrite field NULL": "UPDATE overwrites SET field = NULL",
+    "overwrite value binary": "UPDATE overwrites SET remote_value = x'ff'",
+    "count negative": "UPDATE meta SET value = '-1' WHERE name = 'count'",
+    "count huge": "UPDATE meta SET value = '" + "9" * 40 + "' WHERE name = 'count'",
+    "count not ascii digits": "UPDATE meta SET value = '٣' WHERE name = 'count'",
+    "count a float": "UPDATE meta SET value = '1.5' WHERE name = 'count'",
+    "count NULL": "UPDATE meta SET value = NULL WHERE name = 'count'",
+    "last sync without a time zone":
+        "UPDATE meta SET value = '2026-01-01T00:00:00' WHERE name = 'last_start'",
+    "last sync a number": "UPDATE meta SET value = 1767225600 WHERE name = 'last_start'",
+    "meta name NULL": "INSERT INTO meta VALUES ('notion', NULL, 'x')",
+}
+
+
+def _read_all(state: StateStore) -> None:
+    """What `vaultmap status` and a sync read of the state."""
+    state.entries()
+    state.pending()
+    state.conflicts()
+    state.overwrites()
+    assert state.last_sync_start is not None
+    assert state.sync_count >= 0
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES), ids=list(DAMAGES))
+def test_a_damaged_value_is_one_line_exit_12(tmp_path: Path, damage: str) -> None:
+    folder = tmp_path / ".vaultmap"
+    _seeded(folder)
+    _untyped(folder / "sync.sqlite")
+    _damage(folder / "sync.sqlite", DAMAGES[damage])
+    with StateStore.open(folder, "notion") as state, pytest.raises(StateError) as caught:
+        _read_all(state)
+    assert caught.value.exit_code == 12
+    message = str(caught.value)
+    assert "\n" not in message and "move the file aside" in message, message
+    assert (folder / "sync.sqlite").exists()  # left as it is for the user to look at
+
+
+def test_the_undamaged_foreign_file_reads_back(tmp_path: Path) -> None:
+    # The untyped copy itself is not damage: the checks reject values, not the file's origin.
+    folder = tmp_path / ".vaultmap"
+    _seeded(folder)
+    _untyped(folder / "sync.sqlite")
+    with StateStore.open(folder, "notion") as state:
+        _read_all(state)
+        assert list(state.entries()) == ["k:" + "0" * 20]
+
+
+def test_a_table_missing_a_column_is_one_line_exit_12(tmp_path: Path) -> None:
+    folder = tmp_path / ".vaultmap"
+    _seeded(folder)
+    _damage(folder / "sync.sqlite", "ALTER TABLE base DROP COLUMN remote_fields",
+            "ALTER TABLE conflicts DROP COLUMN chosen")
+    with StateStore.open(folder, "notion") as state:
+        for read in (StateStore.entries, StateStore.conflicts):
+            with pytest.raises(StateError) as caught:
+                read(state)
+            assert caught.value.exit_code == 12 and "cannot read the sync state" in \
+                str(caught.value)
+
+
+def test_a_last_sync_in_the_future_reads_everything_with_a_note(tmp_path: Path) -> None:
+    folder = tmp_path / ".vaultmap"
+    _seeded(folder)
+    later = (datetime.now(UTC) + timedelta(days=400)).isoformat()
+    _damage(folder / "sync.sqlite", f"UPDATE meta SET value = '{later}' WHERE name = "
+                                    "'last_start'")
+    with StateStore.open(folder, "notion") as state:
+        assert state.last_sync_start is None  # a full read: safe, and the base is kept
+        assert any("in the future" in note for note in state.notes)
+        assert list(state.entries()) == ["k:" + "0" * 20]
+
+
+# -- end to end: `vaultmap status` and `vaultmap sync` against the fake Notion ---------------
+
+
+@dataclass
+class Synced:
+    fake: FakeNotion
+    vault: Path
+    database_id: str
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env={
+            "NOTION_TOKEN": self.fake.token, "VAULTMAP_NOTION_BASE_URL": self.fake.base_url})
+
+    @property
+    def state(self) -> Path:
+        return self.vault / ".vaultmap" / "sync.sqlite"
+
+
+@pytest.fixture
+def synced(tmp_path: Path) -> Iterator[Synced]:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text(CONFIG)
+    (vault / "Plan.md").write_text(PLAN)
+    with FakeNotion() as fake:
+        env = Synced(fake, vault, "")
+        page = fake.add_page("Home")
+        assert env.run("notion", "init", "--parent", page, str(vault)).exit_code == 0
+        env.database_id = load_settings(vault).notion.database_id
+        done = env.run("sync", str(vault))
+        assert done.exit_code == 0, done.stderr
+        assert len(fake.table(env.database_id)) == 2
+        yield env
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE base SET vault_status = 'done'",
+    "UPDATE base SET note = '../../elsewhere.md'",
+    "UPDATE meta SET value = 'yesterday' WHERE name = 'trash_start'",
+    "UPDATE meta SET value = '-3' WHERE name = 'count'",
+], ids=["status a word", "note outside", "trash time not a time", "count negative"])
+def test_a_sync_over_a_damaged_state_stops_with_exit_12_and_changes_nothing(
+        synced: Synced, damage: str) -> None:
+    _damage(synced.state, "INSERT OR IGNORE INTO meta VALUES ('notion', 'trash_start', "
+                          "'2026-01-01T00:00:00+00:00')", damage)
+    before = synced.fake.table(synced.database_id)
+    done = synced.run("sync", str(synced.vault))
+    assert done.exit_code == 12, (done.stdout, done.stderr)
+    assert len(done.stderr.strip().splitlines()) == 1 and "sync.sqlite" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert synced.fake.table(synced.database_id) == before  # no row trashed or changed
+    assert (synced.vault / "Plan.md").read_text() == PLAN
+
+
+def test_status_over_a_damaged_conflict_is_one_line_exit_12(synced: Synced) -> None:
+    _damage(synced.state, "INSERT INTO conflicts (remote, key, note, description, vault_status,"
+                          " remote_status, chosen, at) VALUES ('notion', 'k:' || "
+                          "'0123456789abcdef0123', 'Plan.md', 'one', ' ', 'x', 'neither', 'now')")
+    done = synced.run("status", "--offline", str(synced.vault))
+    assert done.exit_code == 12, (done.stdout, done.stderr)
+    assert "recorded conflict" in done.stderr and "chosen" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
