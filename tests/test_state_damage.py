@@ -238,3 +238,84 @@ def test_status_over_a_damaged_conflict_is_one_line_exit_12(synced: Synced) -> N
     assert done.exit_code == 12, (done.stdout, done.stderr)
     assert "recorded conflict" in done.stderr and "chosen" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# -- the GitHub link table and ETag cache (github.sqlite) ---------------------------------------
+
+LINK_DAMAGES = {
+    "note outside the vault": "UPDATE links SET note = '../../home/me/secret.md'",
+    "note absolute": "UPDATE links SET note = '/etc/passwd'",
+    "note empty": "UPDATE links SET note = ''",
+    "repo walks up": "UPDATE links SET repo = 'o/..'",
+    "repo with a newline": "UPDATE links SET repo = 'o/r' || char(10)",
+    "repo not owner/repo": "UPDATE links SET repo = 'o/r/issues'",
+    "number negative": "UPDATE links SET number = -1",
+    "number huge": "UPDATE links SET number = 1099511627776",
+    "number text": "UPDATE links SET number = 'twelve'",
+    "number a float": "UPDATE links SET number = 1.5",
+    "number NULL": "UPDATE links SET number = NULL",
+    "marker not an id": "UPDATE links SET marker = 'A B'",
+    "title NULL": "UPDATE links SET title = NULL",
+    "section a number": "UPDATE links SET section = 5",
+}
+
+
+def _github_store(vault: Path) -> Path:
+    from vaultmap.sync.github.store import GitHubStore, Link
+
+    with GitHubStore.open(vault / ".vaultmap") as store:
+        store.put_link(Link("Plan.md", (), "o/r", 12, "abc123", "Plan"))
+        store.put("/repos/o/r/issues/12", '"e1"', {"number": 12})
+    return vault / ".vaultmap" / "github.sqlite"
+
+
+@pytest.mark.parametrize("damage", list(LINK_DAMAGES), ids=list(LINK_DAMAGES))
+def test_a_damaged_github_link_is_one_line_exit_12(tmp_path: Path, damage: str) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("")
+    (vault / "Plan.md").write_text(PLAN)
+    path = _github_store(vault)
+    _untyped(path)
+    _damage(path, LINK_DAMAGES[damage])
+    done = CliRunner().invoke(main, ["github", "list", "--vault", str(vault)])
+    assert done.exit_code == 12, (done.stdout, done.stderr)
+    assert "GitHub link table" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_github_link_table_missing_a_column_is_one_line_exit_12(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("")
+    _damage(_github_store(vault), "ALTER TABLE links DROP COLUMN title")
+    done = CliRunner().invoke(main, ["github", "list", "--vault", str(vault)])
+    assert done.exit_code == 12, (done.stdout, done.stderr)
+    assert "cannot read the GitHub link table" in done.stderr
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE etags SET etag = '\"e1\"' || char(13, 10) || 'X-Injected: 1'",
+    "UPDATE etags SET etag = NULL",
+    "UPDATE etags SET data = 5",
+    "UPDATE etags SET data = '" + "[" * 100_000 + "'",
+    "ALTER TABLE etags DROP COLUMN data",
+], ids=["etag with CRLF", "etag NULL", "data a number", "data too deep", "column missing"])
+def test_a_damaged_etag_row_is_ignored_as_a_cache(tmp_path: Path, damage: str) -> None:
+    from vaultmap.sync.github.store import GitHubStore
+
+    path = _github_store(tmp_path)
+    _untyped(path)
+    _damage(path, damage)
+    with GitHubStore.open(tmp_path / ".vaultmap") as store:
+        assert store.get("/repos/o/r/issues/12") is None  # asked again, in full
+        assert [link.number for link in store.links()] == [12]
+
+
+def test_a_repo_named_dot_dot_is_refused_by_publish() -> None:
+    from vaultmap.errors import ConfigError
+    from vaultmap.sync.github.publish import check_repo
+
+    for bad in ("o/..", "o/.", "o/r\n"):
+        with pytest.raises(ConfigError):
+            check_repo(bad)
+    assert check_repo("o/r.github.io") == "o/r.github.io"

@@ -13,6 +13,7 @@ Same mechanism as the sync base: SQLite in WAL mode, every write its own transac
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from vaultmap.config import is_repo_name
 from vaultmap.fs import UnsafePath
 from vaultmap.sync.state import StateError
 from vaultmap.vault.paths import open_state_folder
@@ -28,6 +30,12 @@ from vaultmap.vault.paths import open_state_folder
 STORE_FILE = "github.sqlite"
 _STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal")
 SECTION_SEPARATOR = " › "
+_MARKER = re.compile(r"[0-9a-z]{6,40}")  # the id in the body's markers (github/body.py)
+# An ETag is sent back as a header: printable ASCII only (a CR or LF would be refused by the
+# HTTP client, as a request it cannot send).
+_ETAG = re.compile(r"[\x20-\x7e]{1,1024}")
+_ISSUE_MAX = 2**31 - 1
+_TITLE_MAX = 1024
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (
     note TEXT NOT NULL, section TEXT NOT NULL, repo TEXT NOT NULL, number INTEGER NOT NULL,
@@ -60,6 +68,12 @@ class Link:
     def covers(self, note: str, section: tuple[str, ...]) -> bool:
         """Whether a task of ``note`` under ``section`` belongs to this checklist."""
         return note == self.note and section[: len(self.section)] == self.section
+
+
+def _inside_vault(note: str) -> bool:
+    """A vault-relative POSIX path that stays in the vault (no root, no ``..``, no NUL)."""
+    return bool(note) and not note.startswith("/") and "\0" not in note \
+        and ".." not in note.split("/")
 
 
 class GitHubStore:
@@ -112,21 +126,29 @@ class GitHubStore:
     # -- links ------------------------------------------------------------------------------
     def links(self) -> list[Link]:
         """Every link, by note and section."""
-        rows = self._db.execute(
-            "SELECT note, section, repo, number, marker, title FROM links ORDER BY note, section")
+        try:
+            rows = self._db.execute("SELECT note, section, repo, number, marker, title FROM "
+                                    "links ORDER BY note, section").fetchall()
+        except sqlite3.DatabaseError as error:  # a foreign table (a column missing), a bad page
+            raise StateError(f"{self.path}: cannot read the GitHub link table ({error}); move "
+                             "the file aside to start afresh (then publish again)") from None
         return [self._link_of(row) for row in rows]
 
     def _link_of(self, row: tuple[Any, ...]) -> Link:
-        """One row as a :class:`Link`; a row of the wrong shape (a damaged or foreign table)
-        is one line (exit 12), not a traceback."""
+        """One row as a :class:`Link`; a row of the wrong shape or range (a damaged or foreign
+        table) is one line (exit 12), not a traceback. The note must lie inside the vault
+        (its tasks are sent to GitHub) and the repository must be an ``OWNER/REPO`` (it
+        becomes part of API paths)."""
         note, section, repo, number, marker, title = row
         try:
-            heading = json.loads(section)
-        except (TypeError, ValueError):
+            heading = json.loads(section) if isinstance(section, str) else None
+        except (ValueError, RecursionError):
             heading = None
         if not (isinstance(heading, list) and all(isinstance(h, str) for h in heading)
-                and all(isinstance(v, str) for v in (note, repo, marker, title))
-                and isinstance(number, int)):
+                and isinstance(note, str) and _inside_vault(note) and is_repo_name(repo)
+                and isinstance(marker, str) and _MARKER.fullmatch(marker)
+                and isinstance(title, str) and len(title) <= _TITLE_MAX
+                and type(number) is int and 0 <= number <= _ISSUE_MAX):
             raise StateError(f"{self.path}: a row of the GitHub link table does not read as a "
                              "link; move the file aside to start afresh (then publish again)")
         return Link(note, tuple(heading), repo, number, marker, title)
@@ -150,12 +172,16 @@ class GitHubStore:
 
     # -- the ETag cache (vaultmap.sync.github.http.EtagCache) ---------------------------------
     def get(self, url: str) -> tuple[str, Any] | None:
-        row = self._db.execute("SELECT etag, data FROM etags WHERE url=?", (url,)).fetchone()
-        if row is None:
-            return None
         try:
-            return str(row[0]), json.loads(row[1])
-        except ValueError:
+            row = self._db.execute("SELECT etag, data FROM etags WHERE url=?", (url,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None  # only a cache: the request is sent in full
+        if row is None or not isinstance(row[0], str) or not isinstance(row[1], str) \
+                or not _ETAG.fullmatch(row[0]):
+            return None  # a row we did not write: asked again, without the ETag
+        try:
+            return row[0], json.loads(row[1])
+        except (ValueError, RecursionError):
             return None
 
     def put(self, url: str, etag: str, data: Any) -> None:
