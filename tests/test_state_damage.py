@@ -319,3 +319,76 @@ def test_a_repo_named_dot_dot_is_refused_by_publish() -> None:
         with pytest.raises(ConfigError):
             check_repo(bad)
     assert check_repo("o/r.github.io") == "o/r.github.io"
+
+
+# -- the git history cache (history.sqlite): only a cache, so a damaged row is worked out again
+
+
+def _history_repo(path: Path) -> Path:
+    from gitsync_repos import git
+
+    git(path.parent, "init", "-q", "-b", "main", str(path))
+    git(path, "config", "user.name", "h")
+    git(path, "config", "user.email", "h@example.invalid")
+    steps = ["# A\n## S\n- [ ] a1\n- [ ] a2\n", "# A\n## S\n- [x] a1\n- [ ] a2\n",
+             "# A\n## S\n- [x] a1\n- [x] a2\n- [-] a3\n"]
+    for day, text in enumerate(steps, start=1):
+        (path / "A.md").write_text(text)
+        git(path, "add", "A.md")
+        stamp = f"2026-11-0{day}T12:00:00+00:00"
+        git(path, "commit", "-q", "-m", f"c{day}",
+            env={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+    return path
+
+
+HISTORY_DAMAGES = {
+    "kept points negative": "UPDATE meta SET value = json_replace(value, '$[1][0][2]', -5) "
+                            "WHERE key LIKE 'points:%'",
+    "kept points more done than tasks": "UPDATE meta SET value = json_replace(value, "
+                                        "'$[1][2][3]', 99) WHERE key LIKE 'points:%'",
+    "kept points a bool": "UPDATE meta SET value = json_replace(value, '$[1][2][3]', json('true'))"
+                          " WHERE key LIKE 'points:%'",
+    "kept section a string": "UPDATE meta SET value = json_replace(value, '$[1][2][6]', "
+                             "json('[[\"A.md\", \"AB\"]]')) WHERE key LIKE 'points:%'",
+    "kept sha not a sha": "UPDATE meta SET value = json_replace(value, '$[1][0][0]', 'HEAD') "
+                          "WHERE key LIKE 'points:%'",
+    "kept points too deep": "UPDATE meta SET value = '" + "[" * 100_000 + "' WHERE key LIKE "
+                            "'points:%'",
+    "summary negative": "UPDATE blobs SET summary = json_replace(summary, '$[0]', -3)",
+    "summary more done than tasks": "UPDATE blobs SET summary = json_replace(summary, '$[1]', 9)",
+    "summary section a string": "UPDATE blobs SET summary = json_replace(summary, '$[3]', "
+                                "json('[[\"S\", \"a1\"]]')) WHERE summary LIKE '%a1%'",
+    "summary NULL": "UPDATE blobs SET summary = NULL",
+    "commit blob an option": "UPDATE commits SET changes = json('[[\"A.md\", \"--all\"]]')",
+    "commit sha NULL": "UPDATE commits SET sha = NULL",
+    "commit path a number": "UPDATE commits SET changes = json('[[5, null]]')",
+    "tip an option": "UPDATE meta SET value = '--output=x' WHERE key = 'tip'",
+    "column missing": "ALTER TABLE blobs DROP COLUMN summary",
+}
+
+
+@pytest.mark.parametrize("damage", list(HISTORY_DAMAGES), ids=list(HISTORY_DAMAGES))
+def test_a_damaged_history_cache_gives_the_true_history(tmp_path: Path, damage: str) -> None:
+    from gitsync_repos import GIT_ENV
+    from vaultmap.sync.git.history import read_history
+
+    vault = _history_repo(tmp_path / "vault")
+    env = {k: v for k, v in GIT_ENV.items() if v}
+
+    def history() -> Result:
+        return CliRunner().invoke(main, ["history", "--format", "json", "--by", "day",
+                                         str(vault)], env=env)
+
+    truth = history()
+    assert truth.exit_code == 0, truth.stderr
+    points = read_history(load_settings(vault)).points
+    statements = [HISTORY_DAMAGES[damage]]
+    if not damage.startswith("kept"):  # past the kept points, to the rows they come from
+        statements.append("DELETE FROM meta WHERE key LIKE 'points:%'")
+    _damage(vault / ".vaultmap" / "history.sqlite", *statements)
+    again = history()
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == truth.stdout
+    _damage(vault / ".vaultmap" / "history.sqlite", *statements)
+    assert read_history(load_settings(vault)).points == points
+    assert read_history(load_settings(vault)).blobs_parsed == 0  # the cache is whole again
