@@ -392,3 +392,35 @@ def test_a_damaged_history_cache_gives_the_true_history(tmp_path: Path, damage: 
     _damage(vault / ".vaultmap" / "history.sqlite", *statements)
     assert read_history(load_settings(vault)).points == points
     assert read_history(load_settings(vault)).blobs_parsed == 0  # the cache is whole again
+
+
+# -- git sync's record (git.json) --------------------------------------------------------------
+
+GIT_RECORDS = {
+    "paused a word": ('{"paused": "yes"}', "abort", 19, "paused since an unknown time"),
+    "paused files a number": ('{"paused": {"since": "t0", "files": 3}}', "abort", 19,
+                              "paused since t0"),
+    "operation files outside": ('{"operation": {"kind": "merge", "files": ["../../x"]}}',
+                                "stop", 0, None),
+    "operation a list": ('{"operation": [1, 2]}', "stop", 0, None),
+    "notes a number": ('{"merge_notes": 5, "last_sync": 7}', "stop", 0, None),
+}
+
+
+@pytest.mark.parametrize("record", list(GIT_RECORDS), ids=list(GIT_RECORDS))
+def test_a_damaged_git_record_is_read_in_its_shape(tmp_path: Path, record: str) -> None:
+    from gitsync_repos import clone, make_origin
+
+    text, on_conflict, code, said = GIT_RECORDS[record]
+    a = clone(make_origin(tmp_path, {"Plan.md": PLAN}), tmp_path, "a")
+    (a.vault / ".vaultmap").mkdir(exist_ok=True)
+    (a.vault / ".vaultmap" / "git.json").write_text(text)
+    status = a.vaultmap("status", "--offline", str(a.vault), code=None)
+    assert status.exit_code == 0, (status.stdout, status.stderr)
+    if said is not None:
+        assert said in status.stdout
+    a.write("Plan.md", PLAN.replace("[ ] one", "[x] one"))
+    done = a.sync("--on-conflict", on_conflict, code=None)
+    assert done.exit_code == code, (done.stdout, done.stderr)
+    if said is not None:  # a pause stays a pause, whatever its damage
+        assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1

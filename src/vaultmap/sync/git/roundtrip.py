@@ -126,7 +126,45 @@ def read_record(settings: Settings) -> dict[str, Any]:
         data = json.loads(raw)
     except (Unreadable, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _checked_record(data) if isinstance(data, dict) else {}
+
+
+def _checked_record(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with every field this module reads in the shape it writes (the file may
+    have been edited, damaged, or come with a cloned folder): a text where text belongs,
+    lists of text, and paths of a merge left for the user that stay inside the work tree. A
+    pause stays a pause whatever its damage: resuming an unattended sync is for a person."""
+    record = dict(data)
+    for name in ("last_sync", "head"):
+        if not isinstance(record.get(name), str):
+            record.pop(name, None)
+    notes = record.get("merge_notes")
+    record["merge_notes"] = [n for n in notes if isinstance(n, str)] \
+        if isinstance(notes, list) else []
+    if record.get("paused"):
+        paused = record["paused"] if isinstance(record["paused"], dict) else {}
+        since = paused.get("since")
+        record["paused"] = {"since": since if isinstance(since, str) else "an unknown time",
+                            "files": _texts(paused.get("files"))}
+    operation = record.get("operation")
+    if operation is not None:
+        kind = operation.get("kind") if isinstance(operation, dict) else None
+        if kind not in ("merge", "rebase"):
+            record.pop("operation")  # not one this command leaves: git's own state decides
+        else:
+            assert isinstance(operation, dict)
+            files = [f for f in _texts(operation.get("files")) if _inside_work_tree(f)]
+            record["operation"] = {**operation, "files": files}
+    return record
+
+
+def _texts(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _inside_work_tree(path: str) -> bool:
+    return bool(path) and not path.startswith("/") and "\0" not in path \
+        and ".." not in path.split("/")
 
 
 def write_record(settings: Settings, record: Mapping[str, Any]) -> None:
