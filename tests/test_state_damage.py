@@ -424,3 +424,61 @@ def test_a_damaged_git_record_is_read_in_its_shape(tmp_path: Path, record: str) 
     assert done.exit_code == code, (done.stdout, done.stderr)
     if said is not None:  # a pause stays a pause, whatever its damage
         assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# -- the daemon's status file (daemon.json) and lock -------------------------------------------
+
+
+@pytest.mark.parametrize("pid", [-1, 0, 1, True, 2**70, "4242", 4.5, None])
+def test_a_status_pid_that_cannot_be_signalled_safely_is_no_pid(tmp_path: Path,
+                                                                 pid: object) -> None:
+    import json
+
+    from vaultmap.daemon.status import read_status
+
+    (tmp_path / "daemon.json").write_text(json.dumps({"pid": pid, "started": "t0"}))
+    status = read_status(tmp_path)
+    assert "pid" not in status and status["started"] == "t0"
+
+
+@pytest.mark.parametrize("text", ["-1", "0", "1", "²", "99999999999999999999999"])
+def test_a_lock_pid_that_cannot_be_signalled_safely_is_no_pid(tmp_path: Path,
+                                                              text: str) -> None:
+    from vaultmap.daemon.lock import read_pid
+
+    (tmp_path / "daemon.lock").write_text(text)
+    assert read_pid(tmp_path / "daemon.lock") is None
+
+
+DAEMON_STATUSES = {
+    "pid huge": '{"pid": 1180591620717411303424}',
+    "pid text": '{"pid": "4242"}',
+    # No pid in the rest: `daemon stop` must never signal a process of this machine.
+    "last sync a list": '{"last_sync": ["notion"]}',
+    "paused a list": '{"last_sync": {"notion": null}, "paused": ["x"]}',
+    "waiting a number": '{"waiting": 3, "last_error": 5}',
+    "too deep": "[" * 100_000,
+}
+
+
+@pytest.mark.parametrize("status", list(DAEMON_STATUSES), ids=list(DAEMON_STATUSES))
+def test_daemon_status_stop_and_doctor_read_a_damaged_status(tmp_path: Path,
+                                                             status: str) -> None:
+    import fcntl
+    import os
+
+    (tmp_path / ".vaultmap.toml").write_text("")
+    (tmp_path / "Plan.md").write_text(PLAN)
+    state = tmp_path / ".vaultmap"
+    state.mkdir()
+    (state / "daemon.json").write_text(DAEMON_STATUSES[status])
+    lock = os.open(state / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # "a daemon runs", whose lock file holds no pid
+        for args in (["daemon", "status", str(tmp_path)], ["daemon", "stop", str(tmp_path)],
+                     ["doctor", str(tmp_path)]):
+            done = CliRunner().invoke(main, args)
+            assert "internal error" not in done.stderr, (args, done.stderr)
+            assert done.exit_code in (0, 1), (args, done.exit_code, done.stderr)
+    finally:
+        os.close(lock)

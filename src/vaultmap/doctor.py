@@ -25,7 +25,7 @@ from typing import Any
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings
 from vaultmap.errors import VaultmapError
-from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, is_pid, read_regular
 from vaultmap.model import Note
 
 __all__ = [
@@ -370,7 +370,7 @@ def _daemon_check(settings: Settings) -> Check:
     if not isinstance(status, dict):
         status = {}
     pid = status.get("pid")
-    running = isinstance(pid, int) and lock_path.exists() and _pid_alive(pid)
+    running = is_pid(pid) and lock_path.exists() and _pid_alive(pid)
     state = f"running (pid {pid}, since {status.get('started')})" if running else "not running"
     last_error = status.get("last_error")
     if last_error:

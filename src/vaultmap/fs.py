@@ -40,7 +40,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -183,6 +183,18 @@ def text_problem(data: bytes) -> str | None:
 
 
 # --------------------------------------------------------------------------- paths
+
+
+# Linux's largest pid_max; macOS's pids stay far below it.
+_PID_MAX = 1 << 22
+
+
+def is_pid(value: object) -> TypeGuard[int]:
+    """Whether ``value``, read back from a lock or status file, can be a process to signal:
+    an ``int`` (not a bool) above 1. Never 0 or -1, which ``kill`` reads as the process group
+    and every process; never beyond any system's range, which ``kill`` would refuse with an
+    exception rather than an answer."""
+    return type(value) is int and 1 < value <= _PID_MAX
 
 
 def relative_inside(root: str, path: str) -> str | None:
