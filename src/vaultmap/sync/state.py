@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from vaultmap.errors import StateError as StateError
-from vaultmap.fs import UnsafePath
+from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
 from vaultmap.sync.base import (
     BaseEntry,
     ConflictRecord,
@@ -64,7 +64,7 @@ def _check_access(path: Path) -> None:
             continue
         except OSError as exc:
             raise StateError(f"{member}: cannot open the sync state ({exc.strerror}); it was "
-                             "left as it is") from None
+                             f"left as it is and {NOT_WRITABLE_ADVICE}") from None
         os.close(fd)
 
 
@@ -129,8 +129,8 @@ class StateStore:
         except UnsafePath as unsafe:
             raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as exc:
-            raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror})") \
-                from None
+            raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror}); "
+                             f"{NOT_WRITABLE_ADVICE}") from None
         path = state_dir / STATE_FILE
         _check_access(path)
         notes: list[str] = []
@@ -148,8 +148,10 @@ class StateStore:
             if getattr(exc, "sqlite_errorcode", None) not in _PROVEN_DAMAGED:
                 # Locked, read-only, no permission, disk full ...: the file may be healthy and
                 # is left exactly where it is.
-                raise StateError(f"{path}: cannot open the sync state ({exc}); it was left "
-                                 "as it is") from None
+                advice = "it was left as it is" + (
+                    f" and {NOT_WRITABLE_ADVICE}" if is_access_problem(exc) else "")
+                raise StateError(f"{path}: cannot open the sync state ({exc}); {advice}") \
+                    from None
             # A damaged file holds nothing the remote does not also hold (rows carry keys):
             # keep it aside for inspection and start a fresh base.
             aside = path.with_name(path.name + ".damaged")
@@ -176,11 +178,38 @@ class StateStore:
         return cls(db, remote, Path(":memory:"))
 
     @classmethod
-    def open_existing(cls, state_dir: Path, remote: str) -> StateStore:
-        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created)."""
-        if (state_dir / STATE_FILE).exists():
+    def open_existing(cls, state_dir: Path, remote: str, *,
+                      read_only: bool = False) -> StateStore:
+        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created).
+
+        ``read_only`` (a dry run, ``vaultmap status``): the file is only read, never created,
+        migrated or moved, so this works in a vault we may not write; a file of another
+        schema reads as an empty base, one SQLite cannot read as an empty base with a note
+        (the next sync deals with both)."""
+        path = state_dir / STATE_FILE
+        if not path.exists():
+            return cls.in_memory(remote)
+        if not read_only:
             return cls.open(state_dir, remote)
-        return cls.in_memory(remote)
+        try:
+            open_state_folder(state_dir, _STATE_FILES, create=False)
+        except UnsafePath as unsafe:
+            raise StateError(f"{unsafe.reason}; nothing was read") from None
+        try:
+            db = connect_read_only(path)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            if is_access_problem(exc):
+                raise StateError(f"{path}: cannot read the sync state ({exc}); make it "
+                                 "readable for you (or run vaultmap as its owner)") from None
+            store = cls.in_memory(remote)
+            store.notes = (f"the sync state {path.name} cannot be read ({exc}); the next "
+                           "sync sets it aside and rebuilds it from the remote",)
+            return store
+        if version != SCHEMA_VERSION:
+            db.close()
+            return cls.in_memory(remote)
+        return cls(db, remote, path)
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:

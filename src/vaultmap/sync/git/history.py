@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
+from vaultmap.fs import is_access_problem
 from vaultmap.history import (
     BlobSummary,
     CommitChanges,
@@ -74,6 +75,8 @@ def _open_cache(path: Path) -> sqlite3.Connection:
     (a column missing, a file of another program) is dropped and made again."""
     db = sqlite3.connect(path)
     try:
+        db.execute("BEGIN IMMEDIATE")  # may we write it? (a read-only file opens, then refuses)
+        db.execute("ROLLBACK")
         db.executescript(_CACHE_SCHEMA)
         shapes = {table: [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
                   for table in _CACHE_COLUMNS}
@@ -93,14 +96,21 @@ def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]
     try:
         path = state_dir(settings) / CACHE_NAME
     except GitStateError:
-        path = Path(":memory:")  # .vaultmap/ is a link to elsewhere: no cache, still answers
+        # .vaultmap/ is a link to elsewhere, or cannot be made (a read-only vault): no cache,
+        # still answers.
+        path = Path(":memory:")
     try:
         db = _open_cache(path)
-    except sqlite3.DatabaseError:
-        # A damaged cache is only a cache: start it again.
-        if str(path) != ":memory:":
-            path.unlink(missing_ok=True)
-        db = _open_cache(path)
+    except sqlite3.DatabaseError as error:
+        if is_access_problem(error):
+            # A vault we may not write (or a cache of another user's): history is still
+            # answered, from a cache that lives as long as this run.
+            db = _open_cache(Path(":memory:"))
+        else:
+            # A damaged cache is only a cache: start it again.
+            if str(path) != ":memory:":
+                path.unlink(missing_ok=True)
+            db = _open_cache(path)
     with closing(db):
         row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if row is None or row[0] != fingerprint:

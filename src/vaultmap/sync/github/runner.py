@@ -61,7 +61,7 @@ def github_in_use(settings: Settings) -> bool:
         return True
     if not (settings.state_dir / STORE_FILE).exists():
         return False
-    with GitHubStore.open(settings.state_dir) as store:
+    with GitHubStore.open(settings.state_dir, read_only=True) as store:
         return bool(store.links())
 
 
@@ -88,7 +88,7 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
     """
     from vaultmap.sync.github.remote import GitHubRemote, layout_of
 
-    with GitHubStore.open(settings.state_dir) as store, \
+    with GitHubStore.open(settings.state_dir, read_only=dry_run) as store, \
             github_client(settings, store, environ=environ, on_wait=on_wait) as client:
         links = store.links()
         tasks = [task for note in scan_vault(settings).notes for task in note.tasks]

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from vaultmap.config import is_repo_name
-from vaultmap.fs import UnsafePath
+from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
 from vaultmap.sync.state import StateError
 from vaultmap.vault.paths import open_state_folder
 
@@ -79,16 +79,28 @@ def _inside_vault(note: str) -> bool:
 class GitHubStore:
     """The link table and the ETag cache. One per process; not thread-safe."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self._db = db
         self.path = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, state_dir: Path) -> GitHubStore:
+    def open(cls, state_dir: Path, *, read_only: bool = False) -> GitHubStore:
+        """The link table of the vault whose state folder is ``state_dir``, created if needed.
+
+        ``read_only`` (``github list``, a dry run, asking whether GitHub is in use): nothing
+        is created or written (an absent file reads as no links; the ETag cache keeps what it
+        learns in memory), so it works in a vault we may not write."""
+        path = state_dir / STORE_FILE
         try:
             # Never through a link: a cloned vault cannot point our state files elsewhere.
-            state_dir = open_state_folder(state_dir, _STORE_FILES)
-            path = state_dir / STORE_FILE
+            open_state_folder(state_dir, _STORE_FILES, create=not read_only)
+            if read_only:
+                if not path.exists():
+                    db = sqlite3.connect(":memory:", isolation_level=None)
+                    db.executescript(_SCHEMA)
+                    return cls(db, path, read_only=True)
+                return cls(connect_read_only(path), path, read_only=True)
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -97,10 +109,14 @@ class GitHubStore:
             raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as error:
             raise StateError(f"{state_dir}: cannot create the state folder "
-                             f"({error.strerror})") from None
+                             f"({error.strerror}); {NOT_WRITABLE_ADVICE}") from None
         except sqlite3.DatabaseError as error:
-            raise StateError(f"{state_dir / STORE_FILE}: cannot open the GitHub link table "
-                             f"({error}); move it aside to start afresh") from None
+            # Only a file SQLite proves damaged is worth setting aside; one we may not write
+            # is healthy, and its links exist nowhere else.
+            advice = NOT_WRITABLE_ADVICE if is_access_problem(error) else \
+                "move it aside to start afresh (then publish again)"
+            raise StateError(f"{path}: cannot open the GitHub link table ({error}); "
+                             f"{advice}") from None
         return cls(db, path)
 
     def close(self) -> None:
@@ -185,6 +201,8 @@ class GitHubStore:
             return None
 
     def put(self, url: str, etag: str, data: Any) -> None:
+        if self.read_only:
+            return  # only a cache: a read-only store asks again next time
         with self._tx():
             self._db.execute("INSERT OR REPLACE INTO etags VALUES (?,?,?)",
                              (url, etag, json.dumps(data, ensure_ascii=False,
