@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -40,7 +41,7 @@ from vaultmap.sync.base import (
 from vaultmap.vault.paths import open_state_folder
 
 __all__ = ["BaseEntry", "ConflictRecord", "OverwriteRecord", "PendingOp", "SentCreate",
-           "StateError", "StateStore"]
+           "StateError", "StateStore", "transaction"]
 
 SCHEMA_VERSION = 2
 STATE_FILE = "sync.sqlite"
@@ -229,7 +230,7 @@ class StateStore:
             raise StateError("the sync state was written by a newer vaultmap (schema "
                              f"{version}); upgrade vaultmap or delete .vaultmap/{STATE_FILE}")
         note = ""
-        with _transaction(db):
+        with transaction(db):
             # Read again under the write lock: another process may have just created it.
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version == SCHEMA_VERSION:
@@ -275,7 +276,7 @@ class StateStore:
         if self._batch:
             yield
             return
-        with _transaction(self._db):
+        with transaction(self._db):
             self._batch = True
             try:
                 yield
@@ -283,7 +284,7 @@ class StateStore:
                 self._batch = False
 
     def _tx(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if self._batch else _transaction(self._db)
+        return contextlib.nullcontext() if self._batch else transaction(self._db)
 
     # -- base ------------------------------------------------------------------------------
     def entries(self) -> dict[str, BaseEntry]:
@@ -401,7 +402,7 @@ class StateStore:
 
     def clear(self) -> None:
         """Drop this remote's whole base (used when the remote database changes)."""
-        with _transaction(self._db):
+        with transaction(self._db):
             for table in _TABLES:
                 self._db.execute(f"DELETE FROM {table} WHERE remote=?", (self.remote,))
 
@@ -426,46 +427,47 @@ class StateStore:
             (self.remote,))
         return self._checked(_pending_of, rows, "a started change")
 
-    # -- conflicts -----------------------------------------------------------------------
-    def add_conflict(self, conflict: ConflictRecord) -> None:
+    # -- what a sync decided on its own and the user should see (conflicts, overwrites) ---
+    def _log(self, table: str, record: ConflictRecord | OverwriteRecord) -> None:
+        """Append ``record`` to ``table``, whose columns are the record's fields."""
+        names = [f.name for f in dataclasses.fields(record)]
         with self._tx():
             self._db.execute(
-                "INSERT INTO conflicts (remote, key, note, description, vault_status,"
-                " remote_status, chosen, at) VALUES (?,?,?,?,?,?,?,?)",
-                (self.remote, conflict.key, conflict.note, conflict.description,
-                 conflict.vault_status, conflict.remote_status, conflict.chosen, conflict.at))
+                f"INSERT INTO {table} (remote, {', '.join(names)}) VALUES "
+                f"({','.join('?' * (len(names) + 1))})",
+                (self.remote, *(getattr(record, name) for name in names)))
+
+    def _logged(self, table: str, kind: type[Any], build: Callable[[Sequence[Any]], _Value],
+                what: str) -> list[_Value]:
+        """The records of ``table`` (columns: the fields of ``kind``), oldest first."""
+        names = ", ".join(f.name for f in dataclasses.fields(kind))
+        rows = self._rows(f"SELECT {names} FROM {table} WHERE remote=? ORDER BY id",
+                          (self.remote,))
+        return self._checked(build, rows, what)
+
+    def add_conflict(self, conflict: ConflictRecord) -> None:
+        self._log("conflicts", conflict)
 
     def conflicts(self) -> list[ConflictRecord]:
         """Conflicts not yet acknowledged, oldest first."""
-        rows = self._rows(
-            "SELECT key, note, description, vault_status, remote_status, chosen, at"
-            " FROM conflicts WHERE remote=? ORDER BY id", (self.remote,))
-        return self._checked(_conflict_of, rows, "a recorded conflict")
+        return self._logged("conflicts", ConflictRecord, _conflict_of, "a recorded conflict")
 
     def clear_conflicts(self) -> int:
         """Acknowledge every listed conflict and overwritten remote edit; returns how many
         there were."""
-        with _transaction(self._db):
+        with transaction(self._db):
             cursor = self._db.execute("DELETE FROM conflicts WHERE remote=?", (self.remote,))
             count = cursor.rowcount
             cursor = self._db.execute("DELETE FROM overwrites WHERE remote=?", (self.remote,))
         return count + cursor.rowcount
 
-    # -- overwritten remote edits ----------------------------------------------------------
     def add_overwrite(self, overwrite: OverwriteRecord) -> None:
-        with self._tx():
-            self._db.execute(
-                "INSERT INTO overwrites (remote, key, note, description, field, remote_value,"
-                " vault_value, at) VALUES (?,?,?,?,?,?,?,?)",
-                (self.remote, overwrite.key, overwrite.note, overwrite.description,
-                 overwrite.field, overwrite.remote_value, overwrite.vault_value, overwrite.at))
+        self._log("overwrites", overwrite)
 
     def overwrites(self) -> list[OverwriteRecord]:
         """Remote edits put back from the note and not yet acknowledged, oldest first."""
-        rows = self._rows(
-            "SELECT key, note, description, field, remote_value, vault_value, at"
-            " FROM overwrites WHERE remote=? ORDER BY id", (self.remote,))
-        return self._checked(_overwrite_of, rows, "a recorded overwrite")
+        return self._logged("overwrites", OverwriteRecord, _overwrite_of,
+                            "a recorded overwrite")
 
     # -- sync metadata ---------------------------------------------------------------------
     def meta(self) -> Mapping[str, str]:
@@ -533,7 +535,7 @@ _NOTE_INDEX = "CREATE INDEX IF NOT EXISTS base_by_note ON base (remote, note)"
 def _ensure_note_index(db: sqlite3.Connection) -> None:
     if db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name='base_by_note'"
                   ).fetchone() is None:
-        with _transaction(db):
+        with transaction(db):
             db.execute(_NOTE_INDEX)
 
 
@@ -631,7 +633,10 @@ def _overwrite_of(row: Sequence[Any]) -> OverwriteRecord:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on a connection in autocommit mode (``isolation_level=None``),
+    taken at once (``IMMEDIATE``: no upgrade from a read lock to deadlock on); rolled back
+    on any exception."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield

@@ -12,11 +12,10 @@ Same mechanism as the sync base: SQLite in WAL mode, every write its own transac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +23,7 @@ from typing import Any
 
 from vaultmap.config import is_repo_name
 from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
-from vaultmap.sync.state import StateError
+from vaultmap.sync.state import StateError, transaction
 from vaultmap.vault.paths import open_state_folder
 
 STORE_FILE = "github.sqlite"
@@ -129,15 +128,8 @@ class GitHubStore:
                  trace: TracebackType | None) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _tx(self) -> contextlib.AbstractContextManager[None]:
+        return transaction(self._db)
 
     # -- links ------------------------------------------------------------------------------
     def links(self) -> list[Link]:
