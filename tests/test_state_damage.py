@@ -482,3 +482,11 @@ def test_daemon_status_stop_and_doctor_read_a_damaged_status(tmp_path: Path,
             assert done.exit_code in (0, 1), (args, done.exit_code, done.stderr)
     finally:
         os.close(lock)
+
+
+def test_a_merge_record_nested_past_the_stack_is_skipped(tmp_path: Path) -> None:
+    from vaultmap.sync.git.driver import read_merge_records
+
+    (tmp_path / "git-merges.jsonl").write_text(
+        "[" * 100_000 + "\n" + '{"time": "2026-01-01T00:00:00Z", "path": "A.md", "notes": []}\n')
+    assert [r["path"] for r in read_merge_records(tmp_path)] == ["A.md"]

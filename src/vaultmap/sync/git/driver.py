@@ -283,7 +283,7 @@ def read_merge_records(state_dir: Path, *, since: float = 0.0) -> list[dict[str,
     for line in lines:
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
             continue
         if not isinstance(entry, dict):
             continue
