@@ -490,3 +490,14 @@ def test_a_merge_record_nested_past_the_stack_is_skipped(tmp_path: Path) -> None
     (tmp_path / "git-merges.jsonl").write_text(
         "[" * 100_000 + "\n" + '{"time": "2026-01-01T00:00:00Z", "path": "A.md", "notes": []}\n')
     assert [r["path"] for r in read_merge_records(tmp_path)] == ["A.md"]
+
+
+def test_state_text_nested_past_the_stack_reads_as_unknown(tmp_path: Path) -> None:
+    from vaultmap.sync.notion.status import _parse_fields
+
+    folder = tmp_path / ".vaultmap"
+    _seeded(folder)
+    _damage(folder / "sync.sqlite", "UPDATE pending SET detail = '" + "[" * 3000 + "'")
+    with StateStore.open(folder, "notion") as state:
+        assert state.pending()[0].sent is None  # as a create noted by an older vaultmap
+    assert _parse_fields("[" * 3000) is None  # the row's agreed status fields: unknown
