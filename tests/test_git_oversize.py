@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gitsync_repos import GIT_ENV, clone, git, make_origin
 
 PLAN = "# Plan\n\n- [ ] one\n- [ ] two\n"
@@ -44,6 +46,7 @@ def test_conflict_markers_in_a_note_over_the_cap_still_stop_the_commit(tmp_path:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_merge_of_a_note_over_the_cap_is_git_s_and_said(tmp_path: Path) -> None:
     bare = make_origin(tmp_path, {"Plan.md": PLAN, "Big.md": _big_note()})
     a = clone(bare, tmp_path, "a", config=CAP)

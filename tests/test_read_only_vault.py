@@ -85,6 +85,7 @@ def _run(vault: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
+@pytest.mark.slow
 def test_reading_commands_answer_in_a_read_only_vault(vault: Path) -> None:
     listed = _run(vault, "github", "list")
     assert listed.returncode == 0, listed.stderr
