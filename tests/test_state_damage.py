@@ -501,3 +501,15 @@ def test_state_text_nested_past_the_stack_reads_as_unknown(tmp_path: Path) -> No
     with StateStore.open(folder, "notion") as state:
         assert state.pending()[0].sent is None  # as a create noted by an older vaultmap
     assert _parse_fields("[" * 3000) is None  # the row's agreed status fields: unknown
+
+
+def test_a_cached_data_source_that_is_no_id_is_found_again(synced: Synced) -> None:
+    # Cached in the state's metadata, it becomes part of request paths: "../.." would send
+    # the token's requests elsewhere in the API.
+    _damage(synced.state, "UPDATE meta SET value = '../../users' WHERE name LIKE "
+                          "'data_source:%'")
+    (synced.vault / "Plan.md").write_text(PLAN.replace("[ ] one", "[x] one"))
+    done = synced.run("sync", str(synced.vault))
+    assert done.exit_code == 0, (done.stdout, done.stderr)
+    rows = {r["Task"]: r for r in synced.fake.table(synced.database_id)}
+    assert rows["one"]["Done"] is True
