@@ -513,3 +513,13 @@ def test_a_cached_data_source_that_is_no_id_is_found_again(synced: Synced) -> No
     assert done.exit_code == 0, (done.stdout, done.stderr)
     rows = {r["Task"]: r for r in synced.fake.table(synced.database_id)}
     assert rows["one"]["Done"] is True
+
+
+def test_a_github_row_id_read_back_names_a_repository_or_nothing() -> None:
+    from vaultmap.sync.github.remote import _parse_row_id
+
+    for hostile in ("ref:../..#1:k", "o/..#3:k", "ref:o/r/../x#1:k", "o/r#99999999999:k"):
+        assert _parse_row_id(hostile) is None, hostile
+    found = _parse_row_id("ref:ada/plan#12:k:" + "0" * 20)
+    assert found is not None and (found.group("repo"), found.group("number")) == ("ada/plan",
+                                                                                   "12")
