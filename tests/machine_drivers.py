@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from fake_github import FakeGitHub
+from fake_http import FakeServer
 from fake_notion import FakeNotion, fast_options
 from memory_remote import MemoryRemote
 from vaultmap.config import GitHubSettings, NotionSettings, Settings
@@ -240,6 +241,60 @@ class MemoryDriver(Driver):
             self.remote.fail_writes = False
 
 
+# -- a remote that is a fake server on 127.0.0.1 (Notion's, GitHub's) -------------------------
+
+
+class FakeServerDriver(Driver):
+    """A driver whose remote is a :class:`fake_http.FakeServer`: the fault storm, the failing
+    writes and the person acting inside a sync are defined once, over its fault and hook
+    API; a subclass names its write routes."""
+
+    fake: FakeServer
+    write_routes: tuple[str, ...] = ()  # the requests that create or change a row
+
+    @contextlib.contextmanager
+    def fault_storm(self, seed: int) -> Iterator[None]:
+        self.fake.reseed(seed)
+        self.fake.fault_rate = 0.3
+        try:
+            yield
+        finally:
+            self.fake.clear_faults()
+
+    @contextlib.contextmanager
+    def failing_writes(self) -> Iterator[None]:
+        for route in self.write_routes:
+            self.fake.inject("500", route=route, times=1000)
+        try:
+            yield
+        finally:
+            self.fake.clear_faults()
+
+    def person_acts(self, row: MirrorRow, status_type: str, *, before: str,
+                    after: str | None = None) -> Callable[[], str | None]:
+        """A person sets ``row`` to ``status_type`` just before the next ``before`` request
+        (the first one after an ``after`` request, when given); returns the check of
+        :meth:`Driver.between_read_and_write`."""
+        shown: list[str | None] = []
+
+        def person(path: str, body: Any) -> None:
+            shown.append(self.set_status(row, status_type))
+
+        def arm(path: str, body: Any) -> None:
+            self.fake.before(before, person)
+
+        if after is None:
+            self.fake.before(before, person)
+        else:
+            self.fake.before(after, arm)
+
+        def landed() -> str | None:
+            self.fake.clear_before()
+            return shown[0] if shown else None
+
+        return landed
+
+
 # -- Notion (the fake, over real HTTP) ---------------------------------------------------------
 
 NOTION_TYPE_OF_OPTION = {"Todo": "todo", "Doing": "doing", "Done": "done",
@@ -277,12 +332,14 @@ class NotionRules:
                                  {"Task": f"{word} from notion {self.driver.serial}"})
 
 
-class NotionDriver(Driver):
+class NotionDriver(FakeServerDriver):
     name = "notion"
     state_name = "notion"
     notes = ("A.md", "sub/B.md")
     inbox = "Inbox.md"
     rules = NotionRules
+    fake: FakeNotion
+    write_routes = ("PATCH /v1/pages/{id}", "POST /v1/pages")
     examples = 20
     steps = 20
 
@@ -339,36 +396,7 @@ class NotionDriver(Driver):
 
     def between_read_and_write(self, row: MirrorRow,
                                status_type: str) -> Callable[[], str | None]:
-        shown: list[str | None] = []
-
-        def person(path: str, body: Any) -> None:
-            shown.append(self.set_status(row, status_type))
-
-        self.fake.before("PATCH /v1/pages/{id}", person)
-
-        def landed() -> str | None:
-            self.fake.clear_before()
-            return shown[0] if shown else None
-
-        return landed
-
-    @contextlib.contextmanager
-    def fault_storm(self, seed: int) -> Iterator[None]:
-        self.fake.reseed(seed)
-        self.fake.fault_rate = 0.3
-        try:
-            yield
-        finally:
-            self.fake.clear_faults()
-
-    @contextlib.contextmanager
-    def failing_writes(self) -> Iterator[None]:
-        self.fake.inject("500", route="PATCH /v1/pages/{id}", times=1000)
-        self.fake.inject("500", route="POST /v1/pages", times=1000)
-        try:
-            yield
-        finally:
-            self.fake.clear_faults()
+        return self.person_acts(row, status_type, before="PATCH /v1/pages/{id}")
 
 
 # -- GitHub (the fake, over real HTTP) ---------------------------------------------------------
@@ -408,11 +436,13 @@ class GitHubRules:
             self.driver.checklists)
 
 
-class GitHubDriver(Driver):
+class GitHubDriver(FakeServerDriver):
     name = "github"
     state_name = "github"
     notes = ("A.md", "sub/B.md")
     rules = GitHubRules
+    fake: FakeGitHub
+    write_routes = ("PATCH /repos/{o}/{r}/issues/{n}", "POST /repos/{o}/{r}/issues")
     examples = 10
     steps = 15
     transient_duplicates = True
@@ -504,39 +534,8 @@ class GitHubDriver(Driver):
         # the fresh read of a body and its write is lost by any client; what vaultmap
         # promises is that a tick made after the sync's first read and before that fresh
         # read is kept. The tick lands at the first read after the sync's first write.
-        shown: list[str | None] = []
-
-        def person(path: str, body: Any) -> None:
-            shown.append(self.set_status(row, status_type))
-
-        def arm(path: str, body: Any) -> None:
-            self.fake.before("GET /repos/{o}/{r}/issues/{n}", person)
-
-        self.fake.before("PATCH /repos/{o}/{r}/issues/{n}", arm)
-
-        def landed() -> str | None:
-            self.fake.clear_before()
-            return shown[0] if shown else None
-
-        return landed
-
-    @contextlib.contextmanager
-    def fault_storm(self, seed: int) -> Iterator[None]:
-        self.fake.reseed(seed)
-        self.fake.fault_rate = 0.3
-        try:
-            yield
-        finally:
-            self.fake.clear_faults()
-
-    @contextlib.contextmanager
-    def failing_writes(self) -> Iterator[None]:
-        self.fake.inject("500", route="PATCH /repos/{o}/{r}/issues/{n}", times=1000)
-        self.fake.inject("500", route="POST /repos/{o}/{r}/issues", times=1000)
-        try:
-            yield
-        finally:
-            self.fake.clear_faults()
+        return self.person_acts(row, status_type, before="GET /repos/{o}/{r}/issues/{n}",
+                                after="PATCH /repos/{o}/{r}/issues/{n}")
 
 
 DRIVERS: tuple[type[Driver], ...] = (MemoryDriver, NotionDriver, GitHubDriver)

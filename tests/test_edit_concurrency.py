@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from vaultmap.config import Settings
 from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.edit.atomic import TEMP_SUFFIX, wait_for_writers
@@ -67,6 +69,7 @@ def _toggle_first(settings: Settings, rel: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_no_line_appended_by_another_process_is_lost(tmp_path: Path) -> None:
     settings = Settings(root=tmp_path)
     note_file = tmp_path / "log.md"
@@ -110,6 +113,7 @@ def _sizeable_note() -> bytes:
     return "".join(parts).encode()
 
 
+@pytest.mark.slow
 def test_a_writer_killed_at_random_moments_leaves_the_old_or_the_new_note(tmp_path: Path) -> None:
     old = _sizeable_note()
     note = parse_note(old, "big.md")

@@ -281,6 +281,7 @@ def _is_subsequence(small: str, big: str) -> bool:
     return all(char in remaining for char in small)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(texty)
 @example("")

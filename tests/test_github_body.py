@@ -54,6 +54,7 @@ surrounding = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) 
     .filter(lambda t: "vaultmap:" not in t)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(task_lists(), surrounding, surrounding, st.booleans())
 def test_a_rendered_block_parses_back_to_the_same_tasks(tasks: list[BlockTask], before: str,
@@ -75,6 +76,7 @@ def test_a_rendered_block_parses_back_to_the_same_tasks(tasks: list[BlockTask], 
     assert body.endswith(parsed.after)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(task_lists().filter(lambda t: len(t) >= 1), surrounding, surrounding, st.data())
 def test_a_status_edit_changes_one_line_and_nothing_outside(

@@ -104,12 +104,14 @@ def documents(draw: st.DrawFn) -> str:
     return "".join(line + draw(_EOL) for line in lines)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_gfm_agrees_with_cmark_gfm(text: str) -> None:
     assert ours_for_oracle(text) == oracle_on_task_lines(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(documents())
 def test_positions_prefilter_and_flavours(text: str) -> None:

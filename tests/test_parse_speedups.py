@@ -69,6 +69,7 @@ _TRICKY = "ﬁＡＢｃé\u0301ßΣςKÅǅⅫ²İ" + "".join(
 tricky_text = st.text(alphabet=st.sampled_from(_TRICKY) | st.characters(), max_size=40)
 
 
+@pytest.mark.slow
 def test_every_whitespace_character_normalises_as_the_regex_did() -> None:
     for code in range(sys.maxunicode + 1):
         char = chr(code)
@@ -184,6 +185,7 @@ def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flav
         assert list(note.tasks) == reference_tasks(data, "n.md", flavor, status_map)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_NOTE, min_size=1, max_size=4), st.sampled_from(list(Flavor)))
 def test_a_shared_parse_cache_changes_no_answer(versions: list[list[str]],
@@ -251,6 +253,7 @@ _FLAT = st.lists(st.sampled_from([
 _MARKDOWN = _NESTED | _FLAT
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(_MARKDOWN, st.booleans(), st.booleans())
 @example(["| a | b |", "| --- | --- |", "===", "- [ ] row or task"], True, False)
@@ -283,6 +286,7 @@ def test_parse_note_leaves_the_garbage_collector_as_it_found_it() -> None:
 
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_MARKDOWN, st.booleans())
 def test_prefilter_skips_only_notes_without_tasks(lines: list[str], obsidian: bool) -> None:

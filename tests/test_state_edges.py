@@ -13,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from daemon_proc import DaemonProcess, wait_for
 from gitsync_repos import GIT_ENV, clone, git, make_origin
 
@@ -222,6 +224,7 @@ def test_the_daemon_never_writes_through_a_linked_state_folder(tmp_path: Path) -
     assert list(elsewhere.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_daemon_never_logs_or_locks_through_a_linked_file(tmp_path: Path) -> None:
     for name in ("daemon.log", "daemon.log.1", "daemon.lock", "daemon.json"):
         (tmp_path / name).mkdir()
@@ -235,6 +238,7 @@ def test_the_daemon_never_logs_or_locks_through_a_linked_file(tmp_path: Path) ->
         assert outside.read_bytes() == OUTSIDE_TEXT
 
 
+@pytest.mark.slow
 def test_daemon_status_and_stop_do_not_wait_on_a_fifo(tmp_path: Path) -> None:
     for name in ("daemon.lock", "daemon.json"):
         (tmp_path / name).mkdir()
@@ -430,6 +434,7 @@ class _OneAnswer:
         self.server.server_close()
 
 
+@pytest.mark.slow
 def test_a_github_answer_that_is_no_issue_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     vault = _plain_vault(tmp_path)
     server = _OneAnswer()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ change_st = st.tuples(
     st.sampled_from(STATUSES), st.sampled_from(STATUSES), st.integers(0, len(NOTES) - 1))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(tasks=st.lists(task_st, min_size=1, max_size=14),
        changes=st.lists(change_st, min_size=14, max_size=14),

@@ -40,6 +40,14 @@ STATE_DIR = ".vaultmap"
 # A GitHub repository's full name, OWNER/REPO, as GitHub allows them.
 REPO_NAME = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$"
 
+
+def is_repo_name(value: object) -> bool:
+    """Whether ``value`` is a GitHub ``OWNER/REPO`` (:data:`REPO_NAME`, the whole text: no
+    trailing newline), and not ``.`` or ``..`` as the repository, which would walk out of
+    ``/repos/OWNER/`` in an API path."""
+    return (isinstance(value, str) and re.fullmatch(REPO_NAME.strip("^$"), value) is not None
+            and value.rpartition("/")[2] not in (".", ".."))
+
 OptionKind = Literal["str", "int", "float", "bool", "str_list", "patterns"]
 Prefer = Literal["done", "vault", "notion"]
 PREFER_VALUES: tuple[Prefer, ...] = ("done", "vault", "notion")
@@ -464,7 +472,7 @@ def _check_value(option: Option, value: object) -> tuple[object, ConfigFinding |
     if (option.table, option.key) == ("git", "message") and "{summary}" not in cast(str, value):
         return refuse("bad_value", "must contain {summary}")
     if ((option.table, option.key) == ("github", "default_repo") and value
-            and not re.match(REPO_NAME, cast(str, value))):
+            and not is_repo_name(value)):
         return refuse("bad_value", f"must be OWNER/REPO, not {shown}")
     if (option.table, option.key) == ("notion", "inbox") and any(
             not c.isprintable() for c in cast(str, value)):

@@ -25,7 +25,14 @@ from typing import Any
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings
 from vaultmap.errors import VaultmapError
-from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    connect_read_only,
+    is_access_problem,
+    is_pid,
+    read_regular,
+)
 from vaultmap.model import Note
 
 __all__ = [
@@ -181,6 +188,10 @@ def _index_check(settings: Settings, state: str) -> Check:
                  "vaultmap report (rebuilds it)")
 
 
+# The fix for a state file vaultmap may not open: the file is healthy, never "set it aside".
+_ACCESS_FIX = f"make {STATE_DIR}/ and its files readable and writable for you"
+
+
 def _sync_state_check(settings: Settings) -> Check:
     from vaultmap.sync.state import SCHEMA_VERSION, STATE_FILE
 
@@ -189,9 +200,10 @@ def _sync_state_check(settings: Settings) -> Check:
         return Check("sync", "sync state", True, "none yet (no sync has run)")
     fix = f"vaultmap sync (a damaged {STATE_FILE} is set aside and rebuilt from the remote)"
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        db = connect_read_only(path)
     except sqlite3.Error as exc:
-        return Check("sync", "sync state", False, f"{STATE_FILE}: cannot be opened ({exc})", fix)
+        return Check("sync", "sync state", False, f"{STATE_FILE}: cannot be opened ({exc})",
+                     _ACCESS_FIX if is_access_problem(exc) else fix)
     try:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         verdict = str(db.execute("PRAGMA quick_check").fetchone()[0])
@@ -205,7 +217,8 @@ def _sync_state_check(settings: Settings) -> Check:
         pending = int(db.execute("SELECT count(*) FROM pending").fetchone()[0])
         rows = int(db.execute("SELECT count(*) FROM base").fetchone()[0])
     except sqlite3.Error as exc:
-        return Check("sync", "sync state", False, f"{STATE_FILE} cannot be read ({exc})", fix)
+        return Check("sync", "sync state", False, f"{STATE_FILE} cannot be read ({exc})",
+                     _ACCESS_FIX if is_access_problem(exc) else fix)
     finally:
         db.close()
     if pending:
@@ -370,7 +383,7 @@ def _daemon_check(settings: Settings) -> Check:
     if not isinstance(status, dict):
         status = {}
     pid = status.get("pid")
-    running = isinstance(pid, int) and lock_path.exists() and _pid_alive(pid)
+    running = is_pid(pid) and lock_path.exists() and _pid_alive(pid)
     state = f"running (pid {pid}, since {status.get('started')})" if running else "not running"
     last_error = status.get("last_error")
     if last_error:

@@ -40,7 +40,10 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -183,6 +186,50 @@ def text_problem(data: bytes) -> str | None:
 
 
 # --------------------------------------------------------------------------- paths
+
+
+#: What to do when vaultmap may not write its state (a read-only vault, a ``.vaultmap`` made by
+#: another user): said after the file and the system's reason. Never "move it aside": the
+#: file is healthy, and some of it (the GitHub links) exists nowhere else.
+NOT_WRITABLE_ADVICE = ("nothing was changed: vaultmap keeps its locks and sync state in the "
+                       "vault's .vaultmap folder; make it and its files writable for you (or "
+                       "run vaultmap as their owner)")
+
+
+def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A SQLite file opened to read only: nothing is created or written, not even a journal.
+
+    In a folder we may not write, a file in WAL mode cannot get its shared-memory file, and
+    SQLite refuses a plain read-only open; it is then read as immutable (a status or a listing
+    may miss a write that another process makes at that moment)."""
+    import sqlite3
+
+    uri = Path(os.path.abspath(path)).as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5)
+        db.execute("PRAGMA user_version").fetchone()  # the open is lazy: fail here, not later
+    except sqlite3.OperationalError:
+        db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=5)
+    return db
+
+
+def is_access_problem(error: BaseException) -> bool:
+    """Whether a SQLite error says the file may not be opened or written (read-only, no
+    permission, cannot open): a healthy file we merely cannot use, never one to set aside."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (3, 8, 14)  # PERM, READONLY, CANTOPEN
+
+
+# Linux's largest pid_max; macOS's pids stay far below it.
+_PID_MAX = 1 << 22
+
+
+def is_pid(value: object) -> TypeGuard[int]:
+    """Whether ``value``, read back from a lock or status file, can be a process to signal:
+    an ``int`` (not a bool) above 1. Never 0 or -1, which ``kill`` reads as the process group
+    and every process; never beyond any system's range, which ``kill`` would refuse with an
+    exception rather than an answer."""
+    return type(value) is int and 1 < value <= _PID_MAX
 
 
 def relative_inside(root: str, path: str) -> str | None:

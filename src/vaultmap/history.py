@@ -51,9 +51,39 @@ class BlobSummary:
 
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> BlobSummary:
+        """The inverse of :meth:`as_json`. ``ValueError`` for anything :meth:`as_json` does
+        not make (a cache edited or damaged): counts that are not whole numbers from 0 up, or
+        more done and cancelled tasks than tasks, a heading path that is not a list of text."""
         total, done, cancelled, items = data
-        return cls(int(total), int(done), int(cancelled),
-                   tuple((tuple(section), str(text)) for section, text in items))
+        if not (is_count(total) and is_count(done) and is_count(cancelled)
+                and done + cancelled <= total and isinstance(items, list)
+                and len(items) == done):
+            raise ValueError("not a summary of a note")
+        return cls(total, done, cancelled,
+                   tuple((text_tuple(section), _text(text)) for section, text in items))
+
+
+def is_count(value: object) -> bool:
+    """Whether ``value`` is a count as vaultmap writes one: an ``int`` (not a bool) from 0 up
+    to far more tasks than a vault holds."""
+    return type(value) is int and 0 <= value <= _COUNT_MAX
+
+
+def text_tuple(value: object) -> tuple[str, ...]:
+    """A JSON list of text as a tuple; ``ValueError`` for anything else (a bare string would
+    otherwise become a tuple of its characters)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("not a list of text")
+    return tuple(value)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return value
+
+
+_COUNT_MAX = 2**40
 
 
 EMPTY = BlobSummary()

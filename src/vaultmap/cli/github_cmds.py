@@ -113,7 +113,7 @@ def publish_cmd(target: str, repo: str, title: str | None, number: int | None) -
 def list_cmd(vault: Path) -> None:
     """List the notes and sections published as checklist issues."""
     settings = _settings(vault)
-    with GitHubStore.open(settings.state_dir) as store:
+    with GitHubStore.open(settings.state_dir, read_only=True) as store:
         links = store.links()
     if not links:
         echo("nothing published (vaultmap github publish NOTE --repo OWNER/REPO)")

@@ -316,7 +316,8 @@ def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | 
                clear_conflicts: bool, label: str) -> None:
     """The conflicts and last sync of one remote, then what ``report`` (a dry run; None when
     offline) would do."""
-    with StateStore.open_existing(settings.state_dir, remote) as state:
+    with StateStore.open_existing(settings.state_dir, remote,
+                                  read_only=not clear_conflicts) as state:
         conflicts = state.conflicts()
         overwrites = state.overwrites()
         last = state.last_sync_start

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 from vaultmap.errors import DaemonRunningError, StateError
-from vaultmap.fs import Unreadable, read_regular
+from vaultmap.fs import Unreadable, is_pid, read_regular
 
 LOCK_NAME = "daemon.lock"  # the name `vaultmap doctor` reads
 
@@ -24,7 +24,8 @@ def read_pid(lock_path: Path) -> int | None:
         text = read_regular(lock_path, 64)[0].decode("ascii", "replace").strip()
     except Unreadable:
         return None
-    return int(text) if text.isdigit() else None
+    pid = int(text) if text.isascii() and text.isdigit() else None
+    return pid if is_pid(pid) else None
 
 
 def lock_is_held(lock_path: Path) -> bool:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vaultmap.fs import Unreadable, atomic_write, read_regular
+from vaultmap.fs import Unreadable, atomic_write, is_pid, read_regular
 
 STATUS_NAME = "daemon.json"  # the name `vaultmap doctor` reads
 MAX_STATUS_BYTES = 1024 * 1024  # a status is a few hundred bytes
@@ -24,9 +24,36 @@ def read_status(state_dir: Path) -> dict[str, Any]:
     try:
         # Through the safe reader: a FIFO or a link to /dev/zero is "no status", not a hang.
         data = json.loads(read_regular(state_dir / STATUS_NAME, MAX_STATUS_BYTES)[0])
-    except (Unreadable, ValueError):
+    except (Unreadable, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _checked(data) if isinstance(data, dict) else {}
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields the readers use, each in the shape :func:`write_status` gives it; one of
+    another shape (an edited or damaged file) is left out. A pid is one that can be
+    signalled safely (:func:`vaultmap.fs.is_pid`): ``daemon stop`` sends it SIGTERM."""
+    status: dict[str, Any] = {}
+    if is_pid(data.get("pid")):
+        status["pid"] = data["pid"]
+    for name in ("vault", "started", "updated", "last_error"):
+        if isinstance(data.get(name), str):
+            status[name] = data[name]
+    if isinstance(data.get("stopped"), bool):
+        status["stopped"] = data["stopped"]
+    for name in ("queued", "cycles"):
+        count = data.get(name)
+        if type(count) is int and count >= 0:
+            status[name] = count
+    waiting = data.get("waiting")
+    if isinstance(waiting, list):
+        status["waiting"] = [w for w in waiting if isinstance(w, str)]
+    for name in ("last_sync", "paused"):
+        value = data.get(name)
+        if isinstance(value, dict):
+            status[name] = {k: v for k, v in value.items()
+                            if isinstance(k, str) and (v is None or isinstance(v, str))}
+    return status
 
 
 def write_status(state_dir: Path, status: dict[str, Any]) -> None:

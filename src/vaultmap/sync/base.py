@@ -115,7 +115,7 @@ class PendingOp:
             return None
         try:
             value = json.loads(self.detail)
-        except ValueError:
+        except (ValueError, RecursionError):  # read back from the state file: any text
             return None
         if not isinstance(value, dict):
             return None

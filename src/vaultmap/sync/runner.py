@@ -47,7 +47,7 @@ from vaultmap.edit import StatusChange, append_tasks, set_statuses
 from vaultmap.errors import SyncBusyError as SyncBusyError
 from vaultmap.errors import SyncGuardError as SyncGuardError
 from vaultmap.errors import VaultmapError
-from vaultmap.fs import UnsafePath
+from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import (
     ACTION_TYPES,
@@ -92,6 +92,7 @@ from vaultmap.sync.state import (
     StateError,
     StateStore,
 )
+from vaultmap.sync.turns import StateLock
 from vaultmap.vault import read_note, scan_vault
 from vaultmap.vault.paths import FolderRules, open_state_folder
 
@@ -616,8 +617,8 @@ def _lock(settings: Settings, remote: str) -> FileLock:
         raise StateError(f"{unsafe.reason}; nothing was written") from None
     except OSError as exc:
         raise StateError(f"{settings.state_dir}: cannot create the state folder "
-                         f"({exc.strerror})") from None
-    return FileLock(str(folder / name))
+                         f"({exc.strerror}); {NOT_WRITABLE_ADVICE}") from None
+    return StateLock(str(folder / name))
 
 
 def _cached_for(state: StateStore, target: str) -> dict[str, str]:
@@ -765,8 +766,7 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
 def _trash_start(state: StateStore) -> datetime | None:
     """Since when the trashed rows are unread (None: as long as the live rows; a base from
     before this was kept always read both)."""
-    value = state.meta().get(_TRASH_START)
-    return datetime.fromisoformat(value) if value else None
+    return state.meta_time(_TRASH_START)
 
 
 def run_sync(
@@ -805,7 +805,7 @@ def run_sync(
     if dry_run:
         # "Change nothing anywhere": no lock, state file or index is created; an existing
         # state is read, else the plan starts from an empty base in memory.
-        with StateStore.open_existing(settings.state_dir, remote.name) as state:
+        with StateStore.open_existing(settings.state_dir, remote.name, read_only=True) as state:
             return _run_locked(settings, remote, state, dry_run=True, full=full, force=force,
                                progress=progress, clock=clock, select=select, vault=vault)
     lock = _lock(settings, remote.name)

@@ -17,18 +17,20 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from vaultmap.errors import StateError as StateError
-from vaultmap.fs import UnsafePath
+from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
 from vaultmap.sync.base import (
     BaseEntry,
     ConflictRecord,
@@ -39,7 +41,7 @@ from vaultmap.sync.base import (
 from vaultmap.vault.paths import open_state_folder
 
 __all__ = ["BaseEntry", "ConflictRecord", "OverwriteRecord", "PendingOp", "SentCreate",
-           "StateError", "StateStore"]
+           "StateError", "StateStore", "transaction"]
 
 SCHEMA_VERSION = 2
 STATE_FILE = "sync.sqlite"
@@ -63,7 +65,7 @@ def _check_access(path: Path) -> None:
             continue
         except OSError as exc:
             raise StateError(f"{member}: cannot open the sync state ({exc.strerror}); it was "
-                             "left as it is") from None
+                             f"left as it is and {NOT_WRITABLE_ADVICE}") from None
         os.close(fd)
 
 
@@ -128,8 +130,8 @@ class StateStore:
         except UnsafePath as unsafe:
             raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as exc:
-            raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror})") \
-                from None
+            raise StateError(f"{state_dir}: cannot create the state folder ({exc.strerror}); "
+                             f"{NOT_WRITABLE_ADVICE}") from None
         path = state_dir / STATE_FILE
         _check_access(path)
         notes: list[str] = []
@@ -147,8 +149,10 @@ class StateStore:
             if getattr(exc, "sqlite_errorcode", None) not in _PROVEN_DAMAGED:
                 # Locked, read-only, no permission, disk full ...: the file may be healthy and
                 # is left exactly where it is.
-                raise StateError(f"{path}: cannot open the sync state ({exc}); it was left "
-                                 "as it is") from None
+                advice = "it was left as it is" + (
+                    f" and {NOT_WRITABLE_ADVICE}" if is_access_problem(exc) else "")
+                raise StateError(f"{path}: cannot open the sync state ({exc}); {advice}") \
+                    from None
             # A damaged file holds nothing the remote does not also hold (rows carry keys):
             # keep it aside for inspection and start a fresh base.
             aside = path.with_name(path.name + ".damaged")
@@ -175,11 +179,38 @@ class StateStore:
         return cls(db, remote, Path(":memory:"))
 
     @classmethod
-    def open_existing(cls, state_dir: Path, remote: str) -> StateStore:
-        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created)."""
-        if (state_dir / STATE_FILE).exists():
+    def open_existing(cls, state_dir: Path, remote: str, *,
+                      read_only: bool = False) -> StateStore:
+        """:meth:`open` when the state file exists, else :meth:`in_memory` (nothing created).
+
+        ``read_only`` (a dry run, ``vaultmap status``): the file is only read, never created,
+        migrated or moved, so this works in a vault we may not write; a file of another
+        schema reads as an empty base, one SQLite cannot read as an empty base with a note
+        (the next sync deals with both)."""
+        path = state_dir / STATE_FILE
+        if not path.exists():
+            return cls.in_memory(remote)
+        if not read_only:
             return cls.open(state_dir, remote)
-        return cls.in_memory(remote)
+        try:
+            open_state_folder(state_dir, _STATE_FILES, create=False)
+        except UnsafePath as unsafe:
+            raise StateError(f"{unsafe.reason}; nothing was read") from None
+        try:
+            db = connect_read_only(path)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            if is_access_problem(exc):
+                raise StateError(f"{path}: cannot read the sync state ({exc}); make it "
+                                 "readable for you (or run vaultmap as its owner)") from None
+            store = cls.in_memory(remote)
+            store.notes = (f"the sync state {path.name} cannot be read ({exc}); the next "
+                           "sync sets it aside and rebuilds it from the remote",)
+            return store
+        if version != SCHEMA_VERSION:
+            db.close()
+            return cls.in_memory(remote)
+        return cls(db, remote, path)
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -199,7 +230,7 @@ class StateStore:
             raise StateError("the sync state was written by a newer vaultmap (schema "
                              f"{version}); upgrade vaultmap or delete .vaultmap/{STATE_FILE}")
         note = ""
-        with _transaction(db):
+        with transaction(db):
             # Read again under the write lock: another process may have just created it.
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version == SCHEMA_VERSION:
@@ -245,7 +276,7 @@ class StateStore:
         if self._batch:
             yield
             return
-        with _transaction(self._db):
+        with transaction(self._db):
             self._batch = True
             try:
                 yield
@@ -253,23 +284,39 @@ class StateStore:
                 self._batch = False
 
     def _tx(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if self._batch else _transaction(self._db)
+        return contextlib.nullcontext() if self._batch else transaction(self._db)
 
     # -- base ------------------------------------------------------------------------------
     def entries(self) -> dict[str, BaseEntry]:
         """Every entry of this remote's base, by key."""
-        rows = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=?",
-                                (self.remote,))
-        try:
-            return {r[0]: _entry_of(r) for r in rows}
-        except (TypeError, ValueError):
-            raise self._damaged("a base entry") from None
+        rows = self._rows(f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=?", (self.remote,))
+        return {entry.key: entry for entry in self._checked(_entry_of, rows, "a base entry")}
 
     def _damaged(self, what: str) -> StateError:
         """A file SQLite reads but whose rows vaultmap did not write as they are: one line."""
         return StateError(f"{self.path}: {what} does not read back as vaultmap wrote it; move "
                           "the file aside and run `vaultmap sync` again (the base is rebuilt "
                           "from the remote)")
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Every row of a query; a table of another shape (a file of the current schema
+        version that vaultmap did not write: a column missing) or a page SQLite finds damaged
+        only now is one line (exit 12), never a traceback."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{self.path}: cannot read the sync state ({exc}); move the file "
+                             "aside and run `vaultmap sync` again (the base is rebuilt from "
+                             "the remote)") from None
+
+    def _checked(self, build: Callable[[Sequence[Any]], _Value], rows: Iterable[Sequence[Any]],
+                 what: str) -> list[_Value]:
+        """``build`` applied to every row; a value of the wrong type or out of range (see
+        :func:`_entry_of`) is :meth:`_damaged`, naming the column."""
+        try:
+            return [build(row) for row in rows]
+        except _BadValue as bad:
+            raise self._damaged(f"{what} ({bad})") from None
 
     def entries_for(self, *, keys: Iterable[str] = (), remote_ids: Iterable[str] = (),
                     notes: Iterable[str] = ()) -> dict[str, BaseEntry]:
@@ -280,34 +327,35 @@ class StateStore:
             wanted = sorted({v for v in values if v})
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start:start + _CHUNK]
-                rows = self._db.execute(
+                rows = self._rows(
                     f"SELECT {_ENTRY_COLUMNS} FROM base WHERE remote=? AND {column} IN "
                     f"({','.join('?' * len(chunk))})", (self.remote, *chunk))
-                try:
-                    found.update((r[0], _entry_of(r)) for r in rows)
-                except (TypeError, ValueError):
-                    raise self._damaged("a base entry") from None
+                found.update((e.key, e) for e in self._checked(_entry_of, rows, "a base entry"))
         return found
 
     def agreed_of(self, remote_id: str) -> tuple[str, str] | None:
         """``(remote_status, remote_fields)`` of the linked entry of the row ``remote_id``
         (one indexed look-up), or None when no entry links it."""
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT remote_status, remote_fields FROM base WHERE remote=? AND remote_id=? "
-            "AND remote_id != '' LIMIT 1", (self.remote, remote_id)).fetchone()
-        return None if row is None else (row[0], row[1])
+            "AND remote_id != '' LIMIT 1", (self.remote, remote_id))
+
+        def agreed(row: Sequence[Any]) -> tuple[str, str]:
+            return _status(row[0], "remote_status"), _text(row[1], "remote_fields")
+
+        found = self._checked(agreed, rows, "a base entry")
+        return found[0] if found else None
 
     def has_entries(self) -> bool:
         """Whether this remote's base holds any entry (an index look-up, no count)."""
-        return self._db.execute("SELECT 1 FROM base WHERE remote=? LIMIT 1",
-                                (self.remote,)).fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM base WHERE remote=? LIMIT 1", (self.remote,)))
 
     def linked_count(self) -> int:
         """How many entries have a row (the guard's denominator); counted in the index of
         row ids alone, no table row is read."""
-        row = self._db.execute("SELECT COUNT(*) FROM base WHERE remote=? AND remote_id > ''",
-                               (self.remote,)).fetchone()
-        return int(row[0])
+        rows = self._rows("SELECT COUNT(*) FROM base WHERE remote=? AND remote_id > ''",
+                          (self.remote,))
+        return int(rows[0][0])
 
     def put(self, entry: BaseEntry, *, drop_key: str | None = None,
             done: PendingOp | None = None) -> None:
@@ -354,7 +402,7 @@ class StateStore:
 
     def clear(self) -> None:
         """Drop this remote's whole base (used when the remote database changes)."""
-        with _transaction(self._db):
+        with transaction(self._db):
             for table in _TABLES:
                 self._db.execute(f"DELETE FROM {table} WHERE remote=?", (self.remote,))
 
@@ -374,56 +422,84 @@ class StateStore:
                          (self.remote, op.key, op.op))
 
     def pending(self) -> list[PendingOp]:
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT key, op, remote_id, detail FROM pending WHERE remote=? ORDER BY key",
             (self.remote,))
-        return [PendingOp(r[0], r[1], r[2], r[3]) for r in rows]
+        return self._checked(_pending_of, rows, "a started change")
 
-    # -- conflicts -----------------------------------------------------------------------
-    def add_conflict(self, conflict: ConflictRecord) -> None:
+    # -- what a sync decided on its own and the user should see (conflicts, overwrites) ---
+    def _log(self, table: str, record: ConflictRecord | OverwriteRecord) -> None:
+        """Append ``record`` to ``table``, whose columns are the record's fields."""
+        names = [f.name for f in dataclasses.fields(record)]
         with self._tx():
             self._db.execute(
-                "INSERT INTO conflicts (remote, key, note, description, vault_status,"
-                " remote_status, chosen, at) VALUES (?,?,?,?,?,?,?,?)",
-                (self.remote, conflict.key, conflict.note, conflict.description,
-                 conflict.vault_status, conflict.remote_status, conflict.chosen, conflict.at))
+                f"INSERT INTO {table} (remote, {', '.join(names)}) VALUES "
+                f"({','.join('?' * (len(names) + 1))})",
+                (self.remote, *(getattr(record, name) for name in names)))
+
+    def _logged(self, table: str, kind: type[Any], build: Callable[[Sequence[Any]], _Value],
+                what: str) -> list[_Value]:
+        """The records of ``table`` (columns: the fields of ``kind``), oldest first."""
+        names = ", ".join(f.name for f in dataclasses.fields(kind))
+        rows = self._rows(f"SELECT {names} FROM {table} WHERE remote=? ORDER BY id",
+                          (self.remote,))
+        return self._checked(build, rows, what)
+
+    def add_conflict(self, conflict: ConflictRecord) -> None:
+        self._log("conflicts", conflict)
 
     def conflicts(self) -> list[ConflictRecord]:
         """Conflicts not yet acknowledged, oldest first."""
-        rows = self._db.execute(
-            "SELECT key, note, description, vault_status, remote_status, chosen, at"
-            " FROM conflicts WHERE remote=? ORDER BY id", (self.remote,))
-        return [ConflictRecord(*r) for r in rows]
+        return self._logged("conflicts", ConflictRecord, _conflict_of, "a recorded conflict")
 
     def clear_conflicts(self) -> int:
         """Acknowledge every listed conflict and overwritten remote edit; returns how many
         there were."""
-        with _transaction(self._db):
+        with transaction(self._db):
             cursor = self._db.execute("DELETE FROM conflicts WHERE remote=?", (self.remote,))
             count = cursor.rowcount
             cursor = self._db.execute("DELETE FROM overwrites WHERE remote=?", (self.remote,))
         return count + cursor.rowcount
 
-    # -- overwritten remote edits ----------------------------------------------------------
     def add_overwrite(self, overwrite: OverwriteRecord) -> None:
-        with self._tx():
-            self._db.execute(
-                "INSERT INTO overwrites (remote, key, note, description, field, remote_value,"
-                " vault_value, at) VALUES (?,?,?,?,?,?,?,?)",
-                (self.remote, overwrite.key, overwrite.note, overwrite.description,
-                 overwrite.field, overwrite.remote_value, overwrite.vault_value, overwrite.at))
+        self._log("overwrites", overwrite)
 
     def overwrites(self) -> list[OverwriteRecord]:
         """Remote edits put back from the note and not yet acknowledged, oldest first."""
-        rows = self._db.execute(
-            "SELECT key, note, description, field, remote_value, vault_value, at"
-            " FROM overwrites WHERE remote=? ORDER BY id", (self.remote,))
-        return [OverwriteRecord(*r) for r in rows]
+        return self._logged("overwrites", OverwriteRecord, _overwrite_of,
+                            "a recorded overwrite")
 
     # -- sync metadata ---------------------------------------------------------------------
     def meta(self) -> Mapping[str, str]:
-        rows = self._db.execute("SELECT name, value FROM meta WHERE remote=?", (self.remote,))
-        return {r[0]: r[1] for r in rows}
+        """The remote's metadata (names and values are text, checked on read)."""
+        rows = self._rows("SELECT name, value FROM meta WHERE remote=?", (self.remote,))
+
+        def pair(row: Sequence[Any]) -> tuple[str, str]:
+            return _text(row[0], "name", short=True), _text(row[1], "value", short=True)
+
+        return dict(self._checked(pair, rows, "the sync metadata"))
+
+    def meta_time(self, name: str) -> datetime | None:
+        """The time kept as metadata ``name`` (None when absent). A time that does not parse
+        or has no time zone is :meth:`_damaged` (one line, exit 12). A time in the future (a
+        clock that was wrong) is ignored with a note: an incremental read from then would
+        miss every change, and without it the sync reads everything, which is always safe."""
+        value = self.meta().get(name)
+        if not value:
+            return None
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise self._damaged(f"the time kept as {name!r}")
+        if when > datetime.now(UTC) + _CLOCK_SLACK:
+            note = (f"the sync state says a sync started at {value}, in the future (a clock "
+                    "that was wrong?); this sync reads everything instead of what changed")
+            if note not in self.notes:
+                self.notes = (*self.notes, note)
+            return None
+        return when
 
     def set_meta(self, **values: str) -> None:
         with self._tx():
@@ -434,18 +510,18 @@ class StateStore:
     @property
     def last_sync_start(self) -> datetime | None:
         """When the last *completed* sync started (its snapshot time)."""
-        value = self.meta().get("last_start")
         try:
-            return datetime.fromisoformat(value) if value else None
-        except (TypeError, ValueError):
+            return self.meta_time("last_start")
+        except StateError:
             raise self._damaged("the time of the last sync") from None
 
     @property
     def sync_count(self) -> int:
-        try:
-            return int(self.meta().get("count", "0"))
-        except (TypeError, ValueError):
-            raise self._damaged("the count of syncs") from None
+        """How many syncs completed (a whole number from 0 up, in decimal digits)."""
+        value = self.meta().get("count", "0")
+        if not _COUNT.fullmatch(value):
+            raise self._damaged("the count of syncs")
+        return int(value)
 
     def finish_sync(self, started_at: datetime) -> None:
         """Mark a sync complete: later syncs may read only what changed since ``started_at``."""
@@ -459,7 +535,7 @@ _NOTE_INDEX = "CREATE INDEX IF NOT EXISTS base_by_note ON base (remote, note)"
 def _ensure_note_index(db: sqlite3.Connection) -> None:
     if db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name='base_by_note'"
                   ).fetchone() is None:
-        with _transaction(db):
+        with transaction(db):
             db.execute(_NOTE_INDEX)
 
 
@@ -468,13 +544,99 @@ _ENTRY_COLUMNS = ("key, remote_id, vault_status, remote_status, vault_hash, remo
 _CHUNK = 500  # values per IN (...) list: far below SQLite's limit on bound parameters
 
 
+# -- reading rows back -----------------------------------------------------------------------
+# SQLite keeps any value in any column (a file vaultmap did not write, or edited by hand), so
+# every value read is checked for its type and range before it reaches the planner.
+
+_Value = TypeVar("_Value")
+_LONG_TEXT = 16 * 1024 * 1024  # a description or note path beyond this was not written by us
+_SHORT_TEXT = 4096  # ids, keys, hashes, names, times
+_COUNT = re.compile(r"[0-9]{1,15}")
+_HASHED_KEY = re.compile(r"k:[0-9a-f]{20}")
+_CLOCK_SLACK = timedelta(days=1)  # clocks of two machines syncing one vault may disagree
+
+
+class _BadValue(ValueError):
+    """A value read from the state file that vaultmap would not have written there."""
+
+
+def _text(value: object, column: str, *, short: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _BadValue(f"{column} is {_kind(value)}, not text")
+    if len(value) > (_SHORT_TEXT if short else _LONG_TEXT) or "\0" in value:
+        raise _BadValue(f"{column} is not text vaultmap writes")
+    return value
+
+
+def _kind(value: object) -> str:
+    return {type(None): "NULL", int: "a number", float: "a number",
+            bytes: "binary data"}.get(type(value), type(value).__name__)
+
+
+def _key(value: object, column: str = "key") -> str:
+    key = _text(value, column, short=True)
+    if not key.strip() or (key.startswith("k:") and not _HASHED_KEY.fullmatch(key)):
+        raise _BadValue(f"{column} {key[:40]!r} is not a task key")
+    return key
+
+
+def _status(value: object, column: str) -> str:
+    status = _text(value, column, short=True)
+    if len(status) > 1 or status in ("\n", "\r"):
+        raise _BadValue(f"{column} {status[:40]!r} is not a status character")
+    return status
+
+
+def _note(value: object, column: str = "note") -> str:
+    note = _text(value, column)
+    if note.startswith("/") or ".." in note.split("/"):
+        raise _BadValue(f"{column} {note[:80]!r} is not a path inside the vault")
+    return note
+
+
 def _entry_of(row: Sequence[Any]) -> BaseEntry:
-    return BaseEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                     tuple(json.loads(row[8])), row[9])
+    try:
+        section = json.loads(_text(row[8], "section"))
+    except (ValueError, RecursionError):
+        section = None
+    if not isinstance(section, list) or not all(isinstance(s, str) for s in section):
+        raise _BadValue("section is not a list of headings")
+    return BaseEntry(_key(row[0]), _text(row[1], "remote_id", short=True),
+                     _status(row[2], "vault_status"), _status(row[3], "remote_status"),
+                     _text(row[4], "vault_hash", short=True),
+                     _text(row[5], "remote_hash", short=True), _note(row[6]),
+                     _text(row[7], "description"), tuple(section),
+                     _text(row[9], "remote_fields", short=True))
+
+
+def _pending_of(row: Sequence[Any]) -> PendingOp:
+    op = row[1]
+    if op not in ("create", "import"):
+        raise _BadValue(f"op {str(op)[:40]!r} is neither a create nor an import")
+    return PendingOp(_key(row[0]), op, _text(row[2], "remote_id", short=True),
+                     _text(row[3], "detail"))
+
+
+def _conflict_of(row: Sequence[Any]) -> ConflictRecord:
+    chosen = row[5]
+    if chosen not in ("vault", "remote"):
+        raise _BadValue(f"chosen {str(chosen)[:40]!r} is neither 'vault' nor 'remote'")
+    return ConflictRecord(_key(row[0]), _note(row[1]), _text(row[2], "description"),
+                          _status(row[3], "vault_status"), _status(row[4], "remote_status"),
+                          chosen, _text(row[6], "at", short=True))
+
+
+def _overwrite_of(row: Sequence[Any]) -> OverwriteRecord:
+    return OverwriteRecord(_key(row[0]), _note(row[1]), _text(row[2], "description"),
+                           _text(row[3], "field", short=True), _text(row[4], "remote_value"),
+                           _text(row[5], "vault_value"), _text(row[6], "at", short=True))
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on a connection in autocommit mode (``isolation_level=None``),
+    taken at once (``IMMEDIATE``: no upgrade from a read lock to deadlock on); rolled back
+    on any exception."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield

@@ -18,13 +18,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
-from filelock import Timeout
+from filelock import FileLock, Timeout
 
 from vaultmap.config import Settings
-from vaultmap.errors import SyncBusyError
+from vaultmap.errors import StateError, SyncBusyError
+from vaultmap.fs import NOT_WRITABLE_ADVICE
 
 SYNC_LOCKS = ("notion", "github", "git")  # the order every taker uses: no deadlock
+
+
+class StateLock(FileLock):
+    """A lock file in ``.vaultmap/``: one that cannot be opened (a read-only vault, a folder
+    made by another user) is one line with what to do (exit 12), not an internal error."""
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().acquire(*args, **kwargs)
+        except Timeout:
+            raise
+        except OSError as error:
+            raise StateError(f"{self.lock_file}: cannot take the lock ({error.strerror}); "
+                             f"{NOT_WRITABLE_ADVICE}") from None
 
 
 @contextmanager
@@ -63,4 +79,4 @@ def sync_turn(settings: Settings, *, timeout: float, on_wait: Callable[[], None]
         yield
 
 
-__all__ = ["SYNC_LOCKS", "sync_turn"]
+__all__ = ["SYNC_LOCKS", "StateLock", "sync_turn"]

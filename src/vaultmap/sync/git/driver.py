@@ -61,34 +61,43 @@ def main(argv: Sequence[str]) -> int:
                       int(marker) if marker.isdigit() and 0 < int(marker) < 1000 else 7,
                       argv[4] if len(argv) > 4 else Path(argv[1]).name)
     root = Path.cwd()  # git runs merge drivers in the top folder of the work tree
+    original = _Original()
     try:
-        current = args.current.read_bytes()
-    except OSError as error:
-        _log(root, args.path, f"cannot read {args.current}: {error.strerror}")
-        return 1
-    try:
-        return _merge(root, args, current)
+        return _merge(root, args, original)
     except BaseException as error:  # nothing may escape into git's merge
         reason = f"{type(error).__name__}: {error}".strip().splitlines()[0][:300]
         _log(root, args.path, f"task-aware merge failed ({reason}); fell back to git's text "
                               "merge")
-        return _fallback(args, current)
+        return _fallback(args, original.data)
 
 
-def _merge(root: Path, args: DriverArgs, current: bytes) -> int:
+@dataclass(slots=True)
+class _Original:
+    """``%A`` as git gave it, once read: what a failed merge puts back before git's own."""
+
+    data: bytes | None = None
+
+
+def _merge(root: Path, args: DriverArgs, original: _Original) -> int:
     from vaultmap.config import load_settings
     from vaultmap.sync.git.merge import MergeResult, merge_note
 
-    base = args.base.read_bytes()
-    other = args.other.read_bytes()
     vault = _vault_root(root, args.path)
     settings = load_settings(vault)
-    largest = max(len(base), len(current), len(other))
+    # Sizes before contents: a version over the cap is never read into memory (the scan
+    # skips such a note too); git's text merge, which streams it, is what it gets.
+    largest = max(os.stat(name).st_size for name in (args.base, args.current, args.other))
     if largest > settings.vault.max_note_bytes:
-        # The scan skips such a note too; git's text merge is what it gets.
         _log(root, args.path, f"{largest} bytes is over [vault] max_note_mb; used git's text "
                               "merge")
-        return _fallback(args, current)
+        return _fallback(args, None)
+    try:
+        current = original.data = args.current.read_bytes()
+    except OSError as error:
+        _log(root, args.path, f"cannot read {args.current}: {error.strerror}")
+        return 1
+    base = args.base.read_bytes()
+    other = args.other.read_bytes()
     note_path = _relative(root / args.path, vault)
     git_directory = _git_dir(root)
     rebasing = git_directory is not None and (
@@ -127,11 +136,14 @@ def _merge(root: Path, args: DriverArgs, current: bytes) -> int:
     return 0
 
 
-def _fallback(args: DriverArgs, current: bytes) -> int:
-    """git's own text merge of the three files into ``%A``: 0 clean, 1 conflict."""
+def _fallback(args: DriverArgs, current: bytes | None) -> int:
+    """git's own text merge of the three files into ``%A``: 0 clean, 1 conflict. ``current``
+    is ``%A`` as git gave it, put back first when it was read (None: never read, so never
+    written either)."""
     try:
-        with open(args.current, "wb") as handle:
-            handle.write(current)
+        if current is not None:
+            with open(args.current, "wb") as handle:
+                handle.write(current)
         env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         done = subprocess.run(
             ["git", "merge-file", "-q", f"--marker-size={args.marker_size}", "-L", "ours",
@@ -271,7 +283,7 @@ def read_merge_records(state_dir: Path, *, since: float = 0.0) -> list[dict[str,
     for line in lines:
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
             continue
         if not isinstance(entry, dict):
             continue

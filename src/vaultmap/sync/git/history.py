@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -23,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
-from vaultmap.history import BlobSummary, CommitChanges, CommitPoint, walk_history
+from vaultmap.fs import is_access_problem
+from vaultmap.history import (
+    BlobSummary,
+    CommitChanges,
+    CommitPoint,
+    is_count,
+    text_tuple,
+    walk_history,
+)
 from vaultmap.sync.git.process import Git
 from vaultmap.sync.git.vaultrepo import Repo, open_repo_at_head, read_blobs, state_dir
 
@@ -51,30 +60,57 @@ def _fingerprint(settings: Settings, prefix: str) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
+_CACHE_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, summary TEXT);
+    CREATE TABLE IF NOT EXISTS commits (seq INTEGER PRIMARY KEY, sha TEXT, at TEXT, changes TEXT);
+"""
+_CACHE_COLUMNS = {"meta": ["key", "value"], "blobs": ["sha", "summary"],
+                  "commits": ["seq", "sha", "at", "changes"]}
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
+
+
+def _open_cache(path: Path) -> sqlite3.Connection:
+    """The cache with its three tables as this code makes them; a table of another shape
+    (a column missing, a file of another program) is dropped and made again."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("BEGIN IMMEDIATE")  # may we write it? (a read-only file opens, then refuses)
+        db.execute("ROLLBACK")
+        db.executescript(_CACHE_SCHEMA)
+        shapes = {table: [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+                  for table in _CACHE_COLUMNS}
+        if shapes != _CACHE_COLUMNS:
+            with db:
+                for table in _CACHE_COLUMNS:
+                    db.execute(f"DROP TABLE {table}")
+            db.executescript(_CACHE_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 @contextmanager
 def _cache(settings: Settings, fingerprint: str) -> Iterator[sqlite3.Connection]:
     try:
         path = state_dir(settings) / CACHE_NAME
     except GitStateError:
-        path = Path(":memory:")  # .vaultmap/ is a link to elsewhere: no cache, still answers
+        # .vaultmap/ is a link to elsewhere, or cannot be made (a read-only vault): no cache,
+        # still answers.
+        path = Path(":memory:")
     try:
-        db = sqlite3.connect(path)
-        db.executescript("""
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, summary TEXT);
-            CREATE TABLE IF NOT EXISTS commits (seq INTEGER PRIMARY KEY, sha TEXT,
-                                                 at TEXT, changes TEXT);
-        """)
-    except sqlite3.DatabaseError:
-        # A damaged cache is only a cache: start it again.
-        if str(path) != ":memory:":
-            path.unlink(missing_ok=True)
-        db = sqlite3.connect(path)
-        db.executescript("""
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE blobs (sha TEXT PRIMARY KEY, summary TEXT);
-            CREATE TABLE commits (seq INTEGER PRIMARY KEY, sha TEXT, at TEXT, changes TEXT);
-        """)
+        db = _open_cache(path)
+    except sqlite3.DatabaseError as error:
+        if is_access_problem(error):
+            # A vault we may not write (or a cache of another user's): history is still
+            # answered, from a cache that lives as long as this run.
+            db = _open_cache(Path(":memory:"))
+        else:
+            # A damaged cache is only a cache: start it again.
+            if str(path) != ":memory:":
+                path.unlink(missing_ok=True)
+            db = _open_cache(path)
     with closing(db):
         row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if row is None or row[0] != fingerprint:
@@ -159,9 +195,9 @@ def _summaries(db: sqlite3.Connection, git: Git, settings: Settings,
         decoded = json.loads("[" + ",".join(summary for _, summary in rows) + "]")
         known = {sha: BlobSummary.from_json(data)
                  for (sha, _), data in zip(rows, decoded, strict=True)}
-    except _DAMAGED_ROW:
+    except (*_DAMAGED_ROW, RecursionError):
         for sha, summary in rows:  # one row does not decode: the others still count
-            with suppress(*_DAMAGED_ROW):  # a row that does not decode is parsed again
+            with suppress(*_DAMAGED_ROW, RecursionError):  # parsed again instead
                 known[sha] = BlobSummary.from_json(json.loads(summary))
     missing = _within_cap(git, sorted(wanted - known.keys()), settings.vault.max_note_bytes)
     paths = {blob: path for c in commits for path, blob in c.changes if blob is not None}
@@ -196,7 +232,12 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
             return History(kept, 0, 0)
         cached = _cached_commits(db)
         tip_row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
-        tip = tip_row[0] if tip_row else None
+        # Only an object name is passed to git: anything else reads everything again.
+        tip = tip_row[0] if tip_row and _is_sha(tip_row[0]) else None
+        if tip is None and cached:  # commits without the tip they end at: read them again
+            cached = []
+            with db:
+                db.execute("DELETE FROM commits")
         fresh: list[CommitChanges] = []
         commits_read = 0
         if tip != head_sha:
@@ -235,12 +276,46 @@ def _cached_points(db: sqlite3.Connection, key: str, head: str) -> list[CommitPo
         tip, points = json.loads(row[0])
         if tip != head:
             return None
-        return [CommitPoint(str(sha), datetime.fromisoformat(when), int(total), int(done),
-                            int(cancelled), int(newly_done),
-                            tuple((str(path), tuple(section)) for path, section in progressed))
-                for sha, when, total, done, cancelled, newly_done, progressed in points]
-    except (ValueError, TypeError):  # not what this code wrote: work them out again
+        return [_point_of(point) for point in points]
+    except (*_DAMAGED_ROW, RecursionError):  # not what this code wrote: work them out again
         return None
+
+
+def _point_of(data: Sequence[Any]) -> CommitPoint:
+    """:func:`_point_json` read back; ``ValueError`` for anything it does not make."""
+    sha, when, total, done, cancelled, newly_done, progressed = data
+    if not (_is_sha(sha) and all(is_count(n) for n in (total, done, cancelled, newly_done))
+            and done + cancelled <= total and newly_done <= done
+            and isinstance(progressed, list)):
+        raise ValueError("not a point of the history")
+    return CommitPoint(sha, datetime.fromisoformat(when), total, done, cancelled, newly_done,
+                       tuple((_path(path), text_tuple(section)) for path, section in progressed))
+
+
+def _is_sha(value: object) -> bool:
+    return isinstance(value, str) and _SHA.fullmatch(value) is not None
+
+
+def _path(value: object) -> str:
+    """A vault-relative note path as git listed it (text, not empty, no NUL)."""
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise ValueError("not a note path")
+    return value
+
+
+def _change_of(data: Sequence[Any]) -> tuple[str, str | None]:
+    path, blob = data
+    if blob is not None and not _is_sha(blob):
+        raise ValueError("not a blob id")
+    return _path(path), blob
+
+
+def _commit_of(sha: object, at: object, changes: Sequence[Any]) -> CommitChanges:
+    if not _is_sha(sha) or not isinstance(at, str) or not isinstance(changes, list):
+        raise ValueError("not a commit")
+    assert isinstance(sha, str)
+    return CommitChanges(sha, datetime.fromisoformat(at),
+                         tuple(_change_of(change) for change in changes))
 
 
 # What a cached row that does not decode raises (json, datetime, tuple unpacking).
@@ -254,10 +329,9 @@ def _cached_commits(db: sqlite3.Connection) -> list[CommitChanges]:
     try:
         # One JSON document for all of them: a warm run spends its time here, not in git.
         all_changes = json.loads("[" + ",".join(changes for _, _, changes in rows) + "]")
-        return [CommitChanges(sha, datetime.fromisoformat(at),
-                              tuple((p, b) for p, b in changes))
+        return [_commit_of(sha, at, changes)
                 for (sha, at, _), changes in zip(rows, all_changes, strict=True)]
-    except _DAMAGED_ROW:
+    except (*_DAMAGED_ROW, RecursionError):
         with db:
             db.execute("DELETE FROM commits")
             db.execute("DELETE FROM meta WHERE key = 'tip'")

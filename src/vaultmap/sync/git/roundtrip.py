@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from vaultmap.edit import set_statuses
 from vaultmap.edit.atomic import rewrite_file
 from vaultmap.edit.patch import StatusChange
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
-from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, atomic_write, read_regular
+from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, atomic_write, megabytes, read_regular
 from vaultmap.model import Note
 from vaultmap.parse import parse_note
 from vaultmap.sync.git.driver import read_merge_records
@@ -51,6 +52,7 @@ OnConflict = Literal["stop", "abort"]
 RECORD_NAME = "git.json"
 _RECORD_MAX_BYTES = 1024 * 1024  # a few hundred bytes in practice
 _ANY_SIZE = 1 << 50
+_MARKER_SCAN_CHUNK = 1 << 20
 DRIVER_NAME = "vaultmap"
 
 # A line that opens or closes a conflict hunk. "=======" alone is not enough: it is also a
@@ -126,7 +128,45 @@ def read_record(settings: Settings) -> dict[str, Any]:
         data = json.loads(raw)
     except (Unreadable, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _checked_record(data) if isinstance(data, dict) else {}
+
+
+def _checked_record(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with every field this module reads in the shape it writes (the file may
+    have been edited, damaged, or come with a cloned folder): a text where text belongs,
+    lists of text, and paths of a merge left for the user that stay inside the work tree. A
+    pause stays a pause whatever its damage: resuming an unattended sync is for a person."""
+    record = dict(data)
+    for name in ("last_sync", "head"):
+        if not isinstance(record.get(name), str):
+            record.pop(name, None)
+    notes = record.get("merge_notes")
+    record["merge_notes"] = [n for n in notes if isinstance(n, str)] \
+        if isinstance(notes, list) else []
+    if record.get("paused"):
+        paused = record["paused"] if isinstance(record["paused"], dict) else {}
+        since = paused.get("since")
+        record["paused"] = {"since": since if isinstance(since, str) else "an unknown time",
+                            "files": _texts(paused.get("files"))}
+    operation = record.get("operation")
+    if operation is not None:
+        kind = operation.get("kind") if isinstance(operation, dict) else None
+        if kind not in ("merge", "rebase"):
+            record.pop("operation")  # not one this command leaves: git's own state decides
+        else:
+            assert isinstance(operation, dict)
+            files = [f for f in _texts(operation.get("files")) if _inside_work_tree(f)]
+            record["operation"] = {**operation, "files": files}
+    return record
+
+
+def _texts(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _inside_work_tree(path: str) -> bool:
+    return bool(path) and not path.startswith("/") and "\0" not in path \
+        and ".." not in path.split("/")
 
 
 def write_record(settings: Settings, record: Mapping[str, Any]) -> None:
@@ -189,50 +229,133 @@ def _read(path: Path) -> bytes | None:
         raise GitStateError(f"{path}: {unreadable.reason}") from None
 
 
-def _head_blobs(repo: Repo, paths: Sequence[str]) -> dict[str, bytes]:
-    """The content of ``paths`` in HEAD (paths absent from HEAD are left out)."""
-    if not paths or not repo.git.run("rev-parse", "-q", "--verify", "HEAD", check=False).ok:
-        return {}
-    listing = repo.git.run("ls-tree", "-z", "HEAD", "--", *[f":(top,literal){p}" for p in paths])
-    blob_of: dict[str, str] = {}
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """The blobs of some paths in one commit, as ``git ls-tree -l`` lists them."""
+
+    blobs: dict[str, str]  # repository path -> blob id, for blobs within the size cap
+    too_big: dict[str, int]  # repository path -> size, for blobs over it (never read)
+
+
+def _list_blobs(repo: Repo, commit: str, paths: Sequence[str], max_bytes: int) -> _Listed:
+    """The blob ids of ``paths`` in ``commit`` with their sizes checked before any is read:
+    a blob over ``[vault] max_note_mb`` (a pasted log, a cloned repository's 2 GB file) is
+    listed apart, as the scan skips such a file on disk, not read whole into memory."""
+    listed = _Listed({}, {})
+    if not paths:
+        return listed
+    listing = repo.git.run("ls-tree", "-l", "-z", commit, "--",
+                           *[f":(top,literal){p}" for p in paths])
     for entry in listing.stdout.split(b"\0"):
-        if entry:
-            meta, _, name = entry.partition(b"\t")
-            kind, sha = meta.split()[1:3]
-            if kind == b"blob":
-                blob_of[name.decode("utf-8", "surrogateescape")] = sha.decode()
-    contents = read_blobs(repo.git, blob_of.values())
-    return {path: contents[sha] for path, sha in blob_of.items()}
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()
+        if len(fields) != 4 or fields[1] != b"blob":
+            continue  # a folder, a submodule: no content of its own
+        path = name.decode("utf-8", "surrogateescape")
+        if fields[3].isdigit() and int(fields[3]) > max_bytes:
+            listed.too_big[path] = int(fields[3])
+        else:
+            listed.blobs[path] = fields[2].decode()
+    return listed
+
+
+def _too_big_note(vault_path: str, size: int) -> str:
+    return (f"{vault_path}: {megabytes(size)} is over [vault] max_note_mb; git sync commits "
+            "and merges it as a plain file (its tasks are not read)")
+
+
+def _size(path: Path) -> int | None:
+    """The size of a regular file (not followed through a link); None for anything else."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _has_markers(path: Path) -> bool:
+    """Whether a file too big to read whole has a line opening and one closing a conflict
+    hunk, read a MB at a time. Broader than :func:`marker_lines` (any 7 ``<`` or ``>`` at a
+    line's start): for such a file, refusing a commit is the safe mistake."""
+    found = {b"<": False, b">": False}
+    try:
+        with open(path, "rb") as handle:
+            carry = b"\n"  # the file's start is a line start
+            while chunk := handle.read(_MARKER_SCAN_CHUNK):
+                data = carry + chunk
+                for sign in found:
+                    found[sign] = found[sign] or (b"\n" + sign * 7) in data
+                carry = data[-8:]
+    except OSError:
+        return False
+    return all(found.values())
+
+
+def _head_blobs(repo: Repo, paths: Sequence[str],
+                max_bytes: int) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The content of ``paths`` in HEAD (paths absent from HEAD are left out), and the
+    sizes of those over ``max_bytes``, which are not read."""
+    if not paths or not repo.git.run("rev-parse", "-q", "--verify", "HEAD", check=False).ok:
+        return {}, {}
+    listed = _list_blobs(repo, "HEAD", paths, max_bytes)
+    contents = read_blobs(repo.git, listed.blobs.values())
+    return {path: contents[sha] for path, sha in listed.blobs.items()}, listed.too_big
+
+
+def _marker_lines_within(settings: Settings, path: Path) -> list[int]:
+    """:func:`marker_lines` of a work-tree file, or none for one over ``[vault]
+    max_note_mb`` (not read whole; :func:`_has_markers` answers for it)."""
+    size = _size(path)
+    if size is not None and size > settings.vault.max_note_bytes:
+        return []
+    return marker_lines(_read(path) or b"")
 
 
 def _is_note(settings: Settings, vault_path: str) -> bool:
     return vault_path.lower().endswith(tuple(e.lower() for e in settings.vault.extensions))
 
 
-def plan_commit(settings: Settings, repo: Repo) -> tuple[list[Changed], str] | None:
-    """The files to commit and the message, or None when the vault has no change.
+def plan_commit(settings: Settings, repo: Repo,
+                notes: list[str] | None = None) -> tuple[list[Changed], str] | None:
+    """The files to commit and the message, or None when the vault has no change. A note
+    over ``[vault] max_note_mb`` (on disk or in HEAD) is committed as a plain file, its
+    content never read whole; a line saying so is added to ``notes``.
 
     :class:`GitConflictError` when a changed note still holds conflict markers."""
     changed = [c for c in changed_files(repo) if c.code not in ("!!",)]
     if not changed:
         return None
+    cap = settings.vault.max_note_bytes
     with_markers: list[str] = []
     news: dict[str, bytes | None] = {}
+    too_big: dict[str, int] = {}
     for item in changed:
         where = repo.top / item.path
+        vault_path = repo.vault_path(item.path)
+        size = _size(where)
         # git commits a symbolic link as a link: its target (maybe outside the vault) is
         # neither read nor described.
-        data = None if where.is_symlink() else _read(where)
+        if size is not None and size > cap:
+            too_big[item.path] = size
+            data = None
+            if _is_note(settings, vault_path) and _has_markers(where):
+                with_markers.append(vault_path)
+        else:
+            data = None if where.is_symlink() else _read(where)
         news[item.path] = data
-        vault_path = repo.vault_path(item.path)
         if data is not None and _is_note(settings, vault_path) and marker_lines(data):
             with_markers.append(_where(vault_path, marker_lines(data)))
     if with_markers:
         raise GitConflictError("conflict markers in " + "; ".join(with_markers) +
                                ": remove them, then run `vaultmap sync --git` again")
-    olds = _head_blobs(repo, [c.path for c in changed])
+    olds, too_big_before = _head_blobs(repo, [c.path for c in changed], cap)
+    too_big = too_big_before | too_big
+    for path, size in too_big.items():
+        if notes is not None and _is_note(settings, repo.vault_path(path)):
+            notes.append(_too_big_note(repo.vault_path(path), size))
     changes = [NoteChange(repo.vault_path(c.path), olds.get(c.path), news[c.path],
                           is_note=_is_note(settings, repo.vault_path(c.path))
+                          and c.path not in too_big
                           and not (repo.top / c.path).is_symlink()) for c in changed]
     message = commit_message(changes, template=settings.git.message,
                              flavor=settings.vault.flavor, statuses=settings.statuses)
@@ -375,17 +498,10 @@ def _integrate(settings: Settings, repo: Repo, upstream: Upstream, report: GitSy
     _after_failed_merge(settings, repo, "rebase" if rebase else "merge", result, on_conflict)
 
 
-def _notes_at(settings: Settings, repo: Repo, commit: str, paths: Sequence[str]) -> dict[str, Note]:
-    listing = repo.git.run("ls-tree", "-z", commit, "--",
-                           *[f":(top,literal){p}" for p in paths])
-    blob_of: dict[str, str] = {}
-    for entry in listing.stdout.split(b"\0"):
-        if entry:
-            meta, _, name = entry.partition(b"\t")
-            blob_of[name.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
-    contents = read_blobs(repo.git, blob_of.values())
+def _notes_at(settings: Settings, repo: Repo, listed: _Listed) -> dict[str, Note]:
+    contents = read_blobs(repo.git, listed.blobs.values())
     return {repo.vault_path(p): _parse(settings, contents[sha], repo.vault_path(p))
-            for p, sha in blob_of.items() if sha in contents}
+            for p, sha in listed.blobs.items() if sha in contents}
 
 
 def _parse(settings: Settings, data: bytes, path: str) -> Note:
@@ -408,6 +524,23 @@ def _task_pass(settings: Settings, repo: Repo, local: str, upstream: str,
     notes = sorted(p for p in paths if _is_note(settings, repo.vault_path(p)))
     if not notes:
         return
+    # Sizes first: a note over the cap in any of the four versions is left out of the pass
+    # (in some only, it would look deleted there), and none of its versions is read.
+    cap = settings.vault.max_note_bytes
+    listed = [_list_blobs(repo, commit, notes, cap) for commit in (base, local, upstream)]
+    too_big = {path: size for one in listed for path, size in one.too_big.items()}
+    for path in notes:
+        size = _size(repo.top / path)
+        if size is not None and size > cap:
+            too_big[path] = max(size, too_big.get(path, 0))
+    for path, size in too_big.items():
+        line = _too_big_note(repo.vault_path(path), size)
+        if line not in report.notes:
+            report.notes.append(line)
+    notes = [p for p in notes if p not in too_big]
+    for one in listed:
+        for path in too_big:
+            one.blobs.pop(path, None)
     merged: dict[str, Note] = {}
     for path in notes:
         if (repo.top / path).is_symlink():
@@ -415,9 +548,8 @@ def _task_pass(settings: Settings, repo: Repo, local: str, upstream: str,
         data = _read(repo.top / path)
         if data is not None:
             merged[repo.vault_path(path)] = _parse(settings, data, repo.vault_path(path))
-    plans = plan_moved_ticks(_notes_at(settings, repo, base, notes),
-                             _notes_at(settings, repo, local, notes),
-                             _notes_at(settings, repo, upstream, notes), merged)
+    at_base, at_local, at_upstream = (_notes_at(settings, repo, one) for one in listed)
+    plans = plan_moved_ticks(at_base, at_local, at_upstream, merged)
     touched: list[str] = []
     for plan in plans:
         results = set_statuses(settings, settings.root / plan.target_note,
@@ -459,8 +591,7 @@ def _after_failed_merge(settings: Settings, repo: Repo, kind: str, result: Resul
         raise GitStateError(f"git {kind} failed: {result.message()}")
     where = []
     for path in conflicted:
-        data = _read(repo.top / path) or b""
-        lines = marker_lines(data)
+        lines = _marker_lines_within(settings, repo.top / path)
         vault_path = repo.vault_path(path) if path.startswith(repo.prefix) else path
         where.append(_where(vault_path, lines) if lines else vault_path)
     record = read_record(settings)
@@ -497,9 +628,14 @@ def _finish_left_merge(settings: Settings, repo: Repo, record: dict[str, Any],
     files = [str(p) for p in operation.get("files", [])]
     left = []
     for path in files:
-        data = _read(repo.top / path)
-        if data is not None and marker_lines(data):
-            left.append(_where(repo.vault_path(path), marker_lines(data)))
+        size = _size(repo.top / path)
+        if size is not None and size > settings.vault.max_note_bytes:
+            if _has_markers(repo.top / path):  # too big to read whole: no line numbers
+                left.append(repo.vault_path(path))
+            continue
+        lines = _marker_lines_within(settings, repo.top / path)
+        if lines:
+            left.append(_where(repo.vault_path(path), lines))
     if left:
         raise GitConflictError("conflict markers still in " + "; ".join(left) + ": edit them "
                                "out, then run `vaultmap sync --git` again (or `--abort`)")
@@ -587,7 +723,7 @@ def _sync_git(settings: Settings, *, dry_run: bool, on_conflict: OnConflict,
         raise GitConflictError(f"git sync is paused since {paused.get('since')} by a conflict "
                                f"in {'; '.join(paused.get('files', []))}: run `vaultmap sync "
                                "--git` yourself to resolve it")
-    planned = plan_commit(settings, repo)
+    planned = plan_commit(settings, repo, report.notes)
     if dry_run:
         ahead, behind = ahead_behind(repo, upstream)
         if planned is not None:

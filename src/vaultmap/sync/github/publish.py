@@ -55,11 +55,9 @@ def split_target(target: str) -> tuple[str, str]:
 
 
 def check_repo(repo: str) -> str:
-    import re
+    from vaultmap.config import is_repo_name
 
-    from vaultmap.config import REPO_NAME
-
-    if not re.match(REPO_NAME, repo):
+    if not is_repo_name(repo):
         raise ConfigError(f"--repo must be {REPO_HELP}, not {repo!r}")
     return repo
 

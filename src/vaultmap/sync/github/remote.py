@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from vaultmap.config import GitHubSettings
+from vaultmap.config import GitHubSettings, is_repo_name
 from vaultmap.model import StatusMap, StatusType, Task
 from vaultmap.sync.github.body import (
     BlockTask,
@@ -57,8 +57,16 @@ from vaultmap.sync.remote import (
     TaskRecord,
 )
 
-_ROW_ID = re.compile(r"^(?P<ref>ref:)?(?P<repo>[^#\s]+)#(?P<number>[0-9]+):(?P<key>.*)$",
+_ROW_ID = re.compile(r"^(?P<ref>ref:)?(?P<repo>[^#\s]+)#(?P<number>[0-9]{1,10}):(?P<key>.*)$",
                      re.S)
+
+
+def _parse_row_id(remote_id: str) -> re.Match[str] | None:
+    """The parts of a row id (``[ref:]OWNER/REPO#N:KEY``), or None when it is not one. Read
+    back from the sync state, its repository becomes part of API paths: it must be an
+    ``OWNER/REPO`` (not ``o/..``), as a link's is."""
+    match = _ROW_ID.match(remote_id)
+    return match if match is not None and is_repo_name(match.group("repo")) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +478,7 @@ class GitHubRemote:
                only: Collection[ContentField] | None = None) -> RemoteRow:
         """Write one checklist line (or follow a named issue). A line is one unit in the
         issue body, so ``status`` and ``only`` do not narrow the write further."""
-        match = _ROW_ID.match(remote_id)
+        match = _parse_row_id(remote_id)
         if match is None:
             raise RemoteGoneError(f"not a GitHub row: {remote_id!r}", remote_id=remote_id)
         ref = IssueRef(match.group("repo"), int(match.group("number")))
@@ -497,7 +505,7 @@ class GitHubRemote:
             row = self._follow(placement.ref, record)
         else:
             row = self.create(record)
-        match = _ROW_ID.match(remote_id)
+        match = _parse_row_id(remote_id)
         if match is not None and not match.group("ref"):
             old = self.links.get((match.group("repo").lower(), int(match.group("number"))))
             if old is not None:
@@ -512,7 +520,7 @@ class GitHubRemote:
     def trash(self, remote_id: str) -> None:
         """Remove a deleted task's line (a named issue is never touched; the lines of a
         checklist whose whole note or section is gone stay, see :meth:`_absent`)."""
-        match = _ROW_ID.match(remote_id)
+        match = _parse_row_id(remote_id)
         if match is None or match.group("ref"):
             return
         link = self.links.get((match.group("repo").lower(), int(match.group("number"))))

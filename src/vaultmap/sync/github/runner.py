@@ -62,7 +62,7 @@ def github_in_use(settings: Settings) -> bool:
         return True
     if not (settings.state_dir / STORE_FILE).exists():
         return False
-    with GitHubStore.open(settings.state_dir) as store:
+    with GitHubStore.open(settings.state_dir, read_only=True) as store:
         return bool(store.links())
 
 
@@ -92,7 +92,7 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
     missing or refused token, :class:`~vaultmap.errors.SyncBusyError` when another sync holds
     the vault past ``lock_timeout``, and the remote error family.
     """
-    with GitHubStore.open(settings.state_dir) as store:
+    with GitHubStore.open(settings.state_dir, read_only=dry_run) as store:
         if client is None:
             with github_client(settings, store, environ=environ, on_wait=on_wait) as own:
                 return _sync_github(settings, store, own, dry_run=dry_run, full=full,

@@ -12,22 +12,29 @@ Same mechanism as the sync base: SQLite in WAL mode, every write its own transac
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from vaultmap.fs import UnsafePath
-from vaultmap.sync.state import StateError
+from vaultmap.config import is_repo_name
+from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
+from vaultmap.sync.state import StateError, transaction
 from vaultmap.vault.paths import open_state_folder
 
 STORE_FILE = "github.sqlite"
 _STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal")
 SECTION_SEPARATOR = " › "
+_MARKER = re.compile(r"[0-9a-z]{6,40}")  # the id in the body's markers (github/body.py)
+# An ETag is sent back as a header: printable ASCII only (a CR or LF would be refused by the
+# HTTP client, as a request it cannot send).
+_ETAG = re.compile(r"[\x20-\x7e]{1,1024}")
+_ISSUE_MAX = 2**31 - 1
+_TITLE_MAX = 1024
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (
     note TEXT NOT NULL, section TEXT NOT NULL, repo TEXT NOT NULL, number INTEGER NOT NULL,
@@ -62,19 +69,37 @@ class Link:
         return note == self.note and section[: len(self.section)] == self.section
 
 
+def _inside_vault(note: str) -> bool:
+    """A vault-relative POSIX path that stays in the vault (no root, no ``..``, no NUL)."""
+    return bool(note) and not note.startswith("/") and "\0" not in note \
+        and ".." not in note.split("/")
+
+
 class GitHubStore:
     """The link table and the ETag cache. One per process; not thread-safe."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self._db = db
         self.path = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, state_dir: Path) -> GitHubStore:
+    def open(cls, state_dir: Path, *, read_only: bool = False) -> GitHubStore:
+        """The link table of the vault whose state folder is ``state_dir``, created if needed.
+
+        ``read_only`` (``github list``, a dry run, asking whether GitHub is in use): nothing
+        is created or written (an absent file reads as no links; the ETag cache keeps what it
+        learns in memory), so it works in a vault we may not write."""
+        path = state_dir / STORE_FILE
         try:
             # Never through a link: a cloned vault cannot point our state files elsewhere.
-            state_dir = open_state_folder(state_dir, _STORE_FILES)
-            path = state_dir / STORE_FILE
+            open_state_folder(state_dir, _STORE_FILES, create=not read_only)
+            if read_only:
+                if not path.exists():
+                    db = sqlite3.connect(":memory:", isolation_level=None)
+                    db.executescript(_SCHEMA)
+                    return cls(db, path, read_only=True)
+                return cls(connect_read_only(path), path, read_only=True)
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -83,10 +108,14 @@ class GitHubStore:
             raise StateError(f"{unsafe.reason}; nothing was written") from None
         except OSError as error:
             raise StateError(f"{state_dir}: cannot create the state folder "
-                             f"({error.strerror})") from None
+                             f"({error.strerror}); {NOT_WRITABLE_ADVICE}") from None
         except sqlite3.DatabaseError as error:
-            raise StateError(f"{state_dir / STORE_FILE}: cannot open the GitHub link table "
-                             f"({error}); move it aside to start afresh") from None
+            # Only a file SQLite proves damaged is worth setting aside; one we may not write
+            # is healthy, and its links exist nowhere else.
+            advice = NOT_WRITABLE_ADVICE if is_access_problem(error) else \
+                "move it aside to start afresh (then publish again)"
+            raise StateError(f"{path}: cannot open the GitHub link table ({error}); "
+                             f"{advice}") from None
         return cls(db, path)
 
     def close(self) -> None:
@@ -99,34 +128,35 @@ class GitHubStore:
                  trace: TracebackType | None) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _tx(self) -> contextlib.AbstractContextManager[None]:
+        return transaction(self._db)
 
     # -- links ------------------------------------------------------------------------------
     def links(self) -> list[Link]:
         """Every link, by note and section."""
-        rows = self._db.execute(
-            "SELECT note, section, repo, number, marker, title FROM links ORDER BY note, section")
+        try:
+            rows = self._db.execute("SELECT note, section, repo, number, marker, title FROM "
+                                    "links ORDER BY note, section").fetchall()
+        except sqlite3.DatabaseError as error:  # a foreign table (a column missing), a bad page
+            raise StateError(f"{self.path}: cannot read the GitHub link table ({error}); move "
+                             "the file aside to start afresh (then publish again)") from None
         return [self._link_of(row) for row in rows]
 
     def _link_of(self, row: tuple[Any, ...]) -> Link:
-        """One row as a :class:`Link`; a row of the wrong shape (a damaged or foreign table)
-        is one line (exit 12), not a traceback."""
+        """One row as a :class:`Link`; a row of the wrong shape or range (a damaged or foreign
+        table) is one line (exit 12), not a traceback. The note must lie inside the vault
+        (its tasks are sent to GitHub) and the repository must be an ``OWNER/REPO`` (it
+        becomes part of API paths)."""
         note, section, repo, number, marker, title = row
         try:
-            heading = json.loads(section)
-        except (TypeError, ValueError):
+            heading = json.loads(section) if isinstance(section, str) else None
+        except (ValueError, RecursionError):
             heading = None
         if not (isinstance(heading, list) and all(isinstance(h, str) for h in heading)
-                and all(isinstance(v, str) for v in (note, repo, marker, title))
-                and isinstance(number, int)):
+                and isinstance(note, str) and _inside_vault(note) and is_repo_name(repo)
+                and isinstance(marker, str) and _MARKER.fullmatch(marker)
+                and isinstance(title, str) and len(title) <= _TITLE_MAX
+                and type(number) is int and 0 <= number <= _ISSUE_MAX):
             raise StateError(f"{self.path}: a row of the GitHub link table does not read as a "
                              "link; move the file aside to start afresh (then publish again)")
         return Link(note, tuple(heading), repo, number, marker, title)
@@ -150,15 +180,21 @@ class GitHubStore:
 
     # -- the ETag cache (vaultmap.sync.github.http.EtagCache) ---------------------------------
     def get(self, url: str) -> tuple[str, Any] | None:
-        row = self._db.execute("SELECT etag, data FROM etags WHERE url=?", (url,)).fetchone()
-        if row is None:
-            return None
         try:
-            return str(row[0]), json.loads(row[1])
-        except ValueError:
+            row = self._db.execute("SELECT etag, data FROM etags WHERE url=?", (url,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None  # only a cache: the request is sent in full
+        if row is None or not isinstance(row[0], str) or not isinstance(row[1], str) \
+                or not _ETAG.fullmatch(row[0]):
+            return None  # a row we did not write: asked again, without the ETag
+        try:
+            return row[0], json.loads(row[1])
+        except (ValueError, RecursionError):
             return None
 
     def put(self, url: str, etag: str, data: Any) -> None:
+        if self.read_only:
+            return  # only a cache: a read-only store asks again next time
         with self._tx():
             self._db.execute("INSERT OR REPLACE INTO etags VALUES (?,?,?)",
                              (url, etag, json.dumps(data, ensure_ascii=False,

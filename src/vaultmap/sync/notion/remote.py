@@ -60,6 +60,7 @@ from vaultmap.sync.notion.http import (
     check_token,
 )
 from vaultmap.sync.notion.ids import (
+    _BARE_ID,
     _checked_id,
     parse_notion_id,
 )
@@ -206,8 +207,11 @@ class NotionRemote(NotionHttp, Remote):
         """Take the agreed status per row (it tells which of Done / Status a person changed)
         and the data source id cached at an earlier sync (saves one request)."""
         self.agreed_status = agreed_status
-        if not self.data_source_id:
-            self.data_source_id = cache.get(_DATA_SOURCE, "")
+        cached = cache.get(_DATA_SOURCE, "")
+        # Read back from the state file, it becomes part of request paths: only an id is
+        # taken (anything else is found again, one request).
+        if not self.data_source_id and _BARE_ID.fullmatch(cached):
+            self.data_source_id = cached
 
     def cache(self) -> dict[str, str]:
         """The data source id, once known, for :meth:`bind` at the next sync."""

@@ -43,7 +43,7 @@ def status_fields(done: bool | None, status_name: str | None) -> str:
 def _parse_fields(fields: str) -> tuple[bool | None, str | None] | None:
     try:
         value = json.loads(fields)
-    except ValueError:
+    except (ValueError, RecursionError):  # read back from the state file: any text
         return None
     if (not isinstance(value, list) or len(value) != 2
             or not isinstance(value[0], bool | None) or not isinstance(value[1], str | None)):
