@@ -109,7 +109,8 @@ class FocusedSyncMachine(runner_tests.SyncMachine):
 # hourly full plan makes it up). Until that is fixed, CI runs the fixed examples; run with
 # VAULTMAP_FOCUS_RANDOM=1 to search.
 FocusedSyncMachine.TestCase.settings = settings(
-    runner_tests.MACHINE_SETTINGS, max_examples=12, stateful_step_count=25,
+    runner_tests.MACHINE_SETTINGS,
+    max_examples=int(os.environ.get("VAULTMAP_FOCUS_EXAMPLES", "12")), stateful_step_count=25,
     derandomize=not os.environ.get("VAULTMAP_FOCUS_RANDOM"), database=None)
 test_focused_sync_machine = pytest.mark.slow(FocusedSyncMachine.TestCase)
 

@@ -835,7 +835,9 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
         current = base.get(key)
         if old_key is not None:
             old = matching.vanished[old_key]
-            moved = replace(old, key=key)
+            # The entry names the note its task is in now: a focused plan reads a note's
+            # entries by that name (see ``scope_notes``).
+            moved = replace(old, key=key, note=record.note)
             planner.actions.append(Rekey(None if old_key in matching.orphans else old_key,
                                          moved))
             if not old.linked:
@@ -1042,7 +1044,36 @@ def scope_notes(changed: Collection[str], rows: Sequence[RemoteRow],
     for row in rows:
         if not row.key and not row.trashed and (row.note or inbox):
             notes.add(row.note or inbox)
-    return frozenset(notes)
+    return close_scope(notes, base, vault)
+
+
+def close_scope(notes: Collection[str], base: Mapping[str, BaseEntry],
+                vault: Mapping[str, TaskRecord]) -> frozenset[str]:
+    """``notes`` and every note that shares a key with them, until none is added: the note
+    of a task whose base entry is in scope, and the note named by the base entry of a task
+    in scope. A key's task and its entry are then planned together, as in a full plan,
+    wherever each of them is: an explicit id lives in whichever note holds it, and a note
+    whose task moved away must not read its entry as a task deleted (nor a task that moved
+    in as a new one).
+
+    ``base`` needs to hold the entries of the keys of the tasks in scope and the entries
+    of the notes in scope (or more); ``vault`` every task (or those of ``notes`` and of the
+    notes their entries name).
+    """
+    scope = set(notes)
+    while True:
+        wider = set()
+        for key, entry in base.items():
+            record = vault.get(key)
+            if record is None or record.note == entry.note:
+                continue
+            if entry.note in scope and record.note not in scope:
+                wider.add(record.note)
+            elif record.note in scope and entry.note not in scope:
+                wider.add(entry.note)
+        if not wider:
+            return frozenset(scope)
+        scope |= wider
 
 
 def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:

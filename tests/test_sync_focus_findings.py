@@ -1,0 +1,212 @@
+"""What the focused-sync machine found, and the cases of the same kind, as plain tests.
+
+A focused sync (the daemon's: the notes saved since the last sync that ended well, see
+``docs/daemon.md``) must never do what a sync planning every key would not, and must leave
+nothing for it to do. Each test replays a short sequence with real notes, the daemon's
+in-memory tasks (:class:`~vaultmap.daemon.tasks.VaultTasks`) and the in-memory remote, and
+after every focused sync asks a full plan (a dry run) whether anything is left.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from memory_remote import MemoryRemote
+from runner_machine import NOTES
+from test_sync_focus_machine import FocusedSyncMachine
+from test_sync_runner import make_settings, write
+from vaultmap.config import Settings
+from vaultmap.daemon.tasks import VaultTasks
+from vaultmap.errors import SyncGuardError
+from vaultmap.sync.engine import CreateRow, Forget, TrashRow
+from vaultmap.sync.runner import SyncReport, run_sync
+from vaultmap.sync.state import StateStore
+
+
+class Daemonish:
+    """The daemon's Notion sync without the watcher: saved notes are named by the test."""
+
+    def __init__(self, settings: Settings, remote: MemoryRemote) -> None:
+        self.settings = settings
+        self.remote = remote
+        self.tasks = VaultTasks(settings)
+        self.tasks.rescan()
+
+    def quiet(self) -> None:
+        """Time passes with nothing changed and one idle poll: the next read window holds
+        only what happens after this (the remote's rows of earlier syncs fall out of it)."""
+        self.remote.tick(300)
+        self.focused()
+        self.remote.tick(300)
+
+    def save(self, note: str, text: str) -> None:
+        write(self.settings.root, note, text)
+        self.tasks.update([note])
+
+    def delete(self, note: str) -> None:
+        (self.settings.root / note).unlink()
+        self.tasks.update([note])
+
+    def focused(self, *changed: str, force: bool = True) -> SyncReport:
+        report = run_sync(self.settings, self.remote, force=force,
+                          vault=self.tasks.snapshot(), changed=set(changed))
+        assert report.focused, "the sync planned every key: nothing focused was tested"
+        assert report.ok, report.failures
+        return report
+
+    def left_for_a_full_plan(self) -> list[str]:
+        return run_sync(self.settings, self.remote, dry_run=True, full=True).plan.describe()
+
+
+@pytest.fixture
+def vault_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="vm-focus-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _rows_with_key(remote: MemoryRemote, key: str) -> list[str]:
+    return [r.remote_id for r in remote.live() if r.key == key]
+
+
+def test_a_task_moved_after_its_row_was_trashed_stays_unlinked() -> None:
+    """The machine's finding. A task whose row was trashed in Notion is moved to another
+    note: the sync re-matches it and unlinks it under its new key. A later focused sync of
+    the old note alone read that entry (it still named the old note), did not find its task
+    there and forgot it, so the next full plan created a row for the task again: a row the
+    user had trashed came back as a new one."""
+    machine = FocusedSyncMachine()
+    try:
+        machine.sync_converges(False)
+        machine.time_passes(5)  # the rows of the first sync fall out of the read window
+        trashed = next(r for r in machine.remote.rows.values()
+                       if r.text.startswith("plan the plan part 00"))
+        machine.remote.person_trashes(trashed.remote_id)
+        machine.move_task("A.md", "sub/C.md", 0)
+        machine.daemon_sync()
+        machine.time_passes(5)
+        machine.set_status_in_note("A.md", 0, "x")  # only A.md changes now
+        report = machine.daemon_sync()
+        assert report.focused
+        assert not [a for a in report.plan.actions if isinstance(a, Forget)], \
+            report.plan.describe()
+        full = run_sync(machine.settings, machine.remote, dry_run=True, full=True)
+        assert full.plan.empty, full.plan.describe()
+        with StateStore.open(machine.settings.state_dir, "notion") as state:
+            moved = [e for e in state.entries().values()
+                     if e.description == "plan the plan part 00"]
+        assert len(moved) == 1 and not moved[0].linked
+        assert moved[0].note == "sub/C.md"  # the base names the note the task is in
+        assert not [r for r in machine.remote.live() if r.text.startswith("plan the plan")]
+    finally:
+        machine.teardown()
+
+
+def test_an_explicit_id_pasted_into_an_earlier_note_keeps_its_row(vault_root: Path) -> None:
+    """A task with an explicit id is copied into a note that sorts first (that note now owns
+    the key, as a scan decides): the focus on that note alone must find the key's entry
+    (which names the other note) and move the row, not create a second row with the key;
+    deleting the copy again must not trash the row of the task still in the other note."""
+    settings = make_settings(vault_root)
+    write(vault_root, "Plan.md", "# Plan\n- [ ] ship it 🆔 ship1\n- [ ] write docs\n")
+    write(vault_root, "Other.md", "# Other\n- [ ] read\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    daemon = Daemonish(settings, remote)
+    daemon.quiet()
+    daemon.save("0 Inbox.md", "- [x] ship it 🆔 ship1\n")
+    report = daemon.focused("0 Inbox.md")
+    assert not [a for a in report.plan.actions if isinstance(a, CreateRow)], \
+        report.plan.describe()
+    assert len(_rows_with_key(remote, "id:ship1")) == 1
+    assert daemon.left_for_a_full_plan() == []
+    daemon.quiet()
+    daemon.delete("0 Inbox.md")
+    report = daemon.focused("0 Inbox.md")
+    assert not [a for a in report.plan.actions if isinstance(a, TrashRow)], \
+        report.plan.describe()
+    assert len(_rows_with_key(remote, "id:ship1")) == 1
+    assert daemon.left_for_a_full_plan() == []
+    row = next(r for r in remote.live() if r.key == "id:ship1")
+    assert row.note == "Plan.md"
+
+
+def test_an_explicit_id_moved_in_two_syncs_is_planned_as_a_full_plan_would(
+        vault_root: Path) -> None:
+    """Paste first (into a note after the owner: a shadowed duplicate), cut later: when the
+    cut lands, the key's task is in the other note, which the focus must take in."""
+    settings = make_settings(vault_root)
+    write(vault_root, "Plan.md", "# Plan\n- [ ] ship it 🆔 ship1\n- [ ] write docs\n")
+    write(vault_root, "Z.md", "# Z\n- [ ] read\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    daemon = Daemonish(settings, remote)
+    daemon.quiet()
+    daemon.save("Z.md", "# Z\n- [ ] read\n- [ ] ship it 🆔 ship1\n")
+    daemon.focused("Z.md")
+    assert daemon.left_for_a_full_plan() == []
+    daemon.quiet()
+    daemon.save("Plan.md", "# Plan\n- [ ] write docs\n")
+    report = daemon.focused("Plan.md")
+    assert not [a for a in report.plan.actions if isinstance(a, TrashRow)], \
+        report.plan.describe()
+    assert daemon.left_for_a_full_plan() == []
+    assert [r.note for r in remote.live() if r.key == "id:ship1"] == ["Z.md"]
+
+
+def test_the_guard_of_a_focused_sync_leaves_out_unreadable_notes_as_a_full_one_does(
+        vault_root: Path) -> None:
+    """The guard's denominator is the synced tasks the sync can see: a note that cannot be
+    read (here: grown past the size limit) is set aside by a full plan, and must be by a
+    focused plan too, or a focused sync would trash rows a full one refuses to."""
+    settings = make_settings(vault_root, guard_min=4)
+    settings = replace(settings, vault=replace(settings.vault, max_note_bytes=4096))
+    write(vault_root, "Big.md", "".join(f"- [ ] big task {i}\n" for i in range(6)))
+    write(vault_root, "Work.md", "".join(f"- [ ] work task {i}\n" for i in range(6)))
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    daemon = Daemonish(settings, remote)
+    daemon.quiet()
+    daemon.save("Big.md", "x" * 5000 + "\n" + "".join(f"- [ ] big task {i}\n"
+                                                        for i in range(6)))
+    daemon.focused("Big.md")  # unreadable now: its rows are left alone
+    daemon.quiet()
+    daemon.save("Work.md", "- [ ] work task 0\n- [ ] work task 1\n")  # 4 of 6 deleted
+    full = run_sync(settings, remote, dry_run=True, full=True)
+    assert full.plan.guard is not None and "4 of 6" in full.plan.guard
+    with pytest.raises(SyncGuardError):
+        daemon.focused("Work.md", force=False)
+    assert len(remote.live()) == 12  # nothing trashed
+
+
+def test_focused_machine_notes_are_the_runner_machine_notes() -> None:
+    # The replays above lean on the machine's starting vault.
+    assert NOTES == ["A.md", "B.md", "sub/C.md"]
+
+
+def test_a_folder_that_cannot_be_listed_makes_the_sync_plan_everything(
+        vault_root: Path) -> None:
+    """Entries under a folder the walk could not list are set aside by prefix; a focused
+    read of the base by note cannot find them, so the sync plans every key meanwhile."""
+    settings = make_settings(vault_root)
+    write(vault_root, "Plan.md", "- [ ] one\n")
+    write(vault_root, "Locked/Secret.md", "- [ ] two\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    daemon = Daemonish(settings, remote)
+    daemon.quiet()
+    snapshot = daemon.tasks.snapshot()
+    records = {k: r for k, r in snapshot.records.items() if r.note != "Locked/Secret.md"}
+    locked = replace(snapshot, records=records, unreadable=("Locked/",),
+                     by_note={n: k for n, k in (snapshot.by_note or {}).items()
+                              if n != "Locked/Secret.md"})
+    report = run_sync(settings, remote, vault=locked, changed={"Plan.md"})
+    assert not report.focused
+    assert report.plan.empty, report.plan.describe()
+    assert len(remote.live()) == 2
