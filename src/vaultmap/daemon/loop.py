@@ -407,6 +407,10 @@ class Daemon:
             log.info("github: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
         self._remember_writes(written)
+        if written and self.notion_changed is not None:
+            # Our write is no watcher event, but a change for Notion's focused sync.
+            self.notion_changed.update(written)
+            self.notion_local_change = True
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # boxes ticked on github.com are commits to make
