@@ -52,8 +52,13 @@ the rest of the vault is known to agree with the base, so it would plan nothing.
 identity across notes: a task moved from one note to another is two changed notes (both are in
 the focus, so re-matching sees the key vanish from one and appear in the other); a row's key,
 its base entry and its task pull their notes into the scope, so an adoption, a rekey or a lost
-create is planned as in a full plan. The guard still counts against the whole base and vault
-(``Focus.linked_total`` and ``Focus.vault_size``). See :func:`scope_notes`.
+create is planned as in a full plan; and a key links notes: the scope takes in every note that
+shares a key with it (a task whose entry names another note, an entry whose task is in
+another note: an explicit id lives wherever it is pasted), so no task is created, trashed or
+forgotten for want of its other half (:func:`close_scope`). A re-matched entry names the note
+its task is in now, so entries are filed where their tasks are. The guard still counts
+against the whole base and vault (``Focus.linked_total`` and ``Focus.vault_size``). See
+:func:`scope_notes` and ``docs/daemon.md``.
 """
 
 from __future__ import annotations
@@ -331,9 +336,11 @@ class Focus:
 
     The caller vouches that every task outside ``notes`` agreed with the base after the last
     sync (that sync finished without a failure and nothing else changed since), so ``vault``
-    and ``base`` may hold just the tasks and entries of the notes in scope. The guard's
-    denominators are the whole vault's and base's: ``linked_total`` linked base entries,
-    ``vault_size`` tasks.
+    and ``base`` may hold just the tasks and entries of the notes in scope, closed over keys
+    (:func:`close_scope`: the caller reads the entries of the scoped tasks' keys too). Notes
+    that could not be read belong in ``notes``, so the guard sets them aside as a full plan
+    does. The guard's denominators are the whole vault's and base's: ``linked_total`` linked
+    base entries, ``vault_size`` tasks.
     """
 
     notes: frozenset[str]
