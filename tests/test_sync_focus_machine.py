@@ -34,12 +34,52 @@ class FocusedSyncMachine(runner_tests.SyncMachine):
 
     def save(self, note: str, lines: list[str]) -> None:
         super().save(note, lines)
-        # What the watcher and the daemon's loop do for a saved note.
+        self.saved(note)
+
+    def saved(self, note: str) -> None:
+        """What the watcher and the daemon's loop do for a saved (or deleted) note."""
         if not self.tasks.stale:
             self.tasks.update([note])
         if self.changed is not None:
             self.changed.add(note)
         self.local_change = True
+
+    def lines(self, note: str) -> list[str]:
+        path = self.root / note
+        return path.read_text().splitlines() if path.exists() else []
+
+    # What the daemon meets beyond the runner machine's edits: explicit ids (vault-wide keys,
+    # so a copy in another note shares its key), whole notes deleted, rows restored.
+    @rule(note=st.sampled_from(runner_tests.NOTES),
+          words=st.lists(st.sampled_from(runner_tests.WORDS), min_size=1, max_size=3),
+          status=st.sampled_from(runner_tests.STATUSES))
+    def add_task_with_id(self, note: str, words: list[str], status: str) -> None:
+        self.serial += 1
+        self.save(note, [*self.lines(note),
+                         f"- [{status}] {' '.join(words)} {self.serial} 🆔 t{self.serial}"])
+
+    @rule(src=st.sampled_from(runner_tests.NOTES), dst=st.sampled_from(runner_tests.NOTES),
+          pick=st.integers(0, 50))
+    def copy_task(self, src: str, dst: str, pick: int) -> None:
+        found = self.task_lines(src)
+        if found and src != dst:
+            line = self.lines(src)[found[pick % len(found)]]
+            self.save(dst, [*self.lines(dst), line])
+
+    @rule(note=st.sampled_from(runner_tests.NOTES))
+    def delete_note(self, note: str) -> None:
+        (self.root / note).unlink(missing_ok=True)
+        self.saved(note)
+
+    @rule(pick=st.integers(0, 50))
+    def restore_in_remote(self, pick: int) -> None:
+        live_keys = {r.key for r in self.remote.live() if r.key}
+        # Not a second live row for a key (a person could, and the sync would say so; the
+        # machine's invariant is about rows the sync makes).
+        trashed = [r for r in self.remote.rows.values()
+                   if r.trashed and r.key and r.key not in live_keys]
+        if trashed:
+            self.remote.person_restores(trashed[pick % len(trashed)].remote_id)
 
     def daemon_sync(self, *, read_trashed: bool | None = None) -> SyncReport:
         if self.tasks.stale:
