@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from memory_remote import MemoryRemote
-from runner_machine import NOTES
 from test_sync_focus_machine import FocusedSyncMachine
 from test_sync_runner import make_settings, write
 from vaultmap.config import Settings
@@ -183,11 +182,6 @@ def test_the_guard_of_a_focused_sync_leaves_out_unreadable_notes_as_a_full_one_d
     with pytest.raises(SyncGuardError):
         daemon.focused("Work.md", force=False)
     assert len(remote.live()) == 12  # nothing trashed
-
-
-def test_focused_machine_notes_are_the_runner_machine_notes() -> None:
-    # The replays above lean on the machine's starting vault.
-    assert NOTES == ["A.md", "B.md", "sub/C.md"]
 
 
 def test_a_folder_that_cannot_be_listed_makes_the_sync_plan_everything(
