@@ -58,6 +58,7 @@ def both(tmp_path: Path) -> Iterator[tuple[Path, FakeNotion, FakeGitHub, dict[st
         yield vault, notion, github, env
 
 
+@pytest.mark.slow
 def test_a_box_ticked_on_github_reaches_notion_at_the_next_focused_sync(
         both: tuple[Path, FakeNotion, FakeGitHub, dict[str, str]]) -> None:
     """The GitHub sync writes the tick into the note; the daemon takes that write as its
