@@ -204,3 +204,56 @@ def test_a_folder_that_cannot_be_listed_makes_the_sync_plan_everything(
     assert not report.focused
     assert report.plan.empty, report.plan.describe()
     assert len(remote.live()) == 2
+
+
+def test_a_row_restored_from_the_trash_after_its_task_was_deleted_is_kept_as_an_orphan(
+        vault_root: Path) -> None:
+    """Found by the focused machine, but no focus is needed: a row trashed in Notion (its
+    task unlinked), restored from the trash, while its task was deleted from the note. The
+    row was reported as a duplicate of another row and its unlinked entry forgotten, so no
+    sync (until a full read) said anything of the row again. It is a row whose key no task
+    carries: kept, never trashed, put on record once and reported as such."""
+    settings = make_settings(vault_root)
+    write(vault_root, "Plan.md", "- [ ] keep me\n- [ ] drop me\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    dropped = next(r for r in remote.live() if r.text == "drop me")
+    remote.person_trashes(dropped.remote_id)
+    run_sync(settings, remote, force=True)  # unlinks the task
+    remote.person_restores(dropped.remote_id)
+    write(vault_root, "Plan.md", "- [ ] keep me\n")
+    report = run_sync(settings, remote, force=True)
+    assert [n.kind for n in report.plan.notices] == ["orphan"], report.plan.notices
+    assert [(c.key, c.vault_status) for c in report.plan.conflicts] == [(dropped.key, "")]
+    with StateStore.open(settings.state_dir, "notion") as state:
+        assert {c.key for c in state.conflicts() if not c.vault_status} == {dropped.key}
+    assert not remote.rows[dropped.remote_id].trashed  # never trashed by us
+    again = run_sync(settings, remote, force=True, full=True)
+    assert again.plan.empty and not again.plan.conflicts, again.plan.describe()
+
+
+def test_a_row_restored_from_the_trash_after_its_task_was_reworded_is_linked_again(
+        vault_root: Path) -> None:
+    """The same restore, but the task was reworded meanwhile (its key changed): the row is
+    re-matched to it and synced again, like any row whose key no task carries; its old
+    unlinked entry goes with the move."""
+    settings = make_settings(vault_root)
+    write(vault_root, "Plan.md", "- [ ] keep me\n- [ ] write the report\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    restored = next(r for r in remote.live() if r.text == "write the report")
+    remote.person_trashes(restored.remote_id)
+    run_sync(settings, remote, force=True)
+    remote.person_restores(restored.remote_id)
+    write(vault_root, "Plan.md", "- [ ] keep me\n- [ ] write the report today\n")
+    report = run_sync(settings, remote, force=True)
+    assert not [n for n in report.plan.notices if n.kind == "duplicate"], report.plan.notices
+    assert report.ok
+    row = remote.rows[restored.remote_id]
+    assert not row.trashed and row.text == "write the report today"
+    with StateStore.open(settings.state_dir, "notion") as state:
+        entries = state.entries()
+    assert row.key in entries and entries[row.key].remote_id == row.remote_id
+    assert len(entries) == 2  # no unlinked entry left behind under the old key
+    assert len(remote.live()) == 2
+    assert run_sync(settings, remote, force=True, full=True).plan.empty

@@ -741,8 +741,12 @@ def adopt_rows(claims: _Claims, vault: Mapping[str, TaskRecord],
         if key in vault and (known is None or not known.linked):
             adopt[key] = found[0]
             extra = found[1:]
+        elif key in vault or (known is not None and known.linked):
+            extra = found  # the key has its row: these copy it
         else:
-            extra = found if key in base or key in vault else found[1:]
+            # No task and no row for the key (an unlinked entry's row restored from the
+            # trash after its task was deleted): the first row is an orphan, kept as one.
+            extra = found[1:]
         for row in extra:
             notices.append(Notice(
                 "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
@@ -790,7 +794,8 @@ def rematch_keys(vault: Mapping[str, TaskRecord], base: Mapping[str, BaseEntry],
     vanished: dict[str, BaseEntry] = {k: e for k, e in base.items() if k not in vault}
     orphans: dict[str, RemoteRow] = {}
     for key, found in claims.unclaimed.items():
-        if key not in vault and key not in base:
+        known = base.get(key)
+        if key not in vault and (known is None or not known.linked):
             orphans[key] = found[0]
             vanished[key] = BaseEntry(
                 key=key, remote_id=found[0].remote_id, vault_status=found[0].status,
@@ -845,8 +850,10 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
             # The entry names the note its task is in now: a focused plan reads a note's
             # entries by that name (see ``scope_notes``).
             moved = replace(old, key=key, note=record.note)
-            planner.actions.append(Rekey(None if old_key in matching.orphans else old_key,
-                                         moved))
+            # An orphan row's key is in the base only as an unlinked entry: that one goes.
+            planner.actions.append(Rekey(
+                None if old_key in matching.orphans and old_key not in base else old_key,
+                moved))
             if not old.linked:
                 continue  # an unlinked task stays unlinked under its new key
             state = claims.remote_of.get(old_key)
