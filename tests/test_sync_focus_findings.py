@@ -257,3 +257,34 @@ def test_a_row_restored_from_the_trash_after_its_task_was_reworded_is_linked_aga
     assert len(entries) == 2  # no unlinked entry left behind under the old key
     assert len(remote.live()) == 2
     assert run_sync(settings, remote, force=True, full=True).plan.empty
+
+
+def test_an_entry_an_older_vaultmap_filed_under_another_note_is_filed_again(
+        vault_root: Path) -> None:
+    """A base from before the fix may hold an unlinked entry that names the note its task
+    left. A full plan (the daemon's first sync is one) files it under its task's note, once;
+    a focused sync of a later move of that task then re-matches it instead of creating a
+    row for a task whose row the user trashed."""
+    settings = make_settings(vault_root)
+    write(vault_root, "A.md", "- [ ] alpha task\n")
+    write(vault_root, "B.md", "- [ ] bravo task\n")
+    remote = MemoryRemote()
+    run_sync(settings, remote, force=True)
+    trashed = next(r for r in remote.live() if r.text == "bravo task")
+    remote.person_trashes(trashed.remote_id)
+    run_sync(settings, remote, force=True)  # unlinked
+    with StateStore.open(settings.state_dir, "notion") as state:
+        entry = next(e for e in state.entries().values() if e.description == "bravo task")
+        state.put(replace(entry, note="A.md"))  # as the old re-match left it
+    full = run_sync(settings, remote, force=True)
+    assert full.plan.describe() == ["record B.md: 'bravo task'"]
+    assert run_sync(settings, remote, force=True, full=True).plan.empty
+    daemon = Daemonish(settings, remote)
+    daemon.quiet()
+    daemon.save("B.md", "")
+    daemon.save("C.md", "- [ ] bravo task\n")
+    report = daemon.focused("B.md", "C.md")
+    assert not [a for a in report.plan.actions if isinstance(a, CreateRow)], \
+        report.plan.describe()
+    assert daemon.left_for_a_full_plan() == []
+    assert len(remote.live()) == 1

@@ -482,7 +482,7 @@ class _Planner:
         remote_status = row.status
         vault_hash = record.content_hash()
         key_wrong = (row.key != record.key) if row.seen else key_moved
-        if (base is not None and not key_wrong and row.settled
+        if (base is not None and not key_wrong and row.settled and record.note == base.note
                 and record.status == base.vault_status
                 and remote_status == base.remote_status and vault_hash == base.vault_hash
                 and row.content_hash == base.remote_hash
@@ -880,7 +880,11 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
                 record, remote_id="", vault_status=record.status, remote_status="",
                 remote_hash="")))
         elif not current.linked:
-            continue  # unlinked: never pushed again unless its row comes back
+            # Unlinked: never pushed again unless its row comes back. An entry filed under
+            # another note than its task's (an older vaultmap moved unlinked entries so) is
+            # filed again: a focused plan reads a note's entries by that name.
+            if current.note != record.note:
+                planner.actions.append(Record(replace(current, note=record.note)))
         else:
             state = claims.remote_of[key]
             if state is None:
