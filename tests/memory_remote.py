@@ -197,6 +197,11 @@ class MemoryRemote(Remote):
         self.rows[remote_id].trashed = True
         self.rows[remote_id].edited = self.tick()
 
+    def person_restores(self, remote_id: str) -> None:
+        """Take a row back out of the trash (Notion's "Restore")."""
+        self.rows[remote_id].trashed = False
+        self.rows[remote_id].edited = self.tick()
+
     def person_creates(self, text: str, status: str = " ") -> str:
         self._ids += 1
         row = MemRow(f"page-{self._ids}", None, status, text, "", (), self.tick())

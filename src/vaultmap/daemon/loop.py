@@ -439,6 +439,10 @@ class Daemon:
         self._remember_writes(written)
         if written:
             self._want_dashboards(written, False)  # so do the boxes ticked on github.com
+        if written and self.notion_changed is not None:
+            # Our write is no watcher event, but a change for Notion's focused sync.
+            self.notion_changed.update(written)
+            self.notion_local_change = True
         git = self.remotes.get("git")
         if written and git is not None:
             git.wanted = True  # boxes ticked on github.com are commits to make

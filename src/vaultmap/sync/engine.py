@@ -52,8 +52,13 @@ the rest of the vault is known to agree with the base, so it would plan nothing.
 identity across notes: a task moved from one note to another is two changed notes (both are in
 the focus, so re-matching sees the key vanish from one and appear in the other); a row's key,
 its base entry and its task pull their notes into the scope, so an adoption, a rekey or a lost
-create is planned as in a full plan. The guard still counts against the whole base and vault
-(``Focus.linked_total`` and ``Focus.vault_size``). See :func:`scope_notes`.
+create is planned as in a full plan; and a key links notes: the scope takes in every note that
+shares a key with it (a task whose entry names another note, an entry whose task is in
+another note: an explicit id lives wherever it is pasted), so no task is created, trashed or
+forgotten for want of its other half (:func:`close_scope`). A re-matched entry names the note
+its task is in now, so entries are filed where their tasks are. The guard still counts
+against the whole base and vault (``Focus.linked_total`` and ``Focus.vault_size``). See
+:func:`scope_notes` and ``docs/daemon.md``.
 """
 
 from __future__ import annotations
@@ -331,9 +336,11 @@ class Focus:
 
     The caller vouches that every task outside ``notes`` agreed with the base after the last
     sync (that sync finished without a failure and nothing else changed since), so ``vault``
-    and ``base`` may hold just the tasks and entries of the notes in scope. The guard's
-    denominators are the whole vault's and base's: ``linked_total`` linked base entries,
-    ``vault_size`` tasks.
+    and ``base`` may hold just the tasks and entries of the notes in scope, closed over keys
+    (:func:`close_scope`: the caller reads the entries of the scoped tasks' keys too). Notes
+    that could not be read belong in ``notes``, so the guard sets them aside as a full plan
+    does. The guard's denominators are the whole vault's and base's: ``linked_total`` linked
+    base entries, ``vault_size`` tasks.
     """
 
     notes: frozenset[str]
@@ -475,7 +482,7 @@ class _Planner:
         remote_status = row.status
         vault_hash = record.content_hash()
         key_wrong = (row.key != record.key) if row.seen else key_moved
-        if (base is not None and not key_wrong and row.settled
+        if (base is not None and not key_wrong and row.settled and record.note == base.note
                 and record.status == base.vault_status
                 and remote_status == base.remote_status and vault_hash == base.vault_hash
                 and row.content_hash == base.remote_hash
@@ -734,8 +741,12 @@ def adopt_rows(claims: _Claims, vault: Mapping[str, TaskRecord],
         if key in vault and (known is None or not known.linked):
             adopt[key] = found[0]
             extra = found[1:]
+        elif key in vault or (known is not None and known.linked):
+            extra = found  # the key has its row: these copy it
         else:
-            extra = found if key in base or key in vault else found[1:]
+            # No task and no row for the key (an unlinked entry's row restored from the
+            # trash after its task was deleted): the first row is an orphan, kept as one.
+            extra = found[1:]
         for row in extra:
             notices.append(Notice(
                 "duplicate", f"row {row.text!r} carries the key of another row (duplicated "
@@ -783,7 +794,8 @@ def rematch_keys(vault: Mapping[str, TaskRecord], base: Mapping[str, BaseEntry],
     vanished: dict[str, BaseEntry] = {k: e for k, e in base.items() if k not in vault}
     orphans: dict[str, RemoteRow] = {}
     for key, found in claims.unclaimed.items():
-        if key not in vault and key not in base:
+        known = base.get(key)
+        if key not in vault and (known is None or not known.linked):
             orphans[key] = found[0]
             vanished[key] = BaseEntry(
                 key=key, remote_id=found[0].remote_id, vault_status=found[0].status,
@@ -835,9 +847,13 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
         current = base.get(key)
         if old_key is not None:
             old = matching.vanished[old_key]
-            moved = replace(old, key=key)
-            planner.actions.append(Rekey(None if old_key in matching.orphans else old_key,
-                                         moved))
+            # The entry names the note its task is in now: a focused plan reads a note's
+            # entries by that name (see ``scope_notes``).
+            moved = replace(old, key=key, note=record.note)
+            # An orphan row's key is in the base only as an unlinked entry: that one goes.
+            planner.actions.append(Rekey(
+                None if old_key in matching.orphans and old_key not in base else old_key,
+                moved))
             if not old.linked:
                 continue  # an unlinked task stays unlinked under its new key
             state = claims.remote_of.get(old_key)
@@ -864,7 +880,11 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
                 record, remote_id="", vault_status=record.status, remote_status="",
                 remote_hash="")))
         elif not current.linked:
-            continue  # unlinked: never pushed again unless its row comes back
+            # Unlinked: never pushed again unless its row comes back. An entry filed under
+            # another note than its task's (an older vaultmap moved unlinked entries so) is
+            # filed again: a focused plan reads a note's entries by that name.
+            if current.note != record.note:
+                planner.actions.append(Record(replace(current, note=record.note)))
         else:
             state = claims.remote_of[key]
             if state is None:
@@ -1042,7 +1062,36 @@ def scope_notes(changed: Collection[str], rows: Sequence[RemoteRow],
     for row in rows:
         if not row.key and not row.trashed and (row.note or inbox):
             notes.add(row.note or inbox)
-    return frozenset(notes)
+    return close_scope(notes, base, vault)
+
+
+def close_scope(notes: Collection[str], base: Mapping[str, BaseEntry],
+                vault: Mapping[str, TaskRecord]) -> frozenset[str]:
+    """``notes`` and every note that shares a key with them, until none is added: the note
+    of a task whose base entry is in scope, and the note named by the base entry of a task
+    in scope. A key's task and its entry are then planned together, as in a full plan,
+    wherever each of them is: an explicit id lives in whichever note holds it, and a note
+    whose task moved away must not read its entry as a task deleted (nor a task that moved
+    in as a new one).
+
+    ``base`` needs to hold the entries of the keys of the tasks in scope and the entries
+    of the notes in scope (or more); ``vault`` every task (or those of ``notes`` and of the
+    notes their entries name).
+    """
+    scope = set(notes)
+    while True:
+        wider = set()
+        for key, entry in base.items():
+            record = vault.get(key)
+            if record is None or record.note == entry.note:
+                continue
+            if entry.note in scope and record.note not in scope:
+                wider.add(record.note)
+            elif record.note in scope and entry.note not in scope:
+                wider.add(entry.note)
+        if not wider:
+            return frozenset(scope)
+        scope |= wider
 
 
 def _unlinked_notice(record: TaskRecord, remote_name: str) -> Notice:

@@ -66,6 +66,7 @@ from vaultmap.sync.engine import (
     TrashRow,
     Unlink,
     UpdateRow,
+    close_scope,
     plan_sync,
     scope_notes,
     task_record,
@@ -717,7 +718,10 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
     last = state.last_sync_start
     full = (full or fresh or last is None or not state.has_entries()
             or (periodic_full and every > 0 and (state.sync_count + 1) % every == 0))
-    focused = changed is not None and vault.by_note is not None and not full
+    # A folder that could not be listed hides notes by a prefix the base cannot be read by
+    # (a full plan sets their entries aside): plan everything while it lasts.
+    focused = (changed is not None and vault.by_note is not None and not full
+               and not any(path.endswith("/") for path in vault.unreadable))
     base: dict[str, BaseEntry] = {} if fresh or focused else state.entries()
     # The previous start as is: the remote knows how coarse its edit times are and looks
     # back that far itself (Notion rounds them to the minute).
@@ -747,9 +751,11 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
         pending = {p.key for p in creates}
         near = state.entries_for(keys={r.key for r in rows if r.key} | pending,
                                  remote_ids={r.remote_id for r in rows})
-        notes = scope_notes(changed, rows, near, vault.records, pending_creates=pending,
-                            inbox=policy.inbox)
-        base = near | state.entries_for(notes=notes)
+        # An unreadable note's entries are set aside by the plan, and the guard counts
+        # without them (as a full plan does): they are read, so the plan knows them.
+        notes = scope_notes({*changed, *vault.unreadable}, rows, near, vault.records,
+                            pending_creates=pending, inbox=policy.inbox)
+        notes, base = _read_scope(state, vault, notes, near)
         records = {key: vault.records[key] for note in sorted(notes)
                    for key in vault.by_note.get(note, ())}
         focus = Focus(notes, linked_total=state.linked_count(),
@@ -761,6 +767,28 @@ def plan_for(settings: Settings, remote: Remote, state: StateStore, vault: Vault
                      held=snapshot.held, focus=focus)
     return Planned(plan, complete, snapshot.requests, snapshot.started_at, snapshot.notes,
                    snapshot.partial, focused, trashed or since is None)
+
+
+def _read_scope(state: StateStore, vault: VaultSnapshot, notes: frozenset[str],
+                base: dict[str, BaseEntry]) -> tuple[frozenset[str], dict[str, BaseEntry]]:
+    """The base entries a focused plan of ``notes`` needs, and the notes it must take in
+    with them (:func:`~vaultmap.sync.engine.close_scope`): the entries of the notes, and of
+    the keys of their tasks that are not among those (new tasks, or tasks whose entry names
+    another note). Usually one read of the notes and one of a few keys; a key shared with
+    another note widens the scope and reads that note too."""
+    assert vault.by_note is not None
+    base = dict(base)
+    read: set[str] = set()
+    while True:
+        fresh = notes - read
+        base |= state.entries_for(notes=fresh)
+        read |= fresh
+        keys = {key for note in fresh for key in vault.by_note.get(note, ())}
+        base |= state.entries_for(keys=keys - base.keys())
+        wider = close_scope(notes, base, vault.records)
+        if wider == notes:
+            return notes, base
+        notes = wider
 
 
 def _trash_start(state: StateStore) -> datetime | None:
