@@ -655,8 +655,8 @@ def test_a_damaged_entry_is_parsed_again(vault: Path) -> None:
     with open(index, "rb") as handle:
         header = pickle.load(handle)
         body = pickle.load(handle)
-    size, mtime_ns, ino, trusted, _blob, warning = body["Plan.md"]
-    body["Plan.md"] = (size, mtime_ns, ino, trusted, b"\x80\x05not a pickle", warning)
+    size, mtime_ns, ino, trusted, _blob, warning, *rest = body["Plan.md"]
+    body["Plan.md"] = (size, mtime_ns, ino, trusted, b"\x80\x05not a pickle", warning, *rest)
     index.write_bytes(pickle.dumps(header) + pickle.dumps(body))
     result = scan_vault(settings_for(vault))
     assert result.notes == reference.notes and result.warnings == ()

@@ -43,7 +43,12 @@ from vaultmap.report import (
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import date_warnings, plain, printable, scan_warning_lines
+from vaultmap.report.common import (
+    bad_date_warnings,
+    plain,
+    printable,
+    scan_warning_lines,
+)
 from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.vault import ScanResult, paths, scan_vault
 
@@ -289,19 +294,21 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
     top = settings.report.top_level_only if top_level is None else top_level
-    # Each note's rollup is kept in the index with it: a warm report merges them.
+    # Each note's rollup is kept in the index with it: a warm report merges them, without
+    # decoding a single note.
     result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index,
-                        summarise=RollupSummariser(top))
+                        summarise=RollupSummariser(top), notes=False)
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
     _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
-    if not result.notes:
+    if not result.paths:
         _warn([_no_notes_warning(settings, vault)])
-    bad_dates = date_warnings(result.notes)
+    rollups = [summary for summary in result.summaries if isinstance(summary, NoteRollup)]
+    bad_dates = bad_date_warnings((rollup.note.path, line, due) for rollup in rollups
+                                  for line, due in rollup.odd_dues)
     _warn(bad_dates)
 
-    rollups = [summary for summary in result.summaries if isinstance(summary, NoteRollup)]
     progress = merge_rollups(rollups, today=day, top_level_only=top)
     history = None
     if not no_history:

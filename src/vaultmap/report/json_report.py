@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vaultmap import __version__
-from vaultmap.model import Task
 from vaultmap.progress import (
     Counts,
     FolderProgress,
     NoteProgress,
     Progress,
     Section,
+    TaskRef,
     percent_label,
 )
 from vaultmap.report.common import ReportOptions
+
+if TYPE_CHECKING:
+    from vaultmap.model import Task
 
 SCHEMA = "vaultmap.report/1"
 
@@ -93,7 +96,7 @@ def task_dict(task: Task, *, note_tags: tuple[str, ...] = ()) -> dict[str, Any]:
     }
 
 
-def task_ref(task: Task) -> dict[str, Any]:
+def task_ref(task: TaskRef) -> dict[str, Any]:
     """The short form of a task used inside the report's gaps."""
     return {
         "path": task.path,
@@ -101,12 +104,12 @@ def task_ref(task: Task) -> dict[str, Any]:
         "status": task.status,
         "type": task.type.value,
         "text": task.text,
-        "description": task.fields.description,
+        "description": task.description,
         "section": list(task.section),
         "display_text": task.display_text,
         "display_description": task.display_description,
         "display_section": list(task.display_section),
-        "due": task.fields.due,
+        "due": task.due,
         "key": task.key,
     }
 
@@ -162,7 +165,7 @@ def report_dict(progress: Progress, options: ReportOptions) -> dict[str, Any]:
         "gaps": {
             "open_by_section": [
                 {"path": g.path, "section": list(g.section), "line": g.line,
-                 "open": len(g.open), "open_lines": [t.line for t in g.open],
+                 "open": len(g.open_lines), "open_lines": list(g.open_lines),
                  "next": task_ref(g.next)}
                 for g in gaps.open_by_section
             ],

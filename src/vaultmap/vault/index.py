@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import functools
 import gc
 import hashlib
 import importlib.util
@@ -16,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from vaultmap import __version__
 from vaultmap.config import Settings
@@ -39,7 +38,9 @@ from vaultmap.vault.walk import _Walker
 _INDEX_PREFIX = "scan-index"
 
 _INDEX_MAGIC = "vaultmap-scan-index"
-_INDEX_FORMAT = 2
+# 3: each entry keeps its note's warnings and its summary (bytes the summariser made) beside
+# the note, so a scan can hand back summaries without decoding a single note.
+_INDEX_FORMAT = 3
 # A file changed this close before the scan that recorded it may change again within the
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
 _RACY_NS = 2_000_000_000
@@ -70,13 +71,7 @@ _GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.item
 
 
 class _IndexPickler(pickle.Pickler):
-    """Pickles model objects as (builder, field values); mapping proxies as plain dicts; the
-    frozen dataclasses of a summary (``summary_types``) as (class, field values)."""
-
-    def __init__(self, file: io.BytesIO, protocol: int,
-                 summary_types: Sequence[type] = ()) -> None:
-        super().__init__(file, protocol=protocol)
-        self._summary_getters = {cls: _field_getter(cls) for cls in summary_types}
+    """Pickles model objects as (builder, field values); mapping proxies as plain dicts."""
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
@@ -85,19 +80,7 @@ class _IndexPickler(pickle.Pickler):
             return builder, _GETTERS[kind](obj)
         if kind is MappingProxyType:
             return _mapping_proxy, (dict(obj),)
-        getter = self._summary_getters.get(kind)
-        if getter is not None:
-            return kind, getter(obj)
         return NotImplemented
-
-
-def _field_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    names = tuple(f.name for f in dataclasses.fields(cls))
-    if len(names) == 1:
-        single = operator.attrgetter(names[0])
-        return lambda obj: (single(obj),)
-    getter: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
-    return getter
 
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
@@ -111,22 +94,11 @@ for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
     _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
 
 
-@functools.lru_cache(maxsize=8)
-def _classes_by_name(types: tuple[type, ...]) -> dict[tuple[str, str], type]:
-    return {(cls.__module__, cls.__qualname__): cls for cls in types}
-
-
 class _SafeUnpickler(pickle.Unpickler):
-    """Only rebuilds our model types and plain values (and the frozen dataclasses of the
-    summary asked for): a planted index cannot run code."""
-
-    def __init__(self, file: io.BytesIO | BinaryIO,
-                 summary_types: Sequence[type] = ()) -> None:
-        super().__init__(file)
-        self._summary_classes = _classes_by_name(tuple(summary_types))
+    """Only rebuilds our model types and plain values: a planted index cannot run code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        found = _ALLOWED_GLOBALS.get((module, name)) or self._summary_classes.get((module, name))
+        found = _ALLOWED_GLOBALS.get((module, name))
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an index")
         return found
@@ -156,57 +128,32 @@ def _dumps(obj: object) -> bytes:
 
 def _decode(blob: bytes) -> Note:
     """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
-    return _decode_with_summary(blob, None)[0]
-
-
-def _decode_with_summary(blob: bytes, summariser: Summariser | None) -> tuple[Note, object]:
-    """A note from its index encoding, and the summary stored with it when it is the one
-    ``summariser`` makes (its tag), else None."""
-    handle = io.BytesIO(blob)
-    unpickler = _SafeUnpickler(handle, summariser.types if summariser is not None else ())
-    note = unpickler.load()
+    note = _SafeUnpickler(io.BytesIO(blob)).load()
     if type(note) is not Note:
         raise pickle.UnpicklingError("an index entry does not hold a note")
-    summary: object = None
-    if summariser is not None and handle.tell() < len(blob):
-        # The second pickle of the entry, (tag, summary), read by the same unpickler: its
-        # tasks are the note's objects just loaded.
-        stored = unpickler.load()
-        if type(stored) is tuple and len(stored) == 2 and stored[0] == summariser.tag:
-            summary = stored[1]
-    return note, summary
-
-
-def _dumps_with_summary(note: Note, summariser: Summariser, summary: object) -> bytes:
-    """The index encoding of a note followed by its summary: two pickles by one pickler, so
-    the summary's tasks are the note's own objects, stored once and shared again when loaded.
-    The note alone reads as :func:`_decode` always did (the first pickle), so an index
-    written with summaries serves every scan, with or without a summariser."""
-    buffer = io.BytesIO()
-    pickler = _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL, summariser.types)
-    pickler.dump(note)
-    pickler.dump((summariser.tag, summary))
-    return buffer.getvalue()
+    return note
 
 
 class Summariser(Protocol):
     """Works out something from one note alone (a progress roll-up, say) that a scan keeps in
-    the index with the note, so a later scan hands it back without working it out again.
+    the index with the note, so a later scan hands it back without working it out again, and
+    without decoding the note.
 
     ``tag`` names the summary and everything that changes it (its code's version): a stored
-    summary with another tag is made anew. ``types`` are the frozen dataclasses a summary is
-    made of, the only classes (beside the model's) that loading it may build.
+    summary with another tag is made anew. ``encode`` turns a summary into the bytes kept;
+    ``decode`` turns them back and raises (any exception) for bytes it does not accept: such
+    an entry's summary is made anew from its note. Decoding must not run code named by the
+    bytes (a vault may come from anyone).
     """
 
     @property
     def tag(self) -> str: ...
 
-    @property
-    def types(self) -> tuple[type, ...]: ...
-
     def __call__(self, note: Note, /) -> object: ...
 
+    def encode(self, summary: object, /) -> bytes: ...
 
+    def decode(self, data: bytes, /) -> object: ...
 
 
 class _Entry(NamedTuple):
@@ -219,6 +166,11 @@ class _Entry(NamedTuple):
     # a memo entry per object: hundreds of MB for 300,000 tasks).
     blob: bytes | None
     warning: str | None
+    # The note's own warnings (front matter ignored, say): a scan that does not decode the
+    # note still repeats them.
+    note_warnings: tuple[str, ...] = ()
+    summary_tag: str | None = None  # the Summariser.tag that made ``summary``
+    summary: bytes | None = None
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -290,8 +242,10 @@ def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
         return {}
     entries: dict[str, _Entry] = {}
     for rel, raw in body.items():
-        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == 6
-                and isinstance(raw[4], bytes | None)):
+        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == len(_Entry._fields)
+                and isinstance(raw[4], bytes | None) and isinstance(raw[6], tuple)
+                and all(isinstance(line, str) for line in raw[6])
+                and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)):
             return {}
         entries[rel] = _Entry(*raw)
     return entries
@@ -338,17 +292,24 @@ def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
         if outcome.size < 0:  # could not be opened: nothing to remember, retried next time
             continue
         blob = outcome.blob
+        note_warnings: tuple[str, ...] = ()
+        tag: str | None = None
+        summary: bytes | None = None
         try:
-            if summariser is not None and summaries and outcome.rel in summaries \
-                    and outcome.note is not None:
-                blob = _dumps_with_summary(outcome.note, summariser, summaries[outcome.rel])
-            elif blob is None and outcome.note is not None:
-                blob = _dumps(outcome.note)
+            if outcome.note is not None:
+                note_warnings = outcome.note.warnings
+                if blob is None:
+                    blob = _dumps(outcome.note)
         except Exception:  # a front-matter value pickle cannot hold: not indexed
             continue
+        if summariser is not None and summaries and outcome.rel in summaries:
+            try:
+                tag, summary = summariser.tag, summariser.encode(summaries[outcome.rel])
+            except Exception:  # kept without: the summary is made again next time
+                tag = summary = None
         trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
         entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                      blob, outcome.warning)
+                                      blob, outcome.warning, note_warnings, tag, summary)
     return entries
 
 
