@@ -62,14 +62,13 @@ _COUNTS_DICTS: dict[tuple[int, int, int, int, int], dict[str, Any]] = {}
 def _counts_json(counts: Counts) -> msgspec.Raw:
     """:func:`counts_dict` already encoded, spliced as is into the JSON text: the tens of
     thousands of counts objects of a big vault's report are a few hundred distinct ones."""
-    key = (counts.todo, counts.doing, counts.done, counts.cancelled, counts.other)
-    known = _COUNTS_JSON.get(key)
+    known = _COUNTS_JSON.get(counts)  # Counts is frozen: hashed and compared by value
     if known is None:
-        known = _COUNTS_JSON[key] = msgspec.Raw(msgspec.json.encode(counts_dict(counts)))
+        known = _COUNTS_JSON[counts] = msgspec.Raw(msgspec.json.encode(counts_dict(counts)))
     return known
 
 
-_COUNTS_JSON: dict[tuple[int, int, int, int, int], msgspec.Raw] = {}
+_COUNTS_JSON: dict[Counts, msgspec.Raw] = {}
 _CountsForm = Callable[[Counts], Any]
 
 
