@@ -20,7 +20,7 @@ from vaultmap.progress import (
     merge_rollups,
     note_rollup,
 )
-from vaultmap.vault import index_path, scan_vault
+from vaultmap.vault import index_path, index_state, scan_vault
 
 AN_HOUR_NS = 3600 * 1_000_000_000
 
@@ -164,3 +164,18 @@ def test_a_planted_summary_cannot_run_code(tmp_path: Path) -> None:
     healed = Counting()
     scan_vault(settings, summarise=healed)
     assert healed.calls == []
+
+
+def test_an_undecodable_file_name_keeps_the_index_whole(tmp_path: Path) -> None:
+    settings = aged_vault(tmp_path / "vault")
+    raw_name = os.fsdecode(b"caf\xe9 latin-1.md")  # not UTF-8: a lone surrogate in the path
+    path = settings.root / raw_name
+    path.write_text("- [ ] legacy name\n- [x] done\n")
+    os.utime(path, ns=(0, 0))
+    cold = scan_vault(settings, summarise=RollupSummariser())
+    assert index_state(settings) == "current"
+    warm = scan_vault(settings, summarise=RollupSummariser(), notes=False)
+    assert warm.parsed == 0 and raw_name in warm.paths
+    assert warm.summaries == cold.summaries
+    assert merge_rollups([s for s in warm.summaries if isinstance(s, NoteRollup)]) == \
+        build_progress(cold.notes)

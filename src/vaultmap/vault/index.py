@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import gc
 import hashlib
 import importlib.util
@@ -16,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
+
+import msgspec
 
 from vaultmap import __version__
 from vaultmap.config import Settings
@@ -38,8 +41,10 @@ from vaultmap.vault.walk import _Walker
 _INDEX_PREFIX = "scan-index"
 
 _INDEX_MAGIC = "vaultmap-scan-index"
-# 3: each entry keeps its note's warnings and its summary (bytes the summariser made) beside
-# the note, so a scan can hand back summaries without decoding a single note.
+# 3: MessagePack of (magic, format, fingerprint, {path: _Entry}), read with the types checked;
+# each entry keeps its note's warnings and its summary (bytes the summariser made) beside the
+# note, so a scan can hand back summaries without decoding a single note. (1 and 2 were two
+# pickles: such a file fails to decode and is rebuilt.)
 _INDEX_FORMAT = 3
 # A file changed this close before the scan that recorded it may change again within the
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
@@ -203,7 +208,11 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def index_path(settings: Settings) -> Path:
-    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's."""
+    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's.
+
+    The name ends in ``.pickle`` since the first index; since format 3 the file is MessagePack
+    (only each note's own encoding inside it is a pickle). Kept, so an older index is found
+    and replaced, never left behind."""
     return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.pickle"
 
 
@@ -213,42 +222,87 @@ def index_state(settings: Settings) -> str:
     configuration: the next scan rebuilds it) or ``unreadable`` (truncated or corrupt)."""
     try:
         with open(index_path(settings), "rb") as handle:
-            header = _SafeUnpickler(handle).load()
-            if not (isinstance(header, tuple) and len(header) == 3
-                    and header[0] == _INDEX_MAGIC):
-                return "unreadable"
-            if header != (_INDEX_MAGIC, _INDEX_FORMAT, _fingerprint(settings)):
-                return "stale"
-            body = _SafeUnpickler(handle).load()
+            data = handle.read(MAX_INDEX_BYTES)
+        magic, version, fingerprint, body, odd = _header_decoder().decode(data)
+        if magic != _INDEX_MAGIC:
+            return "unreadable"
+        if (version, fingerprint) != (_INDEX_FORMAT, _fingerprint(settings)):
+            return "stale"
+        _body_decoder().decode(body)
+        if odd:
+            _odd_entries(odd)
     except FileNotFoundError:
         return "missing"
-    except Exception:  # truncated, corrupt, planted
+    except Exception:  # truncated, corrupt, planted, an index older than format 3
         return "unreadable"
-    return "current" if isinstance(body, dict) else "unreadable"
+    return "current"
 
 
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:
         data, _ = read_regular(index_path(settings), MAX_INDEX_BYTES)
-        with io.BytesIO(data) as handle:
-            header = _SafeUnpickler(handle).load()
-            if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
-                return {}
-            body = _SafeUnpickler(handle).load()
-    except Exception:  # missing, truncated, corrupt, planted: rebuild silently
+        magic, version, stored, body, odd = _header_decoder().decode(data)
+        if (magic, version, stored) != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
+            return {}
+        # Typed: every entry is checked field by field as it is read (in C), so a damaged or
+        # planted body is refused whole, and no code named by the file can run.
+        entries = _body_decoder().decode(body)
+        if odd:
+            entries.update(_odd_entries(odd))
+        return entries
+    except Exception:  # missing, truncated, corrupt, planted, older: rebuild silently
         return {}
-    if not isinstance(body, dict):
-        return {}
+
+
+def _encode_index(fingerprint: str, entries: Mapping[str, _Entry]) -> bytes:
+    """The index file's bytes: (magic, format, fingerprint, entries, odd entries).
+
+    MessagePack holds only UTF-8 text, and a file name that is no UTF-8 reaches us with lone
+    surrogates (``os.fsdecode``): the few entries holding one are kept apart, pickled as plain
+    values (read back by the same allow-list unpickler as the notes)."""
+    try:
+        return msgspec.msgpack.encode((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint, entries, b""))
+    except UnicodeEncodeError:
+        pass
+    plain: dict[str, _Entry] = {}
+    odd: dict[str, tuple[Any, ...]] = {}
+    for rel, entry in entries.items():
+        try:
+            msgspec.msgpack.encode((rel, entry))
+            plain[rel] = entry
+        except UnicodeEncodeError:
+            odd[rel] = tuple(entry)
+    return msgspec.msgpack.encode((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint, plain,
+                                   pickle.dumps(odd, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+def _odd_entries(data: bytes) -> dict[str, _Entry]:
+    """The entries :func:`_encode_index` pickled, each checked; raises for anything else."""
+    body = _SafeUnpickler(io.BytesIO(data)).load()
+    if type(body) is not dict:
+        raise ValueError("not an index")
     entries: dict[str, _Entry] = {}
     for rel, raw in body.items():
-        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == len(_Entry._fields)
-                and isinstance(raw[4], bytes | None) and isinstance(raw[6], tuple)
-                and all(isinstance(line, str) for line in raw[6])
+        if not (type(rel) is str and type(raw) is tuple and len(raw) == len(_Entry._fields)
+                and all(type(value) is int for value in raw[:3]) and type(raw[3]) is bool
+                and isinstance(raw[4], bytes | None) and isinstance(raw[5], str | None)
+                and type(raw[6]) is tuple and all(type(line) is str for line in raw[6])
                 and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)):
-            return {}
+            raise ValueError("not an index entry")
         entries[rel] = _Entry(*raw)
     return entries
+
+
+@functools.cache
+def _header_decoder() -> msgspec.msgpack.Decoder[tuple[str, int, str, msgspec.Raw, bytes]]:
+    # The body is kept raw until the header says it was written for this configuration.
+    return msgspec.msgpack.Decoder(tuple[str, int, str, msgspec.Raw, bytes])
+
+
+@functools.cache
+def _body_decoder() -> msgspec.msgpack.Decoder[dict[str, _Entry]]:
+    return msgspec.msgpack.Decoder(dict[str, _Entry])
 
 
 def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
@@ -257,15 +311,9 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
         # A vault from elsewhere could point .vaultmap/ or the index at any file; we write
         # only inside (open_state_folder refuses links).
         state_dir = open_state_folder(settings.state_dir, (index_path(settings).name,))
-        body = {rel: tuple(entry) for rel, entry in entries.items()}
-        buffer = io.BytesIO()
-        # Two independent pickles: the header is checked before the body is read.
-        _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(
-            (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
-        pickle.dump(body, buffer, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
-        atomic_write(index_path(settings), buffer.getbuffer(), new_mode=0o644)
+        atomic_write(index_path(settings), _encode_index(fingerprint, entries), new_mode=0o644)
         _remove_stale_temporaries(state_dir)
-    except (OSError, UnsafePath, pickle.PicklingError, TypeError, AttributeError):
+    except (OSError, UnsafePath, TypeError, ValueError, pickle.PicklingError):
         pass
 
 
