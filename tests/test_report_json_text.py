@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from report_fixtures import NOTES, make_vault
@@ -88,8 +89,7 @@ def test_a_lone_surrogate_falls_back_to_ascii_escapes() -> None:
     # A file name that is no UTF-8 reaches the report as a lone surrogate (os.fsdecode).
     base = parse_note(b"- [ ] a task\n", "x.md")
     odd = Note(path="bad\udcffname.md", tasks=tuple(
-        type(task)(**{**{f: getattr(task, f) for f in task.__slots__},  # type: ignore[attr-defined]
-                      "path": "bad\udcffname.md"}) for task in base.tasks))
+        msgspec.structs.replace(task, path="bad\udcffname.md") for task in base.tasks))
     progress = build_progress([odd, parse_note("- [x] é\n".encode(), "é.md")])
     options = ReportOptions()
     for pretty in (True, False):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import functools
-import gc
 import hashlib
 import importlib.util
 import io
 import operator
 import pickle
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -29,10 +27,6 @@ from vaultmap.model import (
     StatusType,
     Task,
     TaskFields,
-    new_heading,
-    new_note,
-    new_task,
-    new_task_fields,
 )
 from vaultmap.vault.paths import open_state_folder
 from vaultmap.vault.read import _Outcome
@@ -53,9 +47,8 @@ _STALE_TMP_SECONDS = 3600
 # Far above any real index (about 3 KB per note); a planted huge file is not read.
 MAX_INDEX_BYTES = 2 * 1024 * 1024 * 1024
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (Task, TaskFields, Heading, Note)
-}
+_MODEL_TYPES: tuple[type[msgspec.Struct], ...] = (Task, TaskFields, Heading, Note)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {cls: cls.__struct_fields__ for cls in _MODEL_TYPES}
 
 
 _EMPTY_PROXY: Mapping[Any, Any] = MappingProxyType({})
@@ -67,11 +60,9 @@ def _mapping_proxy(data: dict[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(data) if data else _EMPTY_PROXY
 
 
-# The model's fast positional constructors (model.new_*): loading an index builds hundreds of
-# thousands of objects, and the dataclass __init__ of a frozen class is several times slower.
-_BUILDERS: dict[type, Callable[..., Any]] = {
-    Task: new_task, TaskFields: new_task_fields, Heading: new_heading, Note: new_note,
-}
+# Each model value is pickled as its class and its fields, positionally (the Struct's C
+# constructor takes them so): smaller and faster to load than keyword state.
+_BUILDERS: dict[type, Callable[..., Any]] = {cls: cls for cls in _MODEL_TYPES}
 _GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.items()}
 
 
@@ -89,11 +80,9 @@ class _IndexPickler(pickle.Pickler):
 
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
-    **{("vaultmap.model", build.__name__): build for build in _BUILDERS.values()},
     (__name__, "_mapping_proxy"): _mapping_proxy,
     ("vaultmap.model", "StatusType"): StatusType,
-    # When a builder falls back to the class itself, the class is what the pickle names.
-    **{("vaultmap.model", cls.__name__): cls for cls in (Task, TaskFields, Heading, Note)},
+    **{("vaultmap.model", cls.__name__): cls for cls in _MODEL_TYPES},
 }
 for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
     _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
@@ -109,22 +98,6 @@ class _SafeUnpickler(pickle.Unpickler):
         return found
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects that form no cycles.
-
-    Unpickling an index allocates tens of thousands of objects, which triggers repeated full
-    collections that scan all of them: pausing it halves the load time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _dumps(obj: object) -> bytes:
     buffer = io.BytesIO()
     _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(obj)
@@ -132,7 +105,7 @@ def _dumps(obj: object) -> bytes:
 
 
 def _decode(blob: bytes) -> Note:
-    """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
+    """One note from its index encoding."""
     note = _SafeUnpickler(io.BytesIO(blob)).load()
     if type(note) is not Note:
         raise pickle.UnpicklingError("an index entry does not hold a note")

@@ -21,7 +21,6 @@ from vaultmap.vault.index import (
     _fingerprint,
     _load_index,
     _merge_index,
-    _no_gc,
     _save_index,
 )
 from vaultmap.vault.paths import FolderRules, resolve_note
@@ -172,37 +171,36 @@ def scan_vault(
     resummarised: list[str] = []  # reused notes whose stored summary was missing or stale
     repeated: list[tuple[str, str]] = []
     reused = 0
-    with _no_gc():
-        for rel in list(reusable):
-            entry = reusable.pop(rel)
-            if entry.blob is not None:
-                summary: object = None
-                if summarise is not None and entry.summary is not None \
-                        and entry.summary_tag == summarise.tag:
-                    try:
-                        summary = summarise.decode(entry.summary)
-                    except Exception:  # damaged or planted: made anew from the note
-                        summary = None
-                if notes or (summarise is not None and summary is None):
-                    try:
-                        note = _decode(entry.blob)
-                    except Exception:  # a damaged entry: parse the file again
-                        damaged.append(walker.found[rel])
-                        continue
-                    if notes:
-                        reused_notes.append(note)
-                    if summarise is not None and summary is None:
-                        summary = summarise(note)
-                        resummarised.append(rel)
-                if summarise is not None:
-                    summaries[rel] = summary
-                note_paths.append(rel)
-                repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
-            if entry.warning is not None:
-                warnings.append((rel, entry.warning))
-                if entry.blob is None:
-                    unreadable.append((rel, entry.warning))
-            reused += 1
+    for rel in list(reusable):
+        entry = reusable.pop(rel)
+        if entry.blob is not None:
+            summary: object = None
+            if summarise is not None and entry.summary is not None \
+                    and entry.summary_tag == summarise.tag:
+                try:
+                    summary = summarise.decode(entry.summary)
+                except Exception:  # damaged or planted: made anew from the note
+                    summary = None
+            if notes or (summarise is not None and summary is None):
+                try:
+                    note = _decode(entry.blob)
+                except Exception:  # a damaged entry: parse the file again
+                    damaged.append(walker.found[rel])
+                    continue
+                if notes:
+                    reused_notes.append(note)
+                if summarise is not None and summary is None:
+                    summary = summarise(note)
+                    resummarised.append(rel)
+            if summarise is not None:
+                summaries[rel] = summary
+            note_paths.append(rel)
+            repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
+        if entry.warning is not None:
+            warnings.append((rel, entry.warning))
+            if entry.blob is None:
+                unreadable.append((rel, entry.warning))
+        reused += 1
     if damaged:
         repaired = _parse_many(settings, damaged, 1)
         outcomes += repaired
