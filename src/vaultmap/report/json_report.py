@@ -225,7 +225,9 @@ def render_json(progress: Progress, options: ReportOptions, *, pretty: bool = Tr
     if pretty:
         # The json module's layout with indent=2 (tests/test_report_render.py compares them).
         encoded = msgspec.json.format(encoded, indent=2)
-    return _TERMINAL_CONTROL.sub(_escape, encoded.decode()) + "\n"
+    # The same escapes as below, made in the UTF-8 bytes: one pass over a third of the
+    # memory the text takes (a report with an emoji is four bytes a character as a str).
+    return _TERMINAL_CONTROL_UTF8.sub(_escape_utf8, encoded).decode() + "\n"
 
 
 def dumps(data: object, *, pretty: bool = True) -> str:
@@ -248,3 +250,13 @@ _TERMINAL_CONTROL = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029
 
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
+
+
+# _TERMINAL_CONTROL's characters as UTF-8: DEL, C1 (C2 80-9F), U+202A-202E and U+2028-2029
+# (E2 80 A8-AE), U+2066-2069 (E2 81 A6-A9).
+_TERMINAL_CONTROL_UTF8 = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def _escape_utf8(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode())

@@ -210,11 +210,13 @@ def scan_vault(
                     summaries[outcome.rel] = summarise(outcome.note)
     if use_index and (damaged or resummarised):
         entries = _load_index(settings, fingerprint)
+        stored = False
+        if summarise is not None and resummarised:
+            stored = _store_summaries(entries, resummarised, summaries, summarise)
         if damaged:
             entries.update(_entries_for(repaired, scan_start_ns, summaries, summarise))
-        if summarise is not None and resummarised:
-            _store_summaries(entries, resummarised, summaries, summarise)
-        _save_index(settings, fingerprint, entries)
+        if damaged or stored:  # not for summaries it cannot keep (it would every time)
+            _save_index(settings, fingerprint, entries)
 
     for outcome in outcomes:
         if outcome.warning is not None:
@@ -250,8 +252,10 @@ def scan_vault(
 
 
 def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str],
-                     summaries: dict[str, object], summarise: Summariser) -> None:
-    """Put the summaries just made for notes taken from the index into their entries."""
+                     summaries: dict[str, object], summarise: Summariser) -> bool:
+    """Put the summaries just made for notes taken from the index into their entries; say
+    whether any was."""
+    stored = False
     for rel in paths:
         entry = entries.get(rel)
         if entry is None or rel not in summaries:
@@ -261,3 +265,5 @@ def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str],
         except Exception:  # a summary the summariser cannot store: made again next time
             continue
         entries[rel] = entry._replace(summary_tag=summarise.tag, summary=data)
+        stored = True
+    return stored
