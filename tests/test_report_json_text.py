@@ -1,6 +1,7 @@
 """The JSON report's text: written by msgspec (fast), it is byte for byte what the json module
 writes of the same report data (indented and compact), escapes and all, on ordinary and
-hostile notes; a lone surrogate still comes out as the json module's ASCII escapes."""
+hostile notes; a lone surrogate still comes out as the json module's ASCII escapes; each
+note's pre-encoded share (kept in the index) spliced in gives the very same text."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from report_fixtures import NOTES, make_vault
 from vaultmap.config import load_settings
 from vaultmap.model import Note
 from vaultmap.parse import parse_note
-from vaultmap.progress import Progress, build_progress
+from vaultmap.progress import Progress, build_progress, merge_rollups
 from vaultmap.report import ReportOptions, render_json, report_dict
+from vaultmap.report.json_report import ReportSummariser, ReportSummary
 from vaultmap.vault import scan_vault
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "vault-template"
@@ -97,3 +99,40 @@ def test_a_lone_surrogate_falls_back_to_ascii_escapes() -> None:
         assert text == stdlib_json(report_dict(progress, options), pretty=pretty)
         assert "\\udcff" in text and "\\u00e9" in text and text.isascii()
         json.loads(text)
+
+
+def summaries_of(texts: dict[str, str], top_level_only: bool = False) -> list[ReportSummary]:
+    summariser = ReportSummariser(top_level_only)
+    made = [summariser(parse_note(text.encode(), path)) for path, text in sorted(texts.items())]
+    # As the index keeps them: encoded, then read back.
+    return [summariser.decode(summariser.encode(summary)) for summary in made]
+
+
+@pytest.mark.parametrize("top_level_only", [False, True])
+@pytest.mark.parametrize("today", [date(2024, 1, 4), date(2026, 11, 22), None])
+def test_spliced_note_parts_give_the_same_text(top_level_only: bool, today: date | None) -> None:
+    texts = {**NOTES, **HOSTILE}
+    summaries = summaries_of(texts, top_level_only)
+    progress = merge_rollups([s.rollup for s in summaries], today=today,
+                             top_level_only=top_level_only)
+    assert progress == build_progress(
+        [parse_note(text.encode(), path) for path, text in texts.items()], today=today,
+        top_level_only=top_level_only)
+    parts = [s.json_part() for s in summaries]
+    assert all(part is not None for part in parts)
+    options = ReportOptions(by="folder", depth=1, title="v", root="/r")
+    for pretty in (True, False):
+        spliced = render_json(progress, options, pretty=pretty,
+                              parts=[p for p in parts if p is not None])
+        assert spliced == render_json(progress, options, pretty=pretty)
+        assert spliced == stdlib_json(report_dict(progress, options), pretty=pretty)
+
+
+def test_parts_of_other_notes_are_not_spliced() -> None:
+    summaries = summaries_of(NOTES)
+    progress = merge_rollups([s.rollup for s in summaries[1:]])
+    parts = [p for p in (s.json_part() for s in summaries) if p is not None]
+    options = ReportOptions()
+    # One part too many, or the right number for other notes: built from the progress instead.
+    assert render_json(progress, options, parts=parts) == render_json(progress, options)
+    assert render_json(progress, options, parts=parts[:-1]) == render_json(progress, options)
