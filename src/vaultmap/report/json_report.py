@@ -370,9 +370,9 @@ def render_json_bytes(progress: Progress, options: ReportOptions, *, pretty: boo
     if pretty:
         # The json module's layout with indent=2 (tests/test_report_json_text.py compares).
         encoded = msgspec.json.format(encoded, indent=2)
-    # The same escapes as below, made in the UTF-8 bytes; the precise search only runs when
-    # a byte that can start such a character is there at all (most reports: none).
-    if _CONTROL_LEAD.search(encoded) is not None:
+    # The same escapes as below, made in the UTF-8 bytes; the (slow) search only runs when
+    # the start of such a character is there at all (most reports: none).
+    if any(lead in encoded for lead in _CONTROL_LEADS):
         encoded = _TERMINAL_CONTROL_UTF8.sub(_escape_utf8, encoded)
     return encoded + b"\n"
 
@@ -405,7 +405,7 @@ _TERMINAL_CONTROL_UTF8 = re.compile(
     rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
 
 
-_CONTROL_LEAD = re.compile(rb"[\x7f\xc2\xe2]")
+_CONTROL_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
 
 
 def _escape_utf8(match: re.Match[bytes]) -> bytes:
