@@ -186,7 +186,7 @@ def test_open_tasks_by_section_in_document_order() -> None:
     tasks = [task(2, " ", section=("A",)), task(3, "x", section=("A",)),
              task(5, "/", section=("B",)), task(6, "?", section=("B",))]
     gaps = build_progress([note("g.md", tasks, headings)]).gaps
-    assert [(g.section, [t.line for t in g.open]) for g in gaps.open_by_section] == [
+    assert [(g.section, list(g.open_lines)) for g in gaps.open_by_section] == [
         (("A",), [2]), (("B",), [5, 6])]
 
 
@@ -313,10 +313,12 @@ def test_roll_ups_add_up_on_any_notes(docs: list[list[tuple[str, int, str]]],
         total = total + summary.counts
     assert progress.counts == total == progress.folders.counts
     assert progress.counts.percent is None or 0 <= progress.counts.percent <= 100
+    open_lines = {(t.path, t.line) for n in notes for t in n.tasks
+                  if t.is_open and (t.depth == 0 or not top_level_only)}
     for gap in progress.gaps.open_by_section:
-        assert gap.next in gap.open
-        assert all(t.is_open for t in gap.open)
-        open_seen.extend((t.path, t.line) for t in gap.open)
+        assert gap.next.line in gap.open_lines and gap.next.is_open
+        assert all((gap.path, line) in open_lines for line in gap.open_lines)
+        open_seen.extend((gap.path, line) for line in gap.open_lines)
     assert len(open_seen) == len(set(open_seen)) == progress.counts.open
     for tag in progress.tags:
         assert 0 < tag.counts.total <= progress.counts.total

@@ -8,16 +8,14 @@ elsewhere in the file (docs/architecture.md).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, TypeVar
 
-_T = TypeVar("_T")
+import msgspec
 
 
 class StatusType(StrEnum):
@@ -87,9 +85,14 @@ class StatusMap:
 
 DEFAULT_STATUS_MAP = StatusMap()
 
+# The parsed values below are msgspec Structs: frozen, compared by value, built by a C
+# constructor (a parse and an index load build hundreds of thousands of them) and created at
+# import without the generated code a dataclass executes. ``gc=False``: they form no cycles,
+# so the cyclic garbage collector need not track them.
+_EMPTY_MAPPING: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class TaskFields:
+
+class TaskFields(msgspec.Struct, frozen=True, gc=False):
     """What the task-line grammar reads from a task's text (Tasks plugin + Dataview).
 
     Dates are kept as written (``YYYY-MM-DD``); a malformed date like ``2023-12-32`` is kept
@@ -111,11 +114,10 @@ class TaskFields:
     id: str | None = None
     depends_on: tuple[str, ...] = ()
     block_id: str | None = None
-    dataview: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    dataview: Mapping[str, str] = _EMPTY_MAPPING
 
 
-@dataclass(frozen=True, slots=True)
-class Task:
+class Task(msgspec.Struct, frozen=True, gc=False):
     """One checkbox list item, addressed by bytes.
 
     ``offset`` is the byte offset in the file of the status character (between ``[`` and
@@ -168,8 +170,7 @@ class Task:
         return self.type.is_open
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(msgspec.Struct, frozen=True, gc=False):
     level: int
     text: str
     line: int
@@ -181,15 +182,14 @@ class Heading:
         return self.text if self.repaired_text is None else self.repaired_text
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(msgspec.Struct, frozen=True, gc=False):
     """Everything vaultmap knows about one Markdown file."""
 
     path: str  # vault-relative, POSIX separators
     tasks: tuple[Task, ...] = ()
     headings: tuple[Heading, ...] = ()
     tags: tuple[str, ...] = ()  # front-matter tags, without '#'
-    frontmatter: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    frontmatter: Mapping[str, object] = MappingProxyType({})
     warnings: tuple[str, ...] = ()
     encoding: str = "utf-8"  # how `text` fields were decoded: utf-8, utf-8-sig or a legacy codec
     size: int = 0
@@ -272,63 +272,9 @@ def _utf8(text: str) -> bytes:
 _blake2b = hashlib.blake2b
 
 
-def _slot_builder(cls: type[_T], name: str, sample: tuple[Any, ...]) -> Callable[..., _T]:
-    """A function taking every field of a frozen slots dataclass positionally, in declaration
-    order, and building the instance without its generated ``__init__``.
-
-    That ``__init__`` stores each field through ``object.__setattr__`` (the class is frozen),
-    about 90 ns a field. Here the fields are stored into an instance of a plain twin class
-    with the very same slots (an ordinary attribute store), and the instance then becomes a
-    ``cls`` by ``__class__`` assignment, which CPython allows exactly when the two layouts
-    are the same: five times faster, and the object is an ordinary ``cls`` (equality, repr,
-    pickling, immutability). If the interpreter refuses, or the result differs from the
-    dataclass's own on ``sample``, the builder is the class itself. No class here has a
-    ``__post_init__``, which a builder would skip.
-    """
-    declared = list(fields(cls))  # type: ignore[arg-type]
-    names = [f.name for f in declared]
-    if hasattr(cls, "__post_init__") or tuple(getattr(cls, "__slots__", ())) != tuple(names):
-        return cls
-    twin = type(f"_Building{cls.__name__}", (), {"__slots__": tuple(names)})
-    namespace: dict[str, Any] = {"twin": twin, "cls": cls}
-    # Trailing fields with a plain default may be left out, as with the class itself.
-    params = list(names)
-    for index in range(len(declared) - 1, -1, -1):
-        default = declared[index].default
-        if default is dataclasses.MISSING:
-            break
-        namespace[f"_default_{names[index]}"] = default
-        params[index] = f"{names[index]}=_default_{names[index]}"
-    body = "".join(f"    obj.{name} = {name}\n" for name in names)
-    source = (f"def build({', '.join(params)}):\n    obj = twin()\n{body}"
-              "    obj.__class__ = cls\n    return obj\n")
-    exec(source, namespace)  # our own source, built from the dataclass's field names only
-    build: Callable[..., _T] = namespace["build"]
-    # Named as the module attribute it is stored in, so pickle can refer to it (the index).
-    build.__qualname__ = build.__name__ = name
-    build.__module__ = __name__
-    try:
-        built = build(*sample)
-    except TypeError:  # an interpreter without compatible-layout __class__ assignment
-        return cls
-    expected = cls(*sample)
-    if type(built) is not cls or built != expected or repr(built) != repr(expected):
-        return cls
-    return build
-
-
-#: ``TaskFields(...)`` with every field given positionally, in declaration order.
-new_task_fields: Callable[..., TaskFields] = _slot_builder(
-    TaskFields, "new_task_fields",
-    ("d", ("#t",), ("l",), "2024-01-01", None, None, None, None, None, "high", None, None, "i",
-     ("a",), "b", MappingProxyType({"k": "v"})))
-#: ``Heading(level, text, line)``, built the fast way.
-new_heading: Callable[..., Heading] = _slot_builder(Heading, "new_heading", (2, "Plan", 7, "P"))
-#: ``Task(...)`` with every field given positionally, in declaration order.
-new_task: Callable[..., Task] = _slot_builder(
-    Task, "new_task",
-    ("a.md", 2, 5, "x", StatusType.DONE, "t", TaskFields(), ("H",), 1, 1, "k:0", 1, True, "T",
-     "D", ("S",)))
-#: ``Note(...)`` with every field given positionally, in declaration order.
-new_note: Callable[..., Note] = _slot_builder(
-    Note, "new_note", ("a.md", (), (), ("t",), MappingProxyType({}), ("w",), "utf-8", 3, "ab", 1))
+# The positional constructors the parser and the index call (every field, in declaration
+# order): the classes themselves, whose C constructor is as fast as a hand-made builder.
+new_task_fields: Callable[..., TaskFields] = TaskFields
+new_heading: Callable[..., Heading] = Heading
+new_task: Callable[..., Task] = Task
+new_note: Callable[..., Note] = Note

@@ -47,8 +47,9 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import date
+
+import msgspec
 
 from vaultmap.model import Note, StatusType, Task
 
@@ -67,6 +68,7 @@ __all__ = [
     "SectionRef",
     "StalledSection",
     "TagProgress",
+    "TaskRef",
     "build_progress",
     "merge_rollups",
     "normalise_tag",
@@ -76,8 +78,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
+class _Value(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The base of this module's values: frozen, compared by value, invisible to the cyclic
+    garbage collector (they form no cycles) and stored compactly in the index as arrays
+    (:class:`RollupSummariser`)."""
+
+
+class Counts(_Value, frozen=True):
     """How many tasks of each status type; adds up with ``+``."""
 
     todo: int = 0
@@ -151,13 +158,59 @@ def percent_label(counts: Counts) -> str:
     return "all cancelled" if counts.cancelled else "no tasks"
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class TaskRef(_Value, frozen=True):
+    """What a report shows of one task (a gap's next task, an overdue or a parent left open):
+    its place and its words, not the task itself, so stored rollups hold no :class:`Task`.
+    Reads like a :class:`~vaultmap.model.Task` for these attributes."""
+
+    path: str
+    line: int
+    status: str
+    type: StatusType
+    text: str
+    description: str
+    section: tuple[str, ...]
+    key: str
+    due: str | None = None
+    # As on Task: the mojibake-repaired forms, or None where they read as written.
+    repaired_text: str | None = None
+    repaired_description: str | None = None
+    repaired_section: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, task: Task) -> TaskRef:
+        """The reference to ``task``."""
+        return cls(task.path, task.line, task.status, task.type, task.text,
+                   task.fields.description, task.section, task.key, task.fields.due,
+                   task.repaired_text, task.repaired_description, task.repaired_section)
+
+    @property
+    def display_text(self) -> str:
+        """The task's text as a person should read it (mojibake repaired)."""
+        return self.text if self.repaired_text is None else self.repaired_text
+
+    @property
+    def display_description(self) -> str:
+        """:attr:`description` as a person should read it."""
+        return self.description if self.repaired_description is None \
+            else self.repaired_description
+
+    @property
+    def display_section(self) -> tuple[str, ...]:
+        """:attr:`section` as a person should read it."""
+        return self.section if self.repaired_section is None else self.repaired_section
+
+    @property
+    def is_open(self) -> bool:
+        return self.type.is_open
+
+
+class Section(_Value, frozen=True):
     """One heading section of a note, with its subsections.
 
     The root section of a note has ``title == ""``, ``level == 0`` and ``line == 0``; its own
     tasks are the ones before the first heading. Sections holding no task (themselves or below)
-    are left out of the tree.
+    are left out of the tree. A section holds counts, not its tasks (the note has them).
     """
 
     title: str
@@ -166,7 +219,6 @@ class Section:
     line: int  # the heading's line; 0 for the root
     counts: Counts  # this section and all its subsections
     own: Counts  # tasks directly under this heading, not in a subsection
-    tasks: tuple[Task, ...]  # the tasks directly under this heading, in document order
     children: tuple[Section, ...] = ()
 
     def walk(self) -> Iterable[Section]:
@@ -176,8 +228,7 @@ class Section:
             yield from child.walk()
 
 
-@dataclass(frozen=True, slots=True)
-class NoteProgress:
+class NoteProgress(_Value, frozen=True):
     """The progress of one note."""
 
     path: str
@@ -193,8 +244,7 @@ class NoteProgress:
         return stem if dot and stem else name
 
 
-@dataclass(frozen=True, slots=True)
-class FolderProgress:
+class FolderProgress(_Value, frozen=True):
     """A folder with everything below it; ``path == ""`` is the vault itself."""
 
     path: str
@@ -210,8 +260,7 @@ class FolderProgress:
             yield from folder.walk()
 
 
-@dataclass(frozen=True, slots=True)
-class TagProgress:
+class TagProgress(_Value, frozen=True):
     """The tasks that carry one tag (on their line or through their note's front matter)."""
 
     tag: str  # as first seen, without '#'
@@ -219,8 +268,7 @@ class TagProgress:
     notes: int  # how many notes hold such tasks
 
 
-@dataclass(frozen=True, slots=True)
-class SectionRef:
+class SectionRef(_Value, frozen=True):
     """Points at a section of a note; ``section == ()`` is the whole note."""
 
     path: str
@@ -229,26 +277,28 @@ class SectionRef:
     counts: Counts
 
 
-@dataclass(frozen=True, slots=True)
-class SectionGap:
+class SectionGap(_Value, frozen=True):
     """The open tasks directly under one section, and the one to do next."""
 
     path: str
     section: tuple[str, ...]
     line: int  # the heading's line; 0 before the first heading
-    open: tuple[Task, ...]
-    next: Task
+    open_lines: tuple[int, ...]  # the lines of the open tasks, in document order
+    next: TaskRef
+
+    @property
+    def open(self) -> tuple[int, ...]:
+        """:attr:`open_lines`: ``len(gap.open)`` is how many tasks are open there."""
+        return self.open_lines
 
 
-@dataclass(frozen=True, slots=True)
-class OverdueTask:
-    task: Task
+class OverdueTask(_Value, frozen=True):
+    task: TaskRef
     due: date
     days_late: int
 
 
-@dataclass(frozen=True, slots=True)
-class StalledSection:
+class StalledSection(_Value, frozen=True):
     """A started section with no task done since ``last_progress``."""
 
     path: str
@@ -259,30 +309,27 @@ class StalledSection:
     days: int  # since last_progress
 
 
-@dataclass(frozen=True, slots=True)
-class FocusStep:
+class FocusStep(_Value, frozen=True):
     """The current step of a roadmap note."""
 
     path: str
     section: tuple[str, ...]
-    task: Task
+    task: TaskRef
 
 
-@dataclass(frozen=True, slots=True)
-class Gaps:
+class Gaps(_Value, frozen=True):
     """What is left and where to go next; see the module docstring for each rule."""
 
     open_by_section: tuple[SectionGap, ...] = ()
     no_progress: tuple[SectionRef, ...] = ()
     overdue: tuple[OverdueTask, ...] = ()
-    parents_open: tuple[Task, ...] = ()
+    parents_open: tuple[TaskRef, ...] = ()
     history: bool = False  # stalled and focus were computed (the vault has git history)
     stalled: tuple[StalledSection, ...] = ()
     focus: tuple[FocusStep, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
+class Progress(_Value, frozen=True):
     """Everything a report shows, computed once from the notes."""
 
     counts: Counts
@@ -306,15 +353,24 @@ def normalise_tag(tag: str) -> str:
 # --- building -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _SectionBuilder:
-    title: str
-    path: tuple[str, ...]
-    level: int
-    line: int
-    tasks: list[Task] = field(default_factory=list)
-    children: list[_SectionBuilder] = field(default_factory=list)
-    parent: _SectionBuilder | None = None
+    __slots__ = ("children", "level", "line", "parent", "path", "tasks", "title")
+
+    def __init__(self, title: str, path: tuple[str, ...], level: int, line: int,
+                 parent: _SectionBuilder | None = None) -> None:
+        self.title = title
+        self.path = path
+        self.level = level
+        self.line = line
+        self.tasks: list[Task] = []
+        self.children: list[_SectionBuilder] = []
+        self.parent = parent
+
+    def walk(self) -> Iterable[_SectionBuilder]:
+        """This section and every subsection, in document order (as :meth:`Section.walk`)."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
     def child(self, title: str, level: int, line: int) -> _SectionBuilder:
         node = _SectionBuilder(title, (*self.path, title), level, line, parent=self)
@@ -327,11 +383,10 @@ class _SectionBuilder:
         total = own
         for child in children:
             total = total + child.counts
-        return Section(self.title, self.path, self.level, self.line, total, own,
-                       tuple(self.tasks), children)
+        return Section(self.title, self.path, self.level, self.line, total, own, children)
 
 
-def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
+def _section_tree(note: Note, tasks: Sequence[Task]) -> _SectionBuilder:
     """Build a note's heading tree and hang each task under its section.
 
     The headings give the tree (and tell apart two sections with the same title); the task's
@@ -361,7 +416,7 @@ def _section_tree(note: Note, tasks: Sequence[Task]) -> Section:
         if node is None:
             node = _find_or_make(root, by_path, task)
         node.tasks.append(task)
-    return root.freeze()
+    return root
 
 
 def _find_or_make(root: _SectionBuilder, by_path: dict[tuple[str, ...], list[_SectionBuilder]],
@@ -380,26 +435,42 @@ def _find_or_make(root: _SectionBuilder, by_path: dict[tuple[str, ...], list[_Se
 
 
 def _folder_tree(notes: Sequence[NoteProgress]) -> FolderProgress:
-    def build(path: str, members: list[NoteProgress]) -> FolderProgress:
-        prefix = f"{path}/" if path else ""
-        direct: list[NoteProgress] = []
-        sub: dict[str, list[NoteProgress]] = {}
-        for note in members:
-            rest = note.path[len(prefix):]
-            head, slash, _tail = rest.partition("/")
-            if slash:
-                sub.setdefault(head, []).append(note)
-            else:
-                direct.append(note)
-        folders = tuple(build(f"{prefix}{name}", sub[name])
-                        for name in sorted(sub, key=lambda s: (s.casefold(), s)))
-        counts = Counts()
-        for part in [f.counts for f in folders] + [n.counts for n in direct]:
-            counts = counts + part
-        name = path.rsplit("/", 1)[-1]
-        return FolderProgress(path, name, counts, folders, tuple(direct))
+    """The folder tree of ``notes`` (sorted by path): each folder's notes in that order, its
+    subfolders by name (case-insensitively first), its counts those of everything below."""
+    direct: dict[str, list[NoteProgress]] = {"": []}
+    subfolders: dict[str, list[str]] = {"": []}
+    for note in notes:
+        folder = note.path.rpartition("/")[0]
+        members = direct.get(folder)
+        if members is None:
+            # The folder and each ancestor not yet known become their parents' subfolders.
+            new: list[str] = []
+            child = folder
+            while child not in subfolders:
+                new.append(child)
+                child = child.rpartition("/")[0]
+            for known in new:
+                subfolders[known] = []
+                direct.setdefault(known, [])
+            for known in new:
+                subfolders[known.rpartition("/")[0]].append(known)
+            members = direct[folder]
+        members.append(note)
 
-    return build("", list(notes))
+    def build(path: str) -> FolderProgress:
+        names = subfolders[path]
+        names.sort(key=_folder_order)
+        folders = tuple(build(name) for name in names)
+        members = direct[path]
+        counts = _sum_counts([*(f.counts for f in folders), *(n.counts for n in members)])
+        return FolderProgress(path, path.rpartition("/")[2], counts, folders, tuple(members))
+
+    return build("")
+
+
+def _folder_order(path: str) -> tuple[str, str]:
+    name = path.rpartition("/")[2]
+    return name.casefold(), name
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -424,16 +495,18 @@ def _next_task(open_tasks: Sequence[Task], has_open_child: set[int]) -> Task:
     return actionable[0]
 
 
-def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task],
-               gaps: _GapLists) -> None:
+def _note_gaps(note: NoteProgress, tree: _SectionBuilder, counted: Sequence[Task],
+               every: Sequence[Task], gaps: _GapLists) -> None:
     open_child_parents = {t.parent_line for t in counted
                           if t.type in _OPEN and t.parent_line is not None}
-    for section in note.root.walk():
-        open_tasks = tuple(t for t in section.tasks if t.type in _OPEN)
+    # The builders, not the frozen sections, hold the tasks; sections without tasks (left out
+    # of the frozen tree) have no open task either, so the order is the frozen tree's.
+    for section in tree.walk():
+        open_tasks = [t for t in section.tasks if t.type in _OPEN]
         if open_tasks:
             gaps.open_by_section.append(SectionGap(
-                note.path, section.path, section.line, open_tasks,
-                _next_task(open_tasks, open_child_parents)))
+                note.path, section.path, section.line, tuple(t.line for t in open_tasks),
+                TaskRef.of(_next_task(open_tasks, open_child_parents))))
     _no_progress(note.path, note.root, gaps.no_progress)
 
     # Overdue depends on the day: each open task with a calendar due date is kept with it,
@@ -443,7 +516,7 @@ def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task
             continue
         due = _parse_date(task.fields.due)
         if due is not None:
-            gaps.dated.append((task, due))
+            gaps.dated.append((TaskRef.of(task), due))
 
     children: dict[int, list[Task]] = {}
     for task in every:
@@ -453,7 +526,7 @@ def _note_gaps(note: NoteProgress, counted: Sequence[Task], every: Sequence[Task
         kids = children.get(task.line, ())
         if kids and task.type in _OPEN and all(k.type not in _OPEN for k in kids) \
                 and any(k.type is StatusType.DONE for k in kids):
-            gaps.parents_open.append(task)
+            gaps.parents_open.append(TaskRef.of(task))
 
 
 def _no_progress(path: str, section: Section, out: list[SectionRef]) -> None:
@@ -464,16 +537,17 @@ def _no_progress(path: str, section: Section, out: list[SectionRef]) -> None:
         _no_progress(path, child, out)
 
 
-@dataclass(slots=True)
 class _GapLists:
-    open_by_section: list[SectionGap] = field(default_factory=list)
-    no_progress: list[SectionRef] = field(default_factory=list)
-    dated: list[tuple[Task, date]] = field(default_factory=list)
-    parents_open: list[Task] = field(default_factory=list)
+    __slots__ = ("dated", "no_progress", "open_by_section", "parents_open")
+
+    def __init__(self) -> None:
+        self.open_by_section: list[SectionGap] = []
+        self.no_progress: list[SectionRef] = []
+        self.dated: list[tuple[TaskRef, date]] = []
+        self.parents_open: list[TaskRef] = []
 
 
-@dataclass(frozen=True, slots=True)
-class NoteRollup:
+class NoteRollup(_Value, frozen=True):
     """One note's share of a :class:`Progress`, from :func:`note_rollup`; independent of the
     day and of every other note, so it can be kept while the note is unchanged and merged
     with the others by :func:`merge_rollups`."""
@@ -481,12 +555,15 @@ class NoteRollup:
     note: NoteProgress
     open_by_section: tuple[SectionGap, ...]
     no_progress: tuple[SectionRef, ...]
-    dated: tuple[tuple[Task, date], ...]  # open tasks with a calendar due date, and that date
-    parents_open: tuple[Task, ...]
+    dated: tuple[tuple[TaskRef, date], ...]  # open tasks with a calendar due date, and it
+    parents_open: tuple[TaskRef, ...]
     # (tag key, first spelling in this note, counts of this note's tasks carrying it), in the
     # order the tags are first met: the note's front-matter tags, then the tasks' own.
     tags: tuple[tuple[str, str, Counts], ...]
     top_level_only: bool
+    # (line, due) of each open task (nested ones too) whose due date reads as no calendar
+    # date, in the note's task order: what the report warns about without the tasks.
+    odd_dues: tuple[tuple[int, str], ...] = ()
 
 
 def note_rollup(note: Note, *, top_level_only: bool = False) -> NoteRollup:
@@ -494,15 +571,16 @@ def note_rollup(note: Note, *, top_level_only: bool = False) -> NoteRollup:
     every = sorted(note.tasks, key=_document_order)
     counted = [t for t in every if t.depth == 0] if top_level_only else every
     note_tags = _unique_tags(note.tags)
+    odd_dues = tuple((t.line, t.fields.due) for t in note.tasks
+                     if t.fields.due and t.type in _OPEN and _parse_date(t.fields.due) is None)
     if not counted:  # most notes of a vault: the tree of an empty note is its bare root
-        empty = NoteProgress(note.path, _NO_COUNTS,
-                             Section("", (), 0, 0, _NO_COUNTS, _NO_COUNTS, ()),
-                             tuple(note_tags.values()))
-        return NoteRollup(empty, (), (), (), (), (), top_level_only)
-    progress = NoteProgress(note.path, Counts.of(counted), _section_tree(note, counted),
+        empty = NoteProgress(note.path, _NO_COUNTS, _EMPTY_ROOT, tuple(note_tags.values()))
+        return NoteRollup(empty, (), (), (), (), (), top_level_only, odd_dues)
+    tree = _section_tree(note, counted)
+    progress = NoteProgress(note.path, Counts.of(counted), tree.freeze(),
                             tuple(note_tags.values()))
     gaps = _GapLists()
-    _note_gaps(progress, counted, every, gaps)
+    _note_gaps(progress, tree, counted, every, gaps)
 
     # A front-matter tag covers every task of the note; a task's own tags add to that.
     tag_names: dict[str, str] = {}
@@ -524,14 +602,20 @@ def note_rollup(note: Note, *, top_level_only: bool = False) -> NoteRollup:
         progress, tuple(gaps.open_by_section), tuple(gaps.no_progress), tuple(gaps.dated),
         tuple(gaps.parents_open),
         tuple((key, tag_names[key], Counts.of_tally(tally)) for key, tally in tag_tally.items()),
-        top_level_only)
+        top_level_only, odd_dues)
 
 
-@dataclass(frozen=True, slots=True)
-class RollupSummariser:
+_EMPTY_ROOT = Section("", (), 0, 0, _NO_COUNTS, _NO_COUNTS)
+
+
+class RollupSummariser(msgspec.Struct, frozen=True):
     """:func:`note_rollup` as a summary a vault scan keeps in its index with each note
     (``scan_vault(settings, summarise=RollupSummariser())``), so a warm report merges the
-    stored rollups (:func:`merge_rollups`) instead of rolling every note up again."""
+    stored rollups (:func:`merge_rollups`) instead of rolling every note up again.
+
+    A rollup holds counts and :class:`TaskRef` values, never a :class:`Task`: it is stored as
+    MessagePack apart from the note, and a warm report reads it without the note's tasks.
+    """
 
     top_level_only: bool = False
 
@@ -541,13 +625,31 @@ class RollupSummariser:
         anew, never served from an index written by the old one."""
         return _ROLLUP_TAGS[self.top_level_only]
 
-    @property
-    def types(self) -> tuple[type, ...]:
-        """What a rollup is made of (beside the model's tasks and dates)."""
-        return _ROLLUP_TYPES
-
     def __call__(self, note: Note, /) -> NoteRollup:
         return note_rollup(note, top_level_only=self.top_level_only)
+
+    def encode(self, summary: object, /) -> bytes:
+        """A rollup as bytes for the index."""
+        return _rollup_codec().encode(summary)
+
+    def decode(self, data: bytes, /) -> NoteRollup:
+        """A rollup from :meth:`encode`'s bytes; raises ``msgspec.DecodeError`` (a
+        ``ValueError``) for anything else, a planted or damaged entry included."""
+        rollup: NoteRollup = _rollup_decoder().decode(data)
+        if rollup.top_level_only != self.top_level_only:
+            raise msgspec.DecodeError("a rollup made with another top_level_only")
+        return rollup
+
+
+@functools.cache
+def _rollup_codec() -> msgspec.msgpack.Encoder:
+    return msgspec.msgpack.Encoder()
+
+
+@functools.cache
+def _rollup_decoder() -> msgspec.msgpack.Decoder[NoteRollup]:
+    # Typed: the bytes can only ever become these values (no code runs, whatever they hold).
+    return msgspec.msgpack.Decoder(NoteRollup)
 
 
 def _source_stamp() -> str:
@@ -558,14 +660,27 @@ def _source_stamp() -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-_ROLLUP_TAGS = {flag: f"progress.note_rollup/1 top_level_only={flag} {_source_stamp()}"
+_ROLLUP_TAGS = {flag: f"progress.note_rollup/2 top_level_only={flag} {_source_stamp()}"
                 for flag in (False, True)}
-_ROLLUP_TYPES: tuple[type, ...] = (NoteRollup, NoteProgress, Section, Counts, SectionGap,
-                                   SectionRef)
 
 
 def _document_order(task: Task) -> tuple[int, int]:
     return task.line, task.offset
+
+
+def _rollup_path(rollup: NoteRollup) -> str:
+    return rollup.note.path
+
+
+def _sum_counts(parts: Iterable[Counts]) -> Counts:
+    todo = doing = done = cancelled = other = 0
+    for part in parts:
+        todo += part.todo
+        doing += part.doing
+        done += part.done
+        cancelled += part.cancelled
+        other += part.other
+    return Counts(todo, doing, done, cancelled, other)
 
 
 def merge_rollups(rollups: Iterable[NoteRollup], *, today: date | None = None,
@@ -573,23 +688,25 @@ def merge_rollups(rollups: Iterable[NoteRollup], *, today: date | None = None,
     """The whole vault's :class:`Progress` from its notes' rollups (any order; each made with
     the same ``top_level_only``): totals, the folder tree, tags and gaps, with ``today``
     deciding what is overdue."""
-    ordered = sorted(rollups, key=lambda r: r.note.path)
+    ordered = sorted(rollups, key=_rollup_path)
     open_by_section: list[SectionGap] = []
     no_progress: list[SectionRef] = []
     overdue: list[OverdueTask] = []
-    parents_open: list[Task] = []
+    parents_open: list[TaskRef] = []
     tag_counts: dict[str, Counts] = {}
     tag_names: dict[str, str] = {}
     tag_notes: dict[str, int] = {}
-    total = Counts()
     for rollup in ordered:
         if rollup.top_level_only != top_level_only:
             raise ValueError("a rollup made with another top_level_only")
-        total = total + rollup.note.counts
-        open_by_section += rollup.open_by_section
-        no_progress += rollup.no_progress
-        parents_open += rollup.parents_open
-        if today is not None:
+        # Most notes of a vault hold no task: nothing of theirs to gather but their tags.
+        if rollup.open_by_section:
+            open_by_section += rollup.open_by_section
+        if rollup.no_progress:
+            no_progress += rollup.no_progress
+        if rollup.parents_open:
+            parents_open += rollup.parents_open
+        if today is not None and rollup.dated:
             overdue += [OverdueTask(task, due, (today - due).days)
                         for task, due in rollup.dated if due < today]
         for key, spelling, counts in rollup.tags:
@@ -606,6 +723,7 @@ def merge_rollups(rollups: Iterable[NoteRollup], *, today: date | None = None,
         overdue=tuple(sorted(overdue, key=lambda o: (o.due, o.task.path, o.task.line))),
         parents_open=tuple(parents_open),
     )
+    total = _sum_counts(note.counts for note in notes)
     return Progress(total, notes, _folder_tree(notes), tags, gaps, today, top_level_only)
 
 
@@ -659,5 +777,6 @@ def with_history(progress: Progress,
         if sections_with_tasks >= 2 and step is not None:
             focus.append(FocusStep(note.path, step.section, step.next))
     stalled.sort(key=lambda s: (s.last_progress, s.path, s.line))
-    gaps = replace(progress.gaps, history=True, stalled=tuple(stalled), focus=tuple(focus))
-    return replace(progress, gaps=gaps)
+    gaps = msgspec.structs.replace(progress.gaps, history=True, stalled=tuple(stalled),
+                                   focus=tuple(focus))
+    return msgspec.structs.replace(progress, gaps=gaps)

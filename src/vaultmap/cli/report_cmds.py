@@ -34,17 +34,27 @@ from vaultmap.config import (
 from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
-from vaultmap.progress import NoteRollup, Progress, RollupSummariser, merge_rollups, with_history
+from vaultmap.progress import Progress, merge_rollups, with_history
 from vaultmap.report import (
     BY_CHOICES,
     By,
     ReportOptions,
-    render_json,
     render_markdown,
     report_dict,
 )
-from vaultmap.report.common import date_warnings, plain, printable, scan_warning_lines
-from vaultmap.report.json_report import dumps, task_dict
+from vaultmap.report.common import (
+    bad_date_warnings,
+    plain,
+    printable,
+    scan_warning_lines,
+)
+from vaultmap.report.json_report import (
+    ReportSummariser,
+    ReportSummary,
+    dumps,
+    render_json_bytes,
+    task_dict,
+)
 from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
@@ -164,11 +174,12 @@ def check_replaceable(output: Path) -> None:
                             "was written (pass --force to replace it)")
 
 
-def _write_output(text: str, output: Path | None) -> None:
+def _write_output(text: str | bytes, output: Path | None) -> None:
+    """Print ``text`` (or UTF-8 bytes: the JSON report) or write it to ``output``."""
     if output is None:
         click.echo(text, nl=False)  # rendered text: every note text in it is printable
         return
-    data = text.encode("utf-8", errors="surrogateescape")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogateescape")
     try:
         if os.path.exists(output) and not os.path.isfile(output):
             # A device or a pipe (/dev/stdout): written into, like a shell redirection.
@@ -289,19 +300,22 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
     top = settings.report.top_level_only if top_level is None else top_level
-    # Each note's rollup is kept in the index with it: a warm report merges them.
+    # Each note's rollup is kept in the index with it: a warm report merges them, without
+    # decoding a single note.
     result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index,
-                        summarise=RollupSummariser(top))
+                        summarise=ReportSummariser(top), notes=False)
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
     _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
-    if not result.notes:
+    if not result.paths:
         _warn([_no_notes_warning(settings, vault)])
-    bad_dates = date_warnings(result.notes)
+    summaries = [summary for summary in result.summaries if isinstance(summary, ReportSummary)]
+    rollups = [summary.rollup for summary in summaries]
+    bad_dates = bad_date_warnings((rollup.note.path, line, due) for rollup in rollups
+                                  for line, due in rollup.odd_dues)
     _warn(bad_dates)
 
-    rollups = [summary for summary in result.summaries if isinstance(summary, NoteRollup)]
     progress = merge_rollups(rollups, today=day, top_level_only=top)
     history = None
     if not no_history:
@@ -314,7 +328,12 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
                             limit=limit, max_rows=rows, title=name, root=str(root),
                             warnings=(*settings.warnings, *result.warnings, *bad_dates))
     if fmt == "json":
-        _write_output(render_json(progress, options, pretty=_pretty(output)), output)
+        # Each note's share of the JSON, kept in the index with its rollup, is spliced in.
+        parts = [summary.json_part() for summary in summaries]
+        complete = [part for part in parts if part is not None]
+        _write_output(render_json_bytes(progress, options, pretty=_pretty(output),
+                                        parts=complete if len(complete) == len(parts) else None),
+                      output)
     elif fmt == "markdown":
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)

@@ -178,15 +178,16 @@ def date_warnings(notes: Iterable[Note]) -> list[str]:
     left out of Overdue, so the user hears why. At most :data:`MAX_DATE_WARNINGS` lines, then
     a count of the rest. Only open tasks are looked at: their fields are read for Overdue
     anyway, so a warm report pays nothing more (fields are parsed on first use)."""
-    found: list[str] = []
-    for note in notes:
-        for task in note.tasks:
-            if not task.is_open:
-                continue
-            due = task.fields.due
-            if due and not _is_date(due):
-                found.append(f"{note.path}:{task.line}: 📅 {due} is not a date; the task is "
-                             "left out of Overdue")
+    return bad_date_warnings((note.path, task.line, task.fields.due) for note in notes
+                             for task in note.tasks if task.is_open and task.fields.due)
+
+
+def bad_date_warnings(dues: Iterable[tuple[str, int, str]]) -> list[str]:
+    """:func:`date_warnings` from (note path, line, due) of open tasks, in note order: the
+    candidates a stored rollup keeps (``NoteRollup.odd_dues``), so a warm report warns
+    without the tasks."""
+    found = [f"{path}:{line}: 📅 {due} is not a date; the task is left out of Overdue"
+             for path, line, due in dues if due and not _is_date(due)]
     if len(found) > MAX_DATE_WARNINGS:
         rest = len(found) - MAX_DATE_WARNINGS
         found = [*found[:MAX_DATE_WARNINGS], f"... and {rest} more due dates that are not dates"]

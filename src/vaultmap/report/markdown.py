@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vaultmap.model import Task
-from vaultmap.progress import Progress, percent_label
+from vaultmap.progress import Progress, TaskRef, percent_label
 from vaultmap.report.common import (
     NO_TAGS,
     ReportOptions,
@@ -69,7 +68,7 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
     label = labeller(progress)
     if progress.gaps.focus:
         steps = [f"{inline(label(f.path, f.section))}: "
-                 f"{inline(plain(f.task.fields.description or f.task.text))}"
+                 f"{inline(plain(f.task.description or f.task.text))}"
                  for f in progress.gaps.focus]
         out.append("**Focus:** " + " · ".join(steps))
         out.append("")
@@ -113,7 +112,7 @@ def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
         # "March:" followed by ": text" would read "March:: text", a Dataview field.
         return inline(label(path, section)).rstrip(":")
 
-    def what(task: Task) -> str:
+    def what(task: TaskRef) -> str:
         return inline(plain(task.display_description or task.display_text))
 
     next_up = [f"- {where(g.path, g.section)}: {what(g.next)} ({len(g.open)} open)"

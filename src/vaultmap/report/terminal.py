@@ -20,8 +20,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from vaultmap.model import StatusType, Task
-from vaultmap.progress import Counts, FocusStep, Progress, percent_label
+from vaultmap.model import StatusType
+from vaultmap.progress import Counts, FocusStep, Progress, TaskRef, percent_label
 from vaultmap.report.common import (
     NO_TAGS,
     ReportOptions,
@@ -312,7 +312,7 @@ def _cut(text: str, width: int, glyphs: _Glyphs) -> str:
     return set_cell_size(text, room).rstrip() + glyphs.ellipsis
 
 
-def _what(task: Task) -> str:
+def _what(task: TaskRef) -> str:
     return plain(task.display_description or task.display_text)
 
 

@@ -13,19 +13,22 @@ The walk skips ``.obsidian/``, ``.trash/``, ``.git/`` and ``.vaultmap/`` at any 
 symbolic link, a FIFO, a permission error, NUL bytes, over the size cap) or that the parser
 chokes on becomes one warning line naming it; the rest of the vault is still read.
 
-The index (``.vaultmap/scan-index.<flavor>.pickle``) maps each note's vault-relative path to
-the ``stat`` it had when it was parsed and the parsed :class:`~vaultmap.model.Note`, pickled
-on its own. A later scan re-parses only files whose size, mtime or inode changed. A file
+The index (``.vaultmap/scan-index.<flavor>.pickle``, a name kept from when it was a pickle:
+it is MessagePack) maps each note's vault-relative path to the ``stat`` it had when it was
+parsed and the parsed :class:`~vaultmap.model.Note`, pickled on its own. A later scan
+re-parses only files whose size, mtime or inode changed. A file
 modified within two seconds before the scan that recorded it is not trusted (an edit in the
 same mtime tick would keep size and mtime: git's "racy" case) and is parsed again next time.
 The file is written atomically (temporary file + rename), so two scans at once never produce a
 torn read; the last writer wins. Its header names a format version and a fingerprint of all
 that changes parsing (flavor, statuses, size cap, the parser's own source), so an index from
 another configuration or an older vaultmap is rebuilt silently, as is a truncated or corrupt
-one. Loading uses an allow-list unpickler: a vault from an untrusted source cannot run code
-through a planted index. ``scan_vault(settings, summarise=...)`` also keeps a summary of each
-note (the report's rollup) in its entry, after the note, and hands it back while the note is
-unchanged; its classes are the only others the unpickler then builds.
+one. The file is read with its types checked, and a note with an allow-list unpickler: a vault
+from an untrusted source cannot run code through a planted index.
+``scan_vault(settings, summarise=...)`` also keeps a summary of each note (the report's
+rollup, as MessagePack) in its entry, beside the note, and hands it back while the note is
+unchanged; ``notes=False`` reads the summaries alone, without decoding a single note (a warm
+report).
 
 Cold scans of more than a couple of MB parse in worker processes (``fork``; ``spawn`` only for
 much larger jobs when other threads are running), falling back to this process if a worker

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import functools
-import gc
 import hashlib
 import importlib.util
 import io
 import operator
 import pickle
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import msgspec
 
 from vaultmap import __version__
 from vaultmap.config import Settings
@@ -27,10 +27,6 @@ from vaultmap.model import (
     StatusType,
     Task,
     TaskFields,
-    new_heading,
-    new_note,
-    new_task,
-    new_task_fields,
 )
 from vaultmap.vault.paths import open_state_folder
 from vaultmap.vault.read import _Outcome
@@ -39,7 +35,11 @@ from vaultmap.vault.walk import _Walker
 _INDEX_PREFIX = "scan-index"
 
 _INDEX_MAGIC = "vaultmap-scan-index"
-_INDEX_FORMAT = 2
+# 3: MessagePack of (magic, format, fingerprint, {path: _Entry}), read with the types checked;
+# each entry keeps its note's warnings and its summary (bytes the summariser made) beside the
+# note, so a scan can hand back summaries without decoding a single note. (1 and 2 were two
+# pickles: such a file fails to decode and is rebuilt.)
+_INDEX_FORMAT = 3
 # A file changed this close before the scan that recorded it may change again within the
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
 _RACY_NS = 2_000_000_000
@@ -47,9 +47,8 @@ _STALE_TMP_SECONDS = 3600
 # Far above any real index (about 3 KB per note); a planted huge file is not read.
 MAX_INDEX_BYTES = 2 * 1024 * 1024 * 1024
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in (Task, TaskFields, Heading, Note)
-}
+_MODEL_TYPES: tuple[type[msgspec.Struct], ...] = (Task, TaskFields, Heading, Note)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {cls: cls.__struct_fields__ for cls in _MODEL_TYPES}
 
 
 _EMPTY_PROXY: Mapping[Any, Any] = MappingProxyType({})
@@ -61,22 +60,14 @@ def _mapping_proxy(data: dict[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(data) if data else _EMPTY_PROXY
 
 
-# The model's fast positional constructors (model.new_*): loading an index builds hundreds of
-# thousands of objects, and the dataclass __init__ of a frozen class is several times slower.
-_BUILDERS: dict[type, Callable[..., Any]] = {
-    Task: new_task, TaskFields: new_task_fields, Heading: new_heading, Note: new_note,
-}
+# Each model value is pickled as its class and its fields, positionally (the Struct's C
+# constructor takes them so): smaller and faster to load than keyword state.
+_BUILDERS: dict[type, Callable[..., Any]] = {cls: cls for cls in _MODEL_TYPES}
 _GETTERS = {cls: operator.attrgetter(*names) for cls, names in _FIELD_NAMES.items()}
 
 
 class _IndexPickler(pickle.Pickler):
-    """Pickles model objects as (builder, field values); mapping proxies as plain dicts; the
-    frozen dataclasses of a summary (``summary_types``) as (class, field values)."""
-
-    def __init__(self, file: io.BytesIO, protocol: int,
-                 summary_types: Sequence[type] = ()) -> None:
-        super().__init__(file, protocol=protocol)
-        self._summary_getters = {cls: _field_getter(cls) for cls in summary_types}
+    """Pickles model objects as (builder, field values); mapping proxies as plain dicts."""
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
@@ -85,67 +76,26 @@ class _IndexPickler(pickle.Pickler):
             return builder, _GETTERS[kind](obj)
         if kind is MappingProxyType:
             return _mapping_proxy, (dict(obj),)
-        getter = self._summary_getters.get(kind)
-        if getter is not None:
-            return kind, getter(obj)
         return NotImplemented
 
 
-def _field_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    names = tuple(f.name for f in dataclasses.fields(cls))
-    if len(names) == 1:
-        single = operator.attrgetter(names[0])
-        return lambda obj: (single(obj),)
-    getter: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
-    return getter
-
-
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
-    **{("vaultmap.model", build.__name__): build for build in _BUILDERS.values()},
     (__name__, "_mapping_proxy"): _mapping_proxy,
     ("vaultmap.model", "StatusType"): StatusType,
-    # When a builder falls back to the class itself, the class is what the pickle names.
-    **{("vaultmap.model", cls.__name__): cls for cls in (Task, TaskFields, Heading, Note)},
+    **{("vaultmap.model", cls.__name__): cls for cls in _MODEL_TYPES},
 }
 for _datetime_name in ("date", "datetime", "time", "timedelta", "timezone"):
     _ALLOWED_GLOBALS[("datetime", _datetime_name)] = getattr(datetime, _datetime_name)
 
 
-@functools.lru_cache(maxsize=8)
-def _classes_by_name(types: tuple[type, ...]) -> dict[tuple[str, str], type]:
-    return {(cls.__module__, cls.__qualname__): cls for cls in types}
-
-
 class _SafeUnpickler(pickle.Unpickler):
-    """Only rebuilds our model types and plain values (and the frozen dataclasses of the
-    summary asked for): a planted index cannot run code."""
-
-    def __init__(self, file: io.BytesIO | BinaryIO,
-                 summary_types: Sequence[type] = ()) -> None:
-        super().__init__(file)
-        self._summary_classes = _classes_by_name(tuple(summary_types))
+    """Only rebuilds our model types and plain values: a planted index cannot run code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        found = _ALLOWED_GLOBALS.get((module, name)) or self._summary_classes.get((module, name))
+        found = _ALLOWED_GLOBALS.get((module, name))
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an index")
         return found
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects that form no cycles.
-
-    Unpickling an index allocates tens of thousands of objects, which triggers repeated full
-    collections that scan all of them: pausing it halves the load time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _dumps(obj: object) -> bytes:
@@ -155,58 +105,33 @@ def _dumps(obj: object) -> bytes:
 
 
 def _decode(blob: bytes) -> Note:
-    """One note from its index encoding (call inside ``_no_gc()`` when decoding many)."""
-    return _decode_with_summary(blob, None)[0]
-
-
-def _decode_with_summary(blob: bytes, summariser: Summariser | None) -> tuple[Note, object]:
-    """A note from its index encoding, and the summary stored with it when it is the one
-    ``summariser`` makes (its tag), else None."""
-    handle = io.BytesIO(blob)
-    unpickler = _SafeUnpickler(handle, summariser.types if summariser is not None else ())
-    note = unpickler.load()
+    """One note from its index encoding."""
+    note = _SafeUnpickler(io.BytesIO(blob)).load()
     if type(note) is not Note:
         raise pickle.UnpicklingError("an index entry does not hold a note")
-    summary: object = None
-    if summariser is not None and handle.tell() < len(blob):
-        # The second pickle of the entry, (tag, summary), read by the same unpickler: its
-        # tasks are the note's objects just loaded.
-        stored = unpickler.load()
-        if type(stored) is tuple and len(stored) == 2 and stored[0] == summariser.tag:
-            summary = stored[1]
-    return note, summary
-
-
-def _dumps_with_summary(note: Note, summariser: Summariser, summary: object) -> bytes:
-    """The index encoding of a note followed by its summary: two pickles by one pickler, so
-    the summary's tasks are the note's own objects, stored once and shared again when loaded.
-    The note alone reads as :func:`_decode` always did (the first pickle), so an index
-    written with summaries serves every scan, with or without a summariser."""
-    buffer = io.BytesIO()
-    pickler = _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL, summariser.types)
-    pickler.dump(note)
-    pickler.dump((summariser.tag, summary))
-    return buffer.getvalue()
+    return note
 
 
 class Summariser(Protocol):
     """Works out something from one note alone (a progress roll-up, say) that a scan keeps in
-    the index with the note, so a later scan hands it back without working it out again.
+    the index with the note, so a later scan hands it back without working it out again, and
+    without decoding the note.
 
     ``tag`` names the summary and everything that changes it (its code's version): a stored
-    summary with another tag is made anew. ``types`` are the frozen dataclasses a summary is
-    made of, the only classes (beside the model's) that loading it may build.
+    summary with another tag is made anew. ``encode`` turns a summary into the bytes kept;
+    ``decode`` turns them back and raises (any exception) for bytes it does not accept: such
+    an entry's summary is made anew from its note. Decoding must not run code named by the
+    bytes (a vault may come from anyone).
     """
 
     @property
     def tag(self) -> str: ...
 
-    @property
-    def types(self) -> tuple[type, ...]: ...
-
     def __call__(self, note: Note, /) -> object: ...
 
+    def encode(self, summary: object, /) -> bytes: ...
 
+    def decode(self, data: bytes, /) -> object: ...
 
 
 class _Entry(NamedTuple):
@@ -219,6 +144,11 @@ class _Entry(NamedTuple):
     # a memo entry per object: hundreds of MB for 300,000 tasks).
     blob: bytes | None
     warning: str | None
+    # The note's own warnings (front matter ignored, say): a scan that does not decode the
+    # note still repeats them.
+    note_warnings: tuple[str, ...] = ()
+    summary_tag: str | None = None  # the Summariser.tag that made ``summary``
+    summary: bytes | None = None
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -251,7 +181,11 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def index_path(settings: Settings) -> Path:
-    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's."""
+    """The index file: one per flavour, so ``--flavor gfm`` runs do not evict the default's.
+
+    The name ends in ``.pickle`` since the first index; since format 3 the file is MessagePack
+    (only each note's own encoding inside it is a pickle). Kept, so an older index is found
+    and replaced, never left behind."""
     return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.pickle"
 
 
@@ -261,40 +195,87 @@ def index_state(settings: Settings) -> str:
     configuration: the next scan rebuilds it) or ``unreadable`` (truncated or corrupt)."""
     try:
         with open(index_path(settings), "rb") as handle:
-            header = _SafeUnpickler(handle).load()
-            if not (isinstance(header, tuple) and len(header) == 3
-                    and header[0] == _INDEX_MAGIC):
-                return "unreadable"
-            if header != (_INDEX_MAGIC, _INDEX_FORMAT, _fingerprint(settings)):
-                return "stale"
-            body = _SafeUnpickler(handle).load()
+            data = handle.read(MAX_INDEX_BYTES)
+        magic, version, fingerprint, body, odd = _header_decoder().decode(data)
+        if magic != _INDEX_MAGIC:
+            return "unreadable"
+        if (version, fingerprint) != (_INDEX_FORMAT, _fingerprint(settings)):
+            return "stale"
+        _body_decoder().decode(body)
+        if odd:
+            _odd_entries(odd)
     except FileNotFoundError:
         return "missing"
-    except Exception:  # truncated, corrupt, planted
+    except Exception:  # truncated, corrupt, planted, an index older than format 3
         return "unreadable"
-    return "current" if isinstance(body, dict) else "unreadable"
+    return "current"
 
 
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
     try:
         data, _ = read_regular(index_path(settings), MAX_INDEX_BYTES)
-        with io.BytesIO(data) as handle:
-            header = _SafeUnpickler(handle).load()
-            if header != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
-                return {}
-            body = _SafeUnpickler(handle).load()
-    except Exception:  # missing, truncated, corrupt, planted: rebuild silently
+        magic, version, stored, body, odd = _header_decoder().decode(data)
+        if (magic, version, stored) != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
+            return {}
+        # Typed: every entry is checked field by field as it is read (in C), so a damaged or
+        # planted body is refused whole, and no code named by the file can run.
+        entries = _body_decoder().decode(body)
+        if odd:
+            entries.update(_odd_entries(odd))
+        return entries
+    except Exception:  # missing, truncated, corrupt, planted, older: rebuild silently
         return {}
-    if not isinstance(body, dict):
-        return {}
+
+
+def _encode_index(fingerprint: str, entries: Mapping[str, _Entry]) -> bytes:
+    """The index file's bytes: (magic, format, fingerprint, entries, odd entries).
+
+    MessagePack holds only UTF-8 text, and a file name that is no UTF-8 reaches us with lone
+    surrogates (``os.fsdecode``): the few entries holding one are kept apart, pickled as plain
+    values (read back by the same allow-list unpickler as the notes)."""
+    try:
+        return msgspec.msgpack.encode((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint, entries, b""))
+    except UnicodeEncodeError:
+        pass
+    plain: dict[str, _Entry] = {}
+    odd: dict[str, tuple[Any, ...]] = {}
+    for rel, entry in entries.items():
+        try:
+            msgspec.msgpack.encode((rel, entry))
+            plain[rel] = entry
+        except UnicodeEncodeError:
+            odd[rel] = tuple(entry)
+    return msgspec.msgpack.encode((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint, plain,
+                                   pickle.dumps(odd, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+def _odd_entries(data: bytes) -> dict[str, _Entry]:
+    """The entries :func:`_encode_index` pickled, each checked; raises for anything else."""
+    body = _SafeUnpickler(io.BytesIO(data)).load()
+    if type(body) is not dict:
+        raise ValueError("not an index")
     entries: dict[str, _Entry] = {}
     for rel, raw in body.items():
-        if not (isinstance(rel, str) and isinstance(raw, tuple) and len(raw) == 6
-                and isinstance(raw[4], bytes | None)):
-            return {}
+        if not (type(rel) is str and type(raw) is tuple and len(raw) == len(_Entry._fields)
+                and all(type(value) is int for value in raw[:3]) and type(raw[3]) is bool
+                and isinstance(raw[4], bytes | None) and isinstance(raw[5], str | None)
+                and type(raw[6]) is tuple and all(type(line) is str for line in raw[6])
+                and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)):
+            raise ValueError("not an index entry")
         entries[rel] = _Entry(*raw)
     return entries
+
+
+@functools.cache
+def _header_decoder() -> msgspec.msgpack.Decoder[tuple[str, int, str, msgspec.Raw, bytes]]:
+    # The body is kept raw until the header says it was written for this configuration.
+    return msgspec.msgpack.Decoder(tuple[str, int, str, msgspec.Raw, bytes])
+
+
+@functools.cache
+def _body_decoder() -> msgspec.msgpack.Decoder[dict[str, _Entry]]:
+    return msgspec.msgpack.Decoder(dict[str, _Entry])
 
 
 def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
@@ -303,15 +284,9 @@ def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Ent
         # A vault from elsewhere could point .vaultmap/ or the index at any file; we write
         # only inside (open_state_folder refuses links).
         state_dir = open_state_folder(settings.state_dir, (index_path(settings).name,))
-        body = {rel: tuple(entry) for rel, entry in entries.items()}
-        buffer = io.BytesIO()
-        # Two independent pickles: the header is checked before the body is read.
-        _IndexPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(
-            (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint))
-        pickle.dump(body, buffer, protocol=pickle.HIGHEST_PROTOCOL)  # plain values only
-        atomic_write(index_path(settings), buffer.getbuffer(), new_mode=0o644)
+        atomic_write(index_path(settings), _encode_index(fingerprint, entries), new_mode=0o644)
         _remove_stale_temporaries(state_dir)
-    except (OSError, UnsafePath, pickle.PicklingError, TypeError, AttributeError):
+    except (OSError, UnsafePath, TypeError, ValueError, pickle.PicklingError):
         pass
 
 
@@ -338,17 +313,24 @@ def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
         if outcome.size < 0:  # could not be opened: nothing to remember, retried next time
             continue
         blob = outcome.blob
+        note_warnings: tuple[str, ...] = ()
+        tag: str | None = None
+        summary: bytes | None = None
         try:
-            if summariser is not None and summaries and outcome.rel in summaries \
-                    and outcome.note is not None:
-                blob = _dumps_with_summary(outcome.note, summariser, summaries[outcome.rel])
-            elif blob is None and outcome.note is not None:
-                blob = _dumps(outcome.note)
+            if outcome.note is not None:
+                note_warnings = outcome.note.warnings
+                if blob is None:
+                    blob = _dumps(outcome.note)
         except Exception:  # a front-matter value pickle cannot hold: not indexed
             continue
+        if summariser is not None and summaries and outcome.rel in summaries:
+            try:
+                tag, summary = summariser.tag, summariser.encode(summaries[outcome.rel])
+            except Exception:  # kept without: the summary is made again next time
+                tag = summary = None
         trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
         entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                      blob, outcome.warning)
+                                      blob, outcome.warning, note_warnings, tag, summary)
     return entries
 
 

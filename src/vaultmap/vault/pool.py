@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from vaultmap.config import Settings
 from vaultmap.model import Flavor, StatusMap, StatusType
-from vaultmap.vault.index import _decode, _dumps, _no_gc
+from vaultmap.vault.index import _decode, _dumps
 from vaultmap.vault.read import _Outcome, _parse_one
 from vaultmap.vault.walk import _Found
 
@@ -100,11 +100,10 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
                                  mp_context=get_context("fork" if can_fork else "spawn")) as pool:
             jobs_args = [(chunk, flavor.value, status_chars, max_bytes) for chunk in chunks]
             for chunk_outcomes in pool.map(_parse_chunk, jobs_args):
-                with _no_gc():
-                    for outcome in chunk_outcomes:
-                        if outcome.blob is not None:
-                            outcome = outcome._replace(note=_decode(outcome.blob))
-                        outcomes.append(outcome)
+                for outcome in chunk_outcomes:
+                    if outcome.blob is not None:
+                        outcome = outcome._replace(note=_decode(outcome.blob))
+                    outcomes.append(outcome)
     except (BrokenProcessPool, OSError, pickle.PickleError):
         # A worker killed (out of memory) or no processes allowed: finish in this process.
         done = {outcome.rel for outcome in outcomes}

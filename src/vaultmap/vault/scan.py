@@ -15,14 +15,12 @@ from vaultmap.errors import VaultReadError
 from vaultmap.model import Note
 from vaultmap.vault.index import (
     Summariser,
-    _decode_with_summary,
-    _dumps_with_summary,
+    _decode,
     _entries_for,
     _Entry,
     _fingerprint,
     _load_index,
     _merge_index,
-    _no_gc,
     _save_index,
 )
 from vaultmap.vault.paths import FolderRules, resolve_note
@@ -55,8 +53,10 @@ class ScanResult:
     # matter ignored, say) that were taken unchanged from the index: an earlier scan already
     # said them, so a command may leave them out unless asked.
     repeated: tuple[str, ...] = ()
-    # With a summariser: each note's summary, in the order of ``notes``.
+    # With a summariser: each note's summary, in the order of ``paths``.
     summaries: tuple[object, ...] = ()
+    # The vault-relative path of every readable note, sorted (with ``notes=False`` too).
+    paths: tuple[str, ...] = ()
 
 
 def _selection(settings: Settings, root_abs: str,
@@ -93,6 +93,7 @@ def scan_vault(
     use_index: bool = True,
     jobs: int | None = None,
     summarise: Summariser | None = None,
+    notes: bool = True,
 ) -> ScanResult:
     """Read every note of the vault (or of ``paths``: folders and single files inside it).
 
@@ -105,6 +106,10 @@ def scan_vault(
     With ``summarise``, each note's summary comes back too (:attr:`ScanResult.summaries`):
     kept in the index with the note, it is worked out again only for notes parsed anew (or
     whose stored summary has another tag).
+
+    ``notes=False`` (with ``summarise``) is for a caller that needs the summaries only (a
+    warm report): :attr:`ScanResult.notes` stays empty and a note taken from the index is not
+    even decoded, its stored summary alone is read; :attr:`ScanResult.paths` lists the notes.
     """
     scan_start_ns = time.time_ns()
     root_abs = os.path.abspath(settings.root)
@@ -159,31 +164,43 @@ def scan_vault(
 
     warnings: list[tuple[str, str]] = list(walker.warnings)
     unreadable: list[tuple[str, str]] = list(walker.unreadable)
-    notes: list[Note] = []
+    found_notes: list[Note] = []
     reused_notes: list[Note] = []
+    note_paths: list[str] = []
     damaged: list[_Found] = []
     resummarised: list[str] = []  # reused notes whose stored summary was missing or stale
+    repeated: list[tuple[str, str]] = []
     reused = 0
-    with _no_gc():
-        for rel in list(reusable):
-            entry = reusable.pop(rel)
-            if entry.blob is not None:
+    for rel in list(reusable):
+        entry = reusable.pop(rel)
+        if entry.blob is not None:
+            summary: object = None
+            if summarise is not None and entry.summary is not None \
+                    and entry.summary_tag == summarise.tag:
                 try:
-                    note, summary = _decode_with_summary(entry.blob, summarise)
+                    summary = summarise.decode(entry.summary)
+                except Exception:  # damaged or planted: made anew from the note
+                    summary = None
+            if notes or (summarise is not None and summary is None):
+                try:
+                    note = _decode(entry.blob)
                 except Exception:  # a damaged entry: parse the file again
                     damaged.append(walker.found[rel])
                     continue
-                reused_notes.append(note)
-                if summarise is not None:
-                    if summary is None:
-                        summary = summarise(note)
-                        resummarised.append(rel)
-                    summaries[rel] = summary
-            if entry.warning is not None:
-                warnings.append((rel, entry.warning))
-                if entry.blob is None:
-                    unreadable.append((rel, entry.warning))
-            reused += 1
+                if notes:
+                    reused_notes.append(note)
+                if summarise is not None and summary is None:
+                    summary = summarise(note)
+                    resummarised.append(rel)
+            if summarise is not None:
+                summaries[rel] = summary
+            note_paths.append(rel)
+            repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
+        if entry.warning is not None:
+            warnings.append((rel, entry.warning))
+            if entry.blob is None:
+                unreadable.append((rel, entry.warning))
+        reused += 1
     if damaged:
         repaired = _parse_many(settings, damaged, 1)
         outcomes += repaired
@@ -193,59 +210,60 @@ def scan_vault(
                     summaries[outcome.rel] = summarise(outcome.note)
     if use_index and (damaged or resummarised):
         entries = _load_index(settings, fingerprint)
+        stored = False
+        if summarise is not None and resummarised:
+            stored = _store_summaries(entries, resummarised, summaries, summarise)
         if damaged:
             entries.update(_entries_for(repaired, scan_start_ns, summaries, summarise))
-        if summarise is not None and resummarised:
-            _store_summaries(entries, resummarised, reused_notes, summaries, summarise)
-        _save_index(settings, fingerprint, entries)
+        if damaged or stored:  # not for summaries it cannot keep (it would every time)
+            _save_index(settings, fingerprint, entries)
 
     for outcome in outcomes:
-        if outcome.note is not None:
-            notes.append(outcome.note)
         if outcome.warning is not None:
             warnings.append((outcome.rel, outcome.warning))
             if outcome.note is None:
                 unreadable.append((outcome.rel, outcome.warning))
-    repeated: list[tuple[str, str]] = []
-    for note in notes:
-        for message in note.warnings:
-            warnings.append((note.path, _prefixed(note.path, message)))
-    for note in reused_notes:
-        for message in note.warnings:
-            repeated.append((note.path, _prefixed(note.path, message)))
+        if outcome.note is not None:
+            note_paths.append(outcome.rel)
+            if notes:
+                found_notes.append(outcome.note)
+            warnings += [(outcome.rel, _prefixed(outcome.rel, message))
+                         for message in outcome.note.warnings]
     warnings += repeated
-    notes += reused_notes
+    found_notes += reused_notes
 
-    notes.sort(key=lambda note: note.path)
+    found_notes.sort(key=lambda note: note.path)
+    note_paths.sort()
     warnings.sort(key=lambda item: item[0])
     repeated.sort(key=lambda item: item[0])
     return ScanResult(
         root=settings.root,
-        notes=tuple(notes),
+        notes=tuple(found_notes),
         warnings=tuple(message for _, message in warnings),
         parsed=len(outcomes),
         reused=reused,
         unreadable=tuple(sorted(UnreadablePath(rel, line.removeprefix(f"{rel}: "))
                                 for rel, line in unreadable)),
         repeated=tuple(message for _, message in repeated),
-        summaries=tuple(summaries[note.path] for note in notes) if summarise is not None
+        summaries=tuple(summaries[rel] for rel in note_paths) if summarise is not None
         else (),
+        paths=tuple(note_paths),
     )
 
 
-def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str], notes: Sequence[Note],
-                     summaries: dict[str, object], summarise: Summariser) -> None:
-    """Put the summaries just made for notes taken from the index into their entries."""
-    by_path = {note.path: note for note in notes}
+def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str],
+                     summaries: dict[str, object], summarise: Summariser) -> bool:
+    """Put the summaries just made for notes taken from the index into their entries; say
+    whether any was."""
+    stored = False
     for rel in paths:
         entry = entries.get(rel)
-        note = by_path.get(rel)
-        if entry is None or note is None:
+        if entry is None or rel not in summaries:
             continue
         try:
-            blob = _dumps_with_summary(note, summarise, summaries[rel])
-        except Exception:  # a front-matter value pickle cannot hold: left as it was
+            data = summarise.encode(summaries[rel])
+        except Exception:  # a summary the summariser cannot store: made again next time
             continue
-        entries[rel] = entry._replace(blob=blob)
-
-
+        entries[rel] = entry._replace(summary_tag=summarise.tag, summary=data)
+        stored = True
+    return stored
