@@ -17,6 +17,8 @@ from rich import box
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.padding import Padding
+from rich.segment import Segments
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +37,7 @@ from vaultmap.report.common import (
     printable,
     section_trimmer,
 )
+from vaultmap.report.layout import Cell, Column, table_segments
 
 ColorMode = Literal["auto", "always", "never"]
 MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
@@ -156,8 +159,8 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     if rows:
         console.print()
         shown = rows[:options.max_rows] if options.max_rows > 0 else rows
-        console.print(_breakdown_table(shown, options, bar_width, glyphs, width,
-                                       labeller(progress, glyphs.separator)))
+        _print_breakdown(console, shown, options, bar_width, glyphs,
+                         labeller(progress, glyphs.separator))
         if len(shown) < len(rows):
             _aside(console, f"{glyphs.ellipsis} and {len(rows) - len(shown)} more rows (narrow "
                             "with --depth, --by folder or a sub-folder; --rows 0 shows all)")
@@ -205,12 +208,22 @@ def _fit_path(label: str, width: int, glyphs: _Glyphs) -> str:
     return set_cell_size(note, room).rstrip() + glyphs.ellipsis + tail
 
 
-def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
-                     glyphs: _Glyphs, width: int,
-                     label: Callable[[str, tuple[str, ...]], str]) -> Table:
+@dataclass(frozen=True, slots=True)
+class _Breakdown:
+    """The breakdown's layout: what each column shows and how wide it may be."""
+
+    header: str
+    names: list[Text]
+    name_width: int
+    bar: int  # the bar's width; 0: no bar column
+    numbers: dict[str, int]  # "%", "Done", "Open" -> its least width (some may be left out)
+
+
+def _breakdown_layout(rows: list[Row], options: ReportOptions, bar_width: int,
+                      glyphs: _Glyphs, width: int,
+                      label: Callable[[str, tuple[str, ...]], str]) -> _Breakdown:
     headers = {"note": "Note / section", "section": "Section", "folder": "Folder / note",
                "tag": "Tag"}
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     done_width = max(4, *(len(f"{r.counts.done}/{r.counts.counted}") for r in rows))
     open_width = max(4, *(len(str(r.counts.open)) for r in rows))
     pct_width = max(4, *(len(percent_label(r.counts)) for r in rows))
@@ -237,20 +250,75 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
         # apart: shorten its middle and its note instead, keeping the last heading whole.
         names = [Text(_fit_path(name.plain, name_width, glyphs), style=name.style)
                  if name.cell_len > name_width else name for name in names]
-    table.add_column(headers[options.by], overflow="ellipsis", no_wrap=True,
-                     max_width=name_width)
-    if show_bar:
+    return _Breakdown(headers[options.by], names, name_width, bar if show_bar else 0,
+                      columns)
+
+
+def _print_breakdown(console: Console, rows: list[Row], options: ReportOptions,
+                     bar_width: int, glyphs: _Glyphs,
+                     label: Callable[[str, tuple[str, ...]], str]) -> None:
+    """The breakdown table: laid out by hand (:mod:`vaultmap.report.layout`), the same bytes
+    as the rich table :func:`_breakdown_table` draws, which remains for the layouts the hand
+    does not cover."""
+    layout = _breakdown_layout(rows, options, bar_width, glyphs, console.width, label)
+    columns = [Column(layout.header, max_width=layout.name_width)]
+    if layout.bar:
+        columns.append(Column("Progress"))
+    columns += [Column(header, justify="right", min_width=column_width)
+                for header, column_width in layout.numbers.items()]
+    get_style = console.get_style
+    styles: dict[str, Style] = {}
+
+    def style(name: str) -> Style:
+        found = styles.get(name)
+        if found is None:
+            found = styles[name] = get_style(name)
+        return found
+
+    dim = style("dim")
+    cells: list[list[Cell]] = []
+    for name, row in zip(layout.names, rows, strict=True):
+        c = row.counts
+        name_style = name.style
+        line = [Cell(name.plain, style(name_style) if isinstance(name_style, str) and name_style
+                     else None)]
+        if layout.bar:
+            filled = bar_cells(c, layout.bar)
+            base = style(_style_for(c))
+            full, empty = glyphs.full * filled, glyphs.empty * (layout.bar - filled)
+            runs = tuple(run for run in ((full, base), (empty, base + dim)) if run[0])
+            line.append(Cell(full + empty, runs=runs))
+        for header in layout.numbers:
+            if header == "%":
+                line.append(Cell(percent_label(c), style("bold " + _style_for(c))))
+            elif header == "Done":
+                line.append(Cell(f"{c.done}/{c.counted}"))
+            else:
+                line.append(Cell(str(c.open) if c.open else ""))
+        cells.append(line)
+    segments = table_segments(console, box.SIMPLE_HEAD, columns, cells, style("table.header"))
+    if segments is None:
+        console.print(_breakdown_table(rows, layout, glyphs))
+    else:
+        console.print(Segments(segments))
+
+
+def _breakdown_table(rows: list[Row], layout: _Breakdown, glyphs: _Glyphs) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+    table.add_column(layout.header, overflow="ellipsis", no_wrap=True,
+                     max_width=layout.name_width)
+    if layout.bar:
         table.add_column("Progress", no_wrap=True)
-    for header, column_width in columns.items():
+    for header, column_width in layout.numbers.items():
         table.add_column(header, justify="right", no_wrap=True, min_width=column_width)
-    for name, row in zip(names, rows, strict=True):
+    for name, row in zip(layout.names, rows, strict=True):
         c = row.counts
         cells: list[Text | str] = [name]
-        if show_bar:
-            cells.append(_bar(c, bar, glyphs))
+        if layout.bar:
+            cells.append(_bar(c, layout.bar, glyphs))
         values: dict[str, Text | str] = {"%": _percent(c), "Done": f"{c.done}/{c.counted}",
                                          "Open": str(c.open) if c.open else ""}
-        cells += [values[header] for header in columns]
+        cells += [values[header] for header in layout.numbers]
         table.add_row(*cells)
     return table
 

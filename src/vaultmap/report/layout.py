@@ -1,0 +1,156 @@
+"""Lines laid out by hand, byte for byte as rich lays out the report's table, in a fraction of
+the time.
+
+A :class:`rich.table.Table` of a few hundred rows costs hundreds of milliseconds: every cell
+passes through padding, measuring, wrapping and cropping objects. The report's breakdown is a
+simple table (one line per row, nothing wraps, every cell one style or a bar), so
+:func:`table_segments` computes the same column widths with the same rules and emits the same
+segments (text and style runs) directly. Where the table is not that simple (a cell with a tab
+or a line break, columns that do not fit the width, a legacy Windows console), it returns
+``None`` and the caller lets rich draw the table. ``tests/test_report_bytes.py`` pins the
+output against what rich printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.box import Box
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+
+Justify = Literal["left", "right"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell: a text in one style, or runs of text each in its own style (a bar, whose
+    runs fill the column exactly)."""
+
+    text: str
+    style: Style | None = None
+    runs: tuple[tuple[str, Style], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column as :meth:`rich.table.Table.add_column` takes it (``no_wrap``, overflow
+    ``ellipsis``)."""
+
+    header: str
+    justify: Justify = "left"
+    min_width: int | None = None
+    max_width: int | None = None
+
+
+def _truncate(text: str, width: int, pad: bool) -> str:
+    """:meth:`rich.text.Text.truncate` with overflow ``ellipsis``."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…"
+    if pad and length < width:
+        return text + " " * (width - length)
+    return text
+
+
+def _justified(text: str, width: int, justify: Justify) -> str:
+    """The cell's text as :meth:`rich.text.Text.wrap` leaves it with ``no_wrap``: justified
+    (``Lines.justify``), then truncated."""
+    if justify == "left":
+        text = _truncate(text, width, pad=True)
+    else:
+        text = _truncate(text.rstrip(), width, pad=False)
+        short = width - cell_len(text)
+        if short > 0:
+            text = " " * short + text
+    return _truncate(text, width, pad=False)
+
+
+def _measure(text: str, pad: int, room: int) -> int:
+    """The widest a padded cell wants to be (``Measurement.get`` of ``Padding(Text)``)."""
+    if room - pad < 1:
+        return room
+    width = min(cell_len(text), room)
+    return min((width if width >= 1 else 0) + pad, room)
+
+
+def table_segments(console: Console, box: Box, columns: Sequence[Column],
+                   rows: Sequence[Sequence[Cell]], header_style: Style,
+                   border_style: Style | None = None) -> list[Segment] | None:
+    """The segments rich prints for ``Table(box=box, pad_edge=False, show_edge=False,
+    expand=False)`` with these columns (each ``no_wrap``, overflow ``ellipsis``) and rows,
+    on ``console`` at its full width; ``None`` where this table is not one laid out here."""
+    if console.legacy_windows or not columns or not rows:
+        return None
+    count = len(columns)
+    for row in rows:
+        for cell in row:
+            if "\t" in cell.text or "\n" in cell.text:
+                return None
+    # Padding (0, 1) with pad_edge=False: no space before the first column, none after the
+    # last; dividers between columns, no edges.
+    pads = [(0 if index == 0 else 1, 0 if index == count - 1 else 1) for index in range(count)]
+    room = console.width - (count - 1)
+    if room < 1:
+        return None
+    widths: list[int] = []
+    for index, column in enumerate(columns):
+        pad = sum(pads[index])
+        widest = max(_measure(column.header, pad, room),
+                     *(_measure(row[index].text, pad, room) for row in rows))
+        widest = min(widest, room)
+        if column.min_width is not None:
+            widest = max(widest, column.min_width + pad)
+        if column.max_width is not None:
+            widest = min(widest, column.max_width + pad)
+        widths.append(widest or 1)
+    if sum(widths) > room:
+        return None  # rich would shrink columns: let it
+    inner = [width - sum(pad) for width, pad in zip(widths, pads, strict=True)]
+    if min(inner) < 1:
+        return None
+    # A bar fills its column exactly; anything else would be padded in its own style.
+    if any(cell.runs and cell_len(cell.text) != inner[index]
+           for row in rows for index, cell in enumerate(row)):
+        return None
+    table_box = box.substitute(console.options, safe=console.safe_box)
+    out: list[Segment] = []
+    append = out.append
+    line = Segment.line()
+
+    def emit(cells: Sequence[Cell], cell_style: Style | None, between: Segment) -> None:
+        for index, cell in enumerate(cells):
+            left, right = pads[index]
+            size = inner[index]
+            if index:
+                append(between)
+            if left:
+                append(Segment(" " * left, cell_style))
+            if cell.runs:
+                for text, run_style in cell.runs:
+                    append(Segment(text, cell_style + run_style if cell_style else run_style))
+            else:
+                text = _justified(cell.text, size, columns[index].justify)
+                text_style = cell.style
+                if cell_style is not None:
+                    text_style = cell_style + text_style if text_style else cell_style
+                append(Segment(text, text_style))
+                short = size - cell_len(text)
+                if short > 0:
+                    append(Segment(" " * short, cell_style))
+            if right:
+                append(Segment(" " * right, cell_style))
+        append(line)
+
+    emit([Cell(column.header) for column in columns], header_style,
+         Segment(table_box.head_vertical, border_style))
+    append(Segment(table_box.get_row(widths, "head", edge=False), border_style))
+    append(line)
+    for number, row in enumerate(rows):
+        between = table_box.foot_vertical if number == len(rows) - 1 else table_box.mid_vertical
+        emit(row, None, Segment(between, border_style))
+    return out
