@@ -19,9 +19,12 @@ from typing import Literal
 
 from rich.box import Box
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.segment import Segment
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.segment import Segment, Segments
 from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 
 Justify = Literal["left", "right"]
 
@@ -154,3 +157,77 @@ def table_segments(console: Console, box: Box, columns: Sequence[Column],
         between = table_box.foot_vertical if number == len(rows) - 1 else table_box.mid_vertical
         emit(row, None, Segment(between, border_style))
     return out
+
+
+def _simple(text: Text) -> bool:
+    plain = text.plain
+    return "\n" not in plain and "\t" not in plain and text.cell_len >= 1
+
+
+def line_segments(text: Text, console: Console, pad_to: int = 0) -> list[Segment]:
+    """The segments of ``text`` on one line as rich prints it (its style and spans as runs),
+    padded with spaces in its style to ``pad_to`` cells."""
+    line = text.copy()
+    if pad_to:
+        line.truncate(pad_to, pad=True)
+    return list(Text("\n").join([line]).render(console))
+
+
+class Lines:
+    """Output collected as segments and printed in one go.
+
+    :meth:`padded` and :meth:`beside` take the lines the report prints most (an indented
+    text, a label beside a text) and emit what rich's ``Padding`` and ``Table.grid`` print
+    for them when they fit on one line; what does not fit (rich wraps it) goes through rich
+    in its place, so the order and the bytes stay those of printing each through rich.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.width = console.width
+        self._segments: list[Segment] = []
+
+    def print(self, renderable: RenderableType = "") -> None:
+        """Print ``renderable`` through rich, after what was collected."""
+        self.flush()
+        if renderable == "":
+            self.console.print()
+        else:
+            self.console.print(renderable)
+
+    def blank(self) -> None:
+        self._segments.append(Segment.line())
+
+    def padded(self, text: Text, indent: int) -> None:
+        """``console.print(Padding(text, (0, 0, 0, indent), expand=False))``; with no indent,
+        ``console.print(text)`` (which wraps without padding the lines)."""
+        if _simple(text) and text.cell_len + indent <= self.width:
+            if indent:
+                self._segments.append(Segment(" " * indent))
+            self._segments += line_segments(text, self.console)
+            self._segments.append(Segment.line())
+        else:
+            self.print(Padding(text, (0, 0, 0, indent), expand=False) if indent else text)
+
+    def beside(self, label: Text, what: Text, column: int, indent: int) -> None:
+        """``label`` in a column ``column`` cells wide, two spaces, then ``what``: a
+        ``Table.grid(padding=(0, 2), pad_edge=False)`` of a ``no_wrap`` column of that width
+        and a folding one, indented by ``indent``."""
+        if (_simple(label) and _simple(what) and label.cell_len <= column
+                and indent + column + 2 + what.cell_len <= self.width):
+            self._segments.append(Segment(" " * indent))
+            self._segments += line_segments(label, self.console, pad_to=column)
+            self._segments.append(Segment("  "))
+            self._segments += line_segments(what, self.console)
+            self._segments.append(Segment.line())
+            return
+        grid = Table.grid(padding=(0, 2), pad_edge=False)
+        grid.add_column(width=column, no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row(label, what)
+        self.print(Padding(grid, (0, 0, 0, indent), expand=False))
+
+    def flush(self) -> None:
+        if self._segments:
+            self.console.print(Segments(self._segments))
+            self._segments = []

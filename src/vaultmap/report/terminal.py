@@ -16,7 +16,6 @@ from typing import IO, Literal
 from rich import box
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
-from rich.padding import Padding
 from rich.segment import Segments
 from rich.style import Style
 from rich.table import Table
@@ -29,6 +28,7 @@ from vaultmap.report.common import (
     ReportOptions,
     Row,
     bar_cells,
+    breakdown_row_count,
     breakdown_rows,
     counts_summary,
     labeller,
@@ -37,7 +37,7 @@ from vaultmap.report.common import (
     printable,
     section_trimmer,
 )
-from vaultmap.report.layout import Cell, Column, table_segments
+from vaultmap.report.layout import Cell, Column, Lines, table_segments
 
 ColorMode = Literal["auto", "always", "never"]
 MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
@@ -114,8 +114,16 @@ def _percent(counts: Counts) -> Text:
 
 def render_terminal(progress: Progress, options: ReportOptions, console: Console) -> None:
     """Print the report: the overall bar, the ``--by`` breakdown, then the gaps."""
+    out = Lines(console)
+    _render(progress, options, console, out)
+    out.flush()
+
+
+def _render(progress: Progress, options: ReportOptions, console: Console, out: Lines) -> None:
     glyphs = _glyphs(console)
     width = console.width
+    name = note_namer(progress)  # made once: the breakdown, Focus and the gaps all name notes
+    trim = section_trimmer(progress)
     bar_width = max(8, min(30, width // 4))
     total = progress.counts
 
@@ -124,7 +132,7 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         title.append(f" · {progress.today.isoformat()}", style="dim")
     if progress.top_level_only:
         title.append(" · top-level tasks only", style="dim")
-    console.print(title)
+    out.print(title)
 
     summary = counts_summary(total) if total.total else ""
     percent = _percent(total)
@@ -137,41 +145,42 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     overall.append_text(percent)
     if summary and spare >= 8:
         overall.append(f"  {summary}", style="dim")
-    console.print(overall)
+    out.print(overall)
     if summary and spare < 8:
-        console.print(Padding(Text(summary, style="dim"), (0, 0, 0, len("Overall  ")),
-                              expand=False))
+        out.padded(Text(summary, style="dim"), len("Overall  "))
 
     if progress.gaps.focus:
         focus = progress.gaps.focus
         steps = focus[:options.limit] if options.limit > 0 else focus
-        for line in _focus_lines(progress, steps, glyphs, width):
-            console.print(line)
-        _more(console, len(focus), len(steps), glyphs)
+        for line in _focus_lines(steps, glyphs, width, name, trim):
+            out.print(line)
+        _more(out, len(focus), len(steps), glyphs)
 
     if not total.total:
         notes = len(progress.notes)
-        console.print(Text(f"No tasks found in {notes} note{'s' if notes != 1 else ''}.",
-                           style="dim"))
+        out.print(Text(f"No tasks found in {notes} note{'s' if notes != 1 else ''}.",
+                       style="dim"))
         return
 
-    rows = breakdown_rows(progress, options)
-    if rows:
-        console.print()
-        shown = rows[:options.max_rows] if options.max_rows > 0 else rows
-        _print_breakdown(console, shown, options, bar_width, glyphs,
-                         labeller(progress, glyphs.separator))
-        if len(shown) < len(rows):
-            _aside(console, f"{glyphs.ellipsis} and {len(rows) - len(shown)} more rows (narrow "
+    # Only the rows shown are made; the rest are counted.
+    shown = breakdown_rows(progress, options, limit=options.max_rows, name=name)
+    if shown:
+        out.blank()
+        _print_breakdown(out, shown, options, bar_width, glyphs,
+                         labeller(progress, glyphs.separator, name=name, trim=trim))
+        rows = (breakdown_row_count(progress, options)
+                if options.max_rows > 0 and len(shown) == options.max_rows else len(shown))
+        if len(shown) < rows:
+            _aside(out, f"{glyphs.ellipsis} and {rows - len(shown)} more rows (narrow "
                             "with --depth, --by folder or a sub-folder; --rows 0 shows all)")
         hidden = len(progress.notes) - len(progress.notes_with_tasks)
         if hidden and options.by in ("note", "section", "folder"):
-            _aside(console, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
+            _aside(out, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
                             "not shown)")
     elif options.by == "tag":
-        console.print()
-        _aside(console, NO_TAGS)
-    _print_gaps(progress, options, console, glyphs)
+        out.blank()
+        _aside(out, NO_TAGS)
+    _print_gaps(progress, options, out, glyphs, name, trim)
 
 
 def _row_text(row: Row, options: ReportOptions,
@@ -254,12 +263,13 @@ def _breakdown_layout(rows: list[Row], options: ReportOptions, bar_width: int,
                       columns)
 
 
-def _print_breakdown(console: Console, rows: list[Row], options: ReportOptions,
+def _print_breakdown(out: Lines, rows: list[Row], options: ReportOptions,
                      bar_width: int, glyphs: _Glyphs,
                      label: Callable[[str, tuple[str, ...]], str]) -> None:
     """The breakdown table: laid out by hand (:mod:`vaultmap.report.layout`), the same bytes
     as the rich table :func:`_breakdown_table` draws, which remains for the layouts the hand
     does not cover."""
+    console = out.console
     layout = _breakdown_layout(rows, options, bar_width, glyphs, console.width, label)
     columns = [Column(layout.header, max_width=layout.name_width)]
     if layout.bar:
@@ -297,10 +307,8 @@ def _print_breakdown(console: Console, rows: list[Row], options: ReportOptions,
                 line.append(Cell(str(c.open) if c.open else ""))
         cells.append(line)
     segments = table_segments(console, box.SIMPLE_HEAD, columns, cells, style("table.header"))
-    if segments is None:
-        console.print(_breakdown_table(rows, layout, glyphs))
-    else:
-        console.print(Segments(segments))
+    out.print(_breakdown_table(rows, layout, glyphs) if segments is None
+              else Segments(segments))
 
 
 def _breakdown_table(rows: list[Row], layout: _Breakdown, glyphs: _Glyphs) -> Table:
@@ -326,8 +334,9 @@ def _breakdown_table(rows: list[Row], layout: _Breakdown, glyphs: _Glyphs) -> Ta
 _FOCUS = "Focus    "
 
 
-def _focus_lines(progress: Progress, steps: Sequence[FocusStep], glyphs: _Glyphs,
-                 width: int) -> list[Text]:
+def _focus_lines(steps: Sequence[FocusStep], glyphs: _Glyphs, width: int,
+                 name: Callable[[str], str],
+                 trim: Callable[[str, tuple[str, ...]], tuple[str, ...]]) -> list[Text]:
     """One line per roadmap note, never wrapped::
 
         Focus    Plan › Week 10: train a model
@@ -336,8 +345,6 @@ def _focus_lines(progress: Progress, steps: Sequence[FocusStep], glyphs: _Glyphs
     A line too long for ``width`` is cut with an ellipsis: first the task's text (down to a
     third of the room, where its start still says what it is), then the headings' middle
     and the note's name (:func:`_fit_path`), then the rest of the task's text."""
-    trim = section_trimmer(progress)
-    name = note_namer(progress)
     room = max(width - len(_FOCUS), 8)
     lines: list[Text] = []
     for n, step in enumerate(steps):
@@ -384,21 +391,21 @@ def _what(task: Task) -> str:
     return plain(task.display_description or task.display_text)
 
 
-def _heading(console: Console, text: str, count: int) -> None:
-    console.print()
+def _heading(out: Lines, text: str, count: int) -> None:
+    out.blank()
     heading = Text(text, style="bold underline")
     heading.append(f" ({count})", style="dim")
-    console.print(heading)
+    out.padded(heading, 0)
 
 
-def _aside(console: Console, text: str) -> None:
+def _aside(out: Lines, text: str) -> None:
     """A dim note under a list, indented; it wraps under itself on a narrow terminal."""
-    console.print(Padding(Text(text, style="dim"), (0, 0, 0, 2), expand=False))
+    out.padded(Text(text, style="dim"), 2)
 
 
-def _more(console: Console, total: int, limit: int, glyphs: _Glyphs) -> None:
+def _more(out: Lines, total: int, limit: int, glyphs: _Glyphs) -> None:
     if total > limit:
-        _aside(console, f"{glyphs.ellipsis} and {total - limit} more (--limit N shows more, "
+        _aside(out, f"{glyphs.ellipsis} and {total - limit} more (--limit N shows more, "
                         "--format json shows all)")
 
 
@@ -412,7 +419,7 @@ class _GapItem:
     what: Text
 
 
-def _print_gap_items(console: Console, items: list[_GapItem],
+def _print_gap_items(out: Lines, items: list[_GapItem],
                      name: Callable[[str], str]) -> None:
     """Print gap items grouped under their note, one item per line where it fits.
 
@@ -422,7 +429,7 @@ def _print_gap_items(console: Console, items: list[_GapItem],
     text below, so no phrase is ever broken across two interleaved columns; only the text of
     an item wraps, and it wraps under itself.
     """
-    cap = max(12, console.width // 3)
+    cap = max(12, out.width // 3)
     groups: list[list[_GapItem]] = []
     for item in items:
         if groups and groups[-1][0].path == item.path:
@@ -430,30 +437,24 @@ def _print_gap_items(console: Console, items: list[_GapItem],
         else:
             groups.append([item])
     for group in groups:
-        console.print(Padding(Text(name(group[0].path), style="bold"), (0, 0, 0, 2),
-                              expand=False))
+        out.padded(Text(name(group[0].path), style="bold"), 2)
         column = max((item.label.cell_len for item in group if item.label.cell_len <= cap),
                      default=0)
         for item in group:
             if item.label.cell_len > column:
-                console.print(Padding(item.label, (0, 0, 0, 4), expand=False))
-                console.print(Padding(item.what, (0, 0, 0, 6), expand=False))
+                out.padded(item.label, 4)
+                out.padded(item.what, 6)
             elif column:
-                grid = Table.grid(padding=(0, 2), pad_edge=False)
-                grid.add_column(width=column, no_wrap=True)
-                grid.add_column(overflow="fold")
-                grid.add_row(item.label, item.what)
-                console.print(Padding(grid, (0, 0, 0, 4), expand=False))
+                out.beside(item.label, item.what, column, 4)
             else:
-                console.print(Padding(item.what, (0, 0, 0, 4), expand=False))
+                out.padded(item.what, 4)
 
 
-def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
-                glyphs: _Glyphs) -> None:
+def _print_gaps(progress: Progress, options: ReportOptions, out: Lines,
+                glyphs: _Glyphs, name: Callable[[str], str],
+                trim: Callable[[str, tuple[str, ...]], tuple[str, ...]]) -> None:
     gaps = progress.gaps
     limit = max(options.limit, 1)
-    trim = section_trimmer(progress)
-    name = note_namer(progress)
 
     def where(path: str, section: tuple[str, ...]) -> Text:
         return Text(glyphs.separator.join(plain(title) for title in trim(path, section)),
@@ -463,7 +464,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
         return _GapItem(path, where(path, section), what)
 
     if gaps.open_by_section:
-        _heading(console, "Next up", len(gaps.open_by_section))
+        _heading(out, "Next up", len(gaps.open_by_section))
         items = []
         for gap in gaps.open_by_section[:limit]:
             what = Text()
@@ -472,46 +473,46 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(_what(gap.next))
             what.append(f"  ({len(gap.open)} open)", style="dim")
             items.append(item(gap.path, gap.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.open_by_section), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.open_by_section), limit, glyphs)
 
     if gaps.overdue:
-        _heading(console, "Overdue", len(gaps.overdue))
+        _heading(out, "Overdue", len(gaps.overdue))
         items = []
         for overdue in gaps.overdue[:limit]:
             what = Text(_what(overdue.task))
             late = f"{overdue.days_late} day{'s' if overdue.days_late != 1 else ''} late"
             what.append(f"  due {overdue.due.isoformat()}, {late}", style="red")
             items.append(item(overdue.task.path, overdue.task.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.overdue), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.overdue), limit, glyphs)
 
     if gaps.no_progress:
-        _heading(console, "No progress yet", len(gaps.no_progress))
+        _heading(out, "No progress yet", len(gaps.no_progress))
         # The count leads: it is short, so the headings get the rest of the line.
         items = [_GapItem(ref.path, Text(f"0 of {ref.counts.counted} done", style="dim"),
                           where(ref.path, ref.section))
                  for ref in gaps.no_progress[:limit]]
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.no_progress), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.no_progress), limit, glyphs)
 
     if gaps.stalled:
-        _heading(console, "Stalled", len(gaps.stalled))
+        _heading(out, "Stalled", len(gaps.stalled))
         items = []
         for stalled in gaps.stalled[:limit]:
             what = Text(f"{stalled.counts.done} of {stalled.counts.counted} done", style="dim")
             what.append(f"  last progress {stalled.last_progress.isoformat()}, "
                         f"{stalled.days} days ago", style="yellow")
             items.append(item(stalled.path, stalled.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.stalled), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.stalled), limit, glyphs)
 
     if gaps.parents_open:
-        _heading(console, "Parents left open, all subtasks done", len(gaps.parents_open))
+        _heading(out, "Parents left open, all subtasks done", len(gaps.parents_open))
         items = []
         for task in gaps.parents_open[:limit]:
             what = Text(_what(task))
             what.append(f"  line {task.line}", style="dim")
             items.append(item(task.path, task.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.parents_open), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.parents_open), limit, glyphs)
