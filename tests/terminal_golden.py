@@ -97,7 +97,7 @@ def _generated_notes(count: int = 160, seed: int = 8) -> dict[str, str]:
     words = ("plan", "draft", "review", "garden", "budget", "train", "model", "read", "write",
              "ship", "test", "call", "paint", "fix", "sort")
     notes: dict[str, str] = {}
-    for number in range(count):
+    for _ in range(count):
         folder = "/".join(rng.choice(("Alpha", "Beta", "Gamma", "Delta"))
                           for _ in range(rng.randrange(0, 4)))
         title = f"Note {rng.randrange(0, 90):03}"
@@ -181,12 +181,13 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def all_outputs() -> dict[str, str]:
-    """Every pinned output (terminal and Markdown) by key."""
+def all_outputs(widths: tuple[int, ...] = WIDTHS) -> dict[str, str]:
+    """Every pinned output (terminal and Markdown) by key; terminal ones only at ``widths``."""
     outputs: dict[str, str] = {}
     progresses = {vault: progress_of(vault) for vault in VAULTS}
     for key, vault, options, colour, width, encoding in cases():
-        outputs[key] = render(progresses[vault], options, colour, width, encoding)
+        if width in widths:
+            outputs[key] = render(progresses[vault], options, colour, width, encoding)
     for vault in VAULTS:
         for shape, fields in SHAPES:
             options = ReportOptions(title=f"{vault} vault", **fields)  # type: ignore[arg-type]
