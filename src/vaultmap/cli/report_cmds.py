@@ -15,7 +15,6 @@ import io
 import os
 import re
 import sys
-import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -355,6 +354,12 @@ def _update_dashboards(vault: Path, day: date) -> None:
                             "the reasons are above")
 
 
+def _open_in_browser(page: Path) -> bool:
+    import webbrowser  # only for --open: it costs start-up time (shutil, subprocess)
+
+    return webbrowser.open(page.absolute().as_uri())
+
+
 def _write_html(progress: Progress, options: ReportOptions, history: History | None,
                 output: Path | None, open_page: bool) -> None:
     """The HTML page from the JSON report's data (and the git history when there is one)."""
@@ -365,7 +370,7 @@ def _write_html(progress: Progress, options: ReportOptions, history: History | N
                if history is not None and history.points else None)
     page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
     _write_output(page, output)
-    if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
+    if open_page and output is not None and not _open_in_browser(output):
         _warn([f"{output}: could not open a browser; open the file yourself"])
 
 

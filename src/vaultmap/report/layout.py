@@ -14,8 +14,7 @@ output against what rich printed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rich.box import Box
 from rich.cells import cell_len, set_cell_size
@@ -23,14 +22,12 @@ from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.segment import Segment, Segments
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 Justify = Literal["left", "right"]
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One cell: a text in one style, or runs of text each in its own style (a bar, whose
     runs fill the column exactly)."""
 
@@ -39,8 +36,7 @@ class Cell:
     runs: tuple[tuple[str, Style], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(NamedTuple):
     """A column as :meth:`rich.table.Table.add_column` takes it (``no_wrap``, overflow
     ``ellipsis``)."""
 
@@ -221,6 +217,8 @@ class Lines:
             self._segments += line_segments(what, self.console)
             self._segments.append(Segment.line())
             return
+        from rich.table import Table  # only for a line that wraps (and its fractions, decimal)
+
         grid = Table.grid(padding=(0, 2), pad_edge=False)
         grid.add_column(width=column, no_wrap=True)
         grid.add_column(overflow="fold")

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from rich import box
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.segment import Segments
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from vaultmap.model import StatusType, Task
@@ -38,6 +36,9 @@ from vaultmap.report.common import (
     section_trimmer,
 )
 from vaultmap.report.layout import Cell, Column, Lines, table_segments
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 ColorMode = Literal["auto", "always", "never"]
 MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
@@ -71,8 +72,7 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
     return console
 
 
-@dataclass(frozen=True, slots=True)
-class _Glyphs:
+class _Glyphs(NamedTuple):
     full: str
     empty: str
     separator: str
@@ -217,8 +217,7 @@ def _fit_path(label: str, width: int, glyphs: _Glyphs) -> str:
     return set_cell_size(note, room).rstrip() + glyphs.ellipsis + tail
 
 
-@dataclass(frozen=True, slots=True)
-class _Breakdown:
+class _Breakdown(NamedTuple):
     """The breakdown's layout: what each column shows and how wide it may be."""
 
     header: str
@@ -312,6 +311,8 @@ def _print_breakdown(out: Lines, rows: list[Row], options: ReportOptions,
 
 
 def _breakdown_table(rows: list[Row], layout: _Breakdown, glyphs: _Glyphs) -> Table:
+    from rich.table import Table  # only where the hand layout does not apply
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     table.add_column(layout.header, overflow="ellipsis", no_wrap=True,
                      max_width=layout.name_width)
@@ -409,8 +410,7 @@ def _more(out: Lines, total: int, limit: int, glyphs: _Glyphs) -> None:
                         "--format json shows all)")
 
 
-@dataclass(frozen=True, slots=True)
-class _GapItem:
+class _GapItem(NamedTuple):
     """One line of a gap list: the note it is in, a short label (the headings inside the note,
     or a count) and what it says."""
 
