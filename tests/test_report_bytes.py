@@ -5,6 +5,10 @@ width, colour on and off, and an ASCII-only console."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +68,32 @@ def test_the_row_count_is_the_number_of_rows(vault: str) -> None:
         rows = breakdown_rows(progress, options)
         assert breakdown_row_count(progress, options) == len(rows)
         assert breakdown_rows(progress, options, limit=3) == rows[:3]
+
+
+def test_a_warm_terminal_report_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """The warm ``report`` path: no parser, no JSON or Markdown renderer, no rich table (when
+    nothing wraps), no browser, template engine or remote code (docs/architecture.md,
+    "Start-up")."""
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / "Plan.md").write_text("# Plan\n\n## Week 1\n- [x] read\n- [ ] write\n",
+                                   encoding="utf-8")
+    os.utime(vault / "Plan.md", (1_704_067_200, 1_704_067_200))  # old: the index trusts it
+    cold = subprocess.run([sys.executable, "-m", "vaultmap.cli", "report", str(vault)],
+                          capture_output=True, text=True, timeout=60)  # builds the index
+    assert cold.returncode == 0, cold.stderr
+    probe = ("import sys\n"
+             "from vaultmap.cli import main\n"
+             "try:\n"
+             f"    main(['report', {str(vault)!r}, '--no-history'])\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.startswith(("
+             "'vaultmap.parse', 'vaultmap.sync', 'vaultmap.edit', 'vaultmap.history', "
+             "'vaultmap.report.json_report', 'vaultmap.report.markdown', "
+             "'vaultmap.report.html', 'rich.table', 'webbrowser', 'jinja2', 'mistune', "
+             "'yaml', 'sqlite3', 'notion_client', 'httpx', 'fractions'))))\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout, proc.stdout

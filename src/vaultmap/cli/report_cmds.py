@@ -34,16 +34,8 @@ from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import NoteRollup, Progress, RollupSummariser, merge_rollups, with_history
-from vaultmap.report import (
-    BY_CHOICES,
-    By,
-    ReportOptions,
-    render_json,
-    render_markdown,
-    report_dict,
-)
+from vaultmap.report import BY_CHOICES, By, ReportOptions
 from vaultmap.report.common import date_warnings, plain, printable, scan_warning_lines
-from vaultmap.report.json_report import dumps, task_dict
 from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
@@ -312,9 +304,15 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
                             depth=settings.report.depth if depth is None else depth,
                             limit=limit, max_rows=rows, title=name, root=str(root),
                             warnings=(*settings.warnings, *result.warnings, *bad_dates))
+    # Each format imports its renderer only here: the terminal report loads neither the JSON
+    # encoder nor the Markdown renderer, the JSON one no rich.
     if fmt == "json":
+        from vaultmap.report.json_report import render_json
+
         _write_output(render_json(progress, options, pretty=_pretty(output)), output)
     elif fmt == "markdown":
+        from vaultmap.report.markdown import render_markdown
+
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)
     elif fmt == "html":
@@ -368,6 +366,8 @@ def _write_html(progress: Progress, options: ReportOptions, history: History | N
 
     by_week = (history_model(history.points, vault=options.title, by="week")
                if history is not None and history.points else None)
+    from vaultmap.report.json_report import report_dict
+
     page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
     _write_output(page, output)
     if open_page and output is not None and not _open_in_browser(output):
@@ -442,6 +442,8 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
             selected.extend((settings, note, t) for t in note.tasks if _status_ok(t, wanted))
 
     if as_json:
+        from vaultmap.report.json_report import dumps, task_dict
+
         items = []
         for settings, note, task in selected:
             item = task_dict(task, note_tags=note.tags)
