@@ -155,9 +155,17 @@ def table_segments(console: Console, box: Box, columns: Sequence[Column],
     return out
 
 
-def _simple(text: Text) -> bool:
+def _one_line(text: Text) -> bool:
+    """A text laid out here: one line, no tab, and none of its own justify, overflow or
+    no_wrap settings (the console's and the table's apply)."""
     plain = text.plain
-    return "\n" not in plain and "\t" not in plain and text.cell_len >= 1
+    return ("\n" not in plain and "\t" not in plain and text.justify is None
+            and text.overflow is None and text.no_wrap is None)
+
+
+def _simple(text: Text) -> bool:
+    """:func:`_one_line`, and at least one cell wide."""
+    return _one_line(text) and text.cell_len >= 1
 
 
 def line_segments(text: Text, console: Console, pad_to: int = 0) -> list[Segment]:
@@ -197,11 +205,23 @@ class Lines:
     def padded(self, text: Text, indent: int) -> None:
         """``console.print(Padding(text, (0, 0, 0, indent), expand=False))``; with no indent,
         ``console.print(text)`` (which wraps without padding the lines)."""
+        segments = self._segments
         if _simple(text) and text.cell_len + indent <= self.width:
             if indent:
-                self._segments.append(Segment(" " * indent))
-            self._segments += line_segments(text, self.console)
-            self._segments.append(Segment.line())
+                segments.append(Segment(" " * indent))
+            segments += line_segments(text, self.console)
+            segments.append(Segment.line())
+        elif _simple(text) and indent and self.width - indent >= 1:
+            # Padding takes the whole width and wraps the text in what is left (justify
+            # "default", overflow "fold"), each line padded to it with plain spaces.
+            room = self.width - indent
+            for line in text.wrap(self.console, room, justify="default", overflow="fold"):
+                segments.append(Segment(" " * indent))
+                segments += line_segments(line, self.console)
+                short = room - line.cell_len
+                if short > 0:
+                    segments.append(Segment(" " * short))
+                segments.append(Segment.line())
         else:
             self.print(Padding(text, (0, 0, 0, indent), expand=False) if indent else text)
 
@@ -209,15 +229,40 @@ class Lines:
         """``label`` in a column ``column`` cells wide, two spaces, then ``what``: a
         ``Table.grid(padding=(0, 2), pad_edge=False)`` of a ``no_wrap`` column of that width
         and a folding one, indented by ``indent``."""
-        if (_simple(label) and _simple(what) and label.cell_len <= column
-                and indent + column + 2 + what.cell_len <= self.width):
+        if not (_one_line(label) and label.cell_len <= column and _one_line(what)):
+            self._grid(label, what, column, indent)
+            return
+        fits = indent + column + 2 + what.cell_len <= self.width
+        if fits and (what.cell_len or not what.plain):  # an empty text prints nothing
             self._segments.append(Segment(" " * indent))
             self._segments += line_segments(label, self.console, pad_to=column)
             self._segments.append(Segment("  "))
             self._segments += line_segments(what, self.console)
             self._segments.append(Segment.line())
             return
-        from rich.table import Table  # only for a line that wraps (and its fractions, decimal)
+        room = self.width - indent - column - 2
+        if _simple(what) and room >= 1:
+            # The grid takes the whole width; the text's column gets what the label's leaves
+            # and wraps in it (justify "left": each line padded to the column in the text's
+            # style); the label's column is blank below its first line.
+            lines = what.wrap(self.console, room, justify="left", overflow="fold")
+            for number, line in enumerate(lines):
+                self._segments.append(Segment(" " * indent))
+                if number == 0:
+                    self._segments += line_segments(label, self.console, pad_to=column)
+                    self._segments.append(Segment("  "))
+                else:
+                    self._segments.append(Segment(" " * (column + 2)))
+                self._segments += line_segments(line, self.console)
+                short = room - line.cell_len
+                if short > 0:
+                    self._segments.append(Segment(" " * short))
+                self._segments.append(Segment.line())
+            return
+        self._grid(label, what, column, indent)
+
+    def _grid(self, label: Text, what: Text, column: int, indent: int) -> None:
+        from rich.table import Table  # only here (and with it fractions, decimal)
 
         grid = Table.grid(padding=(0, 2), pad_edge=False)
         grid.add_column(width=column, no_wrap=True)
