@@ -1,5 +1,5 @@
-"""Lines laid out by hand, byte for byte as rich lays out the report's table, in a fraction of
-the time.
+"""The terminal report's lines laid out by hand, byte for byte as rich lays them out, in a
+fraction of the time.
 
 A :class:`rich.table.Table` of a few hundred rows costs hundreds of milliseconds: every cell
 passes through padding, measuring, wrapping and cropping objects. The report's breakdown is a
@@ -7,8 +7,10 @@ simple table (one line per row, nothing wraps, every cell one style or a bar), s
 :func:`table_segments` computes the same column widths with the same rules and emits the same
 segments (text and style runs) directly. Where the table is not that simple (a cell with a tab
 or a line break, columns that do not fit the width, a legacy Windows console), it returns
-``None`` and the caller lets rich draw the table. ``tests/test_report_bytes.py`` pins the
-output against what rich printed.
+``None`` and the caller lets rich draw the table. :class:`Lines` does the same for the gap
+lists (an indented text, a label beside a text, wrapped or not) and prints everything it
+collected in one call. ``tests/test_report_bytes.py`` pins the output against what rich
+printed; rerun it after upgrading rich.
 """
 
 from __future__ import annotations
