@@ -70,6 +70,23 @@ def _folder_rows(folder: FolderProgress, level: int, depth: int) -> Iterator[Row
             yield Row("note", printable(note.title), note.path, (), level, note.counts)
 
 
+# The last answer of :func:`notes_with_tasks`: a report asks for the same progress's notes
+# with tasks several times (rows, their count, the section trimmer, the hidden notes), and
+# each asking walks every note of the vault.
+_last_with_tasks: tuple[Progress, tuple[NoteProgress, ...]] | None = None
+
+
+def notes_with_tasks(progress: Progress) -> tuple[NoteProgress, ...]:
+    """``progress.notes_with_tasks``, worked out once per progress (the last one is kept)."""
+    global _last_with_tasks
+    last = _last_with_tasks
+    if last is not None and last[0] is progress:
+        return last[1]
+    found = progress.notes_with_tasks
+    _last_with_tasks = (progress, found)
+    return found
+
+
 def breakdown_rows(progress: Progress, options: ReportOptions, *, limit: int = 0,
                    name: Callable[[str], str] | None = None) -> list[Row]:
     """The rows of the ``--by`` view, in display order; things without tasks are left out.
@@ -96,7 +113,7 @@ def _rows(progress: Progress, options: ReportOptions,
         yield from _folder_rows(progress.folders, 0, max(depth - 1, 0))
         return
     name = name or note_namer(progress)
-    for note in progress.notes_with_tasks:
+    for note in notes_with_tasks(progress):
         # A heading that only titles the note ("# Bike Repair" in Bike Repair.md) would repeat
         # the note's own row with the same numbers: its subsections are shown in its place.
         shown = title_section(note) or note.root
@@ -118,7 +135,7 @@ def breakdown_row_count(progress: Progress, options: ReportOptions) -> int:
     if options.by == "folder":
         return _count_folder_rows(progress.folders, 0, max(depth - 1, 0))
     count = 0
-    for note in progress.notes_with_tasks:
+    for note in notes_with_tasks(progress):
         shown = title_section(note) or note.root
         if options.by == "note":
             count += 1 + (_count_section_rows(shown, 1, depth) if depth else 0)
@@ -282,7 +299,7 @@ def section_trimmer(progress: Progress) -> Callable[[str, tuple[str, ...]], tupl
     """A function ``(note path, section path) -> section path`` without a first heading that
     only titles its note (see :func:`title_section`)."""
     titles: dict[str, str] = {}
-    for note in progress.notes_with_tasks:
+    for note in notes_with_tasks(progress):
         section = title_section(note)
         if section is not None:
             titles[note.path] = section.title

@@ -31,6 +31,7 @@ from vaultmap.report.common import (
     counts_summary,
     labeller,
     note_namer,
+    notes_with_tasks,
     plain,
     printable,
     section_trimmer,
@@ -173,7 +174,7 @@ def _render(progress: Progress, options: ReportOptions, console: Console, out: L
         if len(shown) < rows:
             _aside(out, f"{glyphs.ellipsis} and {rows - len(shown)} more rows (narrow "
                             "with --depth, --by folder or a sub-folder; --rows 0 shows all)")
-        hidden = len(progress.notes) - len(progress.notes_with_tasks)
+        hidden = len(progress.notes) - len(notes_with_tasks(progress))
         if hidden and options.by in ("note", "section", "folder"):
             _aside(out, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
                             "not shown)")
