@@ -78,6 +78,11 @@ REPORTS = (
 
 NO_BYTECODE = "(no bytecode cache)"
 
+# What the installed `vaultmap` command runs (pip's console script), for any version on
+# PYTHONPATH; `python -m vaultmap.cli` would add runpy's import to every measure.
+ENTRY_POINT = ("import sys; from vaultmap.cli import main; sys.argv[0] = 'vaultmap'; "
+               "sys.exit(main())")
+
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall time and CPU time (user + system of the child) of one run."""
@@ -147,7 +152,7 @@ def main() -> None:
                 env = {**cached, "PYTHONPATH": str(src)}
                 no_bytecode = {**env, "PYTHONDONTWRITEBYTECODE": "1",
                                "PYTHONPYCACHEPREFIX": str(base / "pycache-unused")}
-                run = [sys.executable, "-m", "vaultmap.cli"]
+                run = [sys.executable, "-c", ENTRY_POINT]
                 history = ["--no-history"] if has_option(run, env, "--no-history") else []
                 commands[f"{prefix}vaultmap --version"] = [*run, "--version"]
                 envs[f"{prefix}vaultmap --version"] = env
