@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,7 +67,7 @@ print(n)
 
 # (row name, arguments after `report VAULT`, warm); every row also gets --no-history where the
 # version has it (older versions had no history to skip).
-REPORTS = (
+REPORTS: tuple[tuple[str, list[str], bool], ...] = (
     ("report", [], True),
     ("report (no bytecode cache)", [], True),
     ("report --format json", ["--format", "json"], True),
@@ -136,8 +136,9 @@ def main() -> None:
         stats = generate_vault(root, notes=notes, note_bytes=7000, task_share=0.2)
         (root / ".obsidian").mkdir(exist_ok=True)
         versions = {"": (REPO / "src", root)}
-        with contextmanager(lambda: (yield None))() if args.before is None \
-                else source_of(args.before, base) as old_src:
+        before: AbstractContextManager[Path | None] = (
+            nullcontext() if args.before is None else source_of(args.before, base))
+        with before as old_src:
             if old_src is not None:
                 old_root = base / "vault-before"
                 shutil.copytree(root, old_root)  # copy2: same bytes and mtimes
