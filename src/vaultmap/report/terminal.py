@@ -114,7 +114,11 @@ def _percent(counts: Counts) -> Text:
 
 
 def render_terminal(progress: Progress, options: ReportOptions, console: Console) -> None:
-    """Print the report: the overall bar, the ``--by`` breakdown, then the gaps."""
+    """Print the report: the overall bar, the ``--by`` breakdown, then the gaps.
+
+    The table and the gap lists are laid out by hand (:mod:`vaultmap.report.layout`), byte
+    for byte as rich would draw them, and printed through ``console`` in one go at the end.
+    """
     out = Lines(console)
     _render(progress, options, console, out)
     out.flush()
