@@ -71,9 +71,8 @@ def test_the_row_count_is_the_number_of_rows(vault: str) -> None:
 
 
 def test_a_warm_terminal_report_imports_only_what_it_uses(tmp_path: Path) -> None:
-    """The warm ``report`` path: no parser, no JSON or Markdown renderer, no rich table (when
-    nothing wraps), no browser, template engine or remote code (docs/architecture.md,
-    "Start-up")."""
+    """The warm ``report`` path: no parser, no Markdown or HTML renderer, no rich table, no
+    history, browser, template engine or remote code (docs/architecture.md, "Start-up")."""
     vault = tmp_path / "vault"
     (vault / ".obsidian").mkdir(parents=True)
     (vault / "Plan.md").write_text("# Plan\n\n## Week 1\n- [x] read\n- [ ] write\n",
@@ -90,7 +89,7 @@ def test_a_warm_terminal_report_imports_only_what_it_uses(tmp_path: Path) -> Non
              "    pass\n"
              "print('LOADED', sorted(m for m in sys.modules if m.startswith(("
              "'vaultmap.parse', 'vaultmap.sync', 'vaultmap.edit', 'vaultmap.history', "
-             "'vaultmap.report.json_report', 'vaultmap.report.markdown', "
+             "'vaultmap.report.markdown', "
              "'vaultmap.report.html', 'rich.table', 'webbrowser', 'jinja2', 'mistune', "
              "'yaml', 'sqlite3', 'notion_client', 'httpx', 'fractions'))))\n")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

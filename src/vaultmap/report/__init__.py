@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from vaultmap.report.terminal import render_terminal
 
 # Each renderer is loaded on first use: the terminal one pulls in rich (a good part of
-# start-up), the JSON one its encoder, so `report --format json` never imports rich and the
-# terminal report never imports the JSON encoder (docs/architecture.md, "Start-up").
+# start-up), so `report --format json` never imports it, and a terminal report loads no
+# Markdown renderer (docs/architecture.md, "Start-up").
 _LAZY = {"SCHEMA": "json_report", "render_json": "json_report", "report_dict": "json_report",
          "task_dict": "json_report", "render_markdown": "markdown",
          "render_terminal": "terminal"}
