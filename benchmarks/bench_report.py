@@ -23,6 +23,12 @@ after.
 (each version keeps its own index), so "before" and "after" come from one run. ``--before``
 also takes the ``src`` folder of another checkout.
 
+Python processes run with their bytecode cached (in a temporary ``PYTHONPYCACHEPREFIX``,
+filled by a first untimed run), as an installed vaultmap runs: a ``PYTHONDONTWRITEBYTECODE`` in
+the environment would otherwise make every run compile vaultmap's sources (and rich's, click's)
+again. One row shows that case for the warm report (``--no-bytecode-row`` leaves it out). The
+``vaultmap --version`` row is the start-up every command pays (Python, click, vaultmap.cli).
+
 Goals: warm ``vaultmap report`` within 4x the stat-walk process, warm ``--format json``
 within 8x.
 """
@@ -39,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,12 +67,21 @@ print(n)
 
 # (row name, arguments after `report VAULT`, warm); every row also gets --no-history where the
 # version has it (older versions had no history to skip).
-REPORTS = (
+REPORTS: tuple[tuple[str, list[str], bool], ...] = (
     ("report", [], True),
+    ("report (no bytecode cache)", [], True),
     ("report --format json", ["--format", "json"], True),
     ("report (cold, --no-index)", ["--no-index"], False),
     ("report --format json (cold)", ["--format", "json", "--no-index"], False),
 )
+
+
+NO_BYTECODE = "(no bytecode cache)"
+
+# What the installed `vaultmap` command runs (pip's console script), for any version on
+# PYTHONPATH; `python -m vaultmap.cli` would add runpy's import to every measure.
+ENTRY_POINT = ("import sys; from vaultmap.cli import main; sys.argv[0] = 'vaultmap'; "
+               "sys.exit(main())")
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -110,6 +125,8 @@ def main() -> None:
     parser.add_argument("--before", metavar="REV|SRC",
                         help="a git revision (or src folder) of an older vaultmap to compare")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold rows")
+    parser.add_argument("--no-bytecode-row", action="store_true",
+                        help="leave out the warm report without cached bytecode")
     args = parser.parse_args()
     notes = 1000 if args.quick else 5000
     load_before = os.getloadavg()
@@ -119,8 +136,9 @@ def main() -> None:
         stats = generate_vault(root, notes=notes, note_bytes=7000, task_share=0.2)
         (root / ".obsidian").mkdir(exist_ok=True)
         versions = {"": (REPO / "src", root)}
-        with contextmanager(lambda: (yield None))() if args.before is None \
-                else source_of(args.before, base) as old_src:
+        before: AbstractContextManager[Path | None] = (
+            nullcontext() if args.before is None else source_of(args.before, base))
+        with before as old_src:
             if old_src is not None:
                 old_root = base / "vault-before"
                 shutil.copytree(root, old_root)  # copy2: same bytes and mtimes
@@ -128,17 +146,26 @@ def main() -> None:
             commands: dict[str, list[str]] = {
                 "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)]}
             envs: dict[str, dict[str, str]] = {}
+            cached = {key: value for key, value in os.environ.items()
+                      if key != "PYTHONDONTWRITEBYTECODE"}
+            cached["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
             for prefix, (src, vault) in versions.items():
-                env = {**os.environ, "PYTHONPATH": str(src)}
-                run = [sys.executable, "-m", "vaultmap.cli"]
+                env = {**cached, "PYTHONPATH": str(src)}
+                no_bytecode = {**env, "PYTHONDONTWRITEBYTECODE": "1",
+                               "PYTHONPYCACHEPREFIX": str(base / "pycache-unused")}
+                run = [sys.executable, "-c", ENTRY_POINT]
                 history = ["--no-history"] if has_option(run, env, "--no-history") else []
+                commands[f"{prefix}vaultmap --version"] = [*run, "--version"]
+                envs[f"{prefix}vaultmap --version"] = env
                 for name, extra, warm in REPORTS:
-                    if args.no_cold and not warm:
+                    if (args.no_cold and not warm) or (args.no_bytecode_row
+                                                      and NO_BYTECODE in name):
                         continue
                     label = f"{prefix}vaultmap {name}"
                     commands[label] = [*run, "report", str(vault), *extra, *history]
-                    envs[label] = env
-            for name, command in commands.items():  # build the indexes; warm everything once
+                    envs[label] = no_bytecode if NO_BYTECODE in name else env
+            # Build the indexes, fill the bytecode cache; warm everything once.
+            for name, command in commands.items():
                 timed(command, envs.get(name))
             times: dict[str, list[float]] = {name: [] for name in commands}
             cpu: dict[str, list[float]] = {name: [] for name in commands}

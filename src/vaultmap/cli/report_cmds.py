@@ -15,7 +15,6 @@ import io
 import os
 import re
 import sys
-import webbrowser
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -35,26 +34,9 @@ from vaultmap.errors import InitError, VaultmapError, VaultReadError
 from vaultmap.fs import Unreadable, atomic_write, open_regular, write_all
 from vaultmap.model import Flavor, Note, StatusType, Task
 from vaultmap.progress import Progress, merge_rollups, with_history
-from vaultmap.report import (
-    BY_CHOICES,
-    By,
-    ReportOptions,
-    render_markdown,
-    report_dict,
-)
-from vaultmap.report.common import (
-    bad_date_warnings,
-    plain,
-    printable,
-    scan_warning_lines,
-)
-from vaultmap.report.json_report import (
-    ReportSummariser,
-    ReportSummary,
-    dumps,
-    render_json_bytes,
-    task_dict,
-)
+from vaultmap.report import BY_CHOICES, By, ReportOptions
+from vaultmap.report.common import bad_date_warnings, plain, printable, scan_warning_lines
+from vaultmap.report.json_report import ReportSummariser, ReportSummary
 from vaultmap.vault import ScanResult, paths, scan_vault
 
 if TYPE_CHECKING:
@@ -327,7 +309,11 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
                             depth=settings.report.depth if depth is None else depth,
                             limit=limit, max_rows=rows, title=name, root=str(root),
                             warnings=(*settings.warnings, *result.warnings, *bad_dates))
+    # Each format imports its renderer only here: the terminal report loads neither the JSON
+    # encoder nor the Markdown renderer, the JSON one no rich.
     if fmt == "json":
+        from vaultmap.report.json_report import render_json_bytes
+
         # Each note's share of the JSON, kept in the index with its rollup, is spliced in.
         parts = [summary.json_part() for summary in summaries]
         complete = [part for part in parts if part is not None]
@@ -335,6 +321,8 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
                                         parts=complete if len(complete) == len(parts) else None),
                       output)
     elif fmt == "markdown":
+        from vaultmap.report.markdown import render_markdown
+
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
         _write_output(marker + render_markdown(progress, options), output)
     elif fmt == "html":
@@ -374,6 +362,12 @@ def _update_dashboards(vault: Path, day: date) -> None:
                             "the reasons are above")
 
 
+def _open_in_browser(page: Path) -> bool:
+    import webbrowser  # only for --open: it costs start-up time (shutil, subprocess)
+
+    return webbrowser.open(page.absolute().as_uri())
+
+
 def _write_html(progress: Progress, options: ReportOptions, history: History | None,
                 output: Path | None, open_page: bool) -> None:
     """The HTML page from the JSON report's data (and the git history when there is one)."""
@@ -382,9 +376,11 @@ def _write_html(progress: Progress, options: ReportOptions, history: History | N
 
     by_week = (history_model(history.points, vault=options.title, by="week")
                if history is not None and history.points else None)
+    from vaultmap.report.json_report import report_dict
+
     page = render_html(report_dict(progress, options), history=by_week, limit=options.limit)
     _write_output(page, output)
-    if open_page and output is not None and not webbrowser.open(output.absolute().as_uri()):
+    if open_page and output is not None and not _open_in_browser(output):
         _warn([f"{output}: could not open a browser; open the file yourself"])
 
 
@@ -456,6 +452,8 @@ def tasks_cmd(paths: tuple[Path, ...], as_json: bool, flavor: str | None,
             selected.extend((settings, note, t) for t in note.tasks if _status_ok(t, wanted))
 
     if as_json:
+        from vaultmap.report.json_report import dumps, task_dict
+
         items = []
         for settings, note, task in selected:
             item = task_dict(task, note_tags=note.tags)

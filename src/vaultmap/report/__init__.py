@@ -25,21 +25,27 @@ from vaultmap.report.common import (
     section_label,
     text_bar,
 )
-from vaultmap.report.json_report import SCHEMA, render_json, report_dict, task_dict
-from vaultmap.report.markdown import render_markdown
 
 if TYPE_CHECKING:
+    from vaultmap.report.json_report import SCHEMA, render_json, report_dict, task_dict
+    from vaultmap.report.markdown import render_markdown
     from vaultmap.report.terminal import render_terminal
+
+# Each renderer is loaded on first use: the terminal one pulls in rich (a good part of
+# start-up), so `report --format json` never imports it, and a terminal report loads no
+# Markdown renderer (docs/architecture.md, "Start-up").
+_LAZY = {"SCHEMA": "json_report", "render_json": "json_report", "report_dict": "json_report",
+         "task_dict": "json_report", "render_markdown": "markdown",
+         "render_terminal": "terminal"}
 
 
 def __getattr__(name: str) -> Any:
-    # The terminal renderer pulls in rich (a good part of start-up): loaded on first use, so
-    # `report --format json` and `tasks --json` never import it.
-    if name == "render_terminal":
-        from vaultmap.report.terminal import render_terminal
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return render_terminal
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 __all__ = [
     "BY_CHOICES",

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Literal
 
 from vaultmap.display import printable as printable
@@ -69,57 +70,150 @@ def _folder_rows(folder: FolderProgress, level: int, depth: int) -> Iterator[Row
             yield Row("note", printable(note.title), note.path, (), level, note.counts)
 
 
-def breakdown_rows(progress: Progress, options: ReportOptions) -> list[Row]:
+# The last answer of :func:`notes_with_tasks`: a report asks for the same progress's notes
+# with tasks several times (rows, their count, the section trimmer, the hidden notes), and
+# each asking walks every note of the vault.
+_last_with_tasks: tuple[Progress, tuple[NoteProgress, ...]] | None = None
+
+
+def notes_with_tasks(progress: Progress) -> tuple[NoteProgress, ...]:
+    """``progress.notes_with_tasks``, worked out once per progress (the last one is kept)."""
+    global _last_with_tasks
+    last = _last_with_tasks
+    if last is not None and last[0] is progress:
+        return last[1]
+    found = progress.notes_with_tasks
+    _last_with_tasks = (progress, found)
+    return found
+
+
+def breakdown_rows(progress: Progress, options: ReportOptions, *, limit: int = 0,
+                   name: Callable[[str], str] | None = None) -> list[Row]:
     """The rows of the ``--by`` view, in display order; things without tasks are left out.
 
     ``note``: each note, then its sections ``depth`` levels deep (0 = notes only).
     ``section``: every section down to ``depth`` levels (at least 1), each with its note.
     ``folder``: the folder tree; folders ``depth`` levels deep, then the notes they hold.
     ``tag``: every tag.
+
+    ``limit``: only the first so many (0: all; :func:`breakdown_row_count` counts them all).
+    ``name``: the :func:`note_namer` of ``progress``, when the caller has one already.
     """
+    rows = _rows(progress, options, name)
+    return list(islice(rows, limit)) if limit > 0 else list(rows)
+
+
+def _rows(progress: Progress, options: ReportOptions,
+          name: Callable[[str], str] | None) -> Iterator[Row]:
     depth = max(options.depth, 0)
     if options.by == "tag":
-        return [Row("tag", printable(t.tag), t.tag, (), 0, t.counts) for t in progress.tags]
+        yield from (Row("tag", printable(t.tag), t.tag, (), 0, t.counts) for t in progress.tags)
+        return
     if options.by == "folder":
-        return list(_folder_rows(progress.folders, 0, max(depth - 1, 0)))
-    rows: list[Row] = []
-    name = note_namer(progress)
-    for note in progress.notes_with_tasks:
+        yield from _folder_rows(progress.folders, 0, max(depth - 1, 0))
+        return
+    name = name or note_namer(progress)
+    for note in notes_with_tasks(progress):
         # A heading that only titles the note ("# Bike Repair" in Bike Repair.md) would repeat
         # the note's own row with the same numbers: its subsections are shown in its place.
         shown = title_section(note) or note.root
         if options.by == "note":
-            rows.append(Row("note", name(note.path), note.path, (), 0, note.counts))
+            yield Row("note", name(note.path), note.path, (), 0, note.counts)
             if depth:
-                rows.extend(_section_rows(shown, note.path, 1, depth))
+                yield from _section_rows(shown, note.path, 1, depth)
         elif shown.children:
-            rows.extend(_section_rows(shown, note.path, 0, max(depth, 1) - 1))
+            yield from _section_rows(shown, note.path, 0, max(depth, 1) - 1)
         else:
-            rows.append(Row("section", name(note.path), note.path, (), 0, note.counts))
-    return rows
+            yield Row("section", name(note.path), note.path, (), 0, note.counts)
+
+
+def breakdown_row_count(progress: Progress, options: ReportOptions) -> int:
+    """``len(breakdown_rows(progress, options))``, without making the rows."""
+    depth = max(options.depth, 0)
+    if options.by == "tag":
+        return len(progress.tags)
+    if options.by == "folder":
+        return _count_folder_rows(progress.folders, 0, max(depth - 1, 0))
+    count = 0
+    for note in notes_with_tasks(progress):
+        shown = title_section(note) or note.root
+        if options.by == "note":
+            count += 1 + (_count_section_rows(shown, 1, depth) if depth else 0)
+        elif shown.children:
+            count += _count_section_rows(shown, 0, max(depth, 1) - 1)
+        else:
+            count += 1
+    return count
+
+
+def _count_section_rows(section: Section, level: int, depth: int) -> int:
+    count = len(section.children)
+    if level < depth:
+        for child in section.children:
+            count += _count_section_rows(child, level + 1, depth)
+    return count
+
+
+def _count_folder_rows(folder: FolderProgress, level: int, depth: int) -> int:
+    count = 0
+    for sub in folder.folders:
+        if sub.counts.total:
+            count += 1
+            if level < depth:
+                count += _count_folder_rows(sub, level + 1, depth)
+    return count + sum(1 for note in folder.notes if note.counts.total)
 
 
 def note_namer(progress: Progress) -> Callable[[str], str]:
     """A function ``note path -> the name a report shows``: the note's title, with as many of
     its folders in front as tell it apart from other notes of the same title (two daily notes
-    ``Journal/2024-12-21`` and ``Work/2024-12-21``), printable."""
+    ``Journal/2024-12-21`` and ``Work/2024-12-21``), printable.
+
+    Cheap to make and to call: a report names a few hundred of thousands of notes, so the
+    names of a title's notes are worked out when one of them is first asked for."""
     by_title: dict[str, list[str]] = {}
     for note in progress.notes:
-        by_title.setdefault(note.title, []).append(note.path)
+        path = note.path
+        title = _title_of(path)
+        group = by_title.get(title)
+        if group is None:
+            by_title[title] = [path]
+        else:
+            group.append(path)
     names: dict[str, str] = {}
-    for title, paths in by_title.items():
-        shown = {path: title for path in paths}
-        deepest = max(path.count("/") for path in paths)
-        depth = 0
-        while len(set(shown.values())) < len(paths) and depth < deepest:
-            depth += 1
-            shown = {path: "/".join([*path.split("/")[:-1][-depth:], title]) for path in paths}
-        names.update({path: printable(name) for path, name in shown.items()})
 
     def name(path: str) -> str:
+        found = names.get(path)
+        if found:
+            return found
+        title = _title_of(path)
+        paths = by_title.pop(title, None)  # each title's names are worked out once
+        if paths is not None:
+            names.update(_distinct_names(title, paths))
         return names.get(path) or note_title(path)
 
     return name
+
+
+def _title_of(path: str) -> str:
+    """:attr:`~vaultmap.progress.NoteProgress.title` of a note path."""
+    file_name = path.rsplit("/", 1)[-1]
+    stem, dot, _ext = file_name.rpartition(".")
+    return stem if dot and stem else file_name
+
+
+def _distinct_names(title: str, paths: list[str]) -> dict[str, str]:
+    """The shown names of the notes of one title: as many folders in front as tell them
+    apart."""
+    if len(paths) == 1:
+        return {paths[0]: printable(title)}
+    shown = {path: title for path in paths}
+    deepest = max(path.count("/") for path in paths)
+    depth = 0
+    while len(set(shown.values())) < len(paths) and depth < deepest:
+        depth += 1
+        shown = {path: "/".join([*path.split("/")[:-1][-depth:], title]) for path in paths}
+    return {path: printable(shown_name) for path, shown_name in shown.items()}
 
 
 NO_TAGS = ("No tags in these notes: tag a task (#tag) or a note (tags: in its front matter) "
@@ -206,7 +300,7 @@ def section_trimmer(progress: Progress) -> Callable[[str, tuple[str, ...]], tupl
     """A function ``(note path, section path) -> section path`` without a first heading that
     only titles its note (see :func:`title_section`)."""
     titles: dict[str, str] = {}
-    for note in progress.notes_with_tasks:
+    for note in notes_with_tasks(progress):
         section = title_section(note)
         if section is not None:
             titles[note.path] = section.title
@@ -219,11 +313,15 @@ def section_trimmer(progress: Progress) -> Callable[[str, tuple[str, ...]], tupl
     return trim
 
 
-def labeller(progress: Progress, separator: str = " › ") -> Callable[[str, tuple[str, ...]], str]:
+def labeller(progress: Progress, separator: str = " › ", *,
+             name: Callable[[str], str] | None = None,
+             trim: Callable[[str, tuple[str, ...]], tuple[str, ...]] | None = None,
+             ) -> Callable[[str, tuple[str, ...]], str]:
     """A function ``(note path, section path) -> "note › heading › heading"`` that leaves out a
-    heading that only titles its note (see :func:`title_section`)."""
-    trim = section_trimmer(progress)
-    name = note_namer(progress)
+    heading that only titles its note (see :func:`title_section`). ``name`` and ``trim``: the
+    :func:`note_namer` and :func:`section_trimmer` of ``progress``, when the caller has them."""
+    trim = trim or section_trimmer(progress)
+    name = name or note_namer(progress)
 
     def label(path: str, section: tuple[str, ...]) -> str:
         return section_label(name(path), trim(path, section), separator)

@@ -15,6 +15,7 @@ from vaultmap.report.common import (
     NO_TAGS,
     ReportOptions,
     Row,
+    breakdown_row_count,
     breakdown_rows,
     counts_summary,
     labeller,
@@ -65,30 +66,32 @@ def render_markdown(progress: Progress, options: ReportOptions) -> str:
                + (" (top-level tasks only)" if progress.top_level_only else ""))
     out.append("")
 
-    label = labeller(progress)
+    label = labeller(progress)  # made once: the breakdown, Focus and the gaps all name notes
     if progress.gaps.focus:
         steps = [f"{inline(label(f.path, f.section))}: "
                  f"{inline(plain(f.task.description or f.task.text))}"
                  for f in progress.gaps.focus]
         out.append("**Focus:** " + " · ".join(steps))
         out.append("")
-    rows = breakdown_rows(progress, options)
-    if rows:
+    # Only the rows shown are made; the rest are counted.
+    shown = breakdown_rows(progress, options, limit=options.max_rows)
+    if shown:
         out.append(f"| {_HEADERS[options.by]} | Progress | Done | Open |")
         out.append("| :-- | :-- | --: | --: |")
-        shown = rows[:options.max_rows] if options.max_rows > 0 else rows
+        rows = (breakdown_row_count(progress, options)
+                if options.max_rows > 0 and len(shown) == options.max_rows else len(shown))
         for row in shown:
             c = row.counts
             out.append(f"| {_row_name(row, options.by, label)} | "
                        f"{_bar(percent_label(c), text_bar(c, 10))} | "
                        f"{c.done}/{c.counted} | {c.open} |")
-        if len(shown) < len(rows):
-            out.append(f"| … and {len(rows) - len(shown)} more | | | |")
+        if len(shown) < rows:
+            out.append(f"| … and {rows - len(shown)} more | | | |")
         out.append("")
     elif options.by == "tag":
         out += [inline(NO_TAGS), ""]
 
-    out.extend(_gaps(progress, options))
+    out.extend(_gaps(progress, options, label))
     while out and not out[-1]:
         out.pop()
     return "\n".join(out) + "\n"
@@ -102,11 +105,10 @@ def _block(title: str, items: list[str], total: int, limit: int) -> list[str]:
     return [f"### {title}", "", *items[:limit], *more, ""]
 
 
-def _gaps(progress: Progress, options: ReportOptions) -> list[str]:
+def _gaps(progress: Progress, options: ReportOptions,
+          label: Callable[[str, tuple[str, ...]], str]) -> list[str]:
     gaps = progress.gaps
     limit = max(options.limit, 1)
-
-    label = labeller(progress)
 
     def where(path: str, section: tuple[str, ...]) -> str:
         # "March:" followed by ": text" would read "March:: text", a Dataview field.

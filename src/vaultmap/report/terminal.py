@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
 from rich import box
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
+from rich.segment import Segments
+from rich.style import Style
 from rich.text import Text
 
 from vaultmap.model import StatusType
@@ -27,14 +26,20 @@ from vaultmap.report.common import (
     ReportOptions,
     Row,
     bar_cells,
+    breakdown_row_count,
     breakdown_rows,
     counts_summary,
     labeller,
     note_namer,
+    notes_with_tasks,
     plain,
     printable,
     section_trimmer,
 )
+from vaultmap.report.layout import Cell, Column, Lines, table_segments
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 ColorMode = Literal["auto", "always", "never"]
 MIN_WIDTH = 20  # the narrowest layout: every number column whole, names cut with an ellipsis
@@ -68,8 +73,7 @@ def make_console(file: IO[str] | None = None, *, color: ColorMode = "auto",
     return console
 
 
-@dataclass(frozen=True, slots=True)
-class _Glyphs:
+class _Glyphs(NamedTuple):
     full: str
     empty: str
     separator: str
@@ -110,9 +114,21 @@ def _percent(counts: Counts) -> Text:
 
 
 def render_terminal(progress: Progress, options: ReportOptions, console: Console) -> None:
-    """Print the report: the overall bar, the ``--by`` breakdown, then the gaps."""
+    """Print the report: the overall bar, the ``--by`` breakdown, then the gaps.
+
+    The table and the gap lists are laid out by hand (:mod:`vaultmap.report.layout`), byte
+    for byte as rich would draw them, and printed through ``console`` in one go at the end.
+    """
+    out = Lines(console)
+    _render(progress, options, console, out)
+    out.flush()
+
+
+def _render(progress: Progress, options: ReportOptions, console: Console, out: Lines) -> None:
     glyphs = _glyphs(console)
     width = console.width
+    name = note_namer(progress)  # made once: the breakdown, Focus and the gaps all name notes
+    trim = section_trimmer(progress)
     bar_width = max(8, min(30, width // 4))
     total = progress.counts
 
@@ -121,7 +137,7 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
         title.append(f" · {progress.today.isoformat()}", style="dim")
     if progress.top_level_only:
         title.append(" · top-level tasks only", style="dim")
-    console.print(title)
+    out.print(title)
 
     summary = counts_summary(total) if total.total else ""
     percent = _percent(total)
@@ -134,41 +150,42 @@ def render_terminal(progress: Progress, options: ReportOptions, console: Console
     overall.append_text(percent)
     if summary and spare >= 8:
         overall.append(f"  {summary}", style="dim")
-    console.print(overall)
+    out.print(overall)
     if summary and spare < 8:
-        console.print(Padding(Text(summary, style="dim"), (0, 0, 0, len("Overall  ")),
-                              expand=False))
+        out.padded(Text(summary, style="dim"), len("Overall  "))
 
     if progress.gaps.focus:
         focus = progress.gaps.focus
         steps = focus[:options.limit] if options.limit > 0 else focus
-        for line in _focus_lines(progress, steps, glyphs, width):
-            console.print(line)
-        _more(console, len(focus), len(steps), glyphs)
+        for line in _focus_lines(steps, glyphs, width, name, trim):
+            out.print(line)
+        _more(out, len(focus), len(steps), glyphs)
 
     if not total.total:
         notes = len(progress.notes)
-        console.print(Text(f"No tasks found in {notes} note{'s' if notes != 1 else ''}.",
-                           style="dim"))
+        out.print(Text(f"No tasks found in {notes} note{'s' if notes != 1 else ''}.",
+                       style="dim"))
         return
 
-    rows = breakdown_rows(progress, options)
-    if rows:
-        console.print()
-        shown = rows[:options.max_rows] if options.max_rows > 0 else rows
-        console.print(_breakdown_table(shown, options, bar_width, glyphs, width,
-                                       labeller(progress, glyphs.separator)))
-        if len(shown) < len(rows):
-            _aside(console, f"{glyphs.ellipsis} and {len(rows) - len(shown)} more rows (narrow "
+    # Only the rows shown are made; the rest are counted.
+    shown = breakdown_rows(progress, options, limit=options.max_rows, name=name)
+    if shown:
+        out.blank()
+        _print_breakdown(out, shown, options, bar_width, glyphs,
+                         labeller(progress, glyphs.separator, name=name, trim=trim))
+        rows = (breakdown_row_count(progress, options)
+                if options.max_rows > 0 and len(shown) == options.max_rows else len(shown))
+        if len(shown) < rows:
+            _aside(out, f"{glyphs.ellipsis} and {rows - len(shown)} more rows (narrow "
                             "with --depth, --by folder or a sub-folder; --rows 0 shows all)")
-        hidden = len(progress.notes) - len(progress.notes_with_tasks)
+        hidden = len(progress.notes) - len(notes_with_tasks(progress))
         if hidden and options.by in ("note", "section", "folder"):
-            _aside(console, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
+            _aside(out, f"({hidden} note{'s' if hidden != 1 else ''} without tasks "
                             "not shown)")
     elif options.by == "tag":
-        console.print()
-        _aside(console, NO_TAGS)
-    _print_gaps(progress, options, console, glyphs)
+        out.blank()
+        _aside(out, NO_TAGS)
+    _print_gaps(progress, options, out, glyphs, name, trim)
 
 
 def _row_text(row: Row, options: ReportOptions,
@@ -205,12 +222,21 @@ def _fit_path(label: str, width: int, glyphs: _Glyphs) -> str:
     return set_cell_size(note, room).rstrip() + glyphs.ellipsis + tail
 
 
-def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
-                     glyphs: _Glyphs, width: int,
-                     label: Callable[[str, tuple[str, ...]], str]) -> Table:
+class _Breakdown(NamedTuple):
+    """The breakdown's layout: what each column shows and how wide it may be."""
+
+    header: str
+    names: list[Text]
+    name_width: int
+    bar: int  # the bar's width; 0: no bar column
+    numbers: dict[str, int]  # "%", "Done", "Open" -> its least width (some may be left out)
+
+
+def _breakdown_layout(rows: list[Row], options: ReportOptions, bar_width: int,
+                      glyphs: _Glyphs, width: int,
+                      label: Callable[[str, tuple[str, ...]], str]) -> _Breakdown:
     headers = {"note": "Note / section", "section": "Section", "folder": "Folder / note",
                "tag": "Tag"}
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
     done_width = max(4, *(len(f"{r.counts.done}/{r.counts.counted}") for r in rows))
     open_width = max(4, *(len(str(r.counts.open)) for r in rows))
     pct_width = max(4, *(len(percent_label(r.counts)) for r in rows))
@@ -237,20 +263,76 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
         # apart: shorten its middle and its note instead, keeping the last heading whole.
         names = [Text(_fit_path(name.plain, name_width, glyphs), style=name.style)
                  if name.cell_len > name_width else name for name in names]
-    table.add_column(headers[options.by], overflow="ellipsis", no_wrap=True,
-                     max_width=name_width)
-    if show_bar:
+    return _Breakdown(headers[options.by], names, name_width, bar if show_bar else 0,
+                      columns)
+
+
+def _print_breakdown(out: Lines, rows: list[Row], options: ReportOptions,
+                     bar_width: int, glyphs: _Glyphs,
+                     label: Callable[[str, tuple[str, ...]], str]) -> None:
+    """The breakdown table: laid out by hand (:mod:`vaultmap.report.layout`), the same bytes
+    as the rich table :func:`_breakdown_table` draws, which remains for the layouts the hand
+    does not cover."""
+    console = out.console
+    layout = _breakdown_layout(rows, options, bar_width, glyphs, console.width, label)
+    columns = [Column(layout.header, max_width=layout.name_width)]
+    if layout.bar:
+        columns.append(Column("Progress"))
+    columns += [Column(header, justify="right", min_width=column_width)
+                for header, column_width in layout.numbers.items()]
+    get_style = console.get_style
+    styles: dict[str, Style] = {}
+
+    def style(name: str) -> Style:
+        found = styles.get(name)
+        if found is None:
+            found = styles[name] = get_style(name)
+        return found
+
+    dim = style("dim")
+    cells: list[list[Cell]] = []
+    for name, row in zip(layout.names, rows, strict=True):
+        c = row.counts
+        name_style = name.style
+        line = [Cell(name.plain, style(name_style) if isinstance(name_style, str) and name_style
+                     else None)]
+        if layout.bar:
+            filled = bar_cells(c, layout.bar)
+            base = style(_style_for(c))
+            full, empty = glyphs.full * filled, glyphs.empty * (layout.bar - filled)
+            runs = tuple(run for run in ((full, base), (empty, base + dim)) if run[0])
+            line.append(Cell(full + empty, runs=runs))
+        for header in layout.numbers:
+            if header == "%":
+                line.append(Cell(percent_label(c), style("bold " + _style_for(c))))
+            elif header == "Done":
+                line.append(Cell(f"{c.done}/{c.counted}"))
+            else:
+                line.append(Cell(str(c.open) if c.open else ""))
+        cells.append(line)
+    segments = table_segments(console, box.SIMPLE_HEAD, columns, cells, style("table.header"))
+    out.print(_breakdown_table(rows, layout, glyphs) if segments is None
+              else Segments(segments))
+
+
+def _breakdown_table(rows: list[Row], layout: _Breakdown, glyphs: _Glyphs) -> Table:
+    from rich.table import Table  # only where the hand layout does not apply
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+    table.add_column(layout.header, overflow="ellipsis", no_wrap=True,
+                     max_width=layout.name_width)
+    if layout.bar:
         table.add_column("Progress", no_wrap=True)
-    for header, column_width in columns.items():
+    for header, column_width in layout.numbers.items():
         table.add_column(header, justify="right", no_wrap=True, min_width=column_width)
-    for name, row in zip(names, rows, strict=True):
+    for name, row in zip(layout.names, rows, strict=True):
         c = row.counts
         cells: list[Text | str] = [name]
-        if show_bar:
-            cells.append(_bar(c, bar, glyphs))
+        if layout.bar:
+            cells.append(_bar(c, layout.bar, glyphs))
         values: dict[str, Text | str] = {"%": _percent(c), "Done": f"{c.done}/{c.counted}",
                                          "Open": str(c.open) if c.open else ""}
-        cells += [values[header] for header in columns]
+        cells += [values[header] for header in layout.numbers]
         table.add_row(*cells)
     return table
 
@@ -258,8 +340,9 @@ def _breakdown_table(rows: list[Row], options: ReportOptions, bar_width: int,
 _FOCUS = "Focus    "
 
 
-def _focus_lines(progress: Progress, steps: Sequence[FocusStep], glyphs: _Glyphs,
-                 width: int) -> list[Text]:
+def _focus_lines(steps: Sequence[FocusStep], glyphs: _Glyphs, width: int,
+                 name: Callable[[str], str],
+                 trim: Callable[[str, tuple[str, ...]], tuple[str, ...]]) -> list[Text]:
     """One line per roadmap note, never wrapped::
 
         Focus    Plan › Week 10: train a model
@@ -268,8 +351,6 @@ def _focus_lines(progress: Progress, steps: Sequence[FocusStep], glyphs: _Glyphs
     A line too long for ``width`` is cut with an ellipsis: first the task's text (down to a
     third of the room, where its start still says what it is), then the headings' middle
     and the note's name (:func:`_fit_path`), then the rest of the task's text."""
-    trim = section_trimmer(progress)
-    name = note_namer(progress)
     room = max(width - len(_FOCUS), 8)
     lines: list[Text] = []
     for n, step in enumerate(steps):
@@ -316,26 +397,25 @@ def _what(task: TaskRef) -> str:
     return plain(task.display_description or task.display_text)
 
 
-def _heading(console: Console, text: str, count: int) -> None:
-    console.print()
+def _heading(out: Lines, text: str, count: int) -> None:
+    out.blank()
     heading = Text(text, style="bold underline")
     heading.append(f" ({count})", style="dim")
-    console.print(heading)
+    out.padded(heading, 0)
 
 
-def _aside(console: Console, text: str) -> None:
+def _aside(out: Lines, text: str) -> None:
     """A dim note under a list, indented; it wraps under itself on a narrow terminal."""
-    console.print(Padding(Text(text, style="dim"), (0, 0, 0, 2), expand=False))
+    out.padded(Text(text, style="dim"), 2)
 
 
-def _more(console: Console, total: int, limit: int, glyphs: _Glyphs) -> None:
+def _more(out: Lines, total: int, limit: int, glyphs: _Glyphs) -> None:
     if total > limit:
-        _aside(console, f"{glyphs.ellipsis} and {total - limit} more (--limit N shows more, "
+        _aside(out, f"{glyphs.ellipsis} and {total - limit} more (--limit N shows more, "
                         "--format json shows all)")
 
 
-@dataclass(frozen=True, slots=True)
-class _GapItem:
+class _GapItem(NamedTuple):
     """One line of a gap list: the note it is in, a short label (the headings inside the note,
     or a count) and what it says."""
 
@@ -344,7 +424,7 @@ class _GapItem:
     what: Text
 
 
-def _print_gap_items(console: Console, items: list[_GapItem],
+def _print_gap_items(out: Lines, items: list[_GapItem],
                      name: Callable[[str], str]) -> None:
     """Print gap items grouped under their note, one item per line where it fits.
 
@@ -354,7 +434,7 @@ def _print_gap_items(console: Console, items: list[_GapItem],
     text below, so no phrase is ever broken across two interleaved columns; only the text of
     an item wraps, and it wraps under itself.
     """
-    cap = max(12, console.width // 3)
+    cap = max(12, out.width // 3)
     groups: list[list[_GapItem]] = []
     for item in items:
         if groups and groups[-1][0].path == item.path:
@@ -362,30 +442,24 @@ def _print_gap_items(console: Console, items: list[_GapItem],
         else:
             groups.append([item])
     for group in groups:
-        console.print(Padding(Text(name(group[0].path), style="bold"), (0, 0, 0, 2),
-                              expand=False))
+        out.padded(Text(name(group[0].path), style="bold"), 2)
         column = max((item.label.cell_len for item in group if item.label.cell_len <= cap),
                      default=0)
         for item in group:
             if item.label.cell_len > column:
-                console.print(Padding(item.label, (0, 0, 0, 4), expand=False))
-                console.print(Padding(item.what, (0, 0, 0, 6), expand=False))
+                out.padded(item.label, 4)
+                out.padded(item.what, 6)
             elif column:
-                grid = Table.grid(padding=(0, 2), pad_edge=False)
-                grid.add_column(width=column, no_wrap=True)
-                grid.add_column(overflow="fold")
-                grid.add_row(item.label, item.what)
-                console.print(Padding(grid, (0, 0, 0, 4), expand=False))
+                out.beside(item.label, item.what, column, 4)
             else:
-                console.print(Padding(item.what, (0, 0, 0, 4), expand=False))
+                out.padded(item.what, 4)
 
 
-def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
-                glyphs: _Glyphs) -> None:
+def _print_gaps(progress: Progress, options: ReportOptions, out: Lines,
+                glyphs: _Glyphs, name: Callable[[str], str],
+                trim: Callable[[str, tuple[str, ...]], tuple[str, ...]]) -> None:
     gaps = progress.gaps
     limit = max(options.limit, 1)
-    trim = section_trimmer(progress)
-    name = note_namer(progress)
 
     def where(path: str, section: tuple[str, ...]) -> Text:
         return Text(glyphs.separator.join(plain(title) for title in trim(path, section)),
@@ -395,7 +469,7 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
         return _GapItem(path, where(path, section), what)
 
     if gaps.open_by_section:
-        _heading(console, "Next up", len(gaps.open_by_section))
+        _heading(out, "Next up", len(gaps.open_by_section))
         items = []
         for gap in gaps.open_by_section[:limit]:
             what = Text()
@@ -404,46 +478,46 @@ def _print_gaps(progress: Progress, options: ReportOptions, console: Console,
             what.append(_what(gap.next))
             what.append(f"  ({len(gap.open)} open)", style="dim")
             items.append(item(gap.path, gap.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.open_by_section), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.open_by_section), limit, glyphs)
 
     if gaps.overdue:
-        _heading(console, "Overdue", len(gaps.overdue))
+        _heading(out, "Overdue", len(gaps.overdue))
         items = []
         for overdue in gaps.overdue[:limit]:
             what = Text(_what(overdue.task))
             late = f"{overdue.days_late} day{'s' if overdue.days_late != 1 else ''} late"
             what.append(f"  due {overdue.due.isoformat()}, {late}", style="red")
             items.append(item(overdue.task.path, overdue.task.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.overdue), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.overdue), limit, glyphs)
 
     if gaps.no_progress:
-        _heading(console, "No progress yet", len(gaps.no_progress))
+        _heading(out, "No progress yet", len(gaps.no_progress))
         # The count leads: it is short, so the headings get the rest of the line.
         items = [_GapItem(ref.path, Text(f"0 of {ref.counts.counted} done", style="dim"),
                           where(ref.path, ref.section))
                  for ref in gaps.no_progress[:limit]]
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.no_progress), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.no_progress), limit, glyphs)
 
     if gaps.stalled:
-        _heading(console, "Stalled", len(gaps.stalled))
+        _heading(out, "Stalled", len(gaps.stalled))
         items = []
         for stalled in gaps.stalled[:limit]:
             what = Text(f"{stalled.counts.done} of {stalled.counts.counted} done", style="dim")
             what.append(f"  last progress {stalled.last_progress.isoformat()}, "
                         f"{stalled.days} days ago", style="yellow")
             items.append(item(stalled.path, stalled.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.stalled), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.stalled), limit, glyphs)
 
     if gaps.parents_open:
-        _heading(console, "Parents left open, all subtasks done", len(gaps.parents_open))
+        _heading(out, "Parents left open, all subtasks done", len(gaps.parents_open))
         items = []
         for task in gaps.parents_open[:limit]:
             what = Text(_what(task))
             what.append(f"  line {task.line}", style="dim")
             items.append(item(task.path, task.section, what))
-        _print_gap_items(console, items, name)
-        _more(console, len(gaps.parents_open), limit, glyphs)
+        _print_gap_items(out, items, name)
+        _more(out, len(gaps.parents_open), limit, glyphs)
