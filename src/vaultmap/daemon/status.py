@@ -53,6 +53,13 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict):
             status[name] = {k: v for k, v in value.items()
                             if isinstance(k, str) and (v is None or isinstance(v, str))}
+    dashboards = data.get("dashboards")
+    if isinstance(dashboards, dict):
+        status["dashboards"] = {
+            note: {field: value.get(field) for field in ("refreshed", "error")
+                   if value.get(field) is None or isinstance(value.get(field), str)}
+            for note, value in dashboards.items()
+            if isinstance(note, str) and isinstance(value, dict)}
     return status
 
 
