@@ -251,6 +251,15 @@ def test_daemon_status_and_stop_do_not_wait_on_a_fifo(tmp_path: Path) -> None:
             assert "daemon: not running" in done.stdout, (name, command, done.stderr)
 
 
+def test_doctor_does_not_wait_on_a_fifo_saved_as_the_scan_index(tmp_path: Path) -> None:
+    vault = _plain_vault(tmp_path)
+    (vault / ".vaultmap").mkdir()
+    os.mkfifo(vault / ".vaultmap" / "scan-index.obsidian.pickle")
+    done = _vaultmap("doctor", str(vault))  # a hang times out
+    assert "Traceback" not in done.stderr
+    assert "index" in done.stdout and "unreadable" in done.stdout, done.stdout
+
+
 def test_a_fifo_saved_as_a_note_does_not_stop_the_daemon(tmp_path: Path) -> None:
     vault = _plain_vault(tmp_path)
     (vault / ".vaultmap.toml").write_text("[git]\nenabled = false\n[daemon]\nquiet_period = 0.2\n")

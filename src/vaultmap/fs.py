@@ -224,6 +224,16 @@ def is_access_problem(error: BaseException) -> bool:
 _PID_MAX = 1 << 22
 
 
+def source_stamp(path: str | os.PathLike[str]) -> str:
+    """Size and modification time of a source file, for cache keys that must change when the
+    code that made the cached value is edited or upgraded; ``"?"`` when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "?"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 def is_pid(value: object) -> TypeGuard[int]:
     """Whether ``value``, read back from a lock or status file, can be a process to signal:
     an ``int`` (not a bool) above 1. Never 0 or -1, which ``kill`` reads as the process group

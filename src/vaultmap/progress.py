@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,6 +50,7 @@ from datetime import date
 
 import msgspec
 
+from vaultmap.fs import source_stamp
 from vaultmap.model import Note, StatusType, Task
 
 __all__ = [
@@ -652,15 +652,7 @@ def _rollup_decoder() -> msgspec.msgpack.Decoder[NoteRollup]:
     return msgspec.msgpack.Decoder(NoteRollup)
 
 
-def _source_stamp() -> str:
-    try:
-        st = os.stat(__file__)
-    except OSError:
-        return "?"
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-_ROLLUP_TAGS = {flag: f"progress.note_rollup/2 top_level_only={flag} {_source_stamp()}"
+_ROLLUP_TAGS = {flag: f"progress.note_rollup/2 top_level_only={flag} {source_stamp(__file__)}"
                 for flag in (False, True)}
 
 

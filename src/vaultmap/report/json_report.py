@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from vaultmap import __version__
+from vaultmap.fs import source_stamp
 from vaultmap.progress import (
     Counts,
     FolderProgress,
@@ -339,15 +339,7 @@ def _note_json_decoder() -> msgspec.msgpack.Decoder[NoteJson | None]:
 _NIL = msgspec.msgpack.encode(None)
 
 
-def _source_stamp() -> str:
-    try:
-        st = os.stat(__file__)
-    except OSError:
-        return "?"
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-_JSON_STAMP = _source_stamp()
+_JSON_STAMP = source_stamp(__file__)
 
 
 def render_json(progress: Progress, options: ReportOptions, *, pretty: bool = True,

@@ -20,7 +20,7 @@ import msgspec
 
 from vaultmap import __version__
 from vaultmap.config import Settings
-from vaultmap.fs import TEMP_SUFFIX, UnsafePath, atomic_write, read_regular
+from vaultmap.fs import TEMP_SUFFIX, Unreadable, UnsafePath, atomic_write, read_regular
 from vaultmap.model import (
     Heading,
     Note,
@@ -194,8 +194,9 @@ def index_state(settings: Settings) -> str:
     (made by this vaultmap with this configuration), ``stale`` (another version or
     configuration: the next scan rebuilds it) or ``unreadable`` (truncated or corrupt)."""
     try:
-        with open(index_path(settings), "rb") as handle:
-            data = handle.read(MAX_INDEX_BYTES)
+        # Through the safe reader: a FIFO or a device planted under the name is refused,
+        # never waited on.
+        data, _ = read_regular(index_path(settings), MAX_INDEX_BYTES)
         magic, version, fingerprint, body, odd = _header_decoder().decode(data)
         if magic != _INDEX_MAGIC:
             return "unreadable"
@@ -204,8 +205,8 @@ def index_state(settings: Settings) -> str:
         _body_decoder().decode(body)
         if odd:
             _odd_entries(odd)
-    except FileNotFoundError:
-        return "missing"
+    except Unreadable as unreadable:
+        return "missing" if unreadable.kind == "missing" else "unreadable"
     except Exception:  # truncated, corrupt, planted, an index older than format 3
         return "unreadable"
     return "current"

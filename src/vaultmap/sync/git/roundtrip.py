@@ -37,7 +37,14 @@ from vaultmap.edit import set_statuses
 from vaultmap.edit.atomic import rewrite_file
 from vaultmap.edit.patch import StatusChange
 from vaultmap.errors import GitConflictError, GitRemoteError, GitStateError
-from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, atomic_write, megabytes, read_regular
+from vaultmap.fs import (
+    MAX_CONFIG_BYTES,
+    Unreadable,
+    atomic_write,
+    megabytes,
+    open_regular,
+    read_regular,
+)
 from vaultmap.model import Note
 from vaultmap.parse import parse_note
 from vaultmap.sync.git.driver import read_merge_records
@@ -279,7 +286,11 @@ def _has_markers(path: Path) -> bool:
     line's start): for such a file, refusing a commit is the safe mistake."""
     found = {b"<": False, b">": False}
     try:
-        with open(path, "rb") as handle:
+        fd, _ = open_regular(path)  # a FIFO swapped in after the size check is not waited on
+    except Unreadable:
+        return False
+    try:
+        with os.fdopen(fd, "rb") as handle:
             carry = b"\n"  # the file's start is a line start
             while chunk := handle.read(_MARKER_SCAN_CHUNK):
                 data = carry + chunk
