@@ -130,6 +130,15 @@ def test_text_that_would_open_a_comment_or_start_with_a_parenthesis_is_escaped()
     assert parsed.tasks()[0].text == "(optional) see <!-- here"
 
 
+@pytest.mark.parametrize("text", ["\\(", "\\", "\\\\(", "\\<!-- x", "a\\<!--", "\\*", "(\\"])
+def test_text_that_starts_with_a_backslash_reads_back_as_written(text: str) -> None:
+    # A task written as `\(` used to come back as `(`: the escape of a leading
+    # parenthesis was not reversible when the text itself began with a backslash.
+    parsed = parse_body(render_block(MARKER, [BlockTask("k", " ", text)]))
+    assert parsed is not None
+    assert parsed.tasks()[0].text == text
+
+
 def test_keys_with_spaces_and_dashes_survive_the_comment() -> None:
     key = "block:Road map--2026.md#^week-1"
     body = render_block(MARKER, [BlockTask(key, " ", "Plan")])

@@ -105,16 +105,16 @@ def decode_key(encoded: str) -> str:
 
 def escape_text(text: str) -> str:
     """A task's text as a body line: one line, nothing that opens a comment or starts a
-    GitHub task with ``(`` (which must be escaped there)."""
+    GitHub task with ``(`` (which must be escaped there). A leading backslash is escaped
+    too, so that a text which itself starts with ``\\(`` reads back as written."""
     text = " ".join(text.split())
-    text = text.replace("<!--", "\\<!--")
-    if text.startswith("("):
+    if text.startswith(("(", "\\")):
         text = "\\" + text
-    return text
+    return text.replace("<!--", "\\<!--")
 
 
 def unescape_text(text: str) -> str:
-    if text.startswith("\\("):
+    if text.startswith(("\\(", "\\\\")):
         text = text[1:]
     return text.replace("\\<!--", "<!--")
 
