@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.sync.github.body import (
     MAX_BODY_CHARS,
     BlockTask,
@@ -55,7 +56,7 @@ surrounding = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) 
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(task_lists(), surrounding, surrounding, st.booleans())
 def test_a_rendered_block_parses_back_to_the_same_tasks(tasks: list[BlockTask], before: str,
                                                         after: str, crlf: bool) -> None:
@@ -77,7 +78,7 @@ def test_a_rendered_block_parses_back_to_the_same_tasks(tasks: list[BlockTask], 
 
 
 @pytest.mark.slow
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(task_lists().filter(lambda t: len(t) >= 1), surrounding, surrounding, st.data())
 def test_a_status_edit_changes_one_line_and_nothing_outside(
         tasks: list[BlockTask], before: str, after: str, data: st.DataObject) -> None:

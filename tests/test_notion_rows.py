@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fake_notion import FakeClock, FakeNotion, new_database, record
+from hypothesis_budget import examples
 from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.notion.ids import obsidian_url
 from vaultmap.sync.remote import RemoteError, RemoteGoneError, TaskRecord
@@ -252,7 +253,7 @@ _records = st.builds(
     st.none() | st.sampled_from(["highest", "high", "medium", "low", "lowest"]))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(_records)
 def test_any_record_round_trips_through_notion(shared: tuple[FakeNotion, NotionRemote],
                                                rec: TaskRecord) -> None:

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
+from hypothesis_budget import examples
 from report_fixtures import TODAY, make_vault
 from vaultmap.cli import main
 from vaultmap.report.html import obsidian_url, render_html, squarify
@@ -206,7 +207,7 @@ def test_empty_vault_page(tmp_path: Path) -> None:
     assert 'class="treemap' not in text
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=40),
        st.floats(min_value=20, max_value=1000), st.floats(min_value=20, max_value=1000))
 def test_squarify_tiles_the_box_in_proportion(values: list[int], width: float,
