@@ -30,6 +30,7 @@ MAX_ITEMS = 100
 MAX_URL_UNITS = 2000
 _LINKABLE = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 _WIKI = re.compile(r"!?\[\[([^\]\n]+?)\]\]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _inline = mistune.create_markdown(renderer=None, plugins=["strikethrough"]).inline
 
@@ -126,9 +127,19 @@ def _chunks(text: str, limit: int = MAX_ITEM_UNITS) -> list[str]:
     return pieces
 
 
+def sendable(text: str) -> str:
+    """``text`` as Notion can hold it: a lone surrogate (a byte of a file name that is not
+    valid UTF-8) becomes U+FFFD, as no JSON request could carry it as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def _item(text: str, span: Span) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "text",
-                            "text": {"content": text,
+                            "text": {"content": sendable(text),
                                      "link": None if span.url is None else {"url": span.url}}}
     if span.bold or span.italic or span.strikethrough or span.code:
         item["annotations"] = {"bold": span.bold, "italic": span.italic,
