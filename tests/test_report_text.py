@@ -85,3 +85,23 @@ def test_a_heading_ending_in_a_colon_is_no_dataview_field_in_markdown() -> None:
     markdown = render_markdown(build_progress([note], today=date(2026, 1, 1)), ReportOptions())
     assert "::" not in markdown
     assert "March: first" in markdown
+
+
+@pytest.mark.parametrize("text", ["50%%% done", "a%%%%b", "%%%", "ratio:::x", "a::::b", ":::"])
+def test_a_run_of_percent_signs_or_colons_opens_no_comment_or_field(text: str) -> None:
+    # "%%" was broken once per pair: "%%%" kept a "%%", which opened an Obsidian comment
+    # hiding the rest of a note the report is pasted into (its tasks went uncounted); ":::"
+    # kept a "::", a Dataview field.
+    note = parse_note(f"# Plan\n\n- [ ] {text}\n".encode(), "Plan.md")
+    markdown = render_markdown(build_progress([note], today=date(2026, 1, 1)), ReportOptions())
+    assert "%%" not in markdown and "::" not in markdown
+    pasted = parse_note(f"{markdown}\n- [ ] after the report\n".encode(), "Pasted.md")
+    assert [t.text for t in pasted.tasks] == ["after the report"]
+
+
+def test_a_pipe_in_a_tag_cannot_split_its_table_cell() -> None:
+    note = parse_note(b"---\ntags: [\"a|b\"]\n---\n- [ ] one\n", "Plan.md")
+    markdown = render_markdown(build_progress([note], today=date(2026, 1, 1)),
+                               ReportOptions(by="tag"))
+    (row,) = [line for line in markdown.splitlines() if "#a" in line]
+    assert row.startswith("| `#a\\|b` |")
