@@ -14,6 +14,8 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fake_notion import FakeNotion, fast_options, new_database
 from memory_remote import InjectedFailure, MemoryRemote, MemRow
@@ -483,6 +485,23 @@ def test_imported_title_is_one_safe_line() -> None:
 
     assert _inbox_text("call\x00 the\u2028bank %% soon <!-- x $$ y\r\n") == (
         "call the bank \\%\\% soon \\<!-- x \\$\\$ y")
+
+
+# Any title, rich in what opens a comment, a math block or an HTML block (runs of it too).
+_titles = st.lists(st.one_of(
+    st.sampled_from(["%", "$", "<!--", "-->", "`", "\\", "[", "]", "\n", "\r", "\u2028", "\x00",
+                     " "]).flatmap(lambda piece: st.integers(1, 4).map(lambda n: piece * n)),
+    st.text(max_size=4)), min_size=1, max_size=10).map("".join)
+
+
+@given(_titles)
+def test_an_imported_title_is_one_line_that_hides_no_later_line(title: str) -> None:
+    from vaultmap.sync.runner import _inbox_text
+
+    text = _inbox_text(title)
+    assume(text)
+    note = f"- [ ] {text}\n- [ ] after\n".encode("utf-8", "surrogatepass")
+    assert [t.text for t in parse_note(note, "Inbox.md").tasks][1:] == ["after"]
 
 
 @pytest.mark.parametrize("title", ["50%%% sure", "%%%", "a %%%% b", "cost $$$", "$$$$"])
