@@ -268,3 +268,20 @@ def test_a_key_with_a_lone_surrogate_or_a_percent_reads_back_as_written(key: str
     (task,) = parsed.tasks()
     assert (task.key, task.row) == (key, key + "0")
     assert render_block(MARKER, [BlockTask(key, " ", "t")]).split("vm:")[1].isascii()
+
+
+@pytest.mark.parametrize("text", [
+    "ends in a backslash \\", "\\", "a -->", "-->", "<!-- vm:other -->", "a <!-- vm:k2 --> b",
+    "x | y", "[ ] nested box", "]", "# heading-like", "^block-like ^id", "nul\x00inside",
+    "tab\tinside", "line\u2028separator", "crlf\r\ninside", "a" * 5000, "~", "~~x", "x~~",
+    "(", "\\(", "\\~~x~~", "- [ ] fake task", "`code <!-- x`",
+])
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_edge_texts_read_back_as_their_normalised_form(text: str, cancelled: bool) -> None:
+    # A body line holds one line: runs of blanks (tab, line breaks, U+2028) become one space;
+    # everything else reads back exactly.
+    task = BlockTask("k", "x", text, cancelled=cancelled)
+    parsed = parse_body(render_block(MARKER, [task]))
+    assert parsed is not None
+    (got,) = parsed.tasks()
+    assert (got.text, got.cancelled, got.key) == (" ".join(text.split()), cancelled, "k")
