@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from html_fixtures import HOSTILE_NOTES, HOSTILE_TEXTS, weekly_history, write_vault
@@ -351,6 +351,9 @@ class _Tags(HTMLParser):
 def _page_of(heading: str, task: str) -> _Tags:
     note = parse_note(f"# {heading}\n\n- [ ] {task}\n- [x] done\n".encode("utf-8", "surrogatepass"),
                       "N.md")
+    # Text that changes what the note holds (a heading "{%%}" opens a comment that hides the
+    # tasks: found by a campaign) makes another page, rightly: only the text may differ.
+    assume([t.status for t in note.tasks] == [" ", "x"] and len(note.tasks[0].section) == 1)
     data = report_dict(build_progress([note], today=date.fromisoformat(TODAY)),
                        ReportOptions(title="t"))
     tags = _Tags()
