@@ -8,7 +8,6 @@ result to a renderer. Scan warnings go to stderr, one line each; the report goes
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import gc
 import io
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import click
+import msgspec
 
 from vaultmap.cli.output import echo
 from vaultmap.config import (
@@ -57,8 +57,8 @@ def find_vault_root(path: Path) -> Path:
 def _settings_for(root: Path, flavor: str | None) -> Settings:
     settings = load_settings(root)
     if flavor:
-        settings = dataclasses.replace(
-            settings, vault=dataclasses.replace(settings.vault, flavor=Flavor(flavor)))
+        settings = msgspec.structs.replace(
+            settings, vault=msgspec.structs.replace(settings.vault, flavor=Flavor(flavor)))
     return settings
 
 
