@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Sequence
-from multiprocessing import get_all_start_methods, get_context
 from types import MappingProxyType
 
 from vaultmap.config import Settings
@@ -80,18 +78,22 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     statuses = settings.statuses
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
+    if jobs <= 1 or len(files) < 2 or total < _POOL_MIN_BYTES:
+        return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
+    # Imported here: a warm scan (or a small one) never starts a pool, and multiprocessing
+    # costs every command that scans ~10 ms to import.
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_all_start_methods, get_context
+
     # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
     # forking is unsafe, and so it is on macOS (system frameworks), where Python itself
     # defaults to spawn; a fresh interpreter costs a second or so to start.
     can_fork = (threading.active_count() == 1 and sys.platform.startswith("linux")
                 and "fork" in get_all_start_methods())
-    threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
-    if jobs <= 1 or len(files) < 2 or total < threshold:
+    if not can_fork and total < _POOL_MIN_BYTES_SPAWN:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
-    # Imported here: a warm scan (or a small one) never starts a pool.
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     chunks = _chunks(files, jobs)
     status_chars = {char: kind.value for char, kind in statuses.chars.items()}
     outcomes: list[_Outcome] = []
