@@ -7,12 +7,16 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
 from vaultmap.model import Flavor, StatusMap, StatusType
 from vaultmap.vault.index import _decode, _dumps
 from vaultmap.vault.read import _Outcome, _parse_one
 from vaultmap.vault.walk import _Found
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 # Below this many bytes to parse, starting worker processes costs more than it saves.
 _POOL_MIN_BYTES = 2 * 1024 * 1024
@@ -32,6 +36,22 @@ def _parse_chunk(job: tuple[list[tuple[str, str]], str, dict[str, str], int]) ->
             outcome = outcome._replace(note=None, blob=_dumps(outcome.note))
         outcomes.append(outcome)
     return outcomes
+
+
+def get_all_start_methods() -> list[str]:
+    """:func:`multiprocessing.get_all_start_methods`, imported on first use: multiprocessing
+    costs every scanning command ~10 ms to import, and only a cold scan of a big vault
+    starts workers."""
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def get_context(method: str) -> BaseContext:
+    """:func:`multiprocessing.get_context`, imported on first use (see above)."""
+    import multiprocessing
+
+    return multiprocessing.get_context(method)
 
 
 def _usable_cpus() -> int:
@@ -78,22 +98,21 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     statuses = settings.statuses
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
-    if jobs <= 1 or len(files) < 2 or total < _POOL_MIN_BYTES:
+    if jobs <= 1 or len(files) < 2 or total < min(_POOL_MIN_BYTES, _POOL_MIN_BYTES_SPAWN):
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
-    # Imported here: a warm scan (or a small one) never starts a pool, and multiprocessing
-    # costs every command that scans ~10 ms to import.
-    import pickle
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    from multiprocessing import get_all_start_methods, get_context
-
     # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
     # forking is unsafe, and so it is on macOS (system frameworks), where Python itself
     # defaults to spawn; a fresh interpreter costs a second or so to start.
     can_fork = (threading.active_count() == 1 and sys.platform.startswith("linux")
                 and "fork" in get_all_start_methods())
-    if not can_fork and total < _POOL_MIN_BYTES_SPAWN:
+    threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
+    if total < threshold:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
+    # Imported here: a warm scan (or a small one) never starts a pool.
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = _chunks(files, jobs)
     status_chars = {char: kind.value for char, kind in statuses.chars.items()}
     outcomes: list[_Outcome] = []
