@@ -98,6 +98,7 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     statuses = settings.statuses
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
+    # A small scan (every warm one) stops here, before multiprocessing is imported.
     if jobs <= 1 or len(files) < 2 or total < min(_POOL_MIN_BYTES, _POOL_MIN_BYTES_SPAWN):
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
     # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
