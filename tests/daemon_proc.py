@@ -32,6 +32,7 @@ def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "") 
     A file the condition reads may be missing for a moment while the daemon or ``git pull``
     replaces it (git unlinks and writes anew): that counts as "not yet", not as a failure."""
     deadline = time.monotonic() + timeout
+    last_missing: FileNotFoundError | None = None
     while True:
         try:
             value = condition()
