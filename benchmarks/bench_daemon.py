@@ -67,7 +67,20 @@ def proc_figures(pid: int) -> dict[str, float]:
     return {"cpu_s": (int(fields[11]) + int(fields[12])) / TICKS,
             "rss_mb": int(statm[1]) * PAGE / 1e6,
             "fds": len(os.listdir(f"/proc/{pid}/fd")),
-            "threads": int(fields[17])}
+            "threads": int(fields[17]),
+            "wakeups_main": _switches(pid, pid),
+            "wakeups_all": sum(_switches(pid, int(t)) for t in os.listdir(f"/proc/{pid}/task"))}
+
+
+def _switches(pid: int, tid: int) -> int:
+    """Context switches of one thread of ``pid``: each voluntary one is a wake-up after a
+    wait (a thread that sleeps in a loop shows them at its tick rate)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    except OSError:  # the thread ended meanwhile
+        return 0
+    return sum(int(line.split()[1]) for line in text.splitlines()
+               if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
 
 
 @contextmanager
@@ -253,6 +266,9 @@ def bench_idle(soak: float) -> list[tuple[str, str]]:
         queries = sum(1 for _, path, _ in fake.log if "query" in path)
     return [(f"idle {soak:.0f} s (poll 30 s, 50 tasks): CPU",
              f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
+            ("  wake-ups (context switches): main thread; all threads",
+             f"{after['wakeups_main'] - before['wakeups_main']:.0f}; "
+             f"{after['wakeups_all'] - before['wakeups_all']:.0f}"),
             ("  RSS start -> end", f"{before['rss_mb']:.1f} -> {after['rss_mb']:.1f} MB"),
             ("  fds, threads start -> end", f"{before['fds']:.0f} -> {after['fds']:.0f}, "
              f"{before['threads']:.0f} -> {after['threads']:.0f}"),
