@@ -2,7 +2,7 @@
 resources after many sync cycles. A real ``vaultmap daemon`` subprocess, the fake Notion.
 
 Run: ``.venv/bin/python benchmarks/bench_daemon.py [--saves 100] [--notes 5000] [--runs 20]
-[--soak-seconds 60] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc for CPU, RSS, fds
+[--soak-seconds 60] [--idle-poll 30] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc for CPU, RSS, fds
 and threads).
 
 1. Latency from a save (in place) to the Notion row updated, over SAVES saves, with
@@ -12,10 +12,11 @@ and threads).
    the note in memory with a plan of every task (the daemon before focused plans); with a
    focused plan (the daemon now); and the daemon's whole sync path without HTTP (base entries
    read from SQLite by note, the lock, the empty plan run). Medians of RUNS.
-3. Idle soak of SOAK seconds, Notion poll 30 s (the default): CPU seconds, RSS, requests.
-4. CYCLES Notion sync cycles (poll 0.01 s; the loop wakes every 0.5 s, so about two cycles a
-   second): open fds, threads and RSS at the start and end, and the TCP connections the
-   daemon opened meanwhile (one client for its life: none).
+3. Idle soak of SOAK seconds, Notion poll IDLE_POLL s (30 s, the default): CPU seconds, the
+   context switches of the main thread (its wake-ups, and each blocking call of a poll) and
+   of all threads, RSS, requests.
+4. CYCLES Notion sync cycles (poll 0.01 s): open fds, threads and RSS at the start and end,
+   and the TCP connections the daemon opened meanwhile (one client for its life: none).
 """
 
 from __future__ import annotations
@@ -250,9 +251,9 @@ def bench_one_note(notes: int, runs: int) -> list[tuple[str, str]]:
              f"{daemon_s * 1000:.1f} ms ({full_s / daemon_s:.0f}x faster)")]
 
 
-def bench_idle(soak: float) -> list[tuple[str, str]]:
+def bench_idle(soak: float, poll: float) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as tmp, \
-            running_daemon(Path(tmp), quiet=2, poll=30, tasks=50) as (fleet, daemon):
+            running_daemon(Path(tmp), quiet=2, poll=poll, tasks=50) as (fleet, daemon):
         fake = fleet.fake
         wait_for(lambda: not daemon.status().get("waiting"), timeout=60, what="settle")
         fake.reset_counts()
@@ -264,7 +265,7 @@ def bench_idle(soak: float) -> list[tuple[str, str]]:
         after = proc_figures(daemon.proc.pid)
         polls = daemon.status()["cycles"] - cycles_before
         queries = sum(1 for _, path, _ in fake.log if "query" in path)
-    return [(f"idle {soak:.0f} s (poll 30 s, 50 tasks): CPU",
+    return [(f"idle {soak:.0f} s (poll {poll:g} s, 50 tasks): CPU",
              f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
             ("  wake-ups (context switches): main thread; all threads",
              f"{after['wakeups_main'] - before['wakeups_main']:.0f}; "
@@ -301,6 +302,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20,
                         help="runs per row of the one-changed-note part (median)")
     parser.add_argument("--soak-seconds", "--soak", dest="soak", type=float, default=60.0)
+    parser.add_argument("--idle-poll", type=float, default=30.0,
+                        help="the Notion poll interval of the idle soak (a long one leaves "
+                             "only the loop's own wake-ups in the count)")
     parser.add_argument("--cycles", type=int, default=1000)
     parser.add_argument("--only", choices=("latency", "one-note", "idle", "cycles"),
                         action="append", help="run only these parts (repeatable)")
@@ -308,7 +312,7 @@ def main() -> None:
     parts: list[tuple[str, Callable[[], list[tuple[str, str]]]]] = [
         ("latency", lambda: bench_latency(args.saves)),
         ("one-note", lambda: bench_one_note(args.notes, args.runs)),
-        ("idle", lambda: bench_idle(args.soak)),
+        ("idle", lambda: bench_idle(args.soak, args.idle_poll)),
         ("cycles", lambda: bench_cycles(args.cycles)),
     ]
     # Each part prints its rows as soon as it is done (a long run still reports what it has).

@@ -407,10 +407,7 @@ class Daemon:
         from vaultmap.sync.notion import NotionRemote
         from vaultmap.sync.runner import run_sync
 
-        if self.tasks.stale:
-            self.tasks.rescan()
-            self.scanned_at = self.clock()
-            self.notion_changed = None
+        self._fresh_tasks()
         changed = self.notion_changed
         # A poll with nothing changed here reads only the rows edited in Notion: one request
         # (rows trashed there are read at the next sync with a change to send).
@@ -461,7 +458,11 @@ class Daemon:
         if not isinstance(client, GitHubClient):
             client = github_client(self.settings, None, on_wait=say_wait)
             self.clients["github"] = client
-        report = sync_github(self.settings, lock_timeout=0.2, client=client)
+        # The tasks in memory, not a scan: an idle poll reads no note. Every task GitHub
+        # covers is still planned (a GitHub read is always complete).
+        self._fresh_tasks()
+        report = sync_github(self.settings, lock_timeout=0.2, client=client,
+                             vault=self.tasks.known_vault())
         for note in report.notes:
             log.info("github: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
@@ -481,6 +482,14 @@ class Daemon:
                 log.warning("github: failed: %s", failure)
             raise RemoteError(f"{len(report.failures)} change(s) could not be made")
         return report.summary()
+
+    def _fresh_tasks(self) -> None:
+        """Scan the vault when the tasks in memory may be out of date (the first sync, a
+        reload, lost events, the hourly rescan); Notion then plans every key."""
+        if self.tasks.stale:
+            self.tasks.rescan()
+            self.scanned_at = self.clock()
+            self.notion_changed = None
 
     def _git(self) -> str:
         from vaultmap.sync.git.roundtrip import sync_git

@@ -3,7 +3,9 @@
 A full scan (through the vault index) fills it at the daemon's first sync, after a reload
 (SIGHUP), after the watcher lost events and once an hour; between those, a changed note is
 read and parsed alone. :meth:`VaultTasks.snapshot` is what a sync plans against, with the
-keys per note that let it plan only the changed notes (``docs/daemon.md``).
+keys per note that let it plan only the changed notes (``docs/daemon.md``);
+:meth:`VaultTasks.known_vault` adds what lays the tasks out on GitHub, so a GitHub poll reads
+no note either.
 
 Keys shared by tasks in two notes (the same explicit id) are resolved as a scan does: the
 first note in path order keeps the key. A note whose change touches such a key rebuilds the
@@ -20,9 +22,11 @@ from pathlib import Path
 from vaultmap.config import Settings
 from vaultmap.errors import VaultmapError
 from vaultmap.sync.engine import task_record
+from vaultmap.sync.github.layout import LayoutTask, layout_task
+from vaultmap.sync.github.runner import KnownVault
 from vaultmap.sync.remote import TaskRecord
-from vaultmap.sync.runner import VaultSnapshot, duplicate_key_notice, read_vault
-from vaultmap.vault import read_note
+from vaultmap.sync.runner import VaultSnapshot, duplicate_key_notice, snapshot_of
+from vaultmap.vault import read_note, scan_vault
 
 log = logging.getLogger("vaultmap.daemon")
 
@@ -35,6 +39,7 @@ class VaultTasks:
         self.vault_name = Path(settings.root).resolve().name
         self.stale = True  # nothing read yet: the next snapshot needs a full scan
         self._tasks: dict[str, list[TaskRecord]] = {}  # note -> its tasks, duplicates too
+        self._placing: dict[str, list[LayoutTask]] = {}  # note -> its tasks for GitHub
         self._records: dict[str, TaskRecord] = {}  # key -> the task that owns it
         self._by_note: dict[str, list[str]] = {}  # note -> the keys it owns, in order
         self._unreadable: dict[str, str] = {}  # note (or "folder/") -> its warning
@@ -46,7 +51,10 @@ class VaultTasks:
 
     def rescan(self) -> None:
         """Read the whole vault (through the index: only changed files are parsed)."""
-        snapshot = read_vault(self.settings)
+        scan = scan_vault(self.settings)
+        snapshot = snapshot_of(self.settings, scan)
+        self._placing = {note.path: [layout_task(t) for t in note.tasks]
+                         for note in scan.notes if note.tasks}
         self._tasks = {}
         for record in snapshot.records.values():
             self._tasks.setdefault(record.note, []).append(record)
@@ -104,7 +112,14 @@ class VaultTasks:
                              tuple(self._unreadable[n] for n in sorted(self._unreadable)),
                              duplicates, self._by_note)
 
+    def known_vault(self) -> KnownVault:
+        """The snapshot with every task as GitHub places it, in scan order (notes in path
+        order): a GitHub sync's input without a scan."""
+        return KnownVault(self.snapshot(), [task for note in sorted(self._placing)
+                                            for task in self._placing[note]])
+
     # ------------------------------------------------------------------ internals
+
     def _read(self, note: str) -> None:
         """Parse one note into ``_tasks`` / ``_unreadable`` (not yet the key map)."""
         self._unreadable.pop(note, None)
@@ -112,6 +127,7 @@ class VaultTasks:
             os.lstat(os.path.join(self.settings.root, note))
         except FileNotFoundError:
             self._tasks.pop(note, None)  # deleted (or moved away): its tasks are gone
+            self._placing.pop(note, None)
             return
         except OSError as error:
             self._unreadable_note(note, f"{note}: cannot read ({error.strerror})")
@@ -122,11 +138,16 @@ class VaultTasks:
             self._unreadable_note(note, str(error))
             return
         self._tasks[note] = [task_record(t, vault_name=self.vault_name) for t in parsed.tasks]
+        if parsed.tasks:
+            self._placing[note] = [layout_task(t) for t in parsed.tasks]
+        else:
+            self._placing.pop(note, None)
 
     def _unreadable_note(self, note: str, warning: str) -> None:
         # Not readable now is not deleted: its tasks stay out of the plan, their rows alone.
         log.warning("%s", warning)
         self._tasks.pop(note, None)
+        self._placing.pop(note, None)
         self._unreadable[note] = warning
 
     def _rebuild_keys(self) -> None:

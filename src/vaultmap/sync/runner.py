@@ -94,7 +94,7 @@ from vaultmap.sync.state import (
     StateStore,
 )
 from vaultmap.sync.turns import StateLock
-from vaultmap.vault import read_note, scan_vault
+from vaultmap.vault import ScanResult, read_note, scan_vault
 from vaultmap.vault.paths import FolderRules, open_state_folder
 
 log = logging.getLogger("vaultmap.sync")
@@ -172,7 +172,11 @@ def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
 
 def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
-    scan = scan_vault(settings, use_index=use_index)
+    return snapshot_of(settings, scan_vault(settings, use_index=use_index))
+
+
+def snapshot_of(settings: Settings, scan: ScanResult) -> VaultSnapshot:
+    """A scan's tasks as :class:`TaskRecord` by key (the first task of a key wins)."""
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
     by_note: dict[str, list[str]] = {}
