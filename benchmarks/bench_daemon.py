@@ -2,8 +2,8 @@
 resources after many sync cycles. A real ``vaultmap daemon`` subprocess, the fake Notion.
 
 Run: ``.venv/bin/python benchmarks/bench_daemon.py [--saves 100] [--notes 5000] [--runs 20]
-[--soak-seconds 60] [--idle-poll 30] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc for CPU, RSS, fds
-and threads).
+[--soak-seconds 60] [--idle-poll 30] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc
+for CPU, RSS, fds and threads).
 
 1. Latency from a save (in place) to the Notion row updated, over SAVES saves, with
    ``quiet_period`` 0.2 s (the default is 2 s; the rest is the daemon's own cost).
@@ -17,6 +17,8 @@ and threads).
    of all threads, RSS, requests.
 4. CYCLES Notion sync cycles (poll 0.01 s): open fds, threads and RSS at the start and end,
    and the TCP connections the daemon opened meanwhile (one client for its life: none).
+5. An idle GitHub poll of the NOTES-note vault with three published notes (every issue
+   answers 304): the daemon's path before (two scans), one scan, the tasks in memory.
 """
 
 from __future__ import annotations
@@ -38,13 +40,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate_vault
 
 from daemon_proc import DaemonProcess, NotionDaemons, notion_daemons, wait_for, write_vault
+from fake_github import FakeGitHub
 from vaultmap.config import load_settings
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.model import normalise_text
 from vaultmap.sync.engine import Focus, plan_sync
+from vaultmap.sync.github.publish import publish
+from vaultmap.sync.github.remote import GitHubRemote, layout_of
+from vaultmap.sync.github.runner import github_client, link_hosts, sync_github
+from vaultmap.sync.github.store import GitHubStore
 from vaultmap.sync.remote import AgreedStatus, RemoteRow, RemoteSnapshot, TaskRecord
 from vaultmap.sync.runner import read_vault, run_sync
 from vaultmap.sync.state import BaseEntry, StateStore
+from vaultmap.vault import scan_vault
 
 CONFIG = """\
 [notion]
@@ -295,6 +303,62 @@ def bench_cycles(cycles: int) -> list[tuple[str, str]]:
             ("  TCP connections opened to Notion during the cycles", f"{connections}")]
 
 
+def bench_github_poll(notes: int, runs: int) -> list[tuple[str, str]]:
+    """An idle GitHub poll (every issue answers 304) of a NOTES-note vault with 3 published
+    notes, over real HTTP to the fake GitHub: the daemon's path before (a scan for the
+    layout and another for the plan), a sync with one scan (``vaultmap sync``'s path now), and
+    the daemon's path now (the tasks in memory, no note read). Medians of RUNS."""
+    with tempfile.TemporaryDirectory() as tmp, FakeGitHub() as fake:
+        root = Path(tmp) / "Big"
+        generate_vault(root, notes=notes)
+        fake.add_repo("bench/vault")
+        environ = {"GITHUB_TOKEN": fake.token, "VAULTMAP_GITHUB_API_URL": fake.api_url}
+        settings = load_settings(root)
+        published = sorted({r.note for r in read_vault(settings).records.values()})[:3]
+        with GitHubStore.open(settings.state_dir) as store, \
+                github_client(settings, store, environ=environ) as client:
+            for rel in published:
+                publish(settings, client, store, str(root / rel), repo="bench/vault")
+        tasks = VaultTasks(settings)
+        tasks.rescan()
+        with github_client(settings, None, environ=environ) as client:
+            sync_github(settings, client=client)  # the ETags are stored: polls answer 304
+
+            def two_scans() -> None:  # the daemon before: scan_vault + run_sync's read_vault
+                kept = client.etags
+                with GitHubStore.open(settings.state_dir) as store:
+                    client.etags = store
+                    links = store.links()
+                    found = [t for note in scan_vault(settings).notes for t in note.tasks]
+                    layout = layout_of(found, links, settings.github,
+                                       hosts=link_hosts(client.api_url))
+                    remote = GitHubRemote(client, links, layout, settings.github,
+                                          settings.statuses)
+                    report = run_sync(settings, remote, select=layout.covers)
+                    client.etags = kept
+                assert not report.plan.actions
+
+            def one_scan() -> None:
+                assert not sync_github(settings, client=client).plan.actions
+
+            def in_memory() -> None:
+                assert not sync_github(settings, client=client,
+                                       vault=tasks.known_vault()).plan.actions
+
+            before_s = _median(two_scans, runs)
+            one_s = _median(one_scan, runs)
+            fake.reset_counts()
+            memory_s = _median(in_memory, runs)
+            requests = fake.total_requests / runs
+    return [(f"idle GitHub poll, {notes} notes, 3 issues: before (two scans, baseline; "
+             f"{runs})", f"{before_s * 1000:.0f} ms"),
+            ("  one scan (vaultmap sync --github now)",
+             f"{one_s * 1000:.0f} ms ({before_s / one_s:.1f}x faster)"),
+            ("  the daemon now: tasks in memory, no note read",
+             f"{memory_s * 1000:.0f} ms ({before_s / memory_s:.0f}x faster); "
+             f"{requests:.0f} requests per poll")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--saves", type=int, default=100)
@@ -306,7 +370,8 @@ def main() -> None:
                         help="the Notion poll interval of the idle soak (a long one leaves "
                              "only the loop's own wake-ups in the count)")
     parser.add_argument("--cycles", type=int, default=1000)
-    parser.add_argument("--only", choices=("latency", "one-note", "idle", "cycles"),
+    parser.add_argument("--only", choices=("latency", "one-note", "idle", "cycles",
+                                           "github-poll"),
                         action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
     parts: list[tuple[str, Callable[[], list[tuple[str, str]]]]] = [
@@ -314,6 +379,7 @@ def main() -> None:
         ("one-note", lambda: bench_one_note(args.notes, args.runs)),
         ("idle", lambda: bench_idle(args.soak, args.idle_poll)),
         ("cycles", lambda: bench_cycles(args.cycles)),
+        ("github-poll", lambda: bench_github_poll(args.notes, args.runs)),
     ]
     # Each part prints its rows as soon as it is done (a long run still reports what it has).
     width = 72

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from vaultmap.config import Settings
 from vaultmap.errors import VaultmapError
+from vaultmap.model import Task
 from vaultmap.sync.engine import task_record
 from vaultmap.sync.github.layout import LayoutTask, layout_task
+from vaultmap.sync.github.refs import might_name_issue
 from vaultmap.sync.github.runner import KnownVault
 from vaultmap.sync.remote import TaskRecord
 from vaultmap.sync.runner import VaultSnapshot, duplicate_key_notice, snapshot_of
@@ -40,6 +42,8 @@ class VaultTasks:
         self.stale = True  # nothing read yet: the next snapshot needs a full scan
         self._tasks: dict[str, list[TaskRecord]] = {}  # note -> its tasks, duplicates too
         self._placing: dict[str, list[LayoutTask]] = {}  # note -> its tasks for GitHub
+        # note -> those of its tasks whose text may name an issue (a few, in most vaults)
+        self._naming: dict[str, list[LayoutTask]] = {}
         self._records: dict[str, TaskRecord] = {}  # key -> the task that owns it
         self._by_note: dict[str, list[str]] = {}  # note -> the keys it owns, in order
         self._unreadable: dict[str, str] = {}  # note (or "folder/") -> its warning
@@ -53,8 +57,9 @@ class VaultTasks:
         """Read the whole vault (through the index: only changed files are parsed)."""
         scan = scan_vault(self.settings)
         snapshot = snapshot_of(self.settings, scan)
-        self._placing = {note.path: [layout_task(t) for t in note.tasks]
-                         for note in scan.notes if note.tasks}
+        self._placing, self._naming = {}, {}
+        for scanned in scan.notes:
+            self._place(scanned.path, scanned.tasks)
         self._tasks = {}
         for record in snapshot.records.values():
             self._tasks.setdefault(record.note, []).append(record)
@@ -115,8 +120,14 @@ class VaultTasks:
     def known_vault(self) -> KnownVault:
         """The snapshot with every task as GitHub places it, in scan order (notes in path
         order): a GitHub sync's input without a scan."""
-        return KnownVault(self.snapshot(), [task for note in sorted(self._placing)
-                                            for task in self._placing[note]])
+        return KnownVault(self.snapshot(), self._layout_tasks)
+
+    def _layout_tasks(self, published: Collection[str]) -> list[LayoutTask]:
+        """Every task of the published notes, and the others that may name an issue: the
+        rest has no place on GitHub (``KnownVault``), so an idle poll looks at a few."""
+        notes = sorted({*self._naming, *(n for n in published if n in self._placing)})
+        return [task for note in notes
+                for task in (self._placing[note] if note in published else self._naming[note])]
 
     # ------------------------------------------------------------------ internals
 
@@ -127,7 +138,7 @@ class VaultTasks:
             os.lstat(os.path.join(self.settings.root, note))
         except FileNotFoundError:
             self._tasks.pop(note, None)  # deleted (or moved away): its tasks are gone
-            self._placing.pop(note, None)
+            self._place(note, ())
             return
         except OSError as error:
             self._unreadable_note(note, f"{note}: cannot read ({error.strerror})")
@@ -138,17 +149,24 @@ class VaultTasks:
             self._unreadable_note(note, str(error))
             return
         self._tasks[note] = [task_record(t, vault_name=self.vault_name) for t in parsed.tasks]
-        if parsed.tasks:
-            self._placing[note] = [layout_task(t) for t in parsed.tasks]
-        else:
-            self._placing.pop(note, None)
+        self._place(note, parsed.tasks)
 
     def _unreadable_note(self, note: str, warning: str) -> None:
         # Not readable now is not deleted: its tasks stay out of the plan, their rows alone.
         log.warning("%s", warning)
         self._tasks.pop(note, None)
-        self._placing.pop(note, None)
+        self._place(note, ())
         self._unreadable[note] = warning
+
+    def _place(self, note: str, tasks: Iterable[Task]) -> None:
+        """Keep what lays ``note``'s tasks out on GitHub."""
+        placing = [layout_task(t) for t in tasks]
+        naming = [t for t in placing if might_name_issue(t.text)]
+        for kept, value in ((self._placing, placing), (self._naming, naming)):
+            if value:
+                kept[note] = value
+            else:
+                kept.pop(note, None)
 
     def _rebuild_keys(self) -> None:
         """The key map from every note's tasks, first note in path order first (a scan's

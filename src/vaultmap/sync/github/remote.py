@@ -100,7 +100,10 @@ def layout_of(tasks: Iterable[Task | LayoutTask], links: Iterable[Link],
     """Place the vault's tasks (in scan order: notes in path order, each note's tasks in
     order): in the checklist that covers them (the longest section wins), else under the
     issue their text names. Pure."""
-    live = [link for link in links if link.number > 0]
+    live: dict[str, list[Link]] = {}  # note -> its published checklists
+    for link in links:
+        if link.number > 0:
+            live.setdefault(link.note, []).append(link)
     placements: dict[str, Placement] = {}
     order: dict[tuple[str, int], list[str]] = {}
     depth_base: dict[tuple[str, int], int] = {}
@@ -109,7 +112,8 @@ def layout_of(tasks: Iterable[Task | LayoutTask], links: Iterable[Link],
         if task.key in placements:
             continue
         text = task.text
-        covering = [link for link in live if link.covers(task.path, task.section)]
+        covering = [link for link in live.get(task.path, ())
+                    if link.covers(task.path, task.section)]
         if covering:
             link = max(covering, key=lambda item: len(item.section))
             issue = (link.repo.lower(), link.number)

@@ -16,8 +16,8 @@ Usage::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
@@ -87,10 +87,16 @@ def link_hosts(api_url: str) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class KnownVault:
     """The vault's tasks as a caller keeps them in memory (the daemon): what a GitHub sync
-    would otherwise read with a scan. ``tasks`` in scan order (notes in path order)."""
+    would otherwise read with a scan.
+
+    ``tasks(published)`` gives, in scan order (notes in path order), every task of the
+    published notes and at least every other task whose text may name an issue
+    (:func:`~vaultmap.sync.github.refs.might_name_issue`): the others have no place on
+    GitHub, so leaving them out changes no layout.
+    """
 
     snapshot: VaultSnapshot
-    tasks: Iterable[LayoutTask]
+    tasks: Callable[[Collection[str]], Iterable[LayoutTask]]
 
 
 def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False,
@@ -141,13 +147,19 @@ def _sync_github(settings: Settings, store: GitHubStore, client: GitHubClient, *
         # One scan serves the layout and the plan (a dry run reads without the index, as
         # run_sync would: it must not create one).
         scan = scan_vault(settings, use_index=not dry_run)
-        vault = KnownVault(snapshot_of(settings, scan),
-                           [layout_task(task) for note in scan.notes for task in note.tasks])
-    layout = layout_of(vault.tasks, links, settings.github, hosts=link_hosts(client.api_url))
+        every = [layout_task(task) for note in scan.notes for task in note.tasks]
+        vault = KnownVault(snapshot_of(settings, scan), lambda _published: every)
+    published = {link.note for link in links if link.number > 0}
+    layout = layout_of(vault.tasks(published), links, settings.github,
+                       hosts=link_hosts(client.api_url))
     remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+    # Only the tasks GitHub covers are part of its sync (as run_sync's ``select`` would
+    # keep them, in scan order, without a pass over every task of the vault).
+    records = vault.snapshot.records
+    covered = {key: records[key] for key in layout.placements if key in records}
     report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
-                      select=layout.covers, lock_timeout=lock_timeout, progress=progress,
-                      vault=vault.snapshot)
+                      lock_timeout=lock_timeout, progress=progress,
+                      vault=replace(vault.snapshot, records=covered, by_note=None))
     report.notes.extend(f"closed {issue}: every task of its checklist is done"
                         for issue in remote.closed if "#" in issue)
     return report
