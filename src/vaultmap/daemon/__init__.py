@@ -9,6 +9,7 @@ vault's tasks and rollups kept in memory.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -39,10 +40,21 @@ def run_daemon(root: Path, *, force_polling: bool = False) -> None:
                                                 "GITHUB_ENTERPRISE_TOKEN")))
     except OSError as error:  # a read-only .vaultmap/, a full disk
         raise StateError(f"{settings.state_dir / LOG_NAME}: cannot write the daemon's log "
-                         f"({error.strerror}); the daemon did not start") from None
+                         f"({error.strerror}); the daemon did not start: "
+                         f"{_log_advice(error)}") from None
     daemon = Daemon(root, force_polling=force_polling)
     daemon.install_signal_handlers()
     daemon.run()
+
+
+def _log_advice(error: OSError) -> str:
+    """What to do about a log the daemon cannot write."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space on that disk (or raise your quota), then start it again"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ("make the vault's .vaultmap folder and its files writable for the user the "
+                "daemon runs as (or run it as their owner), then start it again")
+    return "check that the vault's .vaultmap folder can be written, then start it again"
 
 
 #: What the daemon writes in ``.vaultmap/``: its log (and the rotated copies), lock and status.
