@@ -246,10 +246,7 @@ class _Runner:
     def record_conflicts(self, conflicts: Iterable[Conflict]) -> None:
         at = self.now()
         for conflict in conflicts:
-            self.state.add_conflict(ConflictRecord(
-                key=conflict.key, note=conflict.note, description=conflict.description,
-                vault_status=conflict.vault_status, remote_status=conflict.remote_status,
-                chosen=conflict.chosen, at=at))
+            self.state.add_conflict(conflict.recorded(at))
             if not conflict.vault_status:  # no task carries the row's key (see Conflict)
                 log.warning("sync conflict: %s: %r is not in the note and [%s] in %s; the row "
                             "is kept", conflict.note, conflict.description,
@@ -923,7 +920,7 @@ def describe_conflicts(conflicts: Iterable[ConflictRecord], remote: str) -> list
         kept = "note" if c.chosen == "vault" else remote
         lines.append(f"{c.at}  {c.note}: {c.description!r} was [{c.vault_status}] in the note "
                      f"and [{c.remote_status}] in {remote}; kept the {kept} "
-                     f"([{c.vault_status if c.chosen == 'vault' else c.remote_status}])")
+                     f"([{c.kept_status}])")
     return lines
 
 
