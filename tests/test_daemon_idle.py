@@ -84,6 +84,20 @@ def test_a_sync_held_by_another_process_is_retried_a_second_later(tmp_path: Path
     assert daemon._sleep_for() == pytest.approx(1.0)
 
 
+def test_a_status_file_it_cannot_write_is_tried_again_later_not_at_once(
+        tmp_path: Path) -> None:
+    vault = write_vault(tmp_path / "Vault", DAEMON, {"Plan.md": PLAN.encode()})
+    (vault / ".vaultmap" / "daemon.json").mkdir(parents=True)  # cannot be replaced by a file
+    clock = Clock()
+    daemon = Daemon(vault, clock=clock)
+    daemon.step()
+    assert daemon._sleep_for() == pytest.approx(STATUS_HEARTBEAT)
+    daemon.dirty.mark("Plan.md")  # a change: the next pass tries again
+    clock.now += 3.0
+    daemon.step()
+    assert daemon._sleep_for() == pytest.approx(STATUS_HEARTBEAT)
+
+
 def test_a_wakeup_sent_before_the_wait_is_not_lost() -> None:
     wakeup = Wakeup()
     try:

@@ -604,9 +604,10 @@ class Daemon:
         now = self.clock()
         if same == self._status_written and now - self._status_at < STATUS_HEARTBEAT:
             return  # an idle loop pass: no write (the file says the same)
+        self._status_at = now  # a failed write is tried again at the next change or beat
         try:
             write_status(self.settings.state_dir, status)
         except OSError as error:
             log.warning("cannot write the daemon status (%s)", error.strerror)
             return
-        self._status_written, self._status_at = same, now
+        self._status_written = same

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-import select
+import selectors
 import socket
 import threading
 import time
@@ -89,6 +89,9 @@ class Wakeup:
         self._reader, self._writer = socket.socketpair()
         self._reader.setblocking(False)
         self._writer.setblocking(False)
+        # epoll / kqueue where there is one: no limit on the descriptor's number (select's).
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._reader, selectors.EVENT_READ)
 
     def set(self) -> None:
         """Wake the loop (now, or at its next wait)."""
@@ -103,7 +106,7 @@ class Wakeup:
         """Sleep until :meth:`set` or ``timeout`` seconds; whether it was set. Every wake-up
         sent so far is taken."""
         try:
-            ready, _, _ = select.select([self._reader], [], [], max(0.0, timeout))
+            ready = self._selector.select(max(0.0, timeout))
         except (OSError, ValueError):  # closed meanwhile
             return True
         if not ready:
@@ -116,6 +119,7 @@ class Wakeup:
         return True
 
     def close(self) -> None:
+        self._selector.close()
         self._reader.close()
         self._writer.close()
 
