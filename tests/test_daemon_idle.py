@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon_proc import FAST_NOTION, notion_daemons, wait_for, write_vault
+from daemon_proc import FAST_NOTION, DaemonProcess, notion_daemons, wait_for, write_vault
 from vaultmap.daemon.loop import STATUS_HEARTBEAT, Daemon, RemoteSchedule
 from vaultmap.daemon.watch import Wakeup
 
@@ -141,4 +141,18 @@ def test_a_real_idle_daemon_does_not_wake_and_still_answers_signals(tmp_path: Pa
         wait_for(lambda: fleet.done_in_notion("write the parser"), what="the save synced")
         os.kill(pid, signal.SIGHUP)
         wait_for(lambda: "config reloaded" in daemon.log(), what="the reload")
+        assert daemon.terminate() < 5.0 and daemon.proc.returncode == 0
+
+
+def test_a_polling_watcher_wakes_the_loop_too(tmp_path: Path) -> None:
+    # --poll-files (and the fallback when inotify cannot watch): the polling thread's marks
+    # wake the sleeping loop as the event watcher's do.
+    config = (FAST_NOTION + DAEMON).replace("quiet_period = 2.0", "quiet_period = 0.3")
+    vault = write_vault(tmp_path / "Vault", config, {"Plan.md": PLAN.encode()})
+    with notion_daemons(vault) as fleet:
+        daemon = DaemonProcess(vault, fleet.env(), args=("--poll-files",))
+        fleet.daemons.append(daemon)
+        daemon.wait_ready()
+        (vault / "Plan.md").write_bytes(PLAN.replace("[ ] write", "[x] write").encode())
+        wait_for(lambda: fleet.done_in_notion("write the parser"), what="the save synced")
         assert daemon.terminate() < 5.0 and daemon.proc.returncode == 0
