@@ -69,8 +69,8 @@ log = logging.getLogger("vaultmap.daemon")
 
 BACKOFF_FIRST = 2.0  # seconds before the first retry of a remote that failed for the network
 BUSY_RETRY = 1.0  # another sync (a user's `vaultmap sync`) holds the vault's lock
-# The longest the loop sleeps when no timer is due sooner: every wake-up source (events,
-# signals, timers) is known, so this only bounds the cost of a clock that jumped.
+# The longest the loop sleeps when no timer is due sooner: a safety net only (every wake-up
+# source, events, signals and timers, wakes it itself).
 LONGEST_SLEEP = 300.0
 # A full scan of the vault and a full read of Notion this often (seconds): in case the
 # watcher missed an event without saying so, or Notion an edit time. The scan goes through

@@ -118,7 +118,7 @@ class VaultTasks:
                              duplicates, self._by_note)
 
     def known_vault(self) -> KnownVault:
-        """The snapshot with every task as GitHub places it, in scan order (notes in path
+        """The snapshot, and the tasks GitHub may place (in scan order: notes in path
         order): a GitHub sync's input without a scan."""
         return KnownVault(self.snapshot(), self._layout_tasks)
 
@@ -130,7 +130,6 @@ class VaultTasks:
                 for task in (self._placing[note] if note in published else self._naming[note])]
 
     # ------------------------------------------------------------------ internals
-
     def _read(self, note: str) -> None:
         """Parse one note into ``_tasks`` / ``_unreadable`` (not yet the key map)."""
         self._unreadable.pop(note, None)
