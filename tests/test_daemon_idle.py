@@ -121,6 +121,7 @@ def _main_thread_switches(pid: int) -> int:
                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_real_idle_daemon_does_not_wake_and_still_answers_signals(tmp_path: Path) -> None:
     vault = write_vault(tmp_path / "Vault", FAST_NOTION + DAEMON, {"Plan.md": PLAN.encode()})

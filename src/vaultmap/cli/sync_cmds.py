@@ -296,6 +296,12 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     git_lines = _git_status_lines(settings)  # local: no network
     github = github_in_use(settings)
     notion = bool(settings.notion.database_id) or not (github or git_lines)
+    shown = [remote for remote, used in (("notion", notion), ("github", github)) if used]
+    if clear_conflicts:
+        # The states must be writable to clear anything: said before any remote is asked
+        # (a read-only vault is one line, exit 12, whatever the network does).
+        for name in shown:
+            StateStore.open_existing(settings.state_dir, name).close()
     # Ask every remote first: a failure must not follow a half-written answer ("no
     # conflicts", then exit 4). A dry run creates no state, lock or index.
     plans: dict[str, SyncReport | None] = {"notion": None, "github": None}
@@ -307,8 +313,8 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
         plans["github"] = sync_github(settings, dry_run=True, full=False, force=False)
     # Read (and with --clear-conflicts, clear) every remote's record before printing: a
     # state that cannot be written is one line on stderr, not a half-printed status.
-    records = {remote: _state_of(settings, remote, clear_conflicts=clear_conflicts)
-               for remote, shown in (("notion", notion), ("github", github)) if shown}
+    records = {name: _state_of(settings, name, clear_conflicts=clear_conflicts)
+               for name in shown}
     for line in git_lines:
         echo(line)
     if notion:
