@@ -21,16 +21,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
-from vaultmap.sync.github.layout import LayoutTask, layout_task
+from vaultmap.sync.github.layout import LayoutTask
 from vaultmap.sync.github.store import STORE_FILE, GitHubStore
-from vaultmap.sync.runner import (
-    LOCK_TIMEOUT,
-    Progress,
-    SyncReport,
-    VaultSnapshot,
-    run_sync,
-    snapshot_of,
-)
+from vaultmap.sync.runner import LOCK_TIMEOUT, Progress, SyncReport, VaultSnapshot, run_sync
 from vaultmap.vault import scan_vault
 
 if TYPE_CHECKING:
@@ -111,8 +104,8 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
     ``client``: one made by :func:`github_client` that outlives this sync (the daemon's);
     it reads and stores its ETags in the vault's store during the sync, and stays open.
     Without it, a client is made and closed here. ``vault``: the vault's tasks as the
-    caller knows them (no note is read); without it, the vault is scanned once. Either way
-    every task GitHub covers is planned.
+    caller knows them (no note is read; the caller vouches they are current); without it,
+    the vault is scanned. Either way every task GitHub covers is planned.
 
     The report's notes say which issues a sync closed, besides what the remote noticed.
     Raises what :func:`run_sync` raises: :class:`~vaultmap.errors.RemoteAuthError` for a
@@ -143,23 +136,26 @@ def _sync_github(settings: Settings, store: GitHubStore, client: GitHubClient, *
     from vaultmap.sync.github.remote import GitHubRemote, layout_of
 
     links = store.links()
+    hosts = link_hosts(client.api_url)
     if vault is None:
-        # One scan serves the layout and the plan (a dry run reads without the index, as
-        # run_sync would: it must not create one).
-        scan = scan_vault(settings, use_index=not dry_run)
-        every = [layout_task(task) for note in scan.notes for task in note.tasks]
-        vault = KnownVault(snapshot_of(settings, scan), lambda _published: every)
-    published = {link.note for link in links if link.number > 0}
-    layout = layout_of(vault.tasks(published), links, settings.github,
-                       hosts=link_hosts(client.api_url))
-    remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-    # Only the tasks GitHub covers are part of its sync (as run_sync's ``select`` would
-    # keep them, in scan order, without a pass over every task of the vault).
-    records = vault.snapshot.records
-    covered = {key: records[key] for key in layout.placements if key in records}
-    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
-                      lock_timeout=lock_timeout, progress=progress,
-                      vault=replace(vault.snapshot, records=covered, by_note=None))
+        # The layout from a scan; the plan reads the vault again once it holds the sync lock
+        # (run_sync), so a note another sync changed meanwhile is planned as it is now.
+        tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
+        layout = layout_of(tasks, links, settings.github, hosts=hosts)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          select=layout.covers, lock_timeout=lock_timeout, progress=progress)
+    else:
+        published = {link.note for link in links if link.number > 0}
+        layout = layout_of(vault.tasks(published), links, settings.github, hosts=hosts)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        # Only the tasks GitHub covers are part of its sync (as run_sync's ``select`` would
+        # keep them, in scan order, without a pass over every task of the vault).
+        records = vault.snapshot.records
+        covered = {key: records[key] for key in layout.placements if key in records}
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          lock_timeout=lock_timeout, progress=progress,
+                          vault=replace(vault.snapshot, records=covered, by_note=None))
     report.notes.extend(f"closed {issue}: every task of its checklist is done"
                         for issue in remote.closed if "#" in issue)
     return report
