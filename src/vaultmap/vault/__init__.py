@@ -49,17 +49,19 @@ from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
 
 if TYPE_CHECKING:
     from vaultmap.vault.index import index_path, index_state
+    from vaultmap.vault.memo import load_memo, save_memo
     from vaultmap.vault.read import read_note
-    from vaultmap.vault.scan import ScanResult, UnreadablePath, scan_vault
+    from vaultmap.vault.scan import ScanResult, UnreadablePath, VaultWalk, scan_vault, walk_vault
 
 # The scan machinery (index, pool, parser) is imported on first use, so a command that only
 # needs vault.paths (history, the merge driver) does not pay for it.
 _LAZY = {"index_path": "index", "index_state": "index", "read_note": "read",
          "ScanResult": "scan", "UnreadablePath": "scan",
-         "scan_vault": "scan"}
+         "scan_vault": "scan", "VaultWalk": "scan", "walk_vault": "scan",
+         "load_memo": "memo", "save_memo": "memo"}
 
 
-_SUBMODULES = frozenset({"index", "paths", "pool", "read", "scan", "walk"})
+_SUBMODULES = frozenset({"index", "memo", "paths", "pool", "read", "scan", "walk"})
 
 
 def __getattr__(name: str) -> Any:
@@ -77,9 +79,13 @@ __all__ = [
     "ScanResult",
     "UnreadablePath",
     "VaultReadError",
+    "VaultWalk",
     "index_path",
     "index_state",
+    "load_memo",
     "note_path",
     "read_note",
+    "save_memo",
     "scan_vault",
+    "walk_vault",
 ]

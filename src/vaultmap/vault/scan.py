@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat as stat_module
 import time
@@ -9,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+
+import msgspec
 
 from vaultmap.config import Settings
 from vaultmap.errors import VaultReadError
@@ -55,8 +58,15 @@ class ScanResult:
     repeated: tuple[str, ...] = ()
     # With a summariser: each note's summary, in the order of ``paths``.
     summaries: tuple[object, ...] = ()
+    # Every warning about a note read fine (those of ``repeated`` and those said for the
+    # first time): what the next scan repeats if nothing changes.
+    note_warnings: tuple[str, ...] = ()
     # The vault-relative path of every readable note, sorted (with ``notes=False`` too).
     paths: tuple[str, ...] = ()
+    # Every note found is in the index as read now, none of them "racy" (changed too close
+    # to the scan): until a walk's stamp changes, another scan would read the same (what a
+    # cache of the answers made from this scan may rely on). False without the index.
+    settled: bool = False
 
 
 def _selection(settings: Settings, root_abs: str,
@@ -86,31 +96,36 @@ def _selection(settings: Settings, root_abs: str,
     return kept, files, whole
 
 
-def scan_vault(
-    settings: Settings,
-    *,
-    paths: Sequence[Path] | None = None,
-    use_index: bool = True,
-    jobs: int | None = None,
-    summarise: Summariser | None = None,
-    notes: bool = True,
-) -> ScanResult:
-    """Read every note of the vault (or of ``paths``: folders and single files inside it).
+@dataclass(frozen=True, slots=True)
+class VaultWalk:
+    """The files a scan would read (:func:`walk_vault`): every note found with its ``stat``,
+    and what could not be walked. ``stamp`` says whether anything changed since another walk
+    of the same selection without reading a single note or the index."""
 
-    Files unchanged since the last scan come from the index in ``<vault>/.vaultmap/``;
-    ``use_index=False`` neither reads nor writes it. Large cold scans parse in ``jobs``
-    worker processes (default: the CPUs left idle by the load average). Unreadable files
-    become warnings; a path that does not exist or lies outside the vault raises
-    :class:`VaultReadError`.
+    started_ns: int  # the wall clock before the walk (what "racy" is measured against)
+    walker: _Walker
+    folders: tuple[tuple[str, str], ...]
+    whole_vault: bool
 
-    With ``summarise``, each note's summary comes back too (:attr:`ScanResult.summaries`):
-    kept in the index with the note, it is worked out again only for notes parsed anew (or
-    whose stored summary has another tag).
+    @property
+    def stamp(self) -> str:
+        """A digest of every note's path, size, modification time and inode, and of the
+        walk's warnings: equal stamps mean the same files, unchanged (as far as ``stat``
+        tells; the index trusts the same)."""
+        walker = self.walker
+        items = (tuple(found[:1] + found[2:] for found in walker.found.values()),
+                 walker.warnings, walker.unreadable, self.folders)
+        try:
+            data = msgspec.msgpack.encode(items)
+        except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)
+            data = repr(items).encode("utf-8", "backslashreplace")
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
 
-    ``notes=False`` (with ``summarise``) is for a caller that needs the summaries only (a
-    warm report): :attr:`ScanResult.notes` stays empty and a note taken from the index is not
-    even decoded, its stored summary alone is read; :attr:`ScanResult.paths` lists the notes.
-    """
+
+def walk_vault(settings: Settings, *, paths: Sequence[Path] | None = None) -> VaultWalk:
+    """Find the notes :func:`scan_vault` would read (the whole vault, or ``paths``) and
+    ``stat`` them, reading none; raises as :func:`scan_vault` does for a missing vault or a
+    path outside it. Pass the result to :func:`scan_vault` (``walk=``) to read them."""
     scan_start_ns = time.time_ns()
     root_abs = os.path.abspath(settings.root)
     if not os.path.isdir(root_abs):
@@ -134,6 +149,40 @@ def scan_vault(
             continue
         walker.add_file(rel, file_abs, file_st)
 
+    return VaultWalk(scan_start_ns, walker, tuple(folders), whole_vault)
+
+
+def scan_vault(
+    settings: Settings,
+    *,
+    paths: Sequence[Path] | None = None,
+    use_index: bool = True,
+    jobs: int | None = None,
+    summarise: Summariser | None = None,
+    notes: bool = True,
+    walk: VaultWalk | None = None,
+) -> ScanResult:
+    """Read every note of the vault (or of ``paths``: folders and single files inside it).
+
+    Files unchanged since the last scan come from the index in ``<vault>/.vaultmap/``;
+    ``use_index=False`` neither reads nor writes it. Large cold scans parse in ``jobs``
+    worker processes (default: the CPUs left idle by the load average). Unreadable files
+    become warnings; a path that does not exist or lies outside the vault raises
+    :class:`VaultReadError`.
+
+    With ``summarise``, each note's summary comes back too (:attr:`ScanResult.summaries`):
+    kept in the index with the note, it is worked out again only for notes parsed anew (or
+    whose stored summary has another tag).
+
+    ``notes=False`` (with ``summarise``) is for a caller that needs the summaries only (a
+    warm report): :attr:`ScanResult.notes` stays empty and a note taken from the index is not
+    even decoded, its stored summary alone is read; :attr:`ScanResult.paths` lists the notes.
+    """
+    if walk is None:
+        walk = walk_vault(settings, paths=paths)
+    scan_start_ns = walk.started_ns
+    walker, folders, whole_vault = walk.walker, walk.folders, walk.whole_vault
+
     fingerprint = _fingerprint(settings) if use_index else ""
     index = _load_index(settings, fingerprint) if use_index else {}
 
@@ -153,8 +202,12 @@ def scan_vault(
         for outcome in outcomes:
             if outcome.note is not None:
                 summaries[outcome.rel] = summarise(outcome.note)
+    settled = use_index
     if use_index:
         fresh = _entries_for(outcomes, scan_start_ns, summaries, summarise)
+        # Racy entries (changed just before this scan) and files that could not be opened
+        # are read again next time: a walk with the same stamp may not mean the same notes.
+        settled = len(fresh) == len(outcomes) and all(entry.trusted for entry in fresh.values())
         updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
         if updated is not None:
             _save_index(settings, fingerprint, updated)
@@ -170,6 +223,7 @@ def scan_vault(
     damaged: list[_Found] = []
     resummarised: list[str] = []  # reused notes whose stored summary was missing or stale
     repeated: list[tuple[str, str]] = []
+    note_warnings: list[tuple[str, str]] = []  # repeated, and those said for the first time
     reused = 0
     for rel in list(reusable):
         entry = reusable.pop(rel)
@@ -202,6 +256,7 @@ def scan_vault(
                 unreadable.append((rel, entry.warning))
         reused += 1
     if damaged:
+        settled = False
         repaired = _parse_many(settings, damaged, 1)
         outcomes += repaired
         if summarise is not None:
@@ -227,15 +282,19 @@ def scan_vault(
             note_paths.append(outcome.rel)
             if notes:
                 found_notes.append(outcome.note)
-            warnings += [(outcome.rel, _prefixed(outcome.rel, message))
-                         for message in outcome.note.warnings]
+            said = [(outcome.rel, _prefixed(outcome.rel, message))
+                    for message in outcome.note.warnings]
+            warnings += said
+            note_warnings += said
     warnings += repeated
+    note_warnings += repeated
     found_notes += reused_notes
 
     found_notes.sort(key=lambda note: note.path)
     note_paths.sort()
     warnings.sort(key=lambda item: item[0])
     repeated.sort(key=lambda item: item[0])
+    note_warnings.sort(key=lambda item: item[0])
     return ScanResult(
         root=settings.root,
         notes=tuple(found_notes),
@@ -245,9 +304,11 @@ def scan_vault(
         unreadable=tuple(sorted(UnreadablePath(rel, line.removeprefix(f"{rel}: "))
                                 for rel, line in unreadable)),
         repeated=tuple(message for _, message in repeated),
+        note_warnings=tuple(message for _, message in note_warnings),
         summaries=tuple(summaries[rel] for rel in note_paths) if summarise is not None
         else (),
         paths=tuple(note_paths),
+        settled=settled,
     )
 
 
