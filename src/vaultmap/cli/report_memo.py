@@ -124,27 +124,34 @@ def _outside() -> tuple[object, ...]:
 @functools.cache
 def _code_stamp() -> str:
     """Every vaultmap source file's size and modification time, and those of the libraries
-    that shape a report's bytes (rich, msgspec): an edit or an upgrade makes another key."""
-    package = Path(__file__).resolve().parent.parent
-    stamps: list[str] = []
-    stack = [str(package)]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in sorted(entries, key=lambda e: e.name):
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name != "__pycache__":
-                            stack.append(entry.path)
-                    elif entry.name.endswith((".py", ".html", ".css", ".js", ".j2")):
-                        stamps.append(f"{entry.path}={source_stamp(entry.path)}")
-        except OSError:
-            stamps.append(f"{folder}=?")
+    that shape a report's bytes (rich, msgspec, click): an edit or an upgrade makes another
+    key."""
+    stamps = [source_tree_stamp(Path(__file__).resolve().parent.parent)]
     for library in ("rich", "msgspec", "click"):
         # An upgrade rewrites the package's files, its __init__ among them.
         spec = importlib.util.find_spec(library)
         origin = spec.origin if spec is not None else None
         stamps.append(f"{library}={source_stamp(origin) if origin else '?'}")
+    return "\n".join(stamps)
+
+
+def source_tree_stamp(folder: Path) -> str:
+    """A digest of the name, size and modification time of every source file (Python,
+    templates) under ``folder``."""
+    stamps: list[str] = []
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            stack.append(entry.path)
+                    elif entry.name.endswith((".py", ".html", ".css", ".js", ".j2", ".toml")):
+                        stamps.append(f"{entry.path}={source_stamp(entry.path)}")
+        except OSError:
+            stamps.append(f"{current}=?")
     return hashlib.blake2b("\n".join(stamps).encode("utf-8", "backslashreplace"),
                            digest_size=20).hexdigest()
 
