@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from vaultmap.cli import main
 from vaultmap.cli.report_memo import source_tree_stamp
+from vaultmap.vault.memo import KEPT_PER_NAME
 
 AN_HOUR = 3600 * 1_000_000_000
 TODAY = "2026-12-01"
@@ -52,8 +53,17 @@ def vault(tmp_path: Path) -> Path:
     return root
 
 
+def memos(root: Path, fmt: str = "terminal") -> dict[str, int]:
+    """The kept answers of one format: file name -> inode."""
+    folder = root / ".vaultmap"
+    return {path.name: path.lstat().st_ino
+            for path in folder.glob(f"memo.report.{fmt}.*.msgpack")}
+
+
 def memo_file(root: Path, fmt: str = "terminal") -> Path:
-    return root / ".vaultmap" / f"memo.report.{fmt}.msgpack"
+    """The newest kept answer of one format."""
+    return max((root / ".vaultmap").glob(f"memo.report.{fmt}.*.msgpack"),
+               key=lambda path: path.lstat().st_mtime_ns)
 
 
 def report(root: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[str, str]:
@@ -70,16 +80,15 @@ def fresh(root: Path, *extra: str, env: dict[str, str] | None = None) -> str:
 
 def served(root: Path, *extra: str, fmt: str = "terminal",
            env: dict[str, str] | None = None) -> tuple[str, bool]:
-    """One report, and whether it came from the memo."""
-    before = memo_file(root, fmt).stat().st_ino if memo_file(root, fmt).exists() else None
+    """One report, and whether it came from a memo (no memo written anew)."""
+    before = memos(root, fmt)
     out, _ = report(root, *extra, env=env)
-    after = memo_file(root, fmt).stat().st_ino
-    return out, before == after
+    return out, memos(root, fmt) == before
 
 
 def test_a_warm_report_is_served_from_the_memo_byte_for_byte(vault: Path) -> None:
     first, kept = served(vault)
-    assert not kept and memo_file(vault).exists()
+    assert not kept and len(memos(vault)) == 1
     second, kept = served(vault)
     assert kept
     assert second == first == fresh(vault)
@@ -164,13 +173,26 @@ def test_another_terminal_environment_is_another_answer(vault: Path) -> None:
 
 def test_a_folder_of_the_vault_has_its_own_answer(vault: Path) -> None:
     whole, _ = served(vault)
-    before = memo_file(vault).stat().st_ino
+    before = memos(vault)
     part, _ = report(vault / "Garden")
-    assert memo_file(vault).stat().st_ino != before  # worked out, kept in the vault's memo
+    assert len(memos(vault)) == 2 and memos(vault).items() >= before.items()
     assert part != whole
     assert part == fresh(vault / "Garden")
-    again, _ = report(vault / "Garden")
-    assert again == part
+    # Both kept: switching between them is served.
+    kept_now = memos(vault)
+    assert report(vault / "Garden")[0] == part and memos(vault) == kept_now
+    again, kept = served(vault)
+    assert kept and again == whole
+
+
+def test_only_the_newest_few_answers_are_kept(vault: Path) -> None:
+    for limit in range(1, 8):
+        report(vault, "--limit", str(limit))
+    assert len(memos(vault)) == KEPT_PER_NAME
+    _, kept = served(vault, "--limit", "7")
+    assert kept
+    _, kept = served(vault, "--limit", "1")
+    assert not kept
 
 
 def test_a_note_changed_just_now_is_not_kept(vault: Path) -> None:
@@ -185,11 +207,11 @@ def test_a_note_changed_just_now_is_not_kept(vault: Path) -> None:
 
 def test_no_index_neither_reads_nor_writes_the_memo(vault: Path) -> None:
     fresh(vault)
-    assert not memo_file(vault).exists()
+    assert memos(vault) == {}
     served(vault)
-    ino = memo_file(vault).stat().st_ino
+    before = memos(vault)
     fresh(vault)
-    assert memo_file(vault).stat().st_ino == ino
+    assert memos(vault) == before
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "another key"])
@@ -200,22 +222,24 @@ def test_a_damaged_memo_is_no_memo(vault: Path, damage: str) -> None:
     replacement = {"garbage": b"\x93not a memo at all", "truncated": data[: len(data) // 2],
                    "empty": b"", "another key": data.replace(b"vaultmap-memo", b"vaultmap-memX")}
     path.write_bytes(replacement[damage])
-    out, kept = served(vault)
-    assert not kept and out == expected
+    out, _ = served(vault)
+    assert out == expected
+    assert path.read_bytes() == data  # worked out and kept again
 
 
 def test_a_link_or_a_fifo_in_place_of_the_memo_is_refused(vault: Path, tmp_path: Path) -> None:
     expected, _ = served(vault)
+    planted = memo_file(vault)
     outside = tmp_path / "outside.bin"
-    outside.write_bytes(memo_file(vault).read_bytes())
-    memo_file(vault).unlink()
-    memo_file(vault).symlink_to(outside)
+    outside.write_bytes(planted.read_bytes())
+    planted.unlink()
+    planted.symlink_to(outside)
     out, _ = report(vault)
     assert out == expected
-    assert memo_file(vault).is_symlink()  # nothing written through it, nor in its place
+    assert planted.is_symlink()  # nothing written through it, nor in its place
     assert outside.read_bytes().startswith(b"\x94")
-    memo_file(vault).unlink()
-    os.mkfifo(memo_file(vault))
+    planted.unlink()
+    os.mkfifo(planted)
     out, _ = report(vault)  # returns: the FIFO is never opened for reading
     assert out == expected
 
@@ -230,13 +254,12 @@ def test_with_history_a_moved_head_is_another_answer(vault: Path) -> None:
     git(vault, "add", "-A")
     git(vault, "commit", "-qm", "one")
     args = ("report", str(vault), "--today", TODAY)
-    memo = memo_file(vault)
     first = run(*args)[1]
-    ino = memo.stat().st_ino
-    assert run(*args)[1] == first and memo.stat().st_ino == ino  # kept
+    before = memos(vault)
+    assert run(*args)[1] == first and memos(vault) == before  # served
     git(vault, "commit", "-q", "--allow-empty", "-m", "two")
     assert run(*args)[1] == first
-    assert memo.stat().st_ino != ino  # worked out anew at the new HEAD
+    assert memos(vault) != before  # worked out anew at the new HEAD
 
 
 def test_the_code_stamp_changes_with_any_source_file(tmp_path: Path) -> None:
