@@ -38,12 +38,14 @@ from vaultmap.progress import Progress, merge_rollups, with_history
 from vaultmap.report import BY_CHOICES, By, ReportOptions
 from vaultmap.report.common import bad_date_warnings, plain, printable, scan_warning_lines
 from vaultmap.report.json_report import ReportSummariser, ReportSummary
-from vaultmap.vault import ScanResult, VaultWalk, paths, scan_vault, walk_vault
+from vaultmap.vault import paths
 from vaultmap.vault.memo import Memo, load_memo, save_memo
+from vaultmap.vault.walk import VaultWalk, walk_vault
 
 if TYPE_CHECKING:
     from vaultmap.report.terminal import ColorMode
     from vaultmap.sync.git.history import History
+    from vaultmap.vault.scan import ScanResult
 
 
 # --------------------------------------------------------------------------- finding the vault
@@ -73,6 +75,8 @@ def _warn(lines: Iterable[str]) -> None:
 def _scan(named_paths: Sequence[Path], flavor: str | None, use_index: bool,
           verbose: bool = False) -> list[tuple[Settings, list[Note]]]:
     """Scan each path inside its own vault; paths in one vault share one scan."""
+    from vaultmap.vault.scan import scan_vault  # the index and the parser: not for a memo
+
     groups: dict[Path, list[Path]] = {}
     for path in named_paths:
         groups.setdefault(find_vault_root(path), []).append(path.absolute())
@@ -320,6 +324,8 @@ def _report(settings: Settings, walk: VaultWalk, inside: Path | None, vault: Pat
         lines = list(lines)
         said.extend(lines if later is None else later)
         _warn(lines)
+
+    from vaultmap.vault.scan import scan_vault  # the index and the parser: not for a memo
 
     # Each note's rollup is kept in the index with it: a warm report merges them, without
     # decoding a single note.

@@ -32,7 +32,7 @@ from vaultmap.errors import VaultmapError
 from vaultmap.fs import source_stamp
 
 if TYPE_CHECKING:
-    from vaultmap.vault.scan import VaultWalk
+    from vaultmap.vault.walk import VaultWalk
 
 _KEY_FORMAT = "vaultmap.report-memo/1"
 # Variables that can hold credentials never enter the key (they do not change a report).

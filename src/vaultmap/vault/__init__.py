@@ -51,13 +51,14 @@ if TYPE_CHECKING:
     from vaultmap.vault.index import index_path, index_state
     from vaultmap.vault.memo import load_memo, save_memo
     from vaultmap.vault.read import read_note
-    from vaultmap.vault.scan import ScanResult, UnreadablePath, VaultWalk, scan_vault, walk_vault
+    from vaultmap.vault.scan import ScanResult, UnreadablePath, scan_vault
+    from vaultmap.vault.walk import VaultWalk, walk_vault
 
 # The scan machinery (index, pool, parser) is imported on first use, so a command that only
 # needs vault.paths (history, the merge driver) does not pay for it.
 _LAZY = {"index_path": "index", "index_state": "index", "read_note": "read",
          "ScanResult": "scan", "UnreadablePath": "scan",
-         "scan_vault": "scan", "VaultWalk": "scan", "walk_vault": "scan",
+         "scan_vault": "scan", "VaultWalk": "walk", "walk_vault": "walk",
          "load_memo": "memo", "save_memo": "memo"}
 
 
