@@ -34,9 +34,15 @@ Cold scans of more than a couple of MB parse in worker processes (``fork``; ``sp
 much larger jobs when other threads are running), falling back to this process if a worker
 dies.
 
+A few changed notes are written to a changes file beside the index (``*.changes``, tied to
+the main file it extends) instead of rewriting the whole index. :func:`walk_vault` finds and
+stats the notes without reading any (its :attr:`VaultWalk.stamp` tells whether anything
+changed), and :mod:`~vaultmap.vault.memo` keeps a command's answers keyed on such stamps.
+
 The package: :mod:`~vaultmap.vault.paths` (vault-relative paths, folders never walked),
 :mod:`~vaultmap.vault.read` (one file), :mod:`~vaultmap.vault.walk` (the folders),
-:mod:`~vaultmap.vault.index` (the index), :mod:`~vaultmap.vault.pool` (worker processes) and
+:mod:`~vaultmap.vault.index` (the index), :mod:`~vaultmap.vault.memo` (kept answers),
+:mod:`~vaultmap.vault.pool` (worker processes) and
 :mod:`~vaultmap.vault.scan` (:func:`scan_vault`, which ties them together).
 """
 
