@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -58,6 +58,14 @@ def find_vault_root(path: Path) -> Path:
     return paths.find_vault_root(path)
 
 
+def scan_vault(settings: Settings, **options: Any) -> ScanResult:
+    """:func:`vaultmap.vault.scan_vault`, imported when first called: a report served from
+    its kept answer loads neither the index, nor the parser, nor the worker pool."""
+    from vaultmap.vault.scan import scan_vault as scan
+
+    return scan(settings, **options)
+
+
 def _settings_for(root: Path, flavor: str | None) -> Settings:
     settings = load_settings(root)
     if flavor:
@@ -75,8 +83,6 @@ def _warn(lines: Iterable[str]) -> None:
 def _scan(named_paths: Sequence[Path], flavor: str | None, use_index: bool,
           verbose: bool = False) -> list[tuple[Settings, list[Note]]]:
     """Scan each path inside its own vault; paths in one vault share one scan."""
-    from vaultmap.vault.scan import scan_vault  # the index and the parser: not for a memo
-
     groups: dict[Path, list[Path]] = {}
     for path in named_paths:
         groups.setdefault(find_vault_root(path), []).append(path.absolute())
@@ -324,8 +330,6 @@ def _report(settings: Settings, walk: VaultWalk, inside: Path | None, vault: Pat
         lines = list(lines)
         said.extend(lines if later is None else later)
         _warn(lines)
-
-    from vaultmap.vault.scan import scan_vault  # the index and the parser: not for a memo
 
     # Each note's rollup is kept in the index with it: a warm report merges them, without
     # decoding a single note.
