@@ -275,3 +275,16 @@ def test_the_code_stamp_changes_with_any_source_file(tmp_path: Path) -> None:
     stamp = source_tree_stamp(package)
     (package / "report" / "new.py").write_text("")
     assert source_tree_stamp(package) != stamp
+
+
+def test_without_git_a_report_with_history_is_kept_too(vault: Path) -> None:
+    # Not a git work tree (the test's tmp folder is in none): a report asking for history
+    # goes without it, every time, so it is kept; a GIT_* variable that does not move git
+    # elsewhere (GIT_EDITOR) changes nothing.
+    env = {"GIT_EDITOR": "true", "GIT_CEILING_DIRECTORIES": str(vault.parent)}
+    args = ("report", str(vault), "--today", TODAY)
+    first = run(*args, env=env)[1]
+    before = memos(vault)
+    assert len(before) == 1
+    assert run(*args, env=env)[1] == first and memos(vault) == before
+    assert first == run(*args, "--no-index", env=env)[1]

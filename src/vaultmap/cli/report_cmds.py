@@ -298,10 +298,13 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     # The last answer is kept (.vaultmap/memo.report.*) and printed again while nothing it
     # came from changed: a warm report reads neither the index nor a renderer.
     key = None
+    history_state: object = "off"
     if not no_index and fmt in report_memo.MEMO_KINDS and sys.platform != "win32":
         request = (fmt, str(output) if output else None, by, depth, top, limit, rows, color,
                    day.isoformat(), verbose, str(vault.absolute()), str(root))
-        key = report_memo.report_key(settings, walk, request, history=not no_history)
+        if not no_history:
+            history_state = report_memo.history_state(settings)
+        key = report_memo.report_key(settings, walk, request, history_state)
     if key is not None:
         kept = load_memo(settings, report_memo.memo_name(fmt), key)
         if kept is not None:
@@ -310,7 +313,7 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     answer = _report(settings, walk, inside, vault, day, by=by, depth=depth, top=top, fmt=fmt,
                      output=output, limit=limit, rows=rows, color=color, no_index=no_index,
                      no_history=no_history, open_page=open_page, verbose=verbose,
-                     capture=key is not None)
+                     capture=key is not None, history_absent=isinstance(history_state, str))
     if answer is not None and key is not None:
         save_memo(settings, report_memo.memo_name(fmt), key, answer)
 
@@ -318,9 +321,11 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
 def _report(settings: Settings, walk: VaultWalk, inside: Path | None, vault: Path, day: date,
             *, by: str, depth: int | None, top: bool, fmt: str, output: Path | None,
             limit: int, rows: int, color: str, no_index: bool, no_history: bool,
-            open_page: bool, verbose: bool, capture: bool) -> Memo | None:
+            open_page: bool, verbose: bool, capture: bool,
+            history_absent: bool = False) -> Memo | None:
     """Work the report out and print it; with ``capture``, also hand back what it printed
-    (as a :class:`Memo` to keep), or None when it must not be kept."""
+    (as a :class:`Memo` to keep), or None when it must not be kept. ``history_absent``: the
+    vault has no history to read (a report without it is the answer)."""
     root = settings.root
     # The warnings a run with nothing changed would print (kept with the answer): this
     # run's note warnings are "given on an earlier run" then.
@@ -354,8 +359,7 @@ def _report(settings: Settings, walk: VaultWalk, inside: Path | None, vault: Pat
     if not no_history:
         progress, history = _with_history(settings, progress, day)
         # A history that could not be read (a git hiccup) is not an answer to keep.
-        keep = keep and (history is not None
-                         or report_memo.history_absent(settings))
+        keep = keep and (history is not None or history_absent)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{paths.note_path(settings, inside)}"

@@ -49,29 +49,11 @@ def memo_name(fmt: str) -> str:
     return f"report.{fmt}"
 
 
-def report_key(settings: Settings, walk: VaultWalk, request: Iterable[object], *,
-               history: bool) -> str | None:
-    """The memo key of one report: None when this report is not to be kept (its history
-    cannot be pinned down). ``request`` is everything the command line asked."""
-    history_key: object = None
-    if history:
-        history_key = _history_key(settings)
-        if history_key is None:
-            return None
-    parts = (
-        _KEY_FORMAT, __version__, walk.stamp, repr(settings), tuple(request), history_key,
-        _code_stamp(), _outside(),
-    )
-    try:
-        data = msgspec.msgpack.encode(parts)
-    except (UnicodeEncodeError, TypeError):
-        data = repr(parts).encode("utf-8", "backslashreplace")
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
-
-
-def _history_key(settings: Settings) -> object:
-    """What the report's history answers (Stalled, Focus) come from: no git at all, or the
-    repository and its HEAD commit; None when git cannot tell (no memo then)."""
+def history_state(settings: Settings) -> object:
+    """What a report's history answers (Stalled, Focus) come from: a string when there is no
+    history to read (no git at all, or not a work tree: the report goes without, every
+    time), else the repository and its HEAD commit; None when git cannot tell (the report
+    is then not kept)."""
     if not _maybe_git(settings.root):
         return "no git"
     from vaultmap.sync.git.vaultrepo import open_repo_at_head
@@ -85,16 +67,33 @@ def _history_key(settings: Settings) -> object:
     return (str(repo.git_dir), repo.prefix, head)
 
 
-def history_absent(settings: Settings) -> bool:
-    """Whether a report of this vault has no history because there is no git at all (a
-    report without history is then its answer, worth keeping)."""
-    return not _maybe_git(settings.root)
+def report_key(settings: Settings, walk: VaultWalk, request: Iterable[object],
+               history: object) -> str | None:
+    """The memo key of one report: None when this report is not to be kept. ``request`` is
+    everything the command line asked; ``history`` its :func:`history_state` (or "off")."""
+    if history is None:
+        return None
+    parts = (
+        _KEY_FORMAT, __version__, walk.stamp, repr(settings), tuple(request), history,
+        _code_stamp(), _outside(),
+    )
+    try:
+        data = msgspec.msgpack.encode(parts)
+    except (UnicodeEncodeError, TypeError):
+        data = repr(parts).encode("utf-8", "backslashreplace")
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+# What makes git find a repository elsewhere than by a .git at or above the folder (other
+# GIT_* variables, GIT_EDITOR say, do not).
+_GIT_DISCOVERY = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
+                  "GIT_DISCOVERY_ACROSS_FILESYSTEM")
 
 
 def _maybe_git(root: Path) -> bool:
     """Whether git could see a repository at ``root`` (a ``.git`` there or above it, or git
     pointed elsewhere by its environment); False spares a git process."""
-    if any(name.startswith("GIT_") for name in os.environ):
+    if any(name in os.environ for name in _GIT_DISCOVERY):
         return True
     folder = root.absolute()
     return any(os.path.lexists(place / ".git") for place in (folder, *folder.parents))
