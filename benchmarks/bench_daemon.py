@@ -2,8 +2,8 @@
 resources after many sync cycles. A real ``vaultmap daemon`` subprocess, the fake Notion.
 
 Run: ``.venv/bin/python benchmarks/bench_daemon.py [--saves 100] [--notes 5000] [--runs 20]
-[--soak-seconds 60] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc for CPU, RSS, fds
-and threads).
+[--soak-seconds 60] [--idle-poll 30] [--cycles 1000] [--only PART ...]`` (Linux: reads /proc
+for CPU, RSS, fds and threads).
 
 1. Latency from a save (in place) to the Notion row updated, over SAVES saves, with
    ``quiet_period`` 0.2 s (the default is 2 s; the rest is the daemon's own cost).
@@ -12,10 +12,13 @@ and threads).
    the note in memory with a plan of every task (the daemon before focused plans); with a
    focused plan (the daemon now); and the daemon's whole sync path without HTTP (base entries
    read from SQLite by note, the lock, the empty plan run). Medians of RUNS.
-3. Idle soak of SOAK seconds, Notion poll 30 s (the default): CPU seconds, RSS, requests.
-4. CYCLES Notion sync cycles (poll 0.01 s; the loop wakes every 0.5 s, so about two cycles a
-   second): open fds, threads and RSS at the start and end, and the TCP connections the
-   daemon opened meanwhile (one client for its life: none).
+3. Idle soak of SOAK seconds, Notion poll IDLE_POLL s (30 s, the default): CPU seconds, the
+   context switches of the main thread (its wake-ups, and each blocking call of a poll) and
+   of all threads, RSS, requests.
+4. CYCLES Notion sync cycles (poll 0.01 s): open fds, threads and RSS at the start and end,
+   and the TCP connections the daemon opened meanwhile (one client for its life: none).
+5. An idle GitHub poll of the NOTES-note vault with three published notes (every issue
+   answers 304): the scanning path (two scans; the daemon's before) and the tasks in memory.
 """
 
 from __future__ import annotations
@@ -37,10 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate_vault
 
 from daemon_proc import DaemonProcess, NotionDaemons, notion_daemons, wait_for, write_vault
+from fake_github import FakeGitHub
 from vaultmap.config import load_settings
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.model import normalise_text
 from vaultmap.sync.engine import Focus, plan_sync
+from vaultmap.sync.github.publish import publish
+from vaultmap.sync.github.runner import github_client, sync_github
+from vaultmap.sync.github.store import GitHubStore
 from vaultmap.sync.remote import AgreedStatus, RemoteRow, RemoteSnapshot, TaskRecord
 from vaultmap.sync.runner import read_vault, run_sync
 from vaultmap.sync.state import BaseEntry, StateStore
@@ -67,7 +74,20 @@ def proc_figures(pid: int) -> dict[str, float]:
     return {"cpu_s": (int(fields[11]) + int(fields[12])) / TICKS,
             "rss_mb": int(statm[1]) * PAGE / 1e6,
             "fds": len(os.listdir(f"/proc/{pid}/fd")),
-            "threads": int(fields[17])}
+            "threads": int(fields[17]),
+            "wakeups_main": _switches(pid, pid),
+            "wakeups_all": sum(_switches(pid, int(t)) for t in os.listdir(f"/proc/{pid}/task"))}
+
+
+def _switches(pid: int, tid: int) -> int:
+    """Context switches of one thread of ``pid``: each voluntary one is a wake-up after a
+    wait (a thread that sleeps in a loop shows them at its tick rate)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    except OSError:  # the thread ended meanwhile
+        return 0
+    return sum(int(line.split()[1]) for line in text.splitlines()
+               if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
 
 
 @contextmanager
@@ -237,9 +257,9 @@ def bench_one_note(notes: int, runs: int) -> list[tuple[str, str]]:
              f"{daemon_s * 1000:.1f} ms ({full_s / daemon_s:.0f}x faster)")]
 
 
-def bench_idle(soak: float) -> list[tuple[str, str]]:
+def bench_idle(soak: float, poll: float) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as tmp, \
-            running_daemon(Path(tmp), quiet=2, poll=30, tasks=50) as (fleet, daemon):
+            running_daemon(Path(tmp), quiet=2, poll=poll, tasks=50) as (fleet, daemon):
         fake = fleet.fake
         wait_for(lambda: not daemon.status().get("waiting"), timeout=60, what="settle")
         fake.reset_counts()
@@ -251,8 +271,11 @@ def bench_idle(soak: float) -> list[tuple[str, str]]:
         after = proc_figures(daemon.proc.pid)
         polls = daemon.status()["cycles"] - cycles_before
         queries = sum(1 for _, path, _ in fake.log if "query" in path)
-    return [(f"idle {soak:.0f} s (poll 30 s, 50 tasks): CPU",
+    return [(f"idle {soak:.0f} s (poll {poll:g} s, 50 tasks): CPU",
              f"{after['cpu_s'] - before['cpu_s']:.2f} s"),
+            ("  wake-ups (context switches): main thread; all threads",
+             f"{after['wakeups_main'] - before['wakeups_main']:.0f}; "
+             f"{after['wakeups_all'] - before['wakeups_all']:.0f}"),
             ("  RSS start -> end", f"{before['rss_mb']:.1f} -> {after['rss_mb']:.1f} MB"),
             ("  fds, threads start -> end", f"{before['fds']:.0f} -> {after['fds']:.0f}, "
              f"{before['threads']:.0f} -> {after['threads']:.0f}"),
@@ -278,6 +301,45 @@ def bench_cycles(cycles: int) -> list[tuple[str, str]]:
             ("  TCP connections opened to Notion during the cycles", f"{connections}")]
 
 
+def bench_github_poll(notes: int, runs: int) -> list[tuple[str, str]]:
+    """An idle GitHub poll (every issue answers 304) of a NOTES-note vault with 3 published
+    notes, over real HTTP to the fake GitHub: the scanning path (``vaultmap sync``'s, and the
+    daemon's before: a scan for the layout, another for the plan) against the daemon's path
+    now (the tasks in memory, no note read). Medians of RUNS."""
+    with tempfile.TemporaryDirectory() as tmp, FakeGitHub() as fake:
+        root = Path(tmp) / "Big"
+        generate_vault(root, notes=notes)
+        fake.add_repo("bench/vault")
+        environ = {"GITHUB_TOKEN": fake.token, "VAULTMAP_GITHUB_API_URL": fake.api_url}
+        settings = load_settings(root)
+        published = sorted({r.note for r in read_vault(settings).records.values()})[:3]
+        with GitHubStore.open(settings.state_dir) as store, \
+                github_client(settings, store, environ=environ) as client:
+            for rel in published:
+                publish(settings, client, store, str(root / rel), repo="bench/vault")
+        tasks = VaultTasks(settings)
+        tasks.rescan()
+        with github_client(settings, None, environ=environ) as client:
+            sync_github(settings, client=client)  # the ETags are stored: polls answer 304
+
+            def scanning() -> None:
+                assert not sync_github(settings, client=client).plan.actions
+
+            def in_memory() -> None:
+                assert not sync_github(settings, client=client,
+                                       vault=tasks.known_vault()).plan.actions
+
+            scanning_s = _median(scanning, runs)
+            fake.reset_counts()
+            memory_s = _median(in_memory, runs)
+            requests = fake.total_requests / runs
+    return [(f"idle GitHub poll, {notes} notes, 3 issues: two scans (baseline; {runs})",
+             f"{scanning_s * 1000:.0f} ms"),
+            ("  the daemon now: tasks in memory, no note read",
+             f"{memory_s * 1000:.0f} ms ({scanning_s / memory_s:.0f}x faster); "
+             f"{requests:.0f} requests per poll")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--saves", type=int, default=100)
@@ -285,15 +347,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20,
                         help="runs per row of the one-changed-note part (median)")
     parser.add_argument("--soak-seconds", "--soak", dest="soak", type=float, default=60.0)
+    parser.add_argument("--idle-poll", type=float, default=30.0,
+                        help="the Notion poll interval of the idle soak (a long one leaves "
+                             "only the loop's own wake-ups in the count)")
     parser.add_argument("--cycles", type=int, default=1000)
-    parser.add_argument("--only", choices=("latency", "one-note", "idle", "cycles"),
+    parser.add_argument("--only", choices=("latency", "one-note", "idle", "cycles",
+                                           "github-poll"),
                         action="append", help="run only these parts (repeatable)")
     args = parser.parse_args()
     parts: list[tuple[str, Callable[[], list[tuple[str, str]]]]] = [
         ("latency", lambda: bench_latency(args.saves)),
         ("one-note", lambda: bench_one_note(args.notes, args.runs)),
-        ("idle", lambda: bench_idle(args.soak)),
+        ("idle", lambda: bench_idle(args.soak, args.idle_poll)),
         ("cycles", lambda: bench_cycles(args.cycles)),
+        ("github-poll", lambda: bench_github_poll(args.notes, args.runs)),
     ]
     # Each part prints its rows as soon as it is done (a long run still reports what it has).
     width = 72

@@ -27,7 +27,9 @@ Python processes run with their bytecode cached (in a temporary ``PYTHONPYCACHEP
 filled by a first untimed run), as an installed vaultmap runs: a ``PYTHONDONTWRITEBYTECODE`` in
 the environment would otherwise make every run compile vaultmap's sources (and rich's, click's)
 again. One row shows that case for the warm report (``--no-bytecode-row`` leaves it out). The
-``vaultmap --version`` row is the start-up every command pays (Python, click, vaultmap.cli).
+``vaultmap --version`` row is the start-up every command pays (Python, click, vaultmap.cli);
+the ``python -c pass`` row is the interpreter alone, the floor under every other row; the
+"imports of a warm report" row is what a warm terminal report imports, without its work.
 
 The "one note changed" row edits one note (one status byte) before each of its runs: what
 a user ticking boxes between reports sees (the kept answer of the last report cannot serve).
@@ -81,6 +83,13 @@ REPORTS: tuple[tuple[str, list[str], bool], ...] = (
 
 
 NO_BYTECODE = "(no bytecode cache)"
+# The floor of every start-up: the interpreter alone (site, encodings), nothing imported.
+PYTHON_FLOOR = "python -c pass"
+# The start-up of a warm terminal report: what it imports before and after its scan, without
+# the scan (the modules exist in older versions too).
+REPORT_IMPORTS = "imports of a warm report"
+REPORT_IMPORTS_CODE = ("import vaultmap.cli, vaultmap.cli.report_cmds, vaultmap.report.terminal, "
+                       "vaultmap.vault.scan")
 
 
 class NoteEditor:
@@ -168,12 +177,14 @@ def main() -> None:
                 shutil.copytree(root, old_root)  # copy2: same bytes and mtimes
                 versions["before: "] = (old_src, old_root)
             commands: dict[str, list[str]] = {
-                "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)]}
+                "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)],
+                PYTHON_FLOOR: [sys.executable, "-c", "pass"]}
             envs: dict[str, dict[str, str]] = {}
             before_run: dict[str, NoteEditor] = {}
             cached = {key: value for key, value in os.environ.items()
                       if key != "PYTHONDONTWRITEBYTECODE"}
             cached["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+            envs[PYTHON_FLOOR] = cached
             for prefix, (src, vault) in versions.items():
                 env = {**cached, "PYTHONPATH": str(src)}
                 no_bytecode = {**env, "PYTHONDONTWRITEBYTECODE": "1",
@@ -182,6 +193,9 @@ def main() -> None:
                 history = ["--no-history"] if has_option(run, env, "--no-history") else []
                 commands[f"{prefix}vaultmap --version"] = [*run, "--version"]
                 envs[f"{prefix}vaultmap --version"] = env
+                commands[f"{prefix}{REPORT_IMPORTS}"] = [sys.executable, "-c",
+                                                        REPORT_IMPORTS_CODE]
+                envs[f"{prefix}{REPORT_IMPORTS}"] = env
                 for name, extra, warm in REPORTS:
                     if (args.no_cold and not warm) or (args.no_bytecode_row
                                                       and NO_BYTECODE in name):

@@ -27,14 +27,24 @@ __all__ = ["FAST_NOTION", "DaemonFleet", "DaemonProcess", "NotionDaemons", "noti
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "") -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s."""
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s.
+
+    A file the condition reads may be missing for a moment while the daemon or ``git pull``
+    replaces it (git unlinks and writes anew): that counts as "not yet", not as a failure."""
     deadline = time.monotonic() + timeout
+    last_missing: FileNotFoundError | None = None
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except FileNotFoundError as missing:
+            value, last_missing = None, missing
+        else:
+            last_missing = None
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}"
+                                 + (f" (last: {last_missing})" if last_missing else ""))
         time.sleep(0.05)  # polling interval, not synchronisation
 
 

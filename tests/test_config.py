@@ -3,12 +3,12 @@ told in one line, never a traceback."""
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from vaultmap.config import (
@@ -65,10 +65,10 @@ def test_the_template_documents_every_key_with_its_default() -> None:
         assert option.doc.splitlines()[0] in text, f"{option.key}: its doc is not in the template"
 
 
-def test_the_dataclass_defaults_come_from_the_schema() -> None:
+def test_the_settings_defaults_come_from_the_schema() -> None:
     for cls, table in ((NotionSettings, "notion"), (ReportSettings, "report"),
                        (VaultSettings, "vault")):
-        for f in dataclasses.fields(cls):
+        for f in msgspec.structs.fields(cls):
             if f.name in ("properties", "max_note_bytes", "flavor"):
                 continue
             assert f.default == default_of(table, f.name), f"{table}.{f.name}"

@@ -14,8 +14,11 @@ from vaultmap.cli import main
 from vaultmap.config import load_settings
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.sync.engine import UpdateRow
+from vaultmap.sync.github.remote import layout_of
+from vaultmap.sync.github.store import Link
 from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.runner import read_vault, run_sync
+from vaultmap.vault import scan_vault
 
 
 def write(root: Path, rel: str, text: str) -> None:
@@ -160,3 +163,37 @@ def test_a_focused_sync_reads_no_whole_base(tmp_path: Path) -> None:
         values = {r["Task"]: r["Done"] for r in fake.table(settings.notion.database_id)}
         assert values["task 1.0"] and values["task 3.2"]
         assert sum(values.values()) == 2
+
+
+def same_layout_as_a_scan(tasks: VaultTasks, root: Path, links: list[Link]) -> None:
+    settings = load_settings(root)
+    scanned = [t for note in scan_vault(settings, use_index=False).notes for t in note.tasks]
+    published = {link.note for link in links if link.number > 0}
+    mine = layout_of(tasks.known_vault().tasks(published), links, settings.github)
+    assert mine == layout_of(scanned, links, settings.github)
+
+
+def test_the_tasks_kept_for_github_lay_out_as_a_scan_does(tmp_path: Path) -> None:
+    (tmp_path / ".vaultmap.toml").write_text('[github]\ndefault_repo = "ada/plan"\n')
+    write(tmp_path, "Plan.md", "# Plan\n## Week 1\n- [ ] one #tag\n  - [x] two\n"
+                               "## Week 2\n- [ ] three #7\n")
+    write(tmp_path, "Refs.md", "- [ ] fix ada/plan#12\n- [x] see https://github.com/a/b/pull/3\n"
+                               "- [ ] a #tag only\n- [ ] nothing\n- [ ] bee 🆔 twin\n")
+    write(tmp_path, "Z.md", "- [ ] zed #9 🆔 twin\n- [/] plain\n")
+    links = [Link("Plan.md", ("Plan", "Week 1"), "ada/plan", 1, "m1", "Week 1"),
+             Link("Z.md", (), "ada/plan", 2, "m2", "Z"),
+             Link("Other.md", (), "ada/plan", 0, "m3", "not created yet")]
+    tasks = VaultTasks(load_settings(tmp_path))
+    tasks.rescan()
+    same_layout_as_a_scan(tasks, tmp_path, links)
+    # A reference added, one removed, a published note deleted, a key's first owner gone.
+    write(tmp_path, "Refs.md", "- [ ] fix ada/plan#12 now\n- [ ] a #tag only, then #4\n")
+    write(tmp_path, "Plan.md", "# Plan\n## Week 1\n- [x] one #tag\n- [ ] new\n")
+    (tmp_path / "Z.md").unlink()
+    write(tmp_path, "A.md", "- [ ] first twin 🆔 twin\n")
+    tasks.update(["Refs.md", "Plan.md", "Z.md", "A.md"])
+    same_layout_as_a_scan(tasks, tmp_path, links)
+    layout = layout_of(tasks.known_vault().tasks({"Plan.md"}), links,
+                       load_settings(tmp_path).github)
+    assert {p.text for p in layout.placements.values()} == {
+        "one #tag", "new", "fix ada/plan#12 now", "a #tag only, then #4"}

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from daemon_proc import DaemonFleet, wait_for, write_vault
 from fake_github import FakeGitHub
 from vaultmap.cli import main
+from vaultmap.daemon.loop import RESCAN_EVERY, Daemon
 from vaultmap.sync.github.body import parse_body
 
 CONFIG = """\
@@ -140,3 +141,39 @@ def test_a_box_ticked_on_github_updates_the_dashboard(env: Env) -> None:
     env.fake.web_tick("ada/plan", 1, "pick a grammar")
     wait_for(lambda: b"2 of 3 done" in dashboard.read_bytes(), what="the tick in the report")
     daemon.terminate()
+
+
+def test_a_github_poll_plans_from_the_tasks_in_memory(env: Env,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # The in-process daemon with a clock the test moves: what a poll sees is what the
+    # daemon knows (the saves the watcher reported), not a fresh scan of the vault.
+    for name, value in env.env().items():
+        monkeypatch.setenv(name, value)
+    now = [1000.0]
+    daemon = Daemon(env.vault, clock=lambda: now[0])
+    daemon.step()  # the first sync: a full scan
+    assert daemon.remotes["github"].last_sync and env.boxes()["write the parser"] == " "
+    note = env.vault / "Plan.md"
+    # A save the watcher never reported: an idle poll reads no note, so GitHub keeps " ".
+    note.write_bytes(PLAN.replace("[ ] write", "[x] write").encode())
+    env.fake.reset_counts()
+    now[0] += 1.0
+    daemon.step()
+    assert env.boxes()["write the parser"] == " "
+    assert env.fake.count("GET /repos/{o}/{r}/issues/{n}") == 1  # the poll ran
+    # A reported save reaches GitHub from memory (that note alone read again) ...
+    note.write_bytes(PLAN.replace("[ ] pick", "[x] pick").encode())
+    daemon.dirty.mark("Plan.md")
+    now[0] += 1.0
+    daemon.step()
+    assert env.boxes() == {"write the parser": " ", "pick a grammar": "x", "buy a domain": "x"}
+    # ... and the hourly full scan catches a save the watcher missed.
+    note.write_bytes(PLAN.replace("[ ] write", "[x] write").replace("[ ] pick", "[x] pick")
+                     .encode())
+    now[0] += 1.0
+    daemon.step()
+    assert env.boxes()["write the parser"] == " "
+    now[0] += RESCAN_EVERY
+    daemon.step()
+    assert env.boxes()["write the parser"] == "x"
+    assert len(env.fake.issues("ada/plan")) == 1

@@ -51,9 +51,19 @@ def _chmod_tree(root: Path, *, writable: bool) -> None:
 @pytest.fixture
 def vault(tmp_path: Path) -> Iterator[Path]:
     """A synced, published, committed vault, then made read-only."""
+    yield from _read_only_vault(tmp_path, "")
+
+
+@pytest.fixture
+def git_vault(tmp_path: Path) -> Iterator[Path]:
+    """The same with ``[git] enabled``: ``status`` has git lines to print."""
+    yield from _read_only_vault(tmp_path, "[git]\nenabled = true\n")
+
+
+def _read_only_vault(tmp_path: Path, config: str) -> Iterator[Path]:
     vault = tmp_path / "vault"
     vault.mkdir()
-    (vault / ".vaultmap.toml").write_text("")
+    (vault / ".vaultmap.toml").write_text(config)
     (vault / "Plan.md").write_text(PLAN)
     state = vault / ".vaultmap"
     with GitHubStore.open(state) as store:
@@ -113,6 +123,20 @@ def test_writing_commands_say_that_vaultmap_must_be_writable(vault: Path,
     assert "make it and its files writable for you" in done.stderr
     assert "aside" not in done.stderr and "internal error" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_clearing_conflicts_fails_first_and_prints_nothing_else(git_vault: Path) -> None:
+    status = _run(git_vault, "status", "--offline")  # reading: git lines, then the state
+    assert status.returncode == 0, status.stderr
+    assert "main" in status.stdout and "1 conflict(s)" in status.stdout
+    # Offline, and asking GitHub (unreachable here: the read-only answer comes first).
+    for options in (["--offline"], []):
+        cleared = _run(git_vault, "status", *options, "--clear-conflicts")
+        assert cleared.returncode == 12, (options, cleared.stderr)
+        assert cleared.stdout == ""
+        assert "make it and its files writable for you" in cleared.stderr
+        assert len(cleared.stderr.strip().splitlines()) == 1
 
 
 def test_a_sync_state_we_may_not_open_is_never_called_damaged(tmp_path: Path) -> None:

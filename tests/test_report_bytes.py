@@ -72,7 +72,8 @@ def test_the_row_count_is_the_number_of_rows(vault: str) -> None:
 
 def test_a_warm_terminal_report_imports_only_what_it_uses(tmp_path: Path) -> None:
     """The warm ``report`` path: no parser, no Markdown or HTML renderer, no rich table, no
-    history, browser, template engine or remote code (docs/architecture.md, "Start-up")."""
+    history, browser, template engine or remote code, no worker pool (``multiprocessing``) and
+    no ``json`` module (msgspec encodes) (docs/architecture.md, "Start-up")."""
     vault = tmp_path / "vault"
     (vault / ".obsidian").mkdir(parents=True)
     (vault / "Plan.md").write_text("# Plan\n\n## Week 1\n- [x] read\n- [ ] write\n",
@@ -91,7 +92,8 @@ def test_a_warm_terminal_report_imports_only_what_it_uses(tmp_path: Path) -> Non
              "'vaultmap.parse', 'vaultmap.sync', 'vaultmap.edit', 'vaultmap.history', "
              "'vaultmap.report.markdown', "
              "'vaultmap.report.html', 'rich.table', 'webbrowser', 'jinja2', 'mistune', "
-             "'yaml', 'sqlite3', 'notion_client', 'httpx', 'fractions'))))\n")
+             "'yaml', 'sqlite3', 'notion_client', 'httpx', 'fractions', 'multiprocessing', "
+             "'concurrent', 'json', 'tomllib', 'difflib', 'pathspec'))))\n")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=60, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

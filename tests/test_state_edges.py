@@ -387,6 +387,7 @@ def test_a_daemon_that_cannot_write_its_log_says_so_in_one_line(tmp_path: Path) 
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 12, done.stderr
     assert "cannot write the daemon's log (Permission denied)" in done.stderr
+    assert "make the vault's .vaultmap folder and its files writable" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 

@@ -23,6 +23,7 @@ from vaultmap.sync.engine import (
 )
 from vaultmap.sync.identity import Candidate, rematch
 from vaultmap.sync.remote import RemoteRow, TaskRecord
+from vaultmap.sync.runner import describe_conflicts
 from vaultmap.sync.state import BaseEntry, ConflictRecord, PendingOp, SentCreate, StateStore
 
 
@@ -482,3 +483,26 @@ def test_a_row_the_remote_holds_is_not_trashed_and_stays_in_the_base() -> None:
     assert kinds(plan_sync({"k2": kept}, rows, base, complete=True)) == ["TrashRow"]
     # A vault with no tasks at all still trips the guard, held rows or not.
     assert plan_sync({}, rows, base, complete=True, held=["p1"]).guard is not None
+
+
+def test_a_planned_conflict_is_recorded_with_every_fact_and_reads_back(tmp_path: Path) -> None:
+    # The planner's Conflict has no time (a pure plan has no clock); the record adds it.
+    base = {"k1": BaseEntry("k1", "p1", " ", " ", "vh", "rh", "a.md", "pay rent", ())}
+    vault = {"k1": TaskRecord("k1", "/", "doing", "pay rent", "a.md")}
+    rows = [RemoteRow("p1", "k1", "x", "pay rent", "a.md", "rh")]
+    plan = plan_sync(vault, rows, base, complete=True)
+    (conflict,) = plan.conflicts
+    assert (conflict.vault_status, conflict.remote_status, conflict.chosen) == ("/", "x",
+                                                                                "remote")
+    record = conflict.recorded("2026-01-02T03:04:00+00:00")
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        state.add_conflict(record)
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        (read,) = state.conflicts()
+    assert read == record and read.kept_status == conflict.kept_status == "x"
+    assert [getattr(read, name) for name in ("key", "note", "description", "vault_status",
+                                             "remote_status", "chosen")] == \
+        [getattr(conflict, name) for name in ("key", "note", "description", "vault_status",
+                                              "remote_status", "chosen")]
+    (line,) = describe_conflicts([read], "Notion")
+    assert line.endswith("kept the Notion ([x])")

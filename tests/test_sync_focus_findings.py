@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from memory_remote import MemoryRemote
@@ -165,7 +166,8 @@ def test_the_guard_of_a_focused_sync_leaves_out_unreadable_notes_as_a_full_one_d
     read (here: grown past the size limit) is set aside by a full plan, and must be by a
     focused plan too, or a focused sync would trash rows a full one refuses to."""
     settings = make_settings(vault_root, guard_min=4)
-    settings = replace(settings, vault=replace(settings.vault, max_note_bytes=4096))
+    settings = msgspec.structs.replace(
+        settings, vault=msgspec.structs.replace(settings.vault, max_note_bytes=4096))
     write(vault_root, "Big.md", "".join(f"- [ ] big task {i}\n" for i in range(6)))
     write(vault_root, "Work.md", "".join(f"- [ ] work task {i}\n" for i in range(6)))
     remote = MemoryRemote()

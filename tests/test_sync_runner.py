@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from fake_notion import FakeNotion, fast_options, new_database
@@ -243,8 +244,8 @@ def test_inbox_the_scan_would_not_read_is_refused(tmp_path: Path, inbox: str,
     from vaultmap.errors import ConfigError
 
     write(tmp_path, "Plan.md", "- [ ] one\n")
-    s = replace(make_settings(tmp_path, inbox=inbox),
-                vault=VaultSettings(exclude=("Archive/",)))
+    s = msgspec.structs.replace(make_settings(tmp_path, inbox=inbox),
+                                vault=VaultSettings(exclude=("Archive/",)))
     remote = MemoryRemote()
     sync(s, remote)
     remote.person_creates("made in notion")

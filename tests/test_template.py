@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tomllib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from vaultmap.config import NOTION_PROPERTY_DEFAULTS, Settings, load_settings
@@ -39,13 +39,13 @@ def test_template_config_loads_to_the_defaults_without_warnings() -> None:
 
 
 def _sections() -> list[tuple[str, type]]:
-    """Every table config.py reads: the Settings fields that are settings dataclasses."""
+    """Every table config.py reads: the Settings fields that are settings Structs."""
     sections = []
-    for section in dataclasses.fields(Settings):
+    for section in msgspec.structs.fields(Settings):
         factory = section.default_factory
-        if factory is not dataclasses.MISSING:
+        if factory is not msgspec.NODEFAULT:
             default = factory()
-            if dataclasses.is_dataclass(default) and section.name != "statuses":
+            if isinstance(default, msgspec.Struct) and section.name != "statuses":
                 sections.append((section.name, type(default)))
     return sections
 
@@ -58,7 +58,7 @@ def test_the_section_list_is_not_empty() -> None:
 def test_template_config_lists_every_option(table: str, options: type) -> None:
     document = _toml().get(table)
     assert isinstance(document, dict), f"add a [{table}] table to vault-template/.vaultmap.toml"
-    expected = {TOML_NAME.get(f.name, f.name) for f in dataclasses.fields(options)}
+    expected = {TOML_NAME.get(f.name, f.name) for f in msgspec.structs.fields(options)}
     listed = set(document)
     missing = expected - listed
     assert not missing, f"add {sorted(missing)} to vault-template/.vaultmap.toml [{table}]"

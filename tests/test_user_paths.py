@@ -266,6 +266,30 @@ def test_help_starts_without_importing_the_command_modules(tmp_path: Path) -> No
     assert "report" in proc.stdout and "sync" in proc.stdout
 
 
+def test_version_starts_with_click_and_the_cli_module_alone(tmp_path: Path) -> None:
+    """``vaultmap --version`` is the start-up every command pays: no settings, no msgspec, no
+    command module, and the version from the package itself (importlib.metadata reads every
+    installed distribution's metadata)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from vaultmap.cli import main\n"
+             "try:\n"
+             "    main(['--version'])\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.startswith(('vaultmap.',\n"
+             "    'msgspec', 'rich', 'importlib.metadata', 'pathlib', 'json')) and m not in\n"
+             "    ('vaultmap.cli', 'vaultmap.cli.output', 'vaultmap.display',\n"
+             "     'vaultmap.errors')))\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout, proc.stdout
+    assert proc.stdout.startswith("vaultmap, version ")
+
+
 def test_done_with_a_missing_vault_folder_says_so(tmp_path: Path) -> None:
     code, _, err = _invoke("done", "--vault", str(tmp_path / "nowhere"), "Plan.md:1")
     assert code == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pickle
 import resource
@@ -81,7 +80,7 @@ def vault(tmp_path: Path) -> Path:
 
 
 def settings_for(root: Path, **vault_options: Any) -> Settings:
-    return Settings(root=root, vault=dataclasses.replace(VaultSettings(), **vault_options))
+    return Settings(root=root, vault=msgspec.structs.replace(VaultSettings(), **vault_options))
 
 
 # --------------------------------------------------------------------------- walking

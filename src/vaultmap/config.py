@@ -3,7 +3,7 @@
 One table, :data:`SCHEMA`, is the single source of truth for every option: its table, key,
 type, default, bounds and the comment that documents it. From it come
 
-- the defaults of the settings dataclasses below (``default_of``),
+- the defaults of the settings classes below (``default_of``),
 - the checking of a user's file (:func:`check_config`, which ``vaultmap doctor`` calls, and
   :func:`load_settings`),
 - the documented default file ``vaultmap init`` writes (:func:`default_config_text`; the
@@ -26,10 +26,11 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
+
+import msgspec
 
 from vaultmap.errors import ConfigError
 from vaultmap.fs import MAX_CONFIG_BYTES, Unreadable, read_regular
@@ -55,8 +56,7 @@ GitHubPrefer = Literal["done", "vault", "github"]
 GITHUB_PREFER_VALUES: tuple[GitHubPrefer, ...] = ("done", "vault", "github")
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(msgspec.Struct, frozen=True):
     """One option of ``.vaultmap.toml``: where it lives, its type, default, bounds and doc.
 
     ``low``/``high`` bound a number (inclusive; ``low_open`` makes the low bound exclusive);
@@ -264,12 +264,15 @@ def _megabytes(value: float) -> int:
     return int(value * 1024 * 1024)
 
 
+# The settings are frozen msgspec Structs, not dataclasses: every command imports this module,
+# and a Struct class is made by msgspec's C code where a dataclass generates and compiles its
+# methods at import (tens of milliseconds for these ten). A changed copy is
+# ``msgspec.structs.replace(settings, ...)``.
 _DEFAULT_FLAVOR = Flavor(default_of("vault", "flavor"))
 _DEFAULT_PREFER: Prefer = default_of("notion", "prefer")
 
 
-@dataclass(frozen=True, slots=True)
-class VaultSettings:
+class VaultSettings(msgspec.Struct, frozen=True):
     extensions: tuple[str, ...] = default_of("vault", "extensions")
     exclude: tuple[str, ...] = default_of("vault", "exclude")  # gitignore syntax, vault-relative
     flavor: Flavor = _DEFAULT_FLAVOR
@@ -277,23 +280,20 @@ class VaultSettings:
     max_note_bytes: int = _megabytes(default_of("vault", "max_note_mb"))
 
 
-@dataclass(frozen=True, slots=True)
-class ReportSettings:
+class ReportSettings(msgspec.Struct, frozen=True):
     top_level_only: bool = default_of("report", "top_level_only")
     depth: int = default_of("report", "depth")
     stalled_days: int = default_of("report", "stalled_days")
 
 
-@dataclass(frozen=True, slots=True)
-class EditSettings:
+class EditSettings(msgspec.Struct, frozen=True):
     # add " ✅ YYYY-MM-DD" when a task becomes done, remove it on undo
     done_date: bool = default_of("edit", "done_date")
     # seconds a local edit waits for a running sync of the vault (sync/turns.py)
     sync_wait: float = default_of("edit", "sync_wait")
 
 
-@dataclass(frozen=True, slots=True)
-class NotionSettings:
+class NotionSettings(msgspec.Struct, frozen=True):
     """``[notion]``: the database, the token's variable, the conflict policy, the guard and the
     HTTP behaviour of the Notion adapter (tests turn pacing off and backoff down)."""
 
@@ -304,7 +304,8 @@ class NotionSettings:
     full_every: int = default_of("notion", "full_every")  # every Nth sync reads everything
     guard_ratio: float = default_of("notion", "guard_ratio")  # refuse to mirror a loss of ...
     guard_min: int = default_of("notion", "guard_min")  # ... this share of at least this many
-    properties: Mapping[str, str] = field(default_factory=lambda: NOTION_PROPERTY_DEFAULTS)
+    properties: Mapping[str, str] = msgspec.field(
+        default_factory=lambda: NOTION_PROPERTY_DEFAULTS)
     requests_per_second: float = default_of("notion", "requests_per_second")  # 0: no pacing
     timeout: float = default_of("notion", "timeout")  # seconds per request
     max_attempts: int = default_of("notion", "max_attempts")  # per request, first included
@@ -323,8 +324,7 @@ _DEFAULT_GIT_PREFER: GitPrefer = default_of("git", "prefer")
 _DEFAULT_GITHUB_PREFER: GitHubPrefer = default_of("github", "prefer")
 
 
-@dataclass(frozen=True, slots=True)
-class GitSettings:
+class GitSettings(msgspec.Struct, frozen=True):
     """``[git]``: whether a plain ``vaultmap sync`` includes git, how diverged branches are
     joined, the merge policy for a task both sides changed, the commit message and limits."""
 
@@ -337,8 +337,7 @@ class GitSettings:
     timeout: float = default_of("git", "timeout")
 
 
-@dataclass(frozen=True, slots=True)
-class GitHubSettings:
+class GitHubSettings(msgspec.Struct, frozen=True):
     """``[github]``: issues as a second remote (published checklists, tasks naming issues)."""
 
     enabled: bool = default_of("github", "enabled")  # a plain sync includes GitHub anyway
@@ -350,8 +349,7 @@ class GitHubSettings:
     backoff: float = default_of("github", "backoff")  # first retry delay (doubles, jitter)
 
 
-@dataclass(frozen=True, slots=True)
-class DaemonSettings:
+class DaemonSettings(msgspec.Struct, frozen=True):
     """``[daemon]``: the schedules of ``vaultmap daemon`` (seconds) and its log level."""
 
     quiet_period: float = default_of("daemon", "quiet_period")
@@ -363,17 +361,16 @@ class DaemonSettings:
     dashboards: bool = default_of("daemon", "dashboards")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     root: Path
-    vault: VaultSettings = field(default_factory=VaultSettings)
-    statuses: StatusMap = field(default_factory=StatusMap)
-    report: ReportSettings = field(default_factory=ReportSettings)
-    edit: EditSettings = field(default_factory=EditSettings)
-    notion: NotionSettings = field(default_factory=NotionSettings)
-    git: GitSettings = field(default_factory=GitSettings)
-    github: GitHubSettings = field(default_factory=GitHubSettings)
-    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
+    statuses: StatusMap = msgspec.field(default_factory=StatusMap)
+    report: ReportSettings = msgspec.field(default_factory=ReportSettings)
+    edit: EditSettings = msgspec.field(default_factory=EditSettings)
+    notion: NotionSettings = msgspec.field(default_factory=NotionSettings)
+    git: GitSettings = msgspec.field(default_factory=GitSettings)
+    github: GitHubSettings = msgspec.field(default_factory=GitHubSettings)
+    daemon: DaemonSettings = msgspec.field(default_factory=DaemonSettings)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -390,8 +387,7 @@ class Settings:
 FindingKind = Literal["unknown_table", "unknown_key", "wrong_type", "bad_value", "unreadable"]
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFinding:
+class ConfigFinding(msgspec.Struct, frozen=True):
     """One problem in a config file, as data.
 
     ``kind``: ``unknown_table`` / ``unknown_key`` (warnings: ignored, ``suggestion`` holds the

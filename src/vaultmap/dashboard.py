@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import cast
+
+import msgspec
 
 from vaultmap.config import Settings
 from vaultmap.edit import RECOVERY_FOLDER
@@ -97,18 +99,18 @@ def region_options(text: str, base: ReportOptions) -> ReportOptions:
         if name == "by":
             if value not in _BYS:
                 raise ValueError(f"by={value!r}: use one of {', '.join(_BYS)}")
-            options = replace(options, by=cast(By, value))
+            options = msgspec.structs.replace(options, by=cast(By, value))
             continue
         if not value.isdigit() or (name == "limit" and int(value) < 1):
             raise ValueError(f"{name}={value!r}: a whole number"
                              + (" from 1" if name == "limit" else ""))
         number = int(value)
         if name == "depth":
-            options = replace(options, depth=number)
+            options = msgspec.structs.replace(options, depth=number)
         elif name == "limit":
-            options = replace(options, limit=number)
+            options = msgspec.structs.replace(options, limit=number)
         else:
-            options = replace(options, max_rows=number)
+            options = msgspec.structs.replace(options, max_rows=number)
     return options
 
 

@@ -13,7 +13,6 @@ Usage::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sqlite3
@@ -22,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from vaultmap.config import CONFIG_NAME, STATE_DIR, Settings
 from vaultmap.errors import VaultmapError
@@ -250,9 +251,9 @@ def _notion_checks(context: _Context) -> list[Check]:
     from vaultmap.sync.remote import RemoteAuthError, RemoteError, RemoteSchemaError
 
     # Read-only requests, and few retries: doctor should answer in seconds, not minutes.
-    options = dataclasses.replace(notion, timeout=min(float(notion.timeout), 15.0),
-                                  max_attempts=min(int(notion.max_attempts), 2),
-                                  backoff=min(float(notion.backoff), 0.5))
+    options = msgspec.structs.replace(notion, timeout=min(float(notion.timeout), 15.0),
+                                      max_attempts=min(int(notion.max_attempts), 2),
+                                      backoff=min(float(notion.backoff), 0.5))
     database = f"database {notion.database_id}"
     try:
         with NotionRemote.from_settings(settings, environ=context.environ,

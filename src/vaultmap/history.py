@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
+
+import msgspec
 
 from vaultmap.model import Note, StatusType, normalise_text
 
@@ -30,8 +31,9 @@ By = Literal["day", "week"]
 DoneItem = tuple[tuple[str, ...], str]  # (heading path, normalised description)
 
 
-@dataclass(frozen=True, slots=True)
-class BlobSummary:
+# The values below are frozen msgspec Structs, not dataclasses: `vaultmap report` imports this
+# module, and a dataclass generates and compiles its methods at import.
+class BlobSummary(msgspec.Struct, frozen=True):
     """What one version of one note holds: its counts and its done tasks."""
 
     total: int = 0
@@ -89,8 +91,7 @@ _COUNT_MAX = 2**40
 EMPTY = BlobSummary()
 
 
-@dataclass(frozen=True, slots=True)
-class CommitChanges:
+class CommitChanges(msgspec.Struct, frozen=True):
     """One commit: when, and the vault notes it changed (``None``: deleted)."""
 
     sha: str
@@ -98,8 +99,7 @@ class CommitChanges:
     changes: tuple[tuple[str, str | None], ...]  # (vault-relative path, blob id)
 
 
-@dataclass(frozen=True, slots=True)
-class CommitPoint:
+class CommitPoint(msgspec.Struct, frozen=True):
     """The vault (or one note) right after a commit."""
 
     sha: str

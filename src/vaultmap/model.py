@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -61,11 +60,11 @@ DEFAULT_STATUS_CHARS: Mapping[str, StatusType] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StatusMap:
+class StatusMap(msgspec.Struct, frozen=True):
     """Maps a status character to its type; unknown characters are ``other`` (counted open)."""
 
-    chars: Mapping[str, StatusType] = field(default_factory=lambda: DEFAULT_STATUS_CHARS)
+    chars: Mapping[str, StatusType] = msgspec.field(
+        default_factory=lambda: DEFAULT_STATUS_CHARS)
 
     def type_of(self, char: str) -> StatusType:
         return self.chars.get(char, StatusType.OTHER)

@@ -72,12 +72,21 @@ def run_cmd(vault: Path, service: str | None, poll_files: bool) -> None:
 
 @daemon_group.command("status")
 @_VAULT
-def status_cmd(vault: Path) -> None:
-    """Say whether a daemon runs for VAULT: pid, since when, last sync per remote, paused
-    remotes, queued changes, last error."""
-    from vaultmap.daemon import status_lines
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: the same facts as one object for scripts (docs/daemon.md).")
+def status_cmd(vault: Path, output_format: str) -> None:
+    """Say whether a daemon runs for VAULT: pid, since when, last sync and last error per
+    remote, paused remotes, queued changes, dashboards. Exit 0 whether it runs or not."""
+    from vaultmap.daemon import status_data, status_lines
 
-    for line in status_lines(_root(vault)):
+    root = _root(vault)
+    if output_format == "json":
+        from vaultmap.report.json_report import dumps  # escapes what a terminal would act on
+
+        click.echo(dumps(status_data(root)), nl=False)
+        return
+    for line in status_lines(root):
         echo(line)
 
 

@@ -8,8 +8,8 @@ result to a renderer. Scan warnings go to stderr, one line each; the report goes
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
+import functools
 import gc
 import io
 import os
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
+import msgspec
 
 from vaultmap.cli import report_memo
 from vaultmap.cli.output import echo
@@ -69,8 +70,8 @@ def scan_vault(settings: Settings, **options: Any) -> ScanResult:
 def _settings_for(root: Path, flavor: str | None) -> Settings:
     settings = load_settings(root)
     if flavor:
-        settings = dataclasses.replace(
-            settings, vault=dataclasses.replace(settings.vault, flavor=Flavor(flavor)))
+        settings = msgspec.structs.replace(
+            settings, vault=msgspec.structs.replace(settings.vault, flavor=Flavor(flavor)))
     return settings
 
 
@@ -135,15 +136,20 @@ def _no_notes_warning(settings: Settings, where: Path) -> str:
 #: The first line of a Markdown report written with ``-o``: how a later ``-o`` knows the file
 #: is a report it may replace (an HTML comment: invisible when the note is rendered).
 MARKDOWN_REPORT_MARKER = "<!-- vaultmap report: replaced by `vaultmap report -o` -->"
-# How each format's report begins: terminal text, JSON (compact or indented), Markdown, HTML.
-_REPORT_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*\"vaultmap\.report/|"
-    + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")")
-# An HTML report names vaultmap as its generator in the page's head.
-_HTML_REPORT_START = re.compile(
-    rb'\A(?:\xef\xbb\xbf)?<!DOCTYPE html>.{0,2000}?<meta name="generator" content="vaultmap ',
-    re.DOTALL)
 _REPORT_HEAD_BYTES = 4096
+
+
+@functools.cache
+def _report_starts() -> tuple[re.Pattern[bytes], ...]:
+    """How each format's report begins: terminal text, JSON (compact or indented), Markdown;
+    an HTML report names vaultmap as its generator in the page's head. Compiled when ``-o``
+    first needs them, not by every report."""
+    return (
+        re.compile(rb"\A(?:\xef\xbb\xbf)?(?:vaultmap \xc2\xb7 |\{\s*\"schema\"\s*:\s*"
+                   rb"\"vaultmap\.report/|" + re.escape(MARKDOWN_REPORT_MARKER.encode()) + rb")"),
+        re.compile(rb'\A(?:\xef\xbb\xbf)?<!DOCTYPE html>.{0,2000}?<meta name="generator" '
+                   rb'content="vaultmap ', re.DOTALL),
+    )
 
 
 def check_replaceable(output: Path) -> None:
@@ -163,7 +169,7 @@ def check_replaceable(output: Path) -> None:
                             "written") from None
     finally:
         os.close(fd)
-    if head and not (_REPORT_START.match(head) or _HTML_REPORT_START.match(head)):
+    if head and not any(start.match(head) for start in _report_starts()):
         raise VaultmapError(f"{output}: exists and is not an earlier vaultmap report; nothing "
                             "was written (pass --force to replace it)")
 
@@ -637,8 +643,13 @@ def _print_tasks(selected: Sequence[tuple[Settings, Note, Task]]) -> None:
 
 _SKIPPED_IN_TEMPLATE = {STATE_DIR, ".git", "__pycache__", ".DS_Store"}
 
-# The documented defaults, generated from the config schema (the template's file is the same).
-DEFAULT_CONFIG = default_config_text()
+
+def __getattr__(name: str) -> str:
+    # DEFAULT_CONFIG: the documented defaults, generated from the config schema (the
+    # template's file is the same) when first asked for, not by every command's start-up.
+    if name == "DEFAULT_CONFIG":
+        return default_config_text()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def template_dir() -> Path:
@@ -706,7 +717,7 @@ def init_config(target: Path, template: Path | None) -> Path:
     destination = target / CONFIG_NAME
     source = template / CONFIG_NAME if template is not None else None
     data = source.read_bytes() if source is not None and source.is_file() \
-        else DEFAULT_CONFIG.encode()
+        else default_config_text().encode()
     try:
         with open(destination, "xb") as out:
             out.write(data)

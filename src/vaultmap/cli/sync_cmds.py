@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,7 @@ from vaultmap.fs import (
     read_regular,
     real_target_inside,
 )
+from vaultmap.sync.base import BaseEntry, ConflictRecord, OverwriteRecord
 from vaultmap.sync.engine import Forget, Plan, Record
 from vaultmap.sync.runner import (
     SyncReport,
@@ -293,6 +296,12 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
     git_lines = _git_status_lines(settings)  # local: no network
     github = github_in_use(settings)
     notion = bool(settings.notion.database_id) or not (github or git_lines)
+    shown = [remote for remote, used in (("notion", notion), ("github", github)) if used]
+    if clear_conflicts:
+        # The states must be writable to clear anything: said before any remote is asked
+        # (a read-only vault is one line, exit 12, whatever the network does).
+        for name in shown:
+            StateStore.open_existing(settings.state_dir, name).close()
     # Ask every remote first: a failure must not follow a half-written answer ("no
     # conflicts", then exit 4). A dry run creates no state, lock or index.
     plans: dict[str, SyncReport | None] = {"notion": None, "github": None}
@@ -302,28 +311,48 @@ def status_cmd(vault: Path, clear_conflicts: bool, offline: bool) -> None:
             plans["notion"] = run_sync(settings, remote, dry_run=True)
     if github and not offline:
         plans["github"] = sync_github(settings, dry_run=True, full=False, force=False)
+    # Read (and with --clear-conflicts, clear) every remote's record before printing: a
+    # state that cannot be written is one line on stderr, not a half-printed status.
+    records = {name: _state_of(settings, name, clear_conflicts=clear_conflicts)
+               for name in shown}
     for line in git_lines:
         echo(line)
     if notion:
-        _status_of(settings, "notion", "Notion", plans["notion"],
+        _status_of(settings, "notion", "Notion", plans["notion"], records["notion"],
                    clear_conflicts=clear_conflicts, label="Notion: " if github else "")
     if github:
-        _status_of(settings, "github", "GitHub", plans["github"],
+        _status_of(settings, "github", "GitHub", plans["github"], records["github"],
                    clear_conflicts=clear_conflicts, label="GitHub: " if notion else "")
 
 
-def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | None, *,
-               clear_conflicts: bool, label: str) -> None:
-    """The conflicts and last sync of one remote, then what ``report`` (a dry run; None when
-    offline) would do."""
+@dataclass(frozen=True, slots=True)
+class _StateRecord:
+    """What ``vaultmap status`` shows of one remote's sync state."""
+
+    conflicts: list[ConflictRecord]
+    overwrites: list[OverwriteRecord]
+    last: datetime | None
+    entries: list[BaseEntry]
+
+
+def _state_of(settings: Settings, remote: str, *, clear_conflicts: bool) -> _StateRecord:
+    """One remote's conflicts, overwrites, last sync and entries; with ``clear_conflicts``,
+    its conflicts and overwrites are forgotten (the state is opened for writing)."""
     with StateStore.open_existing(settings.state_dir, remote,
                                   read_only=not clear_conflicts) as state:
-        conflicts = state.conflicts()
-        overwrites = state.overwrites()
-        last = state.last_sync_start
-        entries = state.entries().values()
-        if clear_conflicts and conflicts:
+        record = _StateRecord(list(state.conflicts()), list(state.overwrites()),
+                              state.last_sync_start, list(state.entries().values()))
+        if clear_conflicts and record.conflicts:
             state.clear_conflicts()
+    return record
+
+
+def _status_of(settings: Settings, remote: str, name: str, report: SyncReport | None,
+               record: _StateRecord, *, clear_conflicts: bool, label: str) -> None:
+    """The conflicts and last sync of one remote, then what ``report`` (a dry run; None when
+    offline) would do."""
+    conflicts, overwrites = record.conflicts, record.overwrites
+    last, entries = record.last, record.entries
     if last is not None:
         linked = sum(1 for e in entries if e.linked)
         why = ("their lines or issues are gone from GitHub" if remote == "github"

@@ -181,6 +181,10 @@ class LiveDashboards:
                 self.notes.pop(rel, None)
         return moved
 
+    def refill_at(self) -> float | None:
+        """The clock time of the next hourly refill (None: no rollups are kept)."""
+        return self.filled_at + REFILL_EVERY if self.filled and not self.held else None
+
     def _expired(self) -> bool:
         return self.filled and self.clock() - self.filled_at >= REFILL_EVERY
 

@@ -1,7 +1,10 @@
 """The daemon's loop: watch, wait for quiet, sync; poll Notion and GitHub; commit/pull/push git.
 
 One thread does all the syncing (the watcher's thread only marks dirty paths), so syncs never
-overlap and a signal only sets a flag the loop sees within a fraction of a second:
+overlap and a signal only sets a flag and wakes the loop. Between passes the loop sleeps until
+something happens (a file-system event, a signal) or the next timer is due (a note's quiet
+period ending, a remote's poll, a retry, git's commit-after-quiet, the status heartbeat): an
+idle daemon wakes a few times a minute, not on a fixed tick.
 
 - a note quiet for ``quiet_period`` whose content hash differs from the last one the daemon
   saw (or wrote) is a change: Notion syncs now, git after ``git_commit_after`` of quiet;
@@ -66,7 +69,9 @@ log = logging.getLogger("vaultmap.daemon")
 
 BACKOFF_FIRST = 2.0  # seconds before the first retry of a remote that failed for the network
 BUSY_RETRY = 1.0  # another sync (a user's `vaultmap sync`) holds the vault's lock
-TICK = 0.5  # the longest the loop sleeps without looking at its flags
+# The longest the loop sleeps when no timer is due sooner: a safety net only (every wake-up
+# source, events, signals and timers, wakes it itself).
+LONGEST_SLEEP = 300.0
 # A full scan of the vault and a full read of Notion this often (seconds): in case the
 # watcher missed an event without saying so, or Notion an edit time. The scan goes through
 # the index (it stats every note and parses only changed ones); the read costs one request
@@ -107,6 +112,7 @@ class RemoteSchedule:
     next_at: float = 0.0  # monotonic; 0: as soon as possible
     wanted: bool = True  # a change waits for this remote
     backoff: float = 0.0
+    not_before: float = 0.0  # monotonic: another sync held the lock; try again then
     paused: str = ""  # why it is paused ("" = not paused)
     last_sync: str = ""
     last_error: str = ""
@@ -122,7 +128,9 @@ class Daemon:
     settings: Settings = field(init=False)
     dirty: DirtySet = field(init=False)
     stop_requested: threading.Event = field(default_factory=threading.Event)
-    reload_requested: threading.Event = field(default_factory=threading.Event)
+    # Set by the SIGHUP handler (a plain flag: a handler must not take a lock the loop may
+    # hold), taken by the loop.
+    reload_requested: bool = False
     remotes: dict[str, RemoteSchedule] = field(default_factory=dict)
     known: dict[str, str] = field(default_factory=dict)  # note -> hash last seen or written
     started: str = field(default_factory=_iso)
@@ -196,11 +204,11 @@ class Daemon:
         """SIGTERM / SIGINT stop after the write in progress; SIGHUP reloads the config."""
 
         def stop(signum: int, _frame: FrameType | None) -> None:
-            self.stop_requested.set()
+            self.stop_requested.set()  # the loop only reads it: its lock is never held
             self.dirty.wakeup.set()
 
         def hup(_signum: int, _frame: FrameType | None) -> None:
-            self.reload_requested.set()
+            self.reload_requested = True
             self.dirty.wakeup.set()
 
         signal.signal(signal.SIGTERM, stop)
@@ -222,18 +230,22 @@ class Daemon:
                 self.close_clients()
                 observer.stop()
                 observer.join(timeout=2)
+                self.dirty.wakeup.close()
                 self._write_status(stopped=True)
                 log.info("daemon stopped")
 
     def _loop(self) -> None:
         # The first pass catches up with whatever happened while no daemon ran (a crash
         # included): every remote is due at once.
+        # Wake-ups sent while a pass runs (an event, a signal) are kept by the socket: the
+        # next wait returns at once, so none is lost between a pass and its sleep.
         while not self.stop_requested.is_set():
-            if self.reload_requested.is_set():
-                self.reload_requested.clear()
+            if self.reload_requested:
+                self.reload_requested = False
                 self.reload()
             self.step()
-            self.dirty.wakeup.clear()
+            if self.stop_requested.is_set():
+                break
             self.dirty.wakeup.wait(self._sleep_for())
 
     def step(self) -> None:
@@ -296,15 +308,17 @@ class Daemon:
             log.info("github: a note was published; GitHub is synced from now on")
 
     def _due(self, schedule: RemoteSchedule, now: float) -> bool:
-        if schedule.backoff or schedule.name != "git":
-            return now >= schedule.next_at
-        # git: commit a change once things were quiet for a while, without waiting for the
-        # interval; else on its interval.
-        quiet_for = now - self.last_change
-        if schedule.wanted and self.last_change and \
-                quiet_for >= self.settings.daemon.git_commit_after:
-            return True
-        return now >= schedule.next_at
+        return now >= self._due_at(schedule)
+
+    def _due_at(self, schedule: RemoteSchedule) -> float:
+        """The monotonic time a remote (not paused) is next due."""
+        at = schedule.next_at
+        if not schedule.backoff and schedule.name == "git" and schedule.wanted and \
+                self.last_change:
+            # git: commit a change once things were quiet for a while, without waiting for
+            # the interval; else on its interval.
+            at = min(at, self.last_change + self.settings.daemon.git_commit_after)
+        return max(at, schedule.not_before)
 
     def _changed(self, rel: str) -> bool:
         digest = content_hash(self.settings.root / rel, self.settings.vault.max_note_bytes)
@@ -314,11 +328,25 @@ class Daemon:
         return True
 
     def _sleep_for(self) -> float:
-        waits = [TICK]
-        due = self.dirty.next_due(self.settings.daemon.quiet_period)
+        """Seconds until the next timer is due: a note's quiet period ends, a remote is due,
+        a first GitHub publish is looked for, the dashboards' hourly refill, or the status
+        heartbeat. Events and signals wake the loop sooner."""
+        now = self.clock()
+        daemon = self.settings.daemon
+        times = [self._status_at + STATUS_HEARTBEAT]
+        due = self.dirty.next_due(daemon.quiet_period)
         if due is not None:
-            waits.append(due)
-        return max(0.01, min(waits))
+            times.append(now + due)
+        times += [self._due_at(s) for s in self.remotes.values() if not s.paused]
+        if "github" not in self.remotes:
+            times.append(self.github_check_at)
+        if daemon.dashboards:
+            refill = self.dashboards.refill_at()
+            if refill is not None:
+                times.append(refill)
+        # At least a hundredth of a second: a timer due now that the pass could not serve
+        # (a note being edited) is served after the next event or the quiet period.
+        return min(LONGEST_SLEEP, max(0.01, min(times) - now))
 
     # ------------------------------------------------------------------ syncing
     def _sync(self, schedule: RemoteSchedule) -> None:
@@ -329,20 +357,20 @@ class Daemon:
         except SyncBusyError:
             log.info("%s: another vaultmap sync of this vault runs; waiting for it",
                      schedule.name)
-            schedule.next_at = self.clock() + BUSY_RETRY
+            schedule.next_at = schedule.not_before = self.clock() + BUSY_RETRY
             return
         except (RemoteAuthError, RemoteSchemaError) as error:
             self.close_clients(schedule.name)  # the next try, after a reload, starts afresh
-            schedule.paused = str(error)
+            schedule.paused = schedule.last_error = str(error)
             self._error(f"{schedule.name}: paused: {error} (fix it, then `kill -HUP` the "
                         "daemon or restart it)")
             return
         except GitConflictError as error:
-            schedule.paused = str(error)
+            schedule.paused = schedule.last_error = str(error)
             self._error(f"git: paused until the conflict is resolved: {error}")
             return
         except GitStateError as error:
-            schedule.paused = str(error)
+            schedule.paused = schedule.last_error = str(error)
             self._error(f"git: paused: {error}")
             return
         except (RemoteError, VaultmapError) as error:
@@ -358,7 +386,8 @@ class Daemon:
             schedule.backoff = min(max(BACKOFF_FIRST, schedule.backoff * 2),
                                    self._interval(schedule))
             schedule.next_at = self.clock() + schedule.backoff
-            self._error(f"{schedule.name}: unexpected failure ({type(error).__name__})")
+            schedule.last_error = f"unexpected failure ({type(error).__name__})"
+            self._error(f"{schedule.name}: {schedule.last_error}")
             return
         self.cycles += 1
         schedule.backoff = 0.0
@@ -378,10 +407,7 @@ class Daemon:
         from vaultmap.sync.notion import NotionRemote
         from vaultmap.sync.runner import run_sync
 
-        if self.tasks.stale:
-            self.tasks.rescan()
-            self.scanned_at = self.clock()
-            self.notion_changed = None
+        self._fresh_tasks()
         changed = self.notion_changed
         # A poll with nothing changed here reads only the rows edited in Notion: one request
         # (rows trashed there are read at the next sync with a change to send).
@@ -432,7 +458,11 @@ class Daemon:
         if not isinstance(client, GitHubClient):
             client = github_client(self.settings, None, on_wait=say_wait)
             self.clients["github"] = client
-        report = sync_github(self.settings, lock_timeout=0.2, client=client)
+        # The tasks in memory, not a scan: an idle poll reads no note. Every task GitHub
+        # covers is still planned (a GitHub read is always complete).
+        self._fresh_tasks()
+        report = sync_github(self.settings, lock_timeout=0.2, client=client,
+                             vault=self.tasks.known_vault())
         for note in report.notes:
             log.info("github: note: %s", note)
         written = sorted({a.note for a in report.plan.actions if isinstance(a, SetVaultStatus)})
@@ -452,6 +482,14 @@ class Daemon:
                 log.warning("github: failed: %s", failure)
             raise RemoteError(f"{len(report.failures)} change(s) could not be made")
         return report.summary()
+
+    def _fresh_tasks(self) -> None:
+        """Scan the vault when the tasks in memory may be out of date (the first sync, a
+        reload, lost events, the hourly rescan); Notion then plans every key."""
+        if self.tasks.stale:
+            self.tasks.rescan()
+            self.scanned_at = self.clock()
+            self.notion_changed = None
 
     def _git(self) -> str:
         from vaultmap.sync.git.roundtrip import sync_git
@@ -551,6 +589,8 @@ class Daemon:
             "updated": _iso(),
             "last_sync": {n: s.last_sync or None for n, s in self.remotes.items()},
             "paused": {n: s.paused for n, s in self.remotes.items() if s.paused},
+            # Each remote's failure since its last good sync (None: that sync went well).
+            "remote_errors": {n: s.last_error or None for n, s in self.remotes.items()},
             "queued": len(self.dirty),  # notes changed, waiting for their quiet period
             "waiting": sorted(n for n, s in self.remotes.items() if s.wanted),
             "cycles": self.cycles,
@@ -564,9 +604,10 @@ class Daemon:
         now = self.clock()
         if same == self._status_written and now - self._status_at < STATUS_HEARTBEAT:
             return  # an idle loop pass: no write (the file says the same)
+        self._status_at = now  # a failed write is tried again at the next change or beat
         try:
             write_status(self.settings.state_dir, status)
         except OSError as error:
             log.warning("cannot write the daemon status (%s)", error.strerror)
             return
-        self._status_written, self._status_at = same, now
+        self._status_written = same

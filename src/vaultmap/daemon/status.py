@@ -1,10 +1,12 @@
 """``.vaultmap/daemon.json``: what a running daemon tells ``daemon status`` and ``doctor``.
 
 Fields: ``pid``, ``started``, ``last_error`` (the names ``doctor`` reads), plus ``vault``,
-``updated``, ``last_sync`` (remote -> ISO time of its last successful sync), ``queued``
-(notes changed and not yet synced), ``paused`` (remote -> why it is paused), ``dashboards``
-(note with a report region -> ``{"refreshed": ISO time or null, "error": text or null}``) and
-``stopped`` (set on a clean exit).
+``updated``, ``last_sync`` (remote -> ISO time of its last successful sync),
+``remote_errors`` (remote -> its failure since its last successful sync, or null),
+``queued`` (notes changed and not yet synced), ``waiting`` (remotes with changes to send),
+``cycles``, ``paused`` (remote -> why it is paused), ``dashboards`` (note with a report region
+-> ``{"refreshed": ISO time or null, "error": text or null}``) and ``stopped`` (set on a clean
+exit).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     waiting = data.get("waiting")
     if isinstance(waiting, list):
         status["waiting"] = [w for w in waiting if isinstance(w, str)]
-    for name in ("last_sync", "paused"):
+    for name in ("last_sync", "paused", "remote_errors"):
         value = data.get(name)
         if isinstance(value, dict):
             status[name] = {k: v for k, v in value.items()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -73,6 +75,55 @@ class NoteFilter:
         return rel
 
 
+class Wakeup:
+    """What the daemon's loop sleeps on: the watcher's thread, the signal handlers and the
+    loop itself :meth:`set` it; :meth:`wait` returns at once when it was set since the last
+    wait, else when set or after the timeout.
+
+    A socket pair, not a :class:`threading.Event`: :meth:`set` takes no lock, so a signal
+    handler (which Python runs in the main thread, possibly in the middle of the loop's own
+    call) can never wait on a lock its own thread holds.
+    """
+
+    def __init__(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        # epoll / kqueue where there is one: no limit on the descriptor's number (select's).
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._reader, selectors.EVENT_READ)
+
+    def set(self) -> None:
+        """Wake the loop (now, or at its next wait)."""
+        try:
+            self._writer.send(b"\0")
+        except (BlockingIOError, InterruptedError):
+            pass  # the buffer is full of wake-ups already: the loop will wake
+        except OSError:
+            pass  # closed: the daemon is shutting down
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until :meth:`set` or ``timeout`` seconds; whether it was set. Every wake-up
+        sent so far is taken."""
+        try:
+            ready = self._selector.select(max(0.0, timeout))
+        except (OSError, ValueError):  # closed meanwhile
+            return True
+        if not ready:
+            return False
+        try:
+            while self._reader.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass  # drained
+        return True
+
+    def close(self) -> None:
+        self._selector.close()
+        self._reader.close()
+        self._writer.close()
+
+
 class DirtySet:
     """Paths changed since they were last taken, each with the time of its last event."""
 
@@ -81,7 +132,7 @@ class DirtySet:
         self._lock = threading.Lock()
         self._touched: dict[str, float] = {}
         self._rescan = False
-        self.wakeup = threading.Event()
+        self.wakeup = Wakeup()
 
     def mark(self, rel: str) -> None:
         with self._lock:

@@ -9,7 +9,6 @@ reader for all of them.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -372,6 +371,8 @@ def render_json_bytes(progress: Progress, options: ReportOptions, *, pretty: boo
 def dumps(data: object, *, pretty: bool = True) -> str:
     """JSON text that keeps readable characters, escaping all of them only when some text holds
     an undecodable byte (a lone surrogate), which no UTF-8 output could carry."""
+    import json  # only here: the reports themselves are encoded by msgspec
+
     # Python's C encoder only runs without indent: compact output is the fast path.
     layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
     text = json.dumps(data, ensure_ascii=False, **layout)

@@ -49,7 +49,8 @@ class BaseEntry:
 
 @dataclass(frozen=True, slots=True)
 class ConflictRecord:
-    """A status changed differently on both sides; ``chosen`` is what the policy kept."""
+    """A status changed differently on both sides; ``chosen`` is what the policy kept. The
+    sync state's record of a planned :class:`~vaultmap.sync.engine.Conflict`."""
 
     key: str
     note: str
@@ -58,6 +59,15 @@ class ConflictRecord:
     remote_status: str
     chosen: Side
     at: str  # ISO time of the sync that met it
+
+    @property
+    def kept_status(self) -> str:
+        return kept_status(self.vault_status, self.remote_status, self.chosen)
+
+
+def kept_status(vault_status: str, remote_status: str, chosen: Side) -> str:
+    """The status the policy kept in a conflict."""
+    return vault_status if chosen == "vault" else remote_status
 
 
 @dataclass(frozen=True, slots=True)

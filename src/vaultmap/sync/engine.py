@@ -71,7 +71,7 @@ from functools import lru_cache
 from typing import ClassVar, Literal, TypeAlias
 
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusMap, Task, normalise_text
-from vaultmap.sync.base import BaseEntry, SentCreate, Side
+from vaultmap.sync.base import BaseEntry, ConflictRecord, SentCreate, Side, kept_status
 from vaultmap.sync.identity import Candidate, rematch
 from vaultmap.sync.remote import ContentField, RemoteRow, TaskRecord, display_name
 
@@ -316,6 +316,10 @@ class Conflict:
 
     ``vault_status`` "" means the task was deleted from its note while its row's status
     changed: the row is kept (never trashed with a change on it) and the task unlinked.
+
+    What the plan says; :class:`~vaultmap.sync.base.ConflictRecord` is what the sync state
+    keeps of it (:meth:`recorded`): the same facts and the time of the sync that met it,
+    which a pure planner has no clock to know.
     """
 
     key: str
@@ -327,7 +331,13 @@ class Conflict:
 
     @property
     def kept_status(self) -> str:
-        return self.vault_status if self.chosen == "vault" else self.remote_status
+        return kept_status(self.vault_status, self.remote_status, self.chosen)
+
+    def recorded(self, at: str) -> ConflictRecord:
+        """The record the sync state keeps, met by the sync that started at ``at``."""
+        return ConflictRecord(key=self.key, note=self.note, description=self.description,
+                              vault_status=self.vault_status,
+                              remote_status=self.remote_status, chosen=self.chosen, at=at)
 
 
 @dataclass(frozen=True, slots=True)

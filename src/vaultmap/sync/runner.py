@@ -94,7 +94,7 @@ from vaultmap.sync.state import (
     StateStore,
 )
 from vaultmap.sync.turns import StateLock
-from vaultmap.vault import read_note, scan_vault
+from vaultmap.vault import ScanResult, read_note, scan_vault
 from vaultmap.vault.paths import FolderRules, open_state_folder
 
 log = logging.getLogger("vaultmap.sync")
@@ -172,7 +172,11 @@ def policy_of(settings: Settings, remote_name: str = "notion") -> Policy:
 
 def read_vault(settings: Settings, *, use_index: bool = True) -> VaultSnapshot:
     """Scan the vault and project every task to a :class:`TaskRecord`, by key."""
-    scan = scan_vault(settings, use_index=use_index)
+    return snapshot_of(settings, scan_vault(settings, use_index=use_index))
+
+
+def snapshot_of(settings: Settings, scan: ScanResult) -> VaultSnapshot:
+    """A scan's tasks as :class:`TaskRecord` by key (the first task of a key wins)."""
     vault_name = Path(settings.root).resolve().name
     records: dict[str, TaskRecord] = {}
     by_note: dict[str, list[str]] = {}
@@ -242,10 +246,7 @@ class _Runner:
     def record_conflicts(self, conflicts: Iterable[Conflict]) -> None:
         at = self.now()
         for conflict in conflicts:
-            self.state.add_conflict(ConflictRecord(
-                key=conflict.key, note=conflict.note, description=conflict.description,
-                vault_status=conflict.vault_status, remote_status=conflict.remote_status,
-                chosen=conflict.chosen, at=at))
+            self.state.add_conflict(conflict.recorded(at))
             if not conflict.vault_status:  # no task carries the row's key (see Conflict)
                 log.warning("sync conflict: %s: %r is not in the note and [%s] in %s; the row "
                             "is kept", conflict.note, conflict.description,
@@ -919,7 +920,7 @@ def describe_conflicts(conflicts: Iterable[ConflictRecord], remote: str) -> list
         kept = "note" if c.chosen == "vault" else remote
         lines.append(f"{c.at}  {c.note}: {c.description!r} was [{c.vault_status}] in the note "
                      f"and [{c.remote_status}] in {remote}; kept the {kept} "
-                     f"([{c.vault_status if c.chosen == 'vault' else c.remote_status}])")
+                     f"([{c.kept_status}])")
     return lines
 
 

@@ -20,7 +20,6 @@ The rules (``docs/architecture.md``, "File-system rules"):
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -135,6 +134,8 @@ def _templates_folder(root: Path) -> str | None:
     """The vault-relative folder Obsidian's core templates plugin reads, if it names one."""
     try:
         data, _ = read_regular(root / _TEMPLATES_CONFIG, _TEMPLATES_CONFIG_MAX_BYTES)
+        import json  # only a vault with that file pays for it (every scan comes here)
+
         folder = json.loads(data).get("folder")
     except (Unreadable, ValueError, AttributeError):
         return None

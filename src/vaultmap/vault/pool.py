@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Sequence
-from multiprocessing import get_all_start_methods, get_context
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
 from vaultmap.model import Flavor, StatusMap, StatusType
 from vaultmap.vault.index import _decode, _dumps
 from vaultmap.vault.read import _Outcome, _parse_one
 from vaultmap.vault.walk import _Found
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 # Below this many bytes to parse, starting worker processes costs more than it saves.
 _POOL_MIN_BYTES = 2 * 1024 * 1024
@@ -34,6 +36,22 @@ def _parse_chunk(job: tuple[list[tuple[str, str]], str, dict[str, str], int]) ->
             outcome = outcome._replace(note=None, blob=_dumps(outcome.note))
         outcomes.append(outcome)
     return outcomes
+
+
+def get_all_start_methods() -> list[str]:
+    """:func:`multiprocessing.get_all_start_methods`, imported on first use: multiprocessing
+    costs every scanning command ~10 ms to import, and only a cold scan of a big vault
+    starts workers."""
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def get_context(method: str) -> BaseContext:
+    """:func:`multiprocessing.get_context`, imported on first use (see above)."""
+    import multiprocessing
+
+    return multiprocessing.get_context(method)
 
 
 def _usable_cpus() -> int:
@@ -80,15 +98,19 @@ def _parse_many(settings: Settings, files: Sequence[_Found], jobs: int) -> list[
     statuses = settings.statuses
     max_bytes = settings.vault.max_note_bytes
     total = sum(f.size for f in files)
+    # A small scan (every warm one) stops here, before multiprocessing is imported.
+    if jobs <= 1 or len(files) < 2 or total < min(_POOL_MIN_BYTES, _POOL_MIN_BYTES_SPAWN):
+        return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
     # fork starts a worker in milliseconds; with other threads alive (the daemon's watcher)
     # forking is unsafe, and so it is on macOS (system frameworks), where Python itself
     # defaults to spawn; a fresh interpreter costs a second or so to start.
     can_fork = (threading.active_count() == 1 and sys.platform.startswith("linux")
                 and "fork" in get_all_start_methods())
     threshold = _POOL_MIN_BYTES if can_fork else _POOL_MIN_BYTES_SPAWN
-    if jobs <= 1 or len(files) < 2 or total < threshold:
+    if total < threshold:
         return [_parse_one(f.rel, f.path, flavor, statuses, max_bytes) for f in files]
     # Imported here: a warm scan (or a small one) never starts a pool.
+    import pickle
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

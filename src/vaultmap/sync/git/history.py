@@ -17,10 +17,11 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
@@ -45,8 +46,7 @@ if TYPE_CHECKING:
     import pathspec
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(msgspec.Struct, frozen=True):
     points: list[CommitPoint]
     commits_read: int  # commits git was asked about in this run (0 when HEAD did not move)
     blobs_parsed: int  # note versions parsed in this run (the rest came from the cache)

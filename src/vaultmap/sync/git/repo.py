@@ -33,8 +33,9 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from vaultmap.errors import GitError, GitRemoteError, GitRepositoryError
 
@@ -58,8 +59,7 @@ _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*\w+\s+)\S+")
 _LOCK_MESSAGE = re.compile(r"Unable to create '([^']*index\.lock)': File exists")
 
 
-@dataclass(frozen=True, slots=True)
-class GitResult:
+class GitResult(msgspec.Struct, frozen=True):
     """What one git command did."""
 
     args: tuple[str, ...]

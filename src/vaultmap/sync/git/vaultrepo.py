@@ -7,8 +7,9 @@ Light on imports on purpose: ``vaultmap history`` and ``vaultmap report`` need o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from vaultmap.config import STATE_DIR, Settings
 from vaultmap.errors import GitStateError
@@ -21,8 +22,7 @@ STATE_FILES = ("git.json", "merge-attributes", "history.sqlite", "history.sqlite
                "git-merges.jsonl", "merge-driver.log", "merge-driver.log.1")
 
 
-@dataclass(frozen=True, slots=True)
-class Repo:
+class Repo(msgspec.Struct, frozen=True):
     """Where the vault sits in its git repository, and how to run git there."""
 
     git: Git

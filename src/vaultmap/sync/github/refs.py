@@ -19,6 +19,8 @@ _URL = re.compile(rf"https?://(?P<host>[^\s/]+)/(?P<repo>{_REPO})/(?:issues|pull
                   r"(?P<number>[0-9]{1,9})\b")
 _QUALIFIED = re.compile(rf"(?<![\w/.-])(?P<repo>{_REPO})#(?P<number>[0-9]{{1,9}})\b")
 _BARE = re.compile(r"(?<![\w/&#])#(?P<number>[0-9]{1,9})\b")
+# What every form above needs (a number after "#", or an issue / pull request path).
+_MIGHT_NAME = re.compile(r"#[0-9]|/(?:issues|pull)/")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -34,9 +36,18 @@ class IssueRef:
         return f"/repos/{self.repo}/issues/{self.number}"
 
 
+def might_name_issue(text: str) -> bool:
+    """False when ``text`` cannot name an issue in any form (no ``#`` before a digit, no
+    issue or pull request URL): one quick search that spares most tasks the others (a
+    ``#tag`` is not a reference)."""
+    return _MIGHT_NAME.search(text) is not None
+
+
 def find_ref(text: str, *, default_repo: str = "",
              hosts: tuple[str, ...] = ("github.com",)) -> IssueRef | None:
     """The first issue ``text`` names, or None."""
+    if not might_name_issue(text):
+        return None  # most tasks: a GitHub sync asks this of every task it is given
     found: list[tuple[int, IssueRef]] = []
     for match in _URL.finditer(text):
         if match.group("host").lower() in hosts:

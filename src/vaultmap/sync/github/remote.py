@@ -44,6 +44,7 @@ from vaultmap.sync.github.body import (
     set_task,
 )
 from vaultmap.sync.github.http import GitHubClient, checked_issue
+from vaultmap.sync.github.layout import LayoutTask, layout_task
 from vaultmap.sync.github.refs import IssueRef, find_ref, status_type_of_issue
 from vaultmap.sync.github.store import Link
 from vaultmap.sync.remote import (
@@ -94,32 +95,38 @@ class Layout:
         return record.key in self.placements
 
 
-def layout_of(tasks: Iterable[Task], links: Iterable[Link], github: GitHubSettings,
-              *, hosts: tuple[str, ...] = ("github.com",)) -> Layout:
-    """Place the vault's tasks: in the checklist that covers them (the longest section wins),
-    else under the issue their text names. Pure."""
-    live = [link for link in links if link.number > 0]
+def layout_of(tasks: Iterable[Task | LayoutTask], links: Iterable[Link],
+              github: GitHubSettings, *, hosts: tuple[str, ...] = ("github.com",)) -> Layout:
+    """Place the vault's tasks (in scan order: notes in path order, each note's tasks in
+    order): in the checklist that covers them (the longest section wins), else under the
+    issue their text names. Pure."""
+    live: dict[str, list[Link]] = {}  # note -> its published checklists
+    for link in links:
+        if link.number > 0:
+            live.setdefault(link.note, []).append(link)
     placements: dict[str, Placement] = {}
     order: dict[tuple[str, int], list[str]] = {}
     depth_base: dict[tuple[str, int], int] = {}
-    for task in tasks:
+    for given in tasks:
+        task = layout_task(given) if isinstance(given, Task) else given
         if task.key in placements:
             continue
-        text = task.fields.description or task.text
-        covering = [link for link in live if link.covers(task.path, task.section)]
+        text = task.text
+        covering = [link for link in live.get(task.path, ())
+                    if link.covers(task.path, task.section)]
         if covering:
             link = max(covering, key=lambda item: len(item.section))
             issue = (link.repo.lower(), link.number)
             base = depth_base.setdefault(issue, task.depth)
             placements[task.key] = Placement(task.key, link=link,
                                              depth=max(0, task.depth - base),
-                                             status_type=task.type.value,
+                                             status_type=task.status_type,
                                              status=task.status, text=text, note=task.path)
             order.setdefault(issue, []).append(task.key)
             continue
         ref = find_ref(text, default_repo=github.default_repo, hosts=hosts)
         if ref is not None:
-            placements[task.key] = Placement(task.key, ref=ref, status_type=task.type.value,
+            placements[task.key] = Placement(task.key, ref=ref, status_type=task.status_type,
                                              status=task.status, text=text, note=task.path)
     return Layout(placements, {k: tuple(v) for k, v in order.items()})
 

@@ -16,12 +16,14 @@ Usage::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from vaultmap.config import Settings
+from vaultmap.sync.github.layout import LayoutTask
 from vaultmap.sync.github.store import STORE_FILE, GitHubStore
-from vaultmap.sync.runner import LOCK_TIMEOUT, Progress, SyncReport, run_sync
+from vaultmap.sync.runner import LOCK_TIMEOUT, Progress, SyncReport, VaultSnapshot, run_sync
 from vaultmap.vault import scan_vault
 
 if TYPE_CHECKING:
@@ -75,17 +77,35 @@ def link_hosts(api_url: str) -> tuple[str, ...]:
     return tuple(sorted(hosts))
 
 
+@dataclass(frozen=True, slots=True)
+class KnownVault:
+    """The vault's tasks as a caller keeps them in memory (the daemon): what a GitHub sync
+    would otherwise read with a scan.
+
+    ``tasks(published)`` gives, in scan order (notes in path order), every task of the
+    published notes and at least every other task whose text may name an issue
+    (:func:`~vaultmap.sync.github.refs.might_name_issue`): the others have no place on
+    GitHub, so leaving them out changes no layout.
+    """
+
+    snapshot: VaultSnapshot
+    tasks: Callable[[Collection[str]], Iterable[LayoutTask]]
+
+
 def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False,
                 force: bool = False, lock_timeout: float = LOCK_TIMEOUT,
                 progress: Progress | None = None,
                 on_wait: Callable[[str], None] | None = None,
                 environ: Mapping[str, str] | None = None,
-                client: GitHubClient | None = None) -> SyncReport:
+                client: GitHubClient | None = None,
+                vault: KnownVault | None = None) -> SyncReport:
     """One sync of the vault with GitHub (published checklists and tasks naming issues).
 
     ``client``: one made by :func:`github_client` that outlives this sync (the daemon's);
     it reads and stores its ETags in the vault's store during the sync, and stays open.
-    Without it, a client is made and closed here.
+    Without it, a client is made and closed here. ``vault``: the vault's tasks as the
+    caller knows them (no note is read; the caller vouches they are current); without it,
+    the vault is scanned. Either way every task GitHub covers is planned.
 
     The report's notes say which issues a sync closed, besides what the remote noticed.
     Raises what :func:`run_sync` raises: :class:`~vaultmap.errors.RemoteAuthError` for a
@@ -96,29 +116,46 @@ def sync_github(settings: Settings, *, dry_run: bool = False, full: bool = False
         if client is None:
             with github_client(settings, store, environ=environ, on_wait=on_wait) as own:
                 return _sync_github(settings, store, own, dry_run=dry_run, full=full,
-                                    force=force, lock_timeout=lock_timeout, progress=progress)
+                                    force=force, lock_timeout=lock_timeout, progress=progress,
+                                    vault=vault)
         kept_etags, kept_wait = client.etags, client.on_wait
         client.etags = store
         if on_wait is not None:
             client.on_wait = on_wait
         try:
             return _sync_github(settings, store, client, dry_run=dry_run, full=full,
-                                force=force, lock_timeout=lock_timeout, progress=progress)
+                                force=force, lock_timeout=lock_timeout, progress=progress,
+                                vault=vault)
         finally:  # the store closes now: the client must not hold on to it
             client.etags, client.on_wait = kept_etags, kept_wait
 
 
 def _sync_github(settings: Settings, store: GitHubStore, client: GitHubClient, *,
                  dry_run: bool, full: bool, force: bool, lock_timeout: float,
-                 progress: Progress | None) -> SyncReport:
+                 progress: Progress | None, vault: KnownVault | None) -> SyncReport:
     from vaultmap.sync.github.remote import GitHubRemote, layout_of
 
     links = store.links()
-    tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
-    layout = layout_of(tasks, links, settings.github, hosts=link_hosts(client.api_url))
-    remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
-    report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
-                      select=layout.covers, lock_timeout=lock_timeout, progress=progress)
+    hosts = link_hosts(client.api_url)
+    if vault is None:
+        # The layout from a scan; the plan reads the vault again once it holds the sync lock
+        # (run_sync), so a note another sync changed meanwhile is planned as it is now.
+        tasks = [task for note in scan_vault(settings).notes for task in note.tasks]
+        layout = layout_of(tasks, links, settings.github, hosts=hosts)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          select=layout.covers, lock_timeout=lock_timeout, progress=progress)
+    else:
+        published = {link.note for link in links if link.number > 0}
+        layout = layout_of(vault.tasks(published), links, settings.github, hosts=hosts)
+        remote = GitHubRemote(client, links, layout, settings.github, settings.statuses)
+        # Only the tasks GitHub covers are part of its sync (as run_sync's ``select`` would
+        # keep them, in scan order, without a pass over every task of the vault).
+        records = vault.snapshot.records
+        covered = {key: records[key] for key in layout.placements if key in records}
+        report = run_sync(settings, remote, dry_run=dry_run, full=full, force=force,
+                          lock_timeout=lock_timeout, progress=progress,
+                          vault=replace(vault.snapshot, records=covered, by_note=None))
     report.notes.extend(f"closed {issue}: every task of its checklist is done"
                         for issue in remote.closed if "#" in issue)
     return report
