@@ -31,6 +31,9 @@ again. One row shows that case for the warm report (``--no-bytecode-row`` leaves
 the ``python -c pass`` row is the interpreter alone, the floor under every other row; the
 "imports of a warm report" row is what a warm terminal report imports, without its work.
 
+The "one note changed" row edits one note (one status byte) before each of its runs: what
+a user ticking boxes between reports sees (the kept answer of the last report cannot serve).
+
 Goals: warm ``vaultmap report`` within 4x the stat-walk process, warm ``--format json``
 within 8x.
 """
@@ -71,6 +74,7 @@ print(n)
 # version has it (older versions had no history to skip).
 REPORTS: tuple[tuple[str, list[str], bool], ...] = (
     ("report", [], True),
+    (ONE_CHANGED := "report (one note changed)", [], True),
     ("report (no bytecode cache)", [], True),
     ("report --format json", ["--format", "json"], True),
     ("report (cold, --no-index)", ["--no-index"], False),
@@ -86,6 +90,26 @@ PYTHON_FLOOR = "python -c pass"
 REPORT_IMPORTS = "imports of a warm report"
 REPORT_IMPORTS_CODE = ("import vaultmap.cli, vaultmap.cli.report_cmds, vaultmap.report.terminal, "
                        "vaultmap.vault.scan")
+
+
+class NoteEditor:
+    """Before each run of the "one note changed" row: one status byte of one note with tasks
+    flipped (the size kept), as a user ticking a box between two reports does; its mtime
+    set a few seconds back (a trusted edit, not one within the same mtime tick)."""
+
+    def __init__(self, vault: Path) -> None:
+        with_tasks = sorted(path for path in vault.rglob("*.md") if b"- [ ] " in
+                            path.read_bytes())
+        self.note = with_tasks[len(with_tasks) // 2]
+        self.edits = 0
+
+    def __call__(self) -> None:
+        data = self.note.read_bytes()
+        old, new = (b"- [ ] ", b"- [x] ") if self.edits % 2 == 0 else (b"- [x] ", b"- [ ] ")
+        self.note.write_bytes(data.replace(old, new, 1))
+        self.edits += 1
+        when = time.time_ns() - 10_000_000_000
+        os.utime(self.note, ns=(when, when))
 
 # What the installed `vaultmap` command runs (pip's console script), for any version on
 # PYTHONPATH; `python -m vaultmap.cli` would add runpy's import to every measure.
@@ -156,6 +180,7 @@ def main() -> None:
                 "stat walk (process)": [sys.executable, "-c", STAT_WALK, str(root)],
                 PYTHON_FLOOR: [sys.executable, "-c", "pass"]}
             envs: dict[str, dict[str, str]] = {}
+            before_run: dict[str, NoteEditor] = {}
             cached = {key: value for key, value in os.environ.items()
                       if key != "PYTHONDONTWRITEBYTECODE"}
             cached["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
@@ -176,15 +201,25 @@ def main() -> None:
                                                       and NO_BYTECODE in name):
                         continue
                     label = f"{prefix}vaultmap {name}"
-                    commands[label] = [*run, "report", str(vault), *extra, *history]
+                    target = vault
+                    if name == ONE_CHANGED:
+                        # A copy of its own: the edits must not disturb the other rows.
+                        target = vault.with_name(vault.name + "-edited")
+                        shutil.copytree(vault, target)
+                        before_run[label] = NoteEditor(target)
+                    commands[label] = [*run, "report", str(target), *extra, *history]
                     envs[label] = no_bytecode if NO_BYTECODE in name else env
             # Build the indexes, fill the bytecode cache; warm everything once.
             for name, command in commands.items():
+                if name in before_run:
+                    before_run[name]()
                 timed(command, envs.get(name))
             times: dict[str, list[float]] = {name: [] for name in commands}
             cpu: dict[str, list[float]] = {name: [] for name in commands}
             for _ in range(args.runs):
                 for name, command in commands.items():
+                    if name in before_run:
+                        before_run[name]()  # untimed
                     wall, used = timed(command, envs.get(name))
                     times[name].append(wall)
                     cpu[name].append(used)

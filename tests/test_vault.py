@@ -465,7 +465,8 @@ def test_index_is_written_atomically_and_leaves_no_temporary_files(vault: Path) 
     age(write(vault, "Plan.md", "- [ ] changed\n"))
     scan_vault(settings_for(vault))
     names = sorted(p.name for p in (vault / ".vaultmap").iterdir())
-    assert names == [".gitignore", "scan-index.obsidian.pickle"]
+    # One note changed: written to the changes file beside the main one.
+    assert names == [".gitignore", "scan-index.obsidian.changes", "scan-index.obsidian.pickle"]
 
 
 def test_an_unwritable_state_folder_does_not_fail_the_scan(vault: Path) -> None:

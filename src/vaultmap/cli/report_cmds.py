@@ -18,11 +18,12 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 import msgspec
 
+from vaultmap.cli import report_memo
 from vaultmap.cli.output import echo
 from vaultmap.config import (
     CONFIG_NAME,
@@ -38,11 +39,14 @@ from vaultmap.progress import Progress, merge_rollups, with_history
 from vaultmap.report import BY_CHOICES, By, ReportOptions
 from vaultmap.report.common import bad_date_warnings, plain, printable, scan_warning_lines
 from vaultmap.report.json_report import ReportSummariser, ReportSummary
-from vaultmap.vault import ScanResult, paths, scan_vault
+from vaultmap.vault import paths
+from vaultmap.vault.memo import Memo, load_memo, save_memo
+from vaultmap.vault.walk import VaultWalk, walk_vault
 
 if TYPE_CHECKING:
     from vaultmap.report.terminal import ColorMode
     from vaultmap.sync.git.history import History
+    from vaultmap.vault.scan import ScanResult
 
 
 # --------------------------------------------------------------------------- finding the vault
@@ -53,6 +57,14 @@ def find_vault_root(path: Path) -> Path:
     ``.vaultmap.toml`` or an ``.obsidian/``; without one, the current folder when ``path`` is
     inside it, else ``path``'s own folder (:func:`vaultmap.vault.paths.find_vault_root`)."""
     return paths.find_vault_root(path)
+
+
+def scan_vault(settings: Settings, **options: Any) -> ScanResult:
+    """:func:`vaultmap.vault.scan_vault`, imported when first called: a report served from
+    its kept answer loads neither the index, nor the parser, nor the worker pool."""
+    from vaultmap.vault.scan import scan_vault as scan
+
+    return scan(settings, **options)
 
 
 def _settings_for(root: Path, flavor: str | None) -> Settings:
@@ -288,26 +300,72 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
     _warn(settings.warnings)
     inside = vault.absolute() if vault.absolute() != root else None
     top = settings.report.top_level_only if top_level is None else top_level
+    walk = walk_vault(settings, paths=[inside] if inside else None)
+    # The last answer is kept (.vaultmap/memo.report.*) and printed again while nothing it
+    # came from changed: a warm report reads neither the index nor a renderer.
+    key = None
+    history_state: object = "off"
+    if not no_index and fmt in report_memo.MEMO_KINDS and sys.platform != "win32":
+        request = (fmt, str(output) if output else None, by, depth, top, limit, rows, color,
+                   day.isoformat(), verbose, str(vault.absolute()), str(root))
+        if not no_history:
+            history_state = report_memo.history_state(settings)
+        key = report_memo.report_key(settings, walk, request, history_state)
+    if key is not None:
+        kept = load_memo(settings, report_memo.memo_name(fmt), key)
+        if kept is not None:
+            _replay(kept, output)
+            return
+    answer = _report(settings, walk, inside, vault, day, by=by, depth=depth, top=top, fmt=fmt,
+                     output=output, limit=limit, rows=rows, color=color, no_index=no_index,
+                     no_history=no_history, open_page=open_page, verbose=verbose,
+                     capture=key is not None, history_absent=isinstance(history_state, str))
+    if answer is not None and key is not None:
+        save_memo(settings, report_memo.memo_name(fmt), key, answer)
+
+
+def _report(settings: Settings, walk: VaultWalk, inside: Path | None, vault: Path, day: date,
+            *, by: str, depth: int | None, top: bool, fmt: str, output: Path | None,
+            limit: int, rows: int, color: str, no_index: bool, no_history: bool,
+            open_page: bool, verbose: bool, capture: bool,
+            history_absent: bool = False) -> Memo | None:
+    """Work the report out and print it; with ``capture``, also hand back what it printed
+    (as a :class:`Memo` to keep), or None when it must not be kept. ``history_absent``: the
+    vault has no history to read (a report without it is the answer)."""
+    root = settings.root
+    # The warnings a run with nothing changed would print (kept with the answer): this
+    # run's note warnings are "given on an earlier run" then.
+    said: list[str] = []
+
+    def warn(lines: Iterable[str], later: Iterable[str] | None = None) -> None:
+        lines = list(lines)
+        said.extend(lines if later is None else later)
+        _warn(lines)
+
     # Each note's rollup is kept in the index with it: a warm report merges them, without
     # decoding a single note.
-    result = scan_vault(settings, paths=[inside] if inside else None, use_index=not no_index,
-                        summarise=ReportSummariser(top), notes=False)
+    result = scan_vault(settings, use_index=not no_index, summarise=ReportSummariser(top),
+                        notes=False, walk=walk)
     if inside is not None:
         _refuse_unreadable_named(result, settings, [inside])
     _freeze_scanned()
-    _warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose))
+    warn(scan_warning_lines(result.warnings, result.repeated, verbose=verbose),
+         scan_warning_lines(result.warnings, result.note_warnings, verbose=verbose))
     if not result.paths:
-        _warn([_no_notes_warning(settings, vault)])
+        warn([_no_notes_warning(settings, vault)])
     summaries = [summary for summary in result.summaries if isinstance(summary, ReportSummary)]
     rollups = [summary.rollup for summary in summaries]
     bad_dates = bad_date_warnings((rollup.note.path, line, due) for rollup in rollups
                                   for line, due in rollup.odd_dues)
-    _warn(bad_dates)
+    warn(bad_dates)
 
     progress = merge_rollups(rollups, today=day, top_level_only=top)
     history = None
+    keep = capture and result.settled
     if not no_history:
         progress, history = _with_history(settings, progress, day)
+        # A history that could not be read (a git hiccup) is not an answer to keep.
+        keep = keep and (history is not None or history_absent)
     name = root.name or str(root)
     if inside is not None:
         name = f"{name}/{paths.note_path(settings, inside)}"
@@ -317,33 +375,62 @@ def report_cmd(vault: Path, by: str, depth: int | None, top_level: bool | None, 
                             warnings=(*settings.warnings, *result.warnings, *bad_dates))
     # Each format imports its renderer only here: the terminal report loads neither the JSON
     # encoder nor the Markdown renderer, the JSON one no rich.
+    kind: str
+    payload: bytes
     if fmt == "json":
         from vaultmap.report.json_report import render_json_bytes
 
         # Each note's share of the JSON, kept in the index with its rollup, is spliced in.
         parts = [summary.json_part() for summary in summaries]
         complete = [part for part in parts if part is not None]
-        _write_output(render_json_bytes(progress, options, pretty=_pretty(output),
-                                        parts=complete if len(complete) == len(parts) else None),
-                      output)
+        payload = render_json_bytes(progress, options, pretty=_pretty(output),
+                                    parts=complete if len(complete) == len(parts) else None)
+        kind = "bytes"
+        _write_output(payload, output)
     elif fmt == "markdown":
         from vaultmap.report.markdown import render_markdown
 
         marker = MARKDOWN_REPORT_MARKER + "\n" if output is not None else ""
-        _write_output(marker + render_markdown(progress, options), output)
+        text = marker + render_markdown(progress, options)
+        kind, payload = "text", text.encode("utf-8", "surrogateescape")
+        _write_output(text, output)
     elif fmt == "html":
         # The charts over time count the whole vault: a folder's report goes without them.
         _write_html(progress, options, history if inside is None else None, output, open_page)
+        return None
     elif output is not None:
         from vaultmap.report.terminal import make_console, render_terminal  # rich: only here
 
         buffer = io.StringIO()
         render_terminal(progress, options, make_console(buffer, color="never", width=100))
-        _write_output(buffer.getvalue(), output)
+        text = buffer.getvalue()
+        kind, payload = "text", text.encode("utf-8", "surrogateescape")
+        _write_output(text, output)
     else:
         from vaultmap.report.terminal import make_console, render_terminal
 
-        render_terminal(progress, options, make_console(color=cast("ColorMode", color)))
+        console = make_console(color=cast("ColorMode", color))
+        if not capture:
+            render_terminal(progress, options, console)
+            return None
+        # Drawn whole, then written as rich writes it, so the very text can be kept.
+        with console.capture() as captured:
+            render_terminal(progress, options, console)
+        text = captured.get()
+        kind, payload = "console", text.encode("utf-8", "surrogateescape")
+        report_memo.write_console_text(text)
+    return Memo(kind, tuple(said), payload) if keep else None
+
+
+def _replay(kept: Memo, output: Path | None) -> None:
+    """Print a kept report as :func:`_report` printed it."""
+    _warn(kept.lines)
+    if kept.kind == "bytes":
+        _write_output(kept.payload, output)
+    elif kept.kind == "console":
+        report_memo.write_console_text(kept.payload.decode("utf-8", "surrogateescape"))
+    else:
+        _write_output(kept.payload.decode("utf-8", "surrogateescape"), output)
 
 
 def _update_dashboards(vault: Path, day: date) -> None:

@@ -34,9 +34,15 @@ Cold scans of more than a couple of MB parse in worker processes (``fork``; ``sp
 much larger jobs when other threads are running), falling back to this process if a worker
 dies.
 
+A few changed notes are written to a changes file beside the index (``*.changes``, tied to
+the main file it extends) instead of rewriting the whole index. :func:`walk_vault` finds and
+stats the notes without reading any (its :attr:`VaultWalk.stamp` tells whether anything
+changed), and :mod:`~vaultmap.vault.memo` keeps a command's answers keyed on such stamps.
+
 The package: :mod:`~vaultmap.vault.paths` (vault-relative paths, folders never walked),
 :mod:`~vaultmap.vault.read` (one file), :mod:`~vaultmap.vault.walk` (the folders),
-:mod:`~vaultmap.vault.index` (the index), :mod:`~vaultmap.vault.pool` (worker processes) and
+:mod:`~vaultmap.vault.index` (the index), :mod:`~vaultmap.vault.memo` (kept answers),
+:mod:`~vaultmap.vault.pool` (worker processes) and
 :mod:`~vaultmap.vault.scan` (:func:`scan_vault`, which ties them together).
 """
 
@@ -49,17 +55,20 @@ from vaultmap.vault.paths import ALWAYS_SKIPPED, VaultReadError, note_path
 
 if TYPE_CHECKING:
     from vaultmap.vault.index import index_path, index_state
+    from vaultmap.vault.memo import load_memo, save_memo
     from vaultmap.vault.read import read_note
     from vaultmap.vault.scan import ScanResult, UnreadablePath, scan_vault
+    from vaultmap.vault.walk import VaultWalk, walk_vault
 
 # The scan machinery (index, pool, parser) is imported on first use, so a command that only
 # needs vault.paths (history, the merge driver) does not pay for it.
 _LAZY = {"index_path": "index", "index_state": "index", "read_note": "read",
          "ScanResult": "scan", "UnreadablePath": "scan",
-         "scan_vault": "scan"}
+         "scan_vault": "scan", "VaultWalk": "walk", "walk_vault": "walk",
+         "load_memo": "memo", "save_memo": "memo"}
 
 
-_SUBMODULES = frozenset({"index", "paths", "pool", "read", "scan", "walk"})
+_SUBMODULES = frozenset({"index", "memo", "paths", "pool", "read", "scan", "walk"})
 
 
 def __getattr__(name: str) -> Any:
@@ -77,9 +86,13 @@ __all__ = [
     "ScanResult",
     "UnreadablePath",
     "VaultReadError",
+    "VaultWalk",
     "index_path",
     "index_state",
+    "load_memo",
     "note_path",
     "read_note",
+    "save_memo",
     "scan_vault",
+    "walk_vault",
 ]

@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import io
 import operator
+import os
 import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,11 @@ from vaultmap.vault.walk import _Walker
 _INDEX_PREFIX = "scan-index"
 
 _INDEX_MAGIC = "vaultmap-scan-index"
+_CHANGES_MAGIC = "vaultmap-scan-index-changes"
+# The changes file takes at most this share (1/N) of the entries (or a handful): past it,
+# the main file is written anew.
+_CHANGES_SHARE = 10
+_MIN_CHANGES = 16
 # 3: MessagePack of (magic, format, fingerprint, {path: _Entry}), read with the types checked;
 # each entry keeps its note's warnings and its summary (bytes the summariser made) beside the
 # note, so a scan can hand back summaries without decoding a single note. (1 and 2 were two
@@ -212,21 +218,59 @@ def index_state(settings: Settings) -> str:
     return "current"
 
 
+class IndexBase(NamedTuple):
+    """The main index file as a scan read it: its identity (inode, size, mtime) and its own
+    entries (before the changes file): what a later save writes its changes against."""
+
+    stamp: tuple[int, int, int]
+    entries: Mapping[str, _Entry]
+
+
 def _load_index(settings: Settings, fingerprint: str) -> dict[str, _Entry]:
     """The stored entries, or an empty index for a missing/corrupt/older/foreign one."""
+    return _load_index_base(settings, fingerprint)[0]
+
+
+def _load_index_base(settings: Settings,
+                     fingerprint: str) -> tuple[dict[str, _Entry], IndexBase | None]:
+    """:func:`_load_index`, and the :class:`IndexBase` to pass to :func:`_save_index` (None
+    without a usable main file).
+
+    The changes file (:func:`changes_path`) holds the entries changed since the main file
+    was written, for that very main file (its inode, size and mtime): one note changed then
+    costs a small write, not the whole index. Changes for another main file, or damaged
+    ones, are ignored (the notes they held are parsed again)."""
     try:
-        data, _ = read_regular(index_path(settings), MAX_INDEX_BYTES)
+        data, st = read_regular(index_path(settings), MAX_INDEX_BYTES)
         magic, version, stored, body, odd = _header_decoder().decode(data)
         if (magic, version, stored) != (_INDEX_MAGIC, _INDEX_FORMAT, fingerprint):
-            return {}
+            return {}, None
         # Typed: every entry is checked field by field as it is read (in C), so a damaged or
         # planted body is refused whole, and no code named by the file can run.
         entries = _body_decoder().decode(body)
         if odd:
             entries.update(_odd_entries(odd))
-        return entries
     except Exception:  # missing, truncated, corrupt, planted, older: rebuild silently
-        return {}
+        return {}, None
+    base = IndexBase((st.st_ino, st.st_size, st.st_mtime_ns), entries)
+    merged = dict(entries)  # the caller's to change; the base stays as read
+    try:
+        data, _ = read_regular(changes_path(settings), MAX_INDEX_BYTES)
+        magic, version, stored, stamp, changed, removed = _changes_decoder().decode(data)
+    except Exception:  # none, or damaged or planted: the main file alone
+        return merged, base
+    if (magic, version, stored, stamp) != (_CHANGES_MAGIC, _INDEX_FORMAT, fingerprint,
+                                           base.stamp):
+        return merged, base
+    for rel in removed:
+        merged.pop(rel, None)
+    merged.update(changed)
+    return merged, base
+
+
+def changes_path(settings: Settings) -> Path:
+    """The file of the changes since the main index file (:func:`index_path`) was written."""
+    return settings.state_dir / f"{_INDEX_PREFIX}.{settings.vault.flavor.value}.changes"
 
 
 def _encode_index(fingerprint: str, entries: Mapping[str, _Entry]) -> bytes:
@@ -279,16 +323,56 @@ def _body_decoder() -> msgspec.msgpack.Decoder[dict[str, _Entry]]:
     return msgspec.msgpack.Decoder(dict[str, _Entry])
 
 
-def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry]) -> None:
-    """Write the index atomically; a vault we cannot write to simply goes without one."""
+def _save_index(settings: Settings, fingerprint: str, entries: Mapping[str, _Entry],
+                base: IndexBase | None = None) -> None:
+    """Write the index atomically; a vault we cannot write to simply goes without one.
+
+    With the ``base`` the entries were loaded from (and its main file still in place), a few
+    changes are written to the changes file alone; many, or any that cannot be, rewrite the
+    main file (and drop the changes file)."""
     try:
         # A vault from elsewhere could point .vaultmap/ or the index at any file; we write
         # only inside (open_state_folder refuses links).
-        state_dir = open_state_folder(settings.state_dir, (index_path(settings).name,))
-        atomic_write(index_path(settings), _encode_index(fingerprint, entries), new_mode=0o644)
+        main, changes = index_path(settings), changes_path(settings)
+        state_dir = open_state_folder(settings.state_dir, (main.name, changes.name))
+        if base is not None and _save_changes(main, changes, fingerprint, entries, base):
+            return
+        atomic_write(main, _encode_index(fingerprint, entries), new_mode=0o644)
+        with contextlib.suppress(FileNotFoundError):
+            changes.unlink()  # written for the main file just replaced
         _remove_stale_temporaries(state_dir)
     except (OSError, UnsafePath, TypeError, ValueError, pickle.PicklingError):
         pass
+
+
+def _save_changes(main: Path, changes: Path, fingerprint: str, entries: Mapping[str, _Entry],
+                  base: IndexBase) -> bool:
+    """Write the entries that differ from ``base`` to the changes file; False (nothing
+    written) when they are too many or the main file is no longer ``base``'s."""
+    changed = {rel: entry for rel, entry in entries.items() if base.entries.get(rel) != entry}
+    removed = [rel for rel in base.entries if rel not in entries]
+    if len(changed) + len(removed) > max(_MIN_CHANGES, len(base.entries) // _CHANGES_SHARE):
+        return False
+    try:
+        st = os.stat(main, follow_symlinks=False)
+    except OSError:
+        return False
+    if (st.st_ino, st.st_size, st.st_mtime_ns) != base.stamp:
+        return False  # another scan wrote the main file meanwhile
+    try:
+        data = msgspec.msgpack.encode((_CHANGES_MAGIC, _INDEX_FORMAT, fingerprint, base.stamp,
+                                       changed, removed))
+    except UnicodeEncodeError:  # a lone surrogate: only the main file's odd entries keep it
+        return False
+    atomic_write(changes, data, new_mode=0o644)
+    return True
+
+
+@functools.cache
+def _changes_decoder() -> msgspec.msgpack.Decoder[
+        tuple[str, int, str, tuple[int, int, int], dict[str, _Entry], list[str]]]:
+    return msgspec.msgpack.Decoder(
+        tuple[str, int, str, tuple[int, int, int], dict[str, _Entry], list[str]])
 
 
 def _remove_stale_temporaries(state_dir: Path) -> None:

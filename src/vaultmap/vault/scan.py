@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import stat as stat_module
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from vaultmap.config import Settings
-from vaultmap.errors import VaultReadError
 from vaultmap.model import Note
 from vaultmap.vault.index import (
     Summariser,
@@ -19,14 +15,13 @@ from vaultmap.vault.index import (
     _entries_for,
     _Entry,
     _fingerprint,
-    _load_index,
+    _load_index_base,
     _merge_index,
     _save_index,
 )
-from vaultmap.vault.paths import FolderRules, resolve_note
 from vaultmap.vault.pool import _default_jobs, _parse_many
-from vaultmap.vault.read import _oserror_reason, _prefixed
-from vaultmap.vault.walk import _Found, _Walker
+from vaultmap.vault.read import _prefixed
+from vaultmap.vault.walk import VaultWalk, _Found, walk_vault
 
 
 class UnreadablePath(NamedTuple):
@@ -55,35 +50,15 @@ class ScanResult:
     repeated: tuple[str, ...] = ()
     # With a summariser: each note's summary, in the order of ``paths``.
     summaries: tuple[object, ...] = ()
+    # Every warning about a note read fine (those of ``repeated`` and those said for the
+    # first time): what the next scan repeats if nothing changes.
+    note_warnings: tuple[str, ...] = ()
     # The vault-relative path of every readable note, sorted (with ``notes=False`` too).
     paths: tuple[str, ...] = ()
-
-
-def _selection(settings: Settings, root_abs: str,
-               paths: Sequence[Path] | None) -> tuple[list[tuple[str, str]], list[str], bool]:
-    """Split ``paths`` into folders to walk and named files; raise for missing ones.
-
-    Returns (folders as (abs, rel), files as abs, whether the whole vault is walked).
-    """
-    if paths is None:
-        return [(root_abs, "")], [], True
-    folders: list[tuple[str, str]] = []
-    files: list[str] = []
-    for path in paths:
-        path_abs, rel = resolve_note(settings, path)
-        if os.path.isdir(path_abs):
-            folders.append((path_abs, rel))
-        elif os.path.lexists(path_abs):
-            files.append(path_abs)
-        else:
-            raise VaultReadError(f"{path}: no such file or folder")
-    # Parents first, and a folder inside another selected one is walked only once.
-    kept: list[tuple[str, str]] = []
-    for folder_abs, rel in sorted(folders, key=lambda item: item[1]):
-        if not any(k == "" or rel == k or rel.startswith(k + "/") for _, k in kept):
-            kept.append((folder_abs, rel))
-    whole = any(rel == "" for _, rel in kept)
-    return kept, files, whole
+    # Every note found is in the index as read now, none of them "racy" (changed too close
+    # to the scan): until a walk's stamp changes, another scan would read the same (what a
+    # cache of the answers made from this scan may rely on). False without the index.
+    settled: bool = False
 
 
 def scan_vault(
@@ -94,6 +69,7 @@ def scan_vault(
     jobs: int | None = None,
     summarise: Summariser | None = None,
     notes: bool = True,
+    walk: VaultWalk | None = None,
 ) -> ScanResult:
     """Read every note of the vault (or of ``paths``: folders and single files inside it).
 
@@ -111,31 +87,13 @@ def scan_vault(
     warm report): :attr:`ScanResult.notes` stays empty and a note taken from the index is not
     even decoded, its stored summary alone is read; :attr:`ScanResult.paths` lists the notes.
     """
-    scan_start_ns = time.time_ns()
-    root_abs = os.path.abspath(settings.root)
-    if not os.path.isdir(root_abs):
-        problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
-        raise VaultReadError(f"{settings.root}: {problem}")
-    folders, named_files, whole_vault = _selection(settings, root_abs, paths)
-
-    walker = _Walker(settings, root_abs, FolderRules(Path(root_abs)))
-    for folder_abs, folder_rel in folders:
-        walker.walk(folder_abs, folder_rel)
-    for file_abs in named_files:
-        # Named files are read as asked: even with another extension or an exclude match.
-        rel = resolve_note(settings, file_abs)[1]
-        try:
-            file_st = os.stat(file_abs)
-        except OSError as error:
-            walker.unreadable_file(rel, _oserror_reason(error) + ", skipped")
-            continue
-        if not stat_module.S_ISREG(file_st.st_mode):
-            walker.unreadable_file(rel, "not a regular file, skipped")
-            continue
-        walker.add_file(rel, file_abs, file_st)
+    if walk is None:
+        walk = walk_vault(settings, paths=paths)
+    scan_start_ns = walk.started_ns
+    walker, folders, whole_vault = walk.walker, walk.folders, walk.whole_vault
 
     fingerprint = _fingerprint(settings) if use_index else ""
-    index = _load_index(settings, fingerprint) if use_index else {}
+    index, base = _load_index_base(settings, fingerprint) if use_index else ({}, None)
 
     reusable: dict[str, _Entry] = {}
     to_parse: list[_Found] = []
@@ -153,11 +111,15 @@ def scan_vault(
         for outcome in outcomes:
             if outcome.note is not None:
                 summaries[outcome.rel] = summarise(outcome.note)
+    settled = use_index
     if use_index:
         fresh = _entries_for(outcomes, scan_start_ns, summaries, summarise)
+        # Racy entries (changed just before this scan) and files that could not be opened
+        # are read again next time: a walk with the same stamp may not mean the same notes.
+        settled = len(fresh) == len(outcomes) and all(entry.trusted for entry in fresh.values())
         updated = _merge_index(index, reusable, fresh, walker, folders, whole_vault)
         if updated is not None:
-            _save_index(settings, fingerprint, updated)
+            _save_index(settings, fingerprint, updated, base)
         # Saved first, so each stored note's bytes can be dropped as soon as it is decoded:
         # the peak holds the notes, not the notes and their encoding.
         del index, updated, fresh
@@ -170,6 +132,7 @@ def scan_vault(
     damaged: list[_Found] = []
     resummarised: list[str] = []  # reused notes whose stored summary was missing or stale
     repeated: list[tuple[str, str]] = []
+    note_warnings: list[tuple[str, str]] = []  # repeated, and those said for the first time
     reused = 0
     for rel in list(reusable):
         entry = reusable.pop(rel)
@@ -202,6 +165,7 @@ def scan_vault(
                 unreadable.append((rel, entry.warning))
         reused += 1
     if damaged:
+        settled = False
         repaired = _parse_many(settings, damaged, 1)
         outcomes += repaired
         if summarise is not None:
@@ -209,14 +173,14 @@ def scan_vault(
                 if outcome.note is not None:
                     summaries[outcome.rel] = summarise(outcome.note)
     if use_index and (damaged or resummarised):
-        entries = _load_index(settings, fingerprint)
+        entries, base = _load_index_base(settings, fingerprint)
         stored = False
         if summarise is not None and resummarised:
             stored = _store_summaries(entries, resummarised, summaries, summarise)
         if damaged:
             entries.update(_entries_for(repaired, scan_start_ns, summaries, summarise))
         if damaged or stored:  # not for summaries it cannot keep (it would every time)
-            _save_index(settings, fingerprint, entries)
+            _save_index(settings, fingerprint, entries, base)
 
     for outcome in outcomes:
         if outcome.warning is not None:
@@ -227,15 +191,19 @@ def scan_vault(
             note_paths.append(outcome.rel)
             if notes:
                 found_notes.append(outcome.note)
-            warnings += [(outcome.rel, _prefixed(outcome.rel, message))
-                         for message in outcome.note.warnings]
+            said = [(outcome.rel, _prefixed(outcome.rel, message))
+                    for message in outcome.note.warnings]
+            warnings += said
+            note_warnings += said
     warnings += repeated
+    note_warnings += repeated
     found_notes += reused_notes
 
     found_notes.sort(key=lambda note: note.path)
     note_paths.sort()
     warnings.sort(key=lambda item: item[0])
     repeated.sort(key=lambda item: item[0])
+    note_warnings.sort(key=lambda item: item[0])
     return ScanResult(
         root=settings.root,
         notes=tuple(found_notes),
@@ -245,9 +213,11 @@ def scan_vault(
         unreadable=tuple(sorted(UnreadablePath(rel, line.removeprefix(f"{rel}: "))
                                 for rel, line in unreadable)),
         repeated=tuple(message for _, message in repeated),
+        note_warnings=tuple(message for _, message in note_warnings),
         summaries=tuple(summaries[rel] for rel in note_paths) if summarise is not None
         else (),
         paths=tuple(note_paths),
+        settled=settled,
     )
 
 

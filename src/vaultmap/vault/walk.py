@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat as stat_module
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import msgspec
+
 from vaultmap.config import Settings
+from vaultmap.errors import VaultReadError
 
 if TYPE_CHECKING:
     import pathspec
 from vaultmap.fs import relative_inside
-from vaultmap.vault.paths import FolderRules
+from vaultmap.vault.paths import FolderRules, resolve_note
 from vaultmap.vault.read import _oserror_reason
 
 
@@ -169,3 +177,85 @@ class _Walker:
             # Reversed so that popping from the stack walks folders in name order.
             stack.extend(reversed(subfolders))
 
+
+def _selection(settings: Settings, root_abs: str,
+               paths: Sequence[Path] | None) -> tuple[list[tuple[str, str]], list[str], bool]:
+    """Split ``paths`` into folders to walk and named files; raise for missing ones.
+
+    Returns (folders as (abs, rel), files as abs, whether the whole vault is walked).
+    """
+    if paths is None:
+        return [(root_abs, "")], [], True
+    folders: list[tuple[str, str]] = []
+    files: list[str] = []
+    for path in paths:
+        path_abs, rel = resolve_note(settings, path)
+        if os.path.isdir(path_abs):
+            folders.append((path_abs, rel))
+        elif os.path.lexists(path_abs):
+            files.append(path_abs)
+        else:
+            raise VaultReadError(f"{path}: no such file or folder")
+    # Parents first, and a folder inside another selected one is walked only once.
+    kept: list[tuple[str, str]] = []
+    for folder_abs, rel in sorted(folders, key=lambda item: item[1]):
+        if not any(k == "" or rel == k or rel.startswith(k + "/") for _, k in kept):
+            kept.append((folder_abs, rel))
+    whole = any(rel == "" for _, rel in kept)
+    return kept, files, whole
+
+
+@dataclass(frozen=True, slots=True)
+class VaultWalk:
+    """The files a scan would read (:func:`walk_vault`): every note found with its ``stat``,
+    and what could not be walked. ``stamp`` says whether anything changed since another walk
+    of the same selection without reading a single note or the index."""
+
+    started_ns: int  # the wall clock before the walk (what "racy" is measured against)
+    walker: _Walker
+    folders: tuple[tuple[str, str], ...]
+    whole_vault: bool
+
+    @property
+    def stamp(self) -> str:
+        """A digest of every note's path, size, modification time and inode, and of the
+        walk's warnings: equal stamps mean the same files, unchanged (as far as ``stat``
+        tells; the index trusts the same)."""
+        walker = self.walker
+        items = (list(walker.found.values()), walker.warnings, walker.unreadable,
+                 self.folders)
+        try:
+            data = msgspec.msgpack.encode(items)
+        except UnicodeEncodeError:  # a lone surrogate (an undecodable file name)
+            data = repr(items).encode("utf-8", "backslashreplace")
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def walk_vault(settings: Settings, *, paths: Sequence[Path] | None = None) -> VaultWalk:
+    """Find the notes :func:`scan_vault` would read (the whole vault, or ``paths``) and
+    ``stat`` them, reading none; raises as :func:`scan_vault` does for a missing vault or a
+    path outside it. Pass the result to :func:`scan_vault` (``walk=``) to read them."""
+    scan_start_ns = time.time_ns()
+    root_abs = os.path.abspath(settings.root)
+    if not os.path.isdir(root_abs):
+        problem = "is not a folder" if os.path.exists(root_abs) else "no such vault folder"
+        raise VaultReadError(f"{settings.root}: {problem}")
+    folders, named_files, whole_vault = _selection(settings, root_abs, paths)
+
+    walker = _Walker(settings, root_abs, FolderRules(Path(root_abs)))
+    for folder_abs, folder_rel in folders:
+        walker.walk(folder_abs, folder_rel)
+    for file_abs in named_files:
+        # Named files are read as asked: even with another extension or an exclude match.
+        rel = resolve_note(settings, file_abs)[1]
+        try:
+            file_st = os.stat(file_abs)
+        except OSError as error:
+            walker.unreadable_file(rel, _oserror_reason(error) + ", skipped")
+            continue
+        if not stat_module.S_ISREG(file_st.st_mode):
+            walker.unreadable_file(rel, "not a regular file, skipped")
+            continue
+        walker.add_file(rel, file_abs, file_st)
+
+    return VaultWalk(scan_start_ns, walker, tuple(folders), whole_vault)
