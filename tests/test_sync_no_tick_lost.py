@@ -297,3 +297,46 @@ def test_a_row_whose_task_was_deleted_before_the_state_was_lost_is_kept_on_recor
         (world.row(Task="call Ann")["Key"], "Plan.md", "call Ann")]
     assert linked == {world.row(Task="water the plants")["_id"]}
     assert world.sync().plan.empty
+
+
+def test_a_tick_on_a_row_rematched_after_a_lost_sync_state_is_kept(world: World) -> None:
+    # With the base lost, a row whose key no task carries any more (its task was reworded)
+    # is re-matched to the new task: nothing says the two sides ever agreed on a status, so
+    # the person's tick is a conflict the policy settles, never a change of the note to undo.
+    world.note("- [ ] water the plants\n")
+    assert world.sync().ok
+    world.lose_state()
+    world.note("- [ ] water the plants today\n")
+    world.fake.tick(world.row(Task="water the plants")["_id"])
+    for _ in range(2):
+        assert world.sync().ok
+        assert world.note() == "- [x] water the plants today\n"
+    _settled(world, "water the plants today", True)
+    assert len(world.rows()) == 1
+
+
+def test_a_rematched_tick_survives_a_note_write_that_fails(world: World) -> None:
+    # The re-match is recorded in the base before the note takes the tick; when the note
+    # cannot be written then (moved away during the sync, as by a file-sync tool), that record
+    # must not read next time as the note having undone the tick.
+    world.note("- [ ] water the plants\n")
+    assert world.sync().ok
+    world.lose_state()
+    world.note("- [ ] water the plants today\n")
+    world.fake.tick(world.row(Task="water the plants")["_id"])
+    aside = world.root.parent / "Plan.md.aside"
+
+    def note_moved_away(path: str, body: Any) -> None:
+        if not aside.exists():
+            (world.root / "Plan.md").rename(aside)
+
+    world.fake.before("POST /v1/data_sources/{id}/query", note_moved_away)
+    assert not world.sync().ok
+    world.fake.clear_before()
+    aside.rename(world.root / "Plan.md")
+    assert world.note() == "- [ ] water the plants today\n"
+    for _ in range(2):
+        assert world.sync().ok
+        assert world.note() == "- [x] water the plants today\n"
+    _settled(world, "water the plants today", True)
+    assert len(world.rows()) == 1

@@ -865,13 +865,17 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
         current = base.get(key)
         if old_key is not None:
             old = matching.vanished[old_key]
+            orphan = old_key in matching.orphans
             # The entry names the note its task is in now: a focused plan reads a note's
-            # entries by that name (see ``scope_notes``).
-            moved = replace(old, key=key, note=record.note)
+            # entries by that name (see ``scope_notes``). An orphan's entry is made up from
+            # its row alone (no base knows it), so it takes the note's status as it is: were
+            # it to claim the note once held the row's status, the note would read as having
+            # undone a status a person set in the remote (should the note's write fail).
+            moved = replace(old, key=key, note=record.note,
+                            vault_status=record.status if orphan else old.vault_status)
             # An orphan row's key is in the base only as an unlinked entry: that one goes.
-            planner.actions.append(Rekey(
-                None if old_key in matching.orphans and old_key not in base else old_key,
-                moved))
+            planner.actions.append(Rekey(None if orphan and old_key not in base else old_key,
+                                         moved))
             if not old.linked:
                 continue  # an unlinked task stays unlinked under its new key
             state = claims.remote_of.get(old_key)
@@ -880,7 +884,9 @@ def plan_keys(planner: _Planner, vault: Mapping[str, TaskRecord],
                 planner.actions.append(Unlink(key, moved.unlinked()))
                 planner.notices.append(_unlinked_notice(record, policy.remote_name))
                 continue
-            planner.pair(record, moved, state, key_moved=True)
+            # The two sides of an orphan never agreed on anything: they meet for the first
+            # time, and a status set in the remote is weighed by the conflict policy.
+            planner.pair(record, None if orphan else moved, state, key_moved=True)
         elif key in adopt:
             row = adopt[key]
             if current is not None and not current.linked:
