@@ -301,6 +301,20 @@ def test_reworded_task_keeps_its_row() -> None:
     assert isinstance(update, UpdateRow) and update.remote_id == "p1" and update.content
 
 
+def test_an_orphan_row_rematched_without_a_base_keeps_its_status() -> None:
+    # A lost base: the row of a task since reworded carries the old key and a status a
+    # person set in the remote. The re-match must not read the note as having undone it.
+    old = rec("k-old", text="water the plants")
+    ticked = replace(row_of(agreed(old, "p1")), status="x")
+    new = rec("k-new", text="water the plants today")
+    plan = plan_sync({"k-new": new}, [ticked], {}, complete=True)
+    rekey = plan.actions[0]
+    assert isinstance(rekey, Rekey) and rekey.old_key is None
+    assert rekey.entry.vault_status == " "  # what the note holds, not the row's status
+    assert [a.new for a in plan.actions if isinstance(a, SetVaultStatus)] == ["x"]
+    assert not [a for a in plan.actions if isinstance(a, UpdateRow) and a.status]
+
+
 def test_moved_to_other_note_keeps_row_and_status_change() -> None:
     old = rec("k-old", text="ship it", note="a.md")
     b = agreed(old, "p1")
