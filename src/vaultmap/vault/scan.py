@@ -141,7 +141,8 @@ def scan_vault(
                                  else stored_summaries(reusable, summarise))
     for rel in list(reusable):
         entry = reusable.pop(rel)
-        if entry.has_note:
+        has_note = entry.has_note
+        if has_note:
             summarised = rel in stored
             if notes or (summarise is not None and not summarised):
                 try:
@@ -157,10 +158,11 @@ def scan_vault(
             if summarise is not None:
                 summaries[rel] = stored[rel]
             note_paths.append(rel)
-            repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
+            if entry.note_warnings:
+                repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
         if entry.warning is not None:
             warnings.append((rel, entry.warning))
-            if not entry.has_note:
+            if not has_note:
                 unreadable.append((rel, entry.warning))
         reused += 1
     if damaged:
