@@ -465,9 +465,8 @@ def stored_summaries(entries: Mapping[str, _Entry],
     """The summaries kept in ``entries`` (those with a note) that ``summariser`` made and
     accepts, by path; an entry whose summary is missing, stale or refused is left out (its
     summary is made anew from its note)."""
-    tag = summariser.tag  # once: a property may work it out on every call
     kept = {rel: entry.summary for rel, entry in entries.items()
-            if entry.summary_tag == tag and entry.summary != NIL and entry.blob != NIL}
+            if entry.summary_tag == summariser.tag and entry.summary != NIL and entry.has_note}
     decode_all: Callable[[bytes], Sequence[object]] | None = getattr(summariser, "decode_all",
                                                                      None)
     if decode_all is not None and kept:

@@ -141,8 +141,7 @@ def scan_vault(
                                  else stored_summaries(reusable, summarise))
     for rel in list(reusable):
         entry = reusable.pop(rel)
-        has_note = entry.has_note
-        if has_note:
+        if entry.has_note:
             summarised = rel in stored
             if notes or (summarise is not None and not summarised):
                 try:
@@ -158,11 +157,10 @@ def scan_vault(
             if summarise is not None:
                 summaries[rel] = stored[rel]
             note_paths.append(rel)
-            if entry.note_warnings:
-                repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
+            repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
         if entry.warning is not None:
             warnings.append((rel, entry.warning))
-            if not has_note:
+            if not entry.has_note:
                 unreadable.append((rel, entry.warning))
         reused += 1
     if damaged:
