@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import msgspec
-
 import vaultmap.vault.index as index_module
 from report_fixtures import make_vault
 from vaultmap.config import Settings, load_settings
@@ -186,45 +184,3 @@ def test_an_undecodable_file_name_keeps_the_index_whole(tmp_path: Path) -> None:
     assert (after.st_ino, after.st_mtime_ns) == (stored.st_ino, stored.st_mtime_ns)
     assert merge_rollups([s for s in warm.summaries if isinstance(s, NoteRollup)]) == \
         build_progress(cold.notes)
-
-
-@dataclass
-class CountingBatches(Counting):
-    """:class:`Counting` that also decodes all stored summaries at once, counting the calls."""
-
-    batches: int = 0
-
-    def decode_all(self, data: bytes, /) -> list[NoteRollup]:
-        self.batches += 1
-        return self.inner.decode_all(data)
-
-
-def test_stored_summaries_decode_in_one_call_and_equal_each_alone(tmp_path: Path) -> None:
-    settings = aged_vault(tmp_path / "vault")
-    cold = scan_vault(settings, summarise=RollupSummariser())
-    made = CountingBatches()
-    warm = scan_vault(settings, summarise=made, notes=False)
-    assert made.batches == 1 and made.calls == [] and warm.parsed == 0
-    assert warm.summaries == cold.summaries
-    entries = index_module._load_index(settings, index_module._fingerprint(settings))
-    each = {rel: RollupSummariser().decode(bytes(entry.summary))
-            for rel, entry in entries.items()}
-    assert index_module.stored_summaries(entries, RollupSummariser()) == each
-
-
-def test_one_planted_summary_among_many_is_made_anew_alone(tmp_path: Path) -> None:
-    settings = aged_vault(tmp_path / "vault")
-    cold = scan_vault(settings, summarise=RollupSummariser())
-    fingerprint = index_module._fingerprint(settings)
-    entries = index_module._load_index(settings, fingerprint)
-    victim = sorted(entries)[-1]
-    # A well-formed MessagePack value that is no rollup: the batch refuses it, each alone
-    # then keeps the others.
-    planted = msgspec.Raw(msgspec.msgpack.encode({"top_level_only": "yes"}))
-    entries[victim] = entries[victim]._replace(summary=planted)
-    index_module._save_index(settings, fingerprint, entries)
-
-    made = CountingBatches()
-    warm = scan_vault(settings, summarise=made, notes=False)
-    assert made.batches == 1 and made.calls == [victim]
-    assert warm.summaries == cold.summaries
