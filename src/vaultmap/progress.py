@@ -640,19 +640,6 @@ class RollupSummariser(msgspec.Struct, frozen=True):
             raise msgspec.DecodeError("a rollup made with another top_level_only")
         return rollup
 
-    def decode_all(self, data: bytes, /) -> list[NoteRollup]:
-        """Rollups from a MessagePack array of :meth:`encode`'s values, in one call (a warm
-        scan's thousands); raises as :meth:`decode` does if any one is refused."""
-        rollups: list[NoteRollup] = _rollups_decoder().decode(data)
-        if any(rollup.top_level_only != self.top_level_only for rollup in rollups):
-            raise msgspec.DecodeError("a rollup made with another top_level_only")
-        return rollups
-
-
-@functools.cache
-def _rollups_decoder() -> msgspec.msgpack.Decoder[list[NoteRollup]]:
-    return msgspec.msgpack.Decoder(list[NoteRollup])
-
 
 @functools.cache
 def _rollup_codec() -> msgspec.msgpack.Encoder:

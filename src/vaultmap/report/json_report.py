@@ -324,23 +324,10 @@ class ReportSummariser(msgspec.Struct, frozen=True):
             raise msgspec.DecodeError("a rollup made with another top_level_only")
         return summary
 
-    def decode_all(self, data: bytes, /) -> list[ReportSummary]:
-        """Summaries from a MessagePack array of :meth:`encode`'s values, in one call (a warm
-        report's thousands); raises as :meth:`decode` does if any one is refused."""
-        summaries: list[ReportSummary] = _summaries_decoder().decode(data)
-        if any(summary.rollup.top_level_only != self.top_level_only for summary in summaries):
-            raise msgspec.DecodeError("a rollup made with another top_level_only")
-        return summaries
-
 
 @functools.cache
 def _summary_decoder() -> msgspec.msgpack.Decoder[ReportSummary]:
     return msgspec.msgpack.Decoder(ReportSummary)
-
-
-@functools.cache
-def _summaries_decoder() -> msgspec.msgpack.Decoder[list[ReportSummary]]:
-    return msgspec.msgpack.Decoder(list[ReportSummary])
 
 
 @functools.cache

@@ -41,15 +41,11 @@ _CHANGES_MAGIC = "vaultmap-scan-index-changes"
 # the main file is written anew.
 _CHANGES_SHARE = 10
 _MIN_CHANGES = 16
-# 4: MessagePack of (magic, format, fingerprint, {path: _Entry}), read with the types checked;
-# each entry keeps its note's warnings and its summary beside the note, so a scan can hand
-# back summaries without decoding a single note. The note's bytes and the summary are read
-# as ``msgspec.Raw`` (views of the file, not copies: a report never reads the notes' ~half
-# of the file), and the summary is the summariser's own MessagePack value embedded as it
-# is, so all the summaries decode in one call (:func:`stored_summaries`). (3 held the
-# summary as a byte string: such a file fails to decode and is rebuilt; 1 and 2 were two
-# pickles.)
-_INDEX_FORMAT = 4
+# 3: MessagePack of (magic, format, fingerprint, {path: _Entry}), read with the types checked;
+# each entry keeps its note's warnings and its summary (bytes the summariser made) beside the
+# note, so a scan can hand back summaries without decoding a single note. (1 and 2 were two
+# pickles: such a file fails to decode and is rebuilt.)
+_INDEX_FORMAT = 3
 # A file changed this close before the scan that recorded it may change again within the
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
 _RACY_NS = 2_000_000_000
@@ -122,15 +118,6 @@ def _decode(blob: bytes) -> Note:
     return note
 
 
-# A Raw holding MessagePack's nil: an entry without a note, or without a summary.
-NIL = msgspec.Raw(msgspec.msgpack.encode(None))
-
-
-def _bin(data: bytes | None) -> msgspec.Raw:
-    """``data`` as the Raw of a MessagePack byte string (nil for None)."""
-    return NIL if data is None else msgspec.Raw(msgspec.msgpack.encode(data))
-
-
 class Summariser(Protocol):
     """Works out something from one note alone (a progress roll-up, say) that a scan keeps in
     the index with the note, so a later scan hands it back without working it out again, and
@@ -140,12 +127,7 @@ class Summariser(Protocol):
     summary with another tag is made anew. ``encode`` turns a summary into the bytes kept;
     ``decode`` turns them back and raises (any exception) for bytes it does not accept: such
     an entry's summary is made anew from its note. Decoding must not run code named by the
-    bytes (a vault may come from anyone). ``encode`` must give one MessagePack value (it is
-    kept embedded in the index); a summary that encodes otherwise is not kept.
-
-    A summariser may also have ``decode_all(data: bytes) -> Sequence[object]``: ``data`` is a
-    MessagePack array of ``encode``'s values, decoded in one call (a warm scan of thousands of
-    notes); it raises as ``decode`` does if any one is not accepted.
+    bytes (a vault may come from anyone).
     """
 
     @property
@@ -163,27 +145,16 @@ class _Entry(NamedTuple):
     mtime_ns: int
     ino: int
     trusted: bool  # False: changed too close to the scan that recorded it ("racy")
-    # The note, pickled on its own (a MessagePack byte string, or nil without a note):
-    # loading decodes only the notes a scan returns, and saving copies unchanged notes' bytes
-    # instead of pickling every object again (which would need a memo entry per object:
-    # hundreds of MB for 300,000 tasks).
-    blob: msgspec.Raw
+    # The note, pickled on its own: loading decodes only the notes a scan returns, and saving
+    # copies unchanged notes' bytes instead of pickling every object again (which would need
+    # a memo entry per object: hundreds of MB for 300,000 tasks).
+    blob: bytes | None
     warning: str | None
     # The note's own warnings (front matter ignored, say): a scan that does not decode the
     # note still repeats them.
     note_warnings: tuple[str, ...] = ()
     summary_tag: str | None = None  # the Summariser.tag that made ``summary``
-    # The summariser's encoding, embedded as the MessagePack value it is (nil: none).
-    summary: msgspec.Raw = NIL
-
-    @property
-    def has_note(self) -> bool:
-        """Whether the file was read as a note (else it is remembered for its warning)."""
-        return self.blob != NIL
-
-    def note_bytes(self) -> bytes:
-        """The note's pickle (raises when :attr:`has_note` is False)."""
-        return msgspec.msgpack.decode(self.blob, type=bytes)
+    summary: bytes | None = None
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -319,8 +290,7 @@ def _encode_index(fingerprint: str, entries: Mapping[str, _Entry]) -> bytes:
             msgspec.msgpack.encode((rel, entry))
             plain[rel] = entry
         except UnicodeEncodeError:
-            # Plain bytes for the Raws: the allow-list unpickler rebuilds no msgspec type.
-            odd[rel] = (*entry[:4], bytes(entry.blob), *entry[5:8], bytes(entry.summary))
+            odd[rel] = tuple(entry)
     return msgspec.msgpack.encode((_INDEX_MAGIC, _INDEX_FORMAT, fingerprint, plain,
                                    pickle.dumps(odd, protocol=pickle.HIGHEST_PROTOCOL)))
 
@@ -334,15 +304,11 @@ def _odd_entries(data: bytes) -> dict[str, _Entry]:
     for rel, raw in body.items():
         if not (type(rel) is str and type(raw) is tuple and len(raw) == len(_Entry._fields)
                 and all(type(value) is int for value in raw[:3]) and type(raw[3]) is bool
-                and type(raw[4]) is bytes and isinstance(raw[5], str | None)
+                and isinstance(raw[4], bytes | None) and isinstance(raw[5], str | None)
                 and type(raw[6]) is tuple and all(type(line) is str for line in raw[6])
-                and isinstance(raw[7], str | None) and type(raw[8]) is bytes):
+                and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)):
             raise ValueError("not an index entry")
-        # Each must be one MessagePack value, as a main file's entry is (raises if not).
-        blob, summary = (msgspec.msgpack.decode(raw[i], type=msgspec.Raw) for i in (4, 8))
-        size, mtime_ns, ino, trusted, _, warning, note_warnings, tag, _ = raw
-        entries[rel] = _Entry(size, mtime_ns, ino, trusted, blob, warning, note_warnings, tag,
-                              summary)
+        entries[rel] = _Entry(*raw)
     return entries
 
 
@@ -434,7 +400,7 @@ def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
         blob = outcome.blob
         note_warnings: tuple[str, ...] = ()
         tag: str | None = None
-        summary = NIL
+        summary: bytes | None = None
         try:
             if outcome.note is not None:
                 note_warnings = outcome.note.warnings
@@ -444,46 +410,13 @@ def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
             continue
         if summariser is not None and summaries and outcome.rel in summaries:
             try:
-                tag, summary = summariser.tag, _embedded(summariser.encode(
-                    summaries[outcome.rel]))
+                tag, summary = summariser.tag, summariser.encode(summaries[outcome.rel])
             except Exception:  # kept without: the summary is made again next time
-                tag, summary = None, NIL
+                tag = summary = None
         trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
         entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                      _bin(blob), outcome.warning, note_warnings, tag, summary)
+                                      blob, outcome.warning, note_warnings, tag, summary)
     return entries
-
-
-def _embedded(data: bytes) -> msgspec.Raw:
-    """A summariser's encoding to embed in an entry; raises unless it is one MessagePack
-    value (embedded otherwise, it would damage the whole file)."""
-    return msgspec.msgpack.decode(data, type=msgspec.Raw)
-
-
-def stored_summaries(entries: Mapping[str, _Entry],
-                     summariser: Summariser) -> dict[str, object]:
-    """The summaries kept in ``entries`` (those with a note) that ``summariser`` made and
-    accepts, by path; an entry whose summary is missing, stale or refused is left out (its
-    summary is made anew from its note)."""
-    kept = {rel: entry.summary for rel, entry in entries.items()
-            if entry.summary_tag == summariser.tag and entry.summary != NIL and entry.has_note}
-    decode_all: Callable[[bytes], Sequence[object]] | None = getattr(summariser, "decode_all",
-                                                                     None)
-    if decode_all is not None and kept:
-        try:
-            # One array of the embedded values, decoded in one call.
-            values = decode_all(msgspec.msgpack.encode(list(kept.values())))
-            if len(values) == len(kept):
-                return dict(zip(kept, values, strict=True))
-        except Exception:  # one damaged or planted: each alone, to keep the others
-            pass
-    summaries: dict[str, object] = {}
-    for rel, raw in kept.items():
-        try:
-            summaries[rel] = summariser.decode(bytes(raw))
-        except Exception:  # damaged or planted: made anew from the note
-            continue
-    return summaries
 
 
 def _merge_index(index: dict[str, _Entry], reusable: Mapping[str, _Entry],

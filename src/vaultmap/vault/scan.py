@@ -12,14 +12,12 @@ from vaultmap.model import Note
 from vaultmap.vault.index import (
     Summariser,
     _decode,
-    _embedded,
     _entries_for,
     _Entry,
     _fingerprint,
     _load_index_base,
     _merge_index,
     _save_index,
-    stored_summaries,
 )
 from vaultmap.vault.pool import _default_jobs, _parse_many
 from vaultmap.vault.read import _prefixed
@@ -136,31 +134,34 @@ def scan_vault(
     repeated: list[tuple[str, str]] = []
     note_warnings: list[tuple[str, str]] = []  # repeated, and those said for the first time
     reused = 0
-    # The stored summaries, all decoded at once (a warm report decodes no note at all).
-    stored: dict[str, object] = ({} if summarise is None
-                                 else stored_summaries(reusable, summarise))
     for rel in list(reusable):
         entry = reusable.pop(rel)
-        if entry.has_note:
-            summarised = rel in stored
-            if notes or (summarise is not None and not summarised):
+        if entry.blob is not None:
+            summary: object = None
+            if summarise is not None and entry.summary is not None \
+                    and entry.summary_tag == summarise.tag:
                 try:
-                    note = _decode(entry.note_bytes())
+                    summary = summarise.decode(entry.summary)
+                except Exception:  # damaged or planted: made anew from the note
+                    summary = None
+            if notes or (summarise is not None and summary is None):
+                try:
+                    note = _decode(entry.blob)
                 except Exception:  # a damaged entry: parse the file again
                     damaged.append(walker.found[rel])
                     continue
                 if notes:
                     reused_notes.append(note)
-                if summarise is not None and not summarised:
-                    stored[rel] = summarise(note)
+                if summarise is not None and summary is None:
+                    summary = summarise(note)
                     resummarised.append(rel)
             if summarise is not None:
-                summaries[rel] = stored[rel]
+                summaries[rel] = summary
             note_paths.append(rel)
             repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
         if entry.warning is not None:
             warnings.append((rel, entry.warning))
-            if not entry.has_note:
+            if entry.blob is None:
                 unreadable.append((rel, entry.warning))
         reused += 1
     if damaged:
@@ -173,12 +174,12 @@ def scan_vault(
                     summaries[outcome.rel] = summarise(outcome.note)
     if use_index and (damaged or resummarised):
         entries, base = _load_index_base(settings, fingerprint)
-        kept = False
+        stored = False
         if summarise is not None and resummarised:
-            kept = _store_summaries(entries, resummarised, summaries, summarise)
+            stored = _store_summaries(entries, resummarised, summaries, summarise)
         if damaged:
             entries.update(_entries_for(repaired, scan_start_ns, summaries, summarise))
-        if damaged or kept:  # not for summaries it cannot keep (it would every time)
+        if damaged or stored:  # not for summaries it cannot keep (it would every time)
             _save_index(settings, fingerprint, entries, base)
 
     for outcome in outcomes:
@@ -230,7 +231,7 @@ def _store_summaries(entries: dict[str, _Entry], paths: Sequence[str],
         if entry is None or rel not in summaries:
             continue
         try:
-            data = _embedded(summarise.encode(summaries[rel]))
+            data = summarise.encode(summaries[rel])
         except Exception:  # a summary the summariser cannot store: made again next time
             continue
         entries[rel] = entry._replace(summary_tag=summarise.tag, summary=data)
