@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from hypothesis_budget import examples
 from memory_remote import MemoryRemote
 from test_sync_runner import make_settings, write
 from vaultmap.model import DEFAULT_STATUS_MAP
@@ -205,6 +206,6 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 MACHINE_SETTINGS = settings(
-    max_examples=40, stateful_step_count=30, deadline=None,
+    max_examples=examples(40), stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 SyncMachine.TestCase.settings = MACHINE_SETTINGS

@@ -127,6 +127,24 @@ def test_first_push_tick_both_ways_and_no_change_cost(env: Env) -> None:
     assert env.fake.total_requests <= 2, env.fake.requests
 
 
+def test_a_note_whose_file_name_is_not_utf8_syncs_like_any_other(env: Env) -> None:
+    # Its path (and its block id's key) hold lone surrogates: the whole sync stopped with an
+    # "unexpected internal error", the other notes' tasks unsynced.
+    env.note("ok.md", "- [ ] fine task\n")
+    odd = Path(os.fsdecode(os.fsencode(env.vault) + b"/caf\xe9.md"))
+    odd.write_bytes(b"- [ ] hello ^abc\n- [x] two\n")
+    assert "3 created" in env.sync().stdout
+    assert "nothing to do" in env.sync().stdout
+    assert env.row("hello")["Note"] == "caf\ufffd.md"
+    env.fake.tick(env.row("hello")["_id"])
+    env.sync()
+    assert odd.read_bytes() == b"- [x] hello ^abc\n- [x] two\n"
+    odd.write_bytes(b"- [x] hello ^abc\n- [ ] two\n")
+    env.sync()
+    assert env.row("two")["Done"] is False
+    assert "nothing to do" in env.sync().stdout
+
+
 def test_status_select_and_both_sides_conflict(env: Env) -> None:
     env.note("Plan.md", "- [ ] one\n- [ ] two\n")
     env.sync()

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.edit import ChangeResult, StatusChange
 from vaultmap.edit.atomic import rewrite_file
 from vaultmap.edit.patch import plan_status_changes
@@ -53,7 +54,7 @@ _DOCS = st.sampled_from([
 ])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(doc=_DOCS, edits=st.lists(_EDITS, max_size=6), in_place=st.lists(st.booleans(),
                                                                         min_size=6, max_size=6))
 def test_property_concurrent_saves_are_never_overwritten(

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.config import EditSettings, Settings, VaultSettings
 from vaultmap.edit import set_statuses
 from vaultmap.edit.patch import (
@@ -263,7 +264,7 @@ def documents(draw: st.DrawFn) -> bytes:
 _FLAVORS = st.sampled_from([Flavor.GFM, Flavor.OBSIDIAN])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=documents(), flavor=_FLAVORS)
 def test_property_done_changes_exactly_the_status_bytes_and_back_restores(
         data: bytes, flavor: Flavor) -> None:
@@ -282,7 +283,7 @@ def test_property_done_changes_exactly_the_status_bytes_and_back_restores(
     assert restored == data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=documents(), flavor=_FLAVORS)
 def test_property_done_dates_come_and_go_without_touching_anything_else(
         data: bytes, flavor: Flavor) -> None:
@@ -306,7 +307,7 @@ def test_property_done_dates_come_and_go_without_touching_anything_else(
     assert restored == data
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=examples(40), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=documents(), flavor=_FLAVORS)
 def test_property_through_real_files(tmp_path: Path, data: bytes, flavor: Flavor) -> None:

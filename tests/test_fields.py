@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import TaskFields
 from vaultmap.parse.fields import _RECURRENCE_RULE, _parse_fields, parse_task_text
 
@@ -282,7 +283,7 @@ def _is_subsequence(small: str, big: str) -> bool:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(texty)
 @example("")
 @example("#a 📅 2026-01-01 #b")
@@ -302,7 +303,7 @@ def test_description_is_a_head_of_the_text_plus_moved_tags(text: str) -> None:
         assert text.rstrip().endswith(" ^" + fields.block_id)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(), st.text(st.characters(exclude_categories=())), texty))
 def test_never_raises_and_fast_path_agrees(text: str) -> None:
     # Any code point, lone surrogates (undecodable bytes) included.
@@ -322,7 +323,7 @@ EMOJI_FIELDS: dict[str, tuple[list[str], st.SearchStrategy[str]]] = {
 }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     description=st.from_regex(r"[A-Za-z][A-Za-z ]{0,20}[A-Za-z]", fullmatch=True),
     chosen=st.sets(st.sampled_from(sorted(EMOJI_FIELDS))),
@@ -451,7 +452,7 @@ ORACLE_FRAGMENTS = [
 ]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(ORACLE_FRAGMENTS), max_size=16).map("".join))
 @example("#ab📅2021-01-01🔁 every day")
 @example("Pack 📅 2026-01-01 " + " ".join(f"#t{i}" for i in range(21)))

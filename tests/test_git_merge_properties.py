@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusType
 from vaultmap.parse import parse_note
 from vaultmap.sync.git.merge import merge_note
@@ -19,7 +20,7 @@ FINISHED_ORDER = {StatusType.DONE: 4, StatusType.CANCELLED: 3, StatusType.DOING:
 
 STATUSES = [" ", "x", "/", "-", "?"]
 WORDS = ["plan", "write", "read", "call", "fix", "ship", "test", "draw"]
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=examples(60), deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 

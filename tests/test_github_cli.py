@@ -555,3 +555,34 @@ def test_gh_auth_token_is_asked_for_the_host_and_an_explicit_url_beats_gh_host(
     assert "no GitHub token for ghe.example.invalid" in result.stderr
     assert "gh auth login --hostname ghe.example.invalid" in result.stderr
     assert env.fake.total_requests == requests
+
+
+def test_a_struck_done_task_and_an_empty_cancelled_task_keep_their_status(env: Env) -> None:
+    # The block read `- [x] ~~old plan~~` back as a cancelled "old plan", and showed `- [-] `
+    # (no text) as a plain tick that read back as done: GitHub's rows disagreed with the note.
+    original = b"# Plan\n- [x] ~~old plan~~ done anyway\n- [x] ~~old plan~~\n- [-] \n- [ ] next\n"
+    (env.vault / "Plan.md").write_bytes(original)
+    env.publish("Plan.md")
+    assert env.lines(1) == [("x", "~~old plan~~ done anyway", 0), ("x", "~~old plan~~", 0),
+                            ("-", "", 0), (" ", "next", 0)]
+    assert "nothing to do" in env.sync().stdout
+    assert env.note("Plan.md") == original
+    env.fake.web_tick("ada/roadmap", 1, "next")
+    env.sync()
+    assert env.note("Plan.md") == original.replace(b"[ ] next", b"[x] next")
+    assert "nothing to do" in env.sync().stdout
+
+
+def test_a_note_whose_file_name_is_not_utf8_publishes_and_syncs(env: Env) -> None:
+    # Its path (and its block id's key) hold lone surrogates: publish stopped with an
+    # "unexpected internal error" (the key in the block, the title, the link table).
+    odd = Path(os.fsdecode(os.fsencode(env.vault) + b"/caf\xe9.md"))
+    odd.write_bytes(b"- [ ] hello ^abc\n- [ ] two\n")
+    assert "as ada/roadmap#1" in env.run("github", "publish", str(odd), "--repo",
+                                         "ada/roadmap").stdout
+    assert env.fake.issue("ada/roadmap", 1).title == "caf\ufffd"
+    assert "nothing to do" in env.sync().stdout
+    env.fake.web_tick("ada/roadmap", 1, "hello")
+    env.sync()
+    assert odd.read_bytes() == b"- [x] hello ^abc\n- [ ] two\n"
+    assert "nothing to do" in env.sync().stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,22 @@ def test_no_commit_yet_and_a_detached_head(repo: Repo, tmp_path: Path) -> None:
     git(repo.path, "checkout", "-q", "--detach", repo.shas[3])
     periods = _history(repo.path)["periods"]
     assert isinstance(periods, list) and periods[-1]["commit"] == repo.shas[3]
+
+
+def test_the_history_of_a_note_whose_file_name_is_not_utf8(tmp_path: Path) -> None:
+    # Its path holds lone surrogates: the cache key could not be bound (an unexpected error),
+    # and the JSON could not be written.
+    r = Repo(tmp_path / "vault")
+    name = os.fsdecode(b"caf\xe9.md")
+    r.commit("2026-11-16", {name: "- [ ] a\n- [ ] b\n"})
+    r.commit("2026-11-18", {name: "- [x] a\n- [ ] b\n"})
+    for _ in range(2):  # worked out, then read from the cache
+        model = _history(r.path, "--note", name)
+        assert model["note"] == name
+        periods = model["periods"]
+        assert isinstance(periods, list)
+        assert [(p["done"], p["total"]) for p in periods] == [(1, 2)]
+    env = {k: v for k, v in GIT_ENV.items() if v}
+    text = CliRunner().invoke(main, ["history", "--note", name, str(r.path)], env=env)
+    assert text.exit_code == 0, text.output
+    assert "vault/caf\ufffd.md: progress by week" in text.stdout

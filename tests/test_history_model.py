@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.history import BlobSummary, CommitChanges, history_model, walk_history
 from vaultmap.parse import parse_note
 
@@ -23,7 +24,7 @@ history = st.lists(st.tuples(st.sampled_from(["a.md", "b.md", "c.md"]),
                              st.integers(0, 3)), min_size=1, max_size=25)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(history)
 def test_the_last_period_matches_a_direct_count(steps: list[tuple[str, list[str] | None,
                                                                     int]]) -> None:

@@ -7,6 +7,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from vaultmap.cli import main
@@ -112,6 +113,21 @@ def test_cli_init_makes_a_vault_from_the_template(tmp_path: Path) -> None:
     assert again.exit_code == 1
     assert again.stderr.startswith("vaultmap: ") and again.stderr.count("\n") == 1
     assert "never overwrites" in again.stderr
+
+
+@pytest.mark.parametrize("name", ["it's mine", "plain", "two words", "a$HOME;b", "x*y"])
+def test_cli_init_names_the_next_command_so_a_shell_reads_the_same_path(
+        tmp_path: Path, name: str) -> None:
+    # A folder name with a quote was shown as 'it's mine', which no shell reads back.
+    target = tmp_path / name
+    result = CliRunner().invoke(main, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    command = result.stdout.split("Next: ", 1)[1].strip()
+    assert command.startswith("vaultmap report ")
+    shown = command.removeprefix("vaultmap report ")
+    echoed = subprocess.run(["sh", "-c", f"printf '%s' {shown}"], capture_output=True,
+                            text=True, check=True, timeout=30).stdout
+    assert echoed == str(target)
 
 
 def test_cli_init_config_only(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from ftfy.badness import is_bad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.parse.mojibake import (
     UNDEFINED_BYTES,
     apply_plan,
@@ -109,7 +110,7 @@ _TEXT = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_TEXT)
 def test_property_repair_undoes_a_lossless_double_encoding(text: str) -> None:
     damaged = double_encode(text, drop_undefined=False)
@@ -122,7 +123,7 @@ def test_property_repair_undoes_a_lossless_double_encoding(text: str) -> None:
     assert display_text(damaged) == text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_TEXT)
 def test_property_clean_text_without_mojibake_shape_is_unchanged(text: str) -> None:
     # Text a person typed is left alone unless it has the shape of mojibake and that shape

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import Flavor, Note, StatusType, TaskFields
 from vaultmap.parse import detect_encoding, parse_note, split_lines
 
@@ -325,7 +326,7 @@ _TOKENS = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.sampled_from(_TOKENS), max_size=60).map(b"".join))
 def test_any_bytes_parse_without_error_and_positions_hold(data: bytes) -> None:
     for flavor in (Flavor.OBSIDIAN, Flavor.GFM):

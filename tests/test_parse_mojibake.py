@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from mojibake_notes import ABOUT_ENCODINGS, ROADMAP, damaged, double_encode
 from vaultmap.config import load_settings
 from vaultmap.parse import parse_note
@@ -120,7 +121,7 @@ _CLEAN_LINE = st.text(
 ).filter(lambda t: not t.isascii())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_CLEAN_LINE, st.sampled_from(["\n", "\r\n"]))
 def test_property_fix_restores_the_original_bytes_and_keys(text: str, newline: str) -> None:
     import ftfy

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmark_oracle import oracle_tasks
+from hypothesis_budget import examples
 from vaultmap.model import Flavor
 from vaultmap.parse import _no_task_possible, parse_note, split_lines
 from vaultmap.parse.blocks import scan
@@ -105,14 +106,14 @@ def documents(draw: st.DrawFn) -> str:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_gfm_agrees_with_cmark_gfm(text: str) -> None:
     assert ours_for_oracle(text) == oracle_on_task_lines(text)
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(documents())
 def test_positions_prefilter_and_flavours(text: str) -> None:
     data = text.encode()
@@ -260,7 +261,7 @@ def _quoted(text: str, prefix: str) -> str:
     return "".join(part if index % 2 else prefix + part for index, part in enumerate(lines))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(documents().filter(lambda text: "\t" not in text), st.sampled_from(["> ", ">> ", "> > "]))
 def test_quoted_document_has_the_same_tasks(text: str, prefix: str) -> None:
     plain = [(t.line, t.status, t.text) for t in parse_note(text.encode(), "t.md").tasks]
@@ -274,7 +275,7 @@ def test_quoted_document_has_the_same_tasks(text: str, prefix: str) -> None:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(documents())
 def test_flipping_a_status_byte_changes_exactly_that_task(text: str) -> None:
     data = text.encode()
@@ -304,7 +305,7 @@ _HEADING_LINE = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(_HEADING_LINE, min_size=1, max_size=12).map("\n".join))
 def test_top_level_headings_agree_with_cmark_gfm(text: str) -> None:
     html = markdown_to_html_with_extensions(

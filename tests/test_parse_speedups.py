@@ -16,6 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import (
     DEFAULT_STATUS_MAP,
     Flavor,
@@ -76,13 +77,13 @@ def test_every_whitespace_character_normalises_as_the_regex_did() -> None:
         assert normalise_text(text) == reference_normalise(text), hex(code)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(tricky_text)
 def test_normalise_text_matches_the_reference(text: str) -> None:
     assert normalise_text(text) == reference_normalise(text)
 
 
-@settings(max_examples=300, deadline=None)  # the first call may import the repair code
+@settings(max_examples=examples(300), deadline=None)  # the first call may import the repair code
 @given(st.text(max_size=20), st.lists(st.text(max_size=10), max_size=3), tricky_text,
        st.integers(0, 1000), st.none() | st.text(max_size=5), st.none() | st.text(max_size=5))
 def test_task_key_matches_the_reference(path: str, section: list[str], description: str,
@@ -172,7 +173,7 @@ _LINE_PARTS = st.sampled_from([
 _NOTE = st.lists(st.lists(_LINE_PARTS, max_size=6).map("".join), max_size=25)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_NOTE, st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from(list(Flavor)),
        st.booleans())
 def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flavor: Flavor,
@@ -186,7 +187,7 @@ def test_tasks_match_the_plain_construction(lines: list[str], newline: str, flav
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(_NOTE, min_size=1, max_size=4), st.sampled_from(list(Flavor)))
 def test_a_shared_parse_cache_changes_no_answer(versions: list[list[str]],
                                                 flavor: Flavor) -> None:
@@ -208,7 +209,7 @@ _FIELD_TEXT = st.lists(st.sampled_from([
 ]), max_size=10).map("".join)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(_FIELD_TEXT | st.text(max_size=30))
 def test_field_fast_paths_match_the_full_grammar(text: str) -> None:
     # The fast path (no field can be there) and the positional construction give what the
@@ -254,7 +255,7 @@ _MARKDOWN = _NESTED | _FLAT
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(_MARKDOWN, st.booleans(), st.booleans())
 @example(["| a | b |", "| --- | --- |", "===", "- [ ] row or task"], True, False)
 @example(["```", "``` x", "- [ ] code", "```", "- [ ] task"], True, False)
@@ -287,7 +288,7 @@ def test_parse_note_leaves_the_garbage_collector_as_it_found_it() -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_MARKDOWN, st.booleans())
 def test_prefilter_skips_only_notes_without_tasks(lines: list[str], obsidian: bool) -> None:
     data = "\n".join(lines).encode("utf-8")

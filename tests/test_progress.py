@@ -260,6 +260,7 @@ def test_with_the_parser() -> None:
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from hypothesis_budget import examples  # noqa: E402
 from vaultmap.model import Flavor  # noqa: E402
 from vaultmap.progress import Section  # noqa: E402
 from vaultmap.report import ReportOptions, render_markdown  # noqa: E402
@@ -290,7 +291,7 @@ def _sections(section: Section) -> list[Section]:
     return list(section.walk())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.lists(_LINE, max_size=25), min_size=1, max_size=4), st.booleans())
 def test_roll_ups_add_up_on_any_notes(docs: list[list[tuple[str, int, str]]],
                                       top_level_only: bool) -> None:

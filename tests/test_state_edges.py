@@ -408,6 +408,23 @@ def test_a_systemd_unit_keeps_a_vault_path_with_percent_dollar_quote_and_backsla
            '/plan 100%% $HOME "q" b\\s' in lines
 
 
+def test_a_systemd_unit_keeps_a_vault_path_with_a_line_break_or_an_undecodable_byte_on_its_line(
+        tmp_path: Path) -> None:
+    # A line break in the folder name ended the ExecStart= (and Description=) line: the rest
+    # of the name was read as a directive of its own.
+    vault = Path(os.fsdecode(os.fsencode(tmp_path) + b"/a\nExecStartPre=x \xe9\x01"))
+    vault.mkdir()
+    (vault / ".vaultmap.toml").write_text("")
+    done = _vaultmap("daemon", "--print-service", "systemd", str(vault))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("ExecStartPre")]
+    (exec_start,) = [line for line in lines if line.startswith("ExecStart=")]
+    assert exec_start.endswith('/a\\x0aExecStartPre=x \\xe9\\x01"')
+    (description,) = [line for line in lines if line.startswith("Description=")]
+    assert description.endswith("/a\ufffdExecStartPre=x \ufffd\ufffd")
+
+
 class _OneAnswer:
     """An HTTP server on 127.0.0.1 that answers every request with one JSON text."""
 

@@ -485,6 +485,27 @@ def test_a_row_the_remote_holds_is_not_trashed_and_stays_in_the_base() -> None:
     assert plan_sync({}, rows, base, complete=True, held=["p1"]).guard is not None
 
 
+def test_a_key_and_note_that_are_not_valid_utf8_are_kept_exactly_in_the_base(
+        tmp_path: Path) -> None:
+    # A note whose file name is not valid UTF-8 has a path (and a block id's key) holding lone
+    # surrogates; SQLite could not bind them and every sync of the vault stopped there.
+    key, note = "block:caf\udce9.md#^abc", "caf\udce9.md"
+    entry = BaseEntry(key, "p1", " ", " ", "h1", "h2", note, "hello")
+    plain = BaseEntry("k:66626bab5f3e6c8d6031", "p2", "x", "x", "h3", "h4", "ok.md", "fine")
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        state.put(entry)
+        state.put(plain)
+        state.begin(PendingOp.for_create(key + "2", note, SentCreate(" ", "h5")))
+    with StateStore.open(tmp_path / ".vaultmap", "notion") as state:
+        assert state.entries() == {key: entry, plain.key: plain}
+        assert state.entries_for(keys=[key]) == {key: entry}
+        assert state.entries_for(notes=[note]) == {key: entry}
+        (pending,) = state.pending()
+        assert (pending.key, pending.sent) == (key + "2", SentCreate(" ", "h5"))
+        state.forget(key)
+        assert state.entries() == {plain.key: plain}
+
+
 def test_a_planned_conflict_is_recorded_with_every_fact_and_reads_back(tmp_path: Path) -> None:
     # The planner's Conflict has no time (a pure plan has no clock); the record adds it.
     base = {"k1": BaseEntry("k1", "p1", " ", " ", "vh", "rh", "a.md", "pay rent", ())}

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusType, normalise_text
 from vaultmap.sync.engine import Focus, Plan, Policy, close_scope, plan_sync, scope_notes
 from vaultmap.sync.remote import RemoteRow, TaskRecord
@@ -91,7 +92,7 @@ change_st = st.tuples(
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(tasks=st.lists(task_st, min_size=1, max_size=14),
        changes=st.lists(change_st, min_size=14, max_size=14),
        new_tasks=st.lists(task_st, max_size=3),

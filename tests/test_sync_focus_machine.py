@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 import runner_machine as runner_tests
+from hypothesis_budget import examples
 from vaultmap.daemon.tasks import VaultTasks
 from vaultmap.sync.engine import ImportRow, SetVaultStatus, Unlink
 from vaultmap.sync.remote import RemoteError
@@ -160,7 +161,8 @@ class FocusedSyncMachine(runner_tests.SyncMachine):
 #   VAULTMAP_FOCUS_EXAMPLES=3000 python -m pytest tests/test_sync_focus_machine.py --timeout=0
 FocusedSyncMachine.TestCase.settings = settings(
     runner_tests.MACHINE_SETTINGS,
-    max_examples=int(os.environ.get("VAULTMAP_FOCUS_EXAMPLES", "12")), stateful_step_count=25,
+    max_examples=int(os.environ.get("VAULTMAP_FOCUS_EXAMPLES") or examples(12)),
+    stateful_step_count=25,
     database=None)
 test_focused_sync_machine = pytest.mark.slow(FocusedSyncMachine.TestCase)
 

@@ -41,6 +41,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from hypothesis_budget import examples as scaled
 from machine_drivers import (
     DRIVERS,
     STATUS_TYPES,
@@ -387,8 +388,9 @@ MACHINES = {driver.name: machine_for(driver) for driver in DRIVERS}
 
 
 def machine_settings(driver: type[Driver]) -> settings:
-    """The driver's example counts, or the campaign's (``VAULTMAP_MACHINE_EXAMPLES``)."""
-    examples = int(os.environ.get("VAULTMAP_MACHINE_EXAMPLES") or driver.examples)
+    """The driver's example counts (scaled by a deep profile), or the campaign's
+    (``VAULTMAP_MACHINE_EXAMPLES``)."""
+    examples = int(os.environ.get("VAULTMAP_MACHINE_EXAMPLES") or scaled(driver.examples))
     steps = int(os.environ.get("VAULTMAP_MACHINE_STEPS") or driver.steps)
     return settings(max_examples=examples, stateful_step_count=steps, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_budget import examples
 from vaultmap.model import DEFAULT_STATUS_MAP, StatusType, normalise_text
 from vaultmap.sync.engine import (
     CreateRow,
@@ -149,7 +150,7 @@ change_st = st.tuples(
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(tasks=st.lists(task_st, min_size=1, max_size=12),
        changes=st.lists(change_st, min_size=12, max_size=12),
        new_tasks=st.lists(task_st, max_size=3),
@@ -222,7 +223,7 @@ def test_plan_is_a_fixpoint_and_loses_no_status(
             assert row.content == world.vault[key].content_hash()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(tasks=st.lists(task_st, min_size=1, max_size=10), seed=st.randoms())
 def test_rebuilt_base_adopts_rows_without_duplicates(tasks: list[tuple[str, str]],
                                                      seed: object) -> None:

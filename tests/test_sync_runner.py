@@ -15,10 +15,13 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fake_notion import FakeNotion, fast_options, new_database
 from memory_remote import InjectedFailure, MemoryRemote, MemRow
 from vaultmap.config import NotionSettings, Settings
+from vaultmap.parse import parse_note
 from vaultmap.sync.engine import Plan
 from vaultmap.sync.notion import NotionRemote
 from vaultmap.sync.remote import (
@@ -483,6 +486,42 @@ def test_imported_title_is_one_safe_line() -> None:
 
     assert _inbox_text("call\x00 the\u2028bank %% soon <!-- x $$ y\r\n") == (
         "call the bank \\%\\% soon \\<!-- x \\$\\$ y")
+
+
+# Any title, rich in what opens a comment, a math block or an HTML block (runs of it too).
+_titles = st.lists(st.one_of(
+    st.sampled_from(["%", "$", "<!--", "-->", "`", "\\", "[", "]", "\n", "\r", "\u2028", "\x00",
+                     " "]).flatmap(lambda piece: st.integers(1, 4).map(lambda n: piece * n)),
+    st.text(max_size=4)), min_size=1, max_size=10).map("".join)
+
+
+@given(_titles)
+def test_an_imported_title_is_one_line_that_hides_no_later_line(title: str) -> None:
+    from vaultmap.sync.runner import _inbox_text
+
+    text = _inbox_text(title)
+    assume(text)
+    note = f"- [ ] {text}\n- [ ] after\n".encode("utf-8", "surrogatepass")
+    assert [t.text for t in parse_note(note, "Inbox.md").tasks][1:] == ["after"]
+
+
+@pytest.mark.parametrize("title", ["50%%% sure", "%%%", "a %%%% b", "cost $$$", "$$$$"])
+def test_an_imported_title_with_a_run_of_percent_or_dollar_signs_hides_nothing(
+        tmp_path: Path, title: str) -> None:
+    # "%%" was escaped once per pair: "%%%" kept a "%%", which opened an Obsidian comment
+    # (and "$$$" a math block) hiding every line after it, the next imported task included.
+    write(tmp_path, "Plan.md", "- [ ] one\n")
+    s, remote = make_settings(tmp_path, inbox="Inbox.md"), MemoryRemote()
+    sync(s, remote)
+    remote.person_creates(title, " ")
+    sync(s, remote)
+    remote.person_creates("the next one", " ")
+    sync(s, remote)
+    inbox = (tmp_path / "Inbox.md").read_text()
+    assert "%%" not in inbox and "$$" not in inbox
+    note = parse_note(inbox.encode(), "Inbox.md")
+    assert [t.text for t in note.tasks][1] == "the next one"
+    assert len(remote.live()) == 3 and sync(s, remote).empty
 
 
 def test_incremental_sync_asks_notion_from_two_minutes_before_the_last_start(

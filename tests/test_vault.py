@@ -21,6 +21,7 @@ import pytest
 import vaultmap.vault.index as index_module
 import vaultmap.vault.pool as pool_module
 import vaultmap.vault.read as read_module
+from hypothesis_budget import examples
 from vaultmap.config import Settings, VaultSettings, load_settings
 from vaultmap.model import Flavor, Note, StatusMap, StatusType
 from vaultmap.vault import (
@@ -727,7 +728,7 @@ _OPERATION = st.one_of(
 )
 
 
-@hypothesis.settings(max_examples=40, deadline=None,
+@hypothesis.settings(max_examples=examples(40), deadline=None,
                      suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
 @hypothesis.given(operations=st.lists(_OPERATION, min_size=1, max_size=14))
 def test_indexed_scans_always_agree_with_fresh_ones(

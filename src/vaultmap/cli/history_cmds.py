@@ -98,7 +98,14 @@ def history_cmd(vault: Path, by: str, since: str | None, note: str | None, fmt: 
     model = history_model(history.points, vault=root.name or str(root), by=cast(By, by),
                           note=relative, since=since_day)
     if fmt == "json":
-        echo(json.dumps(model, indent=2, ensure_ascii=False))
+        # Readable characters as they are, unless a path holds an undecodable byte (a lone
+        # surrogate), which only the ASCII escapes can carry.
+        text = json.dumps(model, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(model, indent=2)
+        echo(text)
     else:
         echo(render_history_text(model), nl=False)
 

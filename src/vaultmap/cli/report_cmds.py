@@ -756,8 +756,10 @@ def init_cmd(directory: Path, config_only: bool) -> None:
 
 
 def _quoted(path: Path) -> str:
-    text = str(path)
-    return f"'{text}'" if any(c.isspace() for c in text) else text
+    """``path`` as a shell reads it back (a quote, ``$`` or ``;`` in a name included)."""
+    import shlex  # only init says it: not imported at every start
+
+    return shlex.quote(str(path))
 
 
 COMMANDS: list[click.Command] = [report_cmd, tasks_cmd, init_cmd]

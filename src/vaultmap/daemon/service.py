@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from vaultmap.display import printable
+
 
 def _label(vault: Path) -> str:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in vault.name) or "vault"
@@ -22,13 +24,27 @@ def _systemd_word(arg: str) -> str:
     arg = arg.replace("%", "%%").replace("$", "$$")
     if _SYSTEMD_BARE.fullmatch(arg.replace("%%", "%")):
         return arg
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    quoted = arg.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _UNPRINTABLE.sub(_byte_escape, quoted) + '"'
+
+
+# A line break would end the ExecStart= line (and start another directive); a byte of a file
+# name that is not valid UTF-8 (a lone surrogate) cannot be written at all: inside quotes,
+# systemd reads \xNN as that byte.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\udc80-\udcff]")
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00 if code >= 0xDC80 else code:02x}"
 
 
 def systemd_unit(vault: Path, python: str = sys.executable) -> str:
     """A ``systemd --user`` unit running the daemon with this interpreter on ``vault``."""
     command = " ".join(_systemd_word(a) for a in (python, "-m", "vaultmap", "daemon", str(vault)))
-    description = str(vault).replace("%", "%%")  # specifiers are expanded here too
+    # Specifiers are expanded here too; a line break or control character is shown as U+FFFD
+    # (it would end the line and start another directive).
+    description = printable(str(vault)).replace("%", "%%")
     return f"""\
 # ~/.config/systemd/user/{_label(vault)}.service
 # Put the tokens in ~/.config/vaultmap/env (NOTION_TOKEN=...; chmod 600), then:

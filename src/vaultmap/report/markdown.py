@@ -8,6 +8,7 @@ open a table cell, a comment or a list item.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from vaultmap.progress import Progress, TaskRef, percent_label
@@ -28,20 +29,31 @@ _INDENT = "\u2003"  # an em space: indents a table cell without Markdown reading
 _HEADERS = {"note": "Note", "section": "Section", "folder": "Folder", "tag": "Tag"}
 
 
+# "%%" opens an Obsidian comment and "::" makes Dataview read the line as a field: a
+# zero-width space goes between every two of them in a row ("%%%" holds two pairs).
+_PAIRED = re.compile(r"([%:])(?=\1)")
+
+
 def inline(text: str) -> str:
     """Text made safe inside a table cell or a bullet: no cell breaks, comments or markup."""
     text = " ".join(printable(text).split())
-    # "::" would make Dataview read the line as a field: a zero-width space breaks it.
-    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("%%", "%\u200b%"), ("::", ":\u200b:"),
-                      ("<", "&lt;"), ("[", "\\["), ("]", "\\]"), ("`", "\\`"), ("*", "\\*"),
-                      ("_", "\\_"), ("#", "\\#"), ("$", "\\$")):
+    text = _PAIRED.sub("\\1\u200b", text)
+    for raw, safe in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), ("[", "\\["),
+                      ("]", "\\]"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_"), ("#", "\\#"),
+                      ("$", "\\$")):
         text = text.replace(raw, safe)
     return text
 
 
+def _tag_cell(tag: str) -> str:
+    """A tag as a code span in a table cell (so Obsidian does not index it as a tag): a
+    backtick would end the span, and a pipe splits the cell even inside one unless escaped."""
+    return "`#" + printable(tag).replace("`", "").replace("|", "\\|") + "`"
+
+
 def _row_name(row: Row, by: str, label: Callable[[str, tuple[str, ...]], str]) -> str:
     if row.kind == "tag":
-        return f"`#{row.label.replace('`', '')}`"
+        return _tag_cell(row.label)
     if row.kind == "folder":
         return _INDENT * row.level + inline(row.label) + "/"
     if row.kind == "note":

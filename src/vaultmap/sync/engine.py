@@ -387,8 +387,16 @@ def _open_url(vault_name: str, path: str) -> str:
     note with many tasks builds it once)."""
     from urllib.parse import quote
 
+    def quoted(name: str) -> str:
+        # A name that is not valid UTF-8 holds its bytes as surrogates (os.fsdecode):
+        # encoded back to those bytes, the link opens that very file.
+        try:
+            return quote(name, safe="", errors="surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no byte decodes to: never from a file name
+            return quote(name, safe="", errors="surrogatepass")
+
     file = path[:-3] if path.endswith(".md") else path
-    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+    return f"obsidian://open?vault={quoted(vault_name)}&file={quoted(file)}"
 
 
 def task_record(task: Task, *, vault_name: str) -> TaskRecord:

@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -599,7 +600,12 @@ def _inbox_text(title: str) -> str:
     # Control characters go (a NUL would make the whole note look binary to the scanner).
     text = " ".join("".join(c for c in title if unicodedata.category(c) != "Cc"
                             or c.isspace()).split())
-    return (text.replace("%%", "\\%\\%").replace("<!--", "\\<!--").replace("$$", "\\$\\$"))
+    # Every sign of a run is escaped: escaping pairs would leave "%%" in "%%%".
+    text = _HIDING_RUN.sub(lambda run: "".join("\\" + sign for sign in run.group()), text)
+    return text.replace("<!--", "\\<!--")
+
+
+_HIDING_RUN = re.compile(r"%%+|\$\$+")
 
 
 LOCK_TIMEOUT = 30.0  # seconds a sync waits for another sync of the same vault

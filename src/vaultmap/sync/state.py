@@ -298,12 +298,17 @@ class StateStore:
                           "the file aside and run `vaultmap sync` again (the base is rebuilt "
                           "from the remote)")
 
+    def _exec(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """``sql`` run with ``params`` bound as :func:`storable` makes them."""
+        return self._db.execute(sql, tuple(storable(value) for value in params))
+
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """Every row of a query; a table of another shape (a file of the current schema
         version that vaultmap did not write: a column missing) or a page SQLite finds damaged
         only now is one line (exit 12), never a traceback."""
         try:
-            return self._db.execute(sql, params).fetchall()
+            return [tuple(loaded(value) for value in row)
+                    for row in self._exec(sql, params).fetchall()]
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{self.path}: cannot read the sync state ({exc}); move the file "
                              "aside and run `vaultmap sync` again (the base is rebuilt from "
@@ -362,7 +367,7 @@ class StateStore:
         """Record one entry (one transaction); optionally drop a replaced key and a pending op."""
         with self._tx():
             if drop_key is not None and drop_key != entry.key:
-                self._db.execute("DELETE FROM base WHERE remote=? AND key=?",
+                self._exec("DELETE FROM base WHERE remote=? AND key=?",
                                  (self.remote, drop_key))
             self._insert(entry)
             if done is not None:
@@ -372,7 +377,7 @@ class StateStore:
                 self._delete_pending(PendingOp(entry.key, "create", "", ""))
 
     def _insert(self, entry: BaseEntry) -> None:
-        self._db.execute(
+        self._exec(
             "INSERT OR REPLACE INTO base (remote, key, remote_id, vault_status, remote_status,"
             " vault_hash, remote_hash, note, description, section, remote_fields)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -387,7 +392,7 @@ class StateStore:
         with self._tx():
             for old_key, _ in moves:
                 if old_key is not None:
-                    self._db.execute("DELETE FROM base WHERE remote=? AND key=?",
+                    self._exec("DELETE FROM base WHERE remote=? AND key=?",
                                      (self.remote, old_key))
             for _, entry in moves:
                 self._insert(entry)
@@ -397,20 +402,20 @@ class StateStore:
     def forget(self, key: str) -> None:
         """Drop a key from the base (its task and its row are both gone)."""
         with self._tx():
-            self._db.execute("DELETE FROM base WHERE remote=? AND key=?", (self.remote, key))
+            self._exec("DELETE FROM base WHERE remote=? AND key=?", (self.remote, key))
             self._delete_pending(PendingOp(key, "create", "", ""))
 
     def clear(self) -> None:
         """Drop this remote's whole base (used when the remote database changes)."""
         with transaction(self._db):
             for table in _TABLES:
-                self._db.execute(f"DELETE FROM {table} WHERE remote=?", (self.remote,))
+                self._exec(f"DELETE FROM {table} WHERE remote=?", (self.remote,))
 
     # -- pending operations ------------------------------------------------------------
     def begin(self, op: PendingOp) -> None:
         """Note that ``op`` is about to run, before its request is sent."""
         with self._tx():
-            self._db.execute("INSERT OR REPLACE INTO pending VALUES (?,?,?,?,?)",
+            self._exec("INSERT OR REPLACE INTO pending VALUES (?,?,?,?,?)",
                              (self.remote, op.key, op.op, op.remote_id, op.detail))
 
     def finish(self, op: PendingOp) -> None:
@@ -418,7 +423,7 @@ class StateStore:
             self._delete_pending(op)
 
     def _delete_pending(self, op: PendingOp) -> None:
-        self._db.execute("DELETE FROM pending WHERE remote=? AND key=? AND op=?",
+        self._exec("DELETE FROM pending WHERE remote=? AND key=? AND op=?",
                          (self.remote, op.key, op.op))
 
     def pending(self) -> list[PendingOp]:
@@ -432,7 +437,7 @@ class StateStore:
         """Append ``record`` to ``table``, whose columns are the record's fields."""
         names = [f.name for f in dataclasses.fields(record)]
         with self._tx():
-            self._db.execute(
+            self._exec(
                 f"INSERT INTO {table} (remote, {', '.join(names)}) VALUES "
                 f"({','.join('?' * (len(names) + 1))})",
                 (self.remote, *(getattr(record, name) for name in names)))
@@ -456,9 +461,9 @@ class StateStore:
         """Acknowledge every listed conflict and overwritten remote edit; returns how many
         there were."""
         with transaction(self._db):
-            cursor = self._db.execute("DELETE FROM conflicts WHERE remote=?", (self.remote,))
+            cursor = self._exec("DELETE FROM conflicts WHERE remote=?", (self.remote,))
             count = cursor.rowcount
-            cursor = self._db.execute("DELETE FROM overwrites WHERE remote=?", (self.remote,))
+            cursor = self._exec("DELETE FROM overwrites WHERE remote=?", (self.remote,))
         return count + cursor.rowcount
 
     def add_overwrite(self, overwrite: OverwriteRecord) -> None:
@@ -504,7 +509,7 @@ class StateStore:
     def set_meta(self, **values: str) -> None:
         with self._tx():
             for name, value in values.items():
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?,?)",
+                self._exec("INSERT OR REPLACE INTO meta VALUES (?,?,?)",
                                  (self.remote, name, value))
 
     @property
@@ -630,6 +635,30 @@ def _overwrite_of(row: Sequence[Any]) -> OverwriteRecord:
     return OverwriteRecord(_key(row[0]), _note(row[1]), _text(row[2], "description"),
                            _text(row[3], "field", short=True), _text(row[4], "remote_value"),
                            _text(row[5], "vault_value"), _text(row[6], "at", short=True))
+
+
+def storable(value: Any) -> Any:
+    """``value`` as SQLite can bind it. A text holding lone surrogates (a key or path of a
+    file whose name is not valid UTF-8, as os.fsdecode gives it) cannot be bound as text: it
+    is stored as the blob of its ``surrogatepass`` bytes, which no other text stores as (a
+    text is always bound as text), and :func:`loaded` reads it back as that same text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def loaded(value: Any) -> Any:
+    """The inverse of :func:`storable` on a value read back. A blob that is not one it wrote
+    stays a blob, for the row's check to report (see :meth:`StateStore._checked`)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return value
+    return value
 
 
 @contextmanager

@@ -226,7 +226,7 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
     if head_sha is None:
         raise GitStateError(f"{settings.root}: the repository has no commit yet")
     with _cache(settings, _fingerprint(settings, repo.prefix)) as db:
-        points_key = f"points:{note or ''}"
+        points_key = _points_key(note)
         kept = _cached_points(db, points_key, head_sha)
         if kept is not None:  # HEAD has not moved since these were worked out
             return History(kept, 0, 0)
@@ -260,6 +260,17 @@ def read_history(settings: Settings, *, note: str | None = None) -> History:
                        (points_key, json.dumps([head_sha, [_point_json(p) for p in points]],
                                                separators=(",", ":"))))
     return History(points, commits_read, parsed)
+
+
+def _points_key(note: str | None) -> str:
+    """The cache key of the points of ``note`` (the vault when None). A path that is not
+    valid UTF-8 (lone surrogates) cannot be bound as SQLite text: it is keyed by its bytes."""
+    try:
+        (note or "").encode("utf-8")
+    except UnicodeEncodeError:
+        assert note is not None
+        return f"points-bytes:{note.encode('utf-8', 'surrogatepass').hex()}"
+    return f"points:{note or ''}"
 
 
 def _point_json(point: CommitPoint) -> list[Any]:

@@ -36,7 +36,7 @@ _END = re.compile(r"^<!-- vaultmap:end -->[ \t]*\r?$", re.M)
 _TASK = re.compile(r"^(?P<indent>[ ]*)(?P<bullet>[-*+]) \[(?P<status>[^\]\r\n])\] ?"
                    r"(?P<text>.*?)(?: ?<!-- vm:(?P<key>[^\s>]+)(?: row:(?P<row>[^\s>]+))? -->)?"
                    r"[ \t]*$")
-_STRUCK = re.compile(r"^~~(?P<text>.+)~~$")
+_STRUCK = re.compile(r"^~~(?P<text>.*)~~$")  # ~~~~: a cancelled task with no text
 INDENT = "  "
 
 
@@ -95,26 +95,35 @@ class ParsedBody:
 
 
 def encode_key(key: str) -> str:
-    """A key as it can sit in an HTML comment (no spaces, no ``--``, no ``>``)."""
-    return quote(key, safe=":#^/._~").replace("-", "%2D")
+    """A key as it can sit in an HTML comment (no spaces, no ``--``, no ``>``). A key holding
+    a lone surrogate (a block id in a note whose file name is not valid UTF-8) is encoded
+    through ``surrogatepass``, so that :func:`decode_key` gives back exactly that key."""
+    return quote(key, safe=":#^/._~", errors="surrogatepass").replace("-", "%2D")
 
 
 def decode_key(encoded: str) -> str:
-    return unquote(encoded)
+    """The key :func:`encode_key` encoded."""
+    return unquote(encoded, errors="surrogatepass")
+
+
+# Text starting with one of these gets a backslash in front: ``(`` must be escaped at the
+# start of a GitHub task; ``~~`` would read back as the strike-through of a cancelled task;
+# a backslash, so that a text which itself starts with ``\(`` reads back as written.
+_ESCAPED_STARTS = ("(", "\\", "~~")
 
 
 def escape_text(text: str) -> str:
-    """A task's text as a body line: one line, nothing that opens a comment or starts a
-    GitHub task with ``(`` (which must be escaped there). A leading backslash is escaped
-    too, so that a text which itself starts with ``\\(`` reads back as written."""
+    """A task's text as a body line: one line, nothing that opens a comment, nothing at its
+    start that GitHub or :func:`parse_line` would read as markup (see ``_ESCAPED_STARTS``)."""
     text = " ".join(text.split())
-    if text.startswith(("(", "\\")):
+    if text.startswith(_ESCAPED_STARTS):
         text = "\\" + text
     return text.replace("<!--", "\\<!--")
 
 
 def unescape_text(text: str) -> str:
-    if text.startswith(("\\(", "\\\\")):
+    """The inverse of :func:`escape_text` (on the whitespace-normalised text)."""
+    if text.startswith(tuple("\\" + start for start in _ESCAPED_STARTS)):
         text = text[1:]
     return text.replace("\\<!--", "<!--")
 
@@ -127,7 +136,7 @@ def box_of(status_type: str) -> str:
 def task_line(task: BlockTask) -> str:
     """One task line of the block (no line ending)."""
     text = escape_text(task.text)
-    if task.cancelled and text:
+    if task.cancelled:  # struck even when empty (``~~~~``): an empty cancelled task stays one
         text = f"~~{text}~~"
     box = "x" if task.cancelled else task.status
     row = f" row:{encode_key(task.row)}" if task.row and task.row != task.key else ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vaultmap.config import Settings
+from vaultmap.display import printable
 from vaultmap.errors import ConfigError, SyncBusyError, TargetNotFoundError
 from vaultmap.model import Task, normalise_text
 from vaultmap.sync.engine import task_record
@@ -161,7 +162,9 @@ def publish(settings: Settings, client: GitHubClient, store: GitHubStore, target
 
 
 def _default_title(note: str, section: tuple[str, ...]) -> str:
-    stem = Path(note).stem
+    # A file name that is not valid UTF-8 (lone surrogates) or holds control characters is
+    # titled as it is shown (U+FFFD): no request could carry the surrogates.
+    stem = printable(Path(note).stem)
     return f"{stem}: {section[-1]}" if section else stem
 
 

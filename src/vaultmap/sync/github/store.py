@@ -23,7 +23,7 @@ from typing import Any
 
 from vaultmap.config import is_repo_name
 from vaultmap.fs import NOT_WRITABLE_ADVICE, UnsafePath, connect_read_only, is_access_problem
-from vaultmap.sync.state import StateError, transaction
+from vaultmap.sync.state import StateError, loaded, storable, transaction
 from vaultmap.vault.paths import open_state_folder
 
 STORE_FILE = "github.sqlite"
@@ -140,7 +140,7 @@ class GitHubStore:
         except sqlite3.DatabaseError as error:  # a foreign table (a column missing), a bad page
             raise StateError(f"{self.path}: cannot read the GitHub link table ({error}); move "
                              "the file aside to start afresh (then publish again)") from None
-        return [self._link_of(row) for row in rows]
+        return [self._link_of(tuple(loaded(value) for value in row)) for row in rows]
 
     def _link_of(self, row: tuple[Any, ...]) -> Link:
         """One row as a :class:`Link`; a row of the wrong shape or range (a damaged or foreign
@@ -170,13 +170,15 @@ class GitHubStore:
     def put_link(self, link: Link) -> None:
         with self._tx():
             self._db.execute("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?)",
-                             (link.note, json.dumps(list(link.section), ensure_ascii=False),
+                             (storable(link.note),
+                              json.dumps(list(link.section), ensure_ascii=False),
                               link.repo, link.number, link.marker, link.title))
 
     def remove_link(self, link: Link) -> None:
         with self._tx():
             self._db.execute("DELETE FROM links WHERE note=? AND section=?",
-                             (link.note, json.dumps(list(link.section), ensure_ascii=False)))
+                             (storable(link.note),
+                              json.dumps(list(link.section), ensure_ascii=False)))
 
     # -- the ETag cache (vaultmap.sync.github.http.EtagCache) ---------------------------------
     def get(self, url: str) -> tuple[str, Any] | None:

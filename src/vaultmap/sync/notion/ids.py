@@ -38,7 +38,16 @@ def parse_notion_id(text: str, *, what: str = "Notion page") -> str:
 def obsidian_url(vault_name: str, note: str) -> str:
     """``obsidian://open?vault=…&file=…`` for a note (``.md`` dropped, as Obsidian writes it)."""
     file = note[:-3] if note.endswith(".md") else note
-    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+    return f"obsidian://open?vault={_quoted(vault_name)}&file={_quoted(file)}"
+
+
+def _quoted(name: str) -> str:
+    """A path or vault name percent-encoded; a name that is not valid UTF-8 holds its bytes
+    as surrogates (``os.fsdecode``), which are encoded back to those bytes."""
+    try:
+        return quote(name, safe="", errors="surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no byte decodes to: never from a file name
+        return quote(name, safe="", errors="surrogatepass")
 
 
 def _checked_id(remote_id: str) -> str:

@@ -69,6 +69,8 @@ from vaultmap.sync.notion.rows import (
     _parse_time,
     _value,
     decoded_row,
+    key_from_text,
+    key_text,
     property_value,
     record_properties,
 )
@@ -425,7 +427,7 @@ class NotionRemote(NotionHttp, Remote):
     def find_by_key(self, key: str) -> RemoteRow | None:
         """The live row carrying ``key`` (the oldest, should there be several)."""
         name = self.properties.get("key", NOTION_PROPERTY_DEFAULTS["key"])
-        rows = list(self._query({"property": name, "rich_text": {"equals": key}},
+        rows = list(self._query({"property": name, "rich_text": {"equals": key_text(key)}},
                                 in_trash=False, what="look a row up by its key"))
         return rows[0] if rows else None
 
@@ -527,7 +529,8 @@ class NotionRemote(NotionHttp, Remote):
         trashed = bool(page.get("in_trash") or page.get("archived"))
         key_name = self.properties.get("key", NOTION_PROPERTY_DEFAULTS["key"])
         raw_key = plain_text(_value(props.get(key_name), "rich_text"))
-        key = raw_key if raw_key.strip() else None  # exactly as written: keys are compared
+        # Exactly as written (keys are compared), but for the encoding of key_text.
+        key = key_from_text(raw_key) if raw_key.strip() else None
         return self._row(key, props, str(page.get("id", "")), trashed, edited)
 
     def _check_page_types(self, props: Mapping[str, Any]) -> None:

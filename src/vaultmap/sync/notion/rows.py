@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote, unquote
 
 from vaultmap.config import NOTION_PROPERTY_DEFAULTS
 from vaultmap.model import StatusType
@@ -26,6 +27,29 @@ from vaultmap.sync.notion.text import (
 from vaultmap.sync.remote import CONTENT_FIELDS, ContentField, RemoteRow, TaskRecord
 
 SECTION_JOINER = " › "
+
+# Notion text cannot hold a lone surrogate, and a key can: a block id's key holds the note's
+# path, and a file name that is not valid UTF-8 holds its bytes as surrogates (os.fsdecode).
+# Such a key is written percent-encoded behind a prefix no key the parser makes starts with
+# (they start with "k:", "id:" or "block:"), and read back exactly; every other key is written
+# as it is.
+ENCODED_KEY_PREFIX = "pct:"
+
+
+def key_text(key: str) -> str:
+    """The Key column's text for ``key`` (see ``ENCODED_KEY_PREFIX``)."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return ENCODED_KEY_PREFIX + quote(key, safe="", errors="surrogatepass")
+    return key
+
+
+def key_from_text(text: str) -> str:
+    """The key a Key column's text stands for: the inverse of :func:`key_text`."""
+    if text.startswith(ENCODED_KEY_PREFIX):
+        return unquote(text[len(ENCODED_KEY_PREFIX):], errors="surrogatepass")
+    return text
 
 
 def _excerpt(text: str, limit: int = 40) -> str:
@@ -111,7 +135,7 @@ def record_properties(record: TaskRecord, schema: Schema, *, vault_name: str,
     if "text" in wanted:
         put("task", {"title": rich_text_from_markdown(record.text)})
     if "key" in wanted:
-        put("key", {"rich_text": plain_rich_text(record.key)})
+        put("key", {"rich_text": plain_rich_text(key_text(record.key))})
     if "note" in wanted:
         put("note", {"rich_text": plain_rich_text(record.note)})
     if "section" in wanted:

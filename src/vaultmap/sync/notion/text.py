@@ -30,6 +30,7 @@ MAX_ITEMS = 100
 MAX_URL_UNITS = 2000
 _LINKABLE = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 _WIKI = re.compile(r"!?\[\[([^\]\n]+?)\]\]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _inline = mistune.create_markdown(renderer=None, plugins=["strikethrough"]).inline
 
@@ -126,9 +127,19 @@ def _chunks(text: str, limit: int = MAX_ITEM_UNITS) -> list[str]:
     return pieces
 
 
+def sendable(text: str) -> str:
+    """``text`` as Notion can hold it: a lone surrogate (a byte of a file name that is not
+    valid UTF-8) becomes U+FFFD, as no JSON request could carry it as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def _item(text: str, span: Span) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "text",
-                            "text": {"content": text,
+                            "text": {"content": sendable(text),
                                      "link": None if span.url is None else {"url": span.url}}}
     if span.bold or span.italic or span.strikethrough or span.code:
         item["annotations"] = {"bold": span.bold, "italic": span.italic,
@@ -204,9 +215,7 @@ def markdown_from_rich_text(items: Any) -> str:
     out = []
     for span in spans:
         if span.code:
-            fence = "``" if "`" in span.text else "`"
-            pad = " " if span.text.startswith("`") or span.text.endswith("`") else ""
-            piece = f"{fence}{pad}{span.text}{pad}{fence}"
+            piece = _code_span(span.text)
         else:
             piece = _ESCAPE.sub(r"\\\1", span.text) if _needs_escape(span.text) else span.text
         if span.strikethrough:
@@ -219,6 +228,22 @@ def markdown_from_rich_text(items: Any) -> str:
             piece = f"[{piece}]({span.url})"
         out.append(piece)
     return "".join(out)
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a code span that parses back to exactly ``text`` (CommonMark 6.1): its
+    fence is a run of backticks no run inside is as long as, and it is padded with a space
+    when the text begins or ends with a backtick, or begins and ends with a space (a parser
+    strips one space from each side of such a span)."""
+    runs = {len(run) for run in _BACKTICKS.findall(text)}
+    fence = "`" * next(n for n in range(1, len(runs) + 2) if n not in runs)
+    padded = text.startswith("`") or text.endswith("`") or (
+        len(text) > 1 and text.startswith(" ") and text.endswith(" ") and text.strip(" "))
+    pad = " " if padded else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _needs_escape(text: str) -> bool:
