@@ -100,7 +100,8 @@ def scan_vault(
     for rel, found in walker.found.items():
         entry = index.get(rel)
         if (entry is not None and entry.trusted and entry.size == found.size
-                and entry.mtime_ns == found.mtime_ns and entry.ino == found.ino):
+                and entry.mtime_ns == found.mtime_ns and entry.ino == found.ino
+                and entry.ctime_ns == found.ctime_ns):
             reusable[rel] = entry
         else:
             to_parse.append(found)
