@@ -288,3 +288,27 @@ def test_without_git_a_report_with_history_is_kept_too(vault: Path) -> None:
     assert len(before) == 1
     assert run(*args, env=env)[1] == first and memos(vault) == before
     assert first == run(*args, "--no-index", env=env)[1]
+
+
+def test_an_in_place_edit_that_keeps_size_and_restores_the_mtime_is_seen(vault: Path) -> None:
+    # A tick keeps the size; a tool that writes in place and sets the mtime back (a backup
+    # restore, a sync tool preserving times) leaves size, mtime and inode as they were. Only
+    # the change time moves, and the memo and the index must both notice it.
+    served(vault)
+    _, kept = served(vault)
+    assert kept
+    note = vault / "Garden" / "Beds.md"
+    st = note.stat()
+    with note.open("r+b") as handle:
+        data = handle.read()
+        handle.seek(0)
+        handle.write(data.replace(b"- [ ] dig", b"- [x] dig"))
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = note.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == \
+        (st.st_size, st.st_mtime_ns, st.st_ino)
+    out, kept = served(vault)
+    assert not kept
+    assert out == fresh(vault)
+    assert report(vault, "--format", "json")[0] == fresh(vault, "--format", "json")
+    assert '"done":2' in fresh(vault, "--format", "json").replace(" ", "")

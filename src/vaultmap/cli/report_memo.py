@@ -1,7 +1,7 @@
 """The memo of ``vaultmap report``: its last answer, served while nothing it came from changed.
 
 A warm report whose notes are all unchanged since the last run (the walk's stamp: every
-note's path, size, modification time and inode), asked the same way (every option, the
+note's path, size, modification and change times and inode), asked the same way (every option, the
 day, the settings), by the same code (every vaultmap source file, rich, msgspec, Python),
 on the same output (a terminal's size, colours and encoding: the whole environment but its
 secrets) and, with history, at the same git HEAD, prints what the last one printed: stdout

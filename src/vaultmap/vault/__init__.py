@@ -16,7 +16,7 @@ chokes on becomes one warning line naming it; the rest of the vault is still rea
 The index (``.vaultmap/scan-index.<flavor>.pickle``, a name kept from when it was a pickle:
 it is MessagePack) maps each note's vault-relative path to the ``stat`` it had when it was
 parsed and the parsed :class:`~vaultmap.model.Note`, pickled on its own. A later scan
-re-parses only files whose size, mtime or inode changed. A file
+re-parses only files whose size, mtime, inode or ctime changed. A file
 modified within two seconds before the scan that recorded it is not trusted (an edit in the
 same mtime tick would keep size and mtime: git's "racy" case) and is parsed again next time.
 The file is written atomically (temporary file + rename), so two scans at once never produce a

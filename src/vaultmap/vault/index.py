@@ -45,7 +45,8 @@ _MIN_CHANGES = 16
 # each entry keeps its note's warnings and its summary (bytes the summariser made) beside the
 # note, so a scan can hand back summaries without decoding a single note. (1 and 2 were two
 # pickles: such a file fails to decode and is rebuilt.)
-_INDEX_FORMAT = 3
+# 4: as 3, and each entry keeps its file's change time (ctime) beside size, mtime and inode.
+_INDEX_FORMAT = 4
 # A file changed this close before the scan that recorded it may change again within the
 # same mtime tick without its size or mtime moving; such entries are re-parsed next time.
 _RACY_NS = 2_000_000_000
@@ -155,6 +156,8 @@ class _Entry(NamedTuple):
     note_warnings: tuple[str, ...] = ()
     summary_tag: str | None = None  # the Summariser.tag that made ``summary``
     summary: bytes | None = None
+    # The file's change time (``st_ctime_ns``) when it was read: see ``walk._Found``.
+    ctime_ns: int = -1
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -306,7 +309,8 @@ def _odd_entries(data: bytes) -> dict[str, _Entry]:
                 and all(type(value) is int for value in raw[:3]) and type(raw[3]) is bool
                 and isinstance(raw[4], bytes | None) and isinstance(raw[5], str | None)
                 and type(raw[6]) is tuple and all(type(line) is str for line in raw[6])
-                and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)):
+                and isinstance(raw[7], str | None) and isinstance(raw[8], bytes | None)
+                and type(raw[9]) is int):
             raise ValueError("not an index entry")
         entries[rel] = _Entry(*raw)
     return entries
@@ -415,7 +419,8 @@ def _entries_for(outcomes: Sequence[_Outcome], scan_start_ns: int,
                 tag = summary = None
         trusted = outcome.mtime_ns + _RACY_NS < scan_start_ns
         entries[outcome.rel] = _Entry(outcome.size, outcome.mtime_ns, outcome.ino, trusted,
-                                      blob, outcome.warning, note_warnings, tag, summary)
+                                      blob, outcome.warning, note_warnings, tag, summary,
+                                      outcome.ctime_ns)
     return entries
 
 

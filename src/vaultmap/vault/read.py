@@ -33,6 +33,7 @@ class _Outcome(NamedTuple):
     size: int
     mtime_ns: int
     ino: int
+    ctime_ns: int
     note: Note | None
     warning: str | None
     blob: bytes | None = None
@@ -83,17 +84,17 @@ def _parse_one(rel: str, path: str, flavor: Flavor, statuses: StatusMap,
     try:
         data, st = _read_note_bytes(path, max_bytes)
     except Unreadable as unreadable:
-        return _Outcome(rel, -1, -1, -1, None, f"{rel}: {unreadable.reason}, skipped")
+        return _Outcome(rel, -1, -1, -1, -1, None, f"{rel}: {unreadable.reason}, skipped")
     except _NotText as not_text:
         st = not_text.st
-        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
+        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, None,
                         f"{rel}: {not_text}, skipped")
     try:
         note = parse_note(data, rel, flavor=flavor, statuses=statuses)
     except Exception as error:  # a parser bug must cost one note, not the scan
-        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, None,
+        return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, None,
                         f"{rel}: could not be parsed ({_describe(error)}), skipped")
-    return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, note, None)
+    return _Outcome(rel, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, note, None)
 
 
 def read_note(settings: Settings, path: Path) -> tuple[Note, bytes]:

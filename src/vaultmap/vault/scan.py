@@ -100,7 +100,8 @@ def scan_vault(
     for rel, found in walker.found.items():
         entry = index.get(rel)
         if (entry is not None and entry.trusted and entry.size == found.size
-                and entry.mtime_ns == found.mtime_ns and entry.ino == found.ino):
+                and entry.mtime_ns == found.mtime_ns and entry.ino == found.ino
+                and entry.ctime_ns == found.ctime_ns):
             reusable[rel] = entry
         else:
             to_parse.append(found)
@@ -134,12 +135,14 @@ def scan_vault(
     repeated: list[tuple[str, str]] = []
     note_warnings: list[tuple[str, str]] = []  # repeated, and those said for the first time
     reused = 0
+    # Once: a summariser's tag may be a property that works it out on every call.
+    summary_tag = summarise.tag if summarise is not None else None
     for rel in list(reusable):
         entry = reusable.pop(rel)
         if entry.blob is not None:
             summary: object = None
             if summarise is not None and entry.summary is not None \
-                    and entry.summary_tag == summarise.tag:
+                    and entry.summary_tag == summary_tag:
                 try:
                     summary = summarise.decode(entry.summary)
                 except Exception:  # damaged or planted: made anew from the note
@@ -158,7 +161,9 @@ def scan_vault(
             if summarise is not None:
                 summaries[rel] = summary
             note_paths.append(rel)
-            repeated += [(rel, _prefixed(rel, message)) for message in entry.note_warnings]
+            if entry.note_warnings:  # most notes have none: no list made for them
+                repeated += [(rel, _prefixed(rel, message))
+                             for message in entry.note_warnings]
         if entry.warning is not None:
             warnings.append((rel, entry.warning))
             if entry.blob is None:

@@ -29,6 +29,9 @@ class _Found(NamedTuple):
     size: int
     mtime_ns: int
     ino: int
+    # The inode's change time: any write moves it, and no tool can set it back (an in-place
+    # edit that keeps the size and restores the mtime still counts as a change).
+    ctime_ns: int
 
 
 class _Walker:
@@ -118,7 +121,8 @@ class _Walker:
         self.warnings.append((rel, f"{rel}: {message}"))
 
     def add_file(self, rel: str, path: str, st: os.stat_result) -> None:
-        self.found[rel] = _Found(rel, path, st.st_size, st.st_mtime_ns, st.st_ino)
+        self.found[rel] = _Found(rel, path, st.st_size, st.st_mtime_ns, st.st_ino,
+                                  st.st_ctime_ns)
 
     def walk(self, start_abs: str, start_rel: str) -> None:
         """Walk one folder (iteratively: deep folder trees must not hit the recursion limit)."""
@@ -173,7 +177,8 @@ class _Walker:
                 elif via_link and not self.first_sight(rel, file_st):
                     continue
                 self.found[rel] = _Found(rel, entry.path, file_st.st_size,
-                                         file_st.st_mtime_ns, file_st.st_ino)
+                                         file_st.st_mtime_ns, file_st.st_ino,
+                                         file_st.st_ctime_ns)
             # Reversed so that popping from the stack walks folders in name order.
             stack.extend(reversed(subfolders))
 
@@ -218,7 +223,7 @@ class VaultWalk:
 
     @property
     def stamp(self) -> str:
-        """A digest of every note's path, size, modification time and inode, and of the
+        """A digest of every note's path, size, modification and change times and inode, and of the
         walk's warnings: equal stamps mean the same files, unchanged (as far as ``stat``
         tells; the index trusts the same)."""
         walker = self.walker
