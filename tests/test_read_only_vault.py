@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gitsync_repos import GIT_ENV, git
+from privileges import without_privileges
 from vaultmap.sync.base import BaseEntry, ConflictRecord
 from vaultmap.sync.github.store import GitHubStore, Link
 from vaultmap.sync.state import StateStore
@@ -25,16 +25,6 @@ from vaultmap.sync.state import StateStore
 PLAN = "# Plan\n\n- [ ] one\n- [x] two\n"
 KEY = "k:" + "0" * 20
 
-
-def _unprivileged() -> list[str]:
-    """A prefix under which permission bits apply (root keeps its uid, loses its
-    capabilities)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: permission bits do not apply")
-    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
 
 
 def _chmod_tree(root: Path, *, writable: bool) -> None:
@@ -90,7 +80,7 @@ def _run(vault: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **{k: v for k, v in GIT_ENV.items() if v},
            "GITHUB_TOKEN": "ghp_" + "a" * 36, "VAULTMAP_GITHUB_API_URL": "http://127.0.0.1:9"}
     env.pop("GH_TOKEN", None)
-    return subprocess.run([*_unprivileged(), sys.executable, "-m", "vaultmap", *args],
+    return subprocess.run([*without_privileges(), sys.executable, "-m", "vaultmap", *args],
                           cwd=vault, env=env, capture_output=True, text=True, timeout=120,
                           check=False)
 
@@ -152,7 +142,7 @@ def test_a_sync_state_we_may_not_open_is_never_called_damaged(tmp_path: Path) ->
              "try:\n    GitHubStore.open(Path(sys.argv[1]))\n"
              "except StateError as error:\n    print(error)\n")
     try:
-        done = subprocess.run([*_unprivileged(), sys.executable, "-c", probe, str(state)],
+        done = subprocess.run([*without_privileges(), sys.executable, "-c", probe, str(state)],
                               capture_output=True, text=True, timeout=60, check=False)
     finally:
         _chmod_tree(state, writable=True)

@@ -17,6 +17,7 @@ import pytest
 
 from daemon_proc import DaemonProcess, wait_for
 from gitsync_repos import GIT_ENV, clone, git, make_origin
+from privileges import without_privileges
 
 PLAN = "# Plan\n\n- [ ] one\n- [ ] two\n"
 OUTSIDE_TEXT = b"a file of the user's outside the vault\n"
@@ -357,20 +358,6 @@ def test_a_sync_state_row_of_the_wrong_shape_is_exit_12_not_a_traceback(tmp_path
         assert "move the file aside" in str(caught.value)
 
 
-def _without_privileges() -> list[str]:
-    """A command prefix under which permission bits apply (root keeps its uid, loses its
-    capabilities); skips the test where that cannot be arranged."""
-    import shutil
-
-    import pytest
-
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: permission bits do not apply")
-    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
-
 
 def test_a_daemon_that_cannot_write_its_log_says_so_in_one_line(tmp_path: Path) -> None:
     vault = _plain_vault(tmp_path)
@@ -379,7 +366,7 @@ def test_a_daemon_that_cannot_write_its_log_says_so_in_one_line(tmp_path: Path) 
     (state / ".gitignore").write_text("*\n")
     state.chmod(0o555)
     try:
-        done = subprocess.run([*_without_privileges(), sys.executable, "-m", "vaultmap",
+        done = subprocess.run([*without_privileges(), sys.executable, "-m", "vaultmap",
                                "daemon", str(vault)], capture_output=True, text=True,
                               timeout=60, check=False)
     finally:
