@@ -1,6 +1,7 @@
 """A fake Notion API server for tests: real HTTP on 127.0.0.1, in a thread.
 
-It speaks API version 2025-09-03 as far as vaultmap can see it (see notion-api.md §10):
+It speaks API version 2025-09-03 as far as vaultmap can see it (as Notion's public API
+reference, https://developers.notion.com/reference, documents it):
 databases holding one data source, the data source's schema (create, PATCH add/delete/rename),
 rows as pages (create, retrieve, PATCH, trash), queries with filters, sorts and opaque cursors,
 minute-rounded timestamps from an injectable clock, validation errors, ``request_id`` on every

@@ -12,8 +12,8 @@ from hypothesis_budget import examples
 from vaultmap.model import TaskFields
 from vaultmap.parse.fields import _RECURRENCE_RULE, _parse_fields, parse_task_text
 
-# (id, text after "[c] ", expected TaskFields attributes). Numbers refer to the tricky cases of
-# the Tasks research notes (§3); the wording of the inputs is ours.
+# (id, text after "[c] ", expected TaskFields attributes). Numbers name the tricky cases of the
+# Tasks plugin's syntax we collected (dates, recurrence, priorities); the inputs are ours.
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("empty", "", {"description": ""}),
     ("only-spaces", "   \t ", {"description": ""}),

@@ -1,4 +1,4 @@
-"""The fake Notion server itself: faithful to notion-api.md §10 where vaultmap can see it.
+"""The fake Notion server itself: faithful to Notion's API where vaultmap can see it.
 
 These talk to the fake with plain httpx (to see headers and raw bodies) and with the real
 notion-client, never through vaultmap's adapter.

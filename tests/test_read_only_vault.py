@@ -26,7 +26,6 @@ PLAN = "# Plan\n\n- [ ] one\n- [x] two\n"
 KEY = "k:" + "0" * 20
 
 
-
 def _chmod_tree(root: Path, *, writable: bool) -> None:
     for folder, dirs, files in os.walk(root):
         for name in [*dirs, *files]:
