@@ -631,6 +631,9 @@ def test_the_process_pool_gives_the_same_answers(tmp_path: Path,
     write(root, "bin.md", b"\x00")
     serial = scan_vault(settings_for(root), use_index=False, jobs=1)
     monkeypatch.setattr(pool_module, "_POOL_MIN_BYTES", 0)
+    # A thread another test left alive in this process makes the pool spawn rather than
+    # fork (forking with threads is unsafe): the pool must start either way.
+    monkeypatch.setattr(pool_module, "_POOL_MIN_BYTES_SPAWN", 0)
     monkeypatch.setattr(pool_module, "_CHUNK_MIN_BYTES", 1)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     pooled = scan_vault(settings_for(root), use_index=False, jobs=2)
