@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,14 @@ class Clock:
 def test_an_idle_daemon_sleeps_until_its_next_timer(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     vault = write_vault(tmp_path / "Vault", FAST_NOTION + DAEMON, {"Plan.md": PLAN.encode()})
-    with notion_daemons(vault) as fleet:
+    with notion_daemons(vault) as fleet, ExitStack() as cleanup:
         for name, value in fleet.env().items():
             monkeypatch.setenv(name, value)
         clock = Clock()
         daemon = Daemon(vault, clock=clock)
+        # Driven by step(), not run(): close its kept client as run() does on the way out,
+        # or the fake's thread serving that connection outlives the test.
+        cleanup.callback(daemon.close_clients)
         daemon.step()  # the first sync, over real HTTP to the fake
         assert daemon.remotes["notion"].last_sync
         # Nothing to do: the next timer is the Notion poll, 30 s away (it was 0.5 s).

@@ -143,14 +143,17 @@ def test_a_box_ticked_on_github_updates_the_dashboard(env: Env) -> None:
     daemon.terminate()
 
 
-def test_a_github_poll_plans_from_the_tasks_in_memory(env: Env,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_github_poll_plans_from_the_tasks_in_memory(env: Env, monkeypatch: pytest.MonkeyPatch,
+                                                      request: pytest.FixtureRequest) -> None:
     # The in-process daemon with a clock the test moves: what a poll sees is what the
     # daemon knows (the saves the watcher reported), not a fresh scan of the vault.
     for name, value in env.env().items():
         monkeypatch.setenv(name, value)
     now = [1000.0]
     daemon = Daemon(env.vault, clock=lambda: now[0])
+    # Driven by step(), not run(): close its kept client as run() does on the way out,
+    # or the fake's thread serving that connection outlives the test.
+    request.addfinalizer(daemon.close_clients)
     daemon.step()  # the first sync: a full scan
     assert daemon.remotes["github"].last_sync and env.boxes()["write the parser"] == " "
     note = env.vault / "Plan.md"
